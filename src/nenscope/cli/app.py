@@ -1,0 +1,31 @@
+"""The Typer application. Each subcommand lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from nenscope import __version__
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="nenscope",
+    help=(
+        "Imaging workbench for neuroendocrine neoplasms: choose the scan, quantify it, "
+        "score and report it, extract IBSI radiomics features."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command("version")
+def version_command() -> None:
+    """Print the nenscope version."""
+    typer.echo(__version__)
+
+
+# Subcommands register themselves on ``app`` when their module is imported; keep this list
+# sorted. Each module holds one command (or one small group) and no domain logic.
+from nenscope.cli import commands as _commands  # noqa: E402, F401

@@ -1,0 +1,4 @@
+"""Subcommand modules; importing this package registers every command on the app.
+
+Add one import line per command module, sorted.
+"""

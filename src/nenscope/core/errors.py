@@ -1,0 +1,83 @@
+"""Exception and warning hierarchy of nenscope (STYLE 8.1).
+
+Every exception derives from :class:`WorkbenchError` and from the matching builtin, so that
+callers can catch either. Messages say what failed, on which input, what was expected, what was
+found and how to fix it (STYLE 8.2).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DicomDeviationWarning",
+    "DicomImportError",
+    "EmptyRegionError",
+    "EstimatedValueWarning",
+    "GeometryError",
+    "KnowledgeBaseError",
+    "MissingAttributeError",
+    "NotComputableError",
+    "OptionError",
+    "ScenarioError",
+    "UnitError",
+    "WorkbenchError",
+    "WorkbenchWarning",
+]
+
+
+class WorkbenchError(Exception):
+    """Base class of every error raised by nenscope."""
+
+
+class OptionError(WorkbenchError, ValueError):
+    """An option or vocabulary value is unknown; the message names the closest valid value."""
+
+
+class UnitError(WorkbenchError, ValueError):
+    """A value has the wrong unit or a unit cannot be interpreted."""
+
+
+class GeometryError(WorkbenchError, ValueError):
+    """Image geometry is invalid or two geometries do not match."""
+
+
+class EmptyRegionError(WorkbenchError, ValueError):
+    """A region of interest contains no voxel (STYLE 4.5)."""
+
+
+class NotComputableError(WorkbenchError, ValueError):
+    """A quantity cannot be computed from the given inputs; the message says why."""
+
+
+class DicomImportError(WorkbenchError, ValueError):
+    """A DICOM file or series cannot be read or interpreted."""
+
+
+class MissingAttributeError(DicomImportError, KeyError):
+    """A required DICOM attribute is missing or empty.
+
+    ``KeyError`` quotes its message with ``repr``; ``__str__`` is overridden so that the
+    message reads as plain text.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ScenarioError(WorkbenchError, ValueError):
+    """A clinical scenario has an unknown field, an unknown value or an impossible value."""
+
+
+class KnowledgeBaseError(WorkbenchError, ValueError):
+    """The knowledge-base data files are inconsistent (raised at load time)."""
+
+
+class WorkbenchWarning(UserWarning):
+    """Base class of every warning emitted by nenscope."""
+
+
+class DicomDeviationWarning(WorkbenchWarning):
+    """A DICOM object deviates from the standard; the reader accepted it and says how (STYLE 2.3)."""
+
+
+class EstimatedValueWarning(WorkbenchWarning):
+    """A value was estimated rather than read (for example a default patient height)."""
