@@ -76,7 +76,7 @@ class WorkbenchWarning(UserWarning):
 
 
 class DicomDeviationWarning(WorkbenchWarning):
-    """A DICOM object deviates from the standard; the reader accepted it and says how (STYLE 2.3)."""
+    """A DICOM object deviates from the standard; the reader accepted it and said how."""
 
 
 class EstimatedValueWarning(WorkbenchWarning):
