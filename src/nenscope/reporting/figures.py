@@ -1,0 +1,338 @@
+"""Report figures: a coronal MIP with numbered lesions and an axial fused PET/CT per lesion.
+
+The figures are rendered with matplotlib (Agg, no pyplot state) to PNG bytes.
+
+Display conventions: the coronal MIP is seen from the front with the patient's right on the
+viewer's left and the head at the top (radiological convention); axial views are seen from the
+feet, again with the patient's right on the viewer's left and anterior at the top.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.figure import Figure
+from scipy import ndimage
+
+from nenscope.core.errors import GeometryError
+from nenscope.core.geometry import ImageVolume
+
+__all__ = [
+    "CT_WINDOW_HU",
+    "FIGURE_DPI",
+    "LesionMarker",
+    "coronal_mip",
+    "render_lesion_png",
+    "render_mip_png",
+    "sample_axial_plane",
+]
+
+FIGURE_DPI = 110
+"""Resolution of the PNG figures in dots per inch (sharp on screen, small in the HTML)."""
+
+CT_WINDOW_HU = (-160.0, 240.0)
+"""CT display window (soft tissue: level 40 HU, width 400 HU)."""
+
+_MIP_PERCENTILE = 99.5
+"""Upper display limit of the MIP: this percentile of the positive projected SUVs."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LesionMarker:
+    """A lesion to mark on a figure: its number and centre ``(x, y, z)`` in LPS mm."""
+
+    id: int
+    centroid_mm: tuple[float, float, float]
+
+
+def _axis_along(volume: ImageVolume, lps_axis: int) -> int:
+    """Array axis (0 = z, 1 = y, 2 = x) whose direction is closest to LPS axis ``lps_axis``."""
+    return int(np.argmax(np.abs(volume.direction[lps_axis, :])))
+
+
+def coronal_mip(
+    volume: ImageVolume,
+) -> tuple[npt.NDArray[np.float64], tuple[float, float, float, float]]:
+    """Maximum-intensity projection along the anterior–posterior axis.
+
+    Parameters
+    ----------
+    volume
+        Image with axes aligned to the patient axes (axial, coronal or sagittal stacks).
+
+    Returns
+    -------
+    mip
+        2-D float64 image, rows from inferior to superior, columns from patient right to left.
+    extent_mm
+        ``(left, right, bottom, top)`` in mm for ``imshow(..., origin="lower")``: patient x
+        (LPS, increasing to the patient's left) and z (increasing to superior).
+
+    Raises
+    ------
+    GeometryError
+        If the axes are oblique, so that no array axis points anterior–posterior.
+
+    Examples
+    --------
+    >>> from nenscope.core.geometry import affine_from_spacing
+    >>> from nenscope.core.units import Unit
+    >>> arr = np.zeros((2, 3, 4)); arr[1, 2, 3] = 5.0
+    >>> mip, ext = coronal_mip(ImageVolume(array=arr, affine=affine_from_spacing((2, 1, 1)),
+    ...                                     unit=Unit.SUV_BW))
+    >>> mip.shape, float(mip[1, 3]), ext
+    ((2, 4), 5.0, (-0.5, 3.5, -1.0, 3.0))
+    """
+    ap_axis = _axis_along(volume, 1)
+    lr_axis = _axis_along(volume, 0)
+    si_axis = _axis_along(volume, 2)
+    if len({ap_axis, lr_axis, si_axis}) != 3 or np.max(np.abs(volume.direction[1, :])) < 0.99:
+        raise GeometryError(
+            "Cannot draw a coronal MIP of an oblique volume: no array axis lies along the "
+            f"patient axes (direction {volume.direction.round(3).tolist()})."
+        )
+    data = np.asarray(volume.array, dtype=np.float64).max(axis=ap_axis)
+    # After removing ap_axis the remaining two axes keep their order.
+    remaining = [a for a in range(3) if a != ap_axis]
+    if remaining.index(si_axis) == 1:
+        data = data.T  # rows must be the superior-inferior axis
+    mip = np.asarray(data, dtype=np.float64)
+    sp = volume.spacing_mm
+    if volume.direction[2, si_axis] < 0:
+        mip = mip[::-1, :]
+    if volume.direction[0, lr_axis] < 0:
+        mip = mip[:, ::-1]
+    origin = np.asarray(volume.origin_mm)
+    n_si, n_lr = volume.shape[si_axis], volume.shape[lr_axis]
+    x_first, x_last = sorted(
+        (origin[0], origin[0] + volume.direction[0, lr_axis] * sp[lr_axis] * (n_lr - 1))
+    )
+    z_first, z_last = sorted(
+        (origin[2], origin[2] + volume.direction[2, si_axis] * sp[si_axis] * (n_si - 1))
+    )
+    extent = (
+        float(x_first - sp[lr_axis] / 2),
+        float(x_last + sp[lr_axis] / 2),
+        float(z_first - sp[si_axis] / 2),
+        float(z_last + sp[si_axis] / 2),
+    )
+    return mip, extent
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    return buffer.getvalue()
+
+
+def render_mip_png(
+    suv: ImageVolume,
+    lesions: Sequence[LesionMarker],
+    *,
+    title: str = "Coronal MIP",
+    vmax: float | None = None,
+) -> bytes:
+    """Coronal MIP of ``suv`` (inverted grey) with each lesion's number beside its centre.
+
+    Parameters
+    ----------
+    suv
+        SUV image (g/mL).
+    lesions
+        Lesions to number.
+    title
+        Figure title.
+    vmax
+        Upper end of the grey scale in SUV; default: the 99.5th percentile of the positive
+        projected values (so that a few very hot voxels do not wash out the image).
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
+    mip, extent = coronal_mip(suv)
+    positive = mip[mip > 0]
+    if vmax is None:
+        vmax = float(np.percentile(positive, _MIP_PERCENTILE)) if positive.size else 1.0
+    vmax = max(vmax, 1e-6)
+    width_mm, height_mm = extent[1] - extent[0], extent[3] - extent[2]
+    fig_h = 8.0
+    fig_w = float(np.clip(fig_h * width_mm / max(height_mm, 1.0), 3.0, 9.0)) + 1.2
+    fig = Figure(figsize=(fig_w, fig_h))
+    ax = fig.add_subplot()
+    image = ax.imshow(
+        mip,
+        cmap="gray_r",
+        vmin=0.0,
+        vmax=vmax,
+        origin="lower",
+        extent=extent,
+        interpolation="bilinear",
+    )
+    for lesion in lesions:
+        x, _, z = lesion.centroid_mm
+        ax.annotate(
+            str(lesion.id),
+            xy=(x, z),
+            xytext=(x + 0.06 * width_mm, z + 0.02 * height_mm),
+            color="red",
+            fontsize=11,
+            fontweight="bold",
+            arrowprops={"arrowstyle": "-", "color": "red", "lw": 1.0},
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "red", "alpha": 0.85},
+        )
+    ax.set_title(title)
+    ax.set_xlabel("x (mm, patient right ← → left)")
+    ax.set_ylabel("z (mm, inferior → superior)")
+    fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02, shrink=0.7, label="SUV (g/mL)")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def sample_axial_plane(
+    volume: ImageVolume,
+    centre_mm: Sequence[float],
+    *,
+    fov_mm: float,
+    pixel_mm: float,
+    order: Literal[0, 1] = 1,
+    fill: float = 0.0,
+) -> npt.NDArray[np.float64]:
+    """Resample ``volume`` on an axial plane through ``centre_mm``.
+
+    Parameters
+    ----------
+    volume
+        Any 3-D image (any orientation).
+    centre_mm
+        ``(x, y, z)`` LPS centre of the plane in mm.
+    fov_mm
+        Side of the square field of view in mm.
+    pixel_mm
+        Sampling step in mm.
+    order
+        Interpolation order (0 nearest, 1 linear).
+    fill
+        Value outside the volume.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(rows, columns)``: rows from anterior to posterior (increasing LPS y),
+        columns from patient right to left (increasing LPS x).
+
+    Examples
+    --------
+    >>> from nenscope.core.geometry import affine_from_spacing
+    >>> from nenscope.core.units import Unit
+    >>> vol = ImageVolume(array=np.arange(27.0).reshape(3, 3, 3),
+    ...                   affine=affine_from_spacing((1, 1, 1)), unit=Unit.HU)
+    >>> sample_axial_plane(vol, (1.0, 1.0, 2.0), fov_mm=2.0, pixel_mm=1.0)[1].tolist()
+    [21.0, 22.0, 23.0]
+    """
+    half = fov_mm / 2.0
+    steps = np.arange(-half, half + 1e-9, pixel_mm)
+    cx, cy, cz = (float(v) for v in centre_mm)
+    yy, xx = np.meshgrid(cy + steps, cx + steps, indexing="ij")
+    points = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, cz)], axis=1)
+    idx = volume.lps_to_index(points)
+    shape = np.asarray(volume.shape)
+    lo = np.clip(np.floor(idx.min(axis=0)).astype(int) - 1, 0, shape - 1)
+    hi = np.clip(np.ceil(idx.max(axis=0)).astype(int) + 2, 1, shape)
+    if np.any(hi <= lo):
+        return np.full(xx.shape, fill, dtype=np.float64)
+    crop = np.asarray(volume.array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], dtype=np.float64)
+    values = ndimage.map_coordinates(
+        crop, (idx - lo).T, order=order, mode="constant", cval=fill, prefilter=False
+    )
+    return np.asarray(values.reshape(xx.shape), dtype=np.float64)
+
+
+def render_lesion_png(
+    suv: ImageVolume,
+    ct: ImageVolume | None,
+    lesion: LesionMarker,
+    *,
+    mask: ImageVolume | None = None,
+    caption: str = "",
+    fov_mm: float = 120.0,
+    suv_max_display: float | None = None,
+) -> bytes:
+    """Axial CT, PET and fused PET/CT through a lesion's centre, with its outline.
+
+    Parameters
+    ----------
+    suv
+        SUV image (g/mL).
+    ct
+        CT in HU in the same frame of reference, or ``None`` (the PET alone is shown).
+    lesion
+        The lesion (number and centre).
+    mask
+        Lesion mask as a 0/1 image on any grid in the same frame of reference; its outline is
+        drawn.
+    caption
+        Text under the number in the title (e.g. SUVmax and volume).
+    fov_mm
+        Side of the field of view in mm.
+    suv_max_display
+        Upper end of the PET colour scale; default the maximum SUV in the view.
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
+    pixel_mm = 1.0 if ct is None else max(0.7, min(ct.spacing_mm[1], ct.spacing_mm[2]))
+    pet = sample_axial_plane(suv, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm)
+    vmax = suv_max_display or max(float(pet.max()), 1e-6)
+    half = fov_mm / 2.0
+    cx, cy, cz = lesion.centroid_mm
+    # Rows run anterior→posterior (y increasing), so 'upper' origin puts anterior at the top.
+    extent = (cx - half, cx + half, cy + half, cy - half)
+    panels = 2 if ct is None else 3
+    fig = Figure(figsize=(3.3 * panels, 3.6))
+    axes = fig.subplots(1, panels)
+    outline = None
+    if mask is not None:
+        outline = sample_axial_plane(
+            mask, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm, order=0
+        )
+    if ct is not None:
+        ct_plane = sample_axial_plane(
+            ct, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm, fill=-1000.0
+        )
+        axes[0].imshow(
+            ct_plane, cmap="gray", vmin=CT_WINDOW_HU[0], vmax=CT_WINDOW_HU[1], extent=extent
+        )
+        axes[0].set_title("CT")
+        axes[2].imshow(
+            ct_plane, cmap="gray", vmin=CT_WINDOW_HU[0], vmax=CT_WINDOW_HU[1], extent=extent
+        )
+        pet_masked = np.ma.masked_less(pet, 0.1 * vmax)
+        axes[2].imshow(pet_masked, cmap="hot", vmin=0.0, vmax=vmax, alpha=0.55, extent=extent)
+        axes[2].set_title("PET/CT fused")
+    pet_ax = axes[1] if ct is not None else axes[0]
+    image = pet_ax.imshow(pet, cmap="hot", vmin=0.0, vmax=vmax, extent=extent)
+    pet_ax.set_title("PET (SUV)")
+    fig.colorbar(image, ax=pet_ax, fraction=0.046, pad=0.02)
+    if ct is None:
+        axes[1].imshow(pet, cmap="gray_r", vmin=0.0, vmax=vmax, extent=extent)
+        axes[1].set_title("PET (no CT)")
+    for ax in axes:
+        if outline is not None and outline.max() > 0:
+            ax.contour(
+                outline, levels=[0.5], colors="cyan", linewidths=0.9, extent=extent, origin="upper"
+            )
+        ax.plot([cx], [cy], marker="+", color="lime", markersize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"Lesion {lesion.id}: z = {cz:.1f} mm  {caption}", fontsize=10)
+    fig.tight_layout()
+    return _png(fig)

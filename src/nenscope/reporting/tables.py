@@ -1,0 +1,130 @@
+"""Machine-readable renderings of a :class:`~nenscope.reporting.model.Report`: JSON and CSV.
+
+``lesions.json`` follows the DESIGN.md contract: a list with one object per lesion holding
+``id``, ``centroid_mm`` ``[x, y, z]`` (LPS mm), ``volume_ml``, ``suvmax``, ``suvpeak``,
+``suvmean``, ``tlg`` and ``krenning``; each object also has ``units`` and ``methods`` for every
+number, and ``not_computable`` with the reason for each value that is ``null``.
+``lesions.csv`` is the same content in long form, one row per number with its unit and method.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from nenscope.reporting.model import LesionEntry, Report
+
+__all__ = [
+    "CSV_COLUMNS",
+    "lesion_to_dict",
+    "lesions_to_csv",
+    "lesions_to_json",
+    "report_to_dict",
+    "report_to_json",
+]
+
+CSV_COLUMNS: tuple[str, ...] = ("lesion_id", "quantity", "value", "unit", "method", "reason")
+"""Columns of ``lesions.csv`` (long form: one row per number)."""
+
+_CENTROID_METHOD = "centre of mass of the lesion mask (voxel centres), LPS patient coordinates"
+_KRENNING_METHOD = (
+    "Krenning visual scale from SUVmax against liver and spleen reference means "
+    "(0 none, 1 very low, 2 <= liver, 3 > liver, 4 > spleen)"
+)
+
+
+def lesion_to_dict(lesion: LesionEntry) -> dict[str, Any]:
+    """One lesion as the ``lesions.json`` contract object.
+
+    Examples
+    --------
+    >>> from nenscope.reporting.model import Quantity
+    >>> q = {k: Quantity(value=1.0, unit="u", method="m") for k in
+    ...      ("volume_ml", "suvmax", "suvpeak", "suvmean", "tlg")}
+    >>> d = lesion_to_dict(LesionEntry(id=1, centroid_mm=(1.0, 2.0, 3.0), quantities=q,
+    ...                                detection="test"))
+    >>> d["id"], d["centroid_mm"], d["suvmax"], d["krenning"]
+    (1, [1.0, 2.0, 3.0], 1.0, None)
+    """
+    out: dict[str, Any] = {
+        "id": lesion.id,
+        "centroid_mm": [float(v) for v in lesion.centroid_mm],
+    }
+    units: dict[str, str] = {"centroid_mm": "mm"}
+    methods: dict[str, str] = {"centroid_mm": _CENTROID_METHOD}
+    missing: dict[str, str] = {}
+    for name, quantity in lesion.quantities.items():
+        out[name] = quantity.value
+        units[name] = quantity.unit
+        methods[name] = quantity.method
+        if quantity.reason is not None:
+            missing[name] = quantity.reason
+    out["krenning"] = lesion.krenning
+    units["krenning"] = "1"
+    methods["krenning"] = _KRENNING_METHOD
+    if lesion.krenning is None:
+        missing["krenning"] = lesion.krenning_reason or "not applicable"
+    out["site"] = lesion.site
+    out["detection"] = lesion.detection
+    out["units"] = units
+    out["methods"] = methods
+    out["not_computable"] = missing
+    return out
+
+
+def lesions_to_json(report: Report) -> str:
+    """Render ``lesions.json``: a JSON list with one object per lesion (id order)."""
+    return json.dumps([lesion_to_dict(les) for les in report.lesions], indent=2) + "\n"
+
+
+def lesions_to_csv(report: Report) -> str:
+    """Render ``lesions.csv`` in long form (:data:`CSV_COLUMNS`), one row per number."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for lesion in report.lesions:
+        for axis, value in zip("xyz", lesion.centroid_mm, strict=True):
+            writer.writerow(
+                [lesion.id, f"centroid_{axis}_mm", repr(float(value)), "mm", _CENTROID_METHOD, ""]
+            )
+        for name, q in lesion.quantities.items():
+            value_text = "" if q.value is None else repr(float(q.value))
+            writer.writerow([lesion.id, name, value_text, q.unit, q.method, q.reason or ""])
+        krenning = "" if lesion.krenning is None else str(lesion.krenning)
+        reason = "" if lesion.krenning is not None else (lesion.krenning_reason or "")
+        writer.writerow([lesion.id, "krenning", krenning, "1", _KRENNING_METHOD, reason])
+    return buffer.getvalue()
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """Convert the whole report to plain JSON types; figures are left out (see HTML/PDF)."""
+    data = {f.name: _plain(getattr(report, f.name)) for f in fields(report) if f.name != "figures"}
+    data["lesions"] = [lesion_to_dict(les) for les in report.lesions]
+    return data
+
+
+def report_to_json(report: Report) -> str:
+    """:func:`report_to_dict` as indented JSON text."""
+    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
