@@ -1,0 +1,49 @@
+"""DICOM and NIfTI input/output: the only package that uses pydicom, highdicom and nibabel.
+
+Discovery of series in folder trees, series reading into :class:`~nenscope.core.ImageVolume`,
+NIfTI images in and out, and masks (NIfTI, DICOM SEG, RTSTRUCT) on an image grid.
+"""
+
+from nenscope.dicom._sorting import (
+    GeometryPolicy,
+    SliceGeometry,
+    StackedSlices,
+    StackSettings,
+    slice_geometry,
+    sort_slices,
+    stack_slices,
+)
+from nenscope.dicom.discovery import (
+    Discovery,
+    SeriesRef,
+    SkippedFile,
+    capabilities,
+    discover_series,
+    scan_folder,
+)
+from nenscope.dicom.nifti import lps_to_ras_affine, ras_to_lps_affine, read_nifti, write_nifti
+from nenscope.dicom.series import DicomSeries, read_series, split_frames, unit_for
+
+__all__ = [
+    "DicomSeries",
+    "Discovery",
+    "GeometryPolicy",
+    "SeriesRef",
+    "SkippedFile",
+    "SliceGeometry",
+    "StackSettings",
+    "StackedSlices",
+    "capabilities",
+    "discover_series",
+    "lps_to_ras_affine",
+    "ras_to_lps_affine",
+    "read_nifti",
+    "read_series",
+    "scan_folder",
+    "slice_geometry",
+    "sort_slices",
+    "split_frames",
+    "stack_slices",
+    "unit_for",
+    "write_nifti",
+]

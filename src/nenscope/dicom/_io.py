@@ -1,0 +1,275 @@
+"""Low-level DICOM file access shared by discovery and the series reader.
+
+One place decides what counts as a DICOM file, how gzip-compressed files are opened, how
+attributes are read tolerantly and how pixel data become a numpy array. Nothing here builds
+volumes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels.decoders.base import get_decoder
+from pydicom.uid import UID
+
+from nenscope.core.errors import DicomImportError, MissingAttributeError
+
+__all__ = [
+    "GZIP_MAGIC",
+    "attribute_tag",
+    "decode_frames",
+    "get_float",
+    "get_floats",
+    "get_str",
+    "read_dataset",
+    "require",
+]
+
+GZIP_MAGIC = b"\x1f\x8b"
+"""First two bytes of a gzip stream; such files are decompressed before parsing."""
+
+_NATIVE_LITTLE_ENDIAN = {
+    "1.2.840.10008.1.2",  # Implicit VR Little Endian
+    "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+}
+
+
+def attribute_tag(keyword: str) -> str:
+    """Return ``"Keyword (gggg,eeee)"`` for messages (STYLE 5.2).
+
+    Examples
+    --------
+    >>> attribute_tag("RescaleSlope")
+    'RescaleSlope (0028,1053)'
+    """
+    tag = pydicom.datadict.tag_for_keyword(keyword)
+    if tag is None:
+        return keyword
+    return f"{keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def read_dataset(path: Path, *, headers_only: bool) -> tuple[Dataset, tuple[str, ...]]:
+    """Parse one file as DICOM, tolerating a missing preamble and gzip compression.
+
+    Parameters
+    ----------
+    path
+        File to read.
+    headers_only
+        Stop before the pixel data (discovery) or read everything (series reader).
+
+    Returns
+    -------
+    tuple
+        The dataset and the deviations accepted while reading it (empty for a conforming file).
+
+    Raises
+    ------
+    DicomImportError
+        If the file is not DICOM, is truncated or cannot be parsed; the message names the file.
+    """
+    deviations: list[str] = []
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2)
+    except OSError as err:
+        raise DicomImportError(f"Cannot open {path}: {err.strerror or err}.") from err
+    source: Any = path
+    if head == GZIP_MAGIC:
+        try:
+            with gzip.open(path, "rb") as gz:
+                source = io.BytesIO(gz.read())
+        except (OSError, EOFError) as err:
+            raise DicomImportError(f"{path} is a damaged gzip file: {err}.") from err
+        deviations.append(f"{path.name}: gzip-compressed file, decompressed before reading")
+    try:
+        ds = _parse(source, headers_only=headers_only, force=False)
+    except InvalidDicomError:
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        ds = _parse(source, headers_only=headers_only, force=True, path=path)
+        if "SOPClassUID" not in ds or "SeriesInstanceUID" not in ds:
+            raise DicomImportError(
+                f"{path} is not a DICOM file: no 'DICM' preamble and no SOPClassUID "
+                "(0008,0016) / SeriesInstanceUID (0020,000E). Remove it from the folder or "
+                "ignore it."
+            ) from None
+        deviations.append(f"{path.name}: no DICOM preamble/file meta header; parsed without it")
+    return ds, tuple(deviations)
+
+
+def _parse(source: Any, *, headers_only: bool, force: bool, path: Path | None = None) -> Dataset:
+    """Run ``pydicom.dcmread`` and turn parser failures into :class:`DicomImportError`."""
+    name = path if path is not None else source
+    try:
+        with warnings.catch_warnings():
+            # pydicom warns about many harmless header oddities; the reader records its own.
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(source, stop_before_pixels=headers_only, force=force)
+            # Accessing the elements forces lazy values to be parsed here, inside the guard.
+            _ = [elem.value for elem in ds if elem.tag.group not in (0x7FE0,)]
+    except InvalidDicomError:
+        raise
+    except (EOFError, OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as err:
+        raise DicomImportError(
+            f"Cannot parse {name} as DICOM: {type(err).__name__}: {err}. The file is probably "
+            "truncated or damaged; re-export it from the PACS or remove it."
+        ) from err
+    except Exception as err:  # struct.error and friends from a damaged byte stream
+        raise DicomImportError(
+            f"Cannot parse {name} as DICOM ({type(err).__name__}: {err}); the file is "
+            "damaged. Re-export it or remove it from the folder."
+        ) from err
+    return ds
+
+
+def get_str(ds: Dataset, keyword: str, default: str = "") -> str:
+    """Return an attribute as a stripped string, or ``default`` when absent or empty."""
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return default
+    return str(value).strip()
+
+
+def require(ds: Dataset, keyword: str, *, path: Path | str) -> Any:
+    """Return a Type 1 attribute's value or raise :class:`MissingAttributeError`."""
+    value = ds.get(keyword)
+    if value is None or value == "" or (isinstance(value, Sequence) and len(value) == 0):
+        raise MissingAttributeError(
+            f"{path}: {attribute_tag(keyword)} is missing or empty. It is required to build an "
+            "image volume; correct the header or re-export the series."
+        )
+    return value
+
+
+def get_float(ds: Dataset, keyword: str, default: float, *, path: Path | str) -> float:
+    """Return a numeric attribute as float, ``default`` when absent; raise when unreadable."""
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return default
+    try:
+        result = float(value)
+    except (TypeError, ValueError) as err:
+        raise DicomImportError(
+            f"{path}: {attribute_tag(keyword)} must be a number, not {value!r}."
+        ) from err
+    if not np.isfinite(result):
+        raise DicomImportError(f"{path}: {attribute_tag(keyword)} must be finite, not {value!r}.")
+    return result
+
+
+def get_floats(ds: Dataset, keyword: str, count: int, *, path: Path | str) -> tuple[float, ...]:
+    """Return a required multi-valued numeric attribute with exactly ``count`` finite values."""
+    value = require(ds, keyword, path=path)
+    try:
+        values = tuple(float(v) for v in (value if isinstance(value, Sequence) else [value]))
+    except (TypeError, ValueError) as err:
+        raise DicomImportError(
+            f"{path}: {attribute_tag(keyword)} must hold {count} numbers, not {value!r}."
+        ) from err
+    if len(values) != count or not all(np.isfinite(values)):
+        raise DicomImportError(
+            f"{path}: {attribute_tag(keyword)} must hold {count} finite numbers, "
+            f"found {list(values)}."
+        )
+    return values
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    """TransferSyntaxUID (0002,0010) of the file, or "" when there is no file meta."""
+    meta = getattr(ds, "file_meta", None)
+    return str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+
+
+def _native_dtype(ds: Dataset) -> np.dtype[Any] | None:
+    """Return the dtype of a plain uncompressed frame, or ``None`` if a decoder is needed."""
+    tsyntax = _transfer_syntax(ds)
+    if tsyntax and tsyntax not in _NATIVE_LITTLE_ENDIAN:
+        return None
+    if not tsyntax and not getattr(ds, "is_little_endian", True):
+        return None
+    bits = ds.get("BitsAllocated")
+    stored = ds.get("BitsStored")
+    signed = ds.get("PixelRepresentation")
+    if bits not in (8, 16, 32) or stored != bits or signed not in (0, 1):
+        return None
+    if int(ds.get("SamplesPerPixel", 1)) != 1 or "PixelData" not in ds:
+        return None
+    kind = "i" if signed == 1 else "u"
+    return np.dtype(f"<{kind}{bits // 8}")
+
+
+def decode_frames(ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:
+    """Return the stored pixel values as ``(frames, rows, columns)``, before rescaling.
+
+    Plain little-endian data are viewed directly (no copy, no decoder); compressed data go
+    through pydicom's pixel data handlers. Nothing is cached on ``ds``.
+
+    Raises
+    ------
+    DicomImportError
+        If the pixel data are missing, truncated, colour or cannot be decoded.
+    """
+    if "PixelData" not in ds:
+        if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
+            raise DicomImportError(
+                f"{path}: float pixel data are not supported; PixelData (7FE0,0010) expected."
+            )
+        raise MissingAttributeError(
+            f"{path}: PixelData (7FE0,0010) is missing, so the file holds no image. Remove it "
+            "from the series or re-export the images."
+        )
+    rows = int(require(ds, "Rows", path=path))
+    cols = int(require(ds, "Columns", path=path))
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if int(ds.get("SamplesPerPixel", 1)) != 1:
+        raise DicomImportError(
+            f"{path}: SamplesPerPixel (0028,0002) is {ds.SamplesPerPixel}; nenscope reads "
+            "grey-scale images only (1 sample per pixel)."
+        )
+    dtype = _native_dtype(ds)
+    if dtype is not None:
+        buffer = ds.PixelData
+        expected = rows * cols * frames * dtype.itemsize
+        if len(buffer) < expected:
+            raise DicomImportError(
+                f"{path}: PixelData (7FE0,0010) holds {len(buffer)} bytes, expected {expected} "
+                f"({frames} frame(s) × {rows} rows × {cols} columns × {dtype.itemsize} bytes). "
+                "The file is truncated; re-export it."
+            )
+        flat = np.frombuffer(buffer, dtype=dtype, count=rows * cols * frames)
+        return flat.reshape(frames, rows, cols)
+    tsyntax = UID(_transfer_syntax(ds) or "1.2.840.10008.1.2")
+    try:
+        decoder = get_decoder(tsyntax)
+    except NotImplementedError as err:
+        raise DicomImportError(
+            f"{path}: transfer syntax {tsyntax} ({tsyntax.name}) has no pixel data decoder "
+            "in pydicom. Decompress the file (e.g. with dcmdjpeg/gdcmconv) first."
+        ) from err
+    if not decoder.is_available:
+        raise DicomImportError(
+            f"{path}: transfer syntax {tsyntax.name} needs a decoding plugin that is not "
+            f"installed ({', '.join(sorted(decoder.missing_dependencies)) or 'unknown'}). "
+            "Install pylibjpeg/gdcm or decompress the file first."
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr, _ = decoder.as_array(ds)
+    except Exception as err:  # decoders raise a wide range of errors on damaged streams
+        raise DicomImportError(
+            f"{path}: cannot decode PixelData (7FE0,0010) with transfer syntax "
+            f"{tsyntax.name}: {err}. The file is probably truncated or damaged."
+        ) from err
+    return np.asarray(arr).reshape(frames, rows, cols)

@@ -1,0 +1,255 @@
+"""Find the DICOM series in a folder tree (headers only, no pixel data).
+
+Walks a folder recursively, parses every file's header, skips (and records) files that are not
+DICOM or cannot be parsed, and groups the rest by SeriesInstanceUID (0020,000E). Nested folders,
+mixed modalities, several patients and stray files are all fine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+
+from nenscope.core.errors import DicomImportError
+from nenscope.dicom._io import get_str, read_dataset
+
+__all__ = [
+    "Discovery",
+    "SeriesRef",
+    "SkippedFile",
+    "capabilities",
+    "discover_series",
+    "scan_folder",
+]
+
+logger = logging.getLogger(__name__)
+
+ENHANCED_SOP_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.2.1": "Enhanced CT",
+    "1.2.840.10008.5.1.4.1.1.4.1": "Enhanced MR",
+    "1.2.840.10008.5.1.4.1.1.130": "Enhanced PET",
+    "1.2.840.10008.5.1.4.1.1.2.2": "Legacy Converted Enhanced CT",
+    "1.2.840.10008.5.1.4.1.1.4.4": "Legacy Converted Enhanced MR",
+    "1.2.840.10008.5.1.4.1.1.128.1": "Legacy Converted Enhanced PET",
+}
+"""SOP classes with per-frame functional groups (PS3.4 B.5)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesRef:
+    """One series found on disk (headers only were read).
+
+    Parameters
+    ----------
+    patient_id, patient_name
+        PatientID (0010,0020), PatientName (0010,0010).
+    study_instance_uid, study_date
+        StudyInstanceUID (0020,000D), StudyDate (0008,0020) as ``YYYYMMDD`` or "".
+    series_instance_uid, series_number, series_description
+        SeriesInstanceUID (0020,000E), SeriesNumber (0020,0011), SeriesDescription (0008,103E).
+    modality
+        Modality (0008,0060): "PT", "CT", "MR", "NM", "SEG", "RTSTRUCT", ...
+    manufacturer
+        Manufacturer (0008,0070).
+    frame_of_reference_uid
+        FrameOfReferenceUID (0020,0052) of the first instance, if any.
+    files
+        Every file of the series, sorted by path.
+    n_instances
+        Number of files (instances).
+    units
+        Units (0054,1001) for PT/NM ("BQML", "CNTS", "GML", ...), else "".
+    n_frames
+        Total number of frames (slices) over all instances.
+    sop_class_uid
+        SOPClassUID (0008,0016) of the first instance.
+    study_description
+        StudyDescription (0008,1030).
+    image_type
+        ImageType (0008,0008) values of the first instance.
+    """
+
+    patient_id: str
+    patient_name: str
+    study_instance_uid: str
+    study_date: str
+    series_instance_uid: str
+    series_number: int | None
+    series_description: str
+    modality: str
+    manufacturer: str
+    frame_of_reference_uid: str | None
+    files: tuple[Path, ...]
+    n_instances: int
+    units: str = ""
+    n_frames: int = 0
+    sop_class_uid: str = ""
+    study_description: str = ""
+    image_type: tuple[str, ...] = ()
+
+    @property
+    def is_enhanced(self) -> bool:
+        """Whether the series is stored as enhanced multi-frame objects."""
+        return self.sop_class_uid in ENHANCED_SOP_CLASSES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkippedFile:
+    """A file that discovery did not use, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Discovery:
+    """Everything found under a folder: the series and the files skipped."""
+
+    root: Path
+    series: tuple[SeriesRef, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+def discover_series(root: Path) -> list[SeriesRef]:
+    """Return the series under ``root``, sorted by patient, study date, study and series number.
+
+    Files that are not DICOM (or are damaged) are skipped; :func:`scan_folder` returns them
+    with the reason, and they are logged at INFO level.
+
+    Raises
+    ------
+    DicomImportError
+        If ``root`` does not exist.
+    """
+    return list(scan_folder(root).series)
+
+
+def scan_folder(root: Path) -> Discovery:
+    """Walk ``root`` recursively, group DICOM files by series and record skipped files.
+
+    Parameters
+    ----------
+    root
+        Folder (or a single file) to search. Hidden files and folders are ignored.
+
+    Returns
+    -------
+    Discovery
+        The series (sorted as in :func:`discover_series`) and the skipped files.
+
+    Raises
+    ------
+    DicomImportError
+        If ``root`` does not exist.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise DicomImportError(f"{root} does not exist; pass a folder holding DICOM files.")
+    paths = (
+        [root]
+        if root.is_file()
+        else sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        )
+    )
+    groups: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+    skipped: list[SkippedFile] = []
+    for path in paths:
+        try:
+            ds, _ = read_dataset(path, headers_only=True)
+        except DicomImportError as err:
+            skipped.append(SkippedFile(path=path, reason=str(err)))
+            logger.info("skipped %s: %s", path, err)
+            continue
+        uid = get_str(ds, "SeriesInstanceUID")
+        if not uid:
+            reason = (
+                "DICOM file without SeriesInstanceUID (0020,000E) "
+                f"(SOP class {get_str(ds, 'SOPClassUID', 'unknown')}, e.g. a DICOMDIR)"
+            )
+            skipped.append(SkippedFile(path=path, reason=reason))
+            continue
+        groups[uid].append((path, ds))
+    series = sorted((_series_ref(uid, members) for uid, members in groups.items()), key=_order)
+    return Discovery(root=root, series=tuple(series), skipped=tuple(skipped))
+
+
+def _order(ref: SeriesRef) -> tuple[str, str, str, int, str]:
+    number = ref.series_number if ref.series_number is not None else 1 << 30
+    return (ref.patient_id, ref.study_date, ref.study_instance_uid, number, ref.series_description)
+
+
+def _series_ref(uid: str, members: list[tuple[Path, Dataset]]) -> SeriesRef:
+    members.sort(key=lambda m: str(m[0]))
+    ds = members[0][1]
+    number_text = get_str(ds, "SeriesNumber")
+    try:
+        number: int | None = int(float(number_text)) if number_text else None
+    except ValueError:
+        number = None
+    n_frames = sum(int(m[1].get("NumberOfFrames", 1) or 1) for m in members)
+    image_type = ds.get("ImageType")
+    return SeriesRef(
+        patient_id=get_str(ds, "PatientID"),
+        patient_name=get_str(ds, "PatientName"),
+        study_instance_uid=get_str(ds, "StudyInstanceUID"),
+        study_date=get_str(ds, "StudyDate"),
+        series_instance_uid=uid,
+        series_number=number,
+        series_description=get_str(ds, "SeriesDescription"),
+        modality=get_str(ds, "Modality"),
+        manufacturer=get_str(ds, "Manufacturer"),
+        frame_of_reference_uid=get_str(ds, "FrameOfReferenceUID") or None,
+        files=tuple(p for p, _ in members),
+        n_instances=len(members),
+        units=get_str(ds, "Units"),
+        n_frames=n_frames,
+        sop_class_uid=get_str(ds, "SOPClassUID"),
+        study_description=get_str(ds, "StudyDescription"),
+        image_type=tuple(str(v) for v in image_type) if image_type else (),
+    )
+
+
+def capabilities(ref: SeriesRef) -> tuple[str, ...]:
+    """Say what nenscope can do with a series, in words, for ``nenscope info``.
+
+    Examples
+    --------
+    >>> ref = SeriesRef(patient_id="P", patient_name="", study_instance_uid="1",
+    ...     study_date="", series_instance_uid="2", series_number=1, series_description="",
+    ...     modality="CT", manufacturer="", frame_of_reference_uid=None, files=(),
+    ...     n_instances=1)
+    >>> capabilities(ref)
+    ('volume (HU)', 'radiomics', 'CT enhancement')
+    """
+    if ref.modality in ("PT", "NM"):
+        return _nuclear_capabilities(ref)
+    return _CAPABILITIES.get(ref.modality, ("not supported",))
+
+
+_CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "CT": ("volume (HU)", "radiomics", "CT enhancement"),
+    "MR": ("volume (MR signal)", "ADC map if diffusion-weighted", "radiomics"),
+    "SEG": ("mask (DICOM SEG) for its referenced series",),
+    "RTSTRUCT": ("mask (RTSTRUCT contours) for its referenced series",),
+    "SR": ("structured report (not read)",),
+}
+
+
+def _nuclear_capabilities(ref: SeriesRef) -> tuple[str, ...]:
+    units = ref.units.upper()
+    if units == "BQML":
+        return ("volume (Bq/mL)", "SUV (nenscope suv)", "lesion analysis", "radiomics")
+    if units == "CNTS":
+        return ("volume (counts)", "SUV if a vendor scale factor is present", "radiomics")
+    if units in ("GML", "CM2ML"):
+        return ("volume (SUV)", "lesion analysis", "radiomics")
+    if ref.modality == "NM" and not units:
+        return ("volume (counts), if tomographic", "not quantitative (no Units)")
+    return (f"not readable: Units '{ref.units}' unknown",)

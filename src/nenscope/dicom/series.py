@@ -1,0 +1,398 @@
+"""Read one DICOM image series into an :class:`~nenscope.core.geometry.ImageVolume`.
+
+Handles legacy single-frame objects (one slice per file), enhanced multi-frame objects (per-frame
+functional groups, PS3.3 C.7.6.16) and NM multi-frame tomographic images (PS3.3 C.8.4), in any
+transfer syntax pydicom can decode. Slices are sorted geometrically and rescaled slice by slice
+(see :mod:`nenscope.dicom._sorting`); the unit follows Modality and Units (0054,1001).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydicom.dataset import Dataset
+
+from nenscope.core.errors import DicomImportError, MissingAttributeError
+from nenscope.core.geometry import ImageVolume
+from nenscope.core.units import Unit
+from nenscope.dicom._io import (
+    attribute_tag,
+    decode_frames,
+    get_float,
+    get_floats,
+    get_str,
+    read_dataset,
+)
+from nenscope.dicom._sorting import StackSettings, stack_slices
+
+__all__ = ["DicomSeries", "list_files", "read_series", "split_frames", "unit_for"]
+
+logger = logging.getLogger(__name__)
+
+_PET_UNITS = {
+    "BQML": Unit.BQ_PER_ML,
+    "CNTS": Unit.COUNTS,
+    "GML": Unit.SUV_BW,
+    "CM2ML": Unit.SUV_BSA,
+}
+"""Units (0054,1001) values nenscope reads (PS3.3 C.8.9.1.1.3) and their internal unit."""
+
+_IMAGE_MODALITIES = ("CT", "MR", "PT", "NM")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class DicomSeries:
+    """One image series read from DICOM.
+
+    Parameters
+    ----------
+    volume
+        float32 ``(z, y, x)`` values after per-slice RescaleSlope/RescaleIntercept, ascending
+        along the slice normal, with the LPS affine, unit and FrameOfReferenceUID.
+    headers
+        One dataset per slice in the volume's z order, pixel data removed. For an enhanced
+        multi-frame object, one synthesised dataset per frame that carries the shared and the
+        per-frame functional-group attributes at top level (RescaleSlope, ImagePositionPatient,
+        FrameAcquisitionDateTime, DiffusionBValue, ...).
+    files
+        Every file the series was read from, sorted by path.
+    series_instance_uid
+        SeriesInstanceUID (0020,000E).
+    modality
+        Modality (0008,0060): "CT", "PT", "NM", "MR".
+    provenance
+        What the reader accepted or did (skipped files, deviations, resampling, tilt).
+    """
+
+    volume: ImageVolume
+    headers: tuple[Dataset, ...]
+    files: tuple[Path, ...]
+    series_instance_uid: str
+    modality: str
+    provenance: tuple[str, ...]
+
+
+def list_files(source: Path | Sequence[Path]) -> list[Path]:
+    """Return the files of ``source``: a folder (searched recursively), a file, or files.
+
+    Hidden files (name starting with ".") are ignored. Raises :class:`DicomImportError` if a
+    path does not exist or the folder holds no file.
+    """
+    if isinstance(source, str | Path):
+        root = Path(source)
+        if not root.exists():
+            raise DicomImportError(f"{root} does not exist; pass a folder or DICOM files.")
+        if root.is_file():
+            return [root]
+        files = sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        )
+        if not files:
+            raise DicomImportError(f"{root} holds no files; expected the DICOM files of a series.")
+        return files
+    paths = [Path(p) for p in source]
+    if not paths:
+        raise DicomImportError("No files given; expected the DICOM files of one series.")
+    for p in paths:
+        if not p.is_file():
+            raise DicomImportError(f"{p} is not a file; expected the DICOM files of one series.")
+    return sorted(paths)
+
+
+def read_series(
+    source: Path | Sequence[Path], *, settings: StackSettings | None = None
+) -> DicomSeries:
+    """Read a folder holding one image series, or the files of one series.
+
+    Parameters
+    ----------
+    source
+        A folder (searched recursively; non-DICOM files are skipped and recorded) or a list of
+        files (each must be DICOM).
+    settings
+        What to do with irregular slice spacing or gantry tilt; default: refuse both.
+
+    Returns
+    -------
+    DicomSeries
+        The volume (float32, unit from Modality/Units), per-slice headers and provenance.
+
+    Raises
+    ------
+    DicomImportError
+        No DICOM image, several series (named in the message), damaged files, missing
+        geometry, inconsistent spacing or tilt under the refuse policy, unsupported units.
+    """
+    files = list_files(source)
+    from_folder = isinstance(source, str | Path) and Path(source).is_dir()
+    datasets: list[tuple[Path, Dataset]] = []
+    provenance: list[str] = []
+    for path in files:
+        try:
+            ds, notes = read_dataset(path, headers_only=False)
+        except DicomImportError as err:
+            if from_folder and "is not a DICOM file" in str(err):
+                provenance.append(f"skipped {path.name}: not DICOM")
+                continue
+            raise
+        provenance.extend(notes)
+        datasets.append((path, ds))
+    if not datasets:
+        raise DicomImportError(f"{source} holds no DICOM file.")
+    by_series: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+    for path, ds in datasets:
+        by_series[get_str(ds, "SeriesInstanceUID", "<missing>")].append((path, ds))
+    if len(by_series) > 1:
+        raise DicomImportError(_mixed_series_message(source, by_series))
+    uid, members = next(iter(by_series.items()))
+    if uid == "<missing>":
+        raise MissingAttributeError(
+            f"{members[0][0]}: {attribute_tag('SeriesInstanceUID')} is missing; cannot tell "
+            "which series the files belong to."
+        )
+    return _build_series(uid, members, provenance, settings or StackSettings())
+
+
+def _mixed_series_message(
+    source: Path | Sequence[Path], by_series: dict[str, list[tuple[Path, Dataset]]]
+) -> str:
+    parts = []
+    for uid, members in sorted(by_series.items(), key=lambda kv: -len(kv[1])):
+        ds = members[0][1]
+        parts.append(
+            f"#{get_str(ds, 'SeriesNumber', '?')} {get_str(ds, 'Modality', '?')} "
+            f"'{get_str(ds, 'SeriesDescription')}' ({len(members)} files, UID {uid})"
+        )
+    where = source if isinstance(source, str | Path) else "the given files"
+    return (
+        f"{where} mixes {len(by_series)} series: {'; '.join(parts)}. read_series needs one "
+        "series; use `nenscope info` to list them and pass one series' folder or files."
+    )
+
+
+def _build_series(
+    uid: str,
+    members: list[tuple[Path, Dataset]],
+    provenance: list[str],
+    settings: StackSettings,
+) -> DicomSeries:
+    members.sort(key=lambda m: str(m[0]))
+    first_path, first = members[0]
+    modality = get_str(first, "Modality")
+    if modality not in _IMAGE_MODALITIES:
+        raise DicomImportError(
+            f"{first_path}: Modality (0008,0060) is '{modality or 'missing'}'; read_series reads "
+            f"image series of modality {', '.join(_IMAGE_MODALITIES)}. Masks (SEG, RTSTRUCT) "
+            "are read with read_mask."
+        )
+    headers: list[Dataset] = []
+    names: list[str] = []
+    frames: list[npt.NDArray[Any]] | None = None
+    multi = [m for m in members if int(m[1].get("NumberOfFrames", 1) or 1) > 1]
+    if multi:
+        frames = []
+        for path, ds in members:
+            frame_headers, frame_pixels = split_frames(ds, path=path)
+            headers.extend(frame_headers)
+            frames.extend(frame_pixels)
+            names.extend(f"{path} frame {i + 1}" for i in range(len(frame_headers)))
+        provenance.append(f"multi-frame: {len(headers)} frames from {len(members)} file(s)")
+    else:
+        headers = [ds for _, ds in members]
+        names = [str(p) for p, _ in members]
+    _check_consistent(headers, names)
+    stacked = stack_slices(headers, names=names, frames=frames, settings=settings)
+    provenance.extend(stacked.provenance)
+    unit, notes = unit_for(first, path=first_path)
+    provenance.extend(notes)
+    ordered = tuple(headers[i] for i in stacked.order)
+    for ds in ordered:
+        if "PixelData" in ds:
+            del ds.PixelData
+    for _, ds in members:
+        if "PixelData" in ds:
+            del ds.PixelData
+    volume = ImageVolume(
+        array=stacked.array,
+        affine=stacked.affine,
+        unit=unit,
+        frame_of_reference_uid=get_str(first, "FrameOfReferenceUID") or None,
+    )
+    return DicomSeries(
+        volume=volume,
+        headers=ordered,
+        files=tuple(p for p, _ in members),
+        series_instance_uid=uid,
+        modality=modality,
+        provenance=tuple(provenance),
+    )
+
+
+def _check_consistent(headers: Sequence[Dataset], names: Sequence[str]) -> None:
+    """Refuse slices of one series that disagree on modality or frame of reference."""
+    for keyword in ("Modality", "FrameOfReferenceUID", "Units"):
+        values = {get_str(ds, keyword) for ds in headers}
+        if len(values) > 1:
+            example = {get_str(ds, keyword): name for ds, name in zip(headers, names, strict=True)}
+            listing = "; ".join(f"'{v}' in {n}" for v, n in sorted(example.items()))
+            raise DicomImportError(
+                f"The slices of one series disagree on {attribute_tag(keyword)}: {listing}. "
+                "They cannot form one volume; check the export."
+            )
+
+
+def unit_for(ds: Dataset, *, path: Path | str) -> tuple[Unit, tuple[str, ...]]:
+    """Return the unit of the rescaled pixel values of an image series.
+
+    CT → HU; MR → MR signal; PT → from Units (0054,1001): BQML → Bq/mL, CNTS → counts,
+    GML → g/mL (SUVbw), CM2ML → cm²/mL (SUVbsa); NM → from Units where present (quantitative
+    SPECT), else counts (the NM image IOD stores counts).
+
+    Raises
+    ------
+    MissingAttributeError
+        A PT image without Units.
+    DicomImportError
+        Units that nenscope does not interpret, or an unsupported modality.
+
+    Examples
+    --------
+    >>> ds = Dataset()
+    >>> ds.Modality, ds.Units = "PT", "BQML"
+    >>> unit_for(ds, path="x.dcm")
+    (<Unit.BQ_PER_ML: 'Bq/mL'>, ())
+    """
+    modality = get_str(ds, "Modality")
+    units = get_str(ds, "Units").upper()
+    if modality == "CT":
+        return Unit.HU, ()
+    if modality == "MR":
+        return Unit.MR_SIGNAL, ()
+    if modality in ("PT", "NM"):
+        if not units:
+            if modality == "NM":
+                return Unit.COUNTS, ("NM image without Units (0054,1001): values read as counts",)
+            raise MissingAttributeError(
+                f"{path}: {attribute_tag('Units')} is missing on a PT image, so the pixel unit "
+                "is unknown (expected BQML, CNTS, GML or CM2ML). Correct the header."
+            )
+        if units in _PET_UNITS:
+            return _PET_UNITS[units], ()
+        raise DicomImportError(
+            f"{path}: {attribute_tag('Units')} is '{units}'; nenscope reads "
+            f"{', '.join(sorted(_PET_UNITS))}. Convert the series to one of these."
+        )
+    raise DicomImportError(f"{path}: Modality (0008,0060) '{modality}' is not an image modality.")
+
+
+_FRAME_SKIP = {
+    "PixelData",
+    "PerFrameFunctionalGroupsSequence",
+    "SharedFunctionalGroupsSequence",
+    "NumberOfFrames",
+    "DetectorInformationSequence",
+}
+
+
+def split_frames(ds: Dataset, *, path: Path | str) -> tuple[list[Dataset], list[npt.NDArray[Any]]]:
+    """Split a multi-frame object into per-frame headers and stored 2-D pixel arrays.
+
+    Enhanced objects (PerFrameFunctionalGroupsSequence (5200,9230)) get every attribute of
+    the shared and of their own functional groups copied to top level. NM tomographic images
+    get ImagePositionPatient stepped by SpacingBetweenSlices (0018,0088) along the normal of
+    DetectorInformationSequence (0054,0022) (PS3.3 C.8.4.14). Single-frame objects come back
+    unchanged as one frame.
+
+    Returns
+    -------
+    tuple
+        Headers (new datasets; ``ds`` is not modified) and ``(rows, columns)`` stored arrays.
+    """
+    pixels = decode_frames(ds, path=path)
+    n = pixels.shape[0]
+    if n == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
+        return [ds], [pixels[0]]
+    base = Dataset()
+    for elem in ds:
+        if elem.keyword not in _FRAME_SKIP:
+            base.add(elem)
+    if "PerFrameFunctionalGroupsSequence" in ds:
+        headers = _split_enhanced(ds, base, n, path=path)
+    elif get_str(ds, "Modality") == "NM":
+        headers = _split_nm(ds, base, n, path=path)
+    else:
+        raise DicomImportError(
+            f"{path}: {n} frames without PerFrameFunctionalGroupsSequence (5200,9230) or NM "
+            "detector geometry; nenscope cannot place the frames in space."
+        )
+    return headers, [pixels[i] for i in range(n)]
+
+
+def _flatten_groups(target: Dataset, groups: Dataset) -> None:
+    """Copy the attributes inside each functional-group macro item to ``target``."""
+    for macro in groups:
+        if macro.VR != "SQ" or not macro.value:
+            continue
+        for elem in macro.value[0]:
+            target.add(elem)
+
+
+def _split_enhanced(ds: Dataset, base: Dataset, n: int, *, path: Path | str) -> list[Dataset]:
+    per_frame = ds.PerFrameFunctionalGroupsSequence
+    if len(per_frame) != n:
+        raise DicomImportError(
+            f"{path}: PerFrameFunctionalGroupsSequence (5200,9230) has {len(per_frame)} items "
+            f"but NumberOfFrames (0028,0008) is {n}."
+        )
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    headers = []
+    for i in range(n):
+        frame = Dataset()
+        for elem in base:
+            frame.add(elem)
+        if shared:
+            _flatten_groups(frame, shared[0])
+        _flatten_groups(frame, per_frame[i])
+        frame.NumberOfFrames = 1
+        headers.append(frame)
+    return headers
+
+
+def _split_nm(ds: Dataset, base: Dataset, n: int, *, path: Path | str) -> list[Dataset]:
+    detectors = ds.get("DetectorInformationSequence")
+    if not detectors:
+        raise MissingAttributeError(
+            f"{path}: {attribute_tag('DetectorInformationSequence')} is missing; an NM "
+            "multi-frame image needs it for ImagePositionPatient/ImageOrientationPatient."
+        )
+    det = detectors[0]
+    ipp = np.asarray(get_floats(det, "ImagePositionPatient", 3, path=path))
+    iop = np.asarray(get_floats(det, "ImageOrientationPatient", 6, path=path))
+    step = get_float(ds, "SpacingBetweenSlices", 0.0, path=path) or get_float(
+        ds, "SliceThickness", 0.0, path=path
+    )
+    if step <= 0:
+        raise MissingAttributeError(
+            f"{path}: neither {attribute_tag('SpacingBetweenSlices')} nor "
+            f"{attribute_tag('SliceThickness')} gives the distance between NM frames."
+        )
+    normal = np.cross(iop[:3], iop[3:])
+    headers = []
+    for i in range(n):
+        frame = Dataset()
+        for elem in base:
+            frame.add(elem)
+        frame.ImageOrientationPatient = [float(v) for v in iop]
+        frame.ImagePositionPatient = [float(v) for v in ipp + i * step * normal]
+        frame.NumberOfFrames = 1
+        headers.append(frame)
+    return headers
