@@ -21,6 +21,12 @@ from nenscope.dicom.discovery import (
     discover_series,
     scan_folder,
 )
+from nenscope.dicom.masks import (
+    read_mask,
+    read_nifti_mask,
+    read_rtstruct_mask,
+    read_seg_mask,
+)
 from nenscope.dicom.nifti import lps_to_ras_affine, ras_to_lps_affine, read_nifti, write_nifti
 from nenscope.dicom.series import DicomSeries, read_series, split_frames, unit_for
 
@@ -37,7 +43,11 @@ __all__ = [
     "discover_series",
     "lps_to_ras_affine",
     "ras_to_lps_affine",
+    "read_mask",
     "read_nifti",
+    "read_nifti_mask",
+    "read_rtstruct_mask",
+    "read_seg_mask",
     "read_series",
     "scan_folder",
     "slice_geometry",

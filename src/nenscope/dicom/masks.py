@@ -1,0 +1,369 @@
+"""Masks on an image grid from NIfTI, DICOM SEG or RTSTRUCT files.
+
+Every mask comes back as a ``bool`` array with the reference image's shape ``(z, y, x)``. A mask
+whose frame of reference or grid does not match the reference is refused with the reason; nothing
+is resampled silently.
+
+RTSTRUCT contours are rasterised slice by slice. **Convention:** a voxel belongs to an ROI when
+its *centre* lies inside the closed planar contour (scikit-image ``polygon2mask``, pixel centres
+at integer indices); several contours of one ROI on one slice combine by the even-odd rule
+(XOR), so a contour inside another is a hole. Voxels whose centre lies exactly on the contour
+line are decided by scikit-image's point-in-polygon test and may fall on either side.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydicom.dataset import Dataset
+from skimage.draw import polygon2mask
+
+from nenscope.core.errors import (
+    DicomDeviationWarning,
+    DicomImportError,
+    GeometryError,
+    MissingAttributeError,
+)
+from nenscope.core.geometry import ImageVolume
+from nenscope.dicom._io import attribute_tag, decode_frames, get_str, read_dataset
+from nenscope.dicom.nifti import read_nifti
+
+__all__ = [
+    "CONTOUR_PLANE_ATOL",
+    "MASK_GRID_ATOL_MM",
+    "read_mask",
+    "read_nifti_mask",
+    "read_rtstruct_mask",
+    "read_seg_mask",
+]
+
+MASK_GRID_ATOL_MM = 0.05
+"""Max distance in mm between a mask's voxel centres and the reference grid's.
+
+DICOM decimal strings carry positions to about 1e-4 mm and float32 NIfTI headers to about
+1e-5 relative; 0.05 mm is far below any voxel size and far above such rounding.
+"""
+
+CONTOUR_PLANE_ATOL = 0.1
+"""Max distance of an RTSTRUCT contour from a slice centre, in slices, before a warning."""
+
+
+def read_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray[np.bool_]]:
+    """Read the masks in ``path`` onto the grid of ``reference``.
+
+    Parameters
+    ----------
+    path
+        A NIfTI file (``.nii``/``.nii.gz``), a DICOM SEG or an RTSTRUCT file, or a folder holding
+        exactly one DICOM SEG or RTSTRUCT file.
+    reference
+        The image the mask belongs to.
+
+    Returns
+    -------
+    dict
+        Name → bool ``(z, y, x)`` mask with ``reference.shape``. NIfTI: one ``"mask"`` for a
+        binary file, else ``"label_<n>"`` per label; SEG: the SegmentLabel; RTSTRUCT: the
+        ROIName.
+
+    Raises
+    ------
+    DicomImportError
+        Unreadable file, unsupported object, or a frame of reference / grid that does not match
+        the reference (:class:`~nenscope.core.errors.GeometryError` for grid mismatches).
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = _single_mask_file(path)
+    if path.name.endswith((".nii", ".nii.gz")):
+        return read_nifti_mask(path, reference)
+    ds, _ = read_dataset(path, headers_only=False)
+    modality = get_str(ds, "Modality")
+    if modality == "SEG":
+        return read_seg_mask(ds, reference, path=path)
+    if modality == "RTSTRUCT":
+        return read_rtstruct_mask(ds, reference, path=path)
+    raise DicomImportError(
+        f"{path}: Modality (0008,0060) is '{modality or 'missing'}'; a mask file must be NIfTI, "
+        "a DICOM SEG or an RTSTRUCT."
+    )
+
+
+def _single_mask_file(folder: Path) -> Path:
+    candidates = []
+    for p in sorted(folder.iterdir()):
+        if not p.is_file():
+            continue
+        if p.name.endswith((".nii", ".nii.gz")):
+            candidates.append(p)
+            continue
+        try:
+            ds, _ = read_dataset(p, headers_only=True)
+        except DicomImportError:
+            continue
+        if get_str(ds, "Modality") in ("SEG", "RTSTRUCT"):
+            candidates.append(p)
+    if len(candidates) != 1:
+        raise DicomImportError(
+            f"{folder} holds {len(candidates)} mask files (NIfTI, SEG or RTSTRUCT); pass the "
+            "file itself."
+        )
+    return candidates[0]
+
+
+def read_nifti_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray[np.bool_]]:
+    """Read a NIfTI mask or label map; refuse it unless it lies on the reference grid."""
+    image = read_nifti(path)
+    if image.shape != reference.shape or not np.allclose(
+        image.affine, reference.affine, atol=MASK_GRID_ATOL_MM, rtol=0.0
+    ):
+        raise GeometryError(
+            f"{path}: NIfTI mask grid (shape {image.shape}, spacing "
+            f"{_fmt(image.spacing_mm)} mm, origin {_fmt(image.origin_mm)} mm LPS) does not match "
+            f"the image (shape {reference.shape}, spacing {_fmt(reference.spacing_mm)} mm, "
+            f"origin {_fmt(reference.origin_mm)} mm). Resample the mask onto the image first."
+        )
+    values = np.asarray(image.array)
+    if not np.all(np.isfinite(values)) or not np.array_equal(values, np.round(values)):
+        raise DicomImportError(
+            f"{path}: mask values must be integers (0 = background), found fractional or "
+            "non-finite values; threshold a probability map before using it as a mask."
+        )
+    labels = [int(v) for v in np.unique(values) if v != 0]
+    if labels == [1] or not labels:
+        return {"mask": values == 1}
+    return {f"label_{n}": values == n for n in labels}
+
+
+def _check_frame_of_reference(uid: str, reference: ImageVolume, *, path: Path, what: str) -> None:
+    if reference.frame_of_reference_uid is None:
+        warnings.warn(
+            f"{path}: the reference image has no FrameOfReferenceUID, so the {what} "
+            f"(FrameOfReferenceUID {uid or 'missing'}) is aligned by geometry only.",
+            DicomDeviationWarning,
+            stacklevel=3,
+        )
+        return
+    if uid != reference.frame_of_reference_uid:
+        raise GeometryError(
+            f"{path}: the {what} is in frame of reference {uid or '(missing)'} but the image is "
+            f"in {reference.frame_of_reference_uid} (FrameOfReferenceUID (0020,0052)). They "
+            "were not acquired in one coordinate system; register the images first."
+        )
+
+
+def _grid_axes(reference: ImageVolume) -> tuple[npt.NDArray[np.float64], ...]:
+    """Return the unit row (x) and column (y) directions and the spacing (z, y, x)."""
+    spacing = np.asarray(reference.spacing_mm)
+    row_dir = reference.affine[:3, 2] / spacing[2]
+    col_dir = reference.affine[:3, 1] / spacing[1]
+    return row_dir, col_dir, spacing
+
+
+def read_seg_mask(
+    ds: Dataset, reference: ImageVolume, *, path: Path
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Place the frames of a DICOM SEG (BINARY, FRACTIONAL or LABELMAP) on the reference grid.
+
+    Each frame must have the reference's orientation, pixel spacing and size and lie on one of
+    its slices; FRACTIONAL frames are thresholded at half of MaximumFractionalValue (0062,000E).
+    """
+    _check_frame_of_reference(
+        get_str(ds, "FrameOfReferenceUID"), reference, path=path, what="segmentation"
+    )
+    labels = _segment_labels(ds, path=path)
+    pixels = decode_frames(ds, path=path)
+    seg_type = get_str(ds, "SegmentationType", "BINARY").upper()
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if not per_frame or len(per_frame) != pixels.shape[0]:
+        raise MissingAttributeError(
+            f"{path}: {attribute_tag('PerFrameFunctionalGroupsSequence')} must have one item per "
+            f"frame ({pixels.shape[0]}); cannot place the segmentation frames."
+        )
+    masks = {label: np.zeros(reference.shape, dtype=np.bool_) for label in labels.values()}
+    threshold = 0.5 * float(ds.get("MaximumFractionalValue", 255) or 255)
+    for i, item in enumerate(per_frame):
+        z = _frame_slice(item, shared[0] if shared else None, reference, path=path, frame=i)
+        frame = pixels[i]
+        if seg_type == "LABELMAP":
+            for number, label in labels.items():
+                masks[label][z] |= frame == number
+            continue
+        ident = _group_value(
+            item, None, "SegmentIdentificationSequence", "ReferencedSegmentNumber"
+        )
+        if ident is None or int(ident) not in labels:
+            raise DicomImportError(
+                f"{path}: frame {i + 1} refers to segment {ident}, which SegmentSequence "
+                "(0062,0002) does not define."
+            )
+        on = frame >= threshold if seg_type == "FRACTIONAL" else frame > 0
+        masks[labels[int(ident)]][z] |= on
+    return masks
+
+
+def _segment_labels(ds: Dataset, *, path: Path) -> dict[int, str]:
+    segments = ds.get("SegmentSequence")
+    if not segments:
+        raise MissingAttributeError(f"{path}: {attribute_tag('SegmentSequence')} is missing.")
+    labels: dict[int, str] = {}
+    for seg in segments:
+        number = int(seg.SegmentNumber)
+        label = get_str(seg, "SegmentLabel", f"segment_{number}")
+        if label in labels.values():
+            label = f"{label}_{number}"
+        labels[number] = label
+    return labels
+
+
+def _group_value(item: Dataset, shared: Dataset | None, group: str, keyword: str) -> Any:
+    """Return ``keyword`` from the per-frame ``group`` macro, falling back to the shared one."""
+    for source in (item, shared):
+        if source is not None and group in source and source[group].value:
+            macro = source[group].value[0]
+            if keyword in macro:
+                return macro.get(keyword)
+    return None
+
+
+def _frame_slice(
+    item: Dataset, shared: Dataset | None, reference: ImageVolume, *, path: Path, frame: int
+) -> int:
+    """Index of the reference slice on which a SEG frame lies; refuse any mismatch."""
+    where = f"{path} frame {frame + 1}"
+    iop = _group_value(item, shared, "PlaneOrientationSequence", "ImageOrientationPatient")
+    ipp = _group_value(item, shared, "PlanePositionSequence", "ImagePositionPatient")
+    spacing = _group_value(item, shared, "PixelMeasuresSequence", "PixelSpacing")
+    if iop is None or ipp is None or spacing is None:
+        raise MissingAttributeError(
+            f"{where}: ImageOrientationPatient, ImagePositionPatient or PixelSpacing is missing "
+            "from the functional groups; cannot place the frame."
+        )
+    row_dir, col_dir, ref_spacing = _grid_axes(reference)
+    iop_f = np.asarray([float(v) for v in iop])
+    sp = np.asarray([float(v) for v in spacing])
+    if not (
+        np.allclose(iop_f[:3], row_dir, atol=1e-4) and np.allclose(iop_f[3:], col_dir, atol=1e-4)
+    ) or not np.allclose(sp, ref_spacing[1:], atol=1e-3):
+        raise GeometryError(
+            f"{where}: orientation {iop_f.tolist()} / pixel spacing {sp.tolist()} differ from "
+            f"the image ({np.r_[row_dir, col_dir].round(5).tolist()} / "
+            f"{ref_spacing[1:].round(5).tolist()}). Resample the segmentation onto the image."
+        )
+    index = reference.lps_to_index([[float(v) for v in ipp]])[0]
+    rounded = np.round(index)
+    off_mm = np.abs(index - rounded) * np.asarray(reference.spacing_mm)
+    z = int(rounded[0])
+    if np.any(off_mm > MASK_GRID_ATOL_MM) or rounded[1] != 0 or rounded[2] != 0:
+        raise GeometryError(
+            f"{where}: ImagePositionPatient {list(map(float, ipp))} is not the first voxel of an "
+            f"image slice (fractional index {index.round(3).tolist()}); the segmentation is on "
+            "another grid. Resample it onto the image."
+        )
+    if not 0 <= z < reference.shape[0]:
+        raise GeometryError(f"{where}: lies outside the image (slice index {z}).")
+    return z
+
+
+def read_rtstruct_mask(
+    ds: Dataset, reference: ImageVolume, *, path: Path
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Rasterise the CLOSED_PLANAR contours of every ROI of an RTSTRUCT onto the reference.
+
+    Returns one mask per ROIName (duplicates get ``_<ROINumber>``); ROIs without any closed
+    contour on the image are returned empty and reported by a warning.
+
+    Warns
+    -----
+    DicomDeviationWarning
+        Contours outside the volume, off the slice centres or not closed planar were dropped
+        or snapped to a slice (the message counts them).
+    """
+    rois = _roi_names_and_frames(ds, path=path)
+    frames = {uid for _, uid in rois.values() if uid}
+    for uid in sorted(frames) or [""]:
+        _check_frame_of_reference(uid, reference, path=path, what="structure set")
+    contours: dict[int, list[npt.NDArray[np.float64]]] = defaultdict(list)
+    notes: dict[int, list[str]] = defaultdict(list)
+    for roi_contour in ds.get("ROIContourSequence") or []:
+        number = int(roi_contour.ReferencedROINumber)
+        for item in roi_contour.get("ContourSequence") or []:
+            kind = get_str(item, "ContourGeometricType", "CLOSED_PLANAR").upper()
+            if kind != "CLOSED_PLANAR":
+                notes[number].append(f"{kind} contour ignored")
+                continue
+            data = np.asarray([float(v) for v in item.get("ContourData") or []])
+            if data.size < 9 or data.size % 3:
+                notes[number].append(f"contour with {data.size} ContourData values ignored")
+                continue
+            contours[number].append(data.reshape(-1, 3))
+    masks: dict[str, npt.NDArray[np.bool_]] = {}
+    for number, (name, _) in rois.items():
+        mask, dropped = _rasterise(contours.get(number, []), reference)
+        masks[name] = mask
+        issues = notes[number] + dropped
+        if issues or not mask.any():
+            summary = "; ".join(_count(issues)) or "no contour on this image"
+            warnings.warn(f"{path}: ROI '{name}': {summary}.", DicomDeviationWarning, stacklevel=2)
+    return masks
+
+
+def _roi_names_and_frames(ds: Dataset, *, path: Path) -> dict[int, tuple[str, str]]:
+    rois = ds.get("StructureSetROISequence")
+    if not rois:
+        raise MissingAttributeError(
+            f"{path}: {attribute_tag('StructureSetROISequence')} is missing; the RTSTRUCT "
+            "defines no ROI."
+        )
+    result: dict[int, tuple[str, str]] = {}
+    names: set[str] = set()
+    for roi in rois:
+        number = int(roi.ROINumber)
+        name = get_str(roi, "ROIName", f"roi_{number}")
+        if name in names:
+            name = f"{name}_{number}"
+        names.add(name)
+        result[number] = (name, get_str(roi, "ReferencedFrameOfReferenceUID"))
+    return result
+
+
+def _count(issues: Sequence[str]) -> list[str]:
+    counts: dict[str, int] = defaultdict(int)
+    for issue in issues:
+        counts[issue] += 1
+    return [f"{n} × {issue}" if n > 1 else issue for issue, n in counts.items()]
+
+
+def _rasterise(
+    contours: Sequence[npt.NDArray[np.float64]], reference: ImageVolume
+) -> tuple[npt.NDArray[np.bool_], list[str]]:
+    """Fill contours (LPS points, shape (n, 3)) on the reference grid by the even-odd rule."""
+    mask = np.zeros(reference.shape, dtype=np.bool_)
+    dropped: list[str] = []
+    plane_shape = reference.shape[1:]
+    for points in contours:
+        index = reference.lps_to_index(points)
+        z_values = index[:, 0]
+        z = int(np.round(np.mean(z_values)))
+        if np.ptp(z_values) > 2 * CONTOUR_PLANE_ATOL:
+            dropped.append("contour not parallel to the image slices dropped")
+            continue
+        if not 0 <= z < reference.shape[0]:
+            dropped.append("contour outside the image volume dropped")
+            continue
+        if abs(float(np.mean(z_values)) - z) > CONTOUR_PLANE_ATOL:
+            dropped.append("contour between slices snapped to the nearest slice")
+        filled = polygon2mask(plane_shape, index[:, 1:3])  # type: ignore[no-untyped-call]  # skimage is unannotated
+        mask[z] ^= filled
+    return mask, dropped
+
+
+def _fmt(values: Sequence[float]) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in values) + ")"
