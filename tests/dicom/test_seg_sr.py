@@ -1,0 +1,218 @@
+"""DICOM SEG and TID 1500 SR: written with highdicom, valid for dciodvfy, read back unchanged."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.uid import (
+    ExplicitVRLittleEndian,
+    PositronEmissionTomographyImageStorage,
+    generate_uid,
+)
+
+from nenscope.core.errors import WorkbenchError
+from nenscope.dicom.seg_sr import (
+    SegmentKind,
+    SegmentSpec,
+    SrMeasurementGroup,
+    read_seg,
+    read_sr,
+    write_seg,
+    write_sr,
+)
+
+N_SLICES, ROWS, COLS = 6, 16, 20
+Written = tuple[Path, Path, list[pydicom.Dataset]]
+
+
+def _pet_series(folder: Path) -> list[pydicom.Dataset]:
+    """A tiny but complete PET series (single-frame PET Image Storage), written to ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+    now = datetime(2026, 1, 2, 10, 0, 0)
+    headers: list[pydicom.Dataset] = []
+    for k in range(N_SLICES):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = PositronEmissionTomographyImageStorage
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(folder / f"{k:03d}.dcm", {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID = meta.MediaStorageSOPClassUID
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.PatientName, ds.PatientID = "TEST^SEG", "SEG1"
+        ds.PatientBirthDate, ds.PatientSex = "19600101", "F"
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+        ds.FrameOfReferenceUID, ds.PositionReferenceIndicator = frame, ""
+        ds.StudyDate = ds.SeriesDate = ds.ContentDate = now.strftime("%Y%m%d")
+        ds.StudyTime = ds.SeriesTime = ds.ContentTime = now.strftime("%H%M%S")
+        ds.AccessionNumber, ds.ReferringPhysicianName, ds.StudyID = "A1", "", "1"
+        ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "PT", 1, k + 1
+        ds.Manufacturer = "test"
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.ImagePositionPatient = [-40.0, -30.0, 4.0 * k]
+        ds.PixelSpacing, ds.SliceThickness = [4.0, 4.0], 4.0
+        ds.Rows, ds.Columns = ROWS, COLS
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+        ds.RescaleSlope, ds.RescaleIntercept = 1.0, 0.0
+        ds.Units, ds.ImageType = "BQML", ["ORIGINAL", "PRIMARY"]
+        ds.PixelData = np.zeros((ROWS, COLS), dtype=np.uint16).tobytes()
+        ds.save_as(folder / f"{k:03d}.dcm", enforce_file_format=True)
+        headers.append(pydicom.dcmread(folder / f"{k:03d}.dcm", stop_before_pixels=True))
+    return headers
+
+
+def _labels() -> np.ndarray:
+    labels = np.zeros((N_SLICES, ROWS, COLS), dtype=np.uint8)
+    labels[1:3, 4:8, 5:9] = 1  # lesion 1
+    labels[3:5, 10:13, 12:16] = 2  # lesion 2
+    labels[0:2, 10:14, 1:4] = 3  # liver reference
+    return labels
+
+
+SEGMENTS = (
+    SegmentSpec(number=1, label="Lesion 1", kind=SegmentKind.LESION),
+    SegmentSpec(number=2, label="Lesion 2", kind=SegmentKind.LESION),
+    SegmentSpec(number=3, label="Liver reference", kind=SegmentKind.LIVER),
+)
+
+
+def _dciodvfy(path: Path) -> str:
+    if shutil.which("dciodvfy") is None:
+        pytest.fail("dciodvfy missing: install dicom3tools (.ci/run does).")
+    result = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=120)
+    return result.stdout + result.stderr
+
+
+def _errors(report: str) -> list[str]:
+    return [line for line in report.splitlines() if line.startswith("Error")]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
+    root = tmp_path_factory.mktemp("segsr")
+    headers = _pet_series(root / "PET")
+    info = write_seg(root / "seg.dcm", _labels(), SEGMENTS, headers)
+    groups = [
+        SrMeasurementGroup(
+            segment_number=1,
+            tracking_id="Lesion 1",
+            tracking_uid=info.tracking_uids[1],
+            kind=SegmentKind.LESION,
+            suvmax=12.5,
+            suvpeak=9.75,
+            suvmean=6.125,
+            volume_ml=2.048,
+            tlg=12.544,
+            krenning=4,
+        ),
+        SrMeasurementGroup(
+            segment_number=2,
+            tracking_id="Lesion 2",
+            tracking_uid=info.tracking_uids[2],
+            kind=SegmentKind.LESION,
+            suvmax=3.5,
+            suvpeak=None,
+            suvmean=2.25,
+            volume_ml=0.768,
+            tlg=1.728,
+            krenning=2,
+        ),
+        SrMeasurementGroup(
+            segment_number=3,
+            tracking_id="Liver reference",
+            tracking_uid=info.tracking_uids[3],
+            kind=SegmentKind.LIVER,
+            suvmean=5.5,
+            volume_ml=0.96,
+        ),
+    ]
+    write_sr(root / "sr.dcm", groups, seg_path=root / "seg.dcm", source_images=headers)
+    return root / "seg.dcm", root / "sr.dcm", headers
+
+
+def test_seg_reads_back_to_same_label_map(
+    written: Written,
+) -> None:
+    seg_path, _, headers = written
+    labels, names = read_seg(seg_path, [str(h.SOPInstanceUID) for h in headers])
+    np.testing.assert_array_equal(labels, _labels())
+    assert names == {1: "Lesion 1", 2: "Lesion 2", 3: "Liver reference"}
+
+
+def test_seg_references_source_pet_series(
+    written: Written,
+) -> None:
+    seg_path, _, headers = written
+    seg = pydicom.dcmread(seg_path)
+    assert seg.Modality == "SEG"
+    assert seg.FrameOfReferenceUID == headers[0].FrameOfReferenceUID
+    ref_series = seg.ReferencedSeriesSequence[0]
+    assert ref_series.SeriesInstanceUID == headers[0].SeriesInstanceUID
+    referenced = {item.ReferencedSOPInstanceUID for item in ref_series.ReferencedInstanceSequence}
+    assert referenced <= {h.SOPInstanceUID for h in headers}
+
+
+def test_sr_reads_back_to_same_numbers(written: Written) -> None:
+    seg_path, sr_path, _ = written
+    groups = read_sr(sr_path)
+    assert [g.segment_number for g in groups] == [1, 2, 3]
+    first, second, liver = groups
+    # The values are binary fractions, so the DS (decimal string) round trip is exact.
+    assert (first.suvmax, first.suvpeak, first.suvmean) == (12.5, 9.75, 6.125)
+    assert first.volume_ml == pytest.approx(2.048, rel=1e-12)
+    assert first.tlg == pytest.approx(12.544, rel=1e-12)
+    assert first.krenning == 4
+    assert second.suvpeak is None
+    assert second.krenning == 2
+    assert liver.kind is SegmentKind.LIVER
+    assert liver.suvmean == 5.5
+    assert liver.suvmax is None
+    seg = pydicom.dcmread(seg_path)
+    tracking = {int(s.SegmentNumber): s.TrackingUID for s in seg.SegmentSequence}
+    assert [g.tracking_uid for g in groups] == [tracking[1], tracking[2], tracking[3]]
+
+
+def test_sr_references_seg_and_pet(written: Written) -> None:
+    seg_path, sr_path, headers = written
+    sr = pydicom.dcmread(sr_path)
+    seg = pydicom.dcmread(seg_path, stop_before_pixels=True)
+    evidence = {
+        inst.ReferencedSOPInstanceUID
+        for study in sr.CurrentRequestedProcedureEvidenceSequence
+        for series in study.ReferencedSeriesSequence
+        for inst in series.ReferencedSOPSequence
+    }
+    assert seg.SOPInstanceUID in evidence
+    assert {h.SOPInstanceUID for h in headers} <= evidence
+    assert sr.PatientID == "SEG1"
+
+
+def test_seg_passes_dciodvfy(written: Written) -> None:
+    report = _dciodvfy(written[0])
+    assert not _errors(report), report
+
+
+def test_sr_passes_dciodvfy(written: Written) -> None:
+    report = _dciodvfy(written[1])
+    assert not _errors(report), report
+
+
+def test_empty_segmentation_is_refused(tmp_path: Path) -> None:
+    headers = _pet_series(tmp_path / "PET")
+    empty = np.zeros((N_SLICES, ROWS, COLS), dtype=np.uint8)
+    with pytest.raises(WorkbenchError, match="segmentation is empty"):
+        write_seg(tmp_path / "seg.dcm", empty, SEGMENTS, headers)
+
+
+def test_label_map_must_match_source(tmp_path: Path) -> None:
+    headers = _pet_series(tmp_path / "PET")
+    with pytest.raises(WorkbenchError, match="does not match the 6 source slices"):
+        write_seg(tmp_path / "seg.dcm", _labels()[:3], SEGMENTS, headers)
