@@ -1,0 +1,1 @@
+"""Decision support: knowledge base, recommender (Scenario → Plan) and dose physics."""

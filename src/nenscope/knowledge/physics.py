@@ -1,0 +1,442 @@
+"""Radiation physics for choosing a scan: decay, activity prescription, effective dose.
+
+Pure functions over plain numbers and value objects (STYLE 2.1). Activities at this API are in
+MBq (the unit of every label and guideline the knowledge base quotes) and carry ``_mbq`` in
+their names; times are in s or timezone-aware datetimes; doses are in mSv (STYLE 3.2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from nenscope.core.errors import NotComputableError, WorkbenchError
+
+__all__ = [
+    "ADULT_AGE_YEARS",
+    "REFERENCE_ADULT_WEIGHT_KG",
+    "ActivityRule",
+    "ActivityRuleKind",
+    "PhysicsInputError",
+    "Prescription",
+    "ScheduledExam",
+    "compute_decay_factor",
+    "compute_decayed_activity_mbq",
+    "compute_effective_dose_msv",
+    "compute_fdg_activity_eanm_mbq",
+    "compute_latest_time_with_activity",
+    "compute_schedule_dose_msv",
+    "prescribe_activity",
+]
+
+ADULT_AGE_YEARS = 18.0
+"""Age in years from which the adult activity rule applies (paediatric rules below it)."""
+
+REFERENCE_ADULT_WEIGHT_KG = 70.0
+"""ICRP reference adult body weight, used only when a weight is missing and said so."""
+
+
+class PhysicsInputError(WorkbenchError, ValueError):
+    """An input to a physics calculator is impossible (negative activity, zero half-life …)."""
+
+
+def _require_positive(value: float, name: str, *, allow_zero: bool = False) -> None:
+    ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and ok):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise PhysicsInputError(f"{name} must be finite and {bound}, got {value}.")
+
+
+def compute_decay_factor(elapsed_s: float, *, half_life_s: float) -> float:
+    """Fraction of activity remaining after ``elapsed_s`` seconds.
+
+    Parameters
+    ----------
+    elapsed_s
+        Time since the activity was measured, in s; negative for a time before the measurement.
+    half_life_s
+        Physical half-life of the radionuclide in s; finite and > 0.
+
+    Returns
+    -------
+    float
+        A(t) / A(0), dimensionless.
+
+    Notes
+    -----
+    A(t) = A(0) · 2^(−t / T½): physical decay only, no biological clearance.
+
+    Examples
+    --------
+    >>> compute_decay_factor(4062.6, half_life_s=4062.6)
+    0.5
+    """
+    _require_positive(half_life_s, "half_life_s")
+    if not math.isfinite(elapsed_s):
+        raise PhysicsInputError(f"elapsed_s must be finite, got {elapsed_s}.")
+    return float(2.0 ** (-elapsed_s / half_life_s))
+
+
+def compute_decayed_activity_mbq(
+    activity_mbq: float, *, measured_at: datetime, at: datetime, half_life_s: float
+) -> float:
+    """Activity in MBq at time ``at`` of a source that held ``activity_mbq`` at ``measured_at``.
+
+    Parameters
+    ----------
+    activity_mbq
+        Activity at ``measured_at``, in MBq; > 0.
+    measured_at, at
+        Timezone-aware datetimes (STYLE 3.5); ``at`` may precede ``measured_at``.
+    half_life_s
+        Physical half-life in s.
+
+    Raises
+    ------
+    PhysicsInputError
+        If a datetime is naive or the activity is not positive.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> t0 = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
+    >>> round(compute_decayed_activity_mbq(200.0, measured_at=t0,
+    ...       at=datetime(2024, 1, 1, 9, 49, 48, tzinfo=UTC), half_life_s=6588.0), 6)
+    100.0
+    """
+    _require_positive(activity_mbq, "activity_mbq")
+    for name, moment in (("measured_at", measured_at), ("at", at)):
+        if moment.tzinfo is None:
+            raise PhysicsInputError(
+                f"{name} must be timezone-aware (e.g. 2024-01-01T08:00+01:00), got {moment}."
+            )
+    elapsed_s = (at - measured_at).total_seconds()
+    return activity_mbq * compute_decay_factor(elapsed_s, half_life_s=half_life_s)
+
+
+def compute_latest_time_with_activity(
+    *, activity_mbq: float, measured_at: datetime, required_mbq: float, half_life_s: float
+) -> datetime:
+    """Latest time at which a source measured at ``measured_at`` still holds ``required_mbq``.
+
+    Parameters
+    ----------
+    activity_mbq
+        Activity of the vial or dose at ``measured_at``, in MBq.
+    measured_at
+        Timezone-aware calibration time.
+    required_mbq
+        Activity that must still be available (the prescription), in MBq.
+    half_life_s
+        Physical half-life in s.
+
+    Raises
+    ------
+    PhysicsInputError
+        If the source already holds less than ``required_mbq`` at ``measured_at``.
+
+    Notes
+    -----
+    Solving A0 · 2^(−t/T½) = A_req gives t = T½ · log2(A0 / A_req).
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> t0 = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
+    >>> compute_latest_time_with_activity(activity_mbq=400.0, measured_at=t0,
+    ...     required_mbq=100.0, half_life_s=3600.0).isoformat()
+    '2024-01-01T10:00:00+00:00'
+    """
+    _require_positive(activity_mbq, "activity_mbq")
+    _require_positive(required_mbq, "required_mbq")
+    _require_positive(half_life_s, "half_life_s")
+    if measured_at.tzinfo is None:
+        raise PhysicsInputError(f"measured_at must be timezone-aware, got {measured_at}.")
+    if required_mbq > activity_mbq:
+        raise PhysicsInputError(
+            f"The source holds {activity_mbq:g} MBq at {measured_at.isoformat()}, less than the "
+            f"required {required_mbq:g} MBq; no later time can satisfy the prescription. "
+            "Lower the prescription or order more activity."
+        )
+    elapsed_s = half_life_s * math.log2(activity_mbq / required_mbq)
+    return measured_at + timedelta(seconds=elapsed_s)
+
+
+class ActivityRuleKind(StrEnum):
+    """How an administered activity is prescribed."""
+
+    PER_KG = "per-kg"
+    FIXED = "fixed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActivityRule:
+    """One activity prescription rule from a label or guideline.
+
+    Parameters
+    ----------
+    kind
+        ``per-kg`` (``per_kg_mbq`` × weight, clamped to ``[min_mbq, max_mbq]``) or ``fixed``
+        (``fixed_mbq``, with ``min_mbq``/``max_mbq`` as the allowed range).
+    per_kg_mbq
+        MBq per kg body weight for ``per-kg`` rules.
+    fixed_mbq
+        Standard activity in MBq for ``fixed`` rules.
+    min_mbq, max_mbq
+        Lower bound and cap in MBq, or None.
+    evidence
+        Citation ids of the label or guideline.
+
+    Examples
+    --------
+    >>> ActivityRule(kind=ActivityRuleKind.PER_KG, per_kg_mbq=2.0, max_mbq=200.0).kind
+    <ActivityRuleKind.PER_KG: 'per-kg'>
+    """
+
+    kind: ActivityRuleKind
+    per_kg_mbq: float | None = None
+    fixed_mbq: float | None = None
+    min_mbq: float | None = None
+    max_mbq: float | None = None
+    evidence: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind is ActivityRuleKind.PER_KG and self.per_kg_mbq is None:
+            raise PhysicsInputError("A per-kg activity rule needs per_kg_mbq.")
+        if self.kind is ActivityRuleKind.FIXED and self.fixed_mbq is None:
+            raise PhysicsInputError("A fixed activity rule needs fixed_mbq.")
+        for name in ("per_kg_mbq", "fixed_mbq", "min_mbq", "max_mbq"):
+            value = getattr(self, name)
+            if value is not None:
+                _require_positive(value, name)
+        if self.min_mbq is not None and self.max_mbq is not None and self.min_mbq > self.max_mbq:
+            raise PhysicsInputError(
+                f"Activity rule has min_mbq {self.min_mbq} above max_mbq {self.max_mbq}."
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prescription:
+    """An administered activity for one patient, with how it was obtained.
+
+    Attributes
+    ----------
+    activity_mbq
+        Activity to administer, MBq.
+    rule
+        The rule applied.
+    paediatric
+        Whether the paediatric rule was used.
+    notes
+        Plain-language notes: clamping to a minimum or cap, an assumed reference weight.
+    """
+
+    activity_mbq: float
+    rule: ActivityRule
+    paediatric: bool
+    notes: tuple[str, ...] = ()
+
+
+def _apply_rule(rule: ActivityRule, weight_kg: float | None) -> tuple[float, list[str]]:
+    notes: list[str] = []
+    if rule.kind is ActivityRuleKind.FIXED:
+        return float(rule.fixed_mbq or 0.0), notes
+    if weight_kg is None:
+        weight_kg = REFERENCE_ADULT_WEIGHT_KG
+        notes.append(
+            f"weight not given: estimated for the {REFERENCE_ADULT_WEIGHT_KG:g} kg reference adult"
+        )
+    raw = float(rule.per_kg_mbq or 0.0) * weight_kg
+    value = raw
+    if rule.max_mbq is not None and value > rule.max_mbq:
+        value = rule.max_mbq
+        notes.append(f"capped at {rule.max_mbq:g} MBq (rule gives {raw:.0f} MBq)")
+    if rule.min_mbq is not None and value < rule.min_mbq:
+        value = rule.min_mbq
+        notes.append(f"raised to the minimum {rule.min_mbq:g} MBq (rule gives {raw:.1f} MBq)")
+    return value, notes
+
+
+def prescribe_activity(
+    adult: ActivityRule,
+    *,
+    paediatric: ActivityRule | None,
+    weight_kg: float | None,
+    age_years: float | None,
+) -> Prescription:
+    """Prescribe an administered activity for one patient.
+
+    Parameters
+    ----------
+    adult
+        Rule for patients aged :data:`ADULT_AGE_YEARS` or more (or of unknown age).
+    paediatric
+        Rule for children, or None where no paediatric rule is established.
+    weight_kg
+        Body weight in kg; required for children, estimated (and said so) for adults.
+    age_years
+        Age in years, or None (treated as adult).
+
+    Raises
+    ------
+    NotComputableError
+        For a child when the tracer has no established paediatric rule or no weight is given.
+
+    Examples
+    --------
+    >>> rule = ActivityRule(kind=ActivityRuleKind.PER_KG, per_kg_mbq=2.0, max_mbq=200.0)
+    >>> prescribe_activity(rule, paediatric=rule, weight_kg=75.0, age_years=60).activity_mbq
+    150.0
+    >>> prescribe_activity(rule, paediatric=rule, weight_kg=120.0, age_years=60).activity_mbq
+    200.0
+    """
+    if weight_kg is not None:
+        _require_positive(weight_kg, "weight_kg")
+    if age_years is not None:
+        _require_positive(age_years, "age_years", allow_zero=True)
+    is_child = age_years is not None and age_years < ADULT_AGE_YEARS
+    if not is_child:
+        value, notes = _apply_rule(adult, weight_kg)
+        return Prescription(activity_mbq=value, rule=adult, paediatric=False, notes=tuple(notes))
+    if paediatric is None:
+        raise NotComputableError(
+            f"No paediatric activity rule is established for this tracer (age {age_years:g} "
+            "years); the label does not cover children. Consult the EANM paediatric dosage "
+            "card or choose a tracer labelled for children."
+        )
+    if weight_kg is None:
+        raise NotComputableError(
+            f"A paediatric activity (age {age_years:g} years) needs the body weight; "
+            "give weight_kg."
+        )
+    value, notes = _apply_rule(paediatric, weight_kg)
+    return Prescription(activity_mbq=value, rule=paediatric, paediatric=True, notes=tuple(notes))
+
+
+def compute_effective_dose_msv(activity_mbq: float, *, coefficient_msv_per_mbq: float) -> float:
+    """Effective dose in mSv of an administered activity.
+
+    Parameters
+    ----------
+    activity_mbq
+        Administered activity, MBq; >= 0.
+    coefficient_msv_per_mbq
+        Effective-dose coefficient of the radiopharmaceutical for an adult, mSv/MBq.
+
+    Notes
+    -----
+    E = A · e(adult). Children receive a higher dose per MBq; adult coefficients understate it.
+
+    Examples
+    --------
+    NETSPOT label: 150 MBq 68Ga-DOTATATE gives 3.15 mSv.
+
+    >>> round(compute_effective_dose_msv(150.0, coefficient_msv_per_mbq=0.021), 10)
+    3.15
+    """
+    _require_positive(activity_mbq, "activity_mbq", allow_zero=True)
+    _require_positive(coefficient_msv_per_mbq, "coefficient_msv_per_mbq", allow_zero=True)
+    return activity_mbq * coefficient_msv_per_mbq
+
+
+def compute_fdg_activity_eanm_mbq(
+    weight_kg: float, *, minutes_per_bed: float, overlap_over_30_percent: bool
+) -> float:
+    """FDG activity by the linear EANM v2.0 rule for whole-body tumour PET.
+
+    Parameters
+    ----------
+    weight_kg
+        Body weight, kg.
+    minutes_per_bed
+        Emission acquisition time per bed position, min.
+    overlap_over_30_percent
+        Whether consecutive bed positions overlap by more than 30 %.
+
+    Notes
+    -----
+    A [MBq] = k · weight [kg] / t_bed [min], with k = 7 MBq·min·kg⁻¹ for bed overlap > 30 % and
+    k = 14 for overlap ≤ 30 % (Boellaard et al., EJNMMI 2015;42:328-354; constants marked [R]
+    in clinical-facts.md §1.3: recalled, to be checked against the guideline table).
+
+    Examples
+    --------
+    >>> compute_fdg_activity_eanm_mbq(75.0, minutes_per_bed=3.0, overlap_over_30_percent=True)
+    175.0
+    """
+    _require_positive(weight_kg, "weight_kg")
+    _require_positive(minutes_per_bed, "minutes_per_bed")
+    k = 7.0 if overlap_over_30_percent else 14.0
+    return k * weight_kg / minutes_per_bed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduledExam:
+    """One exam repeated at a fixed interval in a follow-up schedule.
+
+    Attributes
+    ----------
+    name
+        Label shown in the output (an exam id).
+    dose_msv
+        Effective dose of one exam, mSv.
+    interval_months
+        Months between two exams; > 0.
+    """
+
+    name: str
+    dose_msv: float
+    interval_months: float
+
+    def __post_init__(self) -> None:
+        _require_positive(self.dose_msv, "dose_msv", allow_zero=True)
+        _require_positive(self.interval_months, "interval_months")
+
+
+def compute_schedule_dose_msv(
+    schedule: Sequence[ScheduledExam], *, duration_months: float, include_baseline: bool = True
+) -> tuple[float, dict[str, int]]:
+    """Cumulative effective dose of a follow-up schedule.
+
+    Parameters
+    ----------
+    schedule
+        The repeated exams.
+    duration_months
+        Length of follow-up, months.
+    include_baseline
+        Whether each exam is also done at month 0.
+
+    Returns
+    -------
+    tuple of (float, dict)
+        Total effective dose in mSv and the number of times each exam is done.
+
+    Notes
+    -----
+    An exam with interval Δ is done at Δ, 2Δ, … ≤ duration (plus month 0 with the baseline):
+    n = floor(duration / Δ) (+ 1). A tolerance of 1e-9 months absorbs rounding.
+
+    Examples
+    --------
+    SSTR PET (3.15 mSv) every 12 months and CT (10 mSv) every 6 months for 24 months, baseline
+    included: 3 × 3.15 + 5 × 10 = 59.45 mSv.
+
+    >>> total, counts = compute_schedule_dose_msv(
+    ...     [ScheduledExam(name="ga68-sstr-pet", dose_msv=3.15, interval_months=12),
+    ...      ScheduledExam(name="ct-cap", dose_msv=10.0, interval_months=6)],
+    ...     duration_months=24)
+    >>> round(total, 10), counts
+    (59.45, {'ga68-sstr-pet': 3, 'ct-cap': 5})
+    """
+    _require_positive(duration_months, "duration_months", allow_zero=True)
+    counts: dict[str, int] = {}
+    total = 0.0
+    for item in schedule:
+        n = math.floor(duration_months / item.interval_months + 1e-9) + int(include_baseline)
+        counts[item.name] = counts.get(item.name, 0) + n
+        total += n * item.dose_msv
+    return total, counts

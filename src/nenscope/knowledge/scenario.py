@@ -1,0 +1,322 @@
+"""Clinical scenarios: the input of the recommender (DESIGN.md, "Scenario fields").
+
+:func:`parse_scenario` turns a plain mapping (from YAML or JSON) into a frozen, validated
+:class:`Scenario`. Unknown fields and values are refused with the closest valid one named;
+impossible values (negative weight, eGFR 900) are refused with the reason (STYLE 8.2, 8.4).
+Besides the DESIGN.md fields the parser accepts ``pretest_probability`` (for post-test
+probabilities) and ``description`` (free text).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from nenscope.core.enums import suggest
+from nenscope.core.errors import ScenarioError
+from nenscope.knowledge.vocab import (
+    Differentiation,
+    ExamId,
+    Finding,
+    Grade,
+    Hereditary,
+    MetastaticSite,
+    OnSsa,
+    PrimarySite,
+    PriorResult,
+    Question,
+    Resection,
+    RiskFactor,
+    Sex,
+    Syndrome,
+    TumorType,
+)
+
+__all__ = ["NUMERIC_LIMITS", "Scenario", "grade_from_ki67", "parse_scenario"]
+
+E = TypeVar("E", bound=StrEnum)
+
+NUMERIC_LIMITS: dict[str, tuple[float, float, str]] = {
+    "age_years": (0.0, 120.0, "years"),
+    "weight_kg": (0.5, 350.0, "kg"),
+    "height_cm": (30.0, 250.0, "cm"),
+    "gestational_weeks": (0.0, 43.0, "weeks"),
+    "egfr_ml_min": (0.0, 200.0, "mL/min/1.73 m²"),
+    "ki67_percent": (0.0, 100.0, "%"),
+    "size_cm": (0.0, 40.0, "cm"),
+    "calcitonin_pg_ml": (0.0, 1.0e6, "pg/mL"),
+    "calcitonin_doubling_months": (0.0, 1200.0, "months"),
+    "cea_doubling_months": (0.0, 1200.0, "months"),
+    "pretest_probability": (0.0, 1.0, "(probability)"),
+}
+"""Physiologically possible range (inclusive) and unit of each numeric field."""
+
+_LIST_FIELDS: dict[str, type[StrEnum]] = {
+    "metastatic_sites": MetastaticSite,
+    "risk_factors": RiskFactor,
+    "findings": Finding,
+    "available": ExamId,
+}
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "question": Question,
+    "sex": Sex,
+    "primary_site": PrimarySite,
+    "tumor_type": TumorType,
+    "differentiation": Differentiation,
+    "grade": Grade,
+    "syndrome": Syndrome,
+    "hereditary": Hereditary,
+    "resection": Resection,
+    "on_ssa": OnSsa,
+}
+_BOOL_FIELDS = ("presurgical", "pregnant", "breastfeeding", "suspected_malignant", "metastatic")
+
+
+def grade_from_ki67(ki67_percent: float) -> Grade:
+    """WHO 2019/2022 grade of a well-differentiated GEP NET from its Ki-67 index.
+
+    Notes
+    -----
+    G1 < 3 %, G2 3-20 %, G3 > 20 % (WHO classification of digestive system tumours, 2019).
+
+    Examples
+    --------
+    >>> grade_from_ki67(2.0), grade_from_ki67(15.0), grade_from_ki67(25.0)
+    (<Grade.G1: 'G1'>, <Grade.G2: 'G2'>, <Grade.G3: 'G3'>)
+    """
+    if ki67_percent < 3.0:
+        return Grade.G1
+    if ki67_percent <= 20.0:
+        return Grade.G2
+    return Grade.G3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    """A validated clinical scenario. Every field but ``question`` is optional (None = unknown).
+
+    ``prior`` maps an exam id (or ``<exam>:<finding>``) to its result. ``available`` is None
+    when the centre did not say (then every exam in routine clinical use is assumed).
+
+    Examples
+    --------
+    >>> s = parse_scenario({"question": "staging", "grade": "G2"})
+    >>> s.question, s.grade
+    (<Question.STAGING: 'staging'>, <Grade.G2: 'G2'>)
+    """
+
+    question: Question
+    description: str | None = None
+    presurgical: bool | None = None
+    age_years: float | None = None
+    sex: Sex | None = None
+    weight_kg: float | None = None
+    height_cm: float | None = None
+    pregnant: bool | None = None
+    gestational_weeks: float | None = None
+    breastfeeding: bool | None = None
+    egfr_ml_min: float | None = None
+    primary_site: PrimarySite | None = None
+    tumor_type: TumorType | None = None
+    differentiation: Differentiation | None = None
+    grade: Grade | None = None
+    ki67_percent: float | None = None
+    size_cm: float | None = None
+    syndrome: Syndrome | None = None
+    suspected_malignant: bool | None = None
+    hereditary: Hereditary | None = None
+    gastric_type: int | None = None
+    metastatic: bool | None = None
+    metastatic_sites: tuple[MetastaticSite, ...] = ()
+    resection: Resection | None = None
+    risk_factors: tuple[RiskFactor, ...] = ()
+    on_ssa: OnSsa | None = None
+    calcitonin_pg_ml: float | None = None
+    calcitonin_doubling_months: float | None = None
+    cea_doubling_months: float | None = None
+    prior: Mapping[str, PriorResult] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+    available: tuple[ExamId, ...] | None = None
+    pretest_probability: float | None = None
+
+    @property
+    def effective_grade(self) -> Grade | None:
+        """The given grade, else the grade implied by Ki-67, else None."""
+        if self.grade is not None:
+            return self.grade
+        if self.ki67_percent is not None:
+            return grade_from_ki67(self.ki67_percent)
+        return None
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Scenario))
+
+
+def _err(source: str, name: str, message: str) -> ScenarioError:
+    return ScenarioError(f"Scenario {source}: field '{name}': {message}")
+
+
+def _enum(value: Any, enum_type: type[E], *, source: str, name: str) -> E:
+    if isinstance(value, enum_type):
+        return value
+    if not isinstance(value, str):
+        valid = ", ".join(m.value for m in enum_type)
+        raise _err(source, name, f"expected one of {valid}, got {value!r}.")
+    text = value.strip()
+    for member in enum_type:
+        if text == member.value or text.lower() == member.value.lower():
+            return member
+    hint = suggest(text, [m.value for m in enum_type])
+    raise _err(source, name, f"unknown value '{text}'. {hint} Correct the value.")
+
+
+def _number(value: Any, *, source: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _err(source, name, f"expected a number, got {value!r}.")
+    number = float(value)
+    low, high, unit = NUMERIC_LIMITS[name]
+    if not math.isfinite(number) or not low <= number <= high:
+        raise _err(
+            source,
+            name,
+            f"{value} {unit} is outside the possible range {low:g}-{high:g} {unit}. "
+            "Check the value and its unit.",
+        )
+    return number
+
+
+def _bool(value: Any, *, source: str, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise _err(source, name, f"expected true or false, got {value!r}.")
+    return value
+
+
+def _list(value: Any, enum_type: type[E], *, source: str, name: str) -> tuple[E, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise _err(source, name, f"expected a list, got {value!r}.")
+    return tuple(_enum(v, enum_type, source=source, name=name) for v in items)
+
+
+def _prior(value: Any, *, source: str) -> dict[str, PriorResult]:
+    if not isinstance(value, Mapping):
+        raise _err(source, "prior", f"expected a map of exam id to result, got {value!r}.")
+    exams = [e.value for e in ExamId]
+    out: dict[str, PriorResult] = {}
+    for key, result in value.items():
+        exam, _, finding = str(key).partition(":")
+        if exam not in exams:
+            raise _err(source, "prior", f"unknown exam id '{exam}'. {suggest(exam, exams)}")
+        if ":" in str(key) and not finding:
+            raise _err(source, "prior", f"key '{key}' needs a finding after ':'.")
+        out[str(key)] = _enum(result, PriorResult, source=source, name=f"prior.{key}")
+    return out
+
+
+def _convert(name: str, value: Any, source: str) -> Any:
+    if name in _ENUM_FIELDS:
+        return _enum(value, _ENUM_FIELDS[name], source=source, name=name)
+    if name in _LIST_FIELDS:
+        return _list(value, _LIST_FIELDS[name], source=source, name=name)
+    if name in _BOOL_FIELDS:
+        return _bool(value, source=source, name=name)
+    if name in NUMERIC_LIMITS:
+        return _number(value, source=source, name=name)
+    if name == "prior":
+        return _prior(value, source=source)
+    if name == "gastric_type":
+        if isinstance(value, bool) or value not in (1, 2, 3):
+            raise _err(source, name, f"expected the integer 1, 2 or 3, got {value!r}.")
+        return int(value)
+    if name == "description":
+        return str(value)
+    raise _err(source, name, "is not a scenario field.")  # unreachable with FIELD_NAMES
+
+
+def _check_consistency(values: dict[str, Any], source: str) -> None:
+    if values.get("pregnant") and values.get("sex") is Sex.MALE:
+        raise _err(source, "pregnant", "is true but sex is 'male'. Correct one of them.")
+    if values.get("gestational_weeks") is not None and not values.get("pregnant"):
+        raise _err(source, "gestational_weeks", "is given but 'pregnant' is not true.")
+    if values.get("metastatic") is False and values.get("metastatic_sites"):
+        raise _err(
+            source,
+            "metastatic_sites",
+            "lists sites but 'metastatic' is false. Remove the sites or set metastatic: true.",
+        )
+    if values.get("gastric_type") is not None and values.get("primary_site") not in (
+        None,
+        PrimarySite.STOMACH,
+    ):
+        raise _err(source, "gastric_type", "applies to gastric NETs only (primary_site: stomach).")
+    ki67, grade = values.get("ki67_percent"), values.get("grade")
+    if (
+        ki67 is not None
+        and grade is not None
+        and values.get("differentiation") is not (Differentiation.POOR)
+    ):
+        implied = grade_from_ki67(ki67)
+        if implied is not grade:
+            raise _err(
+                source,
+                "grade",
+                f"{grade.value} contradicts ki67_percent {ki67:g} % (WHO: {implied.value}). "
+                "Correct one of them.",
+            )
+
+
+def parse_scenario(data: Mapping[str, Any], *, source: str = "<input>") -> Scenario:
+    """Validate a mapping (parsed YAML/JSON) into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    data
+        Field name → value, as in DESIGN.md.
+    source
+        Name of the input (file name) used in error messages.
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown field or value (naming the closest valid one), a missing ``question``,
+        an impossible number, or contradictory fields.
+
+    Examples
+    --------
+    >>> parse_scenario({"question": "stagin"})
+    Traceback (most recent call last):
+    ...
+    nenscope.core.errors.ScenarioError: Scenario <input>: field 'question': unknown value \
+'stagin'. Did you mean 'staging'? ...
+    """
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            f"Scenario {source}: expected a map of fields (YAML or JSON object), "
+            f"got {type(data).__name__}."
+        )
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name = str(key)
+        if name not in FIELD_NAMES:
+            close = difflib.get_close_matches(name, FIELD_NAMES, n=1, cutoff=0.5)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ScenarioError(
+                f"Scenario {source}: unknown field '{name}'.{hint} "
+                f"Valid fields: {', '.join(sorted(FIELD_NAMES))}."
+            )
+        if value is None:
+            continue
+        values[name] = _convert(name, value, source)
+    if "question" not in values:
+        raise ScenarioError(
+            f"Scenario {source}: field 'question' is required. "
+            f"Valid: {', '.join(q.value for q in Question)}."
+        )
+    if values.get("metastatic_sites") and "metastatic" not in values:
+        values["metastatic"] = True
+    _check_consistency(values, source)
+    return Scenario(**values)
