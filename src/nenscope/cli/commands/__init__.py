@@ -2,3 +2,4 @@
 
 Add one import line per command module, sorted.
 """
+from nenscope.cli.commands import info  # noqa: F401
