@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -108,28 +109,46 @@ def read_dataset(path: Path, *, headers_only: bool) -> tuple[Dataset, tuple[str,
     return ds, tuple(deviations)
 
 
+class _DropRecords(logging.Filter):
+    """Logging filter that drops every record (pydicom's header-validation chatter)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def _touch(ds: Dataset) -> None:
+    """Convert every raw element (nested items included) so that parsing happens now."""
+    for elem in ds:
+        if elem.VR == "SQ":
+            for item in elem.value:
+                _touch(item)
+
+
 def _parse(source: Any, *, headers_only: bool, force: bool, path: Path | None = None) -> Dataset:
-    """Run ``pydicom.dcmread`` and turn parser failures into :class:`DicomImportError`."""
+    """Run ``pydicom.dcmread`` and turn parser failures into :class:`DicomImportError`.
+
+    Every element is converted inside the guard, so that damaged values fail here (with the
+    file named) and pydicom's value-validation messages (e.g. a 17-character SH) neither reach
+    the log nor turn into warnings later. Such values are kept as read (tolerant reader).
+    """
     name = path if path is not None else source
+    pydicom_logger = logging.getLogger("pydicom")
+    drop = _DropRecords()
+    pydicom_logger.addFilter(drop)
     try:
         with warnings.catch_warnings():
-            # pydicom warns about many harmless header oddities; the reader records its own.
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(source, stop_before_pixels=headers_only, force=force)
-            # Accessing the elements forces lazy values to be parsed here, inside the guard.
-            _ = [elem.value for elem in ds if elem.tag.group not in (0x7FE0,)]
+            _touch(ds)
     except InvalidDicomError:
         raise
-    except (EOFError, OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as err:
+    except Exception as err:  # pydicom raises many types (struct.error, ...) on damaged bytes
         raise DicomImportError(
             f"Cannot parse {name} as DICOM: {type(err).__name__}: {err}. The file is probably "
             "truncated or damaged; re-export it from the PACS or remove it."
         ) from err
-    except Exception as err:  # struct.error and friends from a damaged byte stream
-        raise DicomImportError(
-            f"Cannot parse {name} as DICOM ({type(err).__name__}: {err}); the file is "
-            "damaged. Re-export it or remove it from the folder."
-        ) from err
+    finally:
+        pydicom_logger.removeFilter(drop)
     return ds
 
 
