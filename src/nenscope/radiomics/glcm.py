@@ -1,0 +1,248 @@
+"""Grey level co-occurrence matrix (GLCM) features, IBSI 1 section 3.6 (family LFYI).
+
+Settings of the IBSI reference values: symmetric matrices, Chebyshev distance δ = 1, 13
+directions in 3D and 4 in-plane directions in 2D; voxels outside the ROI never pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from nenscope.core.enums import parse_option
+from nenscope.core.errors import NotComputableError
+from nenscope.radiomics._texture_common import (
+    SUFFIX_DIRECTIONAL,
+    compact_levels,
+    mean_over_matrices,
+    xlogx,
+)
+from nenscope.radiomics._texture_kernels import (
+    DIRECTIONS_2D,
+    DIRECTIONS_3D,
+    cooccurrence_counts,
+)
+from nenscope.radiomics.settings import Approach
+
+__all__ = ["FEATURES", "compute_glcm_features"]
+
+FloatArray = npt.NDArray[np.float64]
+
+FEATURES: tuple[tuple[str, str], ...] = (
+    ("glcm_joint_maximum", "GYBY"),
+    ("glcm_joint_average", "60VM"),
+    ("glcm_joint_variance", "UR99"),
+    ("glcm_joint_entropy", "TU9B"),
+    ("glcm_difference_average", "TF7R"),
+    ("glcm_difference_variance", "D3YU"),
+    ("glcm_difference_entropy", "NTRS"),
+    ("glcm_sum_average", "ZGXS"),
+    ("glcm_sum_variance", "OEEB"),
+    ("glcm_sum_entropy", "P6QZ"),
+    ("glcm_angular_second_moment", "8ZQL"),
+    ("glcm_contrast", "ACUI"),
+    ("glcm_dissimilarity", "8S9J"),
+    ("glcm_inverse_difference", "IB1Z"),
+    ("glcm_inverse_difference_normalised", "NDRX"),
+    ("glcm_inverse_difference_moment", "WF0Z"),
+    ("glcm_inverse_difference_moment_normalised", "1QCO"),
+    ("glcm_inverse_variance", "E8JP"),
+    ("glcm_correlation", "NI2N"),
+    ("glcm_autocorrelation", "QWB0"),
+    ("glcm_cluster_tendency", "DG8W"),
+    ("glcm_cluster_shade", "7NFM"),
+    ("glcm_cluster_prominence", "AE86"),
+    ("glcm_information_correlation_1", "R8DG"),
+    ("glcm_information_correlation_2", "JN9H"),
+)
+"""(name, IBSI id) of every GLCM feature; keys carry the aggregation suffix of DESIGN.md."""
+
+
+def compute_glcm_features(
+    levels: npt.NDArray[np.int64],
+    *,
+    n_levels: int,
+    spacing_mm: tuple[float, float, float],
+    approach: Approach,
+) -> dict[str, float]:
+    """Compute the 25 GLCM features with both aggregation methods of ``approach``.
+
+    Parameters
+    ----------
+    levels
+        Discretised ``(z, y, x)`` crop: 0 outside the ROI, ``1 .. n_levels`` inside.
+    n_levels
+        Number of grey levels ``N_g`` of the discretisation (used by the normalised inverse
+        difference features even when some levels do not occur).
+    spacing_mm
+        Voxel spacing ``(z, y, x)`` in mm. Unused: IBSI distances are in voxels.
+    approach
+        ``2d`` returns ``_2D_avg`` and ``_2D_smrg`` keys, ``2.5d`` ``_2.5D_dmrg`` and
+        ``_2.5D_mrg``, ``3d`` ``_3D_avg`` and ``_3D_mrg``.
+
+    Returns
+    -------
+    dict
+        ``{IBSI id + suffix: value}``, 50 float values (dimensionless or grey-level units).
+
+    Raises
+    ------
+    EmptyRegionError
+        If the ROI holds no voxel.
+    NotComputableError
+        If no two ROI voxels are neighbours (no co-occurrence at all), or for invalid levels.
+
+    Notes
+    -----
+    Aggregation (IBSI 1, 3.6 "Aggregating features"): ``2D_avg`` averages features over every
+    slice × direction matrix, ``2D_smrg`` merges the 4 directions per slice and averages over
+    slices, ``2.5D_dmrg`` merges slices per direction and averages over directions,
+    ``2.5D_mrg`` merges everything, ``3D_avg`` averages over the 13 volume matrices and
+    ``3D_mrg`` merges them. Empty matrices are skipped. Edge cases follow MIRP: correlation of
+    a matrix with zero marginal variance is 1, information correlation 1 with zero marginal
+    entropy is 1, and inverse variance is undefined (skipped; 0 if undefined everywhere) for a
+    matrix without off-diagonal elements.
+
+    Examples
+    --------
+    >>> lv = np.array([[[1, 1, 2, 2]]])
+    >>> f = compute_glcm_features(lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach="3d")
+    >>> round(f["ACUI_3D_mrg"], 4)  # pairs (1,1), (1,2), (2,2) + symmetric: contrast 1/3
+    0.3333
+    """
+    approach = parse_option(approach, Approach, what="texture approach")
+    roi = compact_levels(levels, n_levels=n_levels, family="GLCM")
+    n_present = roi.grey.size
+    if approach is Approach.D3:
+        per = np.stack(
+            [
+                cooccurrence_counts(roi.levels, d, n_levels=n_present, per_slice=False)[0]
+                for d in DIRECTIONS_3D
+            ]
+        )
+        averaged, merged = per, per.sum(axis=0, keepdims=True)
+    else:
+        per4 = np.stack(
+            [
+                cooccurrence_counts(roi.levels, d, n_levels=n_present, per_slice=True)
+                for d in DIRECTIONS_2D
+            ]
+        )
+        if approach is Approach.D2:
+            averaged = per4.reshape(-1, n_present, n_present)
+            merged = per4.sum(axis=0)
+        else:
+            averaged = per4.sum(axis=1)
+            merged = per4.sum(axis=(0, 1))[None]
+    out: dict[str, float] = {}
+    for stack, suffix in zip((averaged, merged), SUFFIX_DIRECTIONAL[approach], strict=True):
+        table = glcm_feature_table(_symmetric_nonempty(stack), roi.grey, n_levels=n_levels)
+        for (_, code), values in zip(FEATURES, table, strict=True):
+            fallback = 0.0 if code == "E8JP" else np.nan
+            out[f"{code}{suffix}"] = mean_over_matrices(values, fallback=fallback)
+    return out
+
+
+def _symmetric_nonempty(stack: npt.NDArray[np.int64]) -> FloatArray:
+    """Symmetrise ``(K, G, G)`` counts and drop the empty matrices."""
+    sym = (stack + stack.transpose(0, 2, 1)).astype(np.float64)
+    sym = np.asarray(sym[sym.sum(axis=(1, 2)) > 0], dtype=np.float64)
+    if sym.shape[0] == 0:
+        raise NotComputableError(
+            "Cannot compute GLCM features: no two ROI voxels are neighbours, so every "
+            "co-occurrence matrix is empty."
+        )
+    return sym
+
+
+def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -> list[FloatArray]:
+    """Compute the 25 GLCM features (order of :data:`FEATURES`) of symmetric matrices.
+
+    Parameters
+    ----------
+    counts
+        ``(K, G, G)`` non-empty symmetric co-occurrence counts; row ``g`` is grey level
+        ``grey[g]``.
+    grey
+        ``(G,)`` grey levels.
+    n_levels
+        ``N_g`` of the discretisation.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        25 float64 arrays of shape ``(K,)``; NaN where a feature is undefined.
+
+    Notes
+    -----
+    IBSI 1 section 3.6. ``p_ij`` is the normalised matrix, ``p_i`` its marginal (equal for
+    rows and columns, the matrix being symmetric), ``p_{i-j}`` and ``p_{i+j}`` its diagonal
+    and cross-diagonal sums; ``log`` is base 2.
+    """
+    n_k = counts.shape[0]
+    p = counts / counts.sum(axis=(1, 2))[:, None, None]
+    gi = grey[:, None]
+    gj = grey[None, :]
+    diff = np.abs(gi - gj)
+    p_i = p.sum(axis=2)
+    mu = p_i @ grey
+    var = np.sum((grey[None, :] - mu[:, None]) ** 2 * p_i, axis=1)
+    p_minus = _bin_by(p, diff.astype(np.int64), n_levels)
+    p_plus = _bin_by(p, (gi + gj).astype(np.int64), 2 * n_levels + 1)
+    k_minus = np.arange(p_minus.shape[1], dtype=np.float64)
+    k_plus = np.arange(p_plus.shape[1], dtype=np.float64)
+    diff_avg = p_minus @ k_minus
+    sum_avg = p_plus @ k_plus
+    h_xy = -xlogx(p).sum(axis=(1, 2))
+    h_x = -xlogx(p_i).sum(axis=1)
+    outer = p_i[:, :, None] * p_i[:, None, :]
+    safe_outer = np.where(p > 0.0, outer, 1.0)
+    h_xy1 = -np.sum(p * np.log2(safe_outer), axis=(1, 2))
+    h_xy2 = -xlogx(outer).sum(axis=(1, 2))
+    off_diag = diff > 0
+    inv_var = np.sum(np.where(off_diag, p / np.where(off_diag, diff, 1.0) ** 2, 0.0), axis=(1, 2))
+    has_off_diag = np.sum(np.where(off_diag, p, 0.0), axis=(1, 2)) > 0.0
+    auto = np.einsum("kij,i,j->k", p, grey, grey)
+    cluster = (gi + gj)[None, :, :] - 2.0 * mu[:, None, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.where(var > 0.0, (auto - mu**2) / var, 1.0)
+        info1 = np.where(h_x > 0.0, (h_xy - h_xy1) / h_x, 1.0)
+    info2 = np.where(
+        h_xy2 < h_xy, 0.0, np.sqrt(np.clip(1.0 - np.exp(-2.0 * (h_xy2 - h_xy)), 0, 1))
+    )
+    ng = float(n_levels)
+    return [
+        p.reshape(n_k, -1).max(axis=1),
+        mu,
+        var,
+        h_xy,
+        diff_avg,
+        np.sum((k_minus[None, :] - diff_avg[:, None]) ** 2 * p_minus, axis=1),
+        -xlogx(p_minus).sum(axis=1),
+        sum_avg,
+        np.sum((k_plus[None, :] - sum_avg[:, None]) ** 2 * p_plus, axis=1),
+        -xlogx(p_plus).sum(axis=1),
+        (p**2).sum(axis=(1, 2)),
+        np.sum(p * diff**2, axis=(1, 2)),
+        np.sum(p * diff, axis=(1, 2)),
+        np.sum(p / (1.0 + diff), axis=(1, 2)),
+        np.sum(p / (1.0 + diff / ng), axis=(1, 2)),
+        np.sum(p / (1.0 + diff**2), axis=(1, 2)),
+        np.sum(p / (1.0 + diff**2 / ng**2), axis=(1, 2)),
+        np.where(has_off_diag, inv_var, np.nan),
+        corr,
+        auto,
+        np.sum(cluster**2 * p, axis=(1, 2)),
+        np.sum(cluster**3 * p, axis=(1, 2)),
+        np.sum(cluster**4 * p, axis=(1, 2)),
+        info1,
+        info2,
+    ]
+
+
+def _bin_by(p: FloatArray, index: npt.NDArray[np.int64], n_bins: int) -> FloatArray:
+    """Sum ``p[k]`` over the cells that share ``index`` (per matrix): ``(K, n_bins)``."""
+    n_k = p.shape[0]
+    flat = (np.arange(n_k)[:, None] * n_bins + index.ravel()[None, :]).ravel()
+    binned = np.bincount(flat, weights=p.ravel(), minlength=n_k * n_bins)
+    return binned.astype(np.float64).reshape(n_k, n_bins)
