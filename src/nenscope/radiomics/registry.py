@@ -11,12 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from nenscope.radiomics.processing import PreparedRoi
+from nenscope.radiomics.histogram import HISTOGRAM_IDS, compute_histogram_features
+from nenscope.radiomics.ivh import compute_ivh_features
+from nenscope.radiomics.local_intensity import compute_local_intensity_features
+from nenscope.radiomics.morphology import compute_morphology_features
+from nenscope.radiomics.processing import PreparedRoi
+from nenscope.radiomics.statistics import STATISTICS_IDS, compute_statistics_features
 
-__all__ = ["Family", "FamilyCompute", "FeatureSpec"]
+__all__ = [
+    "FAMILY_COMPUTE",
+    "FEATURES",
+    "Family",
+    "FamilyCompute",
+    "FeatureSpec",
+    "features_of",
+]
 
 
 class Family(StrEnum):
@@ -35,7 +45,7 @@ class Family(StrEnum):
     NGLDM = "ngldm"
 
 
-FamilyCompute = Callable[["PreparedRoi"], dict[str, float]]
+FamilyCompute = Callable[[PreparedRoi], dict[str, float]]
 """A family function: prepared ROI in, ``{KEY: value}`` out (KEY = IBSI id [+ suffix])."""
 
 
@@ -63,3 +73,132 @@ class FeatureSpec:
     family: Family
     unit: str
     compute: FamilyCompute
+
+
+_MORPHOLOGY: tuple[tuple[str, str, str], ...] = (
+    ("morph_volume", "RNU0", "mm3"),
+    ("morph_approx_volume", "YEKZ", "mm3"),
+    ("morph_area", "C0JK", "mm2"),
+    ("morph_surface_volume_ratio", "2PR5", "1/mm"),
+    ("morph_compactness_1", "SKGS", "1"),
+    ("morph_compactness_2", "BQWJ", "1"),
+    ("morph_spherical_disproportion", "KRCK", "1"),
+    ("morph_sphericity", "QCFX", "1"),
+    ("morph_asphericity", "25C7", "1"),
+    ("morph_centre_of_mass_shift", "KLMA", "mm"),
+    ("morph_max_3d_diameter", "L0JK", "mm"),
+    ("morph_major_axis_length", "TDIC", "mm"),
+    ("morph_minor_axis_length", "P9VJ", "mm"),
+    ("morph_least_axis_length", "7J51", "mm"),
+    ("morph_elongation", "Q3CK", "1"),
+    ("morph_flatness", "N17B", "1"),
+    ("morph_volume_density_aabb", "PBX1", "1"),
+    ("morph_area_density_aabb", "R59B", "1"),
+    ("morph_volume_density_aee", "6BDE", "1"),
+    ("morph_area_density_aee", "RDD2", "1"),
+    ("morph_volume_density_convex_hull", "R3ER", "1"),
+    ("morph_area_density_convex_hull", "7T7F", "1"),
+    ("morph_integrated_intensity", "99N0", "image unit × mm3"),
+    ("morph_moran_i", "N365", "1"),
+    ("morph_geary_c", "NPT7", "1"),
+)
+
+_IVH: tuple[tuple[str, str, str], ...] = (
+    ("ivh_volume_fraction_at_10_percent_intensity", "BC2M_V10", "1"),
+    ("ivh_volume_fraction_at_90_percent_intensity", "BC2M_V90", "1"),
+    ("ivh_intensity_at_10_percent_volume", "GBPN_I10", "IVH grey level"),
+    ("ivh_intensity_at_90_percent_volume", "GBPN_I90", "IVH grey level"),
+    ("ivh_volume_fraction_difference_v10_v90", "DDTU", "1"),
+    ("ivh_intensity_difference_i10_i90", "CNV2", "IVH grey level"),
+    ("ivh_area_under_curve", "9CMM", "1"),
+)
+
+_STAT_UNITS = {
+    "variance": "image unit2",
+    "energy": "image unit2",
+    "skewness": "1",
+    "kurtosis": "1",
+    "coefficient_of_variation": "1",
+    "quartile_coefficient_of_dispersion": "1",
+}
+
+FAMILY_COMPUTE: dict[Family, FamilyCompute] = {
+    Family.MORPHOLOGY: compute_morphology_features,
+    Family.LOCAL_INTENSITY: compute_local_intensity_features,
+    Family.STATISTICS: compute_statistics_features,
+    Family.INTENSITY_HISTOGRAM: compute_histogram_features,
+    Family.IVH: compute_ivh_features,
+}
+"""Family → the function that computes all its features from a :class:`PreparedRoi`."""
+
+
+def _specs() -> tuple[FeatureSpec, ...]:
+    specs: list[FeatureSpec] = []
+    for name, code, unit in _MORPHOLOGY:
+        specs.append(
+            FeatureSpec(
+                name=name,
+                ibsi_id=code,
+                family=Family.MORPHOLOGY,
+                unit=unit,
+                compute=compute_morphology_features,
+            )
+        )
+    for name, code in (("loc_local_peak", "VJGA"), ("loc_global_peak", "0F91")):
+        specs.append(
+            FeatureSpec(
+                name=name,
+                ibsi_id=code,
+                family=Family.LOCAL_INTENSITY,
+                unit="image unit",
+                compute=compute_local_intensity_features,
+            )
+        )
+    for name, code in STATISTICS_IDS.items():
+        specs.append(
+            FeatureSpec(
+                name=f"stat_{name}",
+                ibsi_id=code,
+                family=Family.STATISTICS,
+                unit=_STAT_UNITS.get(name, "image unit"),
+                compute=compute_statistics_features,
+            )
+        )
+    for name, code in HISTOGRAM_IDS.items():
+        specs.append(
+            FeatureSpec(
+                name=f"ih_{name}",
+                ibsi_id=code,
+                family=Family.INTENSITY_HISTOGRAM,
+                unit="1"
+                if name in ("entropy", "uniformity", "skewness", "kurtosis")
+                else "grey level",
+                compute=compute_histogram_features,
+            )
+        )
+    for name, code, unit in _IVH:
+        specs.append(
+            FeatureSpec(
+                name=name,
+                ibsi_id=code,
+                family=Family.IVH,
+                unit=unit,
+                compute=compute_ivh_features,
+            )
+        )
+    return tuple(specs)
+
+
+FEATURES: tuple[FeatureSpec, ...] = _specs()
+"""Every registered feature, in IBSI family order."""
+
+
+def features_of(family: Family) -> tuple[FeatureSpec, ...]:
+    """Return the registered features of one family.
+
+    Examples
+    --------
+    >>> [f.ibsi_id for f in features_of(Family.LOCAL_INTENSITY)]
+    ['VJGA', '0F91']
+    """
+    return tuple(f for f in FEATURES if f.family is family)

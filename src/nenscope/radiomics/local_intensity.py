@@ -1,0 +1,61 @@
+"""Local intensity features (IBSI 1 section 3.2): local and global intensity peaks."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import fftconvolve
+
+from nenscope.radiomics.processing import LOCAL_PEAK_RADIUS_MM, PreparedRoi
+
+__all__ = ["compute_local_intensity_features", "peak_sphere_kernel", "sphere_means"]
+
+
+def peak_sphere_kernel(spacing_mm: tuple[float, float, float]) -> npt.NDArray[np.float64]:
+    """Voxels whose centres lie within the 1 cm³ peak sphere, as a 0/1 float64 kernel.
+
+    Parameters
+    ----------
+    spacing_mm
+        Voxel size in mm, ``(z, y, x)``.
+
+    Examples
+    --------
+    >>> int(peak_sphere_kernel((2.0, 2.0, 2.0)).sum())
+    123
+    """
+    half = [int(np.floor(LOCAL_PEAK_RADIUS_MM / s)) for s in spacing_mm]
+    axes = [np.arange(-h, h + 1) * s for h, s in zip(half, spacing_mm, strict=True)]
+    dz, dy, dx = np.meshgrid(*axes, indexing="ij")
+    inside = dz**2 + dy**2 + dx**2 <= LOCAL_PEAK_RADIUS_MM**2
+    return np.asarray(inside, dtype=np.float64)
+
+
+def sphere_means(
+    image: npt.NDArray[np.float64], spacing_mm: tuple[float, float, float]
+) -> npt.NDArray[np.float64]:
+    """Mean intensity in the 1 cm³ sphere around every voxel (float64, image's shape).
+
+    Voxels of the sphere outside the array do not count (the mean is over those inside).
+    """
+    kernel = peak_sphere_kernel(spacing_mm)
+    total = fftconvolve(image, kernel, mode="same")
+    count = fftconvolve(np.ones_like(image), kernel, mode="same")
+    return np.asarray(total / np.round(count), dtype=np.float64)
+
+
+def compute_local_intensity_features(roi: PreparedRoi) -> dict[str, float]:
+    """Local (VJGA) and global (0F91) intensity peak, in image units.
+
+    Notes
+    -----
+    IBSI 1 section 3.2: the mean of the image (not only the ROI) in a sphere of 1 cm³
+    (radius 6.2 mm) centred on a voxel. The local peak is centred on the voxel(s) of highest
+    intensity in the ROI (the highest mean when several); the global peak is the highest
+    mean over all ROI voxels.
+    """
+    means = sphere_means(roi.image, roi.spacing_mm)
+    values = roi.image[roi.int_mask]
+    roi_means = means[roi.int_mask]
+    local = float(roi_means[values == values.max()].max())
+    return {"VJGA": local, "0F91": float(roi_means.max())}
