@@ -1,0 +1,459 @@
+"""Automatic lesion detection by thresholds and semi-automatic segmentation from a seed.
+
+Detection (:func:`threshold_lesions`) runs in four steps:
+
+1. **Candidates**: voxels above the detection threshold — a fixed SUV, a percentage of the image
+   SUVmax (outside excluded organs), or the PERCIST liver threshold 1.5 × liver SUVmean + 2 SD
+   (Wahl et al., J Nucl Med 2009;50 Suppl 1:122S, "measurable lesion"). Inside the liver mask,
+   when liver-adaptive detection is on, the threshold is raised to the PERCIST liver threshold,
+   so that metastases stand out from the normal liver but the liver itself is not reported.
+2. **Physiological uptake** masks (given organ masks, or the automatic estimate of
+   :func:`nenscope.segmentation.estimate_organs`) are removed.
+3. **Connected components** (26-connectivity); components smaller than a quarter of the
+   minimum volume are dropped before delineation (noise).
+4. **Delineation** of each component on its bounding box: background-corrected contour
+   ``B + f (max − B)`` (B = median SUV of a 2–4-voxel shell around the candidate, f = 0.5 by
+   default), a plain ``f × SUVmax`` contour, or none (the candidate itself); the region is the
+   connected part that holds the hottest voxel. Regions below ``min_volume_ml`` are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from nenscope.core import EmptyRegionError, GeometryError, ImageVolume, NotComputableError
+
+__all__ = [
+    "Delineation",
+    "DetectionSettings",
+    "LesionSegmentation",
+    "ThresholdMethod",
+    "grow_mask_mm",
+    "percist_liver_threshold",
+    "region_grow_from_seed",
+    "threshold_lesions",
+]
+
+STRUCTURE_26 = np.ones((3, 3, 3), dtype=bool)
+"""Full 3-D neighbourhood: voxels touching by a face, an edge or a corner are connected."""
+
+SHELL_INNER_VOXELS = 2
+"""Background shell starts this many dilations outside the candidate (beyond the blur halo)."""
+
+SHELL_OUTER_VOXELS = 4
+"""Background shell ends this many dilations outside the candidate."""
+
+SPILL_MARGIN_MM = 10.0
+"""Default margin in mm around organ masks that PET blur spills activity into."""
+
+CROP_MARGIN_MM = 15.0
+"""Margin in mm around a candidate's bounding box within which its contour may grow."""
+
+
+class ThresholdMethod(StrEnum):
+    """How the detection threshold is chosen."""
+
+    FIXED = "fixed"
+    PERCENT_MAX = "percent-max"
+    PERCIST_LIVER = "percist-liver"
+
+
+class Delineation(StrEnum):
+    """How each detected candidate is delineated."""
+
+    NONE = "none"
+    PERCENT_LESION_MAX = "percent-lesion-max"
+    BACKGROUND_CORRECTED = "background-corrected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetectionSettings:
+    """Options of :func:`threshold_lesions`.
+
+    Attributes
+    ----------
+    method
+        Detection threshold: fixed SUV, percent of the image SUVmax, or PERCIST liver.
+    suv_threshold
+        SUV for ``FIXED`` (default 2.5, above typical blood pool and soft tissue on SSTR PET).
+    percent_of_max
+        Percent of SUVmax (outside excluded organs) for ``PERCENT_MAX``, in (0, 100].
+    min_volume_ml
+        Lesions smaller than this after delineation are dropped, mL.
+    delineation
+        Contour method (see module docstring).
+    delineation_fraction
+        ``f`` of the contour, in (0, 1).
+    liver_adaptive
+        Use the PERCIST liver threshold inside the liver mask (needs liver mean and SD).
+    spill_margin_mm
+        Excluded organs and the liver mask are grown by this distance (mm) before use, so that
+        the blurred edge of an organ (partial-volume spill-out) is not detected as a lesion.
+    """
+
+    method: ThresholdMethod = ThresholdMethod.FIXED
+    suv_threshold: float = 2.5
+    percent_of_max: float = 40.0
+    min_volume_ml: float = 0.5
+    delineation: Delineation = Delineation.BACKGROUND_CORRECTED
+    delineation_fraction: float = 0.5
+    liver_adaptive: bool = True
+    spill_margin_mm: float = SPILL_MARGIN_MM
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.percent_of_max <= 100.0:
+            raise ValueError(f"percent_of_max must be in (0, 100], got {self.percent_of_max}.")
+        if not 0.0 < self.delineation_fraction < 1.0:
+            raise ValueError(
+                f"delineation_fraction must be in (0, 1), got {self.delineation_fraction}."
+            )
+        if self.min_volume_ml < 0:
+            raise ValueError(f"min_volume_ml must be >= 0, got {self.min_volume_ml}.")
+        if self.spill_margin_mm < 0:
+            raise ValueError(f"spill_margin_mm must be >= 0, got {self.spill_margin_mm}.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LesionSegmentation:
+    """Result of :func:`threshold_lesions`.
+
+    Attributes
+    ----------
+    labels
+        uint32 label map (z, y, x), 0 = background, lesions 1..n in order of decreasing SUVmax.
+    threshold
+        Detection threshold used outside the liver, SUV.
+    liver_threshold
+        Threshold used inside the liver mask, SUV, or None when not liver-adaptive.
+    excluded
+        Bool mask (z, y, x) of the physiological uptake removed before detection (the organ
+        masks grown by the spill margin).
+    excluded_organs
+        Names of the excluded organ masks.
+    method
+        Detection threshold method.
+    """
+
+    labels: npt.NDArray[np.uint32]
+    threshold: float
+    liver_threshold: float | None
+    excluded: npt.NDArray[np.bool_]
+    excluded_organs: tuple[str, ...]
+    method: ThresholdMethod
+
+    @property
+    def n_lesions(self) -> int:
+        """Number of lesions in ``labels``."""
+        return int(self.labels.max()) if self.labels.size else 0
+
+
+def percist_liver_threshold(liver_mean: float, liver_sd: float) -> float:
+    """PERCIST 1.0 minimum measurable SULpeak: ``1.5 × liver mean + 2 × liver SD``.
+
+    Parameters
+    ----------
+    liver_mean, liver_sd
+        Mean and SD in the 3 cm right-lobe liver sphere (same unit as the image).
+
+    References
+    ----------
+    Wahl RL, Jacene H, Kasamon Y, Lodge MA. J Nucl Med 2009;50 Suppl 1:122S-150S (Table 6).
+
+    Examples
+    --------
+    >>> percist_liver_threshold(2.0, 0.3)
+    3.6
+    """
+    if liver_mean <= 0 or liver_sd < 0:
+        raise ValueError(f"Liver mean must be > 0 and SD >= 0, got {liver_mean}, {liver_sd}.")
+    return 1.5 * liver_mean + 2.0 * liver_sd
+
+
+def _check_masks(
+    shape: tuple[int, ...], masks: Mapping[str, npt.NDArray[np.bool_]]
+) -> dict[str, npt.NDArray[np.bool_]]:
+    out = {}
+    for name, mask in masks.items():
+        arr = np.asarray(mask, dtype=bool)
+        if arr.shape != shape:
+            raise GeometryError(f"Mask '{name}' has shape {arr.shape}; the image has {shape}.")
+        out[name] = arr
+    return out
+
+
+def grow_mask_mm(
+    mask: npt.NDArray[np.bool_], spacing_mm: Sequence[float], margin_mm: float
+) -> npt.NDArray[np.bool_]:
+    """Voxels within ``margin_mm`` (Euclidean, in mm) of ``mask``; computed on its bounding box.
+
+    Parameters
+    ----------
+    mask
+        Bool mask (z, y, x).
+    spacing_mm
+        Voxel size (z, y, x) in mm.
+    margin_mm
+        Growth distance in mm, >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        New bool mask, same shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = np.zeros((1, 1, 7), dtype=bool); m[0, 0, 3] = True
+    >>> grow_mask_mm(m, (1.0, 1.0, 2.0), 4.0).astype(int).tolist()
+    [[[0, 1, 1, 1, 1, 1, 0]]]
+    """
+    region = np.asarray(mask, dtype=bool)
+    if margin_mm <= 0 or not region.any():
+        return region.copy()
+    margin = [int(np.ceil(margin_mm / s)) for s in spacing_mm]
+    box = _crop(region.shape, ndimage.find_objects(region.astype(np.uint8))[0], margin)
+    distance = ndimage.distance_transform_edt(~region[box], sampling=spacing_mm)
+    out = np.zeros_like(region)
+    out[box] = np.asarray(distance) <= margin_mm
+    return out
+
+
+def _detection_threshold(
+    values: npt.NDArray[np.float64],
+    allowed: npt.NDArray[np.bool_],
+    settings: DetectionSettings,
+    liver: tuple[float, float] | None,
+) -> float:
+    if settings.method is ThresholdMethod.FIXED:
+        return settings.suv_threshold
+    if settings.method is ThresholdMethod.PERCENT_MAX:
+        if not allowed.any():
+            raise EmptyRegionError("Every voxel is excluded; no SUVmax to take a percentage of.")
+        return float(values[allowed].max()) * settings.percent_of_max / 100.0
+    if liver is None:
+        raise NotComputableError(
+            "The PERCIST liver threshold needs the liver reference mean and SD; place the liver "
+            "reference region first or choose a fixed threshold."
+        )
+    return percist_liver_threshold(*liver)
+
+
+def _crop(
+    shape: Sequence[int], box: tuple[slice, ...], margin: Sequence[int]
+) -> tuple[slice, ...]:
+    return tuple(
+        slice(max(s.start - m, 0), min(s.stop + m, n))
+        for s, m, n in zip(box, margin, shape, strict=True)
+    )
+
+
+def _delineate(
+    values: npt.NDArray[np.float64],
+    candidate: npt.NDArray[np.bool_],
+    allowed: npt.NDArray[np.bool_],
+    settings: DetectionSettings,
+) -> npt.NDArray[np.bool_]:
+    """Contour of one candidate on its crop; returns the connected part holding its max."""
+    inside = np.where(candidate, values, -np.inf)
+    peak_index = np.unravel_index(int(np.argmax(inside)), values.shape)
+    peak = float(values[peak_index])
+    if settings.delineation is Delineation.NONE:
+        return candidate
+    f = settings.delineation_fraction
+    if settings.delineation is Delineation.PERCENT_LESION_MAX:
+        level = f * peak
+    else:
+        near = ndimage.binary_dilation(candidate, STRUCTURE_26, iterations=SHELL_INNER_VOXELS)
+        far = ndimage.binary_dilation(near, STRUCTURE_26, iterations=SHELL_OUTER_VOXELS)
+        shell = far & ~near & allowed
+        background = float(np.median(values[shell])) if shell.any() else 0.0
+        level = background + f * (peak - background)
+    above = (values >= level) & allowed
+    labels, _ = ndimage.label(above, STRUCTURE_26)
+    return np.asarray(labels == labels[peak_index])
+
+
+def threshold_lesions(
+    suv: ImageVolume,
+    *,
+    settings: DetectionSettings | None = None,
+    exclude: Mapping[str, npt.NDArray[np.bool_]] | None = None,
+    liver_mask: npt.NDArray[np.bool_] | None = None,
+    liver_reference: tuple[float, float] | None = None,
+) -> LesionSegmentation:
+    """Detect lesions on an SUV image (see the module docstring for the method).
+
+    Parameters
+    ----------
+    suv
+        SUV image (z, y, x).
+    settings
+        Detection options; defaults to :class:`DetectionSettings()`.
+    exclude
+        Physiological-uptake masks (name → bool (z, y, x)) removed before detection: kidneys,
+        bladder, spleen, brain, heart, ... Lesions inside them are not detected.
+    liver_mask
+        Liver organ mask (bool, z, y, x). With ``liver_reference`` and ``liver_adaptive`` the
+        PERCIST liver threshold applies inside it; the liver is never excluded as a whole.
+    liver_reference
+        ``(mean, sd)`` of the liver reference region (SUV).
+
+    Returns
+    -------
+    LesionSegmentation
+        Label map (uint32) with lesions ordered by decreasing SUVmax, and the thresholds used.
+
+    Raises
+    ------
+    NotComputableError
+        If the PERCIST method is chosen without a liver reference.
+    GeometryError
+        If a mask does not have the image's shape.
+    """
+    settings = DetectionSettings() if settings is None else settings
+    values = np.asarray(suv.array, dtype=np.float64)
+    masks = _check_masks(suv.shape, exclude or {})
+    excluded = np.zeros(suv.shape, dtype=bool)
+    for mask in masks.values():
+        excluded |= grow_mask_mm(mask, suv.spacing_mm, settings.spill_margin_mm)
+    allowed = ~excluded
+    threshold = _detection_threshold(values, allowed, settings, liver_reference)
+    level = np.full(suv.shape, threshold)
+    liver_threshold = None
+    if settings.liver_adaptive and liver_mask is not None and liver_reference is not None:
+        liver = _check_masks(suv.shape, {"liver": liver_mask})["liver"]
+        liver = grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
+        liver_threshold = max(threshold, percist_liver_threshold(*liver_reference))
+        level[liver] = liver_threshold
+    candidates = (values > level) & allowed
+    labels = _label_and_delineate(suv, values, candidates, allowed, level, settings)
+    return LesionSegmentation(
+        labels=labels,
+        threshold=threshold,
+        liver_threshold=liver_threshold,
+        excluded=excluded,
+        excluded_organs=tuple(masks),
+        method=settings.method,
+    )
+
+
+def _label_and_delineate(
+    suv: ImageVolume,
+    values: npt.NDArray[np.float64],
+    candidates: npt.NDArray[np.bool_],
+    allowed: npt.NDArray[np.bool_],
+    level: npt.NDArray[np.float64],
+    settings: DetectionSettings,
+) -> npt.NDArray[np.uint32]:
+    components, n = ndimage.label(candidates, STRUCTURE_26)
+    sizes_ml = np.bincount(components.ravel(), minlength=n + 1) * suv.voxel_volume_ml
+    keep = np.flatnonzero(sizes_ml >= settings.min_volume_ml / 4.0)
+    keep = keep[keep > 0]
+    margin = [int(np.ceil(CROP_MARGIN_MM / s)) for s in suv.spacing_mm]
+    boxes = ndimage.find_objects(components)
+    regions: list[tuple[float, tuple[slice, ...], npt.NDArray[np.bool_]]] = []
+    min_voxels = settings.min_volume_ml / suv.voxel_volume_ml
+    for index in keep:
+        box = _crop(suv.shape, boxes[index - 1], margin)
+        # A contour may not enter voxels whose own threshold is higher (the liver around a
+        # lesion just outside it), nor excluded organs.
+        local_allowed = allowed[box] & (level[box] <= level[boxes[index - 1]].max())
+        region = _delineate(values[box], components[box] == index, local_allowed, settings)
+        if region.sum() >= min_voxels and region.any():
+            regions.append((float(values[box][region].max()), box, region))
+    labels = np.zeros(suv.shape, dtype=np.uint32)
+    # Paint the coolest first so that where two contours overlap the hotter lesion keeps it.
+    regions.sort(key=lambda item: item[0])
+    for number, (_, box, region) in enumerate(regions):
+        labels[box][region] = number + 1
+    return _relabel_by_decreasing_max(labels, values)
+
+
+def _relabel_by_decreasing_max(
+    labels: npt.NDArray[np.uint32], values: npt.NDArray[np.float64]
+) -> npt.NDArray[np.uint32]:
+    n = int(labels.max())
+    if n == 0:
+        return labels
+    maxima = np.asarray(ndimage.maximum(values, labels, index=np.arange(1, n + 1)))
+    present = np.asarray(ndimage.sum(np.ones_like(values), labels, index=np.arange(1, n + 1))) > 0
+    order = [i + 1 for i in np.argsort(-maxima, kind="stable") if present[i]]
+    lut = np.zeros(n + 1, dtype=np.uint32)
+    lut[order] = np.arange(1, len(order) + 1, dtype=np.uint32)
+    return lut[labels]
+
+
+def region_grow_from_seed(
+    suv: ImageVolume,
+    seed_mm: Sequence[float],
+    *,
+    search_radius_mm: float = 15.0,
+    fraction: float = 0.5,
+    background_corrected: bool = True,
+    max_radius_mm: float = 100.0,
+) -> npt.NDArray[np.bool_]:
+    """Semi-automatic lesion segmentation from a seed point (local % of SUVmax).
+
+    The hottest voxel within ``search_radius_mm`` of the seed is found; the lesion is the
+    connected region (26-connectivity) of voxels ``>= B + fraction × (max − B)`` that holds
+    it, within ``max_radius_mm`` of it. ``B`` is the median of a shell 2–4 voxels around the
+    region first grown at ``fraction × max`` when ``background_corrected``, else 0.
+
+    Parameters
+    ----------
+    suv
+        SUV image (z, y, x).
+    seed_mm
+        Seed point LPS ``(x, y, z)`` mm.
+    search_radius_mm
+        Radius in mm around the seed in which the local maximum is searched.
+    fraction
+        Contour level in (0, 1).
+    background_corrected
+        Subtract the local background before taking the fraction.
+    max_radius_mm
+        The region is confined to a box of this half-width around the maximum, mm.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool mask (z, y, x) on the SUV grid.
+
+    Raises
+    ------
+    GeometryError
+        If the seed lies outside the image.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}.")
+    seed = suv.lps_to_index(seed_mm)[0]
+    if np.any(seed < -0.5) or np.any(seed > np.asarray(suv.shape) - 0.5):
+        raise GeometryError(f"Seed {list(seed_mm)} mm lies outside the image grid {suv.shape}.")
+    values = np.asarray(suv.array, dtype=np.float64)
+    centre = np.rint(seed).astype(int)
+    half = [int(np.ceil(search_radius_mm / s)) for s in suv.spacing_mm]
+    box = _crop(suv.shape, tuple(slice(c, c + 1) for c in centre), half)
+    peak_local = np.unravel_index(int(np.argmax(values[box])), values[box].shape)
+    peak = np.array([p + b.start for p, b in zip(peak_local, box, strict=True)])
+    reach = [int(np.ceil(max_radius_mm / s)) for s in suv.spacing_mm]
+    crop = _crop(suv.shape, tuple(slice(p, p + 1) for p in peak), reach)
+    local = values[crop]
+    settings = DetectionSettings(
+        delineation=Delineation.BACKGROUND_CORRECTED
+        if background_corrected
+        else Delineation.PERCENT_LESION_MAX,
+        delineation_fraction=fraction,
+    )
+    first = local >= fraction * local[tuple(peak - [c.start for c in crop])]
+    seed_labels, _ = ndimage.label(first, STRUCTURE_26)
+    start = seed_labels == seed_labels[tuple(peak - [c.start for c in crop])]
+    region = _delineate(local, start, np.ones_like(start), settings)
+    out = np.zeros(suv.shape, dtype=bool)
+    out[crop] = region
+    return out
