@@ -1,0 +1,353 @@
+"""Read the SUV-relevant attributes of a PET series' slice headers into plain values.
+
+Tolerant reader (STYLE 2.3): values are read by keyword; dates and times are parsed from the
+DICOM DA/TM/DT encodings (PS3.5 §6.2) without pydicom's optional datetime conversion; what the
+reader had to accept is returned as notes. Private attributes are read by (group, element)
+inside the block of their private creator:
+
+* Philips ``"Philips PET Private Group"`` (7053,xx00) SUV scale factor and (7053,xx09)
+  activity-concentration scale factor (Philips conformance statements, quoted by the IBSI SUV
+  manual); used only when Units is CNTS.
+* GE ``"GEMS_PETD_01"`` (0009,xx0D) scan_datetime (GE Discovery ST/RX/STE conformance
+  statement; QIBA SUV pseudo-code); used only when SeriesTime is after the acquisition.
+
+A private element without any creator in its group (as in the IBSI DROs) is accepted with a
+deviation note; one in a block of another creator is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import pydicom.datadict
+from pydicom.dataset import Dataset
+from pydicom.tag import Tag
+
+from nenscope.core.errors import DicomImportError
+
+__all__ = [
+    "GE_PETD_CREATOR",
+    "PHILIPS_CREATOR",
+    "PetHeader",
+    "PrivateValue",
+    "SliceFacts",
+    "attribute_tag",
+    "parse_da",
+    "parse_dt",
+    "parse_tm",
+    "read_pet_header",
+]
+
+PHILIPS_CREATOR = "Philips PET Private Group"
+"""Private creator of the Philips PET group 7053."""
+
+GE_PETD_CREATOR = "GEMS_PETD_01"
+"""Private creator of the GE PET group 0009."""
+
+_SERIES_KEYWORDS = (
+    "SeriesInstanceUID",
+    "Modality",
+    "Manufacturer",
+    "Units",
+    "DecayCorrection",
+    "SUVType",
+    "CorrectedImage",
+    "PatientWeight",
+    "PatientSize",
+    "PatientSex",
+    "SeriesDate",
+    "SeriesTime",
+)
+"""PET Series attributes that must be identical on every slice (PS3.3 C.8.9.1)."""
+
+_RADIO_KEYWORDS = (
+    "RadionuclideTotalDose",
+    "RadionuclideHalfLife",
+    "RadiopharmaceuticalStartTime",
+    "RadiopharmaceuticalStartDateTime",
+    "Radiopharmaceutical",
+)
+
+
+def attribute_tag(keyword: str) -> str:
+    """Return ``"Keyword (gggg,eeee)"`` for messages (STYLE 5.2).
+
+    Examples
+    --------
+    >>> attribute_tag("PatientWeight")
+    'PatientWeight (0010,1030)'
+    """
+    tag = pydicom.datadict.tag_for_keyword(keyword)
+    if tag is None:
+        return keyword
+    return f"{keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+_TM = re.compile(r"^(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?(?:\.(\d{1,6}))?$")
+_DA = re.compile(r"^(\d{4})\.?(\d{2})\.?(\d{2})$")
+_DT = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,6}))?([+-]\d{4})?$")
+
+
+def parse_tm(value: object) -> time | None:
+    """Parse a DICOM TM (``HHMMSS.FFFFFF``, shorter forms, or ACR-NEMA ``HH:MM:SS``).
+
+    Returns ``None`` for an empty or unparsable value.
+
+    Examples
+    --------
+    >>> parse_tm("103500.00")
+    datetime.time(10, 35)
+    >>> parse_tm("12:35:14.999995")
+    datetime.time(12, 35, 14, 999995)
+    """
+    text = str(value).strip() if value is not None else ""
+    m = _TM.match(text)
+    if not m:
+        return None
+    hh, mm, ss, frac = m.groups()
+    try:
+        return time(int(hh), int(mm or 0), int(ss or 0), int((frac or "0").ljust(6, "0")))
+    except ValueError:
+        return None
+
+
+def parse_da(value: object) -> date | None:
+    """Parse a DICOM DA (``YYYYMMDD`` or ACR-NEMA ``YYYY.MM.DD``); ``None`` if unparsable.
+
+    Examples
+    --------
+    >>> parse_da("20250102")
+    datetime.date(2025, 1, 2)
+    """
+    text = str(value).strip() if value is not None else ""
+    m = _DA.match(text)
+    if not m:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def parse_dt(value: object) -> tuple[datetime | None, str]:
+    """Parse a DICOM DT; return the naive local datetime and the UTC offset text ("" if none).
+
+    A DT needs at least year, month, day for SUV; shorter values give ``None``.
+
+    Examples
+    --------
+    >>> parse_dt("20181115092200.000000 ")
+    (datetime.datetime(2018, 11, 15, 9, 22), '')
+    """
+    text = str(value).strip() if value is not None else ""
+    m = _DT.match(text)
+    if not m or m[3] is None:
+        return None, ""
+    parts = [int(p) if p else 0 for p in m.groups()[:6]]
+    micro = int((m[7] or "0").ljust(6, "0"))
+    try:
+        return datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], micro), (
+            m[8] or ""
+        )
+    except ValueError:
+        return None, ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrivateValue:
+    """A private attribute's value and whether its private creator was absent."""
+
+    value: str
+    creator_missing: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SliceFacts:
+    """Per-slice timing and scaling facts (one per slice, in volume z order)."""
+
+    acquisition: datetime | None
+    frame_reference_s: float | None
+    frame_duration_s: float | None
+    rescale_intercept: float
+    philips_suv_factor: PrivateValue | None
+    philips_activity_factor: PrivateValue | None
+    ge_scan_datetime: PrivateValue | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PetHeader:
+    """Series-level SUV attributes as read (strings/numbers, not yet interpreted).
+
+    Parameters
+    ----------
+    label
+        Human name of the series for messages ("series 1.2.3").
+    values
+        Raw series-level values by keyword (``None`` if absent or empty), identical on every
+        slice; radiopharmaceutical values come from the first item of
+        RadiopharmaceuticalInformationSequence (0054,0016).
+    radionuclide_meaning
+        CodeMeaning of RadionuclideCodeSequence (0054,0300), "" if absent.
+    slices
+        Per-slice facts.
+    notes
+        Deviations the reader accepted.
+    """
+
+    label: str
+    values: dict[str, Any]
+    radionuclide_meaning: str
+    slices: tuple[SliceFacts, ...]
+    notes: tuple[str, ...]
+
+
+def _raw(ds: Dataset, keyword: str) -> Any:
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return None
+    if keyword == "CorrectedImage":
+        items = [value] if isinstance(value, str) else list(value)
+        return tuple(str(v).strip().upper() for v in items if str(v).strip())
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def _radio_item(ds: Dataset) -> Dataset:
+    seq = ds.get("RadiopharmaceuticalInformationSequence")
+    if seq:
+        item: Dataset = seq[0]
+        return item
+    return Dataset()
+
+
+def _private(ds: Dataset, group: int, offset: int, creator: str) -> PrivateValue | None:
+    """Value of private element ``offset`` in ``creator``'s block of ``group``, or None."""
+    creators = {
+        elem.tag.element: str(elem.value).strip()
+        for elem in ds.group_dataset(group)
+        if elem.tag.element <= 0xFF and elem.tag.element >= 0x10
+    }
+    for block, name in creators.items():
+        if name == creator:
+            tag = Tag(group, (block << 8) | offset)
+            return _private_value(ds[tag].value, False) if tag in ds else None
+    if creators:
+        return None  # the group belongs to another creator: not this vendor's element
+    tag = Tag(group, 0x1000 | offset)
+    return _private_value(ds[tag].value, True) if tag in ds else None
+
+
+def _private_value(value: Any, creator_missing: bool) -> PrivateValue | None:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
+    text = str(value).strip().strip("\x00").strip()
+    return PrivateValue(value=text, creator_missing=creator_missing) if text else None
+
+
+def _float_or_none(value: Any, keyword: str, label: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as err:
+        raise DicomImportError(
+            f"{label}: {attribute_tag(keyword)} must be a number, not {value!r}."
+        ) from err
+
+
+def _acquisition(ds: Dataset) -> datetime | None:
+    for keyword in ("AcquisitionDateTime", "FrameAcquisitionDateTime"):
+        when, _ = parse_dt(ds.get(keyword))
+        if when is not None:
+            return when
+    day = parse_da(ds.get("AcquisitionDate")) or parse_da(ds.get("SeriesDate"))
+    tod = parse_tm(ds.get("AcquisitionTime"))
+    if day is None or tod is None:
+        return None
+    return datetime.combine(day, tod)
+
+
+def _slice_facts(ds: Dataset, label: str) -> SliceFacts:
+    frt = _float_or_none(ds.get("FrameReferenceTime"), "FrameReferenceTime", label)
+    dur = _float_or_none(ds.get("ActualFrameDuration"), "ActualFrameDuration", label)
+    intercept = _float_or_none(ds.get("RescaleIntercept"), "RescaleIntercept", label)
+    return SliceFacts(
+        acquisition=_acquisition(ds),
+        frame_reference_s=None if frt is None else frt / 1000.0,
+        frame_duration_s=None if dur is None else dur / 1000.0,
+        rescale_intercept=intercept or 0.0,
+        philips_suv_factor=_private(ds, 0x7053, 0x00, PHILIPS_CREATOR),
+        philips_activity_factor=_private(ds, 0x7053, 0x09, PHILIPS_CREATOR),
+        ge_scan_datetime=_private(ds, 0x0009, 0x0D, GE_PETD_CREATOR),
+    )
+
+
+def _series_values(ds: Dataset) -> dict[str, Any]:
+    values = {kw: _raw(ds, kw) for kw in _SERIES_KEYWORDS}
+    item = _radio_item(ds)
+    values.update({kw: _raw(item, kw) for kw in _RADIO_KEYWORDS})
+    return values
+
+
+def _first_difference(
+    headers: Sequence[Dataset], first: dict[str, Any]
+) -> tuple[str, int, Any] | None:
+    for index, ds in enumerate(headers[1:], start=1):
+        values = _series_values(ds)
+        for keyword, value in first.items():
+            if values[keyword] != value and str(values[keyword]) != str(value):
+                return keyword, index, values[keyword]
+    return None
+
+
+def _nuclide_meaning(ds: Dataset) -> str:
+    seq = _radio_item(ds).get("RadionuclideCodeSequence")
+    if not seq:
+        return ""
+    return str(seq[0].get("CodeMeaning", "")).strip()
+
+
+def read_pet_header(headers: Sequence[Dataset], *, label: str = "") -> PetHeader:
+    """Read the SUV attributes of a series from its per-slice headers.
+
+    Parameters
+    ----------
+    headers
+        One dataset per slice, in volume z order (``DicomSeries.headers``).
+    label
+        Name of the series in messages; defaults to "series <SeriesInstanceUID>".
+
+    Returns
+    -------
+    PetHeader
+
+    Raises
+    ------
+    DicomImportError
+        If there are no headers, if a PET Series attribute differs between slices, or if a
+        numeric attribute is not a number.
+    """
+    if not headers:
+        raise DicomImportError(f"{label or 'PET series'}: no slice headers to read.")
+    first = _series_values(headers[0])
+    label = label or f"series {first.get('SeriesInstanceUID') or '(no SeriesInstanceUID)'}"
+    diff = _first_difference(headers, first)
+    if diff is not None:
+        keyword, index, value = diff
+        raise DicomImportError(
+            f"{label}: {attribute_tag(keyword)} differs between slices ({first[keyword]!r} on "
+            f"slice 0, {value!r} on slice {index}); a PET series must carry one value. "
+            "Split or correct the series."
+        )
+    return PetHeader(
+        label=label,
+        values=first,
+        radionuclide_meaning=_nuclide_meaning(headers[0]),
+        slices=tuple(_slice_facts(ds, label) for ds in headers),
+        notes=(),
+    )

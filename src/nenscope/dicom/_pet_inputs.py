@@ -1,0 +1,655 @@
+"""Interpret a PET series' header values (plus user overrides) as SUV inputs.
+
+Each input (weight, height, sex, dose, half-life, injection time, decay reference) is taken
+from the override if given, else from the header, checked, and recorded in provenance. An
+input that is missing or implausible is not refused here but remembered as a *problem*; the
+SUV branch that needs it refuses with that message (a GML series needs no dose, an ADMIN
+series no injection time).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from nenscope.core.errors import (
+    DicomDeviationWarning,
+    EstimatedValueWarning,
+    MissingAttributeError,
+    NotComputableError,
+    UnitError,
+    WorkbenchError,
+)
+from nenscope.core.units import BQ_PER_MBQ, CM_PER_M, G_PER_KG
+from nenscope.dicom._pet_header import PetHeader, parse_da, parse_dt, parse_tm
+from nenscope.quantification.bodysize import (
+    LbmFormula,
+    Sex,
+    bsa_dubois_m2,
+    ibw_kg,
+    lbm_kg,
+)
+from nenscope.quantification.radionuclides import (
+    HALF_LIFE_RTOL,
+    RADIONUCLIDES,
+    Radionuclide,
+    identify_radionuclide,
+)
+from nenscope.quantification.suv import (
+    DecayCorrection,
+    ReferenceMethod,
+    ReferenceTime,
+    back_computed_reference_times,
+    choose_reference_time,
+    none_slice_corrections,
+    resolve_injection_time,
+    suv_bw_factor,
+)
+
+__all__ = ["Body", "Inputs", "read_inputs"]
+
+Warn = Callable[..., None]
+
+WEIGHT_IN_GRAMS_ABOVE = 1000.0
+"""PatientWeight above this many "kg" was entered in grams (suv-rules.md §4.2)."""
+
+DOSE_IN_MBQ_BELOW = 1.0e5
+"""RadionuclideTotalDose below this many "Bq" (0.1 MBq) was stored in MBq (IBSI DRO_3_0)."""
+
+HEIGHT_RANGE_CM = (30.0, 275.0)
+"""Plausible patient height in cm; PatientSize outside it is not used (never guessed)."""
+
+LONG_HALF_LIFE_S = 86400.0
+"""Nuclides with T½ above one day are imaged on later days: a time-only injection is unsafe."""
+
+MAX_HALF_LIVES = 10.0
+"""More half-lives than this between injection and reference time is reported as suspect."""
+
+
+@dataclass(slots=True)
+class Body:
+    """Patient size: weight (kg), height (cm), sex, and the normalisers derived from them."""
+
+    weight_kg: float | None = None
+    height_cm: float | None = None
+    sex: Sex | None = None
+    weight_problem: str = ""
+    height_problem: str = ""
+    sex_problem: str = ""
+    lbm_kg: float | None = None
+    ibw_kg: float | None = None
+    bsa_m2: float | None = None
+
+    def fill_normalisers(
+        self, formula: LbmFormula, *, log: Warn, prov: MutableMapping[str, str]
+    ) -> None:
+        """Compute LBM (``formula``), IBW and BSA where possible; warn and record why not."""
+        if self.weight_kg is None:
+            return
+        if self.height_cm is None:
+            why = f"no height ({self.height_problem}); SUVlbm, SUVbsa and SUVibw are not given"
+            prov["lbm"] = prov["bsa"] = prov["ibw"] = why
+            log(f"{why}. Pass --height-cm to get them.", EstimatedValueWarning)
+            return
+        self.bsa_m2 = bsa_dubois_m2(self.weight_kg, self.height_cm)
+        prov["bsa"] = f"Du Bois BSA {self.bsa_m2:.4f} m² (SUVbsa in cm²/mL)"
+        if self.sex is None:
+            why = f"no sex ({self.sex_problem}); SUVlbm and SUVibw are not given"
+            prov["lbm"] = prov["ibw"] = why
+            log(f"{why}. Pass --sex M or --sex F to get them.", EstimatedValueWarning)
+            return
+        try:
+            self.lbm_kg = lbm_kg(formula, self.weight_kg, self.height_cm, self.sex)
+            prov["lbm"] = f"{formula.name.title()} ({formula.value}) LBM {self.lbm_kg:.3f} kg"
+        except WorkbenchError as err:
+            prov["lbm"] = f"{formula.value}: {err}"
+            log(f"SUVlbm not given: {err}", EstimatedValueWarning)
+        self.ibw_kg = ibw_kg(self.weight_kg, self.height_cm, self.sex)
+        prov["ibw"] = f"IBW (Sugawara 1999, not clamped) {self.ibw_kg:.3f} kg"
+
+    def stored_type_to_bw(self, suv_type: str, label: str) -> float:
+        """W / normaliser for stored SUV of ``suv_type`` (GML/CM2ML back-conversion to SUVbw)."""
+        formulas = {t.value: t for t in LbmFormula}
+        needs_sex = suv_type in formulas or suv_type == "IBW"
+        if suv_type not in {*formulas, "IBW", "BSA"}:
+            raise UnitError(
+                f"Cannot compute SUVbw for {label}: SUVType (0054,1006) '{suv_type}' is not one "
+                "of BW, LBM, LBMJAMES128, LBMJANMA, IBW, BSA."
+            )
+        if self.weight_kg is None:
+            raise _missing_weight(label, self.weight_problem, f"back-convert SUV{suv_type}")
+        if self.height_cm is None:
+            raise NotComputableError(
+                f"Cannot compute SUVbw for {label}: the stored values are SUV{suv_type}, which "
+                f"needs the height: {self.height_problem}. Pass --height-cm."
+            )
+        if needs_sex and self.sex is None:
+            raise NotComputableError(
+                f"Cannot compute SUVbw for {label}: the stored values are SUV{suv_type}, which "
+                f"needs the sex: {self.sex_problem}. Pass --sex M, F or O."
+            )
+        sex = self.sex or Sex.OTHER
+        if suv_type == "BSA":
+            return (
+                self.weight_kg
+                * G_PER_KG
+                / (bsa_dubois_m2(self.weight_kg, self.height_cm) * CM_PER_M**2)
+            )
+        if suv_type == "IBW":
+            return self.weight_kg / ibw_kg(self.weight_kg, self.height_cm, sex)
+        return self.weight_kg / lbm_kg(formulas[suv_type], self.weight_kg, self.height_cm, sex)
+
+
+def _missing_weight(label: str, problem: str, purpose: str = "compute SUVbw") -> WorkbenchError:
+    return MissingAttributeError(
+        f"Cannot {purpose} for {label}: {problem}. Pass --weight-kg or correct the header."
+    )
+
+
+@dataclass(slots=True)
+class Inputs:
+    """Interpreted SUV inputs of one series; ``problems`` holds why an input is unknown."""
+
+    decay_correction: DecayCorrection
+    suv_type: str | None
+    body: Body
+    radionuclide: str | None = None
+    half_life_s: float | None = None
+    dose_bq: float | None = None
+    injection: datetime | None = None
+    reference: ReferenceTime | None = None
+    none_corrections: tuple[float, ...] | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_none(self) -> bool:
+        """Whether the images are not decay corrected (DecayCorrection NONE)."""
+        return self.decay_correction is DecayCorrection.NONE
+
+    def require_bw_factor(self, label: str) -> float:
+        """Return the SUVbw factor in g/Bq, or raise naming the missing input and its override."""
+        if self.body.weight_kg is None:
+            raise _missing_weight(label, self.body.weight_problem)
+        keys = ["decay_correction", "dose"]
+        if self.decay_correction is not DecayCorrection.ADMIN:
+            keys += ["half_life", "injection", "reference"]
+        for key in keys:
+            if key in self.problems:
+                error = UnitError if key == "decay_correction" else NotComputableError
+                raise error(f"Cannot compute SUVbw for {label}: {self.problems[key]}")
+        elapsed = 0.0
+        if self.decay_correction is DecayCorrection.START:
+            if self.reference is None or self.injection is None or self.half_life_s is None:
+                raise NotComputableError(f"Cannot compute SUVbw for {label}: no decay reference.")
+            elapsed = (self.reference.when - self.injection).total_seconds()
+        if self.dose_bq is None:  # pragma: no cover - "dose" is in problems then
+            raise NotComputableError(f"Cannot compute SUVbw for {label}: no dose.")
+        return suv_bw_factor(
+            weight_kg=self.body.weight_kg,
+            injected_activity_bq=self.dose_bq,
+            injection_to_scan_s=elapsed,
+            half_life_s=self.half_life_s or 1.0,
+        )
+
+    def optional_bw_factor(self, label: str, log: Warn) -> float | None:
+        """Return the SUVbw factor if the header allows it, else ``None`` with a note why."""
+        try:
+            return self.require_bw_factor(label)
+        except WorkbenchError as err:
+            log(
+                f"The g/Bq SUV factors are not given (the stored values were converted without "
+                f"them): {err}",
+                EstimatedValueWarning,
+            )
+            return None
+
+
+def read_inputs(
+    header: PetHeader,
+    overrides: object,
+    *,
+    log: Warn,
+    prov: MutableMapping[str, str],
+) -> Inputs:
+    """Interpret ``header`` with ``overrides`` (a ``SuvOverrides``) into :class:`Inputs`."""
+    values = header.values
+    problems: dict[str, str] = {}
+    dc = _decay_correction(values.get("DecayCorrection"), problems, prov)
+    _check_corrected_image(header, dc, log)
+    inputs = Inputs(
+        decay_correction=dc or DecayCorrection.START,
+        suv_type=values.get("SUVType"),
+        body=_body(header, overrides, log, prov),
+        problems=problems,
+    )
+    _half_life(header, inputs, log, prov)
+    _dose(header, overrides, inputs, log, prov)
+    _timing(header, overrides, inputs, log, prov)
+    if dc is None:
+        inputs.reference = None
+    return inputs
+
+
+def _decay_correction(
+    raw: object, problems: dict[str, str], prov: MutableMapping[str, str]
+) -> DecayCorrection | None:
+    text = str(raw or "").strip().upper()
+    try:
+        dc = DecayCorrection(text)
+    except ValueError:
+        problems["decay_correction"] = (
+            f"DecayCorrection (0054,1102) is {text or 'missing'}; expected START, ADMIN or NONE, "
+            "so the decay reference of the values is unknown."
+        )
+        return None
+    prov["decay_correction"] = {
+        DecayCorrection.START: "START: values decay-corrected to the series reference time; "
+        "the dose is decayed to that time",
+        DecayCorrection.ADMIN: "ADMIN: values decay-corrected to the administration time; "
+        "the dose is not decayed",
+        DecayCorrection.NONE: "NONE: values not decay-corrected; each slice is corrected to "
+        "the administration time (frame-average factor), the dose is not decayed",
+    }[dc]
+    return dc
+
+
+def _check_corrected_image(header: PetHeader, dc: DecayCorrection | None, log: Warn) -> None:
+    corrected = header.values.get("CorrectedImage")
+    if corrected is None:
+        log(
+            f"{header.label}: CorrectedImage (0028,0051) is missing, so attenuation and decay "
+            "correction cannot be confirmed; the SUV assumes both were applied."
+        )
+        return
+    if "ATTN" not in corrected:
+        raise NotComputableError(
+            f"Cannot compute SUV for {header.label}: CorrectedImage (0028,0051) "
+            f"{'/'.join(corrected)} lacks ATTN, so the images are not attenuation corrected and "
+            "their values are not activity concentrations."
+        )
+    has_decay = "DECY" in corrected or "DECAY" in corrected
+    if dc in (DecayCorrection.START, DecayCorrection.ADMIN) and not has_decay:
+        raise NotComputableError(
+            f"Cannot compute SUV for {header.label}: DecayCorrection (0054,1102) is {dc.value} "
+            f"but CorrectedImage (0028,0051) {'/'.join(corrected)} lacks DECY; the header "
+            "contradicts itself about decay correction."
+        )
+    if dc is DecayCorrection.NONE and has_decay:
+        log(
+            f"{header.label}: DecayCorrection NONE but CorrectedImage lists DECY; "
+            "DecayCorrection was followed."
+        )
+
+
+def _body(header: PetHeader, overrides: object, log: Warn, prov: MutableMapping[str, str]) -> Body:
+    body = Body()
+    _weight(header, getattr(overrides, "weight_kg", None), body, log, prov)
+    _height(header, getattr(overrides, "height_cm", None), body, prov)
+    _sex(header, getattr(overrides, "sex", None), body, prov)
+    return body
+
+
+def _positive_float(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]  # DS, str, int or None
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def _weight(
+    header: PetHeader,
+    override: float | None,
+    body: Body,
+    log: Warn,
+    prov: MutableMapping[str, str],
+) -> None:
+    raw = header.values.get("PatientWeight")
+    if override is not None:
+        if _positive_float(override) is None:
+            raise NotComputableError(f"--weight-kg must be a number > 0, not {override}.")
+        body.weight_kg = float(override)
+        prov["weight"] = f"{override} kg from --weight-kg (header PatientWeight: {raw})"
+        return
+    weight = _positive_float(raw)
+    if weight is None:
+        body.weight_problem = f"PatientWeight (0010,1030) is {raw!r} (missing, 0 or not a number)"
+        prov["weight"] = body.weight_problem
+        return
+    if weight > WEIGHT_IN_GRAMS_ABOVE:
+        log(
+            f"{header.label}: PatientWeight (0010,1030) is {weight:g}, taken as grams "
+            f"({weight / G_PER_KG:g} kg). Pass --weight-kg if that is wrong.",
+            DicomDeviationWarning,
+        )
+        weight /= G_PER_KG
+        prov["weight"] = f"{weight:g} kg: PatientWeight {raw} read as grams"
+    else:
+        prov["weight"] = f"{weight:g} kg from PatientWeight (0010,1030)"
+    body.weight_kg = weight
+
+
+def _height(
+    header: PetHeader, override: float | None, body: Body, prov: MutableMapping[str, str]
+) -> None:
+    raw = header.values.get("PatientSize")
+    if override is not None:
+        if _positive_float(override) is None:
+            raise NotComputableError(f"--height-cm must be a number > 0, not {override}.")
+        body.height_cm = float(override)
+        prov["height"] = f"{override} cm from --height-cm (header PatientSize: {raw})"
+        return
+    size_m = _positive_float(raw)
+    if size_m is None:
+        body.height_problem = f"PatientSize (0010,1020) is {raw!r} (missing or 0)"
+    elif not HEIGHT_RANGE_CM[0] <= size_m * CM_PER_M <= HEIGHT_RANGE_CM[1]:
+        body.height_problem = (
+            f"PatientSize (0010,1020) is {size_m:g} m, outside {HEIGHT_RANGE_CM[0]:g}–"
+            f"{HEIGHT_RANGE_CM[1]:g} cm (is it in cm instead of m?)"
+        )
+    else:
+        body.height_cm = size_m * CM_PER_M
+        prov["height"] = f"{body.height_cm:g} cm from PatientSize (0010,1020) {raw} m"
+        return
+    prov["height"] = body.height_problem
+
+
+def _sex(
+    header: PetHeader, override: str | None, body: Body, prov: MutableMapping[str, str]
+) -> None:
+    raw = header.values.get("PatientSex")
+    text = str(override if override is not None else (raw or "")).strip().upper()
+    text = {"MALE": "M", "FEMALE": "F", "OTHER": "O"}.get(text, text)
+    source = "--sex" if override is not None else "PatientSex (0010,0040)"
+    if text in {"M", "F", "O"}:
+        body.sex = Sex(text)
+        prov["sex"] = f"{text} from {source}" + (
+            "; O uses the mean of the male and female formulas (IBSI)" if text == "O" else ""
+        )
+    elif override is not None:
+        raise NotComputableError(f"--sex must be M, F or O, not {override!r}.")
+    else:
+        body.sex_problem = f"PatientSex (0010,0040) is {raw!r}"
+        prov["sex"] = body.sex_problem
+
+
+def _nuclide_of(header: PetHeader) -> tuple[Radionuclide | None, bool]:
+    """Return the radionuclide and whether it came from RadionuclideCodeSequence (strong)."""
+    strong = identify_radionuclide(header.radionuclide_meaning)
+    if strong is not None:
+        return strong, True
+    return identify_radionuclide(str(header.values.get("Radiopharmaceutical") or "")), False
+
+
+def _half_life(
+    header: PetHeader, inputs: Inputs, log: Warn, prov: MutableMapping[str, str]
+) -> None:
+    nuclide, strong = _nuclide_of(header)
+    raw = header.values.get("RadionuclideHalfLife")
+    value = _positive_float(raw)
+    inputs.radionuclide = nuclide.label if nuclide else None
+    if value is None and nuclide is not None:
+        inputs.half_life_s = nuclide.half_life_s
+        prov["half_life"] = f"{nuclide.half_life_s:g} s: nominal {nuclide.label} (header: {raw})"
+        log(
+            f"{header.label}: RadionuclideHalfLife (0018,1075) is {raw!r}; the nominal "
+            f"{nuclide.label} half-life {nuclide.half_life_s:g} s was used.",
+            EstimatedValueWarning,
+        )
+        return
+    if value is None:
+        inputs.problems["half_life"] = (
+            f"RadionuclideHalfLife (0018,1075) is {raw!r} and the radionuclide is not named in "
+            "RadionuclideCodeSequence (0054,0300); without a half-life the decay cannot be "
+            "computed. Correct the header."
+        )
+        return
+    inputs.half_life_s = value
+    prov["half_life"] = f"{value:g} s from RadionuclideHalfLife (0018,1075)"
+    if nuclide is None:
+        match = [
+            n.label for n in RADIONUCLIDES if abs(value / n.half_life_s - 1) <= HALF_LIFE_RTOL
+        ]
+        inputs.radionuclide = match[0] if len(match) == 1 else None
+        prov["half_life"] += f"; radionuclide not named, half-life matches {match or 'none'}"
+        return
+    mismatch = abs(value / nuclide.half_life_s - 1.0)
+    prov["half_life"] += f"; consistent with {nuclide.label} ({nuclide.half_life_s:g} s)"
+    if mismatch > HALF_LIFE_RTOL:
+        text = (
+            f"RadionuclideHalfLife (0018,1075) {value:g} s does not match the radionuclide "
+            f"{nuclide.label} ({nuclide.half_life_s:g} s) named in "
+            + ("RadionuclideCodeSequence (0054,0300)" if strong else "Radiopharmaceutical")
+        )
+        if strong:
+            raise NotComputableError(
+                f"Cannot compute SUV for {header.label}: {text}. One of them is wrong (a wrongly "
+                "configured isotope also makes the scanner's Bq/mL wrong); correct the header."
+            )
+        prov["half_life"] = f"{value:g} s from RadionuclideHalfLife (0018,1075); {text}"
+        log(f"{header.label}: {text}; the header half-life was used.", DicomDeviationWarning)
+
+
+def _dose(
+    header: PetHeader, overrides: object, inputs: Inputs, log: Warn, prov: MutableMapping[str, str]
+) -> None:
+    raw = header.values.get("RadionuclideTotalDose")
+    override = getattr(overrides, "injected_mbq", None)
+    if override is not None:
+        if _positive_float(override) is None:
+            raise NotComputableError(f"--injected-mbq must be a number > 0, not {override}.")
+        inputs.dose_bq = float(override) * BQ_PER_MBQ
+        prov["dose"] = f"{override} MBq from --injected-mbq (header RadionuclideTotalDose: {raw})"
+        return
+    dose = _positive_float(raw)
+    if dose is None or dose < 1.0:
+        inputs.problems["dose"] = (
+            f"RadionuclideTotalDose (0018,1074) is {raw!r} (missing, 0 or implausible). "
+            "Pass --injected-mbq or correct the header."
+        )
+        return
+    if dose < DOSE_IN_MBQ_BELOW:
+        log(
+            f"{header.label}: RadionuclideTotalDose (0018,1074) is {dose:g}, taken as MBq "
+            f"({dose:g} MBq = {dose * BQ_PER_MBQ:g} Bq). Pass --injected-mbq if that is wrong.",
+            DicomDeviationWarning,
+        )
+        inputs.dose_bq = dose * BQ_PER_MBQ
+        prov["dose"] = f"{inputs.dose_bq:g} Bq: RadionuclideTotalDose {raw} read as MBq"
+        return
+    inputs.dose_bq = dose
+    prov["dose"] = f"{dose:g} Bq from RadionuclideTotalDose (0018,1074), not residual-corrected"
+
+
+def _series_datetime(header: PetHeader) -> datetime | None:
+    day = parse_da(header.values.get("SeriesDate"))
+    tod = parse_tm(header.values.get("SeriesTime"))
+    if day is None or tod is None:
+        return None
+    return datetime.combine(day, tod)
+
+
+def _timing(
+    header: PetHeader, overrides: object, inputs: Inputs, log: Warn, prov: MutableMapping[str, str]
+) -> None:
+    series_dt = _series_datetime(header)
+    acq = [s.acquisition for s in header.slices]
+    known_acq = [a for a in acq if a is not None]
+    earliest = min(known_acq) if known_acq else None
+    scan = (
+        series_dt
+        if series_dt is not None and (earliest is None or series_dt <= earliest)
+        else earliest
+    )
+    _injection(header, overrides, inputs, scan, log, prov)
+    dc = inputs.decay_correction
+    if dc is DecayCorrection.ADMIN or dc is DecayCorrection.NONE:
+        if inputs.injection is not None:
+            inputs.reference = ReferenceTime(
+                when=inputs.injection,
+                method=ReferenceMethod.ADMINISTRATION,
+                reason=f"DecayCorrection {dc.value}: the values refer to the administration time",
+            )
+            prov["reference_time"] = inputs.reference.reason
+        if dc is DecayCorrection.NONE:
+            _none_corrections(header, inputs, acq)
+        return
+    _start_reference(header, inputs, series_dt, acq, log, prov)
+
+
+def _injection(
+    header: PetHeader,
+    overrides: object,
+    inputs: Inputs,
+    scan: datetime | None,
+    log: Warn,
+    prov: MutableMapping[str, str],
+) -> None:
+    override = getattr(overrides, "injection_time", None)
+    if override is not None:
+        inputs.injection = override
+        prov["injection_time"] = f"{override.isoformat()} from --injection-time"
+        return
+    values = header.values
+    full, offset = parse_dt(values.get("RadiopharmaceuticalStartDateTime"))
+    if values.get("RadiopharmaceuticalStartDateTime") is not None and full is None:
+        log(
+            f"{header.label}: RadiopharmaceuticalStartDateTime (0018,1078) "
+            f"{values.get('RadiopharmaceuticalStartDateTime')!r} is not a DICOM DT; ignored."
+        )
+    tod = parse_tm(values.get("RadiopharmaceuticalStartTime"))
+    day = parse_da(values.get("SeriesDate")) or (scan.date() if scan else None)
+    from_series = datetime.combine(day, tod) if day and tod else None
+    when, how = resolve_injection_time(
+        injection_datetime=full, injection_date_from_series=from_series, scan_datetime=scan
+    )
+    if when is None:
+        inputs.problems["injection"] = (
+            "RadiopharmaceuticalStartDateTime (0018,1078) and RadiopharmaceuticalStartTime "
+            "(0018,1072) are missing or unreadable, so the decay from injection to scan is "
+            "unknown. Pass --injection-time (e.g. 2025-01-01T10:00:00)."
+        )
+        return
+    if offset:
+        how += f" (UTC offset {offset} ignored: all times are taken as scanner local time)"
+    if (
+        full is not None
+        and tod is not None
+        and abs((datetime.combine(full.date(), tod) - full).total_seconds()) > 1.0
+    ):
+        log(
+            f"{header.label}: RadiopharmaceuticalStartDateTime {full.isoformat()} and "
+            f"RadiopharmaceuticalStartTime {tod.isoformat()} disagree; the DateTime was used."
+        )
+    if full is None and (inputs.half_life_s or 0.0) > LONG_HALF_LIFE_S:
+        log(
+            f"{header.label}: only RadiopharmaceuticalStartTime (time of day) is given for a "
+            f"long-lived radionuclide (T½ {inputs.half_life_s:g} s); the injection was taken to "
+            "be on the scan day. Pass --injection-time if it was on an earlier day.",
+            EstimatedValueWarning,
+        )
+    inputs.injection = when
+    prov["injection_time"] = f"{when.isoformat()} from {how}"
+
+
+def _start_reference(
+    header: PetHeader,
+    inputs: Inputs,
+    series_dt: datetime | None,
+    acq: list[datetime | None],
+    log: Warn,
+    prov: MutableMapping[str, str],
+) -> None:
+    known = [a for a in acq if a is not None]
+    back = None
+    frames = header.slices
+    if (
+        inputs.half_life_s is not None
+        and known
+        and len(known) == len(acq)
+        and all(s.frame_reference_s is not None and s.frame_duration_s is not None for s in frames)
+    ):
+        back = back_computed_reference_times(
+            known,
+            [float(s.frame_reference_s or 0.0) for s in frames],
+            [float(s.frame_duration_s or 0.0) for s in frames],
+            half_life_s=inputs.half_life_s,
+        )
+    ge = [s.ge_scan_datetime for s in frames if s.ge_scan_datetime is not None]
+    ge_dt = parse_dt(ge[0].value)[0] if ge else None
+    try:
+        ref = choose_reference_time(
+            series_datetime=series_dt,
+            acquisition_datetimes=known,
+            back_computed=back,
+            ge_scan_datetime=ge_dt,
+            injection_datetime=inputs.injection,
+        )
+    except NotComputableError as err:
+        inputs.problems["reference"] = str(err)
+        return
+    if ref.method is ReferenceMethod.GE_PRIVATE and ge and ge[0].creator_missing:
+        log(f"{header.label}: GE private (0009,100D) has no private creator; it was used.")
+    for message in ref.warnings:
+        log(f"{header.label}: {message}")
+    inputs.reference = ref
+    prov["reference_time"] = f"{ref.when.isoformat()}: {ref.reason}"
+    if back is not None:
+        spread = (max(back) - min(back)).total_seconds()
+        prov["reference_time_check"] = (
+            f"frame back-computation t_acq + T_ave − FrameReferenceTime: {min(back).isoformat()}"
+            f" … spread {spread:.1f} s over {len(back)} slices"
+        )
+    _check_elapsed(header, inputs, ref, log)
+
+
+def _check_elapsed(header: PetHeader, inputs: Inputs, ref: ReferenceTime, log: Warn) -> None:
+    if inputs.injection is None or inputs.half_life_s is None:
+        return
+    elapsed = (ref.when - inputs.injection).total_seconds()
+    if elapsed < 0:
+        inputs.problems["reference"] = (
+            f"the decay reference time {ref.when.isoformat()} is {-elapsed:.0f} s before the "
+            f"injection {inputs.injection.isoformat()}. Check RadiopharmaceuticalStartDateTime "
+            "(0018,1078)/StartTime (0018,1072) or pass --injection-time."
+        )
+    elif elapsed > MAX_HALF_LIVES * inputs.half_life_s:
+        log(
+            f"{header.label}: {elapsed:.0f} s from injection to the decay reference is more "
+            f"than {MAX_HALF_LIVES:g} half-lives; check the injection date and time.",
+            DicomDeviationWarning,
+        )
+
+
+def _none_corrections(header: PetHeader, inputs: Inputs, acq: list[datetime | None]) -> None:
+    frames = header.slices
+    if inputs.injection is None or inputs.half_life_s is None:
+        return
+    if any(a is None for a in acq) or any(s.frame_duration_s is None for s in frames):
+        inputs.problems["reference"] = (
+            "DecayCorrection NONE needs every slice's AcquisitionDate/AcquisitionTime "
+            "(0008,0022)/(0008,0032) and ActualFrameDuration (0018,1242); some are missing."
+        )
+        return
+    frts = [s.frame_reference_s for s in frames if s.frame_reference_s is not None]
+    longest = max(float(s.frame_duration_s or 0.0) for s in frames)
+    if len(set(acq)) == 1 and len(frames) > 1 and frts and max(frts) - min(frts) > longest:
+        inputs.problems["reference"] = (
+            "DecayCorrection NONE, but every slice carries the same AcquisitionTime while "
+            "FrameReferenceTime spreads over several frames (GE-style bed offsets), so the "
+            "acquisition time of each bed is unknown and no per-slice decay correction is safe."
+        )
+        return
+    try:
+        corr = none_slice_corrections(
+            [a for a in acq if a is not None],
+            [float(s.frame_duration_s or 0.0) for s in frames],
+            injection_datetime=inputs.injection,
+            half_life_s=inputs.half_life_s,
+        )
+    except NotComputableError as err:
+        inputs.problems["reference"] = str(err)
+        return
+    inputs.none_corrections = tuple(float(c) for c in corr)
