@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from nenscope.radiomics import glcm, gldzm, glrlm, glszm, ngldm, ngtdm
 from nenscope.radiomics.histogram import HISTOGRAM_IDS, compute_histogram_features
 from nenscope.radiomics.ivh import compute_ivh_features
 from nenscope.radiomics.local_intensity import compute_local_intensity_features
@@ -129,6 +130,33 @@ FAMILY_COMPUTE: dict[Family, FamilyCompute] = {
     Family.INTENSITY_HISTOGRAM: compute_histogram_features,
     Family.IVH: compute_ivh_features,
 }
+
+
+def _texture(
+    fn: Callable[..., dict[str, float]],
+) -> FamilyCompute:
+    """Adapt a texture family (``levels, *, n_levels, spacing_mm, approach``) to a ROI."""
+
+    def compute(roi: PreparedRoi) -> dict[str, float]:
+        return fn(
+            roi.levels, n_levels=roi.n_levels, spacing_mm=roi.spacing_mm, approach=roi.approach
+        )
+
+    compute.__name__ = fn.__name__
+    compute.__doc__ = fn.__doc__
+    return compute
+
+
+_TEXTURE_MODULES = {
+    Family.GLCM: (glcm.FEATURES, glcm.compute_glcm_features),
+    Family.GLRLM: (glrlm.FEATURES, glrlm.compute_glrlm_features),
+    Family.GLSZM: (glszm.FEATURES, glszm.compute_glszm_features),
+    Family.GLDZM: (gldzm.FEATURES, gldzm.compute_gldzm_features),
+    Family.NGTDM: (ngtdm.FEATURES, ngtdm.compute_ngtdm_features),
+    Family.NGLDM: (ngldm.FEATURES, ngldm.compute_ngldm_features),
+}
+for _family, (_, _fn) in _TEXTURE_MODULES.items():
+    FAMILY_COMPUTE[_family] = _texture(_fn)
 """Family → the function that computes all its features from a :class:`PreparedRoi`."""
 
 
