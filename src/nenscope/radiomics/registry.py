@@ -157,6 +157,20 @@ _TEXTURE_MODULES = {
 }
 for _family, (_, _fn) in _TEXTURE_MODULES.items():
     FAMILY_COMPUTE[_family] = _texture(_fn)
+
+
+def _compute_gldzm(roi: PreparedRoi) -> dict[str, float]:
+    """GLDZM with distances measured in the morphological mask (IBSI 1 section 3.9)."""
+    return gldzm.compute_gldzm_features(
+        roi.levels,
+        n_levels=roi.n_levels,
+        spacing_mm=roi.spacing_mm,
+        approach=roi.approach,
+        morphological_mask=roi.morph_mask,
+    )
+
+
+FAMILY_COMPUTE[Family.GLDZM] = _compute_gldzm
 """Family → the function that computes all its features from a :class:`PreparedRoi`."""
 
 
