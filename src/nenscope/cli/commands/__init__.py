@@ -3,3 +3,4 @@
 Add one import line per command module, sorted.
 """
 from nenscope.cli.commands import info  # noqa: F401
+from nenscope.cli.commands import phantom  # noqa: F401
