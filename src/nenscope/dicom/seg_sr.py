@@ -35,6 +35,7 @@ __all__ = [
     "SegmentKind",
     "SegmentSpec",
     "SrMeasurementGroup",
+    "read_radiopharmaceutical",
     "read_seg",
     "read_sr",
     "write_seg",
@@ -483,3 +484,22 @@ def read_sr(path: Path) -> list[SrMeasurementGroup]:
             )
         )
     return out
+
+
+def read_radiopharmaceutical(headers: Sequence[pydicom.Dataset]) -> str:
+    """Radiopharmaceutical name of a PET series, for report headers (``""`` when absent).
+
+    Reads Radiopharmaceutical (0018,0031) of the first RadiopharmaceuticalInformationSequence
+    (0054,0016) item, else the code meaning of RadiopharmaceuticalCodeSequence (0054,0304).
+    """
+    if not headers:
+        return ""
+    items = headers[0].get("RadiopharmaceuticalInformationSequence") or []
+    if not items:
+        return ""
+    item = items[0]
+    name = str(item.get("Radiopharmaceutical", "") or "").strip()
+    if name:
+        return name
+    codes_seq = item.get("RadiopharmaceuticalCodeSequence") or []
+    return str(codes_seq[0].get("CodeMeaning", "")).strip() if codes_seq else ""

@@ -1,0 +1,592 @@
+"""``analyze``: the one place where reading, computing and reporting meet (DESIGN.md).
+
+:func:`analyze_study` finds the PET and CT series of a study, converts the PET to SUV, places
+the reference regions, finds and measures the lesions, scores them and writes the outputs of
+the contract: ``lesions.json``, ``lesions.csv``, ``report.json``, ``report.html``,
+``report.pdf``, ``seg.dcm`` and ``sr.dcm``. A stage that fails on bad input records the reason;
+everything that could still be computed is written, and the reason appears in every report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from nenscope.core.enums import suggest
+from nenscope.core.errors import (
+    DicomImportError,
+    EmptyRegionError,
+    GeometryError,
+    OptionError,
+    WorkbenchError,
+)
+from nenscope.core.geometry import ImageVolume
+from nenscope.dicom import DicomSeries, SeriesRef, read_mask, read_series, scan_folder
+from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
+from nenscope.dicom.seg_sr import read_radiopharmaceutical
+from nenscope.pipeline_outputs import write_outputs
+from nenscope.pipeline_references import ReferenceRegion, place_references
+from nenscope.pipeline_report import build_report
+from nenscope.pipeline_stages import Stages
+from nenscope.quantification.lesions import LesionStatistics, label_statistics
+from nenscope.reporting.model import Report
+from nenscope.segmentation import DetectionSettings, region_grow_from_seed, threshold_lesions
+
+__all__ = [
+    "AIR_HU",
+    "AnalysisOptions",
+    "AnalysisResult",
+    "StudyData",
+    "analyze_study",
+    "load_study",
+]
+
+logger = logging.getLogger(__name__)
+
+AIR_HU = -500.0
+"""A seed whose CT value is below this (HU) lies in air, i.e. outside the body."""
+
+TRACER_OPTIONS = ("auto", "sstr", "fdg", "other")
+"""Values of the tracer option: from the header, or SSTR, FDG or another tracer."""
+
+NORMALISATIONS = ("bw", "lbm", "bsa", "ibw")
+"""SUV normalisations."""
+
+MIN_SEED_SUV = 0.2
+"""A seed whose local SUV maximum is below this lies outside the body (no CT to tell)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalysisOptions:
+    """Options of :func:`analyze_study` (all optional).
+
+    Parameters
+    ----------
+    detection
+        Automatic detection settings (threshold method and value, minimum volume, contour).
+    auto_detect
+        Run automatic detection; with ``False`` only seeds and masks give lesions.
+    lesion_seeds_mm
+        Seed points ``(x, y, z)`` LPS mm for semi-automatic lesions (``--lesion-mm``).
+    lesion_masks
+        Mask files (NIfTI, DICOM SEG, RTSTRUCT) whose regions are lesions (``--lesion-mask``).
+    lesion_rois
+        Names of the ROIs/segments to take from ``lesion_masks`` (``--lesion-roi``); all if
+        empty.
+    reference_points_mm
+        User points for reference regions: ``liver``, ``spleen``, ``blood_pool`` → ``(x, y, z)``.
+    reference_masks
+        Mask files for reference regions (same names).
+    normalisation
+        SUV normalisation: ``bw`` (default), ``lbm``, ``bsa`` or ``ibw``.
+    suv_overrides
+        Values replacing the header for SUV (weight, height, activity, injection time, sex).
+    tracer
+        Tracer family when the header does not say: ``sstr`` or ``fdg`` (or ``auto``).
+    pet_series_uid
+        Choose this PET series when the study holds several.
+    figures
+        Render the figures (MIP and lesion views).
+    dicom_outputs
+        Write ``seg.dcm`` and ``sr.dcm``.
+    pdf
+        Write ``report.pdf``.
+    """
+
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    auto_detect: bool = True
+    lesion_seeds_mm: tuple[tuple[float, float, float], ...] = ()
+    lesion_masks: tuple[Path, ...] = ()
+    lesion_rois: tuple[str, ...] = ()
+    reference_points_mm: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
+    reference_masks: Mapping[str, Path] = field(default_factory=dict)
+    normalisation: str = "bw"
+    suv_overrides: SuvOverrides | None = None
+    tracer: str = "auto"
+    pet_series_uid: str | None = None
+    figures: bool = True
+    dicom_outputs: bool = True
+    pdf: bool = True
+
+    def __post_init__(self) -> None:
+        if self.tracer not in TRACER_OPTIONS:
+            raise OptionError(
+                f"Unknown tracer '{self.tracer}'. {suggest(self.tracer, TRACER_OPTIONS)}"
+            )
+        if self.normalisation not in NORMALISATIONS:
+            raise OptionError(
+                f"Unknown SUV normalisation '{self.normalisation}'. "
+                f"{suggest(self.normalisation, NORMALISATIONS)}"
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StudyData:
+    """A study read and converted to SUV (what the analysis steps need).
+
+    Parameters
+    ----------
+    pet
+        The PET series as read.
+    ct
+        The CT series in the same frame of reference, or ``None``.
+    suv
+        SUV image on the PET grid.
+    suv_result
+        SUV factors and their provenance.
+    tracer
+        Radiopharmaceutical as written in the header (or the user's tracer option).
+    tracer_family
+        ``sstr``, ``fdg`` or ``other``.
+    pet_ref, ct_ref
+        The discovered series.
+    notes
+        What the reader chose and why (series choice, missing CT).
+    """
+
+    pet: DicomSeries
+    ct: DicomSeries | None
+    suv: ImageVolume
+    suv_result: SuvResult
+    tracer: str
+    tracer_family: str
+    pet_ref: SeriesRef
+    ct_ref: SeriesRef | None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class AnalysisResult:
+    """What :func:`analyze_study` produced.
+
+    Parameters
+    ----------
+    report
+        The report (also written as HTML, PDF and JSON).
+    files
+        Written files by role (``lesions_json``, ``report_html``, ``seg``, …).
+    study
+        The study as read, or ``None`` when it could not be read.
+    statistics
+        Lesion measurements in report order.
+    references
+        Placed reference regions by name.
+    labels
+        Lesion label map on the PET grid (lesion ``id`` = label), or ``None``.
+    timings_s
+        Wall time of each stage in s.
+    """
+
+    report: Report
+    files: Mapping[str, Path]
+    study: StudyData | None
+    statistics: tuple[LesionStatistics, ...]
+    references: Mapping[str, ReferenceRegion]
+    labels: npt.NDArray[np.uint16] | None
+    timings_s: Mapping[str, float]
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """Why parts of the analysis are missing (empty when complete)."""
+        return self.report.errors
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every stage ran."""
+        return not self.report.errors
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _series_summary(series: Sequence[SeriesRef]) -> str:
+    if not series:
+        return "no DICOM series"
+    return ", ".join(
+        f"{s.modality} '{s.series_description}' ({s.n_instances} files)" for s in series
+    )
+
+
+def _choose_pet(series: Sequence[SeriesRef], root: Path, uid: str | None) -> tuple[SeriesRef, str]:
+    pets = [s for s in series if s.modality == "PT"]
+    if uid is not None:
+        chosen = [s for s in pets if s.series_instance_uid == uid]
+        if not chosen:
+            raise DicomImportError(
+                f"PET series {uid} is not in {root}; PET series there: "
+                f"{[s.series_instance_uid for s in pets] or 'none'}."
+            )
+        return chosen[0], f"PET series {uid} chosen by the user."
+    if not pets:
+        raise DicomImportError(
+            f"No PET series (Modality PT) in {root}: found {_series_summary(series)}. "
+            "Pass the folder of a PET/CT study."
+        )
+    # The series with the most slices is the whole-body acquisition; derived or cropped
+    # series (SUV maps, reformats) are usually smaller.
+    pets = sorted(pets, key=lambda s: (-s.n_instances * max(s.n_frames, 1), s.series_instance_uid))
+    note = ""
+    if len(pets) > 1:
+        others = ", ".join(f"'{s.series_description}' ({s.n_instances})" for s in pets[1:])
+        note = (
+            f"{len(pets)} PET series found; analysed '{pets[0].series_description}' "
+            f"({pets[0].n_instances} files), not {others}. Use --pet-series to choose."
+        )
+    return pets[0], note
+
+
+def _choose_ct(series: Sequence[SeriesRef], pet: SeriesRef) -> SeriesRef | None:
+    cts = [
+        s
+        for s in series
+        if s.modality == "CT" and s.frame_of_reference_uid == pet.frame_of_reference_uid
+    ]
+    if not cts:
+        return None
+    return sorted(cts, key=lambda s: (-s.n_instances, s.series_instance_uid))[0]
+
+
+_SSTR_WORDS = (
+    "dota",
+    "tate",
+    "toc",
+    "noc",
+    "octreo",
+    "sstr",
+    "somato",
+    "edotreotide",
+    "oxodotreotide",
+    "pentetreotide",
+    "jr11",
+    "lm3",
+    "ops",
+)
+_FDG_WORDS = ("fdg", "fluorodeoxyglucose", "deoxyglucose")
+
+
+def _tracer_family(name: str, option: str) -> str:
+    if option in ("sstr", "fdg", "other"):
+        return option
+    lowered = name.lower()
+    if any(word in lowered for word in _FDG_WORDS):
+        return "fdg"
+    if any(word in lowered for word in _SSTR_WORDS):
+        return "sstr"
+    return "other"
+
+
+def load_study(study_dir: Path, options: AnalysisOptions | None = None) -> StudyData:
+    """Find and read the PET and CT series of a study and convert the PET to SUV.
+
+    Parameters
+    ----------
+    study_dir
+        Folder holding the study's DICOM files (any layout).
+    options
+        Analysis options (PET series choice, SUV normalisation and overrides, tracer).
+
+    Returns
+    -------
+    StudyData
+        The series, the SUV image and what was chosen.
+
+    Raises
+    ------
+    DicomImportError
+        If there is no PET series or it cannot be read.
+    NotComputableError
+        If SUV cannot be computed; the message names the missing attribute and the option that
+        supplies it.
+    """
+    options = options or AnalysisOptions()
+    found = scan_folder(Path(study_dir)).series
+    pet_ref, note = _choose_pet(found, Path(study_dir), options.pet_series_uid)
+    notes = [note] if note else []
+    pet = read_series(list(pet_ref.files))
+    result = compute_suv(pet, overrides=options.suv_overrides)
+    suv = suv_volume(pet, result, normalisation=options.normalisation)
+    ct_ref = _choose_ct(found, pet_ref)
+    ct = None
+    if ct_ref is None:
+        notes.append(
+            f"No CT series shares the PET's frame of reference ({pet_ref.frame_of_reference_uid}) "
+            f"in {study_dir}: the analysis uses the PET alone (no fused views, no CT checks of "
+            "seed points, no CT-based response or registration)."
+        )
+    else:
+        ct = read_series(list(ct_ref.files))
+    tracer = read_radiopharmaceutical(pet.headers) or result.radionuclide or "unknown"
+    return StudyData(
+        pet=pet,
+        ct=ct,
+        suv=suv,
+        suv_result=result,
+        tracer=tracer,
+        tracer_family=_tracer_family(tracer, options.tracer),
+        pet_ref=pet_ref,
+        ct_ref=ct_ref,
+        notes=tuple(notes),
+    )
+
+
+# ----------------------------------------------------------------------------- lesions
+
+
+def _value_at(volume: ImageVolume, point_mm: Sequence[float]) -> float | None:
+    idx = np.rint(volume.lps_to_index(point_mm)[0]).astype(int)
+    if np.any(idx < 0) or np.any(idx >= np.asarray(volume.shape)):
+        return None
+    return float(volume.array[tuple(idx)])
+
+
+def _check_seed(study: StudyData, seed: Sequence[float]) -> None:
+    where = f"Seed point ({', '.join(f'{v:g}' for v in seed)}) mm"
+    suv = _value_at(study.suv, seed)
+    if suv is None:
+        raise GeometryError(
+            f"{where} lies outside the PET field of view (LPS x, y, z; the PET spans "
+            f"{_extent_text(study.suv)}). Give --lesion-mm in patient coordinates (LPS mm)."
+        )
+    if study.ct is not None:
+        hu = _value_at(study.ct.volume, seed)
+        if hu is not None and hu < AIR_HU:
+            raise GeometryError(
+                f"{where} lies outside the body: CT is {hu:.0f} HU there (air; body tissue is "
+                f"> {AIR_HU:.0f} HU). Check the coordinates (LPS mm, x to the patient's left, "
+                "y posterior, z head)."
+            )
+    elif suv < MIN_SEED_SUV:
+        raise GeometryError(
+            f"{where} lies outside the body: SUV {suv:.2f} there (< {MIN_SEED_SUV}). Check the "
+            "coordinates (LPS mm)."
+        )
+
+
+def _extent_text(volume: ImageVolume) -> str:
+    corners = volume.index_to_lps(
+        [
+            [i, j, k]
+            for i in (0, volume.shape[0] - 1)
+            for j in (0, volume.shape[1] - 1)
+            for k in (0, volume.shape[2] - 1)
+        ]
+    )
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    return ", ".join(f"{a} {lo[n]:.0f}..{hi[n]:.0f}" for n, a in enumerate("xyz"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _LesionMasks:
+    labels: npt.NDArray[np.uint16]
+    detection: tuple[str, ...]  # how each lesion (label - 1) was delineated
+    notes: tuple[str, ...]
+
+
+def _add_region(
+    labels: npt.NDArray[np.uint16], region: npt.NDArray[np.bool_], how: list[str], text: str
+) -> None:
+    """Add a region as a new lesion; a region that overlaps lesions replaces them."""
+    overlapped = sorted(set(np.unique(labels[region]).tolist()) - {0})
+    for old in reversed(overlapped):
+        labels[labels == old] = 0
+        labels[labels > old] -= 1
+        del how[old - 1]
+    labels[region] = len(how) + 1
+    how.append(text)
+
+
+def find_lesions(
+    study: StudyData,
+    options: AnalysisOptions,
+    references: Mapping[str, ReferenceRegion],
+    exclude: Mapping[str, npt.NDArray[np.bool_]],
+) -> _LesionMasks:
+    """Lesion label map from automatic detection, seeds and masks (in that order)."""
+    labels = np.zeros(study.suv.shape, dtype=np.uint16)
+    how: list[str] = []
+    notes: list[str] = []
+    if options.auto_detect:
+        liver = references.get("liver")
+        seg = threshold_lesions(
+            study.suv,
+            settings=options.detection,
+            exclude=exclude,
+            liver_mask=None if liver is None else liver.organ_mask,
+            liver_reference=None if liver is None else (liver.mean, liver.sd),
+        )
+        text = _detection_text(
+            options.detection, seg.threshold, seg.liver_threshold, seg.excluded_organs
+        )
+        for n in range(1, seg.n_lesions + 1):
+            labels[seg.labels == n] = n
+            how.append(text)
+    for seed in options.lesion_seeds_mm:
+        _check_seed(study, seed)
+        region = region_grow_from_seed(study.suv, seed)
+        if not region.any():
+            raise EmptyRegionError(f"Seed {seed} mm gave an empty region.")
+        _add_region(
+            labels,
+            region,
+            how,
+            f"seed at ({', '.join(f'{v:g}' for v in seed)}) mm, 50 % background-"
+            "corrected contour of the local maximum",
+        )
+    for path in options.lesion_masks:
+        masks = read_mask(Path(path), study.suv)
+        wanted = options.lesion_rois or tuple(masks)
+        missing = [name for name in wanted if name not in masks]
+        if missing:
+            raise OptionError(
+                f"ROI {missing} not in {path}; it holds {sorted(masks)}. Pass --lesion-roi "
+                "with one of these names."
+            )
+        for name in wanted:
+            if not masks[name].any():
+                notes.append(f"ROI '{name}' in {path} is empty on the PET grid; skipped.")
+                continue
+            _add_region(labels, masks[name], how, f"user mask '{name}' from {Path(path).name}")
+    return _LesionMasks(labels=labels, detection=tuple(how), notes=tuple(notes))
+
+
+def _detection_text(
+    settings: DetectionSettings,
+    threshold: float,
+    liver_threshold: float | None,
+    excluded: Sequence[str],
+) -> str:
+    parts = [f"automatic: {settings.method.value} threshold SUV > {threshold:.2f}"]
+    if liver_threshold is not None:
+        parts.append(f"in the liver SUV > {liver_threshold:.2f} (PERCIST 1.5 x mean + 2 SD)")
+    parts.append(f"{settings.delineation.value} contour at {settings.delineation_fraction:.0%}")
+    parts.append(f"minimum {settings.min_volume_ml:g} mL")
+    if excluded:
+        parts.append(f"physiological uptake excluded: {', '.join(excluded)}")
+    return "; ".join(parts)
+
+
+# ----------------------------------------------------------------------------- the pipeline
+
+
+def _read(stages: Stages, study_dir: Path, options: AnalysisOptions) -> StudyData | None:
+    with stages.stage("read + SUV"):
+        try:
+            return load_study(study_dir, options)
+        except WorkbenchError as err:
+            stages.error(f"Study not analysed: {err}")
+            return None
+
+
+def _measure(
+    stages: Stages, study: StudyData, options: AnalysisOptions
+) -> tuple[dict[str, ReferenceRegion], _LesionMasks | None, list[LesionStatistics]]:
+    with stages.stage("reference regions"):
+        references, exclude, ref_errors = place_references(
+            study.suv,
+            None if study.ct is None else study.ct.volume,
+            points_mm=options.reference_points_mm,
+            masks={k: read_mask(Path(p), study.suv) for k, p in options.reference_masks.items()},
+        )
+        for text in ref_errors:
+            stages.error(text)
+    lesions: _LesionMasks | None = None
+    stats: list[LesionStatistics] = []
+    with stages.stage("lesions"):
+        try:
+            lesions = find_lesions(study, options, references, exclude)
+            for note in lesions.notes:
+                stages.warn(note)
+        except WorkbenchError as err:
+            stages.error(f"Lesions not found: {err}")
+    if lesions is not None:
+        with stages.stage("lesion statistics"):
+            liver, spleen = references.get("liver"), references.get("spleen")
+            stats = label_statistics(
+                study.suv,
+                lesions.labels,
+                liver_mean=None if liver is None else liver.mean,
+                spleen_mean=None if spleen is None else spleen.mean,
+                organ_masks=exclude,
+            )
+    return references, lesions, stats
+
+
+def analyze_study(
+    study_dir: Path, out_dir: Path, options: AnalysisOptions | None = None
+) -> AnalysisResult:
+    """Analyse one PET/CT study and write every output to ``out_dir``.
+
+    Parameters
+    ----------
+    study_dir
+        Folder holding the study's DICOM files.
+    out_dir
+        Output folder (created); existing outputs are replaced.
+    options
+        Analysis options.
+
+    Returns
+    -------
+    AnalysisResult
+        The report, the written files and the stage timings. ``errors`` is empty when every
+        stage ran; otherwise it says what is missing and why (the files hold what could be
+        computed).
+
+    Raises
+    ------
+    WorkbenchError
+        Only when ``out_dir`` cannot be written.
+    """
+    options = options or AnalysisOptions()
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WorkbenchError(f"Cannot create the output folder {out_dir}: {err}.") from err
+    stages = Stages()
+    study = _read(stages, Path(study_dir), options)
+    references: dict[str, ReferenceRegion] = {}
+    lesions: _LesionMasks | None = None
+    stats: list[LesionStatistics] = []
+    if study is not None:
+        for note in study.notes:
+            stages.warn(note)
+        references, lesions, stats = _measure(stages, study, options)
+        if lesions is not None and not stats:
+            stages.warn(
+                "No lesion found with the chosen settings; the SEG and SR hold the reference "
+                "regions only. Lower the threshold or give seed points (--lesion-mm)."
+            )
+    with stages.stage("report"):
+        report = build_report(
+            study=study,
+            options=options,
+            references=references,
+            statistics=stats,
+            detection=() if lesions is None else lesions.detection,
+            warnings=stages.warnings,
+            errors=stages.errors,
+        )
+    files, report = write_outputs(
+        out_dir,
+        report,
+        study=study,
+        references=references,
+        labels=None if lesions is None else lesions.labels,
+        options=options,
+        stages=stages,
+    )
+    return AnalysisResult(
+        report=report,
+        files=files,
+        study=study,
+        statistics=tuple(stats),
+        references=references,
+        labels=None if lesions is None else lesions.labels,
+        timings_s=dict(stages.timings),
+    )

@@ -1,0 +1,276 @@
+"""Assemble the :class:`~nenscope.reporting.Report` of an analysis from its results.
+
+Every number is put in a :class:`~nenscope.reporting.Quantity` with its unit and method; scores
+carry their definitions and sources. Rendering happens in :mod:`nenscope.pipeline_outputs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from nenscope import __version__
+from nenscope.core.units import BQ_PER_MBQ, S_PER_MIN
+from nenscope.pipeline_references import REFERENCE_NAMES, ReferenceRegion
+from nenscope.quantification.lesions import LesionStatistics
+from nenscope.reporting.model import (
+    LesionEntry,
+    Quantity,
+    ReferenceRegionEntry,
+    Report,
+    ScoreEntry,
+    StudyHeader,
+)
+from nenscope.scoring.krenning import KrenningReferences, krenning_score, patient_krenning
+
+if TYPE_CHECKING:
+    from nenscope.pipeline import AnalysisOptions, StudyData
+
+__all__ = ["KRENNING_DEFINITION", "build_report", "krenning_grades", "lesion_entries"]
+
+KRENNING_DEFINITION = (
+    "Lesion uptake (SUVmax) against normal organs: 0 none (≤ blood pool), 1 very low "
+    "(< 0.5 × liver mean), 2 ≤ liver mean, 3 > liver mean, 4 > spleen mean. Patient score = "
+    "highest lesion grade; PRRT needs uptake ≥ liver (grade ≥ 2) on all lesions, > liver "
+    "(3–4) preferred."
+)
+"""Definition shown with the Krenning score."""
+
+_KRENNING_SOURCE = (
+    "Kwekkeboom & Krenning, Semin Nucl Med 2002;32:84; Hope et al., J Nucl Med 2019;60:1266"
+)
+_PEAK_METHOD = "PERCIST SUVpeak: highest mean in a 1 mL sphere centred on a lesion voxel"
+
+
+def _suv_unit(study: StudyData) -> str:
+    return str(study.suv.unit.value)
+
+
+def _header(study: StudyData) -> StudyHeader:
+    ref, result = study.pet_ref, study.suv_result
+    activity = (
+        Quantity(
+            value=result.injected_activity_bq / BQ_PER_MBQ,
+            unit="MBq",
+            method=result.provenance.get("dose", "RadionuclideTotalDose (0018,1074)"),
+        )
+        if result.injected_activity_bq is not None
+        else Quantity(value=None, unit="MBq", method="header", reason="not in the header")
+    )
+    if result.injection_datetime is not None and result.reference_datetime is not None:
+        minutes = (result.reference_datetime - result.injection_datetime).total_seconds()
+        uptake = Quantity(
+            value=minutes / S_PER_MIN, unit="min", method="SUV reference time − injection time"
+        )
+    else:
+        uptake = Quantity(
+            value=None, unit="min", method="header", reason="injection or reference time unknown"
+        )
+    weight = (
+        Quantity(
+            value=result.weight_kg,
+            unit="kg",
+            method=result.provenance.get("weight", "PatientWeight (0010,1030)"),
+        )
+        if result.weight_kg is not None
+        else Quantity(value=None, unit="kg", method="header", reason="not in the header")
+    )
+    return StudyHeader(
+        patient_name=ref.patient_name,
+        patient_id=ref.patient_id,
+        study_date=ref.study_date,
+        study_instance_uid=ref.study_instance_uid,
+        pet_series_uid=ref.series_instance_uid,
+        ct_series_uid=None if study.ct_ref is None else study.ct_ref.series_instance_uid,
+        tracer=f"{study.tracer} ({study.tracer_family.upper()})",
+        injected_activity=activity,
+        uptake_time=uptake,
+        weight=weight,
+        manufacturer=ref.manufacturer,
+    )
+
+
+def _suv_lines(study: StudyData, normalisation: str) -> tuple[str, ...]:
+    result = study.suv_result
+    lines = [
+        f"Normalisation: SUV{normalisation} in {_suv_unit(study)}; PET units "
+        f"{result.units}, decay correction {result.decay_correction}."
+    ]
+    if result.suv_bw_factor is not None:
+        lines.append(f"SUVbw factor {result.suv_bw_factor:.6g} g/Bq (multiplies Bq/mL).")
+    lines.extend(f"{topic}: {text}" for topic, text in result.provenance.items())
+    return tuple(lines)
+
+
+def _reference_entries(
+    references: Mapping[str, ReferenceRegion],
+    unit: str,
+) -> tuple[ReferenceRegionEntry, ...]:
+    out = []
+    for name in REFERENCE_NAMES:
+        if name not in references:
+            continue
+        r = references[name]
+        out.append(
+            ReferenceRegionEntry(
+                name=name,
+                mean=Quantity(value=r.mean, unit=unit, method="mean SUV of the VOI voxels"),
+                sd=Quantity(value=r.sd, unit=unit, method="population SD of the VOI voxels"),
+                volume_ml=Quantity(value=r.volume_ml, unit="mL", method="voxels x voxel volume"),
+                centre_mm=r.centre_mm,
+                placement=r.placement,
+            )
+        )
+    return tuple(out)
+
+
+def krenning_grades(
+    study: StudyData | None,
+    references: Mapping[str, ReferenceRegion],
+    statistics: Sequence[LesionStatistics],
+) -> tuple[list[int | None], str | None]:
+    """Krenning grade of each lesion, or ``None`` with the reason it does not apply."""
+    if study is None:
+        return [None] * len(statistics), "no study"
+    if study.tracer_family != "sstr":
+        return [None] * len(statistics), (
+            f"Krenning applies to SSTR imaging; tracer is {study.tracer} "
+            f"({study.tracer_family}); pass --tracer sstr if this is SSTR PET"
+        )
+    if "liver" not in references or "spleen" not in references:
+        missing = [n for n in ("liver", "spleen") if n not in references]
+        return [None] * len(statistics), f"needs the {' and '.join(missing)} reference"
+    blood = references.get("blood_pool")
+    try:
+        refs = KrenningReferences(
+            liver_mean=references["liver"].mean,
+            spleen_mean=references["spleen"].mean,
+            background_mean=None if blood is None else blood.mean,
+        )
+    except ValueError as err:
+        return [None] * len(statistics), f"reference regions not usable: {err}"
+    return [krenning_score(s.suvmax, refs) for s in statistics], None
+
+
+def lesion_entries(
+    statistics: Sequence[LesionStatistics],
+    detection: Sequence[str],
+    grades: Sequence[int | None],
+    krenning_reason: str | None,
+    unit: str,
+) -> tuple[LesionEntry, ...]:
+    """Report entries of the measured lesions (ids 1..N in the order given)."""
+    entries = []
+    for n, (s, how, grade) in enumerate(zip(statistics, detection, grades, strict=True), start=1):
+        q = {
+            "volume_ml": Quantity(
+                value=s.volume_ml, unit="mL", method="voxel count x voxel volume"
+            ),
+            "suvmax": Quantity(value=s.suvmax, unit=unit, method="highest voxel value"),
+            "suvpeak": Quantity(value=s.suvpeak, unit=unit, method=_PEAK_METHOD),
+            "suvmean": Quantity(value=s.suvmean, unit=unit, method="mean of the lesion voxels"),
+            "tlg": Quantity(
+                value=s.tlg,
+                unit="g" if unit == "g/mL" else f"{unit}·mL",
+                method="SUVmean x volume (total lesion uptake)",
+            ),
+            "suv_sd": Quantity(value=s.suv_sd, unit=unit, method="population SD of voxels"),
+            "longest_diameter_mm": Quantity(
+                value=s.longest_diameter_mm,
+                unit="mm",
+                method=f"longest in-plane diameter on axial slice {s.diameter_slice}",
+            ),
+            "short_axis_mm": Quantity(
+                value=s.short_axis_mm, unit="mm", method="largest extent perpendicular to it"
+            ),
+        }
+        entries.append(
+            LesionEntry(
+                id=n,
+                centroid_mm=s.centroid_mm,
+                quantities=q,
+                detection=how,
+                krenning=grade,
+                krenning_reason=krenning_reason if grade is None else None,
+                site=s.organ,
+            )
+        )
+    return tuple(entries)
+
+
+def _scores(grades: Sequence[int | None], reason: str | None) -> tuple[ScoreEntry, ...]:
+    if reason is not None:
+        return (
+            ScoreEntry(
+                name="Krenning (patient)",
+                value="not computable",
+                definition=KRENNING_DEFINITION,
+                details=reason,
+                source=_KRENNING_SOURCE,
+            ),
+        )
+    result = patient_krenning([g for g in grades if g is not None])
+    return (
+        ScoreEntry(
+            name="Krenning (patient)",
+            value=str(result.score),
+            definition=KRENNING_DEFINITION,
+            details=f"{result.n_lesions} lesions graded; {result.n_below_minimum} below grade 2, "
+            f"{result.n_below_preferred} below grade 3. {result.statement}",
+            source=_KRENNING_SOURCE,
+        ),
+    )
+
+
+def _methods(options: AnalysisOptions, study: StudyData | None) -> tuple[str, ...]:
+    d = options.detection
+    lines = [
+        f"nenscope {__version__}.",
+        f"Automatic detection {'on' if options.auto_detect else 'off'}: {d.method.value} "
+        f"threshold (fixed SUV {d.suv_threshold:g}, or {d.percent_of_max:g} % of SUVmax, or "
+        f"PERCIST liver 1.5 x mean + 2 SD), {d.delineation.value} contour at "
+        f"{d.delineation_fraction:.0%}, minimum volume {d.min_volume_ml:g} mL, liver-adaptive "
+        f"{'on' if d.liver_adaptive else 'off'}.",
+        "Lesion centroid: centre of mass of the mask voxels, LPS patient coordinates (x to the "
+        "patient's left, y posterior, z head), mm.",
+    ]
+    if options.lesion_seeds_mm:
+        lines.append(f"Seed points: {len(options.lesion_seeds_mm)}.")
+    if options.lesion_masks:
+        lines.append(f"Lesion masks: {', '.join(str(p) for p in options.lesion_masks)}.")
+    if study is not None:
+        lines.append(f"PET grid {study.suv.shape} voxels of {study.suv.spacing_mm} mm (z, y, x).")
+    return tuple(lines)
+
+
+def build_report(
+    *,
+    study: StudyData | None,
+    options: AnalysisOptions,
+    references: Mapping[str, ReferenceRegion],
+    statistics: Sequence[LesionStatistics],
+    detection: Sequence[str],
+    warnings: Sequence[str],
+    errors: Sequence[str],
+    title: str = "PET/CT analysis",
+) -> Report:
+    """Assemble the report (without figures) of one analysed study."""
+    unit = "g/mL" if study is None else _suv_unit(study)
+    grades, reason = krenning_grades(study, references, statistics)
+    all_warnings = list(warnings)
+    if study is not None:
+        all_warnings = [*study.suv_result.warnings, *all_warnings]
+    seen: dict[str, None] = dict.fromkeys(all_warnings)
+    return Report(
+        title=title,
+        header=None if study is None else _header(study),
+        suv=() if study is None else _suv_lines(study, options.normalisation),
+        warnings=tuple(seen),
+        errors=tuple(errors),
+        references=_reference_entries(references, unit),
+        lesions=lesion_entries(statistics, detection, grades, reason, unit),
+        scores=_scores(grades, reason) if study is not None else (),
+        methods=_methods(options, study),
+        created=datetime.now(UTC),
+    )
