@@ -2,7 +2,9 @@
 
 Add one import line per command module, sorted.
 """
+from nenscope.cli.commands import analyze  # noqa: F401
 from nenscope.cli.commands import convert  # noqa: F401
+from nenscope.cli.commands import demo  # noqa: F401
 from nenscope.cli.commands import info  # noqa: F401
 from nenscope.cli.commands import phantom  # noqa: F401
 from nenscope.cli.commands import suv  # noqa: F401
