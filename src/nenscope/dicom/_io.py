@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pydicom
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
@@ -27,11 +29,13 @@ from nenscope.core.errors import DicomImportError, MissingAttributeError
 
 __all__ = [
     "GZIP_MAGIC",
+    "FrameDecoder",
     "attribute_tag",
     "decode_frames",
     "get_float",
     "get_floats",
     "get_str",
+    "raw_key",
     "read_dataset",
     "require",
 ]
@@ -83,30 +87,40 @@ def read_dataset(path: Path, *, headers_only: bool) -> tuple[Dataset, tuple[str,
     try:
         with path.open("rb") as fh:
             head = fh.read(2)
+            fh.seek(0)
+            if head == GZIP_MAGIC:
+                try:
+                    source: Any = io.BytesIO(gzip.decompress(fh.read()))
+                except (OSError, EOFError) as err:
+                    raise DicomImportError(f"{path} is a damaged gzip file: {err}.") from err
+                deviations.append(
+                    f"{path.name}: gzip-compressed file, decompressed before reading"
+                )
+            else:
+                # Parse from the open file, not from a copy in memory: a FileDataset keeps
+                # its source buffer, which would double the pixel memory of a series.
+                source = fh
+            ds = _parse_tolerant(source, headers_only=headers_only, path=path, notes=deviations)
     except OSError as err:
-        raise DicomImportError(f"Cannot open {path}: {err.strerror or err}.") from err
-    source: Any = path
-    if head == GZIP_MAGIC:
-        try:
-            with gzip.open(path, "rb") as gz:
-                source = io.BytesIO(gz.read())
-        except (OSError, EOFError) as err:
-            raise DicomImportError(f"{path} is a damaged gzip file: {err}.") from err
-        deviations.append(f"{path.name}: gzip-compressed file, decompressed before reading")
-    try:
-        ds = _parse(source, headers_only=headers_only, force=False)
-    except InvalidDicomError:
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
-        ds = _parse(source, headers_only=headers_only, force=True, path=path)
-        if "SOPClassUID" not in ds or "SeriesInstanceUID" not in ds:
-            raise DicomImportError(
-                f"{path} is not a DICOM file: no 'DICM' preamble and no SOPClassUID "
-                "(0008,0016) / SeriesInstanceUID (0020,000E). Remove it from the folder or "
-                "ignore it."
-            ) from None
-        deviations.append(f"{path.name}: no DICOM preamble/file meta header; parsed without it")
+        raise DicomImportError(f"Cannot read {path}: {err.strerror or err}.") from err
     return ds, tuple(deviations)
+
+
+def _parse_tolerant(source: Any, *, headers_only: bool, path: Path, notes: list[str]) -> Dataset:
+    """Parse as DICOM Part 10, else retry without preamble if it still looks like DICOM."""
+    try:
+        return _parse(source, headers_only=headers_only, force=False, path=path)
+    except InvalidDicomError:
+        source.seek(0)
+    ds = _parse(source, headers_only=headers_only, force=True, path=path)
+    if "SOPClassUID" not in ds or "SeriesInstanceUID" not in ds:
+        raise DicomImportError(
+            f"{path} is not a DICOM file: no 'DICM' preamble and no SOPClassUID "
+            "(0008,0016) / SeriesInstanceUID (0020,000E). Remove it from the folder or "
+            "ignore it."
+        ) from None
+    notes.append(f"{path.name}: no DICOM preamble/file meta header; parsed without it")
+    return ds
 
 
 class _DropRecords(logging.Filter):
@@ -139,7 +153,8 @@ def _parse(source: Any, *, headers_only: bool, force: bool, path: Path | None = 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(source, stop_before_pixels=headers_only, force=force)
-            _touch(ds)
+            if headers_only:
+                _touch(ds)
     except InvalidDicomError:
         raise
     except Exception as err:  # pydicom raises many types (struct.error, ...) on damaged bytes
@@ -171,8 +186,30 @@ def require(ds: Dataset, keyword: str, *, path: Path | str) -> Any:
     return value
 
 
+def _text_numbers(ds: Dataset, keyword: str) -> tuple[float, ...] | None:
+    """Parse a not-yet-converted DS/IS element straight from its bytes, else ``None``.
+
+    pydicom converts (and validates) an element on first access, which costs tens of µs per
+    element; a series reader touches a few per slice. Anything unusual falls back to the
+    normal path, which then reports errors properly.
+    """
+    elem: Any = ds.get_item(keyword)  # DataElement, RawDataElement or None
+    if not isinstance(elem, RawDataElement) or elem.VR not in (None, "DS", "IS"):
+        return None
+    if not isinstance(elem.value, bytes) or dictionary_VR(keyword) not in ("DS", "IS"):
+        return None
+    try:
+        values = tuple(float(v) for v in elem.value.decode("ascii").split("\\"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return values if all(np.isfinite(values)) else None
+
+
 def get_float(ds: Dataset, keyword: str, default: float, *, path: Path | str) -> float:
     """Return a numeric attribute as float, ``default`` when absent; raise when unreadable."""
+    fast = _text_numbers(ds, keyword)
+    if fast is not None and len(fast) == 1:
+        return fast[0]
     value = ds.get(keyword)
     if value is None or value == "":
         return default
@@ -189,6 +226,9 @@ def get_float(ds: Dataset, keyword: str, default: float, *, path: Path | str) ->
 
 def get_floats(ds: Dataset, keyword: str, count: int, *, path: Path | str) -> tuple[float, ...]:
     """Return a required multi-valued numeric attribute with exactly ``count`` finite values."""
+    fast = _text_numbers(ds, keyword)
+    if fast is not None and len(fast) == count:
+        return fast
     value = require(ds, keyword, path=path)
     try:
         values = tuple(float(v) for v in (value if isinstance(value, Sequence) else [value]))
@@ -202,6 +242,20 @@ def get_floats(ds: Dataset, keyword: str, count: int, *, path: Path | str) -> tu
             f"found {list(values)}."
         )
     return values
+
+
+def raw_key(ds: Dataset, keywords: Sequence[str]) -> tuple[object, ...]:
+    """Cheap identity of some attributes' stored values (raw bytes where not converted).
+
+    Two datasets with equal keys have equal values; unequal keys may still hold equal values
+    (one converted, one raw), so callers use this only to skip repeated work.
+    """
+    key: list[object] = []
+    for keyword in keywords:
+        elem: Any = ds.get_item(keyword)
+        value = None if elem is None else elem.value
+        key.append(value if isinstance(value, bytes | str | int | float | None) else repr(value))
+    return tuple(key)
 
 
 def _transfer_syntax(ds: Dataset) -> str:
@@ -226,6 +280,59 @@ def _native_dtype(ds: Dataset) -> np.dtype[Any] | None:
         return None
     kind = "i" if signed == 1 else "u"
     return np.dtype(f"<{kind}{bits // 8}")
+
+
+_PIXEL_FORMAT = (
+    "BitsAllocated",
+    "BitsStored",
+    "PixelRepresentation",
+    "SamplesPerPixel",
+    "Rows",
+    "Columns",
+    "NumberOfFrames",
+)
+
+
+class FrameDecoder:
+    """Decode the frames of many datasets, working out each pixel layout only once.
+
+    The layout (dtype, frames, rows, columns) of plain uncompressed data is remembered per
+    distinct set of pixel-format attribute values for the life of this object only.
+    """
+
+    def __init__(self) -> None:
+        self._layouts: dict[tuple[object, ...], tuple[np.dtype[Any] | None, int, int, int]] = {}
+
+    def decode(self, ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:
+        """Return the stored values of ``ds`` as ``(frames, rows, columns)``; see decode_frames."""
+        if "PixelData" not in ds:
+            return decode_frames(ds, path=path)
+        key = (_transfer_syntax(ds), *raw_key(ds, _PIXEL_FORMAT))
+        layout = self._layouts.get(key)
+        if layout is None:
+            rows = int(require(ds, "Rows", path=path))
+            cols = int(require(ds, "Columns", path=path))
+            frames = int(ds.get("NumberOfFrames", 1) or 1)
+            layout = (_native_dtype(ds), frames, rows, cols)
+            self._layouts[key] = layout
+        dtype, frames, rows, cols = layout
+        if dtype is None:
+            return decode_frames(ds, path=path)
+        return _view_native(ds.PixelData, dtype, frames, rows, cols, path=path)
+
+
+def _view_native(
+    buffer: bytes, dtype: np.dtype[Any], frames: int, rows: int, cols: int, *, path: Path | str
+) -> npt.NDArray[Any]:
+    expected = rows * cols * frames * dtype.itemsize
+    if len(buffer) < expected:
+        raise DicomImportError(
+            f"{path}: PixelData (7FE0,0010) holds {len(buffer)} bytes, expected {expected} "
+            f"({frames} frame(s) × {rows} rows × {cols} columns × {dtype.itemsize} bytes). "
+            "The file is truncated; re-export it."
+        )
+    flat = np.frombuffer(buffer, dtype=dtype, count=rows * cols * frames)
+    return flat.reshape(frames, rows, cols)
 
 
 def decode_frames(ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:
@@ -258,16 +365,7 @@ def decode_frames(ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:
         )
     dtype = _native_dtype(ds)
     if dtype is not None:
-        buffer = ds.PixelData
-        expected = rows * cols * frames * dtype.itemsize
-        if len(buffer) < expected:
-            raise DicomImportError(
-                f"{path}: PixelData (7FE0,0010) holds {len(buffer)} bytes, expected {expected} "
-                f"({frames} frame(s) × {rows} rows × {cols} columns × {dtype.itemsize} bytes). "
-                "The file is truncated; re-export it."
-            )
-        flat = np.frombuffer(buffer, dtype=dtype, count=rows * cols * frames)
-        return flat.reshape(frames, rows, cols)
+        return _view_native(ds.PixelData, dtype, frames, rows, cols, path=path)
     tsyntax = UID(_transfer_syntax(ds) or "1.2.840.10008.1.2")
     try:
         decoder = get_decoder(tsyntax)

@@ -28,6 +28,7 @@ from nenscope.dicom._io import (
     get_float,
     get_floats,
     get_str,
+    raw_key,
     read_dataset,
 )
 from nenscope.dicom._sorting import StackSettings, stack_slices
@@ -148,9 +149,14 @@ def read_series(
         datasets.append((path, ds))
     if not datasets:
         raise DicomImportError(f"{source} holds no DICOM file.")
-    by_series: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+    by_key: dict[tuple[object, ...], list[tuple[Path, Dataset]]] = defaultdict(list)
     for path, ds in datasets:
-        by_series[get_str(ds, "SeriesInstanceUID", "<missing>")].append((path, ds))
+        # Group on the stored bytes first (cheap); UIDs are converted once per group.
+        by_key[raw_key(ds, ("SeriesInstanceUID",))].append((path, ds))
+    by_series: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+    for members_of_key in by_key.values():
+        uid_of_key = get_str(members_of_key[0][1], "SeriesInstanceUID", "<missing>")
+        by_series[uid_of_key].extend(members_of_key)
     if len(by_series) > 1:
         raise DicomImportError(_mixed_series_message(source, by_series))
     uid, members = next(iter(by_series.items()))
@@ -240,6 +246,8 @@ def _build_series(
 def _check_consistent(headers: Sequence[Dataset], names: Sequence[str]) -> None:
     """Refuse slices of one series that disagree on modality or frame of reference."""
     for keyword in ("Modality", "FrameOfReferenceUID", "Units"):
+        if len({raw_key(ds, (keyword,)) for ds in headers}) == 1:
+            continue  # identical stored bytes: no need to convert every slice's value
         values = {get_str(ds, keyword) for ds in headers}
         if len(values) > 1:
             example = {get_str(ds, keyword): name for ds, name in zip(headers, names, strict=True)}
