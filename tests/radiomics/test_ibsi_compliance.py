@@ -220,17 +220,7 @@ def _computed(data_set: str, key: str) -> float:
 
 
 # Features that are known not to match, with the reason (also listed in docs/radiomics.md).
-_CONFIG_D = (
-    "config D (no range, 3-sigma outliers, FBN 32): 3D zone-size statistics differ by 1-2 % "
-    "although the processing diagnostics agree (intensity-mask voxels 44,442 vs 44,465 +- 800, "
-    "minimum -723 vs -724 +- 12 HU) and configs C and E, which share the chain, pass; cause "
-    "not identified (see docs/radiomics.md)"
-)
-KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {
-    ("config_d", "szm_zsnu_3D"): _CONFIG_D,
-    ("config_d", "szm_zs_entr_3D"): _CONFIG_D,
-    ("config_d", "ngl_ldlge_3D"): _CONFIG_D,
-}
+KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {}
 
 
 def _cases() -> list[object]:

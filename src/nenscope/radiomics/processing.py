@@ -78,6 +78,9 @@ class PreparedRoi:
 LOCAL_PEAK_RADIUS_MM = float((3.0 / (4.0 * np.pi)) ** (1.0 / 3.0) * 10.0)
 """Radius in mm of the 1 cm³ sphere of the local and global intensity peaks (IBSI 1, 3.2)."""
 
+MASK_DECIMALS = 6
+"""Decimals kept of interpolated mask values before the partial-volume threshold."""
+
 SPLINE_MARGIN_VOXELS = 12
 """Extra source voxels kept around the ROI before interpolation.
 
@@ -197,7 +200,10 @@ def resample_to_grid(
         mode="constant",
         cval=0.0,
     )
-    return out_image, out_mask >= mask_threshold, origin
+    # Mask values of exactly 0.5 are common (e.g. 3 mm slices onto a 2 mm grid); rounding keeps
+    # float noise in the geometry (3.0 vs 2.9999999999998 mm) from flipping them.
+    in_roi = np.round(out_mask, MASK_DECIMALS) >= mask_threshold
+    return out_image, in_roi, origin
 
 
 def discretise(
