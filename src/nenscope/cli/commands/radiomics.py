@@ -1,0 +1,287 @@
+"""``nenscope radiomics`` and ``nenscope radiomics-batch``: IBSI features of ROIs.
+
+Both commands are shells: reading goes through ``nenscope.dicom``, computing through
+``nenscope.radiomics``; the settings and the nenscope version are written beside every output.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import numpy.typing as npt
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nenscope import __version__
+from nenscope.cli._common import OutputFormat, console, fail, print_json, to_jsonable
+from nenscope.cli.app import app
+from nenscope.core.errors import OptionError, WorkbenchError
+from nenscope.core.geometry import ImageVolume
+from nenscope.dicom.masks import read_mask
+from nenscope.dicom.nifti import read_nifti
+from nenscope.dicom.series import read_series
+from nenscope.radiomics.batch import BatchCase, BatchRow, rows_to_columns, run_batch
+from nenscope.radiomics.extract import extract_features
+from nenscope.radiomics.registry import FEATURES
+from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_settings
+
+__all__ = ["load_case", "radiomics_batch_command", "radiomics_command", "read_image", "read_table"]
+
+ConfigOpt = Annotated[
+    str,
+    typer.Option(
+        "--config",
+        help="Preset name (" + ", ".join(list_presets()) + ") or a YAML settings file.",
+    ),
+]
+
+
+def read_image(path: Path) -> ImageVolume:
+    """Read a NIfTI file, or a DICOM series (folder or file) via ``nenscope.dicom``."""
+    if path.name.endswith((".nii", ".nii.gz")):
+        return read_nifti(path)
+    if not path.exists():
+        raise OptionError(f"Image {path} does not exist.")
+    return read_series(path).volume
+
+
+def _pick_mask(
+    masks: dict[str, npt.NDArray[np.bool_]], label: str | None, path: Path
+) -> tuple[str, npt.NDArray[np.bool_]]:
+    if label:
+        if label not in masks:
+            raise OptionError(
+                f"{path} has no mask named '{label}'. Found: {', '.join(sorted(masks))}."
+            )
+        return label, masks[label]
+    if len(masks) != 1:
+        raise OptionError(
+            f"{path} holds {len(masks)} masks ({', '.join(sorted(masks))}); choose one with "
+            "--label, or use radiomics-batch for one row per lesion."
+        )
+    name = next(iter(masks))
+    return name, masks[name]
+
+
+def _feature_table(features: dict[str, float]) -> Table:
+    names = {spec.ibsi_id: spec.name for spec in FEATURES if spec.ibsi_id}
+    table = Table(title="IBSI features")
+    table.add_column("IBSI key")
+    table.add_column("feature")
+    table.add_column("value", justify="right")
+    for key, value in features.items():
+        base = key if key in names else key.split("_")[0]
+        table.add_row(key, names.get(base, ""), f"{value:.6g}")
+    return table
+
+
+@app.command("radiomics")
+def radiomics_command(
+    image: Annotated[Path, typer.Argument(help="Image: NIfTI file or DICOM series folder.")],
+    mask: Annotated[
+        Path, typer.Argument(help="Mask: NIfTI, DICOM SEG or RTSTRUCT (file or folder).")
+    ],
+    config: ConfigOpt = "ibsi-phantom",
+    label: Annotated[
+        str | None,
+        typer.Option("--label", help="Mask name when the file holds several (label_<n>, ROI)."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text (table) or json (DESIGN contract).")
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Compute IBSI 1 features of one ROI: {"features": {KEY: value}, "settings", "version"}."""
+    try:
+        settings = load_settings(config)
+        volume = read_image(image)
+        name, roi = _pick_mask(read_mask(mask, volume), label, mask)
+        result = extract_features(volume, roi, settings)
+    except WorkbenchError as err:
+        fail(str(err))
+    payload = result.to_contract()
+    payload["roi"] = name
+    payload["unit"] = str(volume.unit)
+    if output_format is OutputFormat.JSON:
+        print_json(payload)
+        return
+    console.print(_feature_table(result.features))
+    console.print(f"settings: {settings.name}; nenscope {__version__}; ROI '{name}'")
+
+
+def read_table(path: Path) -> list[BatchCase]:
+    """Read the batch CSV: columns ``image``, ``mask`` and optional ``id``, ``label``.
+
+    Relative paths are resolved against the CSV's folder.
+    """
+    if not path.is_file():
+        raise OptionError(f"Batch table {path} does not exist.")
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns = reader.fieldnames or []
+        missing = [c for c in ("image", "mask") if c not in columns]
+        if missing:
+            raise OptionError(
+                f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(columns)}. "
+                "Expected: image, mask and optionally id, label."
+            )
+        cases = []
+        for i, row in enumerate(reader, start=1):
+            cases.append(
+                BatchCase(
+                    case_id=(row.get("id") or "").strip() or f"row{i}",
+                    image=str(_resolve(path.parent, row["image"])),
+                    mask=str(_resolve(path.parent, row["mask"])),
+                    label=(row.get("label") or "").strip(),
+                )
+            )
+    ids = [c.case_id for c in cases]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        raise OptionError(f"{path}: duplicate id(s) {', '.join(dup)}; ids must be unique.")
+    return cases
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(value.strip())
+    return p if p.is_absolute() else base / p
+
+
+def load_case(case: BatchCase) -> tuple[ImageVolume, dict[str, npt.NDArray[np.bool_]]]:
+    """Read one batch case through ``nenscope.dicom``."""
+    volume = read_image(Path(case.image))
+    return volume, read_mask(Path(case.mask), volume)
+
+
+def _journal_path(out: Path) -> Path:
+    return out.with_name(out.name + ".journal.jsonl")
+
+
+def _read_journal(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            records.append(json.loads(line))
+    return records
+
+
+def _write_parquet(out: Path, records: list[dict[str, Any]], settings: RadiomicsSettings) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = rows_to_columns(records)
+    arrays = {}
+    for key, values in columns.items():
+        if key in ("case_id", "image", "mask", "lesion", "status", "error"):
+            arrays[key] = pa.array([v if v is not None else "" for v in values], pa.string())
+        elif key == "n_voxels":
+            arrays[key] = pa.array([int(v or 0) for v in values], pa.int64())
+        else:
+            arrays[key] = pa.array(values, pa.float64())
+    meta = {
+        "nenscope_version": __version__,
+        "radiomics_settings": json.dumps(to_jsonable(settings.to_mapping())),
+    }
+    table = pa.table(arrays).replace_schema_metadata(meta)
+    pq.write_table(table, out)
+    sidecar = out.with_name(out.name + ".settings.json")
+    sidecar.write_text(
+        json.dumps(
+            {"settings": to_jsonable(settings.to_mapping()), "version": __version__}, indent=2
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+@app.command("radiomics-batch")
+def radiomics_batch_command(
+    table: Annotated[Path, typer.Argument(help="CSV with columns image, mask [, id, label].")],
+    out: Annotated[Path, typer.Option("--out", help="Output Parquet file, one row per lesion.")],
+    config: ConfigOpt = "pet-suv",
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Ignore an earlier journal and start again.")
+    ] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json (summary).")
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Extract features for many image/mask pairs (one row per lesion); resumable."""
+    try:
+        settings = load_settings(config)
+        cases = read_table(table)
+    except WorkbenchError as err:
+        fail(str(err))
+    journal = _journal_path(out)
+    if restart and journal.exists():
+        journal.unlink()
+    previous = _read_journal(journal)
+    finished = {r["case_id"] for r in previous if r.get("status") == "ok"}
+    # Failed cases are retried on resume; drop their old error rows.
+    previous = [r for r in previous if r["case_id"] in finished]
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text("".join(json.dumps(r) + "\n" for r in previous), encoding="utf-8")
+    new_rows: list[BatchRow] = []
+    with (
+        journal.open("a", encoding="utf-8") as fh,
+        Progress(
+            TextColumn("[bold]radiomics"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            disable=output_format is OutputFormat.JSON,
+        ) as progress,
+    ):
+        task = progress.add_task("", total=len(cases))
+
+        def on_row(row: BatchRow) -> None:
+            fh.write(json.dumps(to_jsonable(row.to_record())) + "\n")
+            fh.flush()
+            new_rows.append(row)
+
+        def on_case(case: BatchCase) -> None:
+            progress.update(task, advance=1, description=case.case_id)
+
+        run_batch(
+            cases,
+            load=load_case,
+            settings=settings,
+            done=frozenset(finished),
+            on_row=on_row,
+            on_case=on_case,
+        )
+    records = _read_journal(journal)
+    _write_parquet(out, records, settings)
+    n_err = sum(1 for r in records if r.get("status") != "ok")
+    failed = [
+        {"case_id": r["case_id"], "lesion": r["lesion"], "error": r["error"]}
+        for r in records
+        if r.get("status") != "ok"
+    ]
+    summary = {
+        "out": str(out),
+        "rows": len(records),
+        "errors": n_err,
+        "new_rows": len(new_rows),
+        "resumed_cases": len(finished),
+        "settings": settings.to_mapping(),
+        "version": __version__,
+        "failed": failed,
+    }
+    if output_format is OutputFormat.JSON:
+        print_json(summary)
+    else:
+        console.print(
+            f"{len(records)} row(s) written to {out} ({n_err} error(s); "
+            f"{len(finished)} case(s) resumed from the journal)."
+        )
+        for r in failed:
+            console.print(f"  [red]error[/red] {r['case_id']} {r['lesion']}: {r['error']}")

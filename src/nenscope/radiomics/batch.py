@@ -1,0 +1,204 @@
+"""Batch extraction over many image/mask pairs, one row per lesion (I/O injected, pure).
+
+The engine never opens a file: the caller passes a ``load`` function that turns a
+:class:`BatchCase` into an image and its named masks (the CLI uses ``nenscope.dicom``), and a
+``on_row`` callback that stores each finished row (the CLI appends it to a journal so that an
+interrupted batch resumes where it stopped). An error in one case becomes an error row and
+the batch goes on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from nenscope.core.errors import WorkbenchError
+from nenscope.core.geometry import ImageVolume
+from nenscope.radiomics.extract import extract_features
+from nenscope.radiomics.registry import Family
+from nenscope.radiomics.settings import RadiomicsSettings
+
+__all__ = [
+    "BatchCase",
+    "BatchRow",
+    "LoadFunction",
+    "row_key",
+    "rows_to_columns",
+    "run_batch",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchCase:
+    """One line of the batch table.
+
+    Parameters
+    ----------
+    case_id
+        Identifier of the case (unique in the table).
+    image, mask
+        Paths (as given) of the image and of the mask / label map.
+    label
+        Restrict the case to one named mask (``"mask"``, ``"label_3"``, a SEG segment label
+        or an RTSTRUCT ROI name); empty = every mask in the file, one row each.
+    """
+
+    case_id: str
+    image: str
+    mask: str
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchRow:
+    """One output row: a lesion's features, or the error that stopped its case."""
+
+    case_id: str
+    image: str
+    mask: str
+    lesion: str
+    status: str
+    error: str = ""
+    n_voxels: int = 0
+    features: dict[str, float] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the row as a flat JSON-able mapping (NaN features become ``None``)."""
+        record: dict[str, Any] = {
+            "case_id": self.case_id,
+            "image": self.image,
+            "mask": self.mask,
+            "lesion": self.lesion,
+            "status": self.status,
+            "error": self.error,
+            "n_voxels": self.n_voxels,
+        }
+        for key, value in self.features.items():
+            record[key] = value if math.isfinite(value) else None
+        return record
+
+
+LoadFunction = Callable[[BatchCase], tuple[ImageVolume, Mapping[str, npt.NDArray[np.bool_]]]]
+"""Reads a case: image and ``{lesion name: bool mask}`` on the image grid."""
+
+
+def row_key(case_id: str, lesion: str) -> tuple[str, str]:
+    """Key that identifies a finished row (used to resume)."""
+    return (case_id, lesion)
+
+
+def _case_rows(
+    case: BatchCase,
+    load: LoadFunction,
+    settings: RadiomicsSettings,
+    families: Sequence[Family] | None,
+) -> list[BatchRow]:
+    try:
+        image, masks = load(case)
+    except (WorkbenchError, OSError) as err:
+        return [_error_row(case, case.label, _one_line(err))]
+    names = [case.label] if case.label else sorted(masks)
+    rows: list[BatchRow] = []
+    for name in names:
+        if name not in masks:
+            found = ", ".join(sorted(masks))
+            rows.append(_error_row(case, name, f"no mask named '{name}'; found: {found}"))
+            continue
+        try:
+            result = extract_features(image, masks[name], settings, families=families)
+        except (WorkbenchError, ValueError) as err:
+            rows.append(_error_row(case, name, _one_line(err)))
+            continue
+        rows.append(
+            BatchRow(
+                case_id=case.case_id,
+                image=case.image,
+                mask=case.mask,
+                lesion=name,
+                status="ok",
+                n_voxels=result.n_voxels,
+                features=result.features,
+            )
+        )
+    return rows
+
+
+def _error_row(case: BatchCase, lesion: str, error: str) -> BatchRow:
+    return BatchRow(
+        case_id=case.case_id,
+        image=case.image,
+        mask=case.mask,
+        lesion=lesion,
+        status="error",
+        error=error,
+    )
+
+
+def _one_line(err: BaseException) -> str:
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"
+
+
+def run_batch(
+    cases: Iterable[BatchCase],
+    *,
+    load: LoadFunction,
+    settings: RadiomicsSettings,
+    done: frozenset[str] = frozenset(),
+    on_row: Callable[[BatchRow], None] | None = None,
+    on_case: Callable[[BatchCase], None] | None = None,
+    families: Sequence[Family] | None = None,
+) -> list[BatchRow]:
+    """Extract features for every case not yet done; errors become rows, never exceptions.
+
+    Parameters
+    ----------
+    cases
+        The cases, in table order.
+    load
+        Reads one case (image and named masks).
+    settings
+        Radiomics settings for every case.
+    done
+        ``case_id`` values already finished (skipped: the batch resumes).
+    on_row
+        Called with each new row as soon as it exists (e.g. to append it to a journal).
+    on_case
+        Called after each case (e.g. to advance a progress bar), skipped cases included.
+    families
+        Feature families; default all.
+
+    Returns
+    -------
+    list of BatchRow
+        The new rows, in order.
+    """
+    out: list[BatchRow] = []
+    for case in cases:
+        if case.case_id not in done:
+            for row in _case_rows(case, load, settings, families):
+                out.append(row)
+                if on_row is not None:
+                    on_row(row)
+        if on_case is not None:
+            on_case(case)
+    return out
+
+
+def rows_to_columns(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Column-oriented table of row records; feature columns are the union, sorted.
+
+    Examples
+    --------
+    >>> cols = rows_to_columns([{"case_id": "a", "RNU0": 1.0}, {"case_id": "b", "Q4LE": 2.0}])
+    >>> cols["RNU0"], cols["Q4LE"]
+    ([1.0, None], [None, 2.0])
+    """
+    fixed = ["case_id", "image", "mask", "lesion", "status", "error", "n_voxels"]
+    extra = sorted({k for r in records for k in r} - set(fixed))
+    columns = [k for k in fixed if any(k in r for r in records)] + extra
+    return {k: [r.get(k) for r in records] for k in columns}
