@@ -7,4 +7,5 @@ from nenscope.cli.commands import convert  # noqa: F401
 from nenscope.cli.commands import demo  # noqa: F401
 from nenscope.cli.commands import info  # noqa: F401
 from nenscope.cli.commands import phantom  # noqa: F401
+from nenscope.cli.commands import radiomics  # noqa: F401
 from nenscope.cli.commands import suv  # noqa: F401
