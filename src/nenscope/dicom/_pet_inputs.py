@@ -83,7 +83,7 @@ class Body:
     bsa_m2: float | None = None
 
     def fill_normalisers(
-        self, formula: LbmFormula, *, log: Warn, prov: MutableMapping[str, str]
+        self, formula: LbmFormula, *, label: str, log: Warn, prov: MutableMapping[str, str]
     ) -> None:
         """Compute LBM (``formula``), IBW and BSA where possible; warn and record why not."""
         if self.weight_kg is None:
@@ -91,21 +91,21 @@ class Body:
         if self.height_cm is None:
             why = f"no height ({self.height_problem}); SUVlbm, SUVbsa and SUVibw are not given"
             prov["lbm"] = prov["bsa"] = prov["ibw"] = why
-            log(f"{why}. Pass --height-cm to get them.", EstimatedValueWarning)
+            log(f"{label}: {why}. Pass --height-cm to get them.", EstimatedValueWarning)
             return
         self.bsa_m2 = bsa_dubois_m2(self.weight_kg, self.height_cm)
         prov["bsa"] = f"Du Bois BSA {self.bsa_m2:.4f} m² (SUVbsa in cm²/mL)"
         if self.sex is None:
             why = f"no sex ({self.sex_problem}); SUVlbm and SUVibw are not given"
             prov["lbm"] = prov["ibw"] = why
-            log(f"{why}. Pass --sex M or --sex F to get them.", EstimatedValueWarning)
+            log(f"{label}: {why}. Pass --sex M or --sex F to get them.", EstimatedValueWarning)
             return
         try:
             self.lbm_kg = lbm_kg(formula, self.weight_kg, self.height_cm, self.sex)
             prov["lbm"] = f"{formula.name.title()} ({formula.value}) LBM {self.lbm_kg:.3f} kg"
         except WorkbenchError as err:
             prov["lbm"] = f"{formula.value}: {err}"
-            log(f"SUVlbm not given: {err}", EstimatedValueWarning)
+            log(f"{label}: SUVlbm not given: {err}", EstimatedValueWarning)
         self.ibw_kg = ibw_kg(self.weight_kg, self.height_cm, self.sex)
         prov["ibw"] = f"IBW (Sugawara 1999, not clamped) {self.ibw_kg:.3f} kg"
 
@@ -291,6 +291,11 @@ def _body(header: PetHeader, overrides: object, log: Warn, prov: MutableMapping[
     return body
 
 
+def _shown(raw: object) -> str:
+    """Describe a raw header value for a message: 'missing' or the value quoted."""
+    return "missing" if raw is None else f"{str(raw)!r}, not a usable value"
+
+
 def _positive_float(value: object) -> float | None:
     try:
         number = float(value)  # type: ignore[arg-type]  # DS, str, int or None
@@ -315,7 +320,7 @@ def _weight(
         return
     weight = _positive_float(raw)
     if weight is None:
-        body.weight_problem = f"PatientWeight (0010,1030) is {raw!r} (missing, 0 or not a number)"
+        body.weight_problem = f"PatientWeight (0010,1030) is {_shown(raw)}"
         prov["weight"] = body.weight_problem
         return
     if weight > WEIGHT_IN_GRAMS_ABOVE:
@@ -343,7 +348,7 @@ def _height(
         return
     size_m = _positive_float(raw)
     if size_m is None:
-        body.height_problem = f"PatientSize (0010,1020) is {raw!r} (missing or 0)"
+        body.height_problem = f"PatientSize (0010,1020) is {_shown(raw)}"
     elif not HEIGHT_RANGE_CM[0] <= size_m * CM_PER_M <= HEIGHT_RANGE_CM[1]:
         body.height_problem = (
             f"PatientSize (0010,1020) is {size_m:g} m, outside {HEIGHT_RANGE_CM[0]:g}–"
@@ -371,7 +376,7 @@ def _sex(
     elif override is not None:
         raise NotComputableError(f"--sex must be M, F or O, not {override!r}.")
     else:
-        body.sex_problem = f"PatientSex (0010,0040) is {raw!r}"
+        body.sex_problem = f"PatientSex (0010,0040) is {_shown(raw)}"
         prov["sex"] = body.sex_problem
 
 

@@ -283,7 +283,7 @@ def compute_suv_from_headers(
     units = _check_units(header, log)
     inputs = read_inputs(header, overrides or SuvOverrides(), log=log.warn, prov=log.provenance)
     body = inputs.body
-    _body_normalisers(body, formula, log)
+    _body_normalisers(body, formula, header.label, log)
     to_bq, to_suv_bw, bw_factor = _conversion(header, units, inputs, log)
     if values is not None and values.shape[0] != len(header.slices):
         raise NotComputableError(
@@ -386,9 +386,9 @@ def _check_units(header: PetHeader, log: _Log) -> str:
     return units
 
 
-def _body_normalisers(body: Body, formula: LbmFormula, log: _Log) -> None:
+def _body_normalisers(body: Body, formula: LbmFormula, label: str, log: _Log) -> None:
     """Fill LBM, IBW and BSA on ``body`` where height (and sex) allow; say why not."""
-    body.fill_normalisers(formula, log=log.warn, prov=log.provenance)
+    body.fill_normalisers(formula, label=label, log=log.warn, prov=log.provenance)
 
 
 def _conversion(

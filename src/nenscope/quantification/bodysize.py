@@ -59,11 +59,14 @@ def _by_sex(male: float, female: float, sex: Sex) -> float:
     return 0.5 * (male + female)
 
 
-def _positive(value: float, what: str, weight_kg: float, height_cm: float) -> float:
-    if not value > 0:
+def _positive(
+    value: float, what: str, weight_kg: float, height_cm: float, *, below_weight: bool = True
+) -> float:
+    """Return ``value`` if 0 < value (< weight for a lean mass), else refuse."""
+    if not value > 0 or (below_weight and value >= weight_kg):
         raise NotComputableError(
-            f"{what} is not positive ({value:.3g} kg) for weight {weight_kg} kg and height "
-            f"{height_cm} cm: the formula is outside its range of validity."
+            f"{what} is {value:.3g} kg for weight {weight_kg} kg and height {height_cm} cm: "
+            "not between 0 and the body weight, so the formula is outside its range of validity."
         )
     return value
 
@@ -139,7 +142,8 @@ def lbm_janmahasatian_kg(weight_kg: float, height_cm: float, sex: Sex) -> float:
     bmi = weight_kg / (height_cm / CM_PER_M) ** 2
     male = 9270.0 * weight_kg / (6680.0 + 216.0 * bmi)
     female = 9270.0 * weight_kg / (8780.0 + 244.0 * bmi)
-    return _by_sex(male, female, sex)
+    value = _by_sex(male, female, sex)
+    return _positive(value, "Janmahasatian lean body mass", weight_kg, height_cm)
 
 
 def ibw_kg(weight_kg: float, height_cm: float, sex: Sex) -> float:
@@ -158,7 +162,7 @@ def ibw_kg(weight_kg: float, height_cm: float, sex: Sex) -> float:
     """
     _check(weight_kg, height_cm)
     value = _by_sex(48.0 + 1.06 * (height_cm - 152.0), 45.5 + 0.91 * (height_cm - 152.0), sex)
-    return _positive(value, "Ideal body weight", weight_kg, height_cm)
+    return _positive(value, "Ideal body weight", weight_kg, height_cm, below_weight=False)
 
 
 def bsa_dubois_m2(weight_kg: float, height_cm: float) -> float:
