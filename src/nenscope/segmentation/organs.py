@@ -1,0 +1,289 @@
+"""Automatic estimate of the body, liver and spleen from PET (and CT when available).
+
+Method (documented in docs/analysis.md; every constant below is a named setting):
+
+1. **Body**: CT > -300 HU on the PET grid when a CT is given, else the SUV image smoothed with
+   a 1-voxel Gaussian above 10 % of the median of its positive values; the largest connected
+   component, holes filled slice by slice.
+2. **Midline**: the median patient x (LPS) of the body voxels. Patient right is -x (LPS).
+3. **Trunk slices**: axial slices whose body width (left-right) is at least 60 % of the widest
+   slice; this removes the head, neck and legs.
+4. **Homogeneous uptake**: the SUV image smoothed with a 1-voxel Gaussian; the local mean and
+   SD in a cube of ``window_mm``; homogeneous where SD/mean < ``max_cv`` and the local mean is at
+   least ``min_uptake_ratio`` × the body median SUV; with a CT, also 0–300 HU (soft tissue,
+   with or without contrast).
+5. **Liver**: the largest connected homogeneous region in the trunk on the patient's right
+   (its *core*; holes such as metastases are filled), grown by ``grow_mm`` within the body
+   where the smoothed SUV is at least half the core median, holes filled again (the whole
+   organ with its lesions, for the liver-adaptive lesion threshold).
+6. **Spleen**: the largest connected homogeneous region in the trunk on the patient's left whose
+   centroid lies within the liver's craniocaudal extent (upper abdomen; this excludes the left
+   kidney and the heart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
+from nenscope.segmentation.lesions import grow_mask_mm
+from nenscope.segmentation.resample import resample_to
+
+__all__ = ["OrganEstimate", "OrganSettings", "estimate_organs", "is_axial", "lps_axes"]
+
+CT_BODY_HU = -300.0
+"""Body outline on CT: voxels above this value (air and lung are below)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrganSettings:
+    """Constants of :func:`estimate_organs`.
+
+    Attributes
+    ----------
+    window_mm
+        Edge of the cube for local mean/SD, mm.
+    max_cv
+        Maximum local SD / mean for homogeneous tissue.
+    min_uptake_ratio
+        Minimum local mean / body median SUV for an organ with specific uptake.
+    trunk_width_fraction
+        Slices narrower than this fraction of the widest slice are not trunk.
+    ct_soft_tissue_hu
+        (low, high) HU of soft tissue including contrast enhancement.
+    grow_mm
+        Distance in mm by which the homogeneous core is grown back to the organ edge.
+    """
+
+    window_mm: float = 20.0
+    max_cv: float = 0.15
+    min_uptake_ratio: float = 1.5
+    trunk_width_fraction: float = 0.6
+    ct_soft_tissue_hu: tuple[float, float] = (0.0, 300.0)
+    grow_mm: float = 25.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class OrganEstimate:
+    """Result of :func:`estimate_organs`; masks are bool (z, y, x) on the SUV grid.
+
+    Attributes
+    ----------
+    body, liver, spleen
+        Masks; ``liver``/``spleen`` are None when not found.
+    midline_x_mm
+        Patient x (LPS, mm) of the body midline.
+    trunk_slices
+        Bool per axial slice (array ``z``): slice belongs to the trunk.
+    body_median_suv
+        Median SUV inside the body.
+    ct_on_pet
+        The CT resampled onto the PET grid (HU), or None without CT.
+    notes
+        What was found and how.
+    """
+
+    body: npt.NDArray[np.bool_]
+    liver: npt.NDArray[np.bool_] | None
+    spleen: npt.NDArray[np.bool_] | None
+    midline_x_mm: float
+    trunk_slices: npt.NDArray[np.bool_]
+    body_median_suv: float
+    ct_on_pet: ImageVolume | None
+    notes: tuple[str, ...]
+
+
+def lps_axes(volume: ImageVolume) -> tuple[npt.NDArray[np.float64], ...]:
+    """Broadcastable LPS x, y, z (mm) of the voxel centres; any affine (full arrays if oblique).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x, y, z)``, each broadcastable to the volume shape (z, y, x).
+    """
+    a = volume.affine
+    k = np.arange(volume.shape[0], dtype=np.float64)[:, None, None]
+    j = np.arange(volume.shape[1], dtype=np.float64)[None, :, None]
+    i = np.arange(volume.shape[2], dtype=np.float64)[None, None, :]
+    return tuple(a[r, 0] * k + a[r, 1] * j + a[r, 2] * i + a[r, 3] for r in range(3))
+
+
+def is_axial(volume: ImageVolume) -> bool:
+    """Whether array ``z`` runs along patient z and the rows and columns lie in axial planes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nenscope.core import ImageVolume, Unit, affine_from_spacing
+    >>> v = ImageVolume(array=np.zeros((2, 2, 2)), affine=affine_from_spacing((3, 1, 1)),
+    ...                 unit=Unit.HU)
+    >>> is_axial(v)
+    True
+    """
+    d = volume.direction
+    tol = 1e-3
+    return bool(abs(abs(d[2, 0]) - 1.0) < tol and abs(d[2, 1]) < tol and abs(d[2, 2]) < tol)
+
+
+def _largest_component(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    labels, n = ndimage.label(mask)
+    if n == 0:
+        return np.zeros_like(mask)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return np.asarray(labels == int(np.argmax(sizes)))
+
+
+def _body_mask(
+    smooth: npt.NDArray[np.float64], ct: npt.NDArray[np.float64] | None
+) -> npt.NDArray[np.bool_]:
+    if ct is not None:
+        raw = ct > CT_BODY_HU
+    else:
+        positive = smooth[smooth > 0]
+        if positive.size == 0:
+            raise EmptyRegionError("The SUV image has no positive voxel; no body to find.")
+        raw = smooth > 0.1 * float(np.median(positive))
+    body = _largest_component(raw)
+    filled = np.stack([ndimage.binary_fill_holes(s) for s in body])
+    return np.asarray(filled, dtype=bool)
+
+
+def _homogeneous(
+    smooth: npt.NDArray[np.float64],
+    spacing: tuple[float, float, float],
+    body_median: float,
+    settings: OrganSettings,
+) -> npt.NDArray[np.bool_]:
+    size = [max(3, round(settings.window_mm / s) | 1) for s in spacing]
+    mean = ndimage.uniform_filter(smooth, size=size, mode="nearest")
+    sq = ndimage.uniform_filter(smooth * smooth, size=size, mode="nearest")
+    sd = np.sqrt(np.clip(sq - mean * mean, 0.0, None))
+    return np.asarray(
+        (mean >= settings.min_uptake_ratio * body_median)
+        & (sd < settings.max_cv * np.maximum(mean, 1e-12))
+    )
+
+
+def _trunk(
+    body: npt.NDArray[np.bool_], spacing_x: float, fraction: float
+) -> npt.NDArray[np.bool_]:
+    widths = body.any(axis=1).sum(axis=1) * spacing_x
+    return np.asarray(widths >= fraction * widths.max()) if widths.max() > 0 else widths > 0
+
+
+def estimate_organs(
+    suv: ImageVolume, ct: ImageVolume | None = None, *, settings: OrganSettings | None = None
+) -> OrganEstimate:
+    """Estimate body, liver and spleen masks on the SUV grid (method in the module docstring).
+
+    Parameters
+    ----------
+    suv
+        SUV image (z, y, x); the affine must be axial (array ``z`` along patient z).
+    ct
+        Optional CT in HU in the same frame of reference; resampled onto the SUV grid.
+    settings
+        Constants of the method.
+
+    Returns
+    -------
+    OrganEstimate
+        Masks (None for an organ not found) and notes.
+
+    Raises
+    ------
+    EmptyRegionError
+        If no body is found.
+    NotComputableError
+        If the SUV grid is not axial (the method works on axial slices).
+    """
+    if not is_axial(suv):
+        raise NotComputableError(
+            "Automatic organ estimation needs an axial PET grid (array z along patient z); "
+            "give the reference regions as points or masks."
+        )
+    settings = OrganSettings() if settings is None else settings
+    values = np.asarray(suv.array, dtype=np.float64)
+    smooth = ndimage.gaussian_filter(values, 1.0)
+    ct_on_pet = None if ct is None else resample_to(ct, suv, order=1, cval=-1000.0)
+    ct_values = None if ct_on_pet is None else np.asarray(ct_on_pet.array)
+    body = _body_mask(smooth, ct_values)
+    if not body.any():
+        raise EmptyRegionError("No body found in the image.")
+    x, _, z = lps_axes(suv)
+    x_full = np.broadcast_to(x, suv.shape)
+    midline = float(np.median(x_full[body]))
+    body_median = float(np.median(values[body]))
+    trunk = _trunk(body, suv.spacing_mm[2], settings.trunk_width_fraction)
+    tissue = (
+        body & trunk[:, None, None] & _homogeneous(smooth, suv.spacing_mm, body_median, settings)
+    )
+    if ct_values is not None:
+        low, high = settings.ct_soft_tissue_hu
+        tissue &= (ct_values >= low) & (ct_values <= high)
+    notes = [
+        f"body from {'CT > -300 HU' if ct is not None else 'PET'}; midline x = {midline:.1f} mm"
+    ]
+    core = np.asarray(ndimage.binary_fill_holes(_largest_component(tissue & (x_full < midline))))
+    liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm)
+    if not liver.any():
+        notes.append("liver not found (no homogeneous uptake region on the patient's right)")
+    z_full = np.broadcast_to(z, suv.shape)
+    spleen = _spleen(tissue & (x_full > midline), liver, z_full) if liver.any() else None
+    if spleen is not None:
+        spleen = _grow_organ(
+            np.asarray(ndimage.binary_fill_holes(spleen)),
+            smooth,
+            body,
+            suv.spacing_mm,
+            settings.window_mm / 2.0,
+        )
+    if spleen is None:
+        notes.append("spleen not found in the left upper abdomen")
+    return OrganEstimate(
+        body=body,
+        liver=liver if liver.any() else None,
+        spleen=spleen,
+        midline_x_mm=midline,
+        trunk_slices=trunk,
+        body_median_suv=body_median,
+        ct_on_pet=ct_on_pet,
+        notes=tuple(notes),
+    )
+
+
+def _grow_organ(
+    core: npt.NDArray[np.bool_],
+    smooth: npt.NDArray[np.float64],
+    body: npt.NDArray[np.bool_],
+    spacing: tuple[float, float, float],
+    margin_mm: float,
+) -> npt.NDArray[np.bool_]:
+    """Grow a core back to the organ edge: within ``margin_mm``, >= half the core median."""
+    if not core.any():
+        return core
+    level = 0.5 * float(np.median(smooth[core]))
+    grown = grow_mask_mm(core, spacing, margin_mm) & body & (smooth >= level) | core
+    return np.asarray(ndimage.binary_fill_holes(grown))
+
+
+def _spleen(
+    left: npt.NDArray[np.bool_], liver: npt.NDArray[np.bool_], z: npt.NDArray[np.float64]
+) -> npt.NDArray[np.bool_] | None:
+    z_lo, z_hi = float(z[liver].min()), float(z[liver].max())
+    labels, n = ndimage.label(left)
+    if n == 0:
+        return None
+    index = np.arange(1, n + 1)
+    sizes = np.asarray(ndimage.sum(np.ones_like(z), labels, index))
+    centroid_z = np.asarray(ndimage.mean(z, labels, index))
+    ok = (centroid_z >= z_lo) & (centroid_z <= z_hi)
+    if not ok.any():
+        return None
+    best = int(index[ok][np.argmax(sizes[ok])])
+    return np.asarray(labels == best)
