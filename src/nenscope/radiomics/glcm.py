@@ -106,7 +106,9 @@ def compute_glcm_features(
     Examples
     --------
     >>> lv = np.array([[[1, 1, 2, 2]]])
-    >>> f = compute_glcm_features(lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach="3d")
+    >>> f = compute_glcm_features(
+    ...     lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach=Approach.D3
+    ... )
     >>> round(f["ACUI_3D_mrg"], 4)  # pairs (1,1), (1,2), (2,2) + symmetric: contrast 1/3
     0.3333
     """

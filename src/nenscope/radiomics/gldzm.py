@@ -149,7 +149,9 @@ def compute_gldzm_features(
     --------
     >>> lv = np.ones((1, 3, 3), dtype=np.int64)
     >>> lv[0, 1, 1] = 2
-    >>> f = compute_gldzm_features(lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach="2d")
+    >>> f = compute_gldzm_features(
+    ...     lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach=Approach.D2
+    ... )
     >>> f["MB4I_2D"]  # the ring has distance 1, the centre voxel distance 2
     2.5
     """

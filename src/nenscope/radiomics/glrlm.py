@@ -102,7 +102,9 @@ def compute_glrlm_features(
     Examples
     --------
     >>> lv = np.array([[[1, 1, 2, 2]]])
-    >>> f = compute_glrlm_features(lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach="2d")
+    >>> f = compute_glrlm_features(
+    ...     lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach=Approach.D2
+    ... )
     >>> f["9ZK5_2D_smrg"]  # 2 runs along x + 4 along each other direction, over 4 × 4 voxels
     0.875
     """

@@ -99,7 +99,9 @@ def compute_glszm_features(
     Examples
     --------
     >>> lv = np.array([[[1, 1, 2], [0, 1, 2]]])
-    >>> f = compute_glszm_features(lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach="3d")
+    >>> f = compute_glszm_features(
+    ...     lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach=Approach.D3
+    ... )
     >>> f["P30P_3D"]  # two zones (sizes 3 and 2) in five voxels
     0.4
     """

@@ -91,7 +91,9 @@ def compute_ngldm_features(
     Examples
     --------
     >>> lv = np.array([[[1, 1, 2]]])
-    >>> f = compute_ngldm_features(lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach="3d")
+    >>> f = compute_ngldm_features(
+    ...     lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach=Approach.D3
+    ... )
     >>> round(f["SODN_3D"], 4)  # dependences 2, 2 and 1: (1/4 + 1/4 + 1) / 3
     0.5
     """

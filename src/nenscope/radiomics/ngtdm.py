@@ -68,7 +68,9 @@ def compute_ngtdm_features(
     Examples
     --------
     >>> lv = np.array([[[1, 2]]])
-    >>> f = compute_ngtdm_features(lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach="3d")
+    >>> f = compute_ngtdm_features(
+    ...     lv, n_levels=2, spacing_mm=(1.0, 1.0, 1.0), approach=Approach.D3
+    ... )
     >>> f["QCDE_3D"]  # s = (1, 1), p = (0.5, 0.5)
     1.0
     """
