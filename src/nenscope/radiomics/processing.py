@@ -197,7 +197,7 @@ def resample_to_grid(
         offset=offset,
         output_shape=shape,
         order=_ORDER[mask_interpolation],
-        mode="constant",
+        mode="grid-constant",
         cval=0.0,
     )
     # Mask values of exactly 0.5 are common (e.g. 3 mm slices onto a 2 mm grid); rounding keeps
