@@ -23,6 +23,9 @@ __all__ = [
     "mesh_area_volume",
 ]
 
+AEE_MIN_ECCENTRICITY = 1e-6
+"""Floor of α and β in the ellipsoid-area series (relative area error below 1e-11)."""
+
 AEE_SERIES_TERMS = 20
 """Terms of the Legendre series of the ellipsoid surface area (IBSI 1, 3.1.21: ν = 0..20)."""
 
@@ -76,11 +79,10 @@ def ellipsoid_area(a: float, b: float, c: float) -> float:
     >>> round(ellipsoid_area(1.0, 1.0, 1.0) / np.pi, 6)
     4.0
     """
-    alpha = np.sqrt(max(1.0 - b**2 / a**2, 0.0))
-    beta = np.sqrt(max(1.0 - c**2 / a**2, 0.0))
-    if alpha * beta == 0:
-        # Spheroid limits: the series argument is undefined; the series reduces to ν = 0.
-        return float(4.0 * np.pi * a * b)
+    # The series is continuous in α and β, but its Legendre argument is 0/0 for spheroids
+    # (α or β = 0); evaluating just beside that limit keeps every term finite.
+    alpha = max(float(np.sqrt(max(1.0 - b**2 / a**2, 0.0))), AEE_MIN_ECCENTRICITY)
+    beta = max(float(np.sqrt(max(1.0 - c**2 / a**2, 0.0))), AEE_MIN_ECCENTRICITY)
     nu = np.arange(AEE_SERIES_TERMS + 1)
     terms = (alpha * beta) ** nu / (1.0 - 4.0 * nu**2)
     terms *= eval_legendre(nu, (alpha**2 + beta**2) / (2.0 * alpha * beta))
