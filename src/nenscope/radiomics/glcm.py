@@ -185,32 +185,32 @@ def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -
     p = counts / counts.sum(axis=(1, 2))[:, None, None]
     gi = grey[:, None]
     gj = grey[None, :]
-    diff = np.abs(gi - gj)
-    p_i = p.sum(axis=2)
-    mu = p_i @ grey
-    var = np.sum((grey[None, :] - mu[:, None]) ** 2 * p_i, axis=1)
-    p_minus = _bin_by(p, diff.astype(np.int64), n_levels)
+    # Every feature but the joint maximum, joint entropy and energy is a moment of the
+    # marginal p_i or of the diagonal / cross-diagonal sums p_{i-j}(k), p_{i+j}(k); computing
+    # them from those short vectors keeps the cost of 2D (many small matrices) low.
+    p_minus = _bin_by(p, np.abs(gi - gj).astype(np.int64), n_levels)
     p_plus = _bin_by(p, (gi + gj).astype(np.int64), 2 * n_levels + 1)
+    p_i = p.sum(axis=2)
     k_minus = np.arange(p_minus.shape[1], dtype=np.float64)
     k_plus = np.arange(p_plus.shape[1], dtype=np.float64)
+    mu = p_i @ grey
+    var = _moment(p_i, grey, mu, 2)
     diff_avg = p_minus @ k_minus
     sum_avg = p_plus @ k_plus
+    contrast = p_minus @ k_minus**2
+    # sum_ij i j p_ij = (sum (i+j)^2 p - sum (i-j)^2 p) / 4
+    auto = (p_plus @ k_plus**2 - contrast) / 4.0
     h_xy = -xlogx(p).sum(axis=(1, 2))
     h_x = -xlogx(p_i).sum(axis=1)
-    outer = p_i[:, :, None] * p_i[:, None, :]
-    safe_outer = np.where(p > 0.0, outer, 1.0)
-    h_xy1 = -np.sum(p * np.log2(safe_outer), axis=(1, 2))
-    h_xy2 = -xlogx(outer).sum(axis=(1, 2))
-    off_diag = diff > 0
-    inv_var = np.sum(np.where(off_diag, p / np.where(off_diag, diff, 1.0) ** 2, 0.0), axis=(1, 2))
-    has_off_diag = np.sum(np.where(off_diag, p, 0.0), axis=(1, 2)) > 0.0
-    auto = np.einsum("kij,i,j->k", p, grey, grey)
-    cluster = (gi + gj)[None, :, :] - 2.0 * mu[:, None, None]
+    # For any joint distribution HXY1 = HXY2 = HX + HY, and HY = HX for a symmetric matrix.
+    h_xy1 = h_xy2 = 2.0 * h_x
+    k_off = k_minus[1:]
+    has_off_diag = p_minus[:, 1:].sum(axis=1) > 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = np.where(var > 0.0, (auto - mu**2) / var, 1.0)
         info1 = np.where(h_x > 0.0, (h_xy - h_xy1) / h_x, 1.0)
     info2 = np.where(
-        h_xy2 < h_xy, 0.0, np.sqrt(np.clip(1.0 - np.exp(-2.0 * (h_xy2 - h_xy)), 0, 1))
+        h_xy2 < h_xy, 0.0, np.sqrt(np.clip(1.0 - np.exp(-2.0 * (h_xy2 - h_xy)), 0.0, 1.0))
     )
     ng = float(n_levels)
     return [
@@ -219,27 +219,33 @@ def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -
         var,
         h_xy,
         diff_avg,
-        np.sum((k_minus[None, :] - diff_avg[:, None]) ** 2 * p_minus, axis=1),
+        _moment(p_minus, k_minus, diff_avg, 2),
         -xlogx(p_minus).sum(axis=1),
         sum_avg,
-        np.sum((k_plus[None, :] - sum_avg[:, None]) ** 2 * p_plus, axis=1),
+        _moment(p_plus, k_plus, sum_avg, 2),
         -xlogx(p_plus).sum(axis=1),
-        (p**2).sum(axis=(1, 2)),
-        np.sum(p * diff**2, axis=(1, 2)),
-        np.sum(p * diff, axis=(1, 2)),
-        np.sum(p / (1.0 + diff), axis=(1, 2)),
-        np.sum(p / (1.0 + diff / ng), axis=(1, 2)),
-        np.sum(p / (1.0 + diff**2), axis=(1, 2)),
-        np.sum(p / (1.0 + diff**2 / ng**2), axis=(1, 2)),
-        np.where(has_off_diag, inv_var, np.nan),
+        np.einsum("kij,kij->k", p, p),
+        contrast,
+        diff_avg,
+        p_minus @ (1.0 / (1.0 + k_minus)),
+        p_minus @ (1.0 / (1.0 + k_minus / ng)),
+        p_minus @ (1.0 / (1.0 + k_minus**2)),
+        p_minus @ (1.0 / (1.0 + k_minus**2 / ng**2)),
+        np.where(has_off_diag, p_minus[:, 1:] @ (1.0 / k_off**2), np.nan),
         corr,
         auto,
-        np.sum(cluster**2 * p, axis=(1, 2)),
-        np.sum(cluster**3 * p, axis=(1, 2)),
-        np.sum(cluster**4 * p, axis=(1, 2)),
+        _moment(p_plus, k_plus, 2.0 * mu, 2),
+        _moment(p_plus, k_plus, 2.0 * mu, 3),
+        _moment(p_plus, k_plus, 2.0 * mu, 4),
         info1,
         info2,
     ]
+
+
+def _moment(weights: FloatArray, values: FloatArray, centre: FloatArray, order: int) -> FloatArray:
+    """``sum_v (v - centre)^order weights(v)`` per matrix: ``(K, V)`` weights, ``(K,)`` out."""
+    moment: FloatArray = np.sum((values[None, :] - centre[:, None]) ** order * weights, axis=1)
+    return moment
 
 
 def _bin_by(p: FloatArray, index: npt.NDArray[np.int64], n_bins: int) -> FloatArray:
