@@ -2,6 +2,7 @@
 
 Add one import line per command module, sorted.
 """
+from nenscope.cli.commands import adc  # noqa: F401
 from nenscope.cli.commands import analyze  # noqa: F401
 from nenscope.cli.commands import convert  # noqa: F401
 from nenscope.cli.commands import demo  # noqa: F401
