@@ -228,7 +228,26 @@ def _specs() -> tuple[FeatureSpec, ...]:
                 compute=compute_ivh_features,
             )
         )
+    for family, (names, _) in _TEXTURE_MODULES.items():
+        specs.extend(
+            FeatureSpec(
+                name=name,
+                ibsi_id=code,
+                family=family,
+                unit=_TEXTURE_UNITS.get(code, "1"),
+                compute=FAMILY_COMPUTE[family],
+            )
+            for name, code in names
+        )
     return tuple(specs)
+
+
+_TEXTURE_UNITS = {
+    # Texture features are dimensionless or in grey levels / counts; the few with a unit:
+    "60VM": "grey level",  # joint average
+    "ZGXS": "grey level",  # sum average
+    "TF7R": "grey level",  # difference average
+}
 
 
 FEATURES: tuple[FeatureSpec, ...] = _specs()
