@@ -36,7 +36,15 @@ from nenscope.knowledge.vocab import (
     TumorType,
 )
 
-__all__ = ["NUMERIC_LIMITS", "Scenario", "grade_from_ki67", "parse_scenario"]
+__all__ = [
+    "ENUM_FIELDS",
+    "FIELD_NAMES",
+    "LIST_FIELDS",
+    "NUMERIC_LIMITS",
+    "Scenario",
+    "grade_from_ki67",
+    "parse_scenario",
+]
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -55,13 +63,13 @@ NUMERIC_LIMITS: dict[str, tuple[float, float, str]] = {
 }
 """Physiologically possible range (inclusive) and unit of each numeric field."""
 
-_LIST_FIELDS: dict[str, type[StrEnum]] = {
+LIST_FIELDS: dict[str, type[StrEnum]] = {
     "metastatic_sites": MetastaticSite,
     "risk_factors": RiskFactor,
     "findings": Finding,
     "available": ExamId,
 }
-_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "question": Question,
     "sex": Sex,
     "primary_site": PrimarySite,
@@ -218,10 +226,10 @@ def _prior(value: Any, *, source: str) -> dict[str, PriorResult]:
 
 
 def _convert(name: str, value: Any, source: str) -> Any:
-    if name in _ENUM_FIELDS:
-        return _enum(value, _ENUM_FIELDS[name], source=source, name=name)
-    if name in _LIST_FIELDS:
-        return _list(value, _LIST_FIELDS[name], source=source, name=name)
+    if name in ENUM_FIELDS:
+        return _enum(value, ENUM_FIELDS[name], source=source, name=name)
+    if name in LIST_FIELDS:
+        return _list(value, LIST_FIELDS[name], source=source, name=name)
     if name in _BOOL_FIELDS:
         return _bool(value, source=source, name=name)
     if name in NUMERIC_LIMITS:

@@ -1,0 +1,90 @@
+"""``nenscope recommend SCENARIO``: the ranked imaging plan for a clinical scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from nenscope.cli._common import OutputFormat, console, fail, print_json
+from nenscope.cli.app import app
+from nenscope.knowledge.recommender import Plan, recommend
+from nenscope.knowledge.scenario import Scenario
+from nenscope.knowledge.scenario_io import list_examples, load_example, load_scenario
+
+__all__ = ["print_plan", "recommend_command"]
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def print_plan(plan: Plan, *, explain: bool) -> None:
+    """Print a plan as Rich tables (the human output of ``recommend``)."""
+    table = Table(title="Imaging plan", show_lines=True)
+    table.add_column("#", no_wrap=True)
+    table.add_column("exam / strength", no_wrap=True)
+    table.add_column(escape("rationale [evidence]"), ratio=1, overflow="fold")
+    for column in ("MBq", "min", "mSv"):
+        table.add_column(column, no_wrap=True, justify="right")
+    for item in plan.items:
+        table.add_row(
+            str(item.rank),
+            f"{item.exam.value}\n{item.strength.value}",
+            escape(f"{item.rationale} [{', '.join(item.evidence)}]"),
+            _number(item.activity_mbq),
+            _number(item.uptake_min),
+            _number(item.effective_dose_msv, 1),
+        )
+    console.print(table)
+    if plan.avoid:
+        avoid = Table(title="Avoid", show_lines=True)
+        avoid.add_column("exam")
+        avoid.add_column("reason", overflow="fold")
+        for a in plan.avoid:
+            avoid.add_row(a.exam.value, escape(a.reason))
+        console.print(avoid)
+    for warning in plan.warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    if explain:
+        console.print(f"[bold]tags:[/] {', '.join(sorted(plan.tags)) or '(none)'}")
+        for t in plan.trace:
+            mark = "[green]fired[/]" if t.fired else "[dim]skipped[/]"
+            console.print(
+                f"{mark} {t.rule} — {t.detail} [dim]({', '.join(t.source)}; {t.section})[/]",
+                highlight=False,
+            )
+        for step in plan.steps:
+            console.print(f"[bold]step:[/] {step}", highlight=False)
+
+
+@app.command("recommend")
+def recommend_command(
+    scenario_file: Annotated[
+        Path | None, typer.Argument(help="Scenario file (.yaml, .yml or .json).")
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(help=f"Run a bundled example scenario: {', '.join(list_examples())}."),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show which rules fired and why.")
+    ] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Recommend imaging for a NEN scenario: ranked plan, exams to avoid, warnings."""
+    if (scenario_file is None) == (example is None):
+        fail("Give either a SCENARIO file or --example NAME (not both, not neither).")
+    scenario: Scenario = (
+        load_scenario(scenario_file) if scenario_file is not None else load_example(str(example))
+    )
+    plan = recommend(scenario)
+    if output_format is OutputFormat.JSON:
+        print_json(plan.to_contract(explain=explain))
+        return
+    print_plan(plan, explain=explain)

@@ -1,0 +1,1 @@
+"""Bundled example scenarios (package data) for ``nenscope recommend --example NAME``."""

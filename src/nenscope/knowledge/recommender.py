@@ -1,0 +1,577 @@
+"""The recommender: a validated :class:`Scenario` in, a ranked imaging :class:`Plan` out.
+
+Steps, each recorded for ``--explain``:
+
+1. derive the scenario's tags (:mod:`nenscope.knowledge.facts`) and the centre's exams;
+2. evaluate every rule of ``data/rules.toml`` in order (fired or the reason it did not);
+3. merge the proposals of the fired rules (highest priority wins per exam);
+4. replace each exam that is avoided for this patient or not available at the centre by its
+   first allowed, available substitute, and say so; drop it when none is left;
+5. apply adjustments (e.g. pregnancy demotes ionising exams), keep investigational exams last;
+6. rank, and add activity, uptake time and effective dose for this patient, preparation,
+   tracer-specific warnings and, given a pre-test probability, post-test probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nenscope.core.errors import NotComputableError
+from nenscope.knowledge.bayes import compute_post_test_probability
+from nenscope.knowledge.facts import SSTR_EXAMS, derive_tags
+from nenscope.knowledge.kb import Exam, KnowledgeBase, PerformanceRow, load_knowledge_base
+from nenscope.knowledge.physics import compute_effective_dose_msv, prescribe_activity
+from nenscope.knowledge.rules import Context, Proposal, Rule
+from nenscope.knowledge.scenario import Scenario
+from nenscope.knowledge.vocab import (
+    ClinicalStatus,
+    Contrast,
+    ExamId,
+    Modality,
+    OnSsa,
+    PrimarySite,
+    Strength,
+)
+
+__all__ = ["AvoidItem", "Plan", "PlanItem", "PostTest", "RuleTrace", "recommend"]
+
+INVESTIGATIONAL_MAX_PRIORITY = 30
+"""Investigational exams never rank above this priority (never sole first-line)."""
+
+_NUCLEAR = (Modality.PET, Modality.SPECT, Modality.SCINTIGRAPHY)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostTest:
+    """Post-test probabilities of one exam for this patient's pre-test probability."""
+
+    pretest: float
+    positive: float
+    negative: float
+    lr_positive: float
+    lr_negative: float
+    performance_id: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanItem:
+    """One exam of the plan (DESIGN.md JSON contract, plus explanatory extras)."""
+
+    rank: int
+    exam: ExamId
+    name: str
+    strength: Strength
+    rationale: str
+    evidence: tuple[str, ...]
+    activity_mbq: float | None = None
+    uptake_min: float | None = None
+    effective_dose_msv: float | None = None
+    radiopharmaceutical: str | None = None
+    notes: tuple[str, ...] = ()
+    preparation: tuple[str, ...] = ()
+    substituted_for: ExamId | None = None
+    rules: tuple[str, ...] = ()
+    post_test: PostTest | None = None
+
+    def to_contract(self) -> dict[str, Any]:
+        """Return the JSON object of this item (contract keys first; absent numbers omitted)."""
+        out: dict[str, Any] = {
+            "rank": self.rank,
+            "exam": self.exam.value,
+            "strength": self.strength.value,
+            "rationale": self.rationale,
+            "evidence": list(self.evidence),
+        }
+        for key in ("activity_mbq", "uptake_min", "effective_dose_msv"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = round(value, 2)
+        out["name"] = self.name
+        if self.radiopharmaceutical:
+            out["radiopharmaceutical"] = self.radiopharmaceutical
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.preparation:
+            out["preparation"] = list(self.preparation)
+        if self.substituted_for is not None:
+            out["substituted_for"] = self.substituted_for.value
+        out["rules"] = list(self.rules)
+        if self.post_test is not None:
+            pt = self.post_test
+            out["post_test_probability"] = {
+                "pretest": pt.pretest,
+                "if_positive": round(pt.positive, 3),
+                "if_negative": round(pt.negative, 3),
+                "lr_positive": round(pt.lr_positive, 2),
+                "lr_negative": round(pt.lr_negative, 2),
+                "performance": pt.performance_id,
+                "evidence": list(pt.evidence),
+            }
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AvoidItem:
+    """An exam not to do for this patient, with the reason and the rules that said so."""
+
+    exam: ExamId
+    reason: str
+    rules: tuple[str, ...]
+
+    def to_contract(self) -> dict[str, Any]:
+        """Return the JSON object of this item."""
+        return {"exam": self.exam.value, "reason": self.reason, "rules": list(self.rules)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleTrace:
+    """Whether one rule fired, and why (or why not)."""
+
+    rule: str
+    title: str
+    fired: bool
+    detail: str
+    source: tuple[str, ...]
+    section: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """The recommender's answer."""
+
+    items: tuple[PlanItem, ...]
+    avoid: tuple[AvoidItem, ...]
+    warnings: tuple[str, ...]
+    trace: tuple[RuleTrace, ...]
+    steps: tuple[str, ...]
+    tags: frozenset[str]
+    knowledge_base_version: str
+
+    def to_contract(self, *, explain: bool = False) -> dict[str, Any]:
+        """``{"plan": [...], "avoid": [...], "warnings": [...]}`` (+ ``explain`` on request)."""
+        out: dict[str, Any] = {
+            "plan": [i.to_contract() for i in self.items],
+            "avoid": [a.to_contract() for a in self.avoid],
+            "warnings": list(self.warnings),
+        }
+        if explain:
+            out["explain"] = {
+                "knowledge_base_version": self.knowledge_base_version,
+                "tags": sorted(self.tags),
+                "rules": [
+                    {
+                        "rule": t.rule,
+                        "fired": t.fired,
+                        "detail": t.detail,
+                        "source": list(t.source),
+                        "section": t.section,
+                    }
+                    for t in self.trace
+                ],
+                "steps": list(self.steps),
+            }
+        return out
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """Working state of one exam while the plan is assembled (local to one call)."""
+
+    exam: ExamId
+    priority: int
+    strength: Strength
+    rationale: str
+    order: int
+    evidence: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    substitutes: tuple[ExamId, ...] | None = None
+    substituted_for: ExamId | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _select(kb: KnowledgeBase, token: str) -> list[ExamId]:
+    exams = kb.exams.values()
+    if not token.startswith("@"):
+        return [ExamId(token)]
+    tests: dict[str, Callable[[Exam], bool]] = {
+        "@ionising": lambda e: e.ionising,
+        "@iodinated": lambda e: e.contrast is Contrast.IODINATED,
+        "@gadolinium": lambda e: e.contrast in (Contrast.GADOLINIUM, Contrast.GADOXETATE),
+        "@nuclear": lambda e: e.modality in _NUCLEAR,
+        "@radioiodine": lambda e: (
+            e.radiopharmaceutical is not None and e.radiopharmaceutical.nuclide.id.startswith("I-")
+        ),
+    }
+    return [e.id for e in exams if tests[token](e)]
+
+
+def _add_unique(target: list[str], values: Iterable[str]) -> None:
+    for v in values:
+        if v not in target:
+            target.append(v)
+
+
+def _merge(cands: dict[ExamId, _Candidate], rule: Rule, p: Proposal, order: int) -> None:
+    evidence = list(p.evidence) or list(rule.source)
+    current = cands.get(p.exam)
+    if current is None or p.priority > current.priority:
+        new = _Candidate(
+            exam=p.exam,
+            priority=p.priority,
+            strength=p.strength,
+            rationale=p.rationale,
+            order=order,
+            substitutes=p.substitutes,
+        )
+        if current is not None:
+            _add_unique(new.evidence, current.evidence)
+            _add_unique(new.rules, current.rules)
+        current = new
+        cands[p.exam] = current
+    _add_unique(current.evidence, evidence)
+    _add_unique(current.rules, [rule.id])
+
+
+def _collect(
+    kb: KnowledgeBase, ctx: Context
+) -> tuple[
+    list[Rule], list[RuleTrace], dict[ExamId, _Candidate], dict[ExamId, list[tuple[str, str]]]
+]:
+    fired: list[Rule] = []
+    trace: list[RuleTrace] = []
+    cands: dict[ExamId, _Candidate] = {}
+    avoid: dict[ExamId, list[tuple[str, str]]] = {}
+    order = 0
+    for rule in kb.rules:
+        why = rule.why_not(ctx)
+        trace.append(
+            RuleTrace(
+                rule=rule.id,
+                title=rule.title,
+                fired=why is None,
+                detail=why or f"fired: {rule.when.describe()}",
+                source=rule.source,
+                section=rule.section,
+            )
+        )
+        if why is not None:
+            continue
+        fired.append(rule)
+        for p in rule.propose:
+            order += 1
+            _merge(cands, rule, p, order)
+        for a in rule.avoid:
+            for token in a.exams:
+                for exam in _select(kb, token):
+                    avoid.setdefault(exam, []).append((a.reason, rule.id))
+    return fired, trace, cands, avoid
+
+
+def _resolve(
+    kb: KnowledgeBase,
+    cands: dict[ExamId, _Candidate],
+    avoid: dict[ExamId, list[tuple[str, str]]],
+    available: frozenset[str],
+) -> tuple[dict[ExamId, _Candidate], list[str], list[str]]:
+    """Replace avoided or unavailable exams by substitutes; return plan, warnings, steps."""
+    final: dict[ExamId, _Candidate] = {}
+    warnings: list[str] = []
+    steps: list[str] = []
+    for cand in sorted(cands.values(), key=lambda c: (-c.priority, c.order)):
+        exam = cand.exam
+        blocked = None
+        if exam in avoid:
+            blocked = f"ruled out for this patient ({avoid[exam][0][1]})"
+        elif exam.value not in available:
+            blocked = "not available at this centre"
+        if blocked is None:
+            _place(final, cand, exam)
+            continue
+        chain = cand.substitutes if cand.substitutes is not None else kb.exams[exam].substitutes
+        chosen = next((s for s in chain if s.value in available and s not in avoid), None)
+        if chosen is None:
+            steps.append(f"{exam}: {blocked}; no allowed, available substitute — dropped")
+            if exam not in avoid and kb.exams[exam].status is ClinicalStatus.ROUTINE:
+                warnings.append(
+                    f"{exam} is recommended but not available here and no listed alternative "
+                    "is available: refer the patient to a centre that offers it."
+                )
+            continue
+        steps.append(f"{exam}: {blocked}; substituted by {chosen}")
+        if exam not in avoid and chosen not in cands:
+            warnings.append(
+                f"{exam} is not available at this centre: {chosen} is ranked in its place."
+            )
+        sub = _Candidate(
+            exam=chosen,
+            priority=cand.priority,
+            strength=cand.strength,
+            rationale=f"In place of {exam} ({blocked}). {cand.rationale}",
+            order=cand.order,
+            evidence=list(cand.evidence),
+            rules=list(cand.rules),
+            substituted_for=exam,
+        )
+        _place(final, sub, chosen)
+    return final, warnings, steps
+
+
+def _place(final: dict[ExamId, _Candidate], cand: _Candidate, exam: ExamId) -> None:
+    existing = final.get(exam)
+    if existing is None:
+        final[exam] = cand
+        return
+    _add_unique(existing.evidence, cand.evidence)
+    _add_unique(existing.rules, cand.rules)
+
+
+def _adjust(
+    kb: KnowledgeBase, fired: list[Rule], final: dict[ExamId, _Candidate], steps: list[str]
+) -> None:
+    for rule in fired:
+        for adj in rule.adjust:
+            targets = {e for token in adj.exams for e in _select(kb, token)}
+            for exam in targets & set(final):
+                cand = final[exam]
+                cand.priority += adj.priority_delta
+                if adj.strength is not None:
+                    cand.strength = adj.strength
+                if adj.note:
+                    cand.notes.append(adj.note)
+                _add_unique(cand.rules, [rule.id])
+                steps.append(f"{exam}: adjusted by {rule.id} ({adj.priority_delta:+d})")
+    for exam, cand in final.items():
+        if kb.exams[exam].status is not ClinicalStatus.ROUTINE:
+            cand.strength = Strength.INVESTIGATIONAL
+            cand.priority = min(cand.priority, INVESTIGATIONAL_MAX_PRIORITY)
+
+
+def _nuclear_details(
+    exam: Exam, scenario: Scenario, warnings: list[str]
+) -> tuple[float | None, float | None, float | None, list[str]]:
+    tracer = exam.radiopharmaceutical
+    if tracer is None:
+        return None, None, exam.typical_effective_dose_msv, []
+    notes: list[str] = []
+    try:
+        presc = prescribe_activity(
+            tracer.activity,
+            paediatric=tracer.paediatric_activity,
+            weight_kg=scenario.weight_kg,
+            age_years=scenario.age_years,
+        )
+    except NotComputableError as err:
+        warnings.append(f"{exam.id} ({tracer.name}): {err}")
+        return None, tracer.typical_uptake_min, None, [str(err)]
+    notes.extend(presc.notes)
+    if presc.paediatric:
+        notes.append("paediatric weight-based activity")
+    dose = None
+    if tracer.dose_coefficient_msv_per_mbq is not None:
+        dose = compute_effective_dose_msv(
+            presc.activity_mbq, coefficient_msv_per_mbq=tracer.dose_coefficient_msv_per_mbq
+        )
+        notes.append(
+            f"effective dose of the radiopharmaceutical ({tracer.dose_coefficient_msv_per_mbq} "
+            "mSv/MBq, adult coefficient); the CT of a PET/CT adds a few mSv (low-dose) to "
+            "~10 mSv (diagnostic)"
+        )
+    else:
+        notes.append("no published effective-dose coefficient in the knowledge base")
+    return presc.activity_mbq, tracer.typical_uptake_min, dose, notes
+
+
+def _ssa_warning(exam: Exam, scenario: Scenario) -> list[str]:
+    if exam.id not in SSTR_EXAMS or scenario.on_ssa in (None, OnSsa.NONE):
+        return []
+    if scenario.on_ssa is OnSsa.LONG_ACTING:
+        return [
+            f"Somatostatin analogue, {exam.id}: schedule the scan just before the next "
+            "long-acting injection (NETSPOT label; SNMMI 2023 allows 3-4 weeks' withdrawal, data "
+            "suggest it may be unnecessary; the 64Cu-DOTATATE label asks for 28 days)."
+        ]
+    return [
+        f"Somatostatin analogue, {exam.id}: stop short-acting octreotide 24 h before "
+        "(NETSPOT label; SNMMI 2023: 12 h; 64Cu label: 2 days; OctreoScan practice: 72 h)."
+    ]
+
+
+def _exam_specific_warning(exam: Exam, scenario: Scenario, tags: frozenset[str]) -> list[str]:
+    if exam.id in (ExamId.EXENDIN_PET, ExamId.EXENDIN_SPECT):
+        return [
+            f"Hypoglycaemia risk, {exam.id}: exendin-4 is a GLP-1R agonist — run a glucose "
+            "infusion and monitor glucose; transient nausea and vomiting are common."
+        ]
+    if exam.id is ExamId.FDOPA_PET and "congenital-hyperinsulinism" in tags:
+        return ["18F-DOPA for congenital hyperinsulinism: do not give carbidopa."]
+    if exam.id is ExamId.FDOPA_PET and (
+        "insulinoma" in tags or scenario.primary_site is PrimarySite.PANCREAS
+    ):
+        return [
+            "18F-DOPA for an insulinoma or pancreatic NET: carbidopa 100-200 mg orally 1 h "
+            "before lowers pancreatic background."
+        ]
+    if exam.id is ExamId.MIBG_SCAN:
+        return [
+            "123I-MIBG: thyroid blockade with stable iodine; withdraw interfering drugs "
+            "(labetalol, reserpine, tricyclics, sympathomimetics, some calcium-channel blockers)."
+        ]
+    return []
+
+
+def _tracer_warnings(exam: Exam, scenario: Scenario, tags: frozenset[str]) -> list[str]:
+    tracer = exam.radiopharmaceutical
+    if tracer is None:
+        return []
+    out = [*_ssa_warning(exam, scenario), *_exam_specific_warning(exam, scenario, tags)]
+    if scenario.breastfeeding and tracer.breastfeeding:
+        out.insert(0, f"Breastfeeding, {exam.id}: {tracer.breastfeeding}")
+    if tracer.status is not ClinicalStatus.ROUTINE:
+        out.append(
+            f"{exam.id} is investigational: only within a clinical trial or under ethics approval."
+        )
+    if "pregnant" in tags and exam.modality in _NUCLEAR:
+        out.append(
+            f"Pregnancy, {exam.id}: only if essential; lowest diagnostic activity, hydration and "
+            "frequent voiding (fetal dose, e.g. FDG ~0.022 mGy/MBq in early pregnancy)."
+        )
+    return out
+
+
+def _post_test(
+    kb: KnowledgeBase, exam: ExamId, scenario: Scenario, tags: frozenset[str]
+) -> PostTest | None:
+    p = scenario.pretest_probability
+    if p is None:
+        return None
+    context = set(tags)
+    if scenario.primary_site is not None:
+        context.add(scenario.primary_site.value)
+    if "liver-mets" in tags or scenario.question == "liver-directed-therapy":
+        context.add("liver-question")
+    rows: list[PerformanceRow] = [
+        r for r in kb.performance if r.exam is exam and r.likelihood_ratios is not None
+    ]
+    matching = [r for r in rows if context & set(r.applies_to)]
+    if not matching:
+        return None
+    row = matching[0]
+    lrs = row.likelihood_ratios
+    if lrs is None:  # pragma: no cover - filtered above
+        return None
+    lr_pos, lr_neg = lrs
+    return PostTest(
+        pretest=p,
+        positive=compute_post_test_probability(p, lr_pos),
+        negative=compute_post_test_probability(p, lr_neg),
+        lr_positive=lr_pos,
+        lr_negative=lr_neg,
+        performance_id=row.id,
+        evidence=row.evidence,
+    )
+
+
+def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    _add_unique(out, values)
+    return tuple(out)
+
+
+def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
+    """Recommend an imaging plan for a scenario.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario (see :func:`nenscope.knowledge.scenario.parse_scenario`).
+    kb
+        Knowledge base to use; defaults to the one shipped with nenscope.
+
+    Returns
+    -------
+    Plan
+        Ranked items (rank 1 first), the avoid list, warnings and the rule trace.
+
+    Examples
+    --------
+    >>> from nenscope.knowledge.scenario import parse_scenario
+    >>> plan = recommend(parse_scenario({"question": "staging", "primary_site":
+    ...     "small-intestine", "grade": "G1", "weight_kg": 75}))
+    >>> first = plan.items[0]
+    >>> first.exam.value, first.activity_mbq, round(first.effective_dose_msv, 2)
+    ('ga68-sstr-pet', 150.0, 3.15)
+    >>> "fdg-pet" in [a.exam.value for a in plan.avoid]
+    True
+    """
+    kb = kb if kb is not None else load_knowledge_base()
+    available = (
+        frozenset(e.value for e in scenario.available)
+        if scenario.available is not None
+        else kb.routine_exams()
+    )
+    tags = derive_tags(scenario)
+    ctx = Context(scenario=scenario, tags=tags, available=available)
+    fired, trace, cands, avoid = _collect(kb, ctx)
+    final, warnings, steps = _resolve(kb, cands, avoid, available)
+    _adjust(kb, fired, final, steps)
+    for rule in fired:
+        warnings.extend(rule.warn)
+    items: list[PlanItem] = []
+    ordered = sorted(final.values(), key=lambda c: (-c.priority, c.order))
+    for rank, cand in enumerate(ordered, start=1):
+        exam = kb.exams[cand.exam]
+        activity, uptake, dose, notes = _nuclear_details(exam, scenario, warnings)
+        warnings.extend(_tracer_warnings(exam, scenario, tags))
+        tracer = exam.radiopharmaceutical
+        if tracer is None and dose is not None:
+            notes = [*notes, "typical adult effective dose of the exam (order of magnitude)"]
+        items.append(
+            PlanItem(
+                rank=rank,
+                exam=cand.exam,
+                name=exam.name,
+                strength=cand.strength,
+                rationale=cand.rationale,
+                evidence=tuple(cand.evidence),
+                activity_mbq=activity,
+                uptake_min=uptake,
+                effective_dose_msv=dose,
+                radiopharmaceutical=None if tracer is None else tracer.name,
+                notes=_dedupe([*cand.notes, *notes]),
+                preparation=() if tracer is None else tracer.preparation,
+                substituted_for=cand.substituted_for,
+                rules=tuple(cand.rules),
+                post_test=_post_test(kb, cand.exam, scenario, tags),
+            )
+        )
+    if not items:
+        warnings.append(
+            "No rule of the knowledge base covers this combination of fields: discuss the case "
+            "at a NET multidisciplinary tumour board (run with --explain to see which rules "
+            "were checked)."
+        )
+    if "child" in tags:
+        warnings.append(
+            "Child: activities are weight-based paediatric prescriptions; prefer MRI or "
+            "ultrasound where they answer the question, and count cumulative dose."
+        )
+    avoid_items = tuple(
+        AvoidItem(
+            exam=exam,
+            reason=" ".join(_dedupe(r for r, _ in reasons)),
+            rules=_dedupe(rid for _, rid in reasons),
+        )
+        for exam, reasons in avoid.items()
+    )
+    return Plan(
+        items=tuple(items),
+        avoid=avoid_items,
+        warnings=_dedupe(warnings),
+        trace=tuple(trace),
+        steps=tuple(steps),
+        tags=tags,
+        knowledge_base_version=kb.version,
+    )
