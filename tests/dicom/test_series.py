@@ -1,0 +1,503 @@
+"""Tests of dicom/series.py and dicom/_sorting.py: geometric stacking, rescale, bad input."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+import SimpleITK as sitk  # noqa: N813  (the library's own spelling)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    ExplicitVRLittleEndian,
+    PositronEmissionTomographyImageStorage,
+    RLELossless,
+    generate_uid,
+)
+
+from nenscope.core.errors import (
+    DicomDeviationWarning,
+    DicomImportError,
+    MissingAttributeError,
+    WorkbenchError,
+)
+from nenscope.core.units import Unit
+from nenscope.dicom import (
+    DicomSeries,
+    GeometryPolicy,
+    StackSettings,
+    read_series,
+    stack_slices,
+    unit_for,
+)
+from tests.conftest import shared_data_path
+
+GE_PET = ("dicom", "tcia-sts-001-ge-petct", "PT_raw_BQML")
+IBSI_CT = ("ibsi", "ibsi_1_ct_radiomics_phantom", "dicom", "image")
+
+# shared/data/dicom/tcia-sts-001-ge-petct/README.md: SUVbw factor with the QIBA rules.
+GE_SUV_BW_FACTOR = 2.42902977e-4
+
+
+def make_slice(
+    *,
+    position: Sequence[float],
+    stored: np.ndarray,
+    slope: float = 1.0,
+    intercept: float = 0.0,
+    orientation: Sequence[float] = (1, 0, 0, 0, 1, 0),
+    series_uid: str = "1.2.3.4",
+    instance: int = 1,
+    units: str = "BQML",
+    spacing: Sequence[float] = (2.0, 2.0),
+) -> Dataset:
+    """One single-frame PET slice with the given geometry and stored int16 pixels."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = PositronEmissionTomographyImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "PT"
+    ds.PatientID = "P1"
+    ds.StudyInstanceUID = "1.2.3"
+    ds.SeriesInstanceUID = series_uid
+    ds.FrameOfReferenceUID = "1.2.3.9"
+    ds.SeriesNumber = 1
+    ds.InstanceNumber = instance
+    ds.Units = units
+    ds.ImageOrientationPatient = [float(v) for v in orientation]
+    ds.ImagePositionPatient = [float(v) for v in position]
+    ds.PixelSpacing = [float(v) for v in spacing]
+    ds.Rows, ds.Columns = stored.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 1
+    ds.RescaleSlope = f"{slope:.8g}"
+    ds.RescaleIntercept = f"{intercept:.8g}"
+    ds.PixelData = stored.astype(np.int16).tobytes()
+    return ds
+
+
+def write_stack(
+    folder: Path,
+    z_positions: Sequence[float],
+    *,
+    shape: tuple[int, int] = (4, 5),
+    x_shift_per_slice: float = 0.0,
+    orientation: Sequence[float] = (1, 0, 0, 0, 1, 0),
+    series_uid: str = "1.2.3.4",
+) -> list[Path]:
+    """Write slices whose stored value is 10·k + column and slope 0.5 + k/10 for slice k.
+
+    Files are named and numbered in the reverse of the geometric order, so that sorting by
+    name or InstanceNumber gives the wrong answer.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    n = len(z_positions)
+    for k, z in enumerate(z_positions):
+        stored = np.tile(10 * k + np.arange(shape[1]), (shape[0], 1))
+        ds = make_slice(
+            position=(k * x_shift_per_slice, 0.0, z),
+            stored=stored,
+            slope=0.5 + k / 10,
+            orientation=orientation,
+            series_uid=series_uid,
+            instance=n - k,
+        )
+        path = folder / f"{n - k:04d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def expected_values(k: int, shape: tuple[int, int] = (4, 5)) -> np.ndarray:
+    # By hand: stored 10·k + column, times slope 0.5 + k/10, intercept 0.
+    return np.tile(10 * k + np.arange(shape[1]), (shape[0], 1)) * (0.5 + k / 10)
+
+
+@pytest.fixture(scope="module")
+def ge_pet() -> DicomSeries:
+    return read_series(shared_data_path(*GE_PET))
+
+
+def test_ge_pet_geometry_unit_and_headers(ge_pet: DicomSeries) -> None:
+    vol = ge_pet.volume
+    # README: 267 slices of 128×128 at 4.6875 mm, 3.27 mm slice spacing, Units BQML.
+    assert vol.shape == (267, 128, 128)
+    np.testing.assert_allclose(vol.spacing_mm, (3.27, 4.6875, 4.6875), atol=1e-6)
+    assert vol.unit is Unit.BQ_PER_ML
+    assert vol.array.dtype == np.float32
+    assert len(ge_pet.headers) == 267
+    assert len(ge_pet.files) == 267
+    assert all("PixelData" not in h for h in ge_pet.headers)
+    assert ge_pet.modality == "PT"
+    assert any("3.19" in note for note in ge_pet.provenance)  # the one short bed gap
+
+
+def test_ge_pet_every_slice_lies_where_its_header_says(ge_pet: DicomSeries) -> None:
+    # Independent source: each header's own ImagePositionPatient. 0.05 mm = the largest
+    # rounding of bed positions in this series (README: gaps 3.19/3.27/3.29 mm).
+    positions = np.array([[float(v) for v in h.ImagePositionPatient] for h in ge_pet.headers])
+    predicted = ge_pet.volume.index_to_lps(np.c_[np.arange(267), np.zeros((267, 2))])
+    np.testing.assert_allclose(predicted, positions, atol=0.05)
+
+
+def test_ge_pet_values_are_rescaled_per_slice(ge_pet: DicomSeries) -> None:
+    # Independent: pydicom's own pixel_array × the file's RescaleSlope, for three files.
+    for name in ("1-001.dcm", "1-134.dcm", "1-267.dcm"):
+        ds = pydicom.dcmread(shared_data_path(*GE_PET, name))
+        z = int(
+            np.argmin(
+                [
+                    abs(float(h.ImagePositionPatient[2]) - ds.ImagePositionPatient[2])
+                    for h in ge_pet.headers
+                ]
+            )
+        )
+        expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+        np.testing.assert_allclose(ge_pet.volume.array[z], expected, rtol=2e-7)
+
+
+def test_ge_pet_suv_max_matches_published(ge_pet: DicomSeries) -> None:
+    # README (computed with the QIBA rules): whole-volume SUVbw max 66.52.
+    suv_max = float(ge_pet.volume.array.max()) * GE_SUV_BW_FACTOR
+    assert suv_max == pytest.approx(66.52, abs=0.005)
+
+
+def test_ge_pet_matches_simpleitk(ge_pet: DicomSeries) -> None:
+    # Independent implementation (ITK/GDCM) on the same files; float32 rounding only.
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(shared_data_path(*GE_PET))))
+    reader.SetOutputPixelType(sitk.sitkFloat32)
+    reader.SetGlobalWarningDisplay(False)
+    image = reader.Execute()
+    np.testing.assert_allclose(ge_pet.volume.array, sitk.GetArrayFromImage(image), rtol=2e-7)
+    np.testing.assert_allclose(ge_pet.volume.origin_mm, image.GetOrigin(), atol=1e-4)
+
+
+def test_ibsi_ct_phantom_reads_in_hu_like_simpleitk() -> None:
+    series = read_series(shared_data_path(*IBSI_CT))
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(shared_data_path(*IBSI_CT))))
+    image = reader.Execute()
+    assert series.volume.unit is Unit.HU
+    # Integer HU: exact.
+    np.testing.assert_array_equal(series.volume.array, sitk.GetArrayFromImage(image))
+    np.testing.assert_allclose(series.volume.spacing_mm[::-1], image.GetSpacing(), atol=1e-4)
+
+
+def test_sorting_ignores_file_names_and_instance_numbers(tmp_path: Path) -> None:
+    write_stack(tmp_path, [10.0, 12.5, 15.0, 17.5])
+    series = read_series(tmp_path)
+    for k in range(4):
+        np.testing.assert_allclose(series.volume.array[k], expected_values(k), rtol=1e-6)
+    np.testing.assert_allclose(series.volume.origin_mm, (0.0, 0.0, 10.0), atol=1e-9)
+    np.testing.assert_allclose(series.volume.spacing_mm, (2.5, 2.0, 2.0), atol=1e-9)
+    assert [int(h.InstanceNumber) for h in series.headers] == [4, 3, 2, 1]
+
+
+def test_reversed_normal_sorts_along_the_normal(tmp_path: Path) -> None:
+    # Column cosine (0, -1, 0): normal = row × col = (0, 0, -1), so ascending along the
+    # normal means descending z; the affine must still map index k to slice k's position.
+    write_stack(tmp_path, [10.0, 12.5, 15.0], orientation=(1, 0, 0, 0, -1, 0))
+    series = read_series(tmp_path)
+    z_of_slices = [float(h.ImagePositionPatient[2]) for h in series.headers]
+    assert z_of_slices == [15.0, 12.5, 10.0]
+    np.testing.assert_allclose(series.volume.affine[:3, 0], (0.0, 0.0, -2.5), atol=1e-9)
+    np.testing.assert_allclose(series.volume.array[0], expected_values(2), rtol=1e-6)
+
+
+def test_missing_slice_is_refused_with_the_reason(tmp_path: Path) -> None:
+    write_stack(tmp_path, [0.0, 2.0, 4.0, 8.0, 10.0])
+    with pytest.raises(DicomImportError, match=r"irregular slice spacing.*slices may be missing"):
+        read_series(tmp_path)
+
+
+def test_missing_slice_resampled_on_request(tmp_path: Path) -> None:
+    write_stack(tmp_path, [0.0, 2.0, 4.0, 8.0, 10.0])
+    policy = StackSettings(irregular_spacing=GeometryPolicy.RESAMPLE)
+    with pytest.warns(DicomDeviationWarning, match="resampled linearly"):
+        series = read_series(tmp_path, settings=policy)
+    assert series.volume.shape[0] == 6
+    np.testing.assert_allclose(series.volume.spacing_mm[0], 2.0, atol=1e-9)
+    # By hand: the slice at z = 6 is the mean of the slices at z = 4 (k=2) and z = 8 (k=3).
+    np.testing.assert_allclose(
+        series.volume.array[3], (expected_values(2) + expected_values(3)) / 2, rtol=1e-6
+    )
+    assert any("resampled" in note for note in series.provenance)
+
+
+def test_gantry_tilt_is_refused_by_default(tmp_path: Path) -> None:
+    write_stack(tmp_path, [0.0, 2.0, 4.0, 6.0], x_shift_per_slice=0.5)
+    with pytest.raises(DicomImportError, match="gantry tilt"):
+        read_series(tmp_path)
+
+
+def test_gantry_tilt_resampled_onto_an_orthogonal_grid(tmp_path: Path) -> None:
+    # Slice k is shifted +1 mm·k in x (= half a 2 mm column). Resampled, voxel (k, r, c) is at
+    # x = 2c; in slice k that is column c − k/2, whose value is 10·k + c − k/2 (linear in c).
+    write_stack(tmp_path, [0.0, 2.0, 4.0, 6.0], x_shift_per_slice=1.0, shape=(3, 8))
+    policy = StackSettings(gantry_tilt=GeometryPolicy.RESAMPLE)
+    with pytest.warns(DicomDeviationWarning, match="gantry tilt"):
+        series = read_series(tmp_path, settings=policy)
+    np.testing.assert_allclose(series.volume.affine[:3, 0], (0.0, 0.0, 2.0), atol=1e-9)
+    k, c = 2, 5
+    expected = (10 * k + c - k / 2) * (0.5 + k / 10)
+    np.testing.assert_allclose(series.volume.array[k, 1, c], expected, rtol=1e-6)
+
+
+def test_mixed_series_in_one_folder_are_named(tmp_path: Path) -> None:
+    write_stack(tmp_path / "a", [0.0, 2.0], series_uid="1.2.3.4")
+    write_stack(tmp_path / "b", [0.0, 2.0], series_uid="1.2.3.5")
+    with pytest.raises(DicomImportError, match=r"mixes 2 series.*1\.2\.3\.4.*1\.2\.3\.5|mixes 2"):
+        read_series(tmp_path)
+
+
+def test_duplicate_positions_are_refused(tmp_path: Path) -> None:
+    paths = write_stack(tmp_path, [0.0, 2.0, 4.0])
+    ds = pydicom.dcmread(paths[0])
+    ds.SOPInstanceUID = generate_uid()
+    ds.save_as(tmp_path / "copy.dcm", enforce_file_format=True)
+    with pytest.raises(DicomImportError, match="same position"):
+        read_series(tmp_path)
+
+
+def test_truncated_pixel_data_is_named(tmp_path: Path) -> None:
+    paths = write_stack(tmp_path, [0.0, 2.0, 4.0])
+    data = paths[1].read_bytes()
+    paths[1].write_bytes(data[:-10])
+    with pytest.raises(DicomImportError, match=rf"{paths[1].name}.*(truncated|damaged)"):
+        read_series(tmp_path)
+
+
+def test_missing_pixel_data_is_named(tmp_path: Path) -> None:
+    paths = write_stack(tmp_path, [0.0, 2.0, 4.0])
+    ds = pydicom.dcmread(paths[2])
+    del ds.PixelData
+    ds.save_as(paths[2], enforce_file_format=True)
+    with pytest.raises(MissingAttributeError, match=r"PixelData \(7FE0,0010\) is missing"):
+        read_series(tmp_path)
+
+
+def test_missing_position_is_named(tmp_path: Path) -> None:
+    paths = write_stack(tmp_path, [0.0, 2.0, 4.0])
+    ds = pydicom.dcmread(paths[0])
+    del ds.ImagePositionPatient
+    ds.save_as(paths[0], enforce_file_format=True)
+    with pytest.raises(MissingAttributeError, match=r"ImagePositionPatient \(0020,0032\)"):
+        read_series(tmp_path)
+
+
+def test_stray_files_in_the_folder_are_skipped_and_recorded(tmp_path: Path) -> None:
+    write_stack(tmp_path, [0.0, 2.0, 4.0])
+    (tmp_path / "notes.txt").write_text("not a DICOM file")
+    series = read_series(tmp_path)
+    assert series.volume.shape == (3, 4, 5)
+    assert "skipped notes.txt: not DICOM" in series.provenance
+
+
+def test_non_dicom_file_given_explicitly_is_refused(tmp_path: Path) -> None:
+    paths = write_stack(tmp_path, [0.0, 2.0])
+    stray = tmp_path / "notes.txt"
+    stray.write_text("hello")
+    with pytest.raises(DicomImportError, match=r"notes\.txt is not a DICOM file"):
+        read_series([*paths, stray])
+
+
+def test_gzip_compressed_files_are_read(tmp_path: Path) -> None:
+    paths = write_stack(tmp_path / "plain", [0.0, 2.0, 4.0])
+    gz_dir = tmp_path / "gz"
+    gz_dir.mkdir()
+    for p in paths:
+        (gz_dir / (p.name + ".gz")).write_bytes(gzip.compress(p.read_bytes()))
+    plain, packed = read_series(tmp_path / "plain"), read_series(gz_dir)
+    np.testing.assert_array_equal(plain.volume.array, packed.volume.array)
+    assert any("gzip" in note for note in packed.provenance)
+
+
+def test_rle_compressed_ct_equals_uncompressed(tmp_path: Path) -> None:
+    source = sorted(shared_data_path(*IBSI_CT).iterdir())[:6]
+    for path in source:
+        ds = pydicom.dcmread(path)
+        ds.compress(RLELossless)
+        ds.save_as(tmp_path / path.name)
+    compressed = read_series(tmp_path)
+    plain = read_series(source)
+    np.testing.assert_array_equal(compressed.volume.array, plain.volume.array)
+
+
+@pytest.mark.filterwarnings("ignore:The string .* is unlikely to represent:UserWarning")
+def test_enhanced_multiframe_equals_legacy_slices(tmp_path: Path) -> None:
+    # Independent converter: highdicom's Legacy Converted Enhanced CT (shared + per-frame
+    # functional groups) from the same 60 IBSI CT slices.
+    files = sorted(shared_data_path(*IBSI_CT).iterdir())
+    datasets = [pydicom.dcmread(p) for p in files]
+    enhanced = hd.legacy.LegacyConvertedEnhancedCTImage(
+        datasets,
+        series_instance_uid=generate_uid(),
+        series_number=99,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+    )
+    enhanced.save_as(tmp_path / "enhanced.dcm")
+    multi = read_series(tmp_path)
+    legacy = read_series(files)
+    np.testing.assert_array_equal(multi.volume.array, legacy.volume.array)
+    np.testing.assert_allclose(multi.volume.affine, legacy.volume.affine, atol=1e-4)
+    assert len(multi.headers) == 60
+    assert "ImagePositionPatient" in multi.headers[0]
+
+
+def test_philips_dwi_folder_is_refused_with_reasons() -> None:
+    # README: the folder holds the DTI series (545 files, 17 volumes sharing slice positions),
+    # a presentation state and a Philips private object.
+    folder = shared_data_path("dicom", "mr-dwi", "philips-ingenia-classic-dcm_qa", "DICOM")
+    with pytest.raises(DicomImportError, match=r"mixes 3 series.*DTI_Biobank"):
+        read_series(folder)
+    # 100 of the DTI files: 17 volumes × 32 slices, so slice positions repeat.
+    files = sorted(folder.glob("IM_*.gz"))[:100] or sorted(folder.iterdir())[:100]
+    with pytest.raises(DicomImportError, match=r"same position.*b-values"):
+        read_series(files)
+
+
+@pytest.mark.parametrize(
+    ("modality", "units", "expected"),
+    [
+        ("PT", "BQML", Unit.BQ_PER_ML),
+        ("PT", "CNTS", Unit.COUNTS),
+        ("PT", "GML", Unit.SUV_BW),
+        ("NM", "BQML", Unit.BQ_PER_ML),
+        ("NM", "", Unit.COUNTS),
+        ("CT", "", Unit.HU),
+        ("MR", "", Unit.MR_SIGNAL),
+    ],
+    ids=["pt-bqml", "pt-cnts", "pt-gml", "nm-bqml", "nm-none", "ct", "mr"],
+)
+def test_unit_by_modality_and_units(modality: str, units: str, expected: Unit) -> None:
+    ds = Dataset()
+    ds.Modality = modality
+    if units:
+        ds.Units = units
+    assert unit_for(ds, path="x.dcm")[0] is expected
+
+
+def test_pet_without_units_is_refused() -> None:
+    ds = Dataset()
+    ds.Modality = "PT"
+    with pytest.raises(MissingAttributeError, match=r"Units \(0054,1001\)"):
+        unit_for(ds, path="x.dcm")
+
+
+def test_unknown_pet_units_are_refused() -> None:
+    ds = Dataset()
+    ds.Modality, ds.Units = "PT", "PROPCNTS"
+    with pytest.raises(DicomImportError, match="PROPCNTS"):
+        unit_for(ds, path="x.dcm")
+
+
+def test_stack_slices_does_not_modify_inputs() -> None:
+    slices = [
+        make_slice(position=(0.0, 0.0, z), stored=np.full((2, 2), k), slope=2.0)
+        for k, z in enumerate([4.0, 0.0, 2.0])
+    ]
+    before = [bytes(ds.PixelData) for ds in slices]
+    stacked = stack_slices(slices)
+    assert stacked.order == (1, 2, 0)
+    # By hand: slice order by z is k = 1, 2, 0; values k·2.
+    np.testing.assert_allclose(stacked.array[:, 0, 0], [2.0, 4.0, 0.0])
+    assert [bytes(ds.PixelData) for ds in slices] == before
+
+
+_KEYWORDS = [
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "PixelSpacing",
+    "Rows",
+    "Columns",
+    "RescaleSlope",
+    "BitsAllocated",
+    "PixelData",
+    "SeriesInstanceUID",
+    "Units",
+    "Modality",
+]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    slice_index=st.integers(0, 2),
+    keyword=st.sampled_from(_KEYWORDS),
+    action=st.sampled_from(["delete", "garbage", "empty", "truncate"]),
+    cut=st.integers(1, 400),
+)
+def test_mutated_headers_give_a_workbench_error_or_a_volume(
+    tmp_path_factory: pytest.TempPathFactory,
+    slice_index: int,
+    keyword: str,
+    action: str,
+    cut: int,
+) -> None:
+    folder = tmp_path_factory.mktemp("mutant")
+    paths = write_stack(folder, [0.0, 2.0, 4.0])
+    target = paths[slice_index]
+    if action == "truncate":
+        data = target.read_bytes()
+        target.write_bytes(data[: max(0, len(data) - cut)])
+    else:
+        _mutate(target, keyword, action)
+    message = ""
+    try:
+        series = read_series(folder)
+    except WorkbenchError as err:
+        message = str(err)
+        assert message  # a message, never an empty error
+    else:
+        assert series.volume.array.ndim == 3
+    finally:
+        shutil.rmtree(folder)
+
+
+def _mutate(target: Path, keyword: str, action: str) -> None:
+    ds = pydicom.dcmread(target)
+    with warnings.catch_warnings():
+        # pydicom warns when told to store an invalid value; storing it is the point here.
+        warnings.simplefilter("ignore")
+        if action == "delete":
+            delattr(ds, keyword)
+        elif action == "empty":
+            ds[keyword].value = None if ds[keyword].VR != "OW" else b""
+        elif ds[keyword].VR == "DS":
+            # Non-numbers cannot be stored as DS; store them under a text VR instead.
+            ds[keyword] = DataElement(ds[keyword].tag, "LO", ["abc", "1e999", "2"])
+        else:
+            ds[keyword].value = _garbage(ds[keyword].VR)
+        ds.save_as(target, enforce_file_format=False)
+
+
+def _garbage(vr: str) -> object:
+    return {
+        "US": 0,
+        "UI": "not-a-uid",
+        "CS": "ZZ",
+        "OW": b"\x00\x01",
+        "OB": b"\x00\x01",
+    }.get(vr, "garbage")
