@@ -30,7 +30,12 @@ from nenscope.dicom import DicomSeries, SeriesRef, read_mask, read_series, scan_
 from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
 from nenscope.dicom.seg_sr import read_radiopharmaceutical
 from nenscope.pipeline_outputs import write_outputs
-from nenscope.pipeline_references import ReferenceRegion, place_references
+from nenscope.pipeline_references import (
+    ReferenceRegion,
+    ReferenceRegions,
+    place_references,
+    references_by_name,
+)
 from nenscope.pipeline_report import build_report
 from nenscope.pipeline_stages import Stages
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
@@ -56,6 +61,9 @@ TRACER_OPTIONS = ("auto", "sstr", "fdg", "other")
 
 NORMALISATIONS = ("bw", "lbm", "bsa", "ibw")
 """SUV normalisations."""
+
+SEED_SEARCH_MM = 15.0
+"""Radius in mm around a seed in which the lesion maximum is searched."""
 
 MIN_SEED_SUV = 0.2
 """A seed whose local SUV maximum is below this lies outside the body (no CT to tell)."""
@@ -367,6 +375,25 @@ def _check_seed(study: StudyData, seed: Sequence[float]) -> None:
         )
 
 
+def _check_seed_region(
+    suv: ImageVolume, seed: Sequence[float], region: npt.NDArray[np.bool_]
+) -> None:
+    """Refuse a seed region that is empty or lies away from the seed (grew into another lesion)."""
+    where = f"Seed point ({', '.join(f'{v:g}' for v in seed)}) mm"
+    if not region.any():
+        raise EmptyRegionError(f"{where} gave an empty region; click inside the lesion.")
+    points = suv.index_to_lps(np.argwhere(region))
+    nearest = float(np.min(np.linalg.norm(points - np.asarray(seed, dtype=np.float64), axis=1)))
+    if nearest > SEED_SEARCH_MM + max(suv.spacing_mm):
+        centre = points.mean(axis=0)
+        raise GeometryError(
+            f"{where}: the region grown from it lies {nearest:.0f} mm away (centre "
+            f"({centre[0]:.0f}, {centre[1]:.0f}, {centre[2]:.0f}) mm), so it belongs to another "
+            "structure; the lesion at the seed is not separable at a 50 % contour. Give its mask "
+            "with --lesion-mask instead."
+        )
+
+
 def _extent_text(volume: ImageVolume) -> str:
     corners = volume.index_to_lps(
         [
@@ -385,6 +412,7 @@ class _LesionMasks:
     labels: npt.NDArray[np.uint16]
     detection: tuple[str, ...]  # how each lesion (label - 1) was delineated
     notes: tuple[str, ...]
+    errors: tuple[str, ...]
 
 
 def _add_region(
@@ -400,23 +428,92 @@ def _add_region(
     how.append(text)
 
 
+def _seed_lesions(
+    study: StudyData,
+    seeds: Sequence[Sequence[float]],
+    labels: npt.NDArray[np.uint16],
+    how: list[str],
+    errors: list[str],
+) -> None:
+    for seed in seeds:
+        try:
+            _check_seed(study, seed)
+            region = region_grow_from_seed(study.suv, seed, search_radius_mm=SEED_SEARCH_MM)
+            _check_seed_region(study.suv, seed, region)
+        except WorkbenchError as err:
+            errors.append(f"Lesion seed not used: {err}")
+            continue
+        point = ", ".join(f"{v:g}" for v in seed)
+        _add_region(
+            labels,
+            region,
+            how,
+            f"seed at ({point}) mm, 50 % background-corrected contour of the local maximum",
+        )
+
+
+def _mask_lesions(
+    study: StudyData,
+    options: AnalysisOptions,
+    labels: npt.NDArray[np.uint16],
+    how: list[str],
+    notes: list[str],
+    errors: list[str],
+) -> None:
+    for path in options.lesion_masks:
+        try:
+            masks = read_mask(Path(path), study.suv)
+        except WorkbenchError as err:
+            errors.append(f"Lesion mask {path} not used: {err}")
+            continue
+        wanted = options.lesion_rois or tuple(masks)
+        missing = [name for name in wanted if name not in masks]
+        if missing:
+            errors.append(
+                f"ROI {missing} not in {path}; it holds {sorted(masks)}. Pass --lesion-roi "
+                "with one of these names."
+            )
+        for name in wanted:
+            if name not in masks:
+                continue
+            if not masks[name].any():
+                notes.append(f"ROI '{name}' in {path} is empty on the PET grid; skipped.")
+                continue
+            _add_region(labels, masks[name], how, f"user mask '{name}' from {Path(path).name}")
+
+
+def _organ_masks(regions: ReferenceRegions | None) -> dict[str, npt.NDArray[np.bool_]]:
+    """Estimated liver and spleen masks (for liver-adaptive thresholds and exclusion)."""
+    organs = None if regions is None else regions.organs
+    if organs is None:
+        return {}
+    found = {"liver": organs.liver, "spleen": organs.spleen}
+    return {name: mask for name, mask in found.items() if mask is not None}
+
+
 def find_lesions(
     study: StudyData,
     options: AnalysisOptions,
-    references: Mapping[str, ReferenceRegion],
-    exclude: Mapping[str, npt.NDArray[np.bool_]],
+    regions: ReferenceRegions | None,
 ) -> _LesionMasks:
-    """Lesion label map from automatic detection, seeds and masks (in that order)."""
+    """Lesion label map from automatic detection, then seeds, then masks.
+
+    A seed or mask region that overlaps earlier lesions replaces them. A seed or mask that
+    cannot be used is reported in ``errors`` and the others are still used.
+    """
+    references = references_by_name(regions)
     labels = np.zeros(study.suv.shape, dtype=np.uint16)
     how: list[str] = []
     notes: list[str] = []
+    errors: list[str] = []
     if options.auto_detect:
         liver = references.get("liver")
+        organs = _organ_masks(regions)
         seg = threshold_lesions(
             study.suv,
             settings=options.detection,
-            exclude=exclude,
-            liver_mask=None if liver is None else liver.organ_mask,
+            exclude={name: mask for name, mask in organs.items() if name != "liver"},
+            liver_mask=organs.get("liver"),
             liver_reference=None if liver is None else (liver.mean, liver.sd),
         )
         text = _detection_text(
@@ -425,33 +522,11 @@ def find_lesions(
         for n in range(1, seg.n_lesions + 1):
             labels[seg.labels == n] = n
             how.append(text)
-    for seed in options.lesion_seeds_mm:
-        _check_seed(study, seed)
-        region = region_grow_from_seed(study.suv, seed)
-        if not region.any():
-            raise EmptyRegionError(f"Seed {seed} mm gave an empty region.")
-        _add_region(
-            labels,
-            region,
-            how,
-            f"seed at ({', '.join(f'{v:g}' for v in seed)}) mm, 50 % background-"
-            "corrected contour of the local maximum",
-        )
-    for path in options.lesion_masks:
-        masks = read_mask(Path(path), study.suv)
-        wanted = options.lesion_rois or tuple(masks)
-        missing = [name for name in wanted if name not in masks]
-        if missing:
-            raise OptionError(
-                f"ROI {missing} not in {path}; it holds {sorted(masks)}. Pass --lesion-roi "
-                "with one of these names."
-            )
-        for name in wanted:
-            if not masks[name].any():
-                notes.append(f"ROI '{name}' in {path} is empty on the PET grid; skipped.")
-                continue
-            _add_region(labels, masks[name], how, f"user mask '{name}' from {Path(path).name}")
-    return _LesionMasks(labels=labels, detection=tuple(how), notes=tuple(notes))
+    _seed_lesions(study, options.lesion_seeds_mm, labels, how, errors)
+    _mask_lesions(study, options, labels, how, notes, errors)
+    return _LesionMasks(
+        labels=labels, detection=tuple(how), notes=tuple(notes), errors=tuple(errors)
+    )
 
 
 def _detection_text(
@@ -486,21 +561,26 @@ def _measure(
     stages: Stages, study: StudyData, options: AnalysisOptions
 ) -> tuple[dict[str, ReferenceRegion], _LesionMasks | None, list[LesionStatistics]]:
     with stages.stage("reference regions"):
-        references, exclude, ref_errors = place_references(
+        regions, notes, ref_errors = place_references(
             study.suv,
             None if study.ct is None else study.ct.volume,
             points_mm=options.reference_points_mm,
-            masks={k: read_mask(Path(p), study.suv) for k, p in options.reference_masks.items()},
+            mask_files=options.reference_masks,
         )
+        for text in notes:
+            stages.warn(text)
         for text in ref_errors:
             stages.error(text)
+    references = references_by_name(regions)
     lesions: _LesionMasks | None = None
     stats: list[LesionStatistics] = []
     with stages.stage("lesions"):
         try:
-            lesions = find_lesions(study, options, references, exclude)
+            lesions = find_lesions(study, options, regions)
             for note in lesions.notes:
                 stages.warn(note)
+            for text in lesions.errors:
+                stages.error(text)
         except WorkbenchError as err:
             stages.error(f"Lesions not found: {err}")
     if lesions is not None:
@@ -511,7 +591,7 @@ def _measure(
                 lesions.labels,
                 liver_mean=None if liver is None else liver.mean,
                 spleen_mean=None if spleen is None else spleen.mean,
-                organ_masks=exclude,
+                organ_masks=_organ_masks(regions),
             )
     return references, lesions, stats
 

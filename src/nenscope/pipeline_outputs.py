@@ -155,7 +155,7 @@ def write_dicom_outputs(
                 tracking_uid=info.tracking_uids[spec.number],
                 kind=spec.kind,
                 suvmean=ref.mean,
-                volume_ml=ref.volume_ml,
+                volume_ml=ref.n_voxels * study.suv.voxel_volume_ml,
             )
         )
     write_sr(

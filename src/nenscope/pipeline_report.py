@@ -106,6 +106,7 @@ def _suv_lines(study: StudyData, normalisation: str) -> tuple[str, ...]:
 def _reference_entries(
     references: Mapping[str, ReferenceRegion],
     unit: str,
+    voxel_ml: float,
 ) -> tuple[ReferenceRegionEntry, ...]:
     out = []
     for name in REFERENCE_NAMES:
@@ -117,9 +118,11 @@ def _reference_entries(
                 name=name,
                 mean=Quantity(value=r.mean, unit=unit, method="mean SUV of the VOI voxels"),
                 sd=Quantity(value=r.sd, unit=unit, method="population SD of the VOI voxels"),
-                volume_ml=Quantity(value=r.volume_ml, unit="mL", method="voxels x voxel volume"),
+                volume_ml=Quantity(
+                    value=r.n_voxels * voxel_ml, unit="mL", method="voxels x voxel volume"
+                ),
                 centre_mm=r.centre_mm,
-                placement=r.placement,
+                placement=r.description,
             )
         )
     return tuple(out)
@@ -268,7 +271,9 @@ def build_report(
         suv=() if study is None else _suv_lines(study, options.normalisation),
         warnings=tuple(seen),
         errors=tuple(errors),
-        references=_reference_entries(references, unit),
+        references=_reference_entries(
+            references, unit, 0.0 if study is None else study.suv.voxel_volume_ml
+        ),
         lesions=lesion_entries(statistics, detection, grades, reason, unit),
         scores=_scores(grades, reason) if study is not None else (),
         methods=_methods(options, study),

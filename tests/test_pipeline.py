@@ -1,0 +1,317 @@
+"""analyze_study on generated PET/CT studies with known truth (dicom.synthetic).
+
+Truth comes from the phantom generator: painted lesion and organ SUVs and voxel-exact lesion
+volumes on the PET grid. The main cases run the pipeline fully automatically (reference regions
+and lesion detection); the seed tests click the truth lesion centres as a reader would.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from nenscope.dicom.seg_sr import read_seg, read_sr
+from nenscope.dicom.synthetic import PhantomSettings, PhantomTruth, write_phantom_study
+from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
+from nenscope.scoring.krenning import KrenningReferences, krenning_score
+
+REFERENCE_ORGANS = {"liver": "liver", "spleen": "spleen", "blood_pool": "aorta"}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    seed: int
+    size: str
+    fwhm_mm: float
+    noise: float
+
+
+CASES = (
+    Case("sharp", seed=1, size="small", fwhm_mm=0.0, noise=0.05),
+    Case("blurred", seed=2, size="small", fwhm_mm=6.0, noise=0.1),
+    Case("whole-body", seed=4, size="default", fwhm_mm=5.0, noise=0.1),
+)
+
+
+def _seed_options(truth: PhantomTruth, lesion_ids: Sequence[str]) -> AnalysisOptions:
+    points = {ref: truth.organ(organ).point_mm for ref, organ in REFERENCE_ORGANS.items()}
+    return AnalysisOptions(
+        auto_detect=False,
+        lesion_seeds_mm=tuple(truth.lesion(i).centre_mm for i in lesion_ids),
+        reference_points_mm=points,
+        figures=False,
+        pdf=False,
+    )
+
+
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: c.name)
+def analysed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Case, PhantomTruth, AnalysisResult, Path]:
+    case: Case = request.param
+    root = tmp_path_factory.mktemp(case.name)
+    settings = PhantomSettings(
+        size=case.size, seed=case.seed, fwhm_mm=case.fwhm_mm, noise=case.noise
+    )
+    truth = write_phantom_study(root / "study", settings)
+    out = root / "out"
+    result = analyze_study(
+        root / "study",
+        out,
+        AnalysisOptions(figures=case.name == "sharp", pdf=case.name == "sharp"),
+    )
+    return case, truth, result, out
+
+
+def _match(result: AnalysisResult, truth: PhantomTruth) -> dict[str, int]:
+    """Truth lesion id → reported lesion id (nearest centroid within the lesion radius)."""
+    out: dict[str, int] = {}
+    for les in truth.lesions:
+        dist = [
+            np.linalg.norm(np.subtract(r.centroid_mm, les.centre_mm))
+            for r in result.report.lesions
+        ]
+        if dist and min(dist) <= les.diameter_mm / 2.0:
+            out[les.lesion_id] = result.report.lesions[int(np.argmin(dist))].id
+    return out
+
+
+def test_analysis_is_complete(analysed: tuple[Case, PhantomTruth, AnalysisResult, Path]) -> None:
+    _, _, result, out = analysed
+    assert result.errors == ()
+    for name in ("lesions.json", "lesions.csv", "report.json", "report.html", "seg.dcm", "sr.dcm"):
+        assert (out / name).is_file(), name
+
+
+def test_every_lesion_of_1ml_found(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    _, truth, result, _ = analysed
+    matched = _match(result, truth)
+    big = [les.lesion_id for les in truth.lesions if les.volume_ml >= 1.0]
+    assert sorted(set(big) - set(matched)) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="physiological uptake (bladder, kidneys, left adrenal) is still reported: "
+    "threshold_lesions excludes only the estimated spleen until segmentation.detect_lesions "
+    "(physiology rules) is available to the pipeline",
+)
+def test_no_organ_reported_as_lesion(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    _, truth, result, _ = analysed
+    matched = set(_match(result, truth).values())
+    extra = [
+        (les.id, les.site, les.centroid_mm)
+        for les in result.report.lesions
+        if les.id not in matched
+    ]
+    assert extra == []
+
+
+def test_suvmax_exact_without_blur(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    case, truth, result, _ = analysed
+    if case.fwhm_mm > 0:
+        pytest.skip("without blur only: a blurred lesion's hottest voxel may lie outside it")
+    matched = _match(result, truth)
+    for les in truth.lesions:
+        if les.lesion_id in matched:
+            got = result.report.lesions[matched[les.lesion_id] - 1].value("suvmax")
+            assert got is not None
+            # Truth: the generator's maximum over the lesion's voxels of the written image
+            # (with noise); int16 storage with a per-slice slope quantises it by < 1e-4 of the
+            # slice maximum, hence rtol 1e-4.
+            np.testing.assert_allclose(got, les.suvmax_written, rtol=1e-4, err_msg=les.lesion_id)
+
+
+def test_volume_within_10_percent_for_5ml(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    _, truth, result, _ = analysed
+    matched = _match(result, truth)
+    checked = 0
+    for les in truth.lesions:
+        if les.volume_ml >= 5.0:
+            got = result.report.lesions[matched[les.lesion_id] - 1].value("volume_ml")
+            assert got is not None
+            # Truth: voxel count of the painted sphere on the PET grid (generator's truth).
+            np.testing.assert_allclose(got, les.volume_ml, rtol=0.10, err_msg=les.lesion_id)
+            checked += 1
+    assert checked >= 2
+
+
+def test_reference_means_within_5_percent(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    _, truth, result, _ = analysed
+    for ref, organ in REFERENCE_ORGANS.items():
+        np.testing.assert_allclose(
+            result.references[ref].mean, truth.organ(organ).suv_mean, rtol=0.05, err_msg=ref
+        )
+
+
+def test_krenning_scores_match_truth(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    case, truth, result, _ = analysed
+    refs = KrenningReferences(
+        liver_mean=truth.organ("liver").suv_mean, spleen_mean=truth.organ("spleen").suv_mean
+    )
+    matched = _match(result, truth)
+    # Expected grade: painted lesion SUV against painted organ SUVs. Blur lowers the SUVmax
+    # of small lesions (partial volume), so blurred studies are checked on lesions >= 5 mL.
+    min_ml = 5.0 if case.fwhm_mm > 0 else 0.0
+    for les in truth.lesions:
+        if les.lesion_id in matched and les.volume_ml >= min_ml:
+            expected = krenning_score(les.suvmax, refs)
+            got = result.report.lesions[matched[les.lesion_id] - 1].krenning
+            assert got == expected, les.lesion_id
+    patient = next(s for s in result.report.scores if s.name == "Krenning (patient)")
+    assert patient.value == "4"  # the phantom has lesions above spleen uptake (SUV 30, 45)
+
+
+def test_lesions_json_matches_report_and_sr(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    _, _, result, out = analysed
+    data = json.loads((out / "lesions.json").read_text())
+    assert [d["id"] for d in data] == [les.id for les in result.report.lesions]
+    groups = {g.segment_number: g for g in read_sr(out / "sr.dcm")}
+    for item in data:
+        group = groups[item["id"]]
+        for key in ("suvmax", "suvpeak", "suvmean", "volume_ml", "tlg"):
+            # DS holds 16 characters: relative round-trip error below 1e-12 for these values.
+            np.testing.assert_allclose(getattr(group, key), item[key], rtol=1e-12, err_msg=key)
+        assert group.krenning == item["krenning"]
+
+
+def test_seg_holds_the_lesion_label_map(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    _, _, result, out = analysed
+    assert result.study is not None
+    assert result.labels is not None
+    uids = [str(h.SOPInstanceUID) for h in result.study.pet.headers]
+    labels, names = read_seg(out / "seg.dcm", uids)
+    n = len(result.report.lesions)
+    np.testing.assert_array_equal(np.where(labels <= n, labels, 0), result.labels)
+    assert names[1] == "Lesion 1"
+    assert {names[k] for k in range(n + 1, len(names) + 1)} == {
+        "liver reference",
+        "spleen reference",
+        "blood_pool reference",
+    }
+    seg = pydicom.dcmread(out / "seg.dcm", stop_before_pixels=True)
+    assert (
+        seg.ReferencedSeriesSequence[0].SeriesInstanceUID
+        == result.study.pet_ref.series_instance_uid
+    )
+
+
+def test_dicom_outputs_pass_dciodvfy(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    case, _, _, out = analysed
+    if case.name != "sharp":
+        pytest.skip("validated once, on the sharp case")
+    if shutil.which("dciodvfy") is None:
+        pytest.fail("dciodvfy missing: install dicom3tools (.ci/run does).")
+    for name in ("seg.dcm", "sr.dcm"):
+        run = subprocess.run(
+            ["dciodvfy", str(out / name)], capture_output=True, text=True, timeout=300
+        )
+        errors = [
+            line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")
+        ]
+        assert not errors, f"{name}: {errors}"
+
+
+def test_report_pdf_shows_the_analysis(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    case, truth, result, out = analysed
+    if case.name != "sharp":
+        pytest.skip("rendered once, on the sharp case")
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext missing: install poppler-utils (.ci/run does).")
+    text = subprocess.run(
+        ["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, check=True, timeout=120
+    ).stdout.decode()
+    assert truth.settings.sex in ("M", "F", "O")
+    for needle in (
+        "Patient and study",
+        "SUV provenance",
+        "Reference regions",
+        "Lesions",
+        "Krenning (patient)",
+        "Lesion views",
+    ):
+        assert needle in text, needle
+    html = (out / "report.html").read_text()
+    # MIP + one axial view per lesion, all embedded.
+    assert html.count("data:image/png;base64,") == 1 + len(result.report.lesions)
+
+
+@pytest.fixture(scope="module")
+def exact_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PhantomTruth]:
+    root = tmp_path_factory.mktemp("seeds")
+    truth = write_phantom_study(root / "study", PhantomSettings(size="small", seed=3))
+    return root / "study", truth
+
+
+SEEDED = ("liver-1", "liver-3", "pancreas-1", "node-mesenteric", "node-paraaortic")
+
+
+def test_seeded_lesions_measured_exactly(
+    exact_study: tuple[Path, PhantomTruth], tmp_path: Path
+) -> None:
+    study, truth = exact_study
+    result = analyze_study(study, tmp_path / "out", _seed_options(truth, SEEDED))
+    assert result.errors == ()
+    assert len(result.report.lesions) == len(SEEDED)
+    for lesion_id, entry in zip(SEEDED, result.report.lesions, strict=True):
+        les = truth.lesion(lesion_id)
+        # No blur, no noise: the 50 % background-corrected contour is the painted sphere, so
+        # the voxel count is the generator's; SUVmax within the int16 storage step (1e-4).
+        np.testing.assert_allclose(
+            entry.value("volume_ml") or 0.0, les.volume_ml, rtol=1e-9, err_msg=lesion_id
+        )
+        np.testing.assert_allclose(
+            entry.value("suvmax") or 0.0, les.suvmax, rtol=1e-4, err_msg=lesion_id
+        )
+        np.testing.assert_allclose(entry.centroid_mm, les.centre_mm, atol=1.0, err_msg=lesion_id)
+        assert "seed at" in entry.detection
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="segmentation.region_grow_from_seed: for a lesion at twice the liver uptake "
+    "(liver-2, SUV 14 in liver 7) the first region at 50 % of the local maximum is the whole "
+    "liver, so the contour grows to the hottest liver lesion (liver-1); the pipeline refuses "
+    "that region with a message instead of reporting the wrong lesion",
+)
+def test_seed_in_liver_lesion_at_twice_liver_uptake(
+    exact_study: tuple[Path, PhantomTruth], tmp_path: Path
+) -> None:
+    study, truth = exact_study
+    result = analyze_study(study, tmp_path / "out", _seed_options(truth, ("liver-2",)))
+    assert result.errors == ()
+    assert len(result.report.lesions) == 1
+    np.testing.assert_allclose(
+        result.report.lesions[0].value("volume_ml") or 0.0,
+        truth.lesion("liver-2").volume_ml,
+        rtol=1e-9,
+    )
