@@ -20,6 +20,7 @@ from nenscope.dicom.series import read_series
 from nenscope.dicom.synthetic import (
     PhantomSettings,
     PhantomTruth,
+    read_lesion_file,
     read_phantom_truth,
     write_phantom_study,
 )
@@ -343,3 +344,47 @@ def test_cli_phantom_bad_option_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["phantom", str(tmp_path / "p"), "--tracer", "fgd"])
     assert result.exit_code == 2
     assert "Did you mean 'fdg'" in result.stderr
+
+
+def test_cli_phantom_lesion_file_and_patient_options(tmp_path: Path) -> None:
+    lesion_file = tmp_path / "lesions.yaml"
+    lesion_file.write_text(
+        "- {id: hot, centre_mm: [-75, -15, 40], volume_ml: 4.0, suv: 30, organ: liver}\n"
+        "- {id: node, centre_mm: [0, -60, -60], diameter_mm: 15, suv: 5, organ: lymph-node}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "phantom", str(tmp_path / "p"), "--size", "small", "--lesions", str(lesion_file),
+            "--weight-kg", "60", "--sex", "F", "--injected-mbq", "120", "--format", "json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [x["id"] for x in payload["lesions"]] == ["hot", "node"]
+    # By hand: a 4 mL sphere has diameter 2 * (3 * 4000 / (4 pi))**(1/3) = 19.6949 mm.
+    assert payload["lesions"][0]["diameter_mm"] == pytest.approx(19.6949, abs=1e-4)
+    ds = pydicom.dcmread(sorted((tmp_path / "p" / "PET").glob("*.dcm"))[0])
+    assert (float(ds.PatientWeight), ds.PatientSex) == (60.0, "F")
+    dose = float(ds.RadiopharmaceuticalInformationSequence[0].RadionuclideTotalDose)
+    assert dose == pytest.approx(120e6, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("- {id: a, centre_mm: [0, 0, 0], suv: 3, organ: liver}\n", "exactly one of"),
+        ("- {id: a, centre_mm: [0, 0], diameter_mm: 9, suv: 3, organ: x}\n", "3 values"),
+        ("- {id: a, centre: [0, 0, 0], diameter_mm: 9, suv: 3, organ: x}\n", "unknown key"),
+        ("- {centre_mm: [0, 0, 0], diameter_mm: 9, suv: 3, organ: x}\n", "missing key 'id'"),
+        ("lesions: 3\n", "non-empty list"),
+        ("- [1, 2]\n", "not a mapping"),
+    ],
+    ids=["size", "centre", "unknown", "missing", "not-list", "not-mapping"],
+)
+def test_bad_lesion_file_is_refused(tmp_path: Path, text: str, match: str) -> None:
+    path = tmp_path / "lesions.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(OptionError, match=match):
+        read_lesion_file(path)

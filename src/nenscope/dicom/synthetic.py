@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import yaml
 from pydicom.uid import generate_uid
 from scipy import ndimage
 
-from nenscope.core.enums import parse_option
+from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import OptionError, WorkbenchError
 from nenscope.core.geometry import ImageVolume, affine_from_spacing
 from nenscope.core.units import BQ_PER_MBQ, G_PER_KG, ML_PER_MM3, S_PER_MIN, Unit
@@ -57,6 +58,7 @@ from nenscope.quantification.phantom_model import (
     blur_image,
     build_phantom_model,
     default_lesions,
+    sphere_diameter_mm,
 )
 
 __all__ = [
@@ -71,7 +73,10 @@ __all__ = [
     "PhantomTruth",
     "Vendor",
     "grid_spec",
+    "lesion_from_record",
+    "read_lesion_file",
     "read_phantom_truth",
+    "settings_from_dict",
     "write_phantom_study",
 ]
 
@@ -518,24 +523,99 @@ def _settings_dict(s: PhantomSettings) -> dict[str, Any]:
     }
 
 
+_LESION_KEYS = {"id", "centre_mm", "diameter_mm", "volume_ml", "suv", "organ", "hu"}
+
+
+def lesion_from_record(record: Mapping[str, Any], *, where: str = "lesion") -> LesionSpec:
+    """Build a :class:`LesionSpec` from a JSON/YAML mapping.
+
+    Keys: ``id``, ``centre_mm`` ([x, y, z] LPS mm), exactly one of ``diameter_mm`` or
+    ``volume_ml``, ``suv``, ``organ`` (a phantom region such as ``liver`` or ``spine``, or
+    ``lymph-node`` / ``soft-tissue``) and optionally ``hu`` (default 40).
+
+    Raises
+    ------
+    OptionError
+        If a key is missing, unknown or has the wrong type; the message names ``where``.
+
+    Examples
+    --------
+    >>> spec = lesion_from_record(
+    ...     {"id": "l1", "centre_mm": [-75, -15, 40], "volume_ml": 1.0, "suv": 20,
+    ...      "organ": "liver"})
+    >>> round(spec.diameter_mm, 3)
+    12.407
+    """
+    unknown = set(record) - _LESION_KEYS
+    if unknown:
+        raise OptionError(
+            f"{where}: unknown key(s) {sorted(unknown)}. "
+            + suggest(sorted(unknown)[0], sorted(_LESION_KEYS))
+        )
+    has_d, has_v = "diameter_mm" in record, "volume_ml" in record
+    if has_d == has_v:
+        raise OptionError(f"{where}: give exactly one of diameter_mm or volume_ml.")
+    try:
+        centre = [float(v) for v in record["centre_mm"]]
+        if len(centre) != 3:
+            raise ValueError(f"centre_mm needs 3 values [x, y, z], got {len(centre)}")
+        diameter = (
+            float(record["diameter_mm"])
+            if has_d
+            else sphere_diameter_mm(float(record["volume_ml"]))
+        )
+        return LesionSpec(
+            lesion_id=str(record["id"]),
+            centre_mm=(centre[0], centre[1], centre[2]),
+            diameter_mm=diameter,
+            suv=float(record["suv"]),
+            site=str(record["organ"]),
+            hu=float(record.get("hu", 40.0)),
+        )
+    except KeyError as err:
+        raise OptionError(
+            f"{where}: missing key {err}; needed: id, centre_mm, suv, organ."
+        ) from err
+    except (TypeError, ValueError) as err:
+        raise OptionError(f"{where}: malformed value: {err}.") from err
+
+
+def read_lesion_file(path: Path) -> tuple[LesionSpec, ...]:
+    """Read lesions from a JSON or YAML file: a list of mappings (:func:`lesion_from_record`).
+
+    Raises
+    ------
+    OptionError
+        If the file cannot be read or parsed, is not a list, or a lesion is malformed.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, json.JSONDecodeError, yaml.YAMLError) as err:
+        raise OptionError(f"Cannot read the lesion file {path}: {err}.") from err
+    if isinstance(data, dict) and "lesions" in data:
+        data = data["lesions"]
+    if not isinstance(data, list) or not data:
+        raise OptionError(
+            f"{path}: expected a non-empty list of lesions (or a mapping with key 'lesions')."
+        )
+    return tuple(
+        lesion_from_record(item, where=f"{path} lesion {i + 1}")
+        if isinstance(item, dict)
+        else _not_a_mapping(path, i)
+        for i, item in enumerate(data)
+    )
+
+
+def _not_a_mapping(path: Path, i: int) -> LesionSpec:
+    raise OptionError(f"{path}: lesion {i + 1} is not a mapping of keys to values.")
+
+
 def settings_from_dict(data: Mapping[str, Any]) -> PhantomSettings:
     """Rebuild :class:`PhantomSettings` from the ``settings`` object of ``truth.json``."""
     try:
-        lesions = tuple(
-            LesionSpec(
-                lesion_id=str(x["id"]),
-                centre_mm=(
-                    float(x["centre_mm"][0]),
-                    float(x["centre_mm"][1]),
-                    float(x["centre_mm"][2]),
-                ),
-                diameter_mm=float(x["diameter_mm"]),
-                suv=float(x["suv"]),
-                site=str(x["organ"]),
-                hu=float(x["hu"]),
-            )
-            for x in data["lesions"]
-        )
+        lesions = tuple(lesion_from_record(x, where="truth.json lesion") for x in data["lesions"])
         return PhantomSettings(
             tracer=str(data["tracer"]),
             seed=int(data["seed"]),

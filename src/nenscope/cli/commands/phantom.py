@@ -10,7 +10,12 @@ import typer
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
 from nenscope.core.errors import WorkbenchError
-from nenscope.dicom.synthetic import PhantomSettings, PhantomTruth, write_phantom_study
+from nenscope.dicom.synthetic import (
+    PhantomSettings,
+    PhantomTruth,
+    read_lesion_file,
+    write_phantom_study,
+)
 
 __all__ = ["phantom_command", "summary_payload"]
 
@@ -47,6 +52,21 @@ def phantom_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ] = 0.0,
     size: Annotated[str, typer.Option(help="small, default or clinical.")] = "default",
     units: Annotated[str, typer.Option(help="PET units: BQML, or CNTS (Philips).")] = "BQML",
+    lesions: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON/YAML list of lesions (id, centre_mm, diameter_mm|volume_ml, "
+            "suv, organ[, hu]) instead of the built-in ones."
+        ),
+    ] = None,
+    weight_kg: Annotated[float, typer.Option(help="Patient weight, kg.")] = 75.0,
+    height_cm: Annotated[float, typer.Option(help="Patient height, cm.")] = 175.0,
+    sex: Annotated[str, typer.Option(help="Patient sex: M, F or O.")] = "M",
+    injected_mbq: Annotated[
+        float | None, typer.Option(help="Injected activity, MBq (default: per tracer).")
+    ] = None,
+    uptake_min: Annotated[float, typer.Option(help="Injection to scan start, min.")] = 60.0,
+    ct_noise_hu: Annotated[float, typer.Option(help="CT noise SD, HU.")] = 0.0,
     overwrite: Annotated[bool, typer.Option(help="Replace a phantom already there.")] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text or json.")
@@ -62,6 +82,13 @@ def phantom_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
             noise=noise,
             size=size,
             pet_units=units,
+            lesions=None if lesions is None else read_lesion_file(lesions),
+            weight_kg=weight_kg,
+            height_cm=height_cm,
+            sex=sex,
+            injected_mbq=injected_mbq,
+            uptake_min=uptake_min,
+            ct_noise_hu=ct_noise_hu,
         )
         truth = write_phantom_study(out_dir, settings, overwrite=overwrite)
     except WorkbenchError as err:
@@ -72,11 +99,13 @@ def phantom_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     acq = truth.to_json_dict()["acquisition"]
     console.print(
         f"Wrote {truth.grid.n_slices} CT and {truth.grid.n_slices} PET slices "
-        f"({acq['tracer']}, {acq['vendor']}, {acq['n_beds']} beds) to {out_dir}"
+        f"({acq['tracer']}, {acq['vendor']}, {acq['n_beds']} beds) to {out_dir}",
+        soft_wrap=True,
     )
     for les in truth.lesions:
         console.print(
             f"  {les.lesion_id:<16} {les.site:<11} SUVmax {les.suvmax:6.2f}  "
-            f"{les.volume_ml:6.2f} mL  at {tuple(round(c, 1) for c in les.centre_mm)} mm"
+            f"{les.volume_ml:6.2f} mL  at {tuple(round(c, 1) for c in les.centre_mm)} mm",
+            soft_wrap=True,
         )
     console.print(f"Ground truth: {out_dir / 'truth.json'}")
