@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import scipy.ndimage as ndi
 from scipy.signal import fftconvolve
 
 from nenscope.radiomics.processing import LOCAL_PEAK_RADIUS_MM, PreparedRoi
 
 __all__ = ["compute_local_intensity_features", "peak_sphere_kernel", "sphere_means"]
+
+DIRECT_KERNEL_MAX = 200
+"""Largest sphere (in voxels) summed directly; larger ones (fine grids) use FFT convolution."""
 
 
 def peak_sphere_kernel(spacing_mm: tuple[float, float, float]) -> npt.NDArray[np.float64]:
@@ -39,9 +43,13 @@ def sphere_means(
     Voxels of the sphere outside the array do not count (the mean is over those inside).
     """
     kernel = peak_sphere_kernel(spacing_mm)
-    total = fftconvolve(image, kernel, mode="same")
-    count = fftconvolve(np.ones_like(image), kernel, mode="same")
-    return np.asarray(total / np.round(count), dtype=np.float64)
+    if kernel.sum() <= DIRECT_KERNEL_MAX:
+        total = ndi.correlate(image, kernel, mode="constant", cval=0.0)
+        count = ndi.correlate(np.ones_like(image), kernel, mode="constant", cval=0.0)
+    else:
+        total = fftconvolve(image, kernel, mode="same")
+        count = np.round(fftconvolve(np.ones_like(image), kernel, mode="same"))
+    return np.asarray(total / count, dtype=np.float64)
 
 
 def compute_local_intensity_features(roi: PreparedRoi) -> dict[str, float]:

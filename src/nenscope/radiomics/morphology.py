@@ -89,19 +89,6 @@ def ellipsoid_area(a: float, b: float, c: float) -> float:
     return float(4.0 * np.pi * a * b * terms.sum())
 
 
-def _correlation_sum(
-    a: npt.NDArray[np.float64],
-    b: npt.NDArray[np.float64],
-    weights_hat: npt.NDArray[np.complex128],
-    shape: tuple[int, ...],
-) -> float:
-    """``Σ_k Σ_l w(l - k) a_k b_l`` via FFT (``weights_hat`` = rFFT of the weight grid)."""
-    fa = sfft.rfftn(a, shape)
-    fb = sfft.rfftn(b, shape)
-    corr = sfft.irfftn(np.conj(fa) * fb * weights_hat, shape)
-    return float(corr[0, 0, 0])
-
-
 def autocorrelation_indices(
     values: npt.NDArray[np.float64],
     mask: npt.NDArray[np.bool_],
@@ -143,10 +130,15 @@ def autocorrelation_indices(
     dz, dy, dx = np.meshgrid(*grids, indexing="ij", sparse=True)
     dist = np.sqrt(dz**2 + dy**2 + dx**2)
     dist[0, 0, 0] = np.inf
+    # The weight grid is even, so correlating with it is convolving with it: one forward FFT
+    # per operand and one inverse per smoothed operand give every double sum as a dot product.
     w_hat = sfft.rfftn(1.0 / dist, shape)
-    sum_w = _correlation_sum(m, m, w_hat, shape)
-    cross = _correlation_sum(a, a, w_hat, shape)
-    squares = _correlation_sum(a * a, m, w_hat, shape)
+    crop = tuple(slice(0, s) for s in m.shape)
+    w_m = sfft.irfftn(w_hat * sfft.rfftn(m, shape), shape)[crop]
+    w_a = sfft.irfftn(w_hat * sfft.rfftn(a, shape), shape)[crop]
+    sum_w = float(np.sum(m * w_m))
+    squares = float(np.sum(a * a * w_m))
+    cross = float(np.sum(a * w_a))
     denom = float(np.sum(a * a))
     if denom == 0:
         return float("nan"), float("nan")

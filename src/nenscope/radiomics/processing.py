@@ -92,11 +92,12 @@ its distance k, so 12 voxels bound the error of cropping by ~1e-7 of the intensi
 def _bounding_box(
     mask: npt.NDArray[np.bool_], margin: tuple[int, int, int]
 ) -> tuple[slice, slice, slice]:
-    coords = np.nonzero(mask)
     out = []
     for axis in range(3):
-        lo = int(coords[axis].min()) - margin[axis]
-        hi = int(coords[axis].max()) + margin[axis] + 1
+        others = tuple(a for a in range(3) if a != axis)
+        hits = np.flatnonzero(np.any(mask, axis=others))
+        lo = int(hits[0]) - margin[axis]
+        hi = int(hits[-1]) + margin[axis] + 1
         out.append(slice(max(lo, 0), min(hi, mask.shape[axis])))
     return (out[0], out[1], out[2])
 
@@ -424,7 +425,8 @@ def prepare_roi(
     EmptyRegionError
         If the ROI is empty before or after interpolation or re-segmentation.
     """
-    img = np.asarray(image, dtype=np.float64)
+    # Converted to float64 only after cropping: a whole PET volume is ~100 MB in float64.
+    img = np.asarray(image)
     roi = np.asarray(mask, dtype=bool)
     if img.shape != roi.shape or img.ndim != 3:
         raise GeometryError(

@@ -37,6 +37,14 @@ STATISTICS_IDS: dict[str, str] = {
 """Feature name → IBSI identifier of the intensity-based statistics."""
 
 
+def _sorted_percentile(x: npt.NDArray[np.float64], q: float) -> float:
+    """``np.percentile(x, q)`` (linear method) of an already sorted array."""
+    pos = (x.size - 1) * q / 100.0
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, x.size - 1)
+    return float(x[lo] + (x[hi] - x[lo]) * (pos - lo))
+
+
 def distribution_statistics(values: npt.NDArray[np.float64]) -> dict[str, float]:
     """Statistics of a set of values shared by the statistics and histogram families.
 
@@ -69,28 +77,29 @@ def distribution_statistics(values: npt.NDArray[np.float64]) -> dict[str, float]
     >>> s["mean"], s["variance"], s["median"]
     (2.5, 1.25, 2.5)
     """
-    x = np.asarray(values, dtype=np.float64).ravel()
+    x = np.sort(np.asarray(values, dtype=np.float64).ravel())
     if x.size == 0:
         raise EmptyRegionError("Cannot compute statistics of an empty ROI.")
     mean = float(x.mean())
     dev = x - mean
-    m2 = float(np.mean(dev**2))
-    m3 = float(np.mean(dev**3))
-    m4 = float(np.mean(dev**4))
-    p10, p25, median, p75, p90 = (float(v) for v in np.percentile(x, [10, 25, 50, 75, 90]))
-    robust = x[(x >= p10) & (x <= p90)]
+    dev2 = dev * dev
+    m2 = float(np.mean(dev2))
+    m3 = float(np.mean(dev2 * dev))
+    m4 = float(np.mean(dev2 * dev2))
+    p10, p25, median, p75, p90 = (_sorted_percentile(x, q) for q in (10, 25, 50, 75, 90))
+    robust = x[np.searchsorted(x, p10, "left") : np.searchsorted(x, p90, "right")]
     return {
         "mean": mean,
         "variance": m2,
         "skewness": m3 / m2**1.5 if m2 > 0 else 0.0,
         "kurtosis": m4 / m2**2 - 3.0 if m2 > 0 else 0.0,
         "median": median,
-        "minimum": float(x.min()),
+        "minimum": float(x[0]),
         "p10": p10,
         "p90": p90,
-        "maximum": float(x.max()),
+        "maximum": float(x[-1]),
         "iqr": p75 - p25,
-        "range": float(x.max() - x.min()),
+        "range": float(x[-1] - x[0]),
         "mean_absolute_deviation": float(np.mean(np.abs(dev))),
         "robust_mean_absolute_deviation": float(np.mean(np.abs(robust - robust.mean()))),
         "median_absolute_deviation": float(np.mean(np.abs(x - median))),
