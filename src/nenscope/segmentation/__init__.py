@@ -17,6 +17,12 @@ from nenscope.segmentation.organs import (
     is_axial,
     lps_axes,
 )
+from nenscope.segmentation.physiology import (
+    LesionDetection,
+    PhysiologicalUptake,
+    PhysiologySettings,
+    detect_lesions,
+)
 from nenscope.segmentation.reference import (
     BLOOD_POOL_DIAMETER_MM,
     BLOOD_POOL_LENGTH_MM,
@@ -39,15 +45,19 @@ __all__ = [
     "LIVER_SPHERE_DIAMETER_MM",
     "Delineation",
     "DetectionSettings",
+    "LesionDetection",
     "LesionSegmentation",
     "OrganEstimate",
     "OrganSettings",
+    "PhysiologicalUptake",
+    "PhysiologySettings",
     "PlacementMethod",
     "PlacementSettings",
     "ReferenceRegion",
     "ReferenceRegions",
     "ThresholdMethod",
     "cylinder_mask_mm",
+    "detect_lesions",
     "estimate_organs",
     "grow_mask_mm",
     "is_axial",

@@ -12,9 +12,10 @@ Detection (:func:`threshold_lesions`) runs in four steps:
 3. **Connected components** (26-connectivity); components smaller than a quarter of the
    minimum volume are dropped before delineation (noise).
 4. **Delineation** of each component on its bounding box: background-corrected contour
-   ``B + f (max − B)`` (B = median SUV of a 2–4-voxel shell around the candidate, f = 0.5 by
-   default), a plain ``f × SUVmax`` contour, or none (the candidate itself); the region is the
-   connected part that holds the hottest voxel. Regions below ``min_volume_ml`` are dropped.
+   ``B + f (P − B)`` (B = median SUV of a 2–4-voxel shell around the candidate, f = 0.5 by
+   default), a plain ``f × P`` contour, or none (the candidate itself); ``P`` is the highest
+   3×3×3 local mean in the candidate (robust to single noisy voxels). The region is the
+   connected part that holds that peak. Regions below ``min_volume_ml`` are dropped.
 """
 
 from __future__ import annotations
@@ -260,11 +261,14 @@ def _delineate(
     settings: DetectionSettings,
 ) -> npt.NDArray[np.bool_]:
     """Contour of one candidate on its crop; returns the connected part holding its max."""
-    inside = np.where(candidate, values, -np.inf)
-    peak_index = np.unravel_index(int(np.argmax(inside)), values.shape)
-    peak = float(values[peak_index])
     if settings.delineation is Delineation.NONE:
         return candidate
+    # The contour level uses a noise-robust peak: the 3×3×3 local mean, highest in the
+    # candidate (a single noisy voxel would raise the level and shrink the contour).
+    smooth = ndimage.uniform_filter(values, size=3, mode="nearest")
+    inside = np.where(candidate, smooth, -np.inf)
+    peak_index = np.unravel_index(int(np.argmax(inside)), values.shape)
+    peak = float(smooth[peak_index])
     f = settings.delineation_fraction
     if settings.delineation is Delineation.PERCENT_LESION_MAX:
         level = f * peak
@@ -368,24 +372,17 @@ def _label_and_delineate(
         if region.sum() >= min_voxels and region.any():
             regions.append((float(values[box][region].max()), box, region))
     labels = np.zeros(suv.shape, dtype=np.uint32)
-    # Paint the coolest first so that where two contours overlap the hotter lesion keeps it.
-    regions.sort(key=lambda item: item[0])
-    for number, (_, box, region) in enumerate(regions):
-        labels[box][region] = number + 1
-    return _relabel_by_decreasing_max(labels, values)
-
-
-def _relabel_by_decreasing_max(
-    labels: npt.NDArray[np.uint32], values: npt.NDArray[np.float64]
-) -> npt.NDArray[np.uint32]:
-    n = int(labels.max())
-    if n == 0:
+    # Number by decreasing SUVmax; paint the coolest first so that where two contours overlap
+    # the hotter lesion keeps the voxels.
+    regions.sort(key=lambda item: -item[0])
+    for number in range(len(regions), 0, -1):
+        _, box, region = regions[number - 1]
+        labels[box][region] = number
+    present = np.unique(labels[labels > 0])
+    if present.size == len(regions):
         return labels
-    maxima = np.asarray(ndimage.maximum(values, labels, index=np.arange(1, n + 1)))
-    present = np.asarray(ndimage.sum(np.ones_like(values), labels, index=np.arange(1, n + 1))) > 0
-    order = [i + 1 for i in np.argsort(-maxima, kind="stable") if present[i]]
-    lut = np.zeros(n + 1, dtype=np.uint32)
-    lut[order] = np.arange(1, len(order) + 1, dtype=np.uint32)
+    lut = np.zeros(len(regions) + 1, dtype=np.uint32)
+    lut[present] = np.arange(1, present.size + 1, dtype=np.uint32)
     return lut[labels]
 
 

@@ -109,7 +109,15 @@ def lps_axes(volume: ImageVolume) -> tuple[npt.NDArray[np.float64], ...]:
     k = np.arange(volume.shape[0], dtype=np.float64)[:, None, None]
     j = np.arange(volume.shape[1], dtype=np.float64)[None, :, None]
     i = np.arange(volume.shape[2], dtype=np.float64)[None, None, :]
-    return tuple(a[r, 0] * k + a[r, 1] * j + a[r, 2] * i + a[r, 3] for r in range(3))
+    out = []
+    for r in range(3):
+        # Only axes with a non-zero coefficient enter, so axial grids give thin arrays.
+        total = np.full((1, 1, 1), a[r, 3])
+        for c, axis in zip(a[r, :3], (k, j, i), strict=True):
+            if c != 0.0:
+                total = total + c * axis
+        out.append(total)
+    return tuple(out)
 
 
 def is_axial(volume: ImageVolume) -> bool:
@@ -148,9 +156,37 @@ def _body_mask(
         if positive.size == 0:
             raise EmptyRegionError("The SUV image has no positive voxel; no body to find.")
         raw = smooth > 0.1 * float(np.median(positive))
-    body = _largest_component(raw)
-    filled = np.stack([ndimage.binary_fill_holes(s) for s in body])
-    return np.asarray(filled, dtype=bool)
+    return fill_holes_per_slice(_largest_component(raw))
+
+
+def fill_holes_per_slice(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Fill holes in every axial slice (lungs, bowel gas) with one labelling call.
+
+    The complement is labelled with in-slice connectivity only; its components that do not
+    touch the slice border are holes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ring = np.ones((1, 3, 3), dtype=bool); ring[0, 1, 1] = False
+    >>> bool(fill_holes_per_slice(ring)[0, 1, 1])
+    True
+    """
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = ndimage.generate_binary_structure(2, 1)
+    labels, _ = ndimage.label(~mask, structure)
+    border = np.unique(
+        np.concatenate(
+            [
+                labels[:, 0, :].ravel(),
+                labels[:, -1, :].ravel(),
+                labels[:, :, 0].ravel(),
+                labels[:, :, -1].ravel(),
+            ]
+        )
+    )
+    outside = np.isin(labels, border[border > 0])
+    return np.asarray(~outside)
 
 
 def _homogeneous(
@@ -220,16 +256,20 @@ def estimate_organs(
     midline = float(np.median(x_full[body]))
     body_median = float(np.median(values[body]))
     trunk = _trunk(body, suv.spacing_mm[2], settings.trunk_width_fraction)
-    tissue = (
-        body & trunk[:, None, None] & _homogeneous(smooth, suv.spacing_mm, body_median, settings)
-    )
+    tissue = np.zeros(suv.shape, dtype=bool)
+    trunk_body = body & trunk[:, None, None]
+    if trunk_body.any():
+        # Local statistics only on the trunk's bounding box (the costliest step).
+        box = ndimage.find_objects(trunk_body.astype(np.uint8))[0]
+        homogeneous = _homogeneous(smooth[box], suv.spacing_mm, body_median, settings)
+        tissue[box] = trunk_body[box] & homogeneous
     if ct_values is not None:
         low, high = settings.ct_soft_tissue_hu
         tissue &= (ct_values >= low) & (ct_values <= high)
     notes = [
         f"body from {'CT > -300 HU' if ct is not None else 'PET'}; midline x = {midline:.1f} mm"
     ]
-    core = np.asarray(ndimage.binary_fill_holes(_largest_component(tissue & (x_full < midline))))
+    core = _fill_holes_3d(_largest_component(tissue & (x_full < midline)))
     liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm)
     if not liver.any():
         notes.append("liver not found (no homogeneous uptake region on the patient's right)")
@@ -237,11 +277,7 @@ def estimate_organs(
     spleen = _spleen(tissue & (x_full > midline), liver, z_full) if liver.any() else None
     if spleen is not None:
         spleen = _grow_organ(
-            np.asarray(ndimage.binary_fill_holes(spleen)),
-            smooth,
-            body,
-            suv.spacing_mm,
-            settings.window_mm / 2.0,
+            _fill_holes_3d(spleen), smooth, body, suv.spacing_mm, settings.grow_mm
         )
     if spleen is None:
         notes.append("spleen not found in the left upper abdomen")
@@ -269,7 +305,17 @@ def _grow_organ(
         return core
     level = 0.5 * float(np.median(smooth[core]))
     grown = grow_mask_mm(core, spacing, margin_mm) & body & (smooth >= level) | core
-    return np.asarray(ndimage.binary_fill_holes(grown))
+    return _fill_holes_3d(grown)
+
+
+def _fill_holes_3d(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """``binary_fill_holes`` on the mask's bounding box only."""
+    out = np.asarray(mask, dtype=bool).copy()
+    if not out.any():
+        return out
+    box = ndimage.find_objects(out.astype(np.uint8))[0]
+    out[box] = ndimage.binary_fill_holes(out[box])
+    return out
 
 
 def _spleen(
@@ -280,8 +326,10 @@ def _spleen(
     if n == 0:
         return None
     index = np.arange(1, n + 1)
-    sizes = np.asarray(ndimage.sum(np.ones_like(z), labels, index))
-    centroid_z = np.asarray(ndimage.mean(z, labels, index))
+    where = labels > 0
+    lab = labels[where]
+    sizes = np.bincount(lab, minlength=n + 1)[1:].astype(np.float64)
+    centroid_z = np.bincount(lab, weights=z[where], minlength=n + 1)[1:] / np.maximum(sizes, 1)
     ok = (centroid_z >= z_lo) & (centroid_z <= z_hi)
     if not ok.any():
         return None

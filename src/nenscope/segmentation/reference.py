@@ -9,8 +9,9 @@ Automatic placement (uses :func:`nenscope.segmentation.estimate_organs`):
   1:122S, "3-cm-diameter spherical ROI in the normal right lobe") whose centre lies at least
   ``radius + edge_margin_mm`` inside the estimated liver; among those centres, the one whose
   sphere has the lowest coefficient of variation (most homogeneous, which avoids lesions and
-  edges). The candidates are restricted to the lateral (right-lobe) half of the liver when
-  that half holds any.
+  edges) among those whose mean lies within 15 % of the median SUV of the estimated liver
+  (normal parenchyma, never the uniform inside of a large lesion). The candidates are
+  restricted to the lateral (right-lobe) half of the liver when that half holds any.
 * **Spleen**: the same search with a 20 mm sphere (default) in the estimated spleen.
 * **Blood pool**: a cylinder of 10 mm diameter and 20 mm length along the patient axis in the
   descending aorta (PERCIST 1.0). Needs the CT: in the lower thorax (the 20–80 mm above the
@@ -62,6 +63,9 @@ BLOOD_POOL_DIAMETER_MM = 10.0
 
 BLOOD_POOL_LENGTH_MM = 20.0
 """PERCIST blood-pool cylinder length along the aorta (Wahl 2009)."""
+
+NORMAL_TOLERANCE = 0.15
+"""Automatic spheres must have a mean within this fraction of the organ's median SUV."""
 
 REGION_NAMES = ("liver", "spleen", "blood_pool")
 """Names of the reference regions."""
@@ -332,6 +336,12 @@ def _most_homogeneous_sphere(
     mean = signal.fftconvolve(values, ball, mode="same") / n
     sq = signal.fftconvolve(values * values, ball, mode="same") / n
     cv = np.sqrt(np.clip(sq - mean * mean, 0.0, None)) / np.maximum(mean, 1e-12)
+    # Normal parenchyma: the sphere mean must be near the organ's median SUV, so that the
+    # uniform inside of a large lesion is never chosen.
+    typical = float(np.median(values[local]))
+    normal = np.abs(mean - typical) <= NORMAL_TOLERANCE * typical
+    if (allowed & normal).any():
+        allowed &= normal
     cv = np.where(allowed, cv, np.inf)
     local_idx = np.unravel_index(int(np.argmin(cv)), cv.shape)
     idx = np.array([i + s.start for i, s in zip(local_idx, box, strict=True)], dtype=np.float64)

@@ -1,0 +1,406 @@
+"""Lesion detection with physiological uptake kept out: :func:`detect_lesions`.
+
+With organ masks (``organ_masks``, e.g. from a CT organ segmentation) every mask except
+``"liver"`` is excluded before thresholding (grown by the spill margin), and the liver mask
+sets the zone of the liver-adaptive threshold. Without masks, the automatic method is:
+
+1. **Liver**: the estimated liver (:func:`nenscope.segmentation.estimate_organs`) gets the PERCIST
+   liver threshold (1.5 × liver mean + 2 SD of the liver reference region), so metastases are
+   found inside it and the normal liver is not reported.
+2. **Spleen**: the estimated spleen is excluded (on SSTR PET it is the most avid organ).
+3. After detection, a component is classed as **physiological** and dropped when
+
+   * it is larger than ``max_lesion_volume_ml`` (100 mL) and lies outside the liver zone:
+     kidneys, urinary bladder, brain and heart (FDG), spleen merged with a kidney; or
+   * it has a **mirror partner** across the body midline (centroids within
+     ``pair_distance_mm`` of each other's mirror image, volumes within a factor
+     ``pair_volume_ratio`` and SUVmax within ``pair_uptake_ratio``): paired organs such as the
+     parotid and submandibular glands, adrenals and kidneys; or
+   * more than half of it lies in the estimated spleen; or
+   * it is small (≤ ``adrenal_max_ml``, 15 mL) and its centroid lies within
+     ``adrenal_distance_mm`` (40 mm) of the bounding box of a component classed as a kidney,
+     above that kidney's centroid and no more than 20 mm anterior of it (the adrenals lie
+     on the upper poles, posterior in the abdomen), and outside the liver zone
+     (adrenal gland; on SSTR PET the adrenals are avid and the right one often touches the
+     liver, so the pair rule alone misses it).
+
+   Each dropped component is reported with its reason and a guess of the organ from its
+   position (head above the trunk: brain / salivary glands; above the liver dome: heart;
+   midline below the liver: bladder; posterior and lateral: kidney; adrenal level: adrenals).
+
+Limitations (documented in docs/analysis.md): lesions inside the kidneys, spleen, bladder or
+brain, lesions larger than 100 mL outside the liver, and truly symmetric bilateral lesions are
+not reported by the automatic method; the pituitary and the pancreatic uncinate process are not
+modelled and may be reported (they are SSTR-RADS-2 pitfalls for the reader).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from nenscope.core import ImageVolume
+from nenscope.segmentation.lesions import (
+    DetectionSettings,
+    LesionSegmentation,
+    grow_mask_mm,
+    threshold_lesions,
+)
+from nenscope.segmentation.organs import OrganEstimate, lps_axes
+from nenscope.segmentation.reference import ReferenceRegions
+
+__all__ = [
+    "LesionDetection",
+    "PhysiologicalUptake",
+    "PhysiologySettings",
+    "detect_lesions",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhysiologySettings:
+    """Constants of the automatic physiological-uptake rules (module docstring).
+
+    Attributes
+    ----------
+    max_lesion_volume_ml
+        Components larger than this outside the liver are organs, mL.
+    pair_distance_mm
+        Tolerance of the mirror-partner rule, mm.
+    pair_volume_ratio, pair_uptake_ratio
+        Largest volume and SUVmax ratios of mirror partners.
+    spleen_fraction
+        Components with more than this fraction in the estimated spleen are spleen.
+    adrenal_max_ml, adrenal_distance_mm
+        Size limit (mL) and distance to a kidney's cranial pole (mm) of the adrenal rule.
+    """
+
+    max_lesion_volume_ml: float = 100.0
+    pair_distance_mm: float = 20.0
+    pair_volume_ratio: float = 2.0
+    pair_uptake_ratio: float = 1.5
+    spleen_fraction: float = 0.5
+    adrenal_max_ml: float = 15.0
+    adrenal_distance_mm: float = 40.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhysiologicalUptake:
+    """A detected component classed as physiological uptake.
+
+    Attributes
+    ----------
+    organ
+        Organ guessed from position (or the mask name when masks were given).
+    reason
+        The rule that classed it.
+    centroid_mm
+        LPS ``(x, y, z)`` mm.
+    volume_ml
+        Volume, mL.
+    suvmax
+        Maximum SUV.
+    """
+
+    organ: str
+    reason: str
+    centroid_mm: tuple[float, float, float]
+    volume_ml: float
+    suvmax: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LesionDetection:
+    """Result of :func:`detect_lesions`.
+
+    Attributes
+    ----------
+    labels
+        uint32 lesion label map (z, y, x), 1..n by decreasing SUVmax, 0 = background.
+    segmentation
+        The raw threshold segmentation (before the physiological rules).
+    physiological
+        Components dropped as physiological uptake, with reasons.
+    liver_mask
+        The liver zone used for the liver-adaptive threshold, or None.
+    method
+        ``"organ masks"`` or ``"automatic"``.
+    notes
+        Thresholds and rules applied, for the report.
+    """
+
+    labels: npt.NDArray[np.uint32]
+    segmentation: LesionSegmentation
+    physiological: tuple[PhysiologicalUptake, ...]
+    liver_mask: npt.NDArray[np.bool_] | None
+    method: str
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_lesions(self) -> int:
+        """Number of lesions kept."""
+        return int(self.labels.max()) if self.labels.size else 0
+
+
+def detect_lesions(
+    suv: ImageVolume,
+    *,
+    references: ReferenceRegions | None = None,
+    organ_masks: Mapping[str, npt.NDArray[np.bool_]] | None = None,
+    settings: DetectionSettings | None = None,
+    physiology: PhysiologySettings | None = None,
+) -> LesionDetection:
+    """Detect lesions and keep physiological uptake out (method in the module docstring).
+
+    Parameters
+    ----------
+    suv
+        SUV image (z, y, x).
+    references
+        Result of :func:`nenscope.segmentation.place_reference_regions`; its liver region
+        gives the liver-adaptive threshold and its organ estimate the automatic liver/spleen.
+    organ_masks
+        Optional organ masks on the SUV grid; when given, the automatic rules are not used.
+    settings
+        Threshold options.
+    physiology
+        Constants of the automatic rules.
+
+    Returns
+    -------
+    LesionDetection
+        Lesion labels and the dropped physiological components.
+    """
+    settings = DetectionSettings() if settings is None else settings
+    physiology = PhysiologySettings() if physiology is None else physiology
+    liver_ref = None
+    if references is not None and references.liver is not None:
+        liver_ref = (references.liver.mean, references.liver.sd)
+    organs = None if references is None else references.organs
+    if organ_masks is not None:
+        masks = dict(organ_masks)
+        liver = masks.pop("liver", None)
+        seg = threshold_lesions(
+            suv, settings=settings, exclude=masks, liver_mask=liver, liver_reference=liver_ref
+        )
+        notes = (f"organ masks excluded: {', '.join(sorted(masks)) or 'none'}",)
+        return LesionDetection(
+            labels=seg.labels,
+            segmentation=seg,
+            physiological=(),
+            liver_mask=liver,
+            method="organ masks",
+            notes=notes + _threshold_notes(seg),
+        )
+    liver = None if organs is None else organs.liver
+    exclude = {} if organs is None or organs.spleen is None else {"spleen": organs.spleen}
+    seg = threshold_lesions(
+        suv, settings=settings, exclude=exclude, liver_mask=liver, liver_reference=liver_ref
+    )
+    liver_zone = (
+        None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
+    )
+    dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology)
+    lut = np.zeros(int(seg.labels.max()) + 1, dtype=np.uint32)
+    lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
+    auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
+    if organs is None:
+        auto_notes.append(
+            "no organ estimate: liver-adaptive threshold and spleen exclusion not used"
+        )
+    return LesionDetection(
+        labels=lut[seg.labels],
+        segmentation=seg,
+        physiological=tuple(dropped),
+        liver_mask=liver,
+        method="automatic",
+        notes=tuple(auto_notes) + _threshold_notes(seg),
+    )
+
+
+def _threshold_notes(seg: LesionSegmentation) -> tuple[str, ...]:
+    text = f"detection threshold ({seg.method}): SUV {seg.threshold:.2f}"
+    if seg.liver_threshold is not None:
+        text += f"; inside the liver: SUV {seg.liver_threshold:.2f} (1.5 × mean + 2 SD)"
+    return (text,)
+
+
+@dataclass(frozen=True, slots=True)
+class _Component:
+    label: int
+    centroid: npt.NDArray[np.float64]
+    volume_ml: float
+    suvmax: float
+    in_liver: float
+    in_spleen: float
+    box_lo: npt.NDArray[np.float64]
+    box_hi: npt.NDArray[np.float64]
+
+
+def _components(
+    suv: ImageVolume,
+    labels: npt.NDArray[np.uint32],
+    liver_zone: npt.NDArray[np.bool_] | None,
+    spleen: npt.NDArray[np.bool_] | None,
+) -> list[_Component]:
+    n = int(labels.max())
+    if n == 0:
+        return []
+    index = np.arange(1, n + 1)
+    # Work on the labelled voxels only (a few per cent of a whole-body image).
+    where = np.nonzero(labels)
+    lab = labels[where].astype(np.intp)
+    values = np.asarray(suv.array, dtype=np.float64)[where]
+    counts = np.bincount(lab, minlength=n + 1)[1:].astype(np.float64)
+    maxima = np.full(n + 1, -np.inf)
+    np.maximum.at(maxima, lab, values)
+    maxima = maxima[1:]
+    coords = np.stack(where, axis=1).astype(np.float64)
+    sums = np.stack([np.bincount(lab, weights=coords[:, a], minlength=n + 1) for a in range(3)], 1)
+    centres = suv.index_to_lps(sums[1:] / np.maximum(counts, 1.0)[:, None])
+    lps = suv.index_to_lps(coords)
+    lo = np.full((n + 1, 3), np.inf)
+    hi = np.full((n + 1, 3), -np.inf)
+    np.minimum.at(lo, lab, lps)
+    np.maximum.at(hi, lab, lps)
+
+    def fraction(mask: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.float64]:
+        if mask is None:
+            return np.zeros(n)
+        inside = np.bincount(labels[mask].ravel(), minlength=n + 1)[1:]
+        return np.asarray(inside / np.maximum(counts, 1.0))
+
+    in_liver, in_spleen = fraction(liver_zone), fraction(spleen)
+    return [
+        _Component(
+            label=int(i),
+            centroid=centres[i - 1],
+            volume_ml=float(counts[i - 1]) * suv.voxel_volume_ml,
+            suvmax=float(maxima[i - 1]),
+            in_liver=float(in_liver[i - 1]),
+            in_spleen=float(in_spleen[i - 1]),
+            box_lo=lo[i],
+            box_hi=hi[i],
+        )
+        for i in index
+        if counts[i - 1] > 0
+    ]
+
+
+def _classify(
+    suv: ImageVolume,
+    labels: npt.NDArray[np.uint32],
+    organs: OrganEstimate | None,
+    liver_zone: npt.NDArray[np.bool_] | None,
+    settings: PhysiologySettings,
+) -> tuple[list[PhysiologicalUptake], list[int]]:
+    spleen = None if organs is None else organs.spleen
+    comps = _components(suv, labels, liver_zone, spleen)
+    midline = 0.0 if organs is None else organs.midline_x_mm
+    reasons: dict[int, str] = {}
+    for c in comps:
+        if c.in_spleen > settings.spleen_fraction:
+            reasons[c.label] = "lies in the spleen"
+        elif c.volume_ml > settings.max_lesion_volume_ml and c.in_liver < 0.5:
+            reasons[c.label] = (
+                f"larger than {settings.max_lesion_volume_ml:g} mL outside the liver (organ)"
+            )
+    for a, b in _mirror_pairs(comps, midline, settings):
+        for c in (a, b):
+            reasons.setdefault(c.label, "paired with its mirror image across the midline")
+    frame = _Frame.build(suv, organs)
+    kidneys = [c for c in comps if c.label in reasons and frame.guess(c) == "kidney"]
+    for c in comps:
+        if c.label in reasons or c.volume_ml > settings.adrenal_max_ml or c.in_liver >= 0.5:
+            continue
+        for k in kidneys:
+            gap = np.maximum(np.maximum(k.box_lo - c.centroid, c.centroid - k.box_hi), 0.0)
+            above = c.centroid[2] > k.centroid[2]
+            posterior = c.centroid[1] >= k.centroid[1] - 20.0
+            if above and posterior and float(np.linalg.norm(gap)) <= settings.adrenal_distance_mm:
+                reasons[c.label] = "small uptake at the cranial pole of a kidney (adrenal)"
+                break
+    dropped = [
+        PhysiologicalUptake(
+            organ=frame.guess(c),
+            reason=reasons[c.label],
+            centroid_mm=(float(c.centroid[0]), float(c.centroid[1]), float(c.centroid[2])),
+            volume_ml=c.volume_ml,
+            suvmax=c.suvmax,
+        )
+        for c in comps
+        if c.label in reasons
+    ]
+    kept = [c.label for c in comps if c.label not in reasons]
+    return dropped, kept
+
+
+def _mirror_pairs(
+    comps: list[_Component], midline: float, settings: PhysiologySettings
+) -> list[tuple[_Component, _Component]]:
+    pairs = []
+    for i, a in enumerate(comps):
+        for b in comps[i + 1 :]:
+            mirrored = b.centroid.copy()
+            mirrored[0] = 2.0 * midline - mirrored[0]
+            far_from_midline = abs(a.centroid[0] - midline) > settings.pair_distance_mm / 2.0
+            close = float(np.linalg.norm(a.centroid - mirrored)) <= settings.pair_distance_mm
+            vol = max(a.volume_ml, b.volume_ml) / max(min(a.volume_ml, b.volume_ml), 1e-12)
+            up = max(a.suvmax, b.suvmax) / max(min(a.suvmax, b.suvmax), 1e-12)
+            if (
+                far_from_midline
+                and close
+                and vol <= settings.pair_volume_ratio
+                and up <= settings.pair_uptake_ratio
+            ):
+                pairs.append((a, b))
+    return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Coarse anatomical frame for naming dropped components."""
+
+    midline: float
+    liver_z: tuple[float, float] | None
+    trunk_top_z: float | None
+    body_y_centre: float
+
+    @staticmethod
+    def build(suv: ImageVolume, organs: OrganEstimate | None) -> _Frame:
+        if organs is None:
+            return _Frame(midline=0.0, liver_z=None, trunk_top_z=None, body_y_centre=0.0)
+        _, y, z = (np.broadcast_to(a, suv.shape) for a in lps_axes(suv))
+        liver_z = None
+        if organs.liver is not None:
+            liver_z = (float(z[organs.liver].min()), float(z[organs.liver].max()))
+        trunk = np.flatnonzero(organs.trunk_slices)
+        z_axis = z[:, 0, 0]
+        trunk_top = float(z_axis[trunk].max()) if trunk.size else None
+        return _Frame(
+            midline=organs.midline_x_mm,
+            liver_z=liver_z,
+            trunk_top_z=trunk_top,
+            body_y_centre=float(np.median(y[organs.body])),
+        )
+
+    def guess(self, c: _Component) -> str:
+        x, y, z = (float(v) for v in c.centroid)
+        lateral = abs(x - self.midline)
+        if self.trunk_top_z is not None and z > self.trunk_top_z:
+            return "brain" if c.volume_ml > 200.0 else "salivary gland / head and neck"
+        if self.liver_z is None:
+            return "organ"
+        low, high = self.liver_z
+        if z > high:
+            return "heart" if c.volume_ml > 100.0 else "thoracic structure"
+        if lateral < 40.0 and z < low:
+            return "urinary bladder" if c.volume_ml > 20.0 else "midline abdominal structure"
+        if y > self.body_y_centre and lateral >= 30.0:
+            return "kidney" if c.volume_ml > 50.0 else "adrenal gland"
+        if y > self.body_y_centre and c.volume_ml <= 15.0:
+            return "adrenal gland"
+        return "organ"

@@ -1,0 +1,111 @@
+"""detect_lesions: physiological uptake kept out (segmentation/physiology.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nenscope.segmentation import (
+    DetectionSettings,
+    LesionDetection,
+    PhysiologySettings,
+    detect_lesions,
+    place_reference_regions,
+)
+from tests.factories import SSTR_ORGANS, BodyPhantom, OrganSpec, make_body_phantom
+
+EXTRA_ORGANS = (
+    OrganSpec(
+        name="adrenal_right", centre_mm=(-45, 62, 272), semi_axes_mm=(8, 8, 14), suv=10, hu=20
+    ),
+    OrganSpec(
+        name="adrenal_left", centre_mm=(45, 62, 272), semi_axes_mm=(8, 8, 14), suv=10, hu=20
+    ),
+    OrganSpec(
+        name="gland_right", centre_mm=(-60, -20, 450), semi_axes_mm=(12, 18, 20), suv=4.5, hu=20
+    ),
+    OrganSpec(
+        name="gland_left", centre_mm=(60, -20, 450), semi_axes_mm=(12, 18, 20), suv=4.5, hu=20
+    ),
+)
+
+
+def _phantom() -> BodyPhantom:
+    return make_body_phantom(
+        organs=SSTR_ORGANS + EXTRA_ORGANS,
+        fwhm_mm=7.0,
+        noise_cv=0.1,
+        rng=np.random.default_rng(11),
+    )
+
+
+def _assert_lesions_exactly_found(p: BodyPhantom, det: LesionDetection) -> None:
+    assert det.n_lesions == len(p.lesions)
+    for lesion, mask in zip(p.lesions, p.lesion_masks, strict=True):
+        assert (det.labels[mask] > 0).any(), f"lesion at {lesion.centre_mm} missed"
+    truth = np.any(np.stack(p.lesion_masks), axis=0)
+    for label in range(1, det.n_lesions + 1):
+        assert (truth & (det.labels == label)).any(), f"label {label} is not a true lesion"
+
+
+def test_automatic_rules_keep_organs_out_and_find_every_lesion() -> None:
+    p = _phantom()
+    refs = place_reference_regions(p.suv, p.ct)
+    det = detect_lesions(p.suv, references=refs)
+    _assert_lesions_exactly_found(p, det)
+    assert det.method == "automatic"
+    organs = sorted(d.organ for d in det.physiological)
+    # Kidneys and bladder by size; the paired glands and the adrenals by the mirror rule.
+    assert organs.count("kidney") == 2
+    assert "urinary bladder" in organs
+    paired = [d for d in det.physiological if "mirror" in d.reason]
+    assert len(paired) >= 2
+    assert any("SUV 12.00" in n or "inside the liver" in n for n in det.notes)
+    assert det.labels.dtype == np.uint32
+
+
+def test_given_organ_masks_are_excluded() -> None:
+    p = _phantom()
+    refs = place_reference_regions(p.suv, p.ct)
+    names = (
+        "liver",
+        "spleen",
+        "kidney_right",
+        "kidney_left",
+        "bladder",
+        "adrenal_right",
+        "adrenal_left",
+        "gland_right",
+        "gland_left",
+    )
+    det = detect_lesions(p.suv, references=refs, organ_masks={k: p.organs[k] for k in names})
+    _assert_lesions_exactly_found(p, det)
+    assert det.method == "organ masks"
+    assert det.physiological == ()
+    assert det.liver_mask is not None
+
+
+def test_rules_can_be_tuned_and_work_without_references() -> None:
+    p = make_body_phantom()
+    # Without references there is no liver threshold: the liver and its lesion form one
+    # candidate, whose background-corrected contour keeps only the lesion (liver 8, lesion 30:
+    # level 19); the spleen is dropped by the size rule instead of by its estimate.
+    bare = detect_lesions(p.suv)
+    assert any("no organ estimate" in n for n in bare.notes)
+    _assert_lesions_exactly_found(p, bare)
+    assert any(d.volume_ml > 300 for d in bare.physiological)  # spleen, 364 mL
+    huge = detect_lesions(
+        p.suv,
+        references=place_reference_regions(p.suv, p.ct),
+        physiology=PhysiologySettings(max_lesion_volume_ml=1e6, pair_distance_mm=0.0),
+        settings=DetectionSettings(),
+    )
+    # With the size rule off, the kidneys and bladder come back as "lesions".
+    assert huge.n_lesions >= len(p.lesions) + 3
+
+
+@pytest.mark.parametrize("spacing", [(4.0, 4.0, 4.0), (3.0, 2.5, 2.5)], ids=["4mm", "aniso"])
+def test_automatic_detection_on_other_grids(spacing: tuple[float, float, float]) -> None:
+    p = make_body_phantom(spacing_mm=spacing, fwhm_mm=6.0)
+    det = detect_lesions(p.suv, references=place_reference_regions(p.suv, p.ct))
+    _assert_lesions_exactly_found(p, det)
