@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -299,3 +301,81 @@ def test_siemens_mosaic_b_values_direction_and_geometry() -> None:
     # nibabel's copies of these files carry no pixel signal (all zero): nothing to fit.
     maps = compute_adc_maps(series)
     assert not maps.mask.array.any()
+
+
+def _item(**attrs: object) -> Dataset:
+    item = Dataset()
+    for key, value in attrs.items():
+        setattr(item, key, value)
+    return item
+
+
+def test_enhanced_mr_multiframe(tmp_path: Path) -> None:
+    # Enhanced MR Image Storage: b-values and directions in per-frame MRDiffusionSequence.
+    sop_class = UID("1.2.840.10008.5.1.4.1.1.4.1")
+    frames, per_frame = [], []
+    for b, d in ((0.0, None), (1000.0, (0.0, 1.0, 0.0))):
+        pixels = _stored(b)
+        for z in range(SHAPE[0]):
+            diffusion = _item(
+                DiffusionBValue=b, DiffusionDirectionality="NONE" if d is None else "DIRECTIONAL"
+            )
+            if d is not None:
+                diffusion.DiffusionGradientDirectionSequence = [
+                    _item(DiffusionGradientOrientation=list(d))
+                ]
+            per_frame.append(
+                _item(
+                    PlanePositionSequence=[_item(ImagePositionPatient=[-7.0, -7.0, 5.0 * z])],
+                    MRDiffusionSequence=[diffusion],
+                )
+            )
+            frames.append(pixels[z])
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPInstanceUID = UID("1.2.3.4.5.6")
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, UID("1.2.3.4.5.6")
+    ds.Modality, ds.SeriesInstanceUID, ds.StudyInstanceUID = "MR", "1.2.3.9", "1.2.3.8"
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "DIFFUSION", "NONE"]
+    ds.Rows, ds.Columns, ds.NumberOfFrames = SHAPE[1], SHAPE[2], len(frames)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.SharedFunctionalGroupsSequence = [
+        _item(
+            PixelMeasuresSequence=[_item(PixelSpacing=[2.0, 2.0], SliceThickness=5.0)],
+            PlaneOrientationSequence=[_item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])],
+        )
+    ]
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    ds.PixelData = np.stack(frames).astype(np.uint16).tobytes()
+    ds.save_as(tmp_path / "enhanced.dcm", enforce_file_format=True)
+    series = read_dwi_series(tmp_path)
+    assert series.b_values_s_per_mm2 == (0.0, 1000.0)
+    assert series.images[1].direction == (0.0, 1.0, 0.0)
+    assert series.reference.shape == SHAPE
+    maps = compute_adc_maps(series)
+    # Two points: the fit passes through both, so ADC = ln(S0 / S1000) / 1000 of the stored
+    # integers exactly (by hand), voxel (z=1, y=5, x=6) in the 2.0e-3 half.
+    s0, s1 = float(_stored(0.0)[1, 5, 6]), float(_stored(1000.0)[1, 5, 6])
+    np.testing.assert_allclose(maps.adc.array[1, 5, 6], np.log(s0 / s1) / 1000.0, rtol=1e-12)
+
+
+def test_synthetic_mosaic_tiles_become_slices(tmp_path: Path) -> None:
+    # The nibabel mosaic with known pixel values: tile k (row-major) holds the value k + 1.
+    src = shared_data_path(
+        "dicom", "mr-dwi", "siemens-trio-mosaic-nibabel", "siemens_dwi_0.dcm.gz"
+    )
+    ds = pydicom.dcmread(io.BytesIO(gzip.decompress(src.read_bytes())))
+    tiles = np.zeros((896, 896), dtype=np.uint16)
+    for k in range(48):
+        r, c = divmod(k, 7)
+        tiles[r * 128 : (r + 1) * 128, c * 128 : (c + 1) * 128] = k + 1
+    ds.PixelData = tiles.tobytes()
+    ds.save_as(tmp_path / "mosaic.dcm")
+    series = read_dwi_series(tmp_path)
+    vol = np.asarray(series.reference.array)
+    assert vol.shape == (48, 128, 128)
+    np.testing.assert_array_equal(vol[:, 0, 0], np.arange(1, 49))
+    assert np.all(vol == vol[:, :1, :1])

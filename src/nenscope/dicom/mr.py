@@ -261,10 +261,15 @@ def read_gradient_direction(ds: Dataset) -> tuple[float, float, float] | None:
 
 
 def _nested_orientation(ds: Dataset) -> list[float]:
+    """Return the orientation in DiffusionGradientDirectionSequence (0018,9076).
+
+    It sits in MRDiffusionSequence, or at top level in frame headers flattened by split_frames.
+    """
+    holder = ds
     seq = ds.get("MRDiffusionSequence")
-    if not seq:
-        return []
-    inner = seq[0].get("DiffusionGradientDirectionSequence")
+    if seq:
+        holder = seq[0]
+    inner = holder.get("DiffusionGradientDirectionSequence")
     if not inner:
         return []
     return _numbers(inner[0].get("DiffusionGradientOrientation"))
