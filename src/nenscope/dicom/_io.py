@@ -34,8 +34,10 @@ __all__ = [
     "attribute_tag",
     "decode_frames",
     "get_float",
+    "get_float_array",
     "get_floats",
     "get_str",
+    "peek_modality",
     "quiet_pydicom",
     "raw_key",
     "read_dataset",
@@ -260,6 +262,52 @@ def get_floats(ds: Dataset, keyword: str, count: int, *, path: Path | str) -> tu
             f"found {list(values)}."
         )
     return values
+
+
+def get_float_array(ds: Dataset, keyword: str, *, path: Path | str) -> npt.NDArray[np.float64]:
+    """Return a long DS attribute (e.g. ContourData) as a float64 array; empty if absent.
+
+    Raw DS bytes are parsed by numpy in one call (pydicom converts value by value).
+
+    Raises
+    ------
+    DicomImportError
+        If a value is not a finite number.
+    """
+    elem: Any = ds.get_item(keyword)
+    if elem is None:
+        return np.empty(0)
+    raw = elem.value
+    try:
+        if isinstance(elem, RawDataElement) and isinstance(raw, bytes):
+            values = np.array(raw.split(b"\\"), dtype=np.float64) if raw.strip() else np.empty(0)
+        else:
+            with quiet_pydicom():
+                value = ds.get(keyword)
+            items = (
+                value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+            )
+            values = np.array([float(v) for v in items if v is not None], dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise DicomImportError(
+            f"{path}: {attribute_tag(keyword)} must hold numbers: {err}."
+        ) from err
+    if not np.all(np.isfinite(values)):
+        raise DicomImportError(f"{path}: {attribute_tag(keyword)} holds non-finite values.")
+    return values
+
+
+def peek_modality(path: Path) -> str:
+    """Return Modality (0008,0060) of a file after parsing as little as possible, or ""."""
+    try:
+        with quiet_pydicom(), path.open("rb") as fh:
+            if fh.read(2) == GZIP_MAGIC:
+                return ""
+            fh.seek(0)
+            ds = pydicom.dcmread(fh, stop_before_pixels=True, specific_tags=["Modality"])
+            return str(ds.get("Modality", "") or "").strip()
+    except Exception:  # anything unparsable simply is not a mask file
+        return ""
 
 
 def raw_key(ds: Dataset, keywords: Sequence[str]) -> tuple[object, ...]:

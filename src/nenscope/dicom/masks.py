@@ -31,7 +31,14 @@ from nenscope.core.errors import (
     MissingAttributeError,
 )
 from nenscope.core.geometry import ImageVolume
-from nenscope.dicom._io import attribute_tag, decode_frames, get_str, read_dataset
+from nenscope.dicom._io import (
+    attribute_tag,
+    decode_frames,
+    get_float_array,
+    get_str,
+    peek_modality,
+    read_dataset,
+)
 from nenscope.dicom.nifti import read_nifti
 
 __all__ = [
@@ -103,11 +110,7 @@ def _single_mask_file(folder: Path) -> Path:
         if p.name.endswith((".nii", ".nii.gz")):
             candidates.append(p)
             continue
-        try:
-            ds, _ = read_dataset(p, headers_only=True)
-        except DicomImportError:
-            continue
-        if get_str(ds, "Modality") in ("SEG", "RTSTRUCT"):
+        if peek_modality(p) in ("SEG", "RTSTRUCT"):
             candidates.append(p)
     if len(candidates) != 1:
         raise DicomImportError(
@@ -197,7 +200,10 @@ def read_seg_mask(
                 masks[label][z] |= frame == number
             continue
         ident = _group_value(
-            item, None, "SegmentIdentificationSequence", "ReferencedSegmentNumber"
+            item,
+            shared[0] if shared else None,
+            "SegmentIdentificationSequence",
+            "ReferencedSegmentNumber",
         )
         if ident is None or int(ident) not in labels:
             raise DicomImportError(
@@ -299,7 +305,7 @@ def read_rtstruct_mask(
             if kind != "CLOSED_PLANAR":
                 notes[number].append(f"{kind} contour ignored")
                 continue
-            data = np.asarray([float(v) for v in item.get("ContourData") or []])
+            data = get_float_array(item, "ContourData", path=path)
             if data.size < 9 or data.size % 3:
                 notes[number].append(f"contour with {data.size} ContourData values ignored")
                 continue
