@@ -198,6 +198,7 @@ def _select(kb: KnowledgeBase, token: str) -> list[ExamId]:
         return [ExamId(token)]
     tests: dict[str, Callable[[Exam], bool]] = {
         "@ionising": lambda e: e.ionising,
+        "@ct": lambda e: e.modality is Modality.CT,
         "@iodinated": lambda e: e.contrast is Contrast.IODINATED,
         "@gadolinium": lambda e: e.contrast in (Contrast.GADOLINIUM, Contrast.GADOXETATE),
         "@nuclear": lambda e: e.modality in _NUCLEAR,

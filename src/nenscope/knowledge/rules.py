@@ -38,7 +38,7 @@ __all__ = [
     "parse_rules",
 ]
 
-SELECTORS = ("@ionising", "@iodinated", "@gadolinium", "@nuclear", "@radioiodine")
+SELECTORS = ("@ionising", "@ct", "@iodinated", "@gadolinium", "@nuclear", "@radioiodine")
 """Exam groups a rule may name instead of exam ids (resolved from the exam data)."""
 
 _SET_OPS = ("any", "all", "none")

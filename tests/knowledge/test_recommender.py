@@ -1,0 +1,195 @@
+"""The recommender: contract, substitution, safety, trace, post-test probabilities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nenscope.knowledge.bayes import compute_post_test_probability
+from nenscope.knowledge.kb import load_knowledge_base
+from nenscope.knowledge.recommender import Plan, recommend
+from nenscope.knowledge.rules import Condition, Context
+from nenscope.knowledge.scenario import parse_scenario
+from nenscope.knowledge.vocab import ClinicalStatus, Strength
+
+
+def _plan(**fields: Any) -> Plan:
+    return recommend(parse_scenario(fields))
+
+
+def _exams(plan: Plan) -> list[str]:
+    return [i.exam.value for i in plan.items]
+
+
+def test_contract_keys_and_types() -> None:
+    out = _plan(
+        question="staging", primary_site="pancreas", grade="G2", weight_kg=80
+    ).to_contract()
+    assert set(out) == {"plan", "avoid", "warnings"}
+    assert [i["rank"] for i in out["plan"]] == list(range(1, len(out["plan"]) + 1))
+    for item in out["plan"]:
+        assert {"rank", "exam", "strength", "rationale", "evidence"} <= set(item)
+        assert item["strength"] in {"recommended", "consider", "investigational"}
+        assert item["evidence"]
+    first = out["plan"][0]
+    # 2 MBq/kg x 80 kg = 160 MBq; 160 x 0.021 = 3.36 mSv (NETSPOT label rule and coefficient).
+    assert first["exam"] == "ga68-sstr-pet"
+    np.testing.assert_allclose(first["activity_mbq"], 160.0, rtol=1e-12)
+    np.testing.assert_allclose(first["effective_dose_msv"], 3.36, rtol=1e-12)
+    assert first["uptake_min"] == 60.0
+    for avoid in out["avoid"]:
+        assert {"exam", "reason"} <= set(avoid)
+
+
+def test_every_evidence_id_resolves() -> None:
+    kb = load_knowledge_base()
+    plan = _plan(
+        question="staging", tumor_type="paraganglioma", hereditary="sdhb", metastatic=True
+    )
+    for item in plan.items:
+        for ref in item.evidence:
+            assert ref in kb.references
+
+
+def test_substitution_is_reported() -> None:
+    plan = _plan(
+        question="staging",
+        primary_site="small-intestine",
+        grade="G1",
+        available=["cu64-sstr-pet", "ct-multiphase"],
+    )
+    assert plan.items[0].exam.value == "cu64-sstr-pet"
+    assert plan.items[0].substituted_for is not None
+    assert plan.items[0].rationale.startswith("In place of ga68-sstr-pet")
+    assert any("cu64-sstr-pet is ranked in its place" in w for w in plan.warnings)
+
+
+def test_no_alternative_available_warns_to_refer() -> None:
+    plan = _plan(
+        question="staging", primary_site="small-intestine", grade="G1", available=["ct-cap"]
+    )
+    assert "ga68-sstr-pet" not in _exams(plan)
+    assert any("refer the patient" in w for w in plan.warnings)
+
+
+def test_octreoscan_only_when_no_pet() -> None:
+    with_pet = _plan(question="staging", primary_site="pancreas", grade="G1")
+    assert "in111-sstr-spect" in [a.exam.value for a in with_pet.avoid]
+    without = _plan(
+        question="staging", primary_site="pancreas", grade="G1", available=["in111-sstr-spect"]
+    )
+    assert _exams(without)[0] == "in111-sstr-spect"
+
+
+def test_investigational_never_first_and_flagged() -> None:
+    plan = _plan(
+        question="staging",
+        primary_site="small-intestine",
+        grade="G2",
+        findings=["desmoplastic-mesenteric-mass"],
+        available=["ga68-sstr-pet", "fapi-pet", "sstr-antagonist-pet", "ct-enterography"],
+    )
+    kb = load_knowledge_base()
+    assert kb.exams[plan.items[0].exam].status is ClinicalStatus.ROUTINE
+    trial = [i for i in plan.items if i.exam.value in ("fapi-pet", "sstr-antagonist-pet")]
+    assert len(trial) == 2
+    assert all(i.strength is Strength.INVESTIGATIONAL for i in trial)
+    assert all(i.rank > 2 for i in trial)
+    assert any("clinical trial" in w for w in plan.warnings)
+
+
+def test_pregnancy_no_gadolinium_and_non_ionising_first() -> None:
+    plan = _plan(question="liver-directed-therapy", sex="female", pregnant=True, grade="G2")
+    exams = _exams(plan)
+    assert exams[0] == "mri-noncontrast"
+    assert not {"mri-liver", "mri-liver-hepatobiliary", "mri-pancreas"} & set(exams)
+    avoided = {a.exam.value for a in plan.avoid}
+    assert {"mri-liver-hepatobiliary", "mibg-scan", "ct-multiphase"} <= avoided
+    for item in plan.items:
+        if load_knowledge_base().exams[item.exam].ionising:
+            assert item.strength is Strength.CONSIDER
+
+
+def test_breastfeeding_ssa_and_hypoglycaemia_warnings() -> None:
+    bf = _plan(question="staging", grade="G1", breastfeeding=True, on_ssa="short-acting")
+    text = " ".join(bf.warnings)
+    assert "interrupt breastfeeding for 12 h" in text.lower()
+    assert "short-acting octreotide 24 h" in text
+    ex = _plan(question="localisation", syndrome="insulinoma", prior={"mri-pancreas": "negative"})
+    assert any("Hypoglycaemia" in w for w in ex.warnings)
+
+
+def test_child_gets_paediatric_activity() -> None:
+    plan = _plan(
+        question="staging", age_years=10, weight_kg=30, primary_site="pancreas", grade="G2"
+    )
+    first = plan.items[0]
+    # NETSPOT label for children: 2 MBq/kg -> 60 MBq for 30 kg.
+    assert first.exam.value == "ga68-sstr-pet"
+    np.testing.assert_allclose(first.activity_mbq or 0.0, 60.0, rtol=1e-12)
+    assert "paediatric weight-based activity" in first.notes
+
+
+def test_child_without_weight_gets_no_activity_and_a_warning() -> None:
+    plan = _plan(question="staging", age_years=10, primary_site="pancreas", grade="G2")
+    assert plan.items[0].activity_mbq is None
+    assert any("needs the body weight" in w for w in plan.warnings)
+
+
+def test_explain_trace_lists_every_rule() -> None:
+    kb = load_knowledge_base()
+    plan = _plan(question="staging", primary_site="rectum", size_cm=0.6, grade="G1")
+    assert len(plan.trace) == len(kb.rules)
+    fired = {t.rule for t in plan.trace if t.fired}
+    assert "rectal-low-risk" in fired
+    skipped = next(t for t in plan.trace if t.rule == "nec-staging")
+    assert not skipped.fired
+    assert "condition not met" in skipped.detail
+    explain = plan.to_contract(explain=True)["explain"]
+    assert "rectal-low-risk" in {r["rule"] for r in explain["rules"] if r["fired"]}
+
+
+def test_post_test_probability() -> None:
+    plan = _plan(
+        question="staging", primary_site="small-intestine", grade="G2", pretest_probability=0.3
+    )
+    pt = plan.items[0].post_test
+    assert pt is not None
+    # clinical-facts §4 Bayesian note: pre-test 30 %, LR+ 5.1 -> 69 %; LR- 0.10 -> 4 %.
+    np.testing.assert_allclose(pt.positive, 0.69, atol=0.01)
+    np.testing.assert_allclose(pt.negative, 0.04, atol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("p", "lr", "expected"), [(0.3, 1.0, 0.3), (0.5, 3.0, 0.75), (0.0, 9.0, 0.0)]
+)
+def test_bayes_by_hand(p: float, lr: float, expected: float) -> None:
+    # By hand: odds 1 x 3 = 3 -> 0.75; LR 1 leaves p unchanged; p = 0 stays 0.
+    np.testing.assert_allclose(compute_post_test_probability(p, lr), expected, rtol=1e-12)
+
+
+def test_condition_evaluator() -> None:
+    s = parse_scenario({"question": "staging", "ki67_percent": 12, "findings": ["liver-only"]})
+    ctx = Context(scenario=s, tags=frozenset({"wd-net"}), available=frozenset({"eus"}))
+    ok = Condition(
+        tests=(
+            ("grade", ("G2",)),
+            ("ki67_percent", {"gt": 10, "le": 20}),
+            ("findings", {"any": ["liver-only"], "none": ["bone-predominant"]}),
+            ("tags", {"all": ["wd-net"]}),
+            ("available", {"any": ["eus"]}),
+            ("size_cm", {"missing": True}),
+            ("prior.eus", {"missing": True}),
+        )
+    )
+    assert ok.failing(ctx) is None
+    assert Condition(tests=(("size_cm", {"lt": 1}),)).failing(ctx) is not None  # unknown fails
+    assert Condition(tests=(("grade", ("G1",)),)).failing(ctx) == "grade ('G1',)"
+
+
+def test_scenario_no_rule_matches_says_so() -> None:
+    plan = _plan(question="mibg-therapy-eligibility", available=["ct-cap"])
+    assert plan.items == ()
+    assert any("tumour board" in w for w in plan.warnings)

@@ -1,0 +1,231 @@
+"""Scenario validation: every DESIGN.md field accepted, bad input refused with the fix named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nenscope.core.errors import ScenarioError
+from nenscope.knowledge.scenario import grade_from_ki67, parse_scenario
+from nenscope.knowledge.scenario_io import list_examples, load_example, load_scenario
+from nenscope.knowledge.vocab import (
+    ExamId,
+    Finding,
+    Grade,
+    Hereditary,
+    MetastaticSite,
+    PrimarySite,
+    PriorResult,
+    Question,
+    RiskFactor,
+    Syndrome,
+    TumorType,
+)
+
+FULL: dict[str, Any] = {
+    "question": "staging",
+    "presurgical": True,
+    "age_years": 44,
+    "sex": "female",
+    "weight_kg": 61.5,
+    "height_cm": 168,
+    "pregnant": True,
+    "gestational_weeks": 12,
+    "breastfeeding": False,
+    "egfr_ml_min": 88,
+    "primary_site": "small-intestine",
+    "tumor_type": "net",
+    "differentiation": "well",
+    "grade": "G2",
+    "ki67_percent": 7,
+    "size_cm": 2.1,
+    "syndrome": "carcinoid",
+    "suspected_malignant": False,
+    "hereditary": "none",
+    "metastatic": True,
+    "metastatic_sites": ["liver", "mesentery"],
+    "resection": "none",
+    "risk_factors": ["lymphovascular-invasion"],
+    "on_ssa": "long-acting",
+    "calcitonin_pg_ml": 5,
+    "calcitonin_doubling_months": 30,
+    "cea_doubling_months": 40,
+    "prior": {"ct-cap": "positive", "fdg-pet:liver": "negative"},
+    "findings": ["desmoplastic-mesenteric-mass"],
+    "available": ["ga68-sstr-pet", "ct-multiphase"],
+}
+
+
+def test_every_design_field_is_accepted() -> None:
+    s = parse_scenario(FULL)
+    assert s.question is Question.STAGING
+    assert s.metastatic_sites == (MetastaticSite.LIVER, MetastaticSite.MESENTERY)
+    assert s.prior["fdg-pet:liver"] is PriorResult.NEGATIVE
+    assert s.available == (ExamId.GA68_SSTR_PET, ExamId.CT_MULTIPHASE)
+    assert s.risk_factors == (RiskFactor.LYMPHOVASCULAR_INVASION,)
+
+
+@pytest.mark.parametrize(
+    ("field", "enum"),
+    [
+        ("question", Question),
+        ("primary_site", PrimarySite),
+        ("tumor_type", TumorType),
+        ("syndrome", Syndrome),
+        ("hereditary", Hereditary),
+        ("grade", Grade),
+    ],
+)
+def test_every_vocabulary_value_is_accepted(field: str, enum: type[Any]) -> None:
+    for member in enum:
+        data: dict[str, Any] = {"question": "staging", field: member.value}
+        assert getattr(parse_scenario(data), field) is member
+
+
+def test_every_list_value_is_accepted() -> None:
+    s = parse_scenario(
+        {
+            "question": "restaging",
+            "findings": [f.value for f in Finding],
+            "metastatic_sites": [m.value for m in MetastaticSite],
+            "available": [e.value for e in ExamId],
+            "risk_factors": [r.value for r in RiskFactor],
+        }
+    )
+    assert len(s.findings) == len(Finding)
+    assert len(s.available or ()) == len(ExamId)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (
+            {"question": "staging", "weigth_kg": 70},
+            "unknown field 'weigth_kg'. Did you mean 'weight_kg'",
+        ),
+        ({"question": "stagin"}, "Did you mean 'staging'"),
+        ({"question": "staging", "grade": "G4"}, "field 'grade'.*Did you mean 'G"),
+        ({"question": "staging", "primary_site": "ileum"}, "primary_site"),
+        ({"question": "staging", "findings": ["rising-marker"]}, "Did you mean 'rising-markers'"),
+        ({"question": "staging", "available": ["ga68-pet"]}, "Did you mean 'ga68-sstr-pet'"),
+        ({"question": "staging", "prior": {"dotatate": "positive"}}, "unknown exam id 'dotatate'"),
+        ({"question": "staging", "prior": {"fdg-pet": "pos"}}, "Did you mean 'positive'"),
+        ({"question": "staging", "gastric_type": 4}, "1, 2 or 3"),
+        ({"question": "staging", "pregnant": "yes"}, "true or false"),
+        ({"question": "staging", "weight_kg": "70"}, "expected a number"),
+    ],
+    ids=[
+        "field-typo",
+        "question-typo",
+        "grade",
+        "site",
+        "finding",
+        "available",
+        "prior-exam",
+        "prior-result",
+        "gastric-type",
+        "bool-string",
+        "number-string",
+    ],
+)
+def test_unknown_or_mistyped_input_refused(data: dict[str, Any], match: str) -> None:
+    with pytest.raises(ScenarioError, match=match):
+        parse_scenario(data)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("weight_kg", -70),
+        ("weight_kg", 0),
+        ("egfr_ml_min", 900),
+        ("age_years", 150),
+        ("ki67_percent", 120),
+        ("size_cm", -1),
+        ("pretest_probability", 1.5),
+        ("height_cm", float("nan")),
+    ],
+)
+def test_impossible_values_refused_with_range(field: str, value: float) -> None:
+    with pytest.raises(ScenarioError, match=f"field '{field}'.*outside the possible range"):
+        parse_scenario({"question": "staging", field: value})
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"question": "staging", "sex": "male", "pregnant": True}, "pregnant"),
+        ({"question": "staging", "gestational_weeks": 10}, "pregnant"),
+        (
+            {"question": "staging", "metastatic": False, "metastatic_sites": ["liver"]},
+            "metastatic",
+        ),
+        ({"question": "staging", "grade": "G1", "ki67_percent": 15}, "contradicts"),
+        ({"question": "staging", "primary_site": "pancreas", "gastric_type": 1}, "gastric"),
+        ({"grade": "G1"}, "'question' is required"),
+    ],
+    ids=[
+        "male-pregnant",
+        "weeks-not-pregnant",
+        "sites-not-metastatic",
+        "grade-ki67",
+        "gastric",
+        "no-question",
+    ],
+)
+def test_contradictions_refused(data: dict[str, Any], match: str) -> None:
+    with pytest.raises(ScenarioError, match=match):
+        parse_scenario(data)
+
+
+def test_metastatic_sites_imply_metastatic() -> None:
+    assert parse_scenario({"question": "staging", "metastatic_sites": ["bone"]}).metastatic
+
+
+@pytest.mark.parametrize(
+    ("ki67", "grade"),
+    [(0.5, Grade.G1), (2.9, Grade.G1), (3.0, Grade.G2), (20.0, Grade.G2), (20.1, Grade.G3)],
+)
+def test_who_grade_from_ki67(ki67: float, grade: Grade) -> None:
+    # WHO 2019: G1 < 3 %, G2 3-20 %, G3 > 20 %.
+    assert grade_from_ki67(ki67) is grade
+
+
+def test_poorly_differentiated_nec_may_have_any_ki67_grade_pair() -> None:
+    s = parse_scenario(
+        {"question": "staging", "differentiation": "poor", "grade": "G3", "ki67_percent": 15}
+    )
+    assert s.effective_grade is Grade.G3
+
+
+def test_load_yaml_and_json_files(tmp_path: Path) -> None:
+    y = tmp_path / "s.yaml"
+    y.write_text("question: staging\nweight_kg: 70\n", encoding="utf-8")
+    j = tmp_path / "s.json"
+    j.write_text('{"question": "restaging"}', encoding="utf-8")
+    assert load_scenario(y).weight_kg == 70.0
+    assert load_scenario(j).question is Question.RESTAGING
+
+
+def test_load_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{question: staging", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"bad.json is not valid JSON"):
+        load_scenario(bad)
+    with pytest.raises(ScenarioError, match="Cannot read scenario file"):
+        load_scenario(tmp_path / "missing.yaml")
+    top_list = tmp_path / "list.yaml"
+    top_list.write_text("- staging\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="expected a map"):
+        load_scenario(top_list)
+
+
+def test_bundled_examples_load() -> None:
+    names = list_examples()
+    assert "si-net-staging" in names
+    for name in names:
+        assert load_example(name).question in Question
+    with pytest.raises(ScenarioError, match="Did you mean 'si-net-staging'"):
+        load_example("si-net-stagin")
