@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import scipy.fft as sfft
 import scipy.ndimage as ndi
-from scipy.signal import fftconvolve
 
 from nenscope.radiomics.processing import LOCAL_PEAK_RADIUS_MM, PreparedRoi
 
@@ -35,6 +35,23 @@ def peak_sphere_kernel(spacing_mm: tuple[float, float, float]) -> npt.NDArray[np
     return np.asarray(inside, dtype=np.float64)
 
 
+def _fft_correlate_same(
+    image: npt.NDArray[np.float64], kernel: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``ndi.correlate(image, kernel, mode="constant")`` for a symmetric odd kernel, by FFT.
+
+    (scipy.signal.fftconvolve does the same but importing scipy.signal costs ~1 s.)
+    """
+    shape = tuple(
+        sfft.next_fast_len(n + k - 1, real=True)
+        for n, k in zip(image.shape, kernel.shape, strict=True)
+    )
+    full = sfft.irfftn(sfft.rfftn(image, shape) * sfft.rfftn(kernel, shape), shape)
+    start = [k // 2 for k in kernel.shape]
+    crop = tuple(slice(s, s + n) for s, n in zip(start, image.shape, strict=True))
+    return np.asarray(full[crop], dtype=np.float64)
+
+
 def sphere_means(
     image: npt.NDArray[np.float64], spacing_mm: tuple[float, float, float]
 ) -> npt.NDArray[np.float64]:
@@ -47,8 +64,8 @@ def sphere_means(
         total = ndi.correlate(image, kernel, mode="constant", cval=0.0)
         count = ndi.correlate(np.ones_like(image), kernel, mode="constant", cval=0.0)
     else:
-        total = fftconvolve(image, kernel, mode="same")
-        count = np.round(fftconvolve(np.ones_like(image), kernel, mode="same"))
+        total = _fft_correlate_same(image, kernel)
+        count = np.round(_fft_correlate_same(np.ones_like(image), kernel))
     return np.asarray(total / count, dtype=np.float64)
 
 
