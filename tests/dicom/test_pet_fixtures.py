@@ -13,6 +13,7 @@ Philips values in private block "Philips PET Private Group" of group 7053.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -156,3 +157,66 @@ def test_height_and_sex_give_janmahasatian_lbm() -> None:
     np.testing.assert_allclose(
         result.suv_bsa_factor or 0.0, EXPECTED["GE_MEDICAL_AND_BQML"] * bsa_cm2 / 52000, rtol=1e-9
     )
+
+
+# --- a synthetic valid series for refusal and fuzz tests ---------------------------------------
+
+BASE_FACTOR = 70000.0 / (368.08e6 * 2.0 ** (-3600.0 / 6586.2))
+"""By hand: 70 kg, 368.08 MBq 18F at 10:00, reference 11:00 (the IBSI DRO design), g/Bq."""
+
+
+_LAMBDA = math.log(2.0) / 6586.2
+T_AVE_300_S = math.log(_LAMBDA * 300.0 / -math.expm1(-_LAMBDA * 300.0)) / _LAMBDA
+"""Frame-average time of a 300 s 18F frame, by hand (QIBA), s."""
+
+
+def synthetic_headers(n_slices: int = 3) -> list[Dataset]:
+    """A valid Siemens-like two-bed BQML/START series of ``n_slices`` headers (no pixels).
+
+    SeriesTime 11:00 = first bed start; later slices are on a second bed starting 11:05
+    (FrameReferenceTime = bed start offset + frame-average time, as Siemens writes it).
+    """
+    out = []
+    for i in range(n_slices):
+        bed2 = i >= (n_slices + 1) // 2
+        ds = Dataset()
+        ds.Modality = "PT"
+        ds.Manufacturer = "SIEMENS"
+        ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.8.498.1.{i}"
+        ds.Units = "BQML"
+        ds.DecayCorrection = "START"
+        ds.CorrectedImage = ["NORM", "DTIM", "ATTN", "SCAT", "DECY", "RAN"]
+        ds.PatientWeight = "70"
+        ds.PatientSize = "1.75"
+        ds.PatientSex = "M"
+        ds.SeriesDate = "20250101"
+        ds.SeriesTime = "110000.000000"
+        ds.AcquisitionDate = "20250101"
+        ds.AcquisitionTime = "110500.000000" if bed2 else "110000.000000"
+        ds.ActualFrameDuration = 300000
+        # FrameReferenceTime = bed offset + frame-average time, in ms to the nanosecond, so
+        # the IBSI back-computation reproduces 11:00:00 exactly (T_ave = ln(lT/(1-e^-lT))/l).
+        ds.FrameReferenceTime = f"{1000.0 * ((300.0 if bed2 else 0.0) + T_AVE_300_S):.6f}"
+        ds.RescaleSlope = "1"
+        ds.RescaleIntercept = "0"
+        radio = Dataset()
+        radio.Radiopharmaceutical = "FDG"
+        radio.RadionuclideTotalDose = "368080000.0"
+        radio.RadionuclideHalfLife = "6586.2"
+        radio.RadiopharmaceuticalStartTime = "100000.000000"
+        radio.RadiopharmaceuticalStartDateTime = "20250101100000.000000"
+        code = Dataset()
+        code.CodeValue = "C-111A1"
+        code.CodingSchemeDesignator = "SRT"
+        code.CodeMeaning = "^18^Fluorine"
+        radio.RadionuclideCodeSequence = Sequence([code])
+        ds.RadiopharmaceuticalInformationSequence = Sequence([radio])
+        out.append(ds)
+    return out
+
+
+def test_synthetic_series_gives_the_hand_factor() -> None:
+    result = compute_suv_from_headers(synthetic_headers())
+    np.testing.assert_allclose(result.suv_bw_factor or 0.0, BASE_FACTOR, rtol=1e-12)
+    assert result.warnings == ()
