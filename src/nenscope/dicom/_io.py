@@ -67,7 +67,9 @@ def attribute_tag(keyword: str) -> str:
     return f"{keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
-def read_dataset(path: Path, *, headers_only: bool) -> tuple[Dataset, tuple[str, ...]]:
+def read_dataset(
+    path: Path, *, headers_only: bool, keywords: Sequence[str] | None = None
+) -> tuple[Dataset, tuple[str, ...]]:
     """Parse one file as DICOM, tolerating a missing preamble and gzip compression.
 
     Parameters
@@ -76,6 +78,8 @@ def read_dataset(path: Path, *, headers_only: bool) -> tuple[Dataset, tuple[str,
         File to read.
     headers_only
         Stop before the pixel data (discovery) or read everything (series reader).
+    keywords
+        Read only these attributes (much faster for discovery); default: all.
 
     Returns
     -------
@@ -104,19 +108,28 @@ def read_dataset(path: Path, *, headers_only: bool) -> tuple[Dataset, tuple[str,
                 # Parse from the open file, not from a copy in memory: a FileDataset keeps
                 # its source buffer, which would double the pixel memory of a series.
                 source = fh
-            ds = _parse_tolerant(source, headers_only=headers_only, path=path, notes=deviations)
+            ds = _parse_tolerant(
+                source, headers_only=headers_only, path=path, notes=deviations, keywords=keywords
+            )
     except OSError as err:
         raise DicomImportError(f"Cannot read {path}: {err.strerror or err}.") from err
     return ds, tuple(deviations)
 
 
-def _parse_tolerant(source: Any, *, headers_only: bool, path: Path, notes: list[str]) -> Dataset:
+def _parse_tolerant(
+    source: Any,
+    *,
+    headers_only: bool,
+    path: Path,
+    notes: list[str],
+    keywords: Sequence[str] | None,
+) -> Dataset:
     """Parse as DICOM Part 10, else retry without preamble if it still looks like DICOM."""
     try:
-        return _parse(source, headers_only=headers_only, force=False, path=path)
+        return _parse(source, headers_only=headers_only, force=False, path=path, keywords=keywords)
     except InvalidDicomError:
         source.seek(0)
-    ds = _parse(source, headers_only=headers_only, force=True, path=path)
+    ds = _parse(source, headers_only=headers_only, force=True, path=path, keywords=keywords)
     if "SOPClassUID" not in ds or "SeriesInstanceUID" not in ds:
         raise DicomImportError(
             f"{path} is not a DICOM file: no 'DICM' preamble and no SOPClassUID "
@@ -161,7 +174,14 @@ def _touch(ds: Dataset) -> None:
                 _touch(item)
 
 
-def _parse(source: Any, *, headers_only: bool, force: bool, path: Path | None = None) -> Dataset:
+def _parse(
+    source: Any,
+    *,
+    headers_only: bool,
+    force: bool,
+    path: Path | None = None,
+    keywords: Sequence[str] | None = None,
+) -> Dataset:
     """Run ``pydicom.dcmread`` and turn parser failures into :class:`DicomImportError`.
 
     For headers-only reads (discovery) every element is converted inside the guard, so that
@@ -171,7 +191,12 @@ def _parse(source: Any, *, headers_only: bool, force: bool, path: Path | None = 
     name = path if path is not None else source
     try:
         with quiet_pydicom():
-            ds = pydicom.dcmread(source, stop_before_pixels=headers_only, force=force)
+            ds = pydicom.dcmread(
+                source,
+                stop_before_pixels=headers_only,
+                force=force,
+                specific_tags=list(keywords) if keywords is not None else None,
+            )
             if headers_only:
                 _touch(ds)
     except InvalidDicomError:

@@ -39,6 +39,26 @@ ENHANCED_SOP_CLASSES = {
 """SOP classes with per-frame functional groups (PS3.4 B.5)."""
 
 
+_DISCOVERY_KEYWORDS = (
+    "SOPClassUID",
+    "StudyDate",
+    "Modality",
+    "Manufacturer",
+    "StudyDescription",
+    "SeriesDescription",
+    "PatientName",
+    "PatientID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SeriesNumber",
+    "FrameOfReferenceUID",
+    "NumberOfFrames",
+    "ImageType",
+    "Units",
+)
+"""The attributes discovery reads; everything else in a header is skipped unparsed."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SeriesRef:
     """One series found on disk (headers only were read).
@@ -162,16 +182,20 @@ def scan_folder(root: Path) -> Discovery:
     skipped: list[SkippedFile] = []
     for path in paths:
         try:
-            ds, _ = read_dataset(path, headers_only=True)
+            ds, _ = read_dataset(path, headers_only=True, keywords=_DISCOVERY_KEYWORDS)
         except DicomImportError as err:
             skipped.append(SkippedFile(path=path, reason=str(err)))
             logger.info("skipped %s: %s", path, err)
             continue
         uid = get_str(ds, "SeriesInstanceUID")
         if not uid:
+            sop_class = get_str(ds, "SOPClassUID")
             reason = (
-                "DICOM file without SeriesInstanceUID (0020,000E) "
-                f"(SOP class {get_str(ds, 'SOPClassUID', 'unknown')}, e.g. a DICOMDIR)"
+                f"DICOM file without SeriesInstanceUID (0020,000E) (SOP class {sop_class}, "
+                "e.g. a DICOMDIR)"
+                if sop_class
+                else "DICOM file without SOPClassUID (0008,0016) or SeriesInstanceUID "
+                "(0020,000E): truncated, or not a DICOM object"
             )
             skipped.append(SkippedFile(path=path, reason=reason))
             continue
