@@ -84,7 +84,7 @@ def _ge_style_none(ds: Dataset) -> None:
     ds.CorrectedImage = ["ATTN", "SCAT"]
     ds.AcquisitionTime = "110000.000000"
     # GE writes the bed offset in FrameReferenceTime: beds 0 s and 900 s apart (> frame 300 s).
-    ds.FrameReferenceTime = str(3 * float(ds.FrameReferenceTime))
+    ds.FrameReferenceTime = f"{3 * float(ds.FrameReferenceTime):.3f}"
 
 
 def _gml_lbm_no_sex(ds: Dataset) -> None:
