@@ -157,12 +157,11 @@ def test_impossible_values_refused_with_range(field: str, value: float) -> None:
     ("data", "match"),
     [
         ({"question": "staging", "sex": "male", "pregnant": True}, "pregnant"),
-        ({"question": "staging", "gestational_weeks": 10}, "pregnant"),
+        ({"question": "staging", "pregnant": False, "gestational_weeks": 10}, "pregnant"),
         (
             {"question": "staging", "metastatic": False, "metastatic_sites": ["liver"]},
             "metastatic",
         ),
-        ({"question": "staging", "grade": "G1", "ki67_percent": 15}, "contradicts"),
         ({"question": "staging", "primary_site": "pancreas", "gastric_type": 1}, "gastric"),
         ({"grade": "G1"}, "'question' is required"),
     ],
@@ -170,7 +169,6 @@ def test_impossible_values_refused_with_range(field: str, value: float) -> None:
         "male-pregnant",
         "weeks-not-pregnant",
         "sites-not-metastatic",
-        "grade-ki67",
         "gastric",
         "no-question",
     ],
@@ -178,6 +176,28 @@ def test_impossible_values_refused_with_range(field: str, value: float) -> None:
 def test_contradictions_refused(data: dict[str, Any], match: str) -> None:
     with pytest.raises(ScenarioError, match=match):
         parse_scenario(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"grade": "G1", "ki67_percent": 15}, Grade.G2),  # WHO: the higher grade applies
+        ({"grade": "G2", "ki67_percent": 1}, Grade.G2),  # mitotic grade may exceed Ki-67 grade
+        (
+            {"grade": "G2", "ki67_percent": 30, "primary_site": "lung"},
+            Grade.G2,
+        ),  # no Ki-67 grading
+        ({"ki67_percent": 30}, Grade.G3),
+        ({}, None),
+    ],
+    ids=["raised", "mitotic", "lung", "ki67-only", "none"],
+)
+def test_effective_grade(data: dict[str, Any], expected: Grade | None) -> None:
+    assert parse_scenario({"question": "staging", **data}).effective_grade is expected
+
+
+def test_gestational_weeks_imply_pregnancy() -> None:
+    assert parse_scenario({"question": "staging", "gestational_weeks": 12}).pregnant
 
 
 def test_metastatic_sites_imply_metastatic() -> None:

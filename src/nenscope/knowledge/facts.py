@@ -97,8 +97,12 @@ def _low_grade(s: Scenario) -> bool:
 
 
 def _is_ppgl(s: Scenario) -> bool:
+    carrier_only = s.tumor_type is None and _in(
+        s.hereditary, (Hereditary.SDHB, Hereditary.SDHD, Hereditary.SDHX, Hereditary.EPAS1)
+    )
     return (
-        _in(s.tumor_type, (TumorType.PHEOCHROMOCYTOMA, TumorType.PARAGANGLIOMA))
+        carrier_only
+        or _in(s.tumor_type, (TumorType.PHEOCHROMOCYTOMA, TumorType.PARAGANGLIOMA))
         or s.syndrome is Syndrome.CATECHOLAMINE_EXCESS
         or _in(
             s.primary_site,

@@ -32,6 +32,8 @@ from nenscope.knowledge.vocab import (
     Modality,
     OnSsa,
     PrimarySite,
+    PriorResult,
+    Question,
     Strength,
 )
 
@@ -292,6 +294,10 @@ def _resolve(
             _place(final, cand, exam)
             continue
         chain = cand.substitutes if cand.substitutes is not None else kb.exams[exam].substitutes
+        if exam in avoid and cand.substitutes is None and kb.exams[exam].modality in _NUCLEAR:
+            # A tracer is avoided for what it images (e.g. SSTR in benign insulinoma): another
+            # tracer of the same family would share the reason, so no default substitution.
+            chain = ()
         chosen = next((s for s in chain if s.value in available and s not in avoid), None)
         if chosen is None:
             steps.append(f"{exam}: {blocked}; no allowed, available substitute — dropped")
@@ -318,6 +324,22 @@ def _resolve(
         )
         _place(final, sub, chosen)
     return final, warnings, steps
+
+
+_ONE_OFF_QUESTIONS = (Question.DIAGNOSIS, Question.LOCALISATION, Question.STAGING)
+
+
+def _already_done(scenario: Scenario, cands: dict[ExamId, _Candidate]) -> list[str]:
+    """Drop exams the scenario reports as done with a clear result, for one-off questions."""
+    if scenario.question not in _ONE_OFF_QUESTIONS:
+        return []
+    steps = []
+    for exam in list(cands):
+        result = scenario.prior.get(exam.value)
+        if result in (PriorResult.POSITIVE, PriorResult.NEGATIVE):
+            del cands[exam]
+            steps.append(f"{exam}: already done ({result}) for this question — not repeated")
+    return steps
 
 
 def _place(final: dict[ExamId, _Candidate], cand: _Candidate, exam: ExamId) -> None:
@@ -516,7 +538,9 @@ def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
     tags = derive_tags(scenario)
     ctx = Context(scenario=scenario, tags=tags, available=available)
     fired, trace, cands, avoid = _collect(kb, ctx)
+    done = _already_done(scenario, cands)
     final, warnings, steps = _resolve(kb, cands, avoid, available)
+    steps[:0] = done
     _adjust(kb, fired, final, steps)
     for rule in fired:
         warnings.extend(rule.warn)

@@ -153,12 +153,18 @@ class Scenario:
 
     @property
     def effective_grade(self) -> Grade | None:
-        """The given grade, else the grade implied by Ki-67, else None."""
-        if self.grade is not None:
+        """The grade the rules use.
+
+        WHO grades GEP NETs by the higher of the Ki-67 and the mitotic grade, so a given grade
+        below the Ki-67 grade is raised to it; thoracic carcinoids are graded without Ki-67, so
+        there the given grade stands. Without a grade, the Ki-67 grade; else None.
+        """
+        ki67_grade = None if self.ki67_percent is None else grade_from_ki67(self.ki67_percent)
+        if self.grade is None:
+            return ki67_grade
+        if ki67_grade is None or self.primary_site in (PrimarySite.LUNG, PrimarySite.THYMUS):
             return self.grade
-        if self.ki67_percent is not None:
-            return grade_from_ki67(self.ki67_percent)
-        return None
+        return max(self.grade, ki67_grade, key=lambda g: g.value)
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Scenario))
@@ -248,8 +254,8 @@ def _convert(name: str, value: Any, source: str) -> Any:
 def _check_consistency(values: dict[str, Any], source: str) -> None:
     if values.get("pregnant") and values.get("sex") is Sex.MALE:
         raise _err(source, "pregnant", "is true but sex is 'male'. Correct one of them.")
-    if values.get("gestational_weeks") is not None and not values.get("pregnant"):
-        raise _err(source, "gestational_weeks", "is given but 'pregnant' is not true.")
+    if values.get("gestational_weeks") is not None and values.get("pregnant") is False:
+        raise _err(source, "gestational_weeks", "is given but 'pregnant' is false.")
     if values.get("metastatic") is False and values.get("metastatic_sites"):
         raise _err(
             source,
@@ -261,20 +267,6 @@ def _check_consistency(values: dict[str, Any], source: str) -> None:
         PrimarySite.STOMACH,
     ):
         raise _err(source, "gastric_type", "applies to gastric NETs only (primary_site: stomach).")
-    ki67, grade = values.get("ki67_percent"), values.get("grade")
-    if (
-        ki67 is not None
-        and grade is not None
-        and values.get("differentiation") is not (Differentiation.POOR)
-    ):
-        implied = grade_from_ki67(ki67)
-        if implied is not grade:
-            raise _err(
-                source,
-                "grade",
-                f"{grade.value} contradicts ki67_percent {ki67:g} % (WHO: {implied.value}). "
-                "Correct one of them.",
-            )
 
 
 def parse_scenario(data: Mapping[str, Any], *, source: str = "<input>") -> Scenario:
@@ -326,5 +318,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "<input>") -> Scena
         )
     if values.get("metastatic_sites") and "metastatic" not in values:
         values["metastatic"] = True
+    if values.get("gestational_weeks") is not None and "pregnant" not in values:
+        values["pregnant"] = True
     _check_consistency(values, source)
     return Scenario(**values)
