@@ -16,6 +16,7 @@ from nenscope.cli.app import app
 from nenscope.core.errors import OptionError
 from nenscope.core.units import G_PER_KG
 from nenscope.dicom.nifti import read_nifti
+from nenscope.dicom.pet import compute_suv, suv_volume
 from nenscope.dicom.series import read_series
 from nenscope.dicom.synthetic import (
     PhantomSettings,
@@ -210,10 +211,32 @@ def _t_ave_s(ds: pydicom.Dataset) -> float:
     return math.log(lam * t / (1.0 - math.exp(-lam * t))) / lam
 
 
-@pytest.mark.parametrize("vendor", ["siemens", "philips"])
-def test_frame_back_computation_gives_series_time(tmp_path: Path, vendor: str) -> None:
-    write_phantom_study(tmp_path, PhantomSettings(size="small", vendor=vendor))
-    pet = _headers(tmp_path / "PET")
+def _write(factory: pytest.TempPathFactory, **kwargs: object) -> tuple[Path, PhantomTruth]:
+    out = factory.mktemp("phantom") / "study"
+    return out, write_phantom_study(out, PhantomSettings(size="small", **kwargs))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def ge_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PhantomTruth]:
+    return _write(tmp_path_factory, vendor="ge")
+
+
+@pytest.fixture(scope="module")
+def philips_fdg(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PhantomTruth]:
+    return _write(tmp_path_factory, vendor="philips", tracer="fdg")
+
+
+@pytest.fixture(scope="module")
+def philips_cnts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PhantomTruth]:
+    return _write(tmp_path_factory, vendor="philips", pet_units="CNTS", tracer="cu64-dotatate")
+
+
+@pytest.mark.parametrize("fixture", ["study", "philips_fdg"], ids=["siemens", "philips"])
+def test_frame_back_computation_gives_series_time(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    out, _ = request.getfixturevalue(fixture)
+    pet = _headers(out / "PET")
     assert len({ds.AcquisitionTime for ds in pet}) == 3  # three beds, own start times
     for ds in pet:
         series, acq = _times(ds)
@@ -222,9 +245,9 @@ def test_frame_back_computation_gives_series_time(tmp_path: Path, vendor: str) -
         assert back == pytest.approx(0.0, abs=1e-3)
 
 
-def test_ge_semantics(tmp_path: Path) -> None:
-    truth = write_phantom_study(tmp_path, PhantomSettings(size="small", vendor="ge"))
-    pet = _headers(tmp_path / "PET")
+def test_ge_semantics(ge_study: tuple[Path, PhantomTruth]) -> None:
+    out, truth = ge_study
+    pet = _headers(out / "PET")
     assert {ds.AcquisitionTime for ds in pet} == {pet[0].SeriesTime}
     frame_refs = sorted({float(ds.FrameReferenceTime) for ds in pet})
     # Bed starts 0, 150, 300 s after the series start (150 s per bed, feet first).
@@ -242,13 +265,10 @@ def test_ge_semantics(tmp_path: Path) -> None:
     assert truth.n_beds == 3
 
 
-def test_philips_counts_with_private_factors(tmp_path: Path) -> None:
-    truth = write_phantom_study(
-        tmp_path, PhantomSettings(size="small", vendor="philips", pet_units="CNTS")
-    )
-    pet = _headers(tmp_path / "PET")
+def test_philips_counts_with_private_factors(philips_cnts: tuple[Path, PhantomTruth]) -> None:
+    out, truth = philips_cnts
+    pet = _headers(out / "PET")
     assert {ds.Units for ds in pet} == {"CNTS"}
-    liver = truth.lesion("liver-1")
     best = 0.0
     for ds in pet:
         suv_factor = float(ds.get_private_item(0x7053, 0x00, "Philips PET Private Group").value)
@@ -257,17 +277,45 @@ def test_philips_counts_with_private_factors(tmp_path: Path) -> None:
         # The two factors agree: SUV = counts * f_suv = counts * f_bqml / (Bq/mL per SUV).
         np.testing.assert_allclose(suv_factor, acf / truth.settings.bqml_per_suv, rtol=1e-9)
         best = max(best, float((counts * suv_factor).max()))
-    # Largest SUV anywhere is the hottest region: liver-1 (45) > bladder (40).
-    assert best == pytest.approx(liver.suvmax, rel=1e-4)
+    # Largest Cu-64 SUV anywhere is liver-1 (40; spleen 18, bladder 8); int16 step < 1e-4.
+    assert best == pytest.approx(truth.lesion("liver-1").suvmax, rel=1e-4)
 
 
-def test_fdg_uses_fluorine(tmp_path: Path) -> None:
-    truth = write_phantom_study(tmp_path, PhantomSettings(size="small", tracer="fdg"))
-    ds = _headers(tmp_path / "PET")[0]
+def test_fdg_uses_fluorine(philips_fdg: tuple[Path, PhantomTruth]) -> None:
+    out, truth = philips_fdg
+    ds = _headers(out / "PET")[0]
     item = ds.RadiopharmaceuticalInformationSequence[0]
     assert float(item.RadionuclideHalfLife) == pytest.approx(6586.2)
     assert item.RadionuclideCodeSequence[0].CodeMeaning == "^18^Fluorine"
     assert truth.organ("liver").suv_mean == pytest.approx(2.2)
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    ["study", "ge_study", "philips_fdg", "philips_cnts"],
+    ids=["siemens", "ge", "philips-bqml", "philips-cnts"],
+)
+def test_suv_reader_recovers_truth(fixture: str, request: pytest.FixtureRequest) -> None:
+    # Cross-check of two independent parts: the writer (which knows the truth) and
+    # nenscope.dicom.pet.compute_suv (which only sees the headers).
+    out, truth = request.getfixturevalue(fixture)
+    series = read_series(out / "PET")
+    result = compute_suv(series)
+    contract = result.to_contract()
+    # By construction 1 SUV = A_ref / W Bq/mL with A_ref decayed to the series start.
+    np.testing.assert_allclose(
+        float(str(contract["suv_bw_factor"])), 1.0 / truth.settings.bqml_per_suv, rtol=1e-9
+    )
+    assert str(contract["reference_datetime"]).startswith("2026-01-15T10:30:00")
+    suv = np.asarray(suv_volume(series, result).array, dtype=np.float64)
+    labels = truth.label_map(series.volume)
+    slopes = np.array([float(h.RescaleSlope) for h in series.headers])
+    # int16 storage: half the largest slope, converted to SUV (CNTS: via the count factor).
+    tol = 0.5 * slopes.max() * float(np.max(suv) / np.max(series.volume.array)) + 1e-5
+    for lesion in truth.lesions:
+        values = suv[labels == lesion.label]
+        np.testing.assert_allclose(values.max(), lesion.suvmax, atol=tol)
+        np.testing.assert_allclose(values.min(), lesion.suvmean, atol=tol)
 
 
 @pytest.mark.parametrize(
