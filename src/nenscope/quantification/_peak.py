@@ -21,7 +21,7 @@ from scipy import ndimage
 from nenscope.core import EmptyRegionError, ImageVolume
 from nenscope.core.units import MM3_PER_ML
 
-__all__ = ["PEAK_SPHERE_RADIUS_MM", "peak_kernel", "suv_peak"]
+__all__ = ["PEAK_SPHERE_RADIUS_MM", "peak_kernel", "suv_peak", "suv_peak_in_box"]
 
 PEAK_SPHERE_RADIUS_MM = (3.0 * MM3_PER_ML / (4.0 * math.pi)) ** (1.0 / 3.0)
 """Radius in mm of a sphere of volume 1 mL (6.2035 mm): the PERCIST SUVpeak sphere."""
@@ -123,17 +123,56 @@ def suv_peak(
         raise ValueError(f"mask shape {region.shape} differs from image shape {suv.shape}.")
     if not region.any():
         raise EmptyRegionError("Cannot compute SUVpeak: the lesion mask has no voxel.")
+    nz = np.nonzero(region)
+    lo = np.array([a.min() for a in nz])
+    hi = np.array([a.max() for a in nz]) + 1
+    box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+    return suv_peak_in_box(suv, region[box], box, radius_mm=radius_mm)
+
+
+def suv_peak_in_box(
+    suv: ImageVolume,
+    region: npt.NDArray[np.bool_],
+    box: tuple[slice, ...],
+    *,
+    radius_mm: float = PEAK_SPHERE_RADIUS_MM,
+) -> tuple[float, tuple[int, int, int]]:
+    """:func:`suv_peak` for a mask given on a sub-box ``box`` of the image (no full-size mask).
+
+    Parameters
+    ----------
+    suv
+        SUV image.
+    region
+        Bool mask with the shape of ``suv.array[box]``; must hold a voxel.
+    box
+        Three slices (z, y, x) with unit step locating ``region`` in the image.
+    radius_mm
+        Sphere radius in mm.
+
+    Returns
+    -------
+    tuple
+        SUVpeak and the ``(z, y, x)`` image index of its sphere centre.
+    """
+    if not region.any():
+        raise EmptyRegionError("Cannot compute SUVpeak: the lesion mask has no voxel.")
     kernel = peak_kernel(suv.affine, radius_mm=radius_mm)
     half = np.asarray(kernel.shape) // 2
-    nz = np.nonzero(region)
-    lo = np.maximum(np.array([a.min() for a in nz]) - half, 0)
-    hi = np.minimum(np.array([a.max() for a in nz]) + half + 1, np.asarray(suv.shape))
-    box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
-    values = np.asarray(suv.array[box], dtype=np.float64)
+    start = np.array([s.start for s in box])
+    lo = np.maximum(start - half, 0)
+    hi = np.minimum(np.array([s.stop for s in box]) + half, np.asarray(suv.shape))
+    grown = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+    values = np.asarray(suv.array[grown], dtype=np.float64)
+    inside = np.zeros(values.shape, dtype=bool)
+    offset = start - lo
+    inside[tuple(slice(int(o), int(o) + n) for o, n in zip(offset, region.shape, strict=True))] = (
+        region
+    )
     weights = kernel.astype(np.float64)
     sums = ndimage.correlate(values, weights, mode="constant", cval=0.0)
     counts = ndimage.correlate(np.ones_like(values), weights, mode="constant", cval=0.0)
-    means = np.where(region[box], sums / counts, -np.inf)
+    means = np.where(inside, sums / counts, -np.inf)
     flat = int(np.argmax(means))
     local = np.unravel_index(flat, means.shape)
     centre = tuple(int(i + o) for i, o in zip(local, lo, strict=True))

@@ -15,7 +15,7 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull
 
 from nenscope.core import EmptyRegionError, GeometryError, ImageVolume
-from nenscope.quantification._peak import PEAK_SPHERE_RADIUS_MM, suv_peak
+from nenscope.quantification._peak import PEAK_SPHERE_RADIUS_MM, suv_peak_in_box
 
 __all__ = [
     "LesionStatistics",
@@ -261,9 +261,7 @@ def _statistics_in_box(
     n = int(values.size)
     volume_ml = n * suv.voxel_volume_ml
     suvmean = float(values.mean())
-    full = np.zeros(suv.shape, dtype=bool)
-    full[box] = region
-    peak, peak_centre = suv_peak(suv, full, radius_mm=peak_radius_mm)
+    peak, peak_centre = suv_peak_in_box(suv, region, box, radius_mm=peak_radius_mm)
     max_local = idx[int(np.argmax(values))]
     longest, short, z_slice = axial_diameters(suv.affine, region)
     liver_mean, spleen_mean = references
