@@ -56,7 +56,7 @@ def test_ge_pet_gtv_mass_gives_the_published_suv_range() -> None:
     pet = read_series(shared_data_path(*GE, "PT_raw_BQML")).volume
     masks = read_mask(shared_data_path(*GE, "RTSTRUCT_on_PT"), pet)
     assert {"GTV_Mass", "GTV_Edema"} <= set(masks)
-    values = pet.array[masks["GTV_Mass"]] * GE_SUV_BW_FACTOR
+    values = np.asarray(pet.array, dtype=np.float64)[masks["GTV_Mass"]] * GE_SUV_BW_FACTOR
     assert 7.9 <= float(values.max()) <= 8.0
     assert 0.15 <= float(values.min()) <= 0.20
 

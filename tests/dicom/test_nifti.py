@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import nibabel as nib
+import nibabel as _nib
 import numpy as np
 import pytest
 
@@ -13,6 +14,8 @@ from nenscope.core.geometry import ImageVolume, affine_from_spacing
 from nenscope.core.units import Unit
 from nenscope.dicom import read_nifti, read_series, write_nifti
 from tests.conftest import shared_data_path
+
+nib: Any = _nib  # nibabel's image classes are only partly annotated
 
 CT_PHANTOM = ("ibsi", "ibsi_1_ct_radiomics_phantom")
 

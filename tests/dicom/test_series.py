@@ -7,12 +7,13 @@ import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-import SimpleITK as sitk  # noqa: N813  (the library's own spelling)
+import SimpleITK as _sitk  # noqa: N813  (typed as Any below; the library has no stubs)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydicom.dataelem import DataElement
@@ -40,6 +41,8 @@ from nenscope.dicom import (
     unit_for,
 )
 from tests.conftest import shared_data_path
+
+sitk: Any = _sitk  # SimpleITK has no type annotations
 
 GE_PET = ("dicom", "tcia-sts-001-ge-petct", "PT_raw_BQML")
 IBSI_CT = ("ibsi", "ibsi_1_ct_radiomics_phantom", "dicom", "image")
@@ -186,7 +189,11 @@ def test_ge_pet_matches_simpleitk(ge_pet: DicomSeries) -> None:
     reader.SetOutputPixelType(sitk.sitkFloat32)
     reader.SetGlobalWarningDisplay(False)
     image = reader.Execute()
-    np.testing.assert_allclose(ge_pet.volume.array, sitk.GetArrayFromImage(image), rtol=2e-7)
+    np.testing.assert_allclose(
+        np.asarray(ge_pet.volume.array, dtype=np.float64),
+        sitk.GetArrayFromImage(image),
+        rtol=2e-7,
+    )
     np.testing.assert_allclose(ge_pet.volume.origin_mm, image.GetOrigin(), atol=1e-4)
 
 
