@@ -28,18 +28,31 @@ from nenscope.dicom.masks import (
     read_seg_mask,
 )
 from nenscope.dicom.nifti import lps_to_ras_affine, ras_to_lps_affine, read_nifti, write_nifti
+from nenscope.dicom.pet import (
+    Normalisation,
+    SuvOverrides,
+    SuvResult,
+    compute_suv,
+    compute_suv_from_headers,
+    suv_volume,
+)
 from nenscope.dicom.series import DicomSeries, read_series, split_frames, unit_for
 
 __all__ = [
     "DicomSeries",
     "Discovery",
     "GeometryPolicy",
+    "Normalisation",
     "SeriesRef",
     "SkippedFile",
     "SliceGeometry",
     "StackSettings",
     "StackedSlices",
+    "SuvOverrides",
+    "SuvResult",
     "capabilities",
+    "compute_suv",
+    "compute_suv_from_headers",
     "discover_series",
     "lps_to_ras_affine",
     "ras_to_lps_affine",
@@ -54,6 +67,7 @@ __all__ = [
     "sort_slices",
     "split_frames",
     "stack_slices",
+    "suv_volume",
     "unit_for",
     "write_nifti",
 ]
