@@ -27,6 +27,7 @@ from nenscope.dicom.masks import (
     read_rtstruct_mask,
     read_seg_mask,
 )
+from nenscope.dicom.mr import DiffusionSeries, compute_adc_maps, read_dwi_series
 from nenscope.dicom.nifti import lps_to_ras_affine, ras_to_lps_affine, read_nifti, write_nifti
 from nenscope.dicom.pet import (
     Normalisation,
@@ -37,12 +38,21 @@ from nenscope.dicom.pet import (
     suv_volume,
 )
 from nenscope.dicom.series import DicomSeries, read_series, split_frames, unit_for
+from nenscope.dicom.synthetic import (
+    PhantomSettings,
+    PhantomTruth,
+    read_phantom_truth,
+    write_phantom_study,
+)
 
 __all__ = [
     "DicomSeries",
+    "DiffusionSeries",
     "Discovery",
     "GeometryPolicy",
     "Normalisation",
+    "PhantomSettings",
+    "PhantomTruth",
     "SeriesRef",
     "SkippedFile",
     "SliceGeometry",
@@ -51,14 +61,17 @@ __all__ = [
     "SuvOverrides",
     "SuvResult",
     "capabilities",
+    "compute_adc_maps",
     "compute_suv",
     "compute_suv_from_headers",
     "discover_series",
     "lps_to_ras_affine",
     "ras_to_lps_affine",
+    "read_dwi_series",
     "read_mask",
     "read_nifti",
     "read_nifti_mask",
+    "read_phantom_truth",
     "read_rtstruct_mask",
     "read_seg_mask",
     "read_series",
@@ -70,4 +83,5 @@ __all__ = [
     "suv_volume",
     "unit_for",
     "write_nifti",
+    "write_phantom_study",
 ]
