@@ -1,6 +1,7 @@
 """Quantification: SUV formulas, body size, lesion statistics (pure, no I/O)."""
 
 from nenscope.quantification._peak import PEAK_SPHERE_RADIUS_MM, peak_kernel, suv_peak
+from nenscope.quantification.adc import AdcFit, compute_adc
 from nenscope.quantification.bodysize import (
     LbmFormula,
     Sex,
@@ -39,6 +40,7 @@ from nenscope.quantification.suv import (
 __all__ = [
     "PEAK_SPHERE_RADIUS_MM",
     "RADIONUCLIDES",
+    "AdcFit",
     "DecayCorrection",
     "LbmFormula",
     "LesionStatistics",
@@ -50,6 +52,7 @@ __all__ = [
     "axial_diameters",
     "bsa_dubois_m2",
     "choose_reference_time",
+    "compute_adc",
     "decay_factor",
     "frame_average_offset_s",
     "frame_decay_correction",
