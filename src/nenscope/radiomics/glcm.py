@@ -28,6 +28,10 @@ __all__ = ["FEATURES", "compute_glcm_features"]
 
 FloatArray = npt.NDArray[np.float64]
 
+CHUNK_ELEMENTS = 2_000_000
+"""Matrix elements (K × G × G) whose features are computed in one vectorised pass; bounds
+memory for fine discretisations (hundreds of grey levels) in 2D."""
+
 FEATURES: tuple[tuple[str, str], ...] = (
     ("glcm_joint_maximum", "GYBY"),
     ("glcm_joint_average", "60VM"),
@@ -115,46 +119,58 @@ def compute_glcm_features(
     approach = parse_option(approach, Approach, what="texture approach")
     roi = compact_levels(levels, n_levels=n_levels, family="GLCM")
     n_present = roi.grey.size
-    if approach is Approach.D3:
-        per = np.stack(
-            [
-                cooccurrence_counts(roi.levels, d, n_levels=n_present, per_slice=False)[0]
-                for d in DIRECTIONS_3D
-            ]
-        )
-        averaged, merged = per, per.sum(axis=0, keepdims=True)
+
+    def counts(direction: tuple[int, int, int], *, per_slice: bool) -> npt.NDArray[np.int64]:
+        return cooccurrence_counts(roi.levels, direction, n_levels=n_present, per_slice=per_slice)
+
+    def tables(stack: npt.NDArray[np.int64]) -> list[FloatArray]:
+        return _feature_tables(stack, roi.grey, n_levels=n_levels)
+
+    if approach is Approach.D2:
+        # One direction at a time, so that only one (slices, G, G) stack is held besides the
+        # running per-slice merge.
+        merged = np.zeros((roi.levels.shape[0], n_present, n_present), dtype=np.int64)
+        parts = []
+        for direction in DIRECTIONS_2D:
+            per_slice = counts(direction, per_slice=True)
+            merged += per_slice
+            parts.append(tables(per_slice))
+        averaged = [np.concatenate(column) for column in zip(*parts, strict=True)]
+        results = (averaged, tables(merged))
     else:
-        per4 = np.stack(
-            [
-                cooccurrence_counts(roi.levels, d, n_levels=n_present, per_slice=True)
-                for d in DIRECTIONS_2D
-            ]
+        # For in-plane directions the volume count is the sum of the slice counts (2.5D).
+        directions = DIRECTIONS_3D if approach is Approach.D3 else DIRECTIONS_2D
+        per = np.stack([counts(d, per_slice=False)[0] for d in directions])
+        results = (tables(per), tables(per.sum(axis=0, keepdims=True)))
+    if results[1][0].size == 0:
+        raise NotComputableError(
+            "Cannot compute GLCM features: no two ROI voxels are neighbours, so every "
+            "co-occurrence matrix is empty."
         )
-        if approach is Approach.D2:
-            averaged = per4.reshape(-1, n_present, n_present)
-            merged = per4.sum(axis=0)
-        else:
-            averaged = per4.sum(axis=1)
-            merged = per4.sum(axis=(0, 1))[None]
     out: dict[str, float] = {}
-    for stack, suffix in zip((averaged, merged), SUFFIX_DIRECTIONAL[approach], strict=True):
-        table = glcm_feature_table(_symmetric_nonempty(stack), roi.grey, n_levels=n_levels)
+    for table, suffix in zip(results, SUFFIX_DIRECTIONAL[approach], strict=True):
         for (_, code), values in zip(FEATURES, table, strict=True):
             fallback = 0.0 if code == "E8JP" else np.nan
             out[f"{code}{suffix}"] = mean_over_matrices(values, fallback=fallback)
     return out
 
 
-def _symmetric_nonempty(stack: npt.NDArray[np.int64]) -> FloatArray:
-    """Symmetrise ``(K, G, G)`` counts and drop the empty matrices."""
-    sym = (stack + stack.transpose(0, 2, 1)).astype(np.float64)
-    sym = np.asarray(sym[sym.sum(axis=(1, 2)) > 0], dtype=np.float64)
-    if sym.shape[0] == 0:
-        raise NotComputableError(
-            "Cannot compute GLCM features: no two ROI voxels are neighbours, so every "
-            "co-occurrence matrix is empty."
+def _feature_tables(
+    stack: npt.NDArray[np.int64], grey: FloatArray, *, n_levels: int
+) -> list[FloatArray]:
+    """Features of the non-empty matrices of ``(K, G, G)`` counts, symmetrised, in chunks."""
+    nonempty = stack[stack.sum(axis=(1, 2)) > 0]
+    n_grey = grey.size
+    step = max(1, CHUNK_ELEMENTS // (n_grey * n_grey))
+    chunks = [
+        glcm_feature_table(
+            (part + part.transpose(0, 2, 1)).astype(np.float64), grey, n_levels=n_levels
         )
-    return sym
+        for part in (nonempty[i : i + step] for i in range(0, nonempty.shape[0], step))
+    ]
+    if not chunks:
+        return [np.empty(0) for _ in FEATURES]
+    return [np.concatenate(column) for column in zip(*chunks, strict=True)]
 
 
 def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -> list[FloatArray]:
@@ -181,16 +197,21 @@ def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -
     rows and columns, the matrix being symmetric), ``p_{i-j}`` and ``p_{i+j}`` its diagonal
     and cross-diagonal sums; ``log`` is base 2.
     """
-    n_k = counts.shape[0]
-    p = counts / counts.sum(axis=(1, 2))[:, None, None]
-    gi = grey[:, None]
-    gj = grey[None, :]
+    n_k, n_grey = counts.shape[0], grey.size
+    # Work on the non-zero cells only: 2D slice matrices of fine discretisations are sparse.
+    # np.nonzero lists them matrix by matrix, so each matrix is one contiguous segment.
+    k_idx, i_idx, j_idx = np.nonzero(counts)
+    cells = counts[k_idx, i_idx, j_idx]
+    p = cells / np.bincount(k_idx, weights=cells, minlength=n_k)[k_idx]
+    g_i, g_j = grey[i_idx], grey[j_idx]
     # Every feature but the joint maximum, joint entropy and energy is a moment of the
-    # marginal p_i or of the diagonal / cross-diagonal sums p_{i-j}(k), p_{i+j}(k); computing
-    # them from those short vectors keeps the cost of 2D (many small matrices) low.
-    p_minus = _bin_by(p, np.abs(gi - gj).astype(np.int64), n_levels)
-    p_plus = _bin_by(p, (gi + gj).astype(np.int64), 2 * n_levels + 1)
-    p_i = p.sum(axis=2)
+    # marginal p_i or of the diagonal / cross-diagonal sums p_{i-j}(k), p_{i+j}(k).
+    p_minus = _per_matrix(k_idx, np.abs(g_i - g_j).astype(np.int64), p, n_k, n_levels)
+    p_plus = _per_matrix(k_idx, (g_i + g_j).astype(np.int64), p, n_k, 2 * n_levels + 1)
+    p_i = _per_matrix(k_idx, i_idx, p, n_k, n_grey)
+    joint_max = np.maximum.reduceat(p, np.searchsorted(k_idx, np.arange(n_k)))
+    h_xy = -np.bincount(k_idx, weights=p * np.log2(p), minlength=n_k)
+    energy = np.bincount(k_idx, weights=p * p, minlength=n_k)
     k_minus = np.arange(p_minus.shape[1], dtype=np.float64)
     k_plus = np.arange(p_plus.shape[1], dtype=np.float64)
     mu = p_i @ grey
@@ -200,7 +221,6 @@ def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -
     contrast = p_minus @ k_minus**2
     # sum_ij i j p_ij = (sum (i+j)^2 p - sum (i-j)^2 p) / 4
     auto = (p_plus @ k_plus**2 - contrast) / 4.0
-    h_xy = -xlogx(p).sum(axis=(1, 2))
     h_x = -xlogx(p_i).sum(axis=1)
     # For any joint distribution HXY1 = HXY2 = HX + HY, and HY = HX for a symmetric matrix.
     h_xy1 = h_xy2 = 2.0 * h_x
@@ -214,7 +234,7 @@ def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -
     )
     ng = float(n_levels)
     return [
-        p.reshape(n_k, -1).max(axis=1),
+        joint_max,
         mu,
         var,
         h_xy,
@@ -224,7 +244,7 @@ def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -
         sum_avg,
         _moment(p_plus, k_plus, sum_avg, 2),
         -xlogx(p_plus).sum(axis=1),
-        np.einsum("kij,kij->k", p, p),
+        energy,
         contrast,
         diff_avg,
         p_minus @ (1.0 / (1.0 + k_minus)),
@@ -248,9 +268,14 @@ def _moment(weights: FloatArray, values: FloatArray, centre: FloatArray, order: 
     return moment
 
 
-def _bin_by(p: FloatArray, index: npt.NDArray[np.int64], n_bins: int) -> FloatArray:
-    """Sum ``p[k]`` over the cells that share ``index`` (per matrix): ``(K, n_bins)``."""
-    n_k = p.shape[0]
-    flat = (np.arange(n_k)[:, None] * n_bins + index.ravel()[None, :]).ravel()
-    binned = np.bincount(flat, weights=p.ravel(), minlength=n_k * n_bins)
-    return binned.astype(np.float64).reshape(n_k, n_bins)
+def _per_matrix(
+    matrix: npt.NDArray[np.intp],
+    index: npt.NDArray[np.intp] | npt.NDArray[np.int64],
+    weights: FloatArray,
+    n_matrices: int,
+    n_bins: int,
+) -> FloatArray:
+    """Sum ``weights`` per (matrix, index) into a dense ``(n_matrices, n_bins)`` array."""
+    flat = matrix * n_bins + index
+    binned = np.bincount(flat, weights=weights, minlength=n_matrices * n_bins)
+    return binned.astype(np.float64).reshape(n_matrices, n_bins)
