@@ -29,6 +29,7 @@ from nenscope.core.errors import (
     DicomDeviationWarning,
     DicomImportError,
     MissingAttributeError,
+    OptionError,
     WorkbenchError,
 )
 from nenscope.core.units import Unit
@@ -508,3 +509,38 @@ def _garbage(vr: str) -> object:
         "OW": b"\x00\x01",
         "OB": b"\x00\x01",
     }.get(vr, "garbage")
+
+
+def test_stack_settings_accept_strings_and_name_the_choices() -> None:
+    assert StackSettings(irregular_spacing="resample").irregular_spacing is (  # type: ignore[arg-type]  # strings are accepted at runtime on purpose
+        GeometryPolicy.RESAMPLE
+    )
+    with pytest.raises(OptionError, match="Did you mean 'resample'"):
+        StackSettings(gantry_tilt="resampel")  # type: ignore[arg-type]  # the typo is the test
+
+
+def test_nm_multiframe_tomogram_is_stacked_along_the_detector_normal(tmp_path: Path) -> None:
+    # NM tomographic image (PS3.3 C.8.4): frames step by SpacingBetweenSlices along the normal
+    # of DetectorInformationSequence's orientation; frame k holds value k + 1 (slope 1).
+    frames = np.stack([np.full((3, 4), k + 1, dtype=np.uint16) for k in range(5)])
+    ds = make_slice(position=(0.0, 0.0, 0.0), stored=np.zeros((3, 4)))
+    ds.Modality = "NM"
+    del ds.ImagePositionPatient, ds.ImageOrientationPatient, ds.Units
+    ds.NumberOfFrames = 5
+    ds.PixelRepresentation = 0
+    ds.SpacingBetweenSlices = 4.5
+    detector = Dataset()
+    detector.ImagePositionPatient = [-10.0, -20.0, 100.0]
+    detector.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.DetectorInformationSequence = [detector]
+    ds.PixelData = frames.tobytes()
+    ds.save_as(tmp_path / "nm.dcm", enforce_file_format=True)
+    series = read_series(tmp_path)
+    assert series.volume.unit is Unit.COUNTS
+    assert series.volume.shape == (5, 3, 4)
+    np.testing.assert_allclose(
+        np.asarray(series.volume.array[:, 0, 0], dtype=np.float64), [1, 2, 3, 4, 5]
+    )
+    # By hand: frame 4 is at z = 100 + 4 · 4.5 = 118 mm.
+    np.testing.assert_allclose(series.volume.index_to_lps([[4, 0, 0]])[0], (-10, -20, 118))
+    assert any("NM image without Units" in note for note in series.provenance)

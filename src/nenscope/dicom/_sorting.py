@@ -21,6 +21,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from scipy import ndimage
 
+from nenscope.core.enums import parse_option
 from nenscope.core.errors import DicomDeviationWarning, DicomImportError, GeometryError
 from nenscope.core.geometry import affine_from_dicom
 from nenscope.dicom._io import FrameDecoder, attribute_tag, get_float, get_floats
@@ -79,6 +80,12 @@ class StackSettings:
 
     irregular_spacing: GeometryPolicy = GeometryPolicy.REFUSE
     gantry_tilt: GeometryPolicy = GeometryPolicy.REFUSE
+
+    def __post_init__(self) -> None:
+        # Accept the plain strings "refuse"/"resample" too; anything else names the choices.
+        for name in ("irregular_spacing", "gantry_tilt"):
+            value = parse_option(getattr(self, name), GeometryPolicy, what=name.replace("_", " "))
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -352,7 +359,8 @@ def _regularise(
         if settings.irregular_spacing is GeometryPolicy.REFUSE:
             raise DicomImportError(
                 f"Cannot stack the series: {message}. Find the missing slices, or allow "
-                "resampling (irregular_spacing='resample', CLI --irregular-spacing resample)."
+                "resampling (read_series(..., settings=StackSettings("
+                "irregular_spacing='resample')))."
             )
         array, positions, distances = _resample_along_normal(array, positions, distances)
         notes.append(
@@ -379,7 +387,8 @@ def _regularise(
         if settings.gantry_tilt is GeometryPolicy.REFUSE:
             raise DicomImportError(
                 f"Cannot stack the series: {message}. The voxels are not on an orthogonal "
-                "grid. Allow resampling (gantry_tilt='resample', CLI --gantry-tilt resample)."
+                "grid. Allow resampling (read_series(..., settings=StackSettings("
+                "gantry_tilt='resample')))."
             )
         array = _untilt(array, in_plane / (len(positions) - 1), ref)
         slice_vector = normal * (along / (len(positions) - 1))
