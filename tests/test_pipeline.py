@@ -101,16 +101,20 @@ def test_every_lesion_of_1ml_found(
     assert sorted(set(big) - set(matched)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="physiological uptake (bladder, kidneys, left adrenal) is still reported: "
-    "threshold_lesions excludes only the estimated spleen until segmentation.detect_lesions "
-    "(physiology rules) is available to the pipeline",
-)
 def test_no_organ_reported_as_lesion(
-    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path], request: pytest.FixtureRequest
 ) -> None:
-    _, truth, result, _ = analysed
+    case, truth, result, _ = analysed
+    if case.size == "default":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="the pituitary (0.51 mL, SUV 5 on the whole-body phantom) is reported: "
+                "segmentation.detect_lesions does not model it (documented there as an "
+                "SSTR-RADS-2 "
+                "pitfall left to the reader)",
+            )
+        )
     matched = set(_match(result, truth).values())
     extra = [
         (les.id, les.site, les.centroid_mm)

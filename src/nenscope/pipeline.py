@@ -40,7 +40,12 @@ from nenscope.pipeline_report import build_report
 from nenscope.pipeline_stages import Stages
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
 from nenscope.reporting.model import Report
-from nenscope.segmentation import DetectionSettings, region_grow_from_seed, threshold_lesions
+from nenscope.segmentation import (
+    DetectionSettings,
+    PhysiologicalUptake,
+    detect_lesions,
+    region_grow_from_seed,
+)
 
 __all__ = [
     "AIR_HU",
@@ -412,6 +417,7 @@ class _LesionMasks:
     labels: npt.NDArray[np.uint16]
     detection: tuple[str, ...]  # how each lesion (label - 1) was delineated
     notes: tuple[str, ...]
+    warnings: tuple[str, ...]
     errors: tuple[str, ...]
 
 
@@ -457,7 +463,7 @@ def _mask_lesions(
     options: AnalysisOptions,
     labels: npt.NDArray[np.uint16],
     how: list[str],
-    notes: list[str],
+    warnings: list[str],
     errors: list[str],
 ) -> None:
     for path in options.lesion_masks:
@@ -477,9 +483,17 @@ def _mask_lesions(
             if name not in masks:
                 continue
             if not masks[name].any():
-                notes.append(f"ROI '{name}' in {path} is empty on the PET grid; skipped.")
+                warnings.append(f"ROI '{name}' in {path} is empty on the PET grid; skipped.")
                 continue
             _add_region(labels, masks[name], how, f"user mask '{name}' from {Path(path).name}")
+
+
+def _physiology_text(uptake: PhysiologicalUptake) -> str:
+    where = ", ".join(f"{v:.0f}" for v in uptake.centroid_mm)
+    return (
+        f"Not reported as lesion: {uptake.organ} at ({where}) mm, {uptake.volume_ml:.1f} mL, "
+        f"SUVmax {uptake.suvmax:.1f} ({uptake.reason})"
+    )
 
 
 def _organ_masks(regions: ReferenceRegions | None) -> dict[str, npt.NDArray[np.bool_]]:
@@ -501,47 +515,38 @@ def find_lesions(
     A seed or mask region that overlaps earlier lesions replaces them. A seed or mask that
     cannot be used is reported in ``errors`` and the others are still used.
     """
-    references = references_by_name(regions)
     labels = np.zeros(study.suv.shape, dtype=np.uint16)
     how: list[str] = []
     notes: list[str] = []
+    warnings: list[str] = []
     errors: list[str] = []
     if options.auto_detect:
-        liver = references.get("liver")
-        organs = _organ_masks(regions)
-        seg = threshold_lesions(
-            study.suv,
-            settings=options.detection,
-            exclude={name: mask for name, mask in organs.items() if name != "liver"},
-            liver_mask=organs.get("liver"),
-            liver_reference=None if liver is None else (liver.mean, liver.sd),
-        )
-        text = _detection_text(
-            options.detection, seg.threshold, seg.liver_threshold, seg.excluded_organs
-        )
-        for n in range(1, seg.n_lesions + 1):
-            labels[seg.labels == n] = n
-            how.append(text)
+        detection = detect_lesions(study.suv, references=regions, settings=options.detection)
+        seg = detection.segmentation
+        text = _detection_text(options.detection, seg.threshold, seg.liver_threshold)
+        labels[:] = detection.labels
+        how.extend([text] * detection.n_lesions)
+        notes.extend(detection.notes)
+        notes.extend(_physiology_text(p) for p in detection.physiological)
     _seed_lesions(study, options.lesion_seeds_mm, labels, how, errors)
-    _mask_lesions(study, options, labels, how, notes, errors)
+    _mask_lesions(study, options, labels, how, warnings, errors)
     return _LesionMasks(
-        labels=labels, detection=tuple(how), notes=tuple(notes), errors=tuple(errors)
+        labels=labels,
+        detection=tuple(how),
+        notes=tuple(notes),
+        warnings=tuple(warnings),
+        errors=tuple(errors),
     )
 
 
 def _detection_text(
-    settings: DetectionSettings,
-    threshold: float,
-    liver_threshold: float | None,
-    excluded: Sequence[str],
+    settings: DetectionSettings, threshold: float, liver_threshold: float | None
 ) -> str:
     parts = [f"automatic: {settings.method.value} threshold SUV > {threshold:.2f}"]
     if liver_threshold is not None:
         parts.append(f"in the liver SUV > {liver_threshold:.2f} (PERCIST 1.5 x mean + 2 SD)")
     parts.append(f"{settings.delineation.value} contour at {settings.delineation_fraction:.0%}")
-    parts.append(f"minimum {settings.min_volume_ml:g} mL")
-    if excluded:
-        parts.append(f"physiological uptake excluded: {', '.join(excluded)}")
+    parts.append(f"minimum {settings.min_volume_ml:g} mL; physiological uptake rules")
     return "; ".join(parts)
 
 
@@ -578,7 +583,9 @@ def _measure(
         try:
             lesions = find_lesions(study, options, regions)
             for note in lesions.notes:
-                stages.warn(note)
+                stages.note(note)
+            for text in lesions.warnings:
+                stages.warn(text)
             for text in lesions.errors:
                 stages.error(text)
         except WorkbenchError as err:
@@ -649,8 +656,7 @@ def analyze_study(
             references=references,
             statistics=stats,
             detection=() if lesions is None else lesions.detection,
-            warnings=stages.warnings,
-            errors=stages.errors,
+            stages=stages,
         )
     files, report = write_outputs(
         out_dir,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from nenscope import __version__
 from nenscope.core.units import BQ_PER_MBQ, S_PER_MIN
 from nenscope.pipeline_references import REFERENCE_NAMES, ReferenceRegion
+from nenscope.pipeline_stages import Stages
 from nenscope.quantification.lesions import LesionStatistics
 from nenscope.reporting.model import (
     LesionEntry,
@@ -254,14 +255,13 @@ def build_report(
     references: Mapping[str, ReferenceRegion],
     statistics: Sequence[LesionStatistics],
     detection: Sequence[str],
-    warnings: Sequence[str],
-    errors: Sequence[str],
+    stages: Stages,
     title: str = "PET/CT analysis",
 ) -> Report:
     """Assemble the report (without figures) of one analysed study."""
     unit = "g/mL" if study is None else _suv_unit(study)
     grades, reason = krenning_grades(study, references, statistics)
-    all_warnings = list(warnings)
+    all_warnings = list(stages.warnings)
     if study is not None:
         all_warnings = [*study.suv_result.warnings, *all_warnings]
     seen: dict[str, None] = dict.fromkeys(all_warnings)
@@ -270,7 +270,8 @@ def build_report(
         header=None if study is None else _header(study),
         suv=() if study is None else _suv_lines(study, options.normalisation),
         warnings=tuple(seen),
-        errors=tuple(errors),
+        errors=tuple(stages.errors),
+        notes=tuple(stages.notes),
         references=_reference_entries(
             references, unit, 0.0 if study is None else study.suv.voxel_volume_ml
         ),

@@ -30,6 +30,7 @@ class Stages:
         self.timings: dict[str, float] = {}
         self.warnings: list[str] = []
         self.errors: list[str] = []
+        self.notes: list[str] = []
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -48,6 +49,11 @@ class Stages:
         """Record a warning once."""
         if text and text not in self.warnings:
             self.warnings.append(text)
+
+    def note(self, text: str) -> None:
+        """Record what the analysis did or left out (not a problem: report notes)."""
+        if text and text not in self.notes:
+            self.notes.append(text)
 
     def error(self, text: str) -> None:
         """Record why a part of the analysis is missing."""

@@ -245,6 +245,9 @@ class Report:
         Data deviations and estimates the reader must know about.
     errors
         Why parts of the analysis are missing (partial results).
+    notes
+        What the analysis did or left out that a reader should know (physiological uptake not
+        reported as lesions, thresholds used).
     references
         Reference regions.
     lesions
@@ -266,6 +269,7 @@ class Report:
     suv: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     references: tuple[ReferenceRegionEntry, ...] = ()
     lesions: tuple[LesionEntry, ...] = ()
     scores: tuple[ScoreEntry, ...] = ()

@@ -231,6 +231,8 @@ def _lesion_table(pages: _TextPages, report: Report) -> None:
     pages.heading("Lesions")
     if not report.lesions:
         pages.para("No lesion was found.")
+        for note in report.notes:
+            pages.para(f"• {note}", size=8, indent="  ")
         return
     names = list(QUANTITY_LABELS)
     header = ["#", "centre x,y,z mm", "site", *[QUANTITY_LABELS[n] for n in names], "Krenning"]
@@ -255,6 +257,10 @@ def _lesion_table(pages: _TextPages, report: Report) -> None:
                 indent="  ",
             )
     pages.para(f"Delineation: {first.detection}", size=7.5, indent="  ")
+    if report.notes:
+        pages.heading("Analysis notes", size=11)
+        for note in report.notes:
+            pages.para(f"• {note}", size=8, indent="  ")
 
 
 def write_pdf(report: Report, path: Path) -> None:
