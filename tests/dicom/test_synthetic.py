@@ -91,6 +91,17 @@ def test_round_trip_gives_the_painted_suvs(study: tuple[Path, PhantomTruth]) -> 
     np.testing.assert_allclose(suv[labels == liver.label].mean(), liver.suv_mean, atol=tol)
 
 
+def test_written_values_equal_painted_without_blur(study: tuple[Path, PhantomTruth]) -> None:
+    _, truth = study
+    # No blur, no noise: every voxel of a region holds exactly its painted SUV.
+    for organ in truth.organs:
+        np.testing.assert_allclose(organ.suv_mean_written, organ.suv_mean, rtol=1e-12)
+    for lesion in truth.lesions:
+        np.testing.assert_allclose(
+            [lesion.suvmax_written, lesion.suvmean_written], lesion.suvmax, rtol=1e-12
+        )
+
+
 def test_bqml_follows_the_suv_definition(study: tuple[Path, PhantomTruth]) -> None:
     _, truth = study
     s = truth.settings
@@ -199,6 +210,7 @@ def test_blur_lowers_small_lesion_maximum(tmp_path: Path) -> None:
     # Partial-volume loss: a 12 mm sphere at FWHM 8 mm keeps well under its painted maximum,
     # and stays above the liver background it sits in (SUV 7).
     assert 7.0 < truth.lesions[0].suvmax_written < 0.9 * truth.lesions[0].suvmax
+    assert truth.lesions[0].suvmean_written < truth.lesions[0].suvmax_written
 
 
 def _times(ds: pydicom.Dataset) -> tuple[datetime, datetime]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -317,12 +317,15 @@ class OrganTruth:
     """Ground truth of one organ or tissue region on the PET grid.
 
     ``point_mm`` is the LPS centre of the voxel deepest inside the region (largest distance to
-    its border), a safe seed for reference-region tests.
+    its border), a safe seed for reference-region tests. ``suv_mean`` is the painted uptake;
+    ``suv_mean_written`` the mean over the region's voxels of the written image (after blur and
+    noise, before int16 storage).
     """
 
     name: str
     label: int
     suv_mean: float
+    suv_mean_written: float
     hu: float
     voxels: int
     volume_ml: float
@@ -336,8 +339,9 @@ class LesionTruth:
     """Ground truth of one lesion.
 
     ``volume_ml`` counts PET voxels whose centre lies in the sphere; ``suvmax``/``suvmean`` are
-    the painted uptake before blur and noise; ``suvmax_written`` is the maximum over the same
-    voxels of the written image (after blur, noise, before int16 quantisation).
+    the painted uptake before blur and noise; ``suvmax_written`` and ``suvmean_written`` are the
+    maximum and mean over the same voxels of the written image (after blur and noise, before
+    int16 storage): their ratio to the painted value is the recovery coefficient.
     """
 
     lesion_id: str
@@ -351,6 +355,7 @@ class LesionTruth:
     suvmax: float
     suvmean: float
     suvmax_written: float
+    suvmean_written: float
     hu: float
 
 
@@ -466,6 +471,7 @@ def _organ_dict(o: OrganTruth) -> dict[str, Any]:
         "label": o.label,
         "kind": o.kind.value,
         "suv_mean": o.suv_mean,
+        "suv_mean_written": o.suv_mean_written,
         "hu": o.hu,
         "voxels": o.voxels,
         "volume_ml": o.volume_ml,
@@ -487,6 +493,7 @@ def _lesion_dict(x: LesionTruth) -> dict[str, Any]:
         "suvmax": x.suvmax,
         "suvmean": x.suvmean,
         "suvmax_written": x.suvmax_written,
+        "suvmean_written": x.suvmean_written,
         "hu": x.hu,
     }
 
@@ -738,9 +745,8 @@ def _region_truths(
                 _lesion_truth(region, label, mask, pet.suv[box], int(counts[label]), voxel_ml)
             )
         else:
-            organs.append(
-                _organ_truth(region, label, mask, box, affine, int(counts[label]), voxel_ml)
-            )
+            organ = _organ_truth(region, label, mask, box, affine, int(counts[label]), voxel_ml)
+            organs.append(replace(organ, suv_mean_written=float(pet.suv[box][mask].mean())))
     return tuple(organs), tuple(lesions)
 
 
@@ -765,6 +771,7 @@ def _lesion_truth(
         suvmax=region.suv,
         suvmean=region.suv,
         suvmax_written=float(suv[mask].max()),
+        suvmean_written=float(suv[mask].mean()),
         hu=region.hu,
     )
 
@@ -787,6 +794,7 @@ def _organ_truth(
         name=region.name,
         label=label,
         suv_mean=region.suv,
+        suv_mean_written=region.suv,
         hu=region.hu,
         voxels=voxels,
         volume_ml=voxels * voxel_ml,
