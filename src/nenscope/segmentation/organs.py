@@ -14,8 +14,8 @@ Method (documented in docs/analysis.md; every constant below is a named setting)
    with or without contrast).
 5. **Liver**: the largest connected homogeneous region in the trunk on the patient's right
    (its *core*; holes such as metastases are filled), grown by ``grow_mm`` within the body
-   where the smoothed SUV is at least half the core median, holes filled again (the whole
-   organ with its lesions, for the liver-adaptive lesion threshold).
+   where the smoothed SUV is at least midway between the body median and the core median,
+   holes filled again (the whole organ with its lesions, for the liver-adaptive threshold).
 6. **Spleen**: the largest connected homogeneous region in the trunk on the patient's left whose
    centroid lies within the liver's craniocaudal extent (upper abdomen; this excludes the left
    kidney and the heart).
@@ -270,14 +270,14 @@ def estimate_organs(
         f"body from {'CT > -300 HU' if ct is not None else 'PET'}; midline x = {midline:.1f} mm"
     ]
     core = _fill_holes_3d(_largest_component(tissue & (x_full < midline)))
-    liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm)
+    liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
     if not liver.any():
         notes.append("liver not found (no homogeneous uptake region on the patient's right)")
     z_full = np.broadcast_to(z, suv.shape)
     spleen = _spleen(tissue & (x_full > midline), liver, z_full) if liver.any() else None
     if spleen is not None:
         spleen = _grow_organ(
-            _fill_holes_3d(spleen), smooth, body, suv.spacing_mm, settings.grow_mm
+            _fill_holes_3d(spleen), smooth, body, suv.spacing_mm, settings.grow_mm, body_median
         )
     if spleen is None:
         notes.append("spleen not found in the left upper abdomen")
@@ -299,11 +299,12 @@ def _grow_organ(
     body: npt.NDArray[np.bool_],
     spacing: tuple[float, float, float],
     margin_mm: float,
+    body_median: float,
 ) -> npt.NDArray[np.bool_]:
-    """Grow a core back to the organ edge: within ``margin_mm``, >= half the core median."""
+    """Grow a core back to the organ edge: within ``margin_mm``, above the mid level."""
     if not core.any():
         return core
-    level = 0.5 * float(np.median(smooth[core]))
+    level = 0.5 * (float(np.median(smooth[core])) + body_median)
     grown = grow_mask_mm(core, spacing, margin_mm) & body & (smooth >= level) | core
     return _fill_holes_3d(grown)
 
