@@ -262,6 +262,9 @@ def test_philips_published_b_values(philips: DiffusionSeries) -> None:
     np.testing.assert_allclose(sorted(philips.b_values_s_per_mm2), published, atol=1e-6)
     assert philips.reference.shape == (32, 112, 112)
     assert all(im.b_value_source.startswith("DiffusionBValue") for im in philips.images)
+    # The private Philips b-value (2001,1003) is present too and agrees on every slice
+    # (a disagreement would be noted in the provenance).
+    assert not [p for p in philips.provenance if "differs" in p]
     directions = {im.direction for im in philips.images if im.b_value_s_per_mm2 > 500}
     assert len(directions) == 12
 
