@@ -104,6 +104,11 @@ def test_dose_commands() -> None:
     )  # fmt: skip
     # One F-18 half-life (6586.2 s = 1 h 49 min 46.2 s) minus 1 s: just above 150 MBq.
     np.testing.assert_allclose(decay["activity_end_mbq"], 150.0, rtol=2e-4)
+    exam = _json(["dose", "exam", "fdg-pet", "--activity-mbq", "200", "--format", "json"])
+    # ICRP 80/106: 0.019 mSv/MBq x 200 MBq = 3.8 mSv.
+    np.testing.assert_allclose(exam["effective_dose_msv"], 3.8, rtol=1e-12)
+    ct = _json(["dose", "exam", "ct-cap", "--format", "json"])
+    assert ct["activity_mbq"] is None
     sched = _json(
         ["dose", "schedule", "ga68-sstr-pet:12", "ct-cap:6", "--years", "2", "--weight-kg", "75",
          "--format", "json"]

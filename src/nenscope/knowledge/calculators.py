@@ -23,8 +23,10 @@ from nenscope.knowledge.vocab import ExamId
 
 __all__ = [
     "ExamDose",
+    "ExamEffectiveDose",
     "ScheduleDose",
     "compute_exam_dose",
+    "compute_exam_effective_dose",
     "compute_follow_up_dose",
     "find_nuclide",
     "find_tracer",
@@ -122,6 +124,74 @@ def compute_exam_dose(
             prescription.activity_mbq, coefficient_msv_per_mbq=tracer.dose_coefficient_msv_per_mbq
         )
     return ExamDose(tracer=tracer, exam=exam, prescription=prescription, effective_dose_msv=dose)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExamEffectiveDose:
+    """Effective dose of any exam, with how it was obtained."""
+
+    exam: Exam
+    effective_dose_msv: float
+    activity_mbq: float | None
+    basis: str
+
+
+def compute_exam_effective_dose(
+    kb: KnowledgeBase,
+    exam_id: str,
+    *,
+    weight_kg: float | None = None,
+    age_years: float | None = None,
+    activity_mbq: float | None = None,
+) -> ExamEffectiveDose:
+    """Effective dose of an exam: computed for a tracer, typical for CT, 0 without radiation.
+
+    Raises
+    ------
+    OptionError
+        For an unknown exam id, or a tracer without a dose coefficient.
+
+    Examples
+    --------
+    >>> from nenscope.knowledge.kb import load_knowledge_base
+    >>> kb = load_knowledge_base()
+    >>> compute_exam_effective_dose(kb, "ct-chest").effective_dose_msv
+    7.5
+    >>> compute_exam_effective_dose(kb, "mri-pancreas").effective_dose_msv
+    0.0
+    """
+    exam_ids = {e.value for e in kb.exams}
+    if exam_id not in exam_ids:
+        raise OptionError(f"Unknown exam '{exam_id}'. {suggest(exam_id, sorted(exam_ids))}")
+    exam = kb.exams[ExamId(exam_id)]
+    if exam.radiopharmaceutical is not None:
+        result = compute_exam_dose(
+            kb, exam_id, weight_kg=weight_kg, age_years=age_years, activity_mbq=activity_mbq
+        )
+        if result.effective_dose_msv is None:
+            raise OptionError(
+                f"{exam.radiopharmaceutical.name} has no effective-dose coefficient in the "
+                "knowledge base."
+            )
+        coefficient = exam.radiopharmaceutical.dose_coefficient_msv_per_mbq
+        return ExamEffectiveDose(
+            exam=exam,
+            effective_dose_msv=result.effective_dose_msv,
+            activity_mbq=result.prescription.activity_mbq,
+            basis=f"activity × {coefficient} mSv/MBq (adult coefficient); "
+            + "; ".join(result.prescription.notes),
+        )
+    if exam.ionising and exam.typical_effective_dose_msv is not None:
+        return ExamEffectiveDose(
+            exam=exam,
+            effective_dose_msv=exam.typical_effective_dose_msv,
+            activity_mbq=None,
+            basis="typical adult effective dose (order of magnitude), "
+            + ", ".join(exam.dose_evidence),
+        )
+    return ExamEffectiveDose(
+        exam=exam, effective_dose_msv=0.0, activity_mbq=None, basis="no ionising radiation"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,7 @@ from nenscope.cli.app import app
 from nenscope.core.units import S_PER_MIN
 from nenscope.knowledge.calculators import (
     compute_exam_dose,
+    compute_exam_effective_dose,
     compute_follow_up_dose,
     find_nuclide,
 )
@@ -152,6 +153,37 @@ def activity_command(
         output_format,
         f"{t.name}: {result.prescription.activity_mbq:.0f} MBq{notes}, scan "
         f"{t.uptake_min[0]:g}-{t.uptake_min[1]:g} min after injection, {dose}",
+    )
+
+
+@dose_app.command("exam")
+def exam_command(
+    exam_id: Annotated[str, typer.Argument(help="Exam id, e.g. ct-cap or fdg-pet.")],
+    weight_kg: Annotated[float | None, typer.Option(help="Body weight, kg.")] = None,
+    age_years: Annotated[float | None, typer.Option(help="Age, years.")] = None,
+    activity_mbq: Annotated[
+        float | None, typer.Option(help="Administered activity, MBq (nuclear medicine).")
+    ] = None,
+    output_format: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """Effective dose of one exam (computed for a tracer, typical for CT)."""
+    result = compute_exam_effective_dose(
+        load_knowledge_base(),
+        exam_id,
+        weight_kg=weight_kg,
+        age_years=age_years,
+        activity_mbq=activity_mbq,
+    )
+    payload = {
+        "exam": result.exam.id.value,
+        "effective_dose_msv": result.effective_dose_msv,
+        "activity_mbq": result.activity_mbq,
+        "basis": result.basis,
+    }
+    _emit(
+        payload,
+        output_format,
+        f"{result.exam.id}: {result.effective_dose_msv:.2f} mSv ({result.basis})",
     )
 
 
