@@ -10,7 +10,7 @@ slices. Irregular spacing and gantry tilt are detected and, per :class:`StackSet
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -253,6 +253,7 @@ def stack_slices(
     *,
     names: Sequence[str] | None = None,
     frames: Sequence[npt.NDArray[Any]] | None = None,
+    loader: Callable[[int], npt.NDArray[Any]] | None = None,
     settings: StackSettings | None = None,
 ) -> StackedSlices:
     """Sort single-frame datasets geometrically and stack their rescaled pixels.
@@ -268,6 +269,9 @@ def stack_slices(
     frames
         Stored (not yet rescaled) 2-D pixel arrays ``(rows, columns)``, one per dataset, for
         callers that decoded them already (enhanced multi-frame objects).
+    loader
+        Alternatively, a function returning the stored 2-D array of input slice ``i`` on
+        demand, so that only one slice's raw pixels are in memory at a time.
     settings
         Policies for irregular spacing and gantry tilt; default refuses both.
 
@@ -301,7 +305,12 @@ def stack_slices(
     decoder = FrameDecoder()
     for z, idx in enumerate(order):
         ds, label = datasets[idx], labels[idx]
-        stored = frames[idx] if frames is not None else decoder.decode(ds, path=label)[0]
+        if frames is not None:
+            stored = frames[idx]
+        elif loader is not None:
+            stored = loader(idx)
+        else:
+            stored = decoder.decode(ds, path=label)[0]
         if stored.shape != (ref.rows, ref.columns):
             raise DicomImportError(
                 f"{label}: pixel array shape {stored.shape} does not match Rows × Columns "

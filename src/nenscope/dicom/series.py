@@ -30,6 +30,8 @@ from nenscope.dicom._io import (
     get_str,
     raw_key,
     read_dataset,
+    read_header,
+    read_pixels_at,
 )
 from nenscope.dicom._sorting import StackSettings, stack_slices
 
@@ -135,45 +137,65 @@ def read_series(
     """
     files = list_files(source)
     from_folder = isinstance(source, str | Path) and Path(source).is_dir()
-    datasets: list[tuple[Path, Dataset]] = []
+    entries: list[_Entry] = []
     provenance: list[str] = []
     for path in files:
         try:
-            ds, notes = read_dataset(path, headers_only=False)
+            ds, notes, offset = read_header(path)
         except DicomImportError as err:
             if from_folder and "is not a DICOM file" in str(err):
                 provenance.append(f"skipped {path.name}: not DICOM")
                 continue
             raise
         provenance.extend(notes)
-        datasets.append((path, ds))
-    if not datasets:
+        entries.append(_Entry(path=path, header=ds, pixel_offset=offset))
+    if not entries:
         raise DicomImportError(f"{source} holds no DICOM file.")
-    by_key: dict[tuple[object, ...], list[tuple[Path, Dataset]]] = defaultdict(list)
-    for path, ds in datasets:
+    by_key: dict[tuple[object, ...], list[_Entry]] = defaultdict(list)
+    for entry in entries:
         # Group on the stored bytes first (cheap); UIDs are converted once per group.
-        by_key[raw_key(ds, ("SeriesInstanceUID",))].append((path, ds))
-    by_series: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+        by_key[raw_key(entry.header, ("SeriesInstanceUID",))].append(entry)
+    by_series: dict[str, list[_Entry]] = defaultdict(list)
     for members_of_key in by_key.values():
-        uid_of_key = get_str(members_of_key[0][1], "SeriesInstanceUID", "<missing>")
+        uid_of_key = get_str(members_of_key[0].header, "SeriesInstanceUID", "<missing>")
         by_series[uid_of_key].extend(members_of_key)
     if len(by_series) > 1:
         raise DicomImportError(_mixed_series_message(source, by_series))
     uid, members = next(iter(by_series.items()))
     if uid == "<missing>":
         raise MissingAttributeError(
-            f"{members[0][0]}: {attribute_tag('SeriesInstanceUID')} is missing; cannot tell "
+            f"{members[0].path}: {attribute_tag('SeriesInstanceUID')} is missing; cannot tell "
             "which series the files belong to."
         )
     return _build_series(uid, members, provenance, settings or StackSettings())
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Entry:
+    """One file of a series: its header (no pixel data) and where its pixel data start."""
+
+    path: Path
+    header: Dataset
+    pixel_offset: int | None
+
+
+def _load_stored(entry: _Entry) -> npt.NDArray[Any]:
+    """Return a single-frame file's stored 2-D pixels: read directly, else by a full parse."""
+    pixels = None
+    if entry.pixel_offset is not None:
+        pixels = read_pixels_at(entry.path, entry.pixel_offset, entry.header)
+    if pixels is None:
+        full, _ = read_dataset(entry.path, headers_only=False)
+        pixels = decode_frames(full, path=entry.path)
+    return np.asarray(pixels[0])
+
+
 def _mixed_series_message(
-    source: Path | Sequence[Path], by_series: dict[str, list[tuple[Path, Dataset]]]
+    source: Path | Sequence[Path], by_series: dict[str, list[_Entry]]
 ) -> str:
     parts = []
     for uid, members in sorted(by_series.items(), key=lambda kv: -len(kv[1])):
-        ds = members[0][1]
+        ds = members[0].header
         parts.append(
             f"#{get_str(ds, 'SeriesNumber', '?')} {get_str(ds, 'Modality', '?')} "
             f"'{get_str(ds, 'SeriesDescription')}' ({len(members)} files, UID {uid})"
@@ -187,12 +209,12 @@ def _mixed_series_message(
 
 def _build_series(
     uid: str,
-    members: list[tuple[Path, Dataset]],
+    members: list[_Entry],
     provenance: list[str],
     settings: StackSettings,
 ) -> DicomSeries:
-    members.sort(key=lambda m: str(m[0]))
-    first_path, first = members[0]
+    members.sort(key=lambda m: str(m.path))
+    first_path, first = members[0].path, members[0].header
     modality = get_str(first, "Modality")
     if modality not in _IMAGE_MODALITIES:
         raise DicomImportError(
@@ -203,30 +225,31 @@ def _build_series(
     headers: list[Dataset] = []
     names: list[str] = []
     frames: list[npt.NDArray[Any]] | None = None
-    multi = [m for m in members if int(m[1].get("NumberOfFrames", 1) or 1) > 1]
-    if multi:
+    loader = None
+    if any(_is_multiframe(m.header) for m in members):
         frames = []
-        for path, ds in members:
-            frame_headers, frame_pixels = split_frames(ds, path=path)
+        for member in members:
+            full, _ = read_dataset(member.path, headers_only=False)
+            frame_headers, frame_pixels = split_frames(full, path=member.path)
+            if "PixelData" in full:
+                del full.PixelData
             headers.extend(frame_headers)
             frames.extend(frame_pixels)
-            names.extend(f"{path} frame {i + 1}" for i in range(len(frame_headers)))
+            names.extend(f"{member.path} frame {i + 1}" for i in range(len(frame_headers)))
         provenance.append(f"multi-frame: {len(headers)} frames from {len(members)} file(s)")
     else:
-        headers = [ds for _, ds in members]
-        names = [str(p) for p, _ in members]
+        headers = [m.header for m in members]
+        names = [str(m.path) for m in members]
+
+        def loader(index: int) -> npt.NDArray[Any]:
+            return _load_stored(members[index])
+
     _check_consistent(headers, names)
-    stacked = stack_slices(headers, names=names, frames=frames, settings=settings)
+    stacked = stack_slices(headers, names=names, frames=frames, loader=loader, settings=settings)
     provenance.extend(stacked.provenance)
     unit, notes = unit_for(first, path=first_path)
     provenance.extend(notes)
     ordered = tuple(headers[i] for i in stacked.order)
-    for ds in ordered:
-        if "PixelData" in ds:
-            del ds.PixelData
-    for _, ds in members:
-        if "PixelData" in ds:
-            del ds.PixelData
     volume = ImageVolume(
         array=stacked.array,
         affine=stacked.affine,
@@ -236,11 +259,15 @@ def _build_series(
     return DicomSeries(
         volume=volume,
         headers=ordered,
-        files=tuple(p for p, _ in members),
+        files=tuple(m.path for m in members),
         series_instance_uid=uid,
         modality=modality,
         provenance=tuple(provenance),
     )
+
+
+def _is_multiframe(ds: Dataset) -> bool:
+    return "PerFrameFunctionalGroupsSequence" in ds or int(ds.get("NumberOfFrames", 1) or 1) > 1
 
 
 def _check_consistent(headers: Sequence[Dataset], names: Sequence[str]) -> None:
