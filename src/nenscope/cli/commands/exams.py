@@ -147,5 +147,20 @@ def exams_command(
             if tracer["breastfeeding"]:
                 console.print(f"breastfeeding: {tracer['breastfeeding']}", highlight=False)
         for row in detail["performance"]:
-            console.print(f"performance {row['id']}: {row}", highlight=False)
+            figures = ", ".join(
+                f"{label} {row[key]:g}"
+                for key, label in (
+                    ("sensitivity", "sens"),
+                    ("specificity", "spec"),
+                    ("detection_rate", "DR"),
+                    ("accuracy", "acc"),
+                    ("n", "n"),
+                )
+                if row[key] is not None
+            )
+            console.print(
+                f"performance {row['id']}: {row['population']}: {figures} "
+                f"({row['level']}; {', '.join(row['evidence'])})",
+                highlight=False,
+            )
         console.print(f"evidence: {', '.join(detail['evidence'])}")
