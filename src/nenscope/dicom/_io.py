@@ -420,7 +420,9 @@ _PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
 """(7FE0,0010) as little-endian bytes."""
 
 
-def read_pixels_at(path: Path, offset: int, ds: Dataset) -> npt.NDArray[Any] | None:
+def read_pixels_at(
+    path: Path, offset: int, ds: Dataset, *, layouts: dict[tuple[object, ...], Any] | None = None
+) -> npt.NDArray[Any] | None:
     """Read plain little-endian pixel data straight from the file, without parsing it again.
 
     Parameters
@@ -431,6 +433,9 @@ def read_pixels_at(path: Path, offset: int, ds: Dataset) -> npt.NDArray[Any] | N
         Byte offset of the PixelData (7FE0,0010) element, from :func:`read_header`.
     ds
         The header, for the pixel format (BitsAllocated, Rows, Columns, ...).
+    layouts
+        A dict the caller keeps for one series: the pixel layout is then worked out once per
+        distinct set of pixel-format values instead of once per file.
 
     Returns
     -------
@@ -446,12 +451,21 @@ def read_pixels_at(path: Path, offset: int, ds: Dataset) -> npt.NDArray[Any] | N
     meta = getattr(ds, "file_meta", None)
     if meta is None or "TransferSyntaxUID" not in meta:
         return None
-    dtype = _native_dtype(ds, need_pixels=False)
+    key = (str(meta.TransferSyntaxUID), *raw_key(ds, _PIXEL_FORMAT))
+    layout = layouts.get(key) if layouts is not None else None
+    if layout is None:
+        layout = (
+            _native_dtype(ds, need_pixels=False),
+            int(ds.get("Rows", 0) or 0),
+            int(ds.get("Columns", 0) or 0),
+            int(ds.get("NumberOfFrames", 1) or 1),
+            str(meta.TransferSyntaxUID) == "1.2.840.10008.1.2.1",
+        )
+        if layouts is not None:
+            layouts[key] = layout
+    dtype, rows, cols, frames, explicit = layout
     if dtype is None:
         return None
-    explicit = str(meta.TransferSyntaxUID) == "1.2.840.10008.1.2.1"
-    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
     expected = rows * cols * frames * dtype.itemsize
     with path.open("rb") as fh:
         fh.seek(offset)

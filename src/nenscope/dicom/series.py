@@ -179,11 +179,11 @@ class _Entry:
     pixel_offset: int | None
 
 
-def _load_stored(entry: _Entry) -> npt.NDArray[Any]:
+def _load_stored(entry: _Entry, layouts: dict[tuple[object, ...], Any]) -> npt.NDArray[Any]:
     """Return a single-frame file's stored 2-D pixels: read directly, else by a full parse."""
     pixels = None
     if entry.pixel_offset is not None:
-        pixels = read_pixels_at(entry.path, entry.pixel_offset, entry.header)
+        pixels = read_pixels_at(entry.path, entry.pixel_offset, entry.header, layouts=layouts)
     if pixels is None:
         full, _ = read_dataset(entry.path, headers_only=False)
         pixels = decode_frames(full, path=entry.path)
@@ -241,8 +241,10 @@ def _build_series(
         headers = [m.header for m in members]
         names = [str(m.path) for m in members]
 
+        layouts: dict[tuple[object, ...], Any] = {}
+
         def loader(index: int) -> npt.NDArray[Any]:
-            return _load_stored(members[index])
+            return _load_stored(members[index], layouts)
 
     _check_consistent(headers, names)
     stacked = stack_slices(headers, names=names, frames=frames, loader=loader, settings=settings)
