@@ -96,5 +96,8 @@ def test_any_valid_scenario_gets_a_consistent_plan(data: dict[str, Any]) -> None
             assert item.exam.value in available
         if data.get("pregnant"):
             assert not kb.exams[item.exam].contrast.value.startswith("gado")
+    if ExamId.NO_IMAGING in exams:
+        assert exams[0] is ExamId.NO_IMAGING
+        assert set(exams) <= {ExamId.NO_IMAGING, ExamId.ENDOSCOPY}
     for avoid in plan.avoid:
         assert avoid.reason

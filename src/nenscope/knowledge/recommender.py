@@ -326,6 +326,9 @@ def _resolve(
     return final, warnings, steps
 
 
+_WITH_NO_IMAGING = (ExamId.NO_IMAGING, ExamId.ENDOSCOPY)
+"""Items that may accompany a first-ranked ``no-imaging`` (endoscopic surveillance)."""
+
 _ONE_OFF_QUESTIONS = (Question.DIAGNOSIS, Question.LOCALISATION, Question.STAGING)
 
 
@@ -546,6 +549,11 @@ def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
         warnings.extend(rule.warn)
     items: list[PlanItem] = []
     ordered = sorted(final.values(), key=lambda c: (-c.priority, c.order))
+    if ordered and ordered[0].exam is ExamId.NO_IMAGING:
+        dropped = [c.exam.value for c in ordered if c.exam not in _WITH_NO_IMAGING]
+        ordered = [c for c in ordered if c.exam in _WITH_NO_IMAGING]
+        if dropped:
+            steps.append(f"no-imaging ranked first: dropped {', '.join(dropped)}")
     for rank, cand in enumerate(ordered, start=1):
         exam = kb.exams[cand.exam]
         activity, uptake, dose, notes = _nuclear_details(exam, scenario, warnings)
