@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from nenscope.segmentation import (
     DetectionSettings,
@@ -109,3 +112,32 @@ def test_automatic_detection_on_other_grids(spacing: tuple[float, float, float])
     p = make_body_phantom(spacing_mm=spacing, fwhm_mm=6.0)
     det = detect_lesions(p.suv, references=place_reference_regions(p.suv, p.ct))
     _assert_lesions_exactly_found(p, det)
+
+
+def test_kidney_touching_the_liver_does_not_pull_the_liver_into_a_lesion() -> None:
+    organs = tuple(
+        replace(o, centre_mm=(-75.0, 45.0, 245.0)) if o.name == "kidney_right" else o
+        for o in SSTR_ORGANS
+    )
+    p = make_body_phantom(organs=organs)
+    assert (ndimage.binary_dilation(p.organs["kidney_right"]) & p.organs["liver"]).any()
+    det = detect_lesions(p.suv, references=place_reference_regions(p.suv, p.ct))
+    _assert_lesions_exactly_found(p, det)
+    # The kidney (SUV 14 > 2.5) was a candidate; its 50 % contour (level ~7.4 < liver 8) must
+    # not spread into the liver, whose own threshold is 12.
+    assert not (det.segmentation.labels.astype(bool) & p.organs["liver"]).any()
+
+
+def test_threshold_options_accept_strings() -> None:
+    p = make_body_phantom()
+    refs = place_reference_regions(p.suv, p.ct)
+    det = detect_lesions(
+        p.suv,
+        references=refs,
+        settings=DetectionSettings(method="liver-fraction", delineation="background-corrected"),  # type: ignore[arg-type]  # strings on purpose
+    )
+    # By hand: 0.5 × liver mean 8.0 = 4.0; every phantom lesion (SUV >= 5) is above it.
+    assert det.segmentation.threshold == pytest.approx(4.0)
+    _assert_lesions_exactly_found(p, det)
+    with pytest.raises(ValueError, match="liver_fraction"):
+        DetectionSettings(liver_fraction=0.0)

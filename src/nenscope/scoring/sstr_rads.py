@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
+from nenscope.core import parse_option
+
 __all__ = [
     "AnatomicFinding",
     "SstrRads",
@@ -143,6 +145,9 @@ def sstr_rads_category(
     ...                    anatomy=AnatomicFinding.SUSPICIOUS).value
     '5'
     """
+    uptake = parse_option(uptake, Uptake, what="SSTR-RADS uptake")
+    site = parse_option(site, UptakeSite, what="SSTR-RADS site")
+    anatomy = parse_option(anatomy, AnatomicFinding, what="SSTR-RADS anatomic finding")
     if anatomy is AnatomicFinding.BENIGN:
         return SstrRads.R1A if uptake is Uptake.NONE else SstrRads.R1B
     if uptake is Uptake.NONE:
@@ -173,6 +178,7 @@ def sstr_rads_overall(categories: Sequence[SstrRads]) -> SstrRads:
     """
     if not categories:
         raise ValueError("The overall SSTR-RADS category needs at least one target lesion.")
+    categories = [parse_option(c, SstrRads, what="SSTR-RADS category") for c in categories]
     if len(categories) > 5:
         raise ValueError(f"SSTR-RADS uses at most 5 target lesions, got {len(categories)}.")
     return max(categories, key=_ORDER.index)

@@ -3,8 +3,11 @@
 Detection (:func:`threshold_lesions`) runs in four steps:
 
 1. **Candidates**: voxels above the detection threshold — a fixed SUV, a percentage of the image
-   SUVmax (outside excluded organs), or the PERCIST liver threshold 1.5 × liver SUVmean + 2 SD
-   (Wahl et al., J Nucl Med 2009;50 Suppl 1:122S, "measurable lesion"). Inside the liver mask,
+   SUVmax (outside excluded organs), the PERCIST liver threshold 1.5 × liver SUVmean + 2 SD
+   (Wahl et al., J Nucl Med 2009;50 Suppl 1:122S, "measurable lesion"), or a fraction of the
+   liver SUVmean (default 0.5: the Krenning grade 1/2 boundary of
+   :mod:`nenscope.scoring.krenning`, so SSTR lesions of Krenning ≥ 2 are detected while
+   physiological pancreas or blood-pool uptake below half the liver is not). Inside the liver mask,
    when liver-adaptive detection is on, the threshold is raised to the PERCIST liver threshold,
    so that metastases stand out from the normal liver but the liver itself is not reported.
 2. **Physiological uptake** masks (given organ masks, or the automatic estimate of
@@ -28,7 +31,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from nenscope.core import EmptyRegionError, GeometryError, ImageVolume, NotComputableError
+from nenscope.core import (
+    EmptyRegionError,
+    GeometryError,
+    ImageVolume,
+    NotComputableError,
+    parse_option,
+)
 
 __all__ = [
     "Delineation",
@@ -63,6 +72,7 @@ class ThresholdMethod(StrEnum):
     FIXED = "fixed"
     PERCENT_MAX = "percent-max"
     PERCIST_LIVER = "percist-liver"
+    LIVER_FRACTION = "liver-fraction"
 
 
 class Delineation(StrEnum):
@@ -85,6 +95,8 @@ class DetectionSettings:
         SUV for ``FIXED`` (default 2.5, above typical blood pool and soft tissue on SSTR PET).
     percent_of_max
         Percent of SUVmax (outside excluded organs) for ``PERCENT_MAX``, in (0, 100].
+    liver_fraction
+        Fraction of the liver SUVmean for ``LIVER_FRACTION``, > 0.
     min_volume_ml
         Lesions smaller than this after delineation are dropped, mL.
     delineation
@@ -101,6 +113,7 @@ class DetectionSettings:
     method: ThresholdMethod = ThresholdMethod.FIXED
     suv_threshold: float = 2.5
     percent_of_max: float = 40.0
+    liver_fraction: float = 0.5
     min_volume_ml: float = 0.5
     delineation: Delineation = Delineation.BACKGROUND_CORRECTED
     delineation_fraction: float = 0.5
@@ -108,6 +121,11 @@ class DetectionSettings:
     spill_margin_mm: float = SPILL_MARGIN_MM
 
     def __post_init__(self) -> None:
+        # Accept the option strings too ("fixed", "background-corrected", ...).
+        object.__setattr__(self, "method", parse_option(self.method, ThresholdMethod))
+        object.__setattr__(self, "delineation", parse_option(self.delineation, Delineation))
+        if not self.liver_fraction > 0.0:
+            raise ValueError(f"liver_fraction must be > 0, got {self.liver_fraction}.")
         if not 0.0 < self.percent_of_max <= 100.0:
             raise ValueError(f"percent_of_max must be in (0, 100], got {self.percent_of_max}.")
         if not 0.0 < self.delineation_fraction < 1.0:
@@ -239,9 +257,11 @@ def _detection_threshold(
         return float(values[allowed].max()) * settings.percent_of_max / 100.0
     if liver is None:
         raise NotComputableError(
-            "The PERCIST liver threshold needs the liver reference mean and SD; place the liver "
-            "reference region first or choose a fixed threshold."
+            f"The {settings.method} threshold needs the liver reference mean and SD; place the "
+            "liver reference region first or choose a fixed threshold."
         )
+    if settings.method is ThresholdMethod.LIVER_FRACTION:
+        return settings.liver_fraction * liver[0]
     return percist_liver_threshold(*liver)
 
 
@@ -365,10 +385,13 @@ def _label_and_delineate(
     min_voxels = settings.min_volume_ml / suv.voxel_volume_ml
     for index in keep:
         box = _crop(suv.shape, boxes[index - 1], margin)
-        # A contour may not enter voxels whose own threshold is higher (the liver around a
-        # lesion just outside it), nor excluded organs.
-        local_allowed = allowed[box] & (level[box] <= level[boxes[index - 1]].max())
-        region = _delineate(values[box], components[box] == index, local_allowed, settings)
+        # A contour may grow only into voxels whose own detection threshold is not stricter
+        # than the lowest one in the candidate (so a kidney contour never spreads into the
+        # liver zone), and never into excluded organs.
+        candidate = components[box] == index
+        lowest = float(level[box][candidate].min())
+        local_allowed = allowed[box] & ((level[box] <= lowest) | candidate)
+        region = _delineate(values[box], candidate, local_allowed, settings)
         if region.sum() >= min_voxels and region.any():
             regions.append((float(values[box][region].max()), box, region))
     labels = np.zeros(suv.shape, dtype=np.uint32)
