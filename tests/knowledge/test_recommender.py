@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 
-from nenscope.knowledge.bayes import compute_post_test_probability
 from nenscope.knowledge.kb import load_knowledge_base
 from nenscope.knowledge.recommender import Plan, recommend
-from nenscope.knowledge.rules import Condition, Context
 from nenscope.knowledge.scenario import parse_scenario
 from nenscope.knowledge.vocab import ClinicalStatus, Strength
 
@@ -160,33 +157,6 @@ def test_post_test_probability() -> None:
     # clinical-facts §4 Bayesian note: pre-test 30 %, LR+ 5.1 -> 69 %; LR- 0.10 -> 4 %.
     np.testing.assert_allclose(pt.positive, 0.69, atol=0.01)
     np.testing.assert_allclose(pt.negative, 0.04, atol=0.01)
-
-
-@pytest.mark.parametrize(
-    ("p", "lr", "expected"), [(0.3, 1.0, 0.3), (0.5, 3.0, 0.75), (0.0, 9.0, 0.0)]
-)
-def test_bayes_by_hand(p: float, lr: float, expected: float) -> None:
-    # By hand: odds 1 x 3 = 3 -> 0.75; LR 1 leaves p unchanged; p = 0 stays 0.
-    np.testing.assert_allclose(compute_post_test_probability(p, lr), expected, rtol=1e-12)
-
-
-def test_condition_evaluator() -> None:
-    s = parse_scenario({"question": "staging", "ki67_percent": 12, "findings": ["liver-only"]})
-    ctx = Context(scenario=s, tags=frozenset({"wd-net"}), available=frozenset({"eus"}))
-    ok = Condition(
-        tests=(
-            ("grade", ("G2",)),
-            ("ki67_percent", {"gt": 10, "le": 20}),
-            ("findings", {"any": ["liver-only"], "none": ["bone-predominant"]}),
-            ("tags", {"all": ["wd-net"]}),
-            ("available", {"any": ["eus"]}),
-            ("size_cm", {"missing": True}),
-            ("prior.eus", {"missing": True}),
-        )
-    )
-    assert ok.failing(ctx) is None
-    assert Condition(tests=(("size_cm", {"lt": 1}),)).failing(ctx) is not None  # unknown fails
-    assert Condition(tests=(("grade", ("G1",)),)).failing(ctx) == "grade ('G1',)"
 
 
 def test_scenario_no_rule_matches_says_so() -> None:

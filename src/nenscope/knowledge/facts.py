@@ -170,7 +170,11 @@ _SPECS: tuple[TagSpec, ...] = (
         description="age below 40 years: MRI preferred for repeated surveillance (no radiation)",
         test=lambda s, t: s.age_years is not None and s.age_years < 40.0,
     ),
-    TagSpec(name="pregnant", description="pregnant", test=lambda s, t: bool(s.pregnant)),
+    TagSpec(
+        name="pregnant",
+        description="pregnant (any gestational age)",
+        test=lambda s, t: bool(s.pregnant),
+    ),
     TagSpec(
         name="breastfeeding", description="breastfeeding", test=lambda s, t: bool(s.breastfeeding)
     ),
@@ -313,7 +317,11 @@ _SPECS: tuple[TagSpec, ...] = (
         description="gastrinoma (Zollinger-Ellison) or type-2 gastric NET",
         test=lambda s, t: s.syndrome is Syndrome.GASTRINOMA or s.gastric_type == 2,
     ),
-    TagSpec(name="men1", description="MEN1", test=lambda s, t: s.hereditary is Hereditary.MEN1),
+    TagSpec(
+        name="men1",
+        description="multiple endocrine neoplasia type 1 (germline MEN1)",
+        test=lambda s, t: s.hereditary is Hereditary.MEN1,
+    ),
     TagSpec(
         name="lung-carcinoid",
         description="well-differentiated lung or thymic NET (carcinoid)",
