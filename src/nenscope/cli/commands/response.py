@@ -1,0 +1,69 @@
+"""``nenscope response BASELINE_DIR FOLLOWUP_DIR --out DIR``: PERCIST, RECIST and Choi."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nenscope.cli._common import EXIT_BAD_INPUT, OutputFormat, console, print_json
+from nenscope.cli.app import app
+from nenscope.core.enums import parse_option
+from nenscope.pipeline import AnalysisOptions
+from nenscope.pipeline_response import analyze_response
+from nenscope.reporting import report_to_dict
+from nenscope.segmentation import DetectionSettings, ThresholdMethod
+
+__all__ = ["response_command"]
+
+
+@app.command("response")
+def response_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
+    baseline_dir: Annotated[Path, typer.Argument(help="Baseline PET/CT study folder.")],
+    followup_dir: Annotated[Path, typer.Argument(help="Follow-up PET/CT study folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    threshold: Annotated[
+        str, typer.Option(help="Detection threshold: fixed, percent-max or percist-liver.")
+    ] = "fixed",
+    suv_threshold: Annotated[float, typer.Option(help="SUV for --threshold fixed.")] = 2.5,
+    min_volume_ml: Annotated[float, typer.Option(help="Smallest lesion kept, mL.")] = 0.5,
+    tracer: Annotated[str, typer.Option(help="auto (header), sstr, fdg or other.")] = "auto",
+    pdf: Annotated[bool, typer.Option(help="Write report.pdf files.")] = True,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Compare a follow-up PET/CT with its baseline: PERCIST 1.0, RECIST 1.1 and Choi."""
+    options = AnalysisOptions(
+        detection=DetectionSettings(
+            method=parse_option(threshold, ThresholdMethod, what="threshold method"),
+            suv_threshold=suv_threshold,
+            min_volume_ml=min_volume_ml,
+        ),
+        tracer=tracer,
+        pdf=pdf,
+    )
+    result = analyze_response(baseline_dir, followup_dir, out, options)
+    if output_format is OutputFormat.JSON:
+        print_json(
+            {
+                "out_dir": out,
+                "files": dict(result.files),
+                "response": report_to_dict(result.report)["response"],
+                "warnings": list(result.report.warnings),
+                "errors": list(result.errors),
+            }
+        )
+    else:
+        for entry in result.report.response:
+            console.print(
+                f"{entry.criterion:12s} {entry.category:15s} baseline {entry.baseline.text(4)}, "
+                f"follow-up {entry.followup.text(4)}, change {entry.change_percent.text(3)}",
+                highlight=False,
+            )
+        console.print(f"Report: {result.files['report_html'].resolve()}")
+    if result.errors:
+        sys.stderr.write("nenscope: error: " + " ".join(" | ".join(result.errors).split()) + "\n")
+        raise typer.Exit(code=EXIT_BAD_INPUT)

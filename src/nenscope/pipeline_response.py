@@ -1,0 +1,447 @@
+"""``response``: PERCIST 1.0, RECIST 1.1 and Choi from a baseline and a follow-up study.
+
+Both studies are analysed as by :func:`~nenscope.pipeline.analyze_study` (each into its own
+folder); the follow-up CT is registered rigidly onto the baseline CT, the lesions are matched by
+centroid distance after that transform, and the criteria are computed from the matched lesions:
+
+* **PERCIST 1.0**: SULpeak of the hottest lesion of each scan (SUL = SUV × lean body mass /
+  weight), liver SULmean and SD from the liver reference; new lesions make PMD.
+* **RECIST 1.1**: up to 5 target lesions (2 per organ) of the baseline, longest axial diameter
+  of each lesion outline; a target without a follow-up partner counts as gone (0 mm).
+* **Choi**: the same targets' summed longest diameters and their mean CT attenuation (HU).
+
+The diameters come from the PET-delineated lesion outlines on axial slices, not from CT
+calipers; the report says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from nenscope.core.errors import NotComputableError, WorkbenchError
+from nenscope.core.units import Unit
+from nenscope.dicom.pet import Normalisation
+from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
+from nenscope.pipeline_stages import Stages
+from nenscope.registration import Registration, register_ct
+from nenscope.reporting import (
+    Quantity,
+    Report,
+    ResponseEntry,
+    render_html,
+    report_to_dict,
+    report_to_json,
+    write_pdf,
+)
+from nenscope.scoring.choi import choi_response
+from nenscope.scoring.matching import MatchResult, match_lesions
+from nenscope.scoring.percist import PercistScan, percist_response
+from nenscope.scoring.recist import RecistLesion, recist_response, select_target_lesions
+
+__all__ = [
+    "CHOI_DEFINITION",
+    "PERCIST_DEFINITION",
+    "RECIST_DEFINITION",
+    "ResponseResult",
+    "analyze_response",
+]
+
+PERCIST_DEFINITION = (
+    "Hottest-lesion SULpeak, baseline vs follow-up: CMR all lesions ≤ liver SULmean; PMR "
+    "decrease ≥ 30 % and ≥ 0.8 SUL; PMD increase > 30 % and > 0.8 SUL, or summed TLG of 5 "
+    "hottest lesions up > 75 %, or new lesions; SMD otherwise. Measurable baseline lesion: "
+    "SULpeak ≥ 1.5 × liver SULmean + 2 SD (Wahl et al., J Nucl Med 2009;50 Suppl 1:122S)."
+)
+"""Definition shown with the PERCIST result."""
+
+RECIST_DEFINITION = (
+    "Sum of diameters of up to 5 target lesions (2 per organ; ≥ 10 mm): CR all gone; PR ≥ 30 % "
+    "decrease from baseline; PD ≥ 20 % and ≥ 5 mm increase from the nadir, or new lesions; SD "
+    "otherwise (Eisenhauer et al., Eur J Cancer 2009;45:228)."
+)
+"""Definition shown with the RECIST result."""
+
+CHOI_DEFINITION = (
+    "Sum of longest diameters and mean attenuation of the targets: PR size ≥ 10 % down or "
+    "density ≥ 15 % down; PD size ≥ 10 % up without the density criterion, or new lesions; CR "
+    "all gone; SD otherwise (Choi et al., J Clin Oncol 2007;25:1753)."
+)
+"""Definition shown with the Choi result."""
+
+MATCH_DISTANCE_MM = 20.0
+"""Largest centroid distance after registration at which two lesions are the same, mm."""
+
+_DIAMETER_NOTE = (
+    "Diameters are the longest axial extent of the PET-delineated lesion outline (not CT "
+    "calipers); lymph-node status is not known to the pipeline, so every lesion is measured by "
+    "its longest diameter."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ResponseResult:
+    """What :func:`analyze_response` produced.
+
+    Parameters
+    ----------
+    baseline, followup
+        The two analyses (written into ``out/baseline`` and ``out/followup``).
+    registration
+        Follow-up → baseline CT registration, or ``None`` (same frame of reference or no CT).
+    matches
+        Lesion pairs (baseline index, follow-up index into the lesion lists), or ``None``.
+    report
+        The response report (follow-up findings plus the response section).
+    files
+        Written files by role.
+    """
+
+    baseline: AnalysisResult
+    followup: AnalysisResult
+    registration: Registration | None
+    matches: MatchResult | None
+    report: Report
+    files: Mapping[str, Path]
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """Why parts of the response are missing."""
+        return self.report.errors
+
+
+def _register(stages: Stages, base: AnalysisResult, follow: AnalysisResult) -> Registration | None:
+    if base.study is None or follow.study is None:
+        return None
+    same_frame = (
+        base.study.suv.frame_of_reference_uid is not None
+        and base.study.suv.frame_of_reference_uid == follow.study.suv.frame_of_reference_uid
+    )
+    if same_frame:
+        stages.note(
+            "Both studies share one frame of reference: lesions matched without registration."
+        )
+        return None
+    if base.study.ct is None or follow.study.ct is None:
+        stages.warn(
+            "A study has no CT: lesions matched in scanner coordinates without "
+            "registration (the patient may have moved)."
+        )
+        return None
+    with stages.stage("registration"):
+        try:
+            reg = register_ct(base.study.ct.volume, follow.study.ct.volume)
+        except WorkbenchError as err:
+            stages.warn(f"{err}; lesions matched without registration.")
+            return None
+    t = reg.translation_mm
+    stages.note(
+        f"Follow-up registered to baseline: {reg.method}; translation "
+        f"({t[0]:.1f}, {t[1]:.1f}, {t[2]:.1f}) mm, rotation {reg.rotation_deg:.1f}°."
+    )
+    return reg
+
+
+def _sul_ratio(result: AnalysisResult, stages: Stages) -> float:
+    study = result.study
+    if study is None:
+        raise NotComputableError("study not analysed")
+    if study.suv.unit is Unit.SUV_LBM:
+        return 1.0
+    if study.suv.unit is not Unit.SUV_BW:
+        raise NotComputableError(
+            f"PERCIST needs SUVbw or SUL images, not {study.suv.unit.value}; use --normalisation "
+            "bw or lbm"
+        )
+    try:
+        return study.suv_result.normaliser_ratio(Normalisation.LBM)
+    except NotComputableError as err:
+        stages.warn(f"SUL (lean body mass) not computable ({err}); PERCIST uses SUVbw instead.")
+        return 1.0
+
+
+def _percist(
+    stages: Stages, base: AnalysisResult, follow: AnalysisResult, matches: MatchResult
+) -> ResponseEntry:
+    name = "PERCIST 1.0"
+    try:
+        scans = []
+        for result in (base, follow):
+            liver = result.references.get("liver")
+            if liver is None:
+                raise NotComputableError("a study has no liver reference region")
+            ratio = _sul_ratio(result, stages)
+            scans.append(
+                PercistScan(
+                    sulpeaks=[s.suvpeak * ratio for s in result.statistics],
+                    tlgs=[s.tlg * ratio for s in result.statistics],
+                    liver_mean=liver.mean * ratio,
+                    liver_sd=liver.sd * ratio,
+                )
+            )
+        study = follow.study
+        is_fdg = study is not None and study.tracer_family == "fdg"
+        res = percist_response(scans[0], scans[1], new_lesions=bool(matches.new), is_fdg=is_fdg)
+    except (WorkbenchError, ValueError) as err:
+        return _not_computable(name, "SUL", PERCIST_DEFINITION, str(err))
+    for text in res.warnings:
+        stages.warn(f"PERCIST: {text}")
+    return ResponseEntry(
+        criterion=name,
+        category=res.category.value,
+        baseline=Quantity(
+            value=res.baseline_sulpeak, unit="SUL (g/mL)", method="hottest-lesion SULpeak"
+        ),
+        followup=Quantity(
+            value=res.followup_sulpeak, unit="SUL (g/mL)", method="hottest-lesion SULpeak"
+        ),
+        change_percent=Quantity(
+            value=100.0 * res.relative_change, unit="%", method="(follow-up − baseline) / baseline"
+        ),
+        definition=PERCIST_DEFINITION,
+        details=f"{res.reason}; measurable threshold {res.measurable_threshold:.2f} SUL; "
+        f"{len(matches.new)} new lesion(s).",
+    )
+
+
+def _not_computable(name: str, unit: str, definition: str, why: str) -> ResponseEntry:
+    missing = Quantity(value=None, unit=unit, method="", reason=why)
+    return ResponseEntry(
+        criterion=name,
+        category="not computable",
+        baseline=missing,
+        followup=missing,
+        change_percent=missing,
+        definition=definition,
+        details=why,
+    )
+
+
+def _recist_lesions(result: AnalysisResult) -> list[RecistLesion]:
+    return [
+        RecistLesion(
+            lesion_id=str(n),
+            organ=s.organ or "unknown",
+            is_node=False,
+            longest_diameter_mm=s.longest_diameter_mm,
+            short_axis_mm=s.short_axis_mm,
+        )
+        for n, s in enumerate(result.statistics)
+    ]
+
+
+def _targets(
+    base: AnalysisResult, follow: AnalysisResult, matches: MatchResult
+) -> tuple[list[RecistLesion], dict[str, RecistLesion]]:
+    targets = list(select_target_lesions(_recist_lesions(base)))
+    partner = {p.baseline: p.followup for p in matches.pairs}
+    follow_lesions = _recist_lesions(follow)
+    measured: dict[str, RecistLesion] = {}
+    for t in targets:
+        index = partner.get(int(t.lesion_id))
+        measured[t.lesion_id] = (
+            follow_lesions[index]
+            if index is not None
+            else RecistLesion(
+                lesion_id=t.lesion_id,
+                organ=t.organ,
+                is_node=False,
+                longest_diameter_mm=0.0,
+                short_axis_mm=0.0,
+            )
+        )
+    return targets, measured
+
+
+def _recist(base: AnalysisResult, follow: AnalysisResult, matches: MatchResult) -> ResponseEntry:
+    name = "RECIST 1.1"
+    try:
+        targets, measured = _targets(base, follow, matches)
+        res = recist_response(targets, measured, new_lesions=bool(matches.new))
+    except (WorkbenchError, ValueError) as err:
+        return _not_computable(name, "mm", RECIST_DEFINITION, str(err))
+    ids = ", ".join(str(int(t.lesion_id) + 1) for t in targets)
+    return ResponseEntry(
+        criterion=name,
+        category=res.category.value,
+        baseline=Quantity(value=res.baseline_sum_mm, unit="mm", method="sum of diameters"),
+        followup=Quantity(value=res.followup_sum_mm, unit="mm", method="sum of diameters"),
+        change_percent=Quantity(
+            value=100.0 * res.change_from_baseline, unit="%", method="from baseline"
+        ),
+        definition=RECIST_DEFINITION,
+        details=f"{res.reason}; baseline targets: lesions {ids}. {_DIAMETER_NOTE}",
+    )
+
+
+def _mean_hu(result: AnalysisResult, lesion_index: int) -> float | None:
+    """Mean CT number (HU) over the lesion's PET voxels, CT sampled at their centres."""
+    study, labels = result.study, result.labels
+    if study is None or study.ct is None or labels is None:
+        return None
+    voxels = np.argwhere(labels == lesion_index + 1)
+    if voxels.size == 0:
+        return None
+    points = study.suv.index_to_lps(voxels)
+    idx = study.ct.volume.lps_to_index(points)
+    values = ndimage.map_coordinates(
+        np.asarray(study.ct.volume.array, dtype=np.float64), idx.T, order=1, mode="nearest"
+    )
+    return float(np.mean(values))
+
+
+def _choi(base: AnalysisResult, follow: AnalysisResult, matches: MatchResult) -> ResponseEntry:
+    name = "Choi"
+    try:
+        targets, measured = _targets(base, follow, matches)
+        if not targets:
+            raise NotComputableError("no measurable baseline lesion (longest diameter ≥ 10 mm)")
+        partner = {p.baseline: p.followup for p in matches.pairs}
+        base_hu = [_mean_hu(base, int(t.lesion_id)) for t in targets]
+        follow_hu = [
+            _mean_hu(follow, partner[int(t.lesion_id)])
+            for t in targets
+            if int(t.lesion_id) in partner
+        ]
+        known_base = [v for v in base_hu if v is not None]
+        known_follow = [v for v in follow_hu if v is not None]
+        res = choi_response(
+            baseline_sum_mm=sum(t.longest_diameter_mm for t in targets),
+            followup_sum_mm=sum(m.longest_diameter_mm for m in measured.values()),
+            baseline_hu=float(np.mean(known_base)) if known_base else None,
+            followup_hu=float(np.mean(known_follow)) if known_follow else None,
+            new_lesions=bool(matches.new),
+        )
+    except (WorkbenchError, ValueError) as err:
+        return _not_computable(name, "mm", CHOI_DEFINITION, str(err))
+    density = (
+        "not measured (no CT)"
+        if res.density_change is None
+        else f"{100.0 * res.density_change:+.1f} %"
+    )
+    return ResponseEntry(
+        criterion=name,
+        category=res.category.value,
+        baseline=Quantity(
+            value=sum(t.longest_diameter_mm for t in targets),
+            unit="mm",
+            method="sum of longest diameters",
+        ),
+        followup=Quantity(
+            value=sum(m.longest_diameter_mm for m in measured.values()),
+            unit="mm",
+            method="sum of longest diameters",
+        ),
+        change_percent=Quantity(value=100.0 * res.size_change, unit="%", method="size"),
+        definition=CHOI_DEFINITION,
+        details=f"{res.reason}; mean attenuation change {density}. {_DIAMETER_NOTE}",
+    )
+
+
+def _match(
+    stages: Stages, base: AnalysisResult, follow: AnalysisResult, reg: Registration | None
+) -> MatchResult:
+    result = match_lesions(
+        [s.centroid_mm for s in base.statistics],
+        [s.centroid_mm for s in follow.statistics],
+        max_distance_mm=MATCH_DISTANCE_MM,
+        followup_to_baseline=None if reg is None else reg.moving_to_fixed,
+    )
+    for p in result.pairs:
+        stages.note(
+            f"Baseline lesion {p.baseline + 1} = follow-up lesion {p.followup + 1} "
+            f"({p.distance_mm:.1f} mm apart after registration)."
+        )
+    for i in result.unmatched_baseline:
+        stages.note(f"Baseline lesion {i + 1} has no follow-up partner (resolved or moved).")
+    for i in result.new:
+        stages.note(
+            f"Follow-up lesion {i + 1} is new (no baseline lesion within "
+            f"{MATCH_DISTANCE_MM:g} mm)."
+        )
+    return result
+
+
+def _write(out_dir: Path, report: Report, pdf: bool) -> dict[str, Path]:
+    files = {
+        "report_json": out_dir / "report.json",
+        "report_html": out_dir / "report.html",
+        "response_json": out_dir / "response.json",
+    }
+    files["report_json"].write_text(report_to_json(report), encoding="utf-8")
+    files["report_html"].write_text(render_html(report), encoding="utf-8")
+    files["response_json"].write_text(
+        json.dumps(report_to_dict(report)["response"], indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    if pdf:
+        files["report_pdf"] = out_dir / "report.pdf"
+        write_pdf(report, files["report_pdf"])
+    return files
+
+
+def analyze_response(
+    baseline_dir: Path,
+    followup_dir: Path,
+    out_dir: Path,
+    options: AnalysisOptions | None = None,
+) -> ResponseResult:
+    """Analyse a baseline and a follow-up study and assess the response.
+
+    Parameters
+    ----------
+    baseline_dir, followup_dir
+        The two studies.
+    out_dir
+        Output folder: ``baseline/`` and ``followup/`` hold each analysis; ``report.html``,
+        ``report.pdf``, ``report.json`` and ``response.json`` the response.
+    options
+        Analysis options for both studies.
+
+    Returns
+    -------
+    ResponseResult
+        Both analyses, the registration, the lesion matches and the response report.
+    """
+    options = options or AnalysisOptions()
+    out_dir = Path(out_dir)
+    base = analyze_study(baseline_dir, out_dir / "baseline", options)
+    follow = analyze_study(followup_dir, out_dir / "followup", options)
+    stages = Stages()
+    for label, result in (("baseline", base), ("follow-up", follow)):
+        for text in result.errors:
+            stages.error(f"{label}: {text}")
+    entries: tuple[ResponseEntry, ...] = ()
+    reg: Registration | None = None
+    matches: MatchResult | None = None
+    if base.study is not None and follow.study is not None:
+        reg = _register(stages, base, follow)
+        matches = _match(stages, base, follow, reg)
+        entries = (
+            _percist(stages, base, follow, matches),
+            _recist(base, follow, matches),
+            _choi(base, follow, matches),
+        )
+    report = dataclasses.replace(
+        follow.report,
+        title="PET/CT response: follow-up against baseline",
+        response=entries,
+        errors=tuple(stages.errors),
+        warnings=(*follow.report.warnings, *stages.warnings),
+        notes=(*stages.notes, *follow.report.notes),
+    )
+    files = _write(out_dir, report, options.pdf)
+    return ResponseResult(
+        baseline=base,
+        followup=follow,
+        registration=reg,
+        matches=matches,
+        report=report,
+        files=files,
+    )
