@@ -13,4 +13,5 @@ from nenscope.cli.commands import info  # noqa: F401
 from nenscope.cli.commands import phantom  # noqa: F401
 from nenscope.cli.commands import radiomics  # noqa: F401
 from nenscope.cli.commands import recommend  # noqa: F401
+from nenscope.cli.commands import response  # noqa: F401
 from nenscope.cli.commands import suv  # noqa: F401
