@@ -508,10 +508,17 @@ def _blood_pool(
         raise NotComputableError("the liver (which marks the lower thorax) was not found")
     if not is_axial(suv):
         raise NotComputableError("the automatic aorta search needs an axial grid")
-    ct = np.asarray(organs.ct_on_pet.array)
     x, y, z = (np.broadcast_to(a, suv.shape) for a in lps_axes(suv))
     top = float(z[organs.liver].max())
-    slab = organs.body & (z >= top + 20.0) & (z <= top + 80.0)
+    # Work on the slab's slices only (axial grid: z is constant within a slice).
+    z_slices = z[:, 0, 0]
+    keep = np.flatnonzero((z_slices >= top + 20.0) & (z_slices <= top + 80.0))
+    if keep.size == 0:
+        raise NotComputableError("the image ends less than 20 mm above the liver dome")
+    rows = slice(int(keep.min()), int(keep.max()) + 1)
+    ct = np.asarray(organs.ct_on_pet.array[rows])
+    x, y = x[rows], y[rows]
+    slab = organs.body[rows]
     if not slab.any():
         raise NotComputableError("the image ends less than 20 mm above the liver dome")
     posterior = y > float(np.median(y[slab]))
@@ -532,18 +539,19 @@ def _blood_pool(
         & (ct >= 0.0)
         & (ct <= 400.0)
     )
-    return _aorta_in_window(suv, window, slab, liver, settings)
+    return _aorta_in_window(suv, window, slab, rows, liver, settings)
 
 
 def _aorta_in_window(
     suv: ImageVolume,
     window: npt.NDArray[np.bool_],
     slab: npt.NDArray[np.bool_],
+    rows: slice,
     liver: ReferenceRegion,
     settings: PlacementSettings,
 ) -> ReferenceRegion:
     slices = np.flatnonzero(slab.any(axis=(1, 2)))
-    values = np.asarray(suv.array, dtype=np.float64)[slices]
+    values = np.asarray(suv.array[rows], dtype=np.float64)[slices]
     disc = _ball((1.0, *suv.spacing_mm[1:]), settings.blood_pool_diameter_mm / 2.0)
     disc = disc[disc.shape[0] // 2][np.newaxis]
     disc /= disc.sum()
@@ -554,7 +562,7 @@ def _aorta_in_window(
     if not np.isfinite(score).any():
         raise NotComputableError("no soft-tissue column left-anterior of the spine")
     j, i = np.unravel_index(int(np.argmax(score)), score.shape)
-    k = float(slices.mean())
+    k = float(slices.mean()) + rows.start
     centre = suv.index_to_lps([k, float(j), float(i)])[0]
     mask = cylinder_mask_mm(
         suv, centre, settings.blood_pool_diameter_mm, settings.blood_pool_length_mm
