@@ -355,7 +355,7 @@ def _height(
             f"{HEIGHT_RANGE_CM[1]:g} cm (is it in cm instead of m?)"
         )
     else:
-        body.height_cm = size_m * CM_PER_M
+        body.height_cm = round(size_m * CM_PER_M, 9)  # 1.753 m -> 175.3 cm, not 175.2999…
         prov["height"] = f"{body.height_cm:g} cm from PatientSize (0010,1020) {raw} m"
         return
     prov["height"] = body.height_problem

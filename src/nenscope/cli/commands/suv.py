@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
@@ -130,16 +131,16 @@ def _print_table(run: SuvRun) -> None:
         ("Injected activity", f"{r.injected_activity_bq} Bq"),
         ("Injection time", str(r.injection_datetime)),
         ("Decay reference time", f"{r.reference_datetime} ({r.reference_method})"),
-        ("Weight / height / sex", f"{r.weight_kg} kg / {r.height_cm} cm / {r.sex}"),
-        ("SUVbw factor [g/Bq]", _num(r.suv_bw_factor)),
-        (f"SUVlbm factor [g/Bq] ({r.lbm_formula})", _num(r.suv_lbm_factor)),
-        ("SUVbsa factor [cm²/Bq]", _num(r.suv_bsa_factor)),
-        ("SUVibw factor [g/Bq]", _num(r.suv_ibw_factor)),
+        ("Weight / height / sex", f"{_num(r.weight_kg)} kg / {_num(r.height_cm)} cm / {r.sex}"),
+        ("SUVbw factor, g/Bq", _num(r.suv_bw_factor)),
+        (f"SUVlbm factor, g/Bq ({r.lbm_formula})", _num(r.suv_lbm_factor)),
+        ("SUVbsa factor, cm²/Bq", _num(r.suv_bsa_factor)),
+        ("SUVibw factor, g/Bq", _num(r.suv_ibw_factor)),
         ("SUVmax (bw)", _num(r.suvmax_bw)),
     ]
     rows += [(f"why: {k}", v) for k, v in r.provenance.items()]
-    for row in rows:
-        table.add_row(*row)
+    for label, value in rows:
+        table.add_row(escape(label), escape(value))
     console.print(table)
     for message in run.warnings:
         console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
