@@ -52,13 +52,18 @@ def print_plan(plan: Plan, *, explain: bool) -> None:
     if explain:
         console.print(f"[bold]tags:[/] {', '.join(sorted(plan.tags)) or '(none)'}")
         for t in plan.trace:
-            mark = "[green]fired[/]" if t.fired else "[dim]skipped[/]"
-            console.print(
-                f"{mark} {t.rule} — {t.detail} [dim]({', '.join(t.source)}; {t.section})[/]",
-                highlight=False,
-            )
+            if t.fired:
+                console.print(
+                    f"[green]fired[/] {t.rule}: {escape(t.title)} "
+                    f"[dim]({escape(', '.join(t.source))}; {escape(t.section)})[/]",
+                    highlight=False,
+                )
+        skipped = sum(not t.fired for t in plan.trace)
+        console.print(
+            f"[dim]{skipped} rules did not fire; --format json --explain gives each reason.[/]"
+        )
         for step in plan.steps:
-            console.print(f"[bold]step:[/] {step}", highlight=False)
+            console.print(f"[bold]step:[/] {escape(step)}", highlight=False)
 
 
 @app.command("recommend")
