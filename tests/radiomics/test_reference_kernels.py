@@ -63,8 +63,9 @@ def test_fft_moran_geary_match_the_double_sum(seed: int) -> None:
     image, mask, spacing = _random_roi(seed)
     fast = autocorrelation_indices(image, mask, spacing)
     slow = _slow_moran_geary(image, mask, spacing)
-    # FFT rounding only: the two differ by float64 accumulation error.
-    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
+    # Single-precision FFTs with double-precision sums (morphology.autocorrelation_indices
+    # Notes): relative error ~1e-7, far inside the IBSI tolerances (>= 1e-3 relative).
+    np.testing.assert_allclose(fast, slow, rtol=2e-6, atol=1e-9)
 
 
 def _slow_sphere_means(

@@ -114,7 +114,10 @@ def extract_features(
             f"The mask shape {roi_mask.shape} differs from the image shape {image.shape}."
         )
     roi = prepare_roi(
-        image.array, roi_mask.astype(bool), spacing_mm=image.spacing_mm, settings=settings
+        image.array,
+        np.asarray(roi_mask, dtype=bool),
+        spacing_mm=image.spacing_mm,
+        settings=settings,
     )
     features = compute_families(roi, families)
     return FeatureResult(
