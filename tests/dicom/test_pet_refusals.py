@@ -282,3 +282,45 @@ def test_contract_has_design_keys() -> None:
         assert key in contract
     assert contract["injection_datetime"] == "2025-01-01T10:00:00"
     assert contract["reference_datetime"] == "2025-01-01T11:00:00"
+
+
+def test_suvmax_ignores_non_finite_voxels() -> None:
+    values = np.full((3, 2, 2), np.nan)
+    values[2, 1, 1] = 1000.0
+    result = _quiet(synthetic_headers(), values=values)
+    np.testing.assert_allclose(result.suvmax_bw or 0.0, 1000.0 * BASE_FACTOR, rtol=1e-12)
+
+
+def test_enhanced_decay_correction_datetime_is_the_reference() -> None:
+    # SeriesTime after the acquisition would send QIBA elsewhere; the explicit Enhanced PET
+    # DecayCorrectionDateTime (0018,9701) = 11:00 gives the hand factor.
+    def mutate(ds: Dataset) -> None:
+        ds.SeriesTime = "113000"
+        ds.DecayCorrectionDateTime = "20250101110000"
+
+    result = _quiet(_mutated(mutate))
+    assert result.reference_method == "decay-correction-datetime"
+    np.testing.assert_allclose(result.suv_bw_factor or 0.0, BASE_FACTOR, rtol=1e-12)
+
+
+def test_none_with_enhanced_frame_duration() -> None:
+    # DecayCorrection NONE with FrameAcquisitionDuration (0018,9220) instead of
+    # ActualFrameDuration gives the same per-slice corrections.
+    def none(ds: Dataset) -> None:
+        ds.DecayCorrection = "NONE"
+        ds.CorrectedImage = ["ATTN", "SCAT"]
+
+    def enhanced(ds: Dataset) -> None:
+        none(ds)
+        ds.FrameAcquisitionDuration = float(ds.ActualFrameDuration)
+        del ds.ActualFrameDuration
+
+    classic = _quiet(_mutated(none))
+    frames = _quiet(_mutated(enhanced))
+    assert classic.stored_to_bq_per_ml is not None
+    assert frames.stored_to_bq_per_ml == classic.stored_to_bq_per_ml
+    # Bed 2 (11:05, 300 s frame) by hand: lambda T / (1 - e^-lambda T) * e^(lambda 3900 s).
+    lam = np.log(2) / 6586.2
+    expected = lam * 300 / (1 - np.exp(-lam * 300)) * np.exp(lam * 3900)
+    np.testing.assert_allclose(classic.stored_to_bq_per_ml[-1], expected, rtol=1e-12)
+    np.testing.assert_allclose(classic.suv_bw_factor or 0.0, 70000 / 368.08e6, rtol=1e-12)

@@ -61,6 +61,7 @@ _SERIES_KEYWORDS = (
     "PatientSex",
     "SeriesDate",
     "SeriesTime",
+    "DecayCorrectionDateTime",
 )
 """PET Series attributes that must be identical on every slice (PS3.3 C.8.9.1)."""
 
@@ -275,6 +276,8 @@ def _acquisition(ds: Dataset) -> datetime | None:
 def _slice_facts(ds: Dataset, label: str) -> SliceFacts:
     frt = _float_or_none(ds.get("FrameReferenceTime"), "FrameReferenceTime", label)
     dur = _float_or_none(ds.get("ActualFrameDuration"), "ActualFrameDuration", label)
+    if dur is None:  # Enhanced PET: FrameContentSequence FrameAcquisitionDuration (0018,9220), ms
+        dur = _float_or_none(ds.get("FrameAcquisitionDuration"), "FrameAcquisitionDuration", label)
     intercept = _float_or_none(ds.get("RescaleIntercept"), "RescaleIntercept", label)
     return SliceFacts(
         acquisition=_acquisition(ds),

@@ -583,14 +583,24 @@ def _start_reference(
             half_life_s=inputs.half_life_s,
         )
     ge = [s.ge_scan_datetime for s in frames if s.ge_scan_datetime is not None]
+    explicit, _ = parse_dt(header.values.get("DecayCorrectionDateTime"))
     ge_dt = parse_dt(ge[0].value)[0] if ge else None
     try:
-        ref = choose_reference_time(
-            series_datetime=series_dt,
-            acquisition_datetimes=known,
-            back_computed=back,
-            ge_scan_datetime=ge_dt,
-            injection_datetime=inputs.injection,
+        ref = (
+            ReferenceTime(
+                when=explicit,
+                method=ReferenceMethod.DECAY_CORRECTION_DATETIME,
+                reason="DecayCorrectionDateTime (0018,9701) of the Enhanced PET Corrections "
+                "module names the decay reference",
+            )
+            if explicit is not None
+            else choose_reference_time(
+                series_datetime=series_dt,
+                acquisition_datetimes=known,
+                back_computed=back,
+                ge_scan_datetime=ge_dt,
+                injection_datetime=inputs.injection,
+            )
         )
     except NotComputableError as err:
         inputs.problems["reference"] = str(err)

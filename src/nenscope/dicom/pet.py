@@ -348,7 +348,9 @@ def _ratio(body: Body, normalisation: Normalisation) -> float | None:
 
 def _suvmax(values: npt.NDArray[Any], to_suv_bw: tuple[float, ...]) -> float | None:
     scale = np.asarray(to_suv_bw, dtype=np.float64)
-    per_slice = np.nanmax(np.asarray(values, dtype=np.float64).reshape(len(scale), -1), axis=1)
+    flat = np.asarray(values, dtype=np.float64).reshape(len(scale), -1)
+    # Non-finite voxels are ignored (no all-NaN RuntimeWarning from nanmax).
+    per_slice = np.where(np.isfinite(flat), flat, -np.inf).max(axis=1)
     finite = np.isfinite(per_slice)
     if not finite.any():
         return None

@@ -52,6 +52,7 @@ class DecayCorrection(StrEnum):
 class ReferenceMethod(StrEnum):
     """How the decay reference time of a series was chosen."""
 
+    DECAY_CORRECTION_DATETIME = "decay-correction-datetime"
     SERIES_TIME = "series-datetime"
     GE_PRIVATE = "ge-private-scan-datetime"
     FRAME_BACK_COMPUTED = "frame-back-computed"
