@@ -544,3 +544,26 @@ def test_nm_multiframe_tomogram_is_stacked_along_the_detector_normal(tmp_path: P
     # By hand: frame 4 is at z = 100 + 4 · 4.5 = 118 mm.
     np.testing.assert_allclose(series.volume.index_to_lps([[4, 0, 0]])[0], (-10, -20, 118))
     assert any("NM image without Units" in note for note in series.provenance)
+
+
+@pytest.mark.filterwarnings("ignore:The string .* is unlikely to represent:UserWarning")
+def test_enhanced_pet_keeps_per_frame_slopes_and_units(tmp_path: Path) -> None:
+    # highdicom's Legacy Converted Enhanced PET of 40 GE slices, each with its own
+    # RescaleSlope (per-frame PixelValueTransformationSequence) and Units in the
+    # unassigned shared attributes: same values, geometry and unit as the legacy files.
+    files = sorted(shared_data_path(*GE_PET).iterdir())[:40]
+    enhanced = hd.legacy.LegacyConvertedEnhancedPETImage(
+        [pydicom.dcmread(p) for p in files],
+        series_instance_uid=generate_uid(),
+        series_number=99,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+    )
+    enhanced.save_as(tmp_path / "enhanced_pet.dcm")
+    multi, legacy = read_series(tmp_path), read_series(files)
+    assert multi.volume.unit is Unit.BQ_PER_ML
+    np.testing.assert_array_equal(multi.volume.array, legacy.volume.array)
+    np.testing.assert_allclose(multi.volume.affine, legacy.volume.affine, atol=1e-4)
+    slopes = [float(h.RescaleSlope) for h in multi.headers]
+    assert slopes == [float(h.RescaleSlope) for h in legacy.headers]
+    assert len(set(slopes)) > 1

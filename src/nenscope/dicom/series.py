@@ -249,7 +249,9 @@ def _build_series(
     _check_consistent(headers, names)
     stacked = stack_slices(headers, names=names, frames=frames, loader=loader, settings=settings)
     provenance.extend(stacked.provenance)
-    unit, notes = unit_for(first, path=first_path)
+    # The first slice's header: for multi-frame objects the per-frame header carries the
+    # attributes of the functional groups (Units of a legacy-converted enhanced PET).
+    unit, notes = unit_for(headers[0], path=first_path)
     provenance.extend(notes)
     ordered = tuple(headers[i] for i in stacked.order)
     volume = ImageVolume(
@@ -310,6 +312,11 @@ def unit_for(ds: Dataset, *, path: Path | str) -> tuple[Unit, tuple[str, ...]]:
     """
     modality = get_str(ds, "Modality")
     units = get_str(ds, "Units").upper()
+    notes: tuple[str, ...] = ()
+    if not units and modality in ("PT", "NM"):
+        units = _units_from_real_world_mapping(ds)
+        if units:
+            notes = (f"Units from RealWorldValueMappingSequence (0040,9096): {units}",)
     if modality == "CT":
         return Unit.HU, ()
     if modality == "MR":
@@ -323,12 +330,34 @@ def unit_for(ds: Dataset, *, path: Path | str) -> tuple[Unit, tuple[str, ...]]:
                 "is unknown (expected BQML, CNTS, GML or CM2ML). Correct the header."
             )
         if units in _PET_UNITS:
-            return _PET_UNITS[units], ()
+            return _PET_UNITS[units], notes
         raise DicomImportError(
             f"{path}: {attribute_tag('Units')} is '{units}'; nenscope reads "
             f"{', '.join(sorted(_PET_UNITS))}. Convert the series to one of these."
         )
     raise DicomImportError(f"{path}: Modality (0008,0060) '{modality}' is not an image modality.")
+
+
+_UCUM_TO_UNITS = {
+    "BQ/ML": "BQML",
+    "{COUNTS}": "CNTS",
+    "{COUNTS}/S": "CNTS",
+    "G/ML": "GML",
+    "{SUVBW}G/ML": "GML",
+    "CM2/ML": "CM2ML",
+}
+"""UCUM codes of MeasurementUnitsCodeSequence (PS3.16 CID 84) and the equivalent Units."""
+
+
+def _units_from_real_world_mapping(ds: Dataset) -> str:
+    """Units equivalent of the first real-world value mapping's UCUM code, or ""."""
+    mappings = ds.get("RealWorldValueMappingSequence")
+    if not mappings:
+        return ""
+    codes = mappings[0].get("MeasurementUnitsCodeSequence")
+    if not codes:
+        return ""
+    return _UCUM_TO_UNITS.get(get_str(codes[0], "CodeValue").upper(), "")
 
 
 _FRAME_SKIP = {
