@@ -34,16 +34,20 @@ from nenscope.quantification.phantom_model import Tracer, TracerInfo
 
 __all__ = [
     "CT_IMAGE_STORAGE",
+    "EXACT_MAX_VALUES",
+    "EXACT_SLOPE_VARIANTS",
     "INT16_MAX",
     "PET_IMAGE_STORAGE",
     "PHILIPS_PRIVATE_CREATOR",
     "SLOPE_SPREAD",
     "SLOPE_STEP",
+    "SUV_QUANTUM",
     "BedTiming",
     "PetUnits",
     "SeriesContext",
     "Vendor",
     "ct_dataset",
+    "exact_pet_slope",
     "format_ds",
     "pet_dataset",
     "pet_slope",
@@ -63,6 +67,15 @@ SLOPE_SPREAD = 4096
 
 SLOPE_STEP = 2473
 """Step (coprime with SLOPE_SPREAD) that varies the stored maximum from slice to slice."""
+
+SUV_QUANTUM = 1e-6
+"""Finest SUV step :func:`exact_pet_slope` looks for (painted SUVs with up to 6 decimals)."""
+
+EXACT_MAX_VALUES = 256
+"""More distinct values than this on a slice: not piecewise constant, use :func:`pet_slope`."""
+
+EXACT_SLOPE_VARIANTS = 16
+"""Number of different slopes :func:`exact_pet_slope` cycles through from slice to slice."""
 
 PHILIPS_PRIVATE_CREATOR = "Philips PET Private Group"
 """Private creator of the Philips PET scale factors in group 7053."""
@@ -200,6 +213,60 @@ def pet_slope(slice_max: float, *, k: int = 0) -> float:
         return 1.0
     target = INT16_MAX - (k * SLOPE_STEP) % SLOPE_SPREAD
     return float(format_ds(slice_max / target))
+
+
+def exact_pet_slope(
+    suv: npt.NDArray[np.float64], *, unit_per_suv: float, k: int = 0
+) -> float | None:
+    """RescaleSlope that stores every value of a piecewise-constant slice exactly, or None.
+
+    Noise-free, unblurred slices hold a few distinct SUVs that are multiples of a decimal
+    quantum (e.g. 0.1). If all of them are integer multiples ``n·g`` of a common step ``g``
+    (a multiple of :data:`SUV_QUANTUM`) with ``n <= INT16_MAX``, the slope
+    ``g · unit_per_suv / m`` (``m`` the largest integer that keeps ``n·m`` in int16, lowered a
+    little from slice to slice so that slopes differ) stores each value as an exact integer, and
+    ``stored × slope`` gives the value back to the precision of the DS string (about 1e-14).
+
+    Parameters
+    ----------
+    suv
+        SUV values of one slice (any shape).
+    unit_per_suv
+        Stored unit (Bq/mL or counts) per SUV.
+    k
+        Slice index, to vary the slope.
+
+    Returns
+    -------
+    float or None
+        The slope (its own DS-string value), or None if the slice is not piecewise constant on
+        such a grid (blurred or noisy data), has more than :data:`EXACT_MAX_VALUES` distinct
+        values, or holds no positive value.
+
+    Examples
+    --------
+    >>> s = exact_pet_slope(np.array([0.0, 0.3, 7.0, 45.0]), unit_per_suv=1.0)
+    >>> s  # step 0.1 SUV, 45 SUV = 450 steps, m = 32767 // 450 = 72: slope 0.1 / 72
+    0.00138888888889
+    >>> [round(v / s) for v in (0.3, 7.0, 45.0)]
+    [216, 5040, 32400]
+    """
+    values = np.unique(np.asarray(suv, dtype=np.float64))
+    if values.size > EXACT_MAX_VALUES or values[0] < 0:
+        return None
+    ints = np.rint(values / SUV_QUANTUM)
+    if np.any(np.abs(ints * SUV_QUANTUM - values) > 1e-9 * np.maximum(1.0, values)):
+        return None
+    positive = ints[ints > 0].astype(np.int64)
+    if positive.size == 0:
+        return None
+    step = int(np.gcd.reduce(positive))
+    n_max = int(positive.max()) // step
+    if n_max > INT16_MAX:
+        return None
+    m = INT16_MAX // n_max
+    m_k = m - (k % min(m, EXACT_SLOPE_VARIANTS))
+    return float(format_ds(step * SUV_QUANTUM * unit_per_suv / m_k))
 
 
 def _da(when: datetime) -> str:

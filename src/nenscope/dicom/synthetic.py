@@ -8,8 +8,10 @@ the label map on any grid with :meth:`PhantomTruth.label_map`.
 
 PET pixel values (Units BQML) are ``SUV × A_ref / W`` with ``A_ref`` the injected activity decayed
 to the series start (DecayCorrection START) and ``W`` the weight in g, stored as int16 with a
-RescaleSlope per slice (every slice has its own, as GE scanners write; see
-:func:`nenscope.dicom._synthetic_dicom.pet_slope`).
+RescaleSlope per slice (slopes differ from slice to slice, as GE scanners write). Without blur
+and noise the slope is chosen so that every painted value is stored exactly
+(:func:`nenscope.dicom._synthetic_dicom.exact_pet_slope`); otherwise the slice maximum maps to
+about 32 000 (:func:`nenscope.dicom._synthetic_dicom.pet_slope`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from nenscope.dicom._synthetic_dicom import (
     SeriesContext,
     Vendor,
     ct_dataset,
+    exact_pet_slope,
     pet_dataset,
     pet_slope,
 )
@@ -594,7 +597,9 @@ def _write_pet(
     n = grid.n_slices
     for k in range(n):
         values = suv[k] * scale
-        slope = pet_slope(float(values.max()), k=k)
+        slope = exact_pet_slope(suv[k], unit_per_suv=scale, k=k)
+        if slope is None:
+            slope = pet_slope(float(values.max()), k=k)
         stored = np.clip(np.rint(values / slope), 0, INT16_MAX).astype(np.int16)
         instance = n - k  # instance 1 is the most superior slice, as scanners number them
         sl = PetSlice(
