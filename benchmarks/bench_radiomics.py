@@ -26,8 +26,8 @@ IVH 0.1 SUV where the tool has an IVH), 3D, without resampling:
 Each tool runs in its own subprocess, twice: once for the in-process timing (a warm-up
 extraction first, then ``--repeat`` extractions of lesion (a), best time, and each lesion of
 (b) once) and once "whole process" (interpreter start, imports, loading the volume, every
-lesion of (a) and (b) once, exit), whose wall time and peak resident memory (``ru_maxrss``)
-are reported. A peer that is not installed is skipped with a message (``pip install
+lesion of (a) and (b) once, exit), whose wall time, CPU time (user + system, which is what
+to compare on a busy machine) and peak resident memory (VmHWM) are reported. A peer that is not installed is skipped with a message (``pip install
 nenscope[bench]`` installs both). Ratios printed: peer time / nenscope time (goal > 1 for
 PyRadiomics, >= 20 for MIRP) and peer memory / nenscope memory (goal > 1).
 """
@@ -232,6 +232,16 @@ def write_crops_for_mirp(
 
 
 def _peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB.
+
+    ``ru_maxrss`` survives ``exec`` on Linux (it would report the parent's peak, which holds
+    the generated data), so the kernel's per-address-space high-water mark VmHWM is read.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -288,13 +298,17 @@ def _run_worker(tool: str, data_dir: Path, mode: str, repeat: int) -> dict[str, 
         "--repeat",
         str(repeat),
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise RuntimeError(f"{tool} {mode} failed:\n{proc.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     result["wall_s"] = wall
+    result["cpu_s"] = cpu
     return result
 
 
@@ -341,12 +355,14 @@ def main() -> None:
             if not args.skip_whole:
                 whole = _run_worker(tool, data_dir, "whole", 1)
                 res["whole_s"] = whole["wall_s"]
+                res["whole_cpu_s"] = whole["cpu_s"]
                 res["whole_peak_rss_mb"] = whole["peak_rss_mb"]
             results[tool] = res
             print(
                 f"{tool:12s} features {res['n_features']:4d}  (a) {res['a_s']:.3f} s  "
                 f"(b) {res['b_s']:.3f} s ({res['b_s'] / 20:.3f} s/lesion)  "
-                f"whole process {res.get('whole_s', float('nan')):.1f} s  "
+                f"whole process {res.get('whole_s', float('nan')):.1f} s "
+                f"(CPU {res.get('whole_cpu_s', float('nan')):.1f} s)  "
                 f"peak RSS {res.get('whole_peak_rss_mb', float('nan')):.0f} MB"
             )
     ours = results.get("nenscope")
@@ -358,7 +374,8 @@ def main() -> None:
             print(
                 f"ratio {peer}/nenscope: (a) {_ratio(p['a_s'], ours['a_s'])}  "
                 f"(b) {_ratio(p['b_s'], ours['b_s'])}  "
-                f"whole {_ratio(p.get('whole_s'), ours.get('whole_s'))}  "
+                f"whole {_ratio(p.get('whole_s'), ours.get('whole_s'))} "
+                f"(CPU {_ratio(p.get('whole_cpu_s'), ours.get('whole_cpu_s'))})  "
                 f"peak memory {_ratio(p.get('whole_peak_rss_mb'), ours.get('whole_peak_rss_mb'))}"
             )
     if args.out:
