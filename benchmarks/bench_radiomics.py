@@ -27,7 +27,8 @@ Each tool runs in its own subprocess, twice: once for the in-process timing (a w
 extraction first, then ``--repeat`` extractions of lesion (a), best time, and each lesion of
 (b) once) and once "whole process" (interpreter start, imports, loading the volume, every
 lesion of (a) and (b) once, exit), whose wall time, CPU time (user + system, which is what
-to compare on a busy machine) and peak resident memory (VmHWM) are reported. A peer that is not installed is skipped with a message (``pip install
+to compare on a busy machine) and peak resident memory (VmHWM) are reported. A peer that is
+not installed is skipped with a message (``pip install
 nenscope[bench]`` installs both). Ratios printed: peer time / nenscope time (goal > 1 for
 PyRadiomics, >= 20 for MIRP) and peer memory / nenscope memory (goal > 1).
 """
