@@ -324,3 +324,12 @@ def test_none_with_enhanced_frame_duration() -> None:
     expected = lam * 300 / (1 - np.exp(-lam * 300)) * np.exp(lam * 3900)
     np.testing.assert_allclose(classic.stored_to_bq_per_ml[-1], expected, rtol=1e-12)
     np.testing.assert_allclose(classic.suv_bw_factor or 0.0, 70000 / 368.08e6, rtol=1e-12)
+
+
+def test_date_only_injection_datetime_is_not_midnight() -> None:
+    # DT "20250101" is a legal partial DT; read as midnight it would add 10 h of decay.
+    headers = _mutated(_set("RadiopharmaceuticalStartDateTime", "20250101", True))
+    with pytest.warns(WorkbenchWarning, match="time of day"):
+        result = compute_suv_from_headers(headers)
+    np.testing.assert_allclose(result.suv_bw_factor or 0.0, BASE_FACTOR, rtol=1e-12)
+    assert "0018,1072" in result.provenance["injection_time"]

@@ -137,16 +137,19 @@ def parse_da(value: object) -> date | None:
 def parse_dt(value: object) -> tuple[datetime | None, str]:
     """Parse a DICOM DT; return the naive local datetime and the UTC offset text ("" if none).
 
-    A DT needs at least year, month, day for SUV; shorter values give ``None``.
+    SUV needs a time of day: a DT without hours and minutes (a legal partial DT such as
+    ``"20250101"``) gives ``None`` rather than midnight.
 
     Examples
     --------
     >>> parse_dt("20181115092200.000000 ")
     (datetime.datetime(2018, 11, 15, 9, 22), '')
+    >>> parse_dt("20181115")
+    (None, '')
     """
     text = str(value).strip() if value is not None else ""
     m = _DT.match(text)
-    if not m or m[3] is None:
+    if not m or m[5] is None:
         return None, ""
     parts = [int(p) if p else 0 for p in m.groups()[:6]]
     micro = int((m[7] or "0").ljust(6, "0"))

@@ -522,7 +522,8 @@ def _injection(
     if values.get("RadiopharmaceuticalStartDateTime") is not None and full is None:
         log(
             f"{header.label}: RadiopharmaceuticalStartDateTime (0018,1078) "
-            f"{values.get('RadiopharmaceuticalStartDateTime')!r} is not a DICOM DT; ignored."
+            f"{values.get('RadiopharmaceuticalStartDateTime')!r} is not a DICOM DT with a time of "
+            "day; it was ignored."
         )
     tod = parse_tm(values.get("RadiopharmaceuticalStartTime"))
     day = parse_da(values.get("SeriesDate")) or (scan.date() if scan else None)
