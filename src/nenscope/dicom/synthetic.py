@@ -594,10 +594,11 @@ def _write_pet(
         acf = PHILIPS_ACTIVITY_FACTOR_BQML_PER_COUNT if is_counts else 1.0
         philips = (acf / settings.bqml_per_suv, acf)
     scale = settings.bqml_per_suv / (PHILIPS_ACTIVITY_FACTOR_BQML_PER_COUNT if is_counts else 1.0)
+    piecewise = settings.fwhm_mm == 0 and settings.noise == 0  # painted values only
     n = grid.n_slices
     for k in range(n):
         values = suv[k] * scale
-        slope = exact_pet_slope(suv[k], unit_per_suv=scale, k=k)
+        slope = exact_pet_slope(suv[k], unit_per_suv=scale, k=k) if piecewise else None
         if slope is None:
             slope = pet_slope(float(values.max()), k=k)
         stored = np.clip(np.rint(values / slope), 0, INT16_MAX).astype(np.int16)
