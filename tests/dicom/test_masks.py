@@ -102,7 +102,9 @@ def rtstruct(contours: Sequence[Sequence[float]], *, frame: str = "1.2.3.9") -> 
     ds = Dataset()
     ds.Modality = "RTSTRUCT"
     roi = Dataset()
-    roi.ROINumber, roi.ROIName, roi.ReferencedFrameOfReferenceUID = 1, "lesion", frame
+    roi.ROINumber, roi.ROIName = 1, "lesion"
+    if frame:
+        roi.ReferencedFrameOfReferenceUID = frame
     ds.StructureSetROISequence = DicomSequence([roi])
     items = []
     for data in contours:
@@ -276,3 +278,19 @@ def test_image_file_is_not_a_mask(ct_phantom: DicomSeries) -> None:
     first = sorted(shared_data_path(*CT_PHANTOM, "dicom", "image").iterdir())[0]
     with pytest.raises(DicomImportError, match="must be NIfTI, a DICOM SEG or an RTSTRUCT"):
         read_mask(first, ct_phantom.volume)
+
+
+def test_rtstruct_without_frame_of_reference_warns_and_uses_geometry() -> None:
+    ds = rtstruct([square(3.0, 11.0, 2.0)], frame="")
+    with pytest.warns(DicomDeviationWarning, match="names no FrameOfReferenceUID"):
+        mask = read_rtstruct_mask(ds, small_reference(), path=Path("rs.dcm"))["lesion"]
+    assert int(mask.sum()) == 16
+
+
+def test_rtstruct_frame_of_reference_from_the_structure_set() -> None:
+    ds = rtstruct([square(3.0, 11.0, 2.0)], frame="")
+    item = Dataset()
+    item.FrameOfReferenceUID = "1.2.3.999"
+    ds.ReferencedFrameOfReferenceSequence = DicomSequence([item])
+    with pytest.raises(GeometryError, match=r"1\.2\.3\.999"):
+        read_rtstruct_mask(ds, small_reference(), path=Path("rs.dcm"))

@@ -145,6 +145,14 @@ def read_nifti_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray
 
 
 def _check_frame_of_reference(uid: str, reference: ImageVolume, *, path: Path, what: str) -> None:
+    if not uid:
+        warnings.warn(
+            f"{path}: the {what} names no FrameOfReferenceUID; it is aligned with the image "
+            "by geometry only.",
+            DicomDeviationWarning,
+            stacklevel=3,
+        )
+        return
     if reference.frame_of_reference_uid is None:
         warnings.warn(
             f"{path}: the reference image has no FrameOfReferenceUID, so the {what} "
@@ -294,6 +302,13 @@ def read_rtstruct_mask(
     """
     rois = _roi_names_and_frames(ds, path=path)
     frames = {uid for _, uid in rois.values() if uid}
+    if not frames:
+        # Fall back to the structure set's own list of frames of reference (PS3.3 C.8.8.5).
+        frames = {
+            get_str(item, "FrameOfReferenceUID")
+            for item in ds.get("ReferencedFrameOfReferenceSequence") or []
+            if get_str(item, "FrameOfReferenceUID")
+        }
     for uid in sorted(frames) or [""]:
         _check_frame_of_reference(uid, reference, path=path, what="structure set")
     contours: dict[int, list[npt.NDArray[np.float64]]] = defaultdict(list)
