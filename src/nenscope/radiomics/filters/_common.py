@@ -18,6 +18,7 @@ __all__ = [
     "BoundaryMode",
     "Pooling",
     "as_image",
+    "distinct_rotations",
     "filtered_axes",
     "isotropic_spacing",
     "numpy_pad_mode",
@@ -181,8 +182,51 @@ def separable_convolve(
     return out
 
 
-def pool(responses: Iterable[FloatArray], method: Pooling) -> FloatArray:
-    """Voxel-wise maximum or mean of response maps, consumed one at a time.
+def distinct_rotations(
+    stages: Sequence[Sequence[FloatArray]],
+) -> list[tuple[list[list[FloatArray]], int]]:
+    """Rotate a separable filter bank by every right angle and merge identical copies.
+
+    Parameters
+    ----------
+    stages
+        ``stages[s][i]`` is the 1-D kernel of stage ``s`` along filtered axis ``i``.
+
+    Returns
+    -------
+    list
+        ``(bank, multiplicity)`` per distinct rotated bank: ``bank[s][i]`` as in ``stages``,
+        and how many of the right-angle rotations produce it. Symmetric kernels make many
+        rotations coincide (e.g. 8 distinct banks of 24 for an all-high-pass wavelet).
+
+    Examples
+    --------
+    >>> even = np.array([1.0, 2.0, 1.0])
+    >>> [m for _, m in distinct_rotations([[even, even, even]])]
+    [24]
+    """
+    n_axes = len(stages[0])
+    found: dict[tuple[bytes, ...], tuple[list[list[FloatArray]], int]] = {}
+    for perm, flips in right_angle_rotations(n_axes):
+        bank = [
+            [np.ascontiguousarray(stage[perm[i]][:: flips[i]]) for i in range(n_axes)]
+            for stage in stages
+        ]
+        key = tuple(k.tobytes() for stage in bank for k in stage)
+        previous = found.get(key)
+        found[key] = (bank, 1 if previous is None else previous[1] + 1)
+    return list(found.values())
+
+
+def pool(responses: Iterable[tuple[FloatArray, int]], method: Pooling) -> FloatArray:
+    """Voxel-wise maximum or (weighted) mean of response maps, consumed one at a time.
+
+    Parameters
+    ----------
+    responses
+        ``(response, multiplicity)`` pairs; the multiplicity weights the mean.
+    method
+        Maximum or mean.
 
     Raises
     ------
@@ -191,19 +235,21 @@ def pool(responses: Iterable[FloatArray], method: Pooling) -> FloatArray:
 
     Examples
     --------
-    >>> pool(iter([np.zeros(2), np.array([1.0, -1.0])]), Pooling.MAX).tolist()
+    >>> pool(iter([(np.zeros(2), 1), (np.array([1.0, -1.0]), 3)]), Pooling.MAX).tolist()
     [1.0, 0.0]
+    >>> pool(iter([(np.zeros(2), 1), (np.array([1.0, -1.0]), 3)]), Pooling.MEAN).tolist()
+    [0.75, -0.75]
     """
     total: FloatArray | None = None
     count = 0
-    for response in responses:
-        count += 1
+    for response, weight in responses:
+        count += weight
         if total is None:
-            total = response.copy()
+            total = response * (1.0 if method is Pooling.MAX else float(weight))
         elif method is Pooling.MAX:
             np.maximum(total, response, out=total)
         else:
-            total += response
+            total += weight * response
     if total is None:
         raise ValueError("Nothing to pool: no response map was given.")
     return total if method is Pooling.MAX else total / count

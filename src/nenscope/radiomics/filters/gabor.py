@@ -17,13 +17,17 @@ from nenscope.radiomics.filters._common import (
     numpy_pad_mode,
 )
 
-__all__ = ["SLICES_PER_CHUNK", "gabor_filter", "gabor_kernel"]
+__all__ = ["ENVELOPE_TRUNCATION", "SLICES_PER_CHUNK", "gabor_filter", "gabor_kernel"]
 
 FloatArray = npt.NDArray[np.float64]
 ComplexArray = npt.NDArray[np.complex128]
 
 SLICES_PER_CHUNK = 16
 """Slices convolved per FFT call; bounds memory for large images."""
+
+ENVELOPE_TRUNCATION = 7.0
+"""Kernel radius in units of the envelope's longer axis ``σ·max(1, 1/γ)``, where the envelope
+has fallen to ``exp(-24.5) ≈ 2e-11``; smaller planes use a kernel covering the whole plane."""
 
 
 def gabor_kernel(
@@ -102,8 +106,9 @@ def gabor_filter(
 
     Notes
     -----
-    The kernel covers the whole plane (its side is the larger in-plane image size, made odd)
-    and is applied by FFT convolution of the padded image, i.e. an exact linear convolution.
+    The kernel covers the whole plane (its side is the larger in-plane image size, made odd),
+    or :data:`ENVELOPE_TRUNCATION` times the envelope's longer axis if that is smaller, and is
+    applied by (overlap-add) FFT convolution of the padded image, an exact linear convolution.
     """
     boundary = parse_option(boundary, BoundaryMode, what="boundary mode")
     thetas = [float(t) for t in orientations_rad]
@@ -118,7 +123,7 @@ def gabor_filter(
     planes = (0, 1, 2) if orthogonal_planes else (0,)
     for normal in planes:
         stack = np.moveaxis(array, normal, 0)
-        size = 1 + 2 * (max(stack.shape[1:]) // 2)
+        size = _kernel_size(max(stack.shape[1:]), sigma_mm / spacing, aspect_ratio)
         for theta in thetas:
             kernel = gabor_kernel(
                 sigma=sigma_mm / spacing,
@@ -129,6 +134,19 @@ def gabor_filter(
             )
             total += np.moveaxis(_modulus_by_plane(stack, kernel, boundary), 0, normal)
     return np.asarray(total / (len(planes) * len(thetas)), dtype=np.float64)
+
+
+def _kernel_size(plane_size: int, sigma: float, aspect_ratio: float) -> int:
+    """Odd kernel side: the whole plane, or the truncated envelope if smaller.
+
+    Examples
+    --------
+    >>> _kernel_size(200, 5.0, 1.5), _kernel_size(64, 10.0, 2.5)
+    (71, 65)
+    """
+    whole = 1 + 2 * (plane_size // 2)
+    radius = int(np.ceil(ENVELOPE_TRUNCATION * sigma * max(1.0, 1.0 / aspect_ratio)))
+    return min(whole, 1 + 2 * radius)
 
 
 def _modulus_by_plane(
@@ -142,6 +160,6 @@ def _modulus_by_plane(
         padded = np.pad(
             chunk, ((0, 0), (radius, radius), (radius, radius)), mode=numpy_pad_mode(boundary)
         )
-        response = signal.fftconvolve(padded, kernel[None], mode="valid", axes=(1, 2))
+        response = signal.oaconvolve(padded, kernel[None], mode="valid", axes=(1, 2))
         out[start : start + chunk.shape[0]] = np.abs(response)
     return out

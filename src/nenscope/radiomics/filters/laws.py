@@ -14,9 +14,9 @@ from nenscope.radiomics.filters._common import (
     BoundaryMode,
     Pooling,
     as_image,
+    distinct_rotations,
     filtered_axes,
     pool,
-    right_angle_rotations,
     separable_convolve,
 )
 
@@ -107,10 +107,9 @@ def laws_filter(
     if not rotation_invariant:
         return separable_convolve(array, factors, axes, boundary)
 
-    def rotated() -> Iterator[FloatArray]:
-        for perm, flips in right_angle_rotations(len(axes)):
-            turned = [factors[perm[i]][:: flips[i]] for i in range(len(axes))]
-            yield separable_convolve(array, turned, axes, boundary)
+    def rotated() -> Iterator[tuple[FloatArray, int]]:
+        for (turned,), multiplicity in distinct_rotations([factors]):
+            yield separable_convolve(array, turned, axes, boundary), multiplicity
 
     return pool(rotated(), pooling)
 

@@ -14,9 +14,9 @@ from nenscope.radiomics.filters._common import (
     BoundaryMode,
     Pooling,
     as_image,
+    distinct_rotations,
     filtered_axes,
     pool,
-    right_angle_rotations,
     separable_convolve,
 )
 
@@ -171,19 +171,20 @@ def wavelet_filter(
     array = as_image(image, name="wavelet")
     stages = ["L" * len(axes)] * (level - 1) + [letters]
 
-    def cascade(perm: tuple[int, ...], flips: tuple[int, ...]) -> FloatArray:
+    bank = [[low if c == "L" else high for c in stage] for stage in stages]
+
+    def cascade(turned: list[list[FloatArray]]) -> FloatArray:
         out = array
-        for depth, stage in enumerate(stages, start=1):
-            base = [low if c == "L" else high for c in stage]
-            turned = [_dilated(base[perm[i]][:: flips[i]], depth) for i in range(len(axes))]
-            out = separable_convolve(out, turned, axes, boundary)
+        for depth, kernels in enumerate(turned, start=1):
+            dilated = [_dilated(kernel, depth) for kernel in kernels]
+            out = separable_convolve(out, dilated, axes, boundary)
         return out
 
     if not rotation_invariant:
-        return cascade(tuple(range(len(axes))), (1,) * len(axes))
+        return cascade(bank)
 
-    def rotated() -> Iterator[FloatArray]:
-        for perm, flips in right_angle_rotations(len(axes)):
-            yield cascade(perm, flips)
+    def rotated() -> Iterator[tuple[FloatArray, int]]:
+        for turned, multiplicity in distinct_rotations(bank):
+            yield cascade(turned), multiplicity
 
     return pool(rotated(), pooling)
