@@ -166,6 +166,14 @@ def test_truth_json_round_trip(study: tuple[Path, PhantomTruth]) -> None:
     liver1 = data["lesions"][0]
     assert set(liver1) >= {"centre_mm", "volume_ml", "volume_nominal_ml", "suvmax", "suvmean"}
     assert data["acquisition"]["weight_kg"] == 75.0
+    beds = data["acquisition"]["beds"]
+    # Small preset: 96 slices x 4 mm from z = -230, 160 mm per bed -> 40 + 40 + 16 slices.
+    assert [(b["z_min_mm"], b["z_max_mm"]) for b in beds] == [
+        (-230.0, -74.0),
+        (-70.0, 86.0),
+        (90.0, 150.0),
+    ]
+    assert [b["start"][11:19] for b in beds] == ["10:30:00", "10:32:30", "10:35:00"]
 
 
 def test_organ_points_lie_inside_their_organ(study: tuple[Path, PhantomTruth]) -> None:

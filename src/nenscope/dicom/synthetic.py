@@ -208,6 +208,7 @@ class PhantomTruth:
                 "units": s.pet_units,
                 "decay_correction": "START",
                 "n_beds": self.n_beds,
+                "beds": _beds_json(self.settings, self.grid),
             },
             "uids": {
                 "study_instance_uid": self.study_instance_uid,
@@ -226,6 +227,24 @@ class PhantomTruth:
             "lesions": [_lesion_dict(x) for x in self.lesions],
             "regions": [_region_dict(r) for r in self.model.regions],
         }
+
+
+def _beds_json(settings: PhantomSettings, grid: GridSpec) -> list[dict[str, Any]]:
+    """Bed positions (feet first): start, duration, decay factor and z range of their slices."""
+    beds, timings = _bed_of_slices(settings, grid)
+    z = grid.z_min_mm + np.arange(grid.n_slices) * grid.slice_mm
+    return [
+        {
+            "index": b,
+            "start": t.start.isoformat(),
+            "offset_s": t.offset_s,
+            "duration_s": t.duration_s,
+            "decay_factor": t.decay_factor,
+            "z_min_mm": float(z[beds == b].min()),
+            "z_max_mm": float(z[beds == b].max()),
+        }
+        for b, t in enumerate(timings)
+    ]
 
 
 def _shape_dict(shape: Shape) -> dict[str, Any]:
