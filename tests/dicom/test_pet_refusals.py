@@ -333,3 +333,10 @@ def test_date_only_injection_datetime_is_not_midnight() -> None:
         result = compute_suv_from_headers(headers)
     np.testing.assert_allclose(result.suv_bw_factor or 0.0, BASE_FACTOR, rtol=1e-12)
     assert "0018,1072" in result.provenance["injection_time"]
+
+
+def test_injection_days_before_an_fdg_scan_refused() -> None:
+    # 18F injected the day before (24 h = 13 half-lives): a wrong date, not a protocol.
+    headers = _mutated(_set("RadiopharmaceuticalStartDateTime", "20241231100000", True))
+    with pytest.raises(NotComputableError, match=r"13\.\d half-lives.*--injection-time"):
+        _quiet(headers)

@@ -65,7 +65,10 @@ LONG_HALF_LIFE_S = 86400.0
 """Nuclides with T½ above one day are imaged on later days: a time-only injection is unsafe."""
 
 MAX_HALF_LIVES = 10.0
-"""More half-lives than this between injection and reference time is reported as suspect."""
+"""More half-lives than this between injection and reference time is refused as a wrong date.
+
+Clinical protocols stay below ~4 (18F at 4 h: 2.2; 64Cu at 48 h: 3.8; 177Lu at day 7: 1).
+A decay of 2^-10 would make every SUV 1000 times too high."""
 
 
 @dataclass(slots=True)
@@ -632,10 +635,12 @@ def _check_elapsed(header: PetHeader, inputs: Inputs, ref: ReferenceTime, log: W
             "(0018,1078)/StartTime (0018,1072) or pass --injection-time."
         )
     elif elapsed > MAX_HALF_LIVES * inputs.half_life_s:
-        log(
-            f"{header.label}: {elapsed:.0f} s from injection to the decay reference is more "
-            f"than {MAX_HALF_LIVES:g} half-lives; check the injection date and time.",
-            DicomDeviationWarning,
+        inputs.problems["reference"] = (
+            f"{elapsed:.0f} s ({elapsed / inputs.half_life_s:.1f} half-lives) lie between the "
+            f"injection {inputs.injection.isoformat()} and the decay reference "
+            f"{ref.when.isoformat()}; no clinical protocol images that late, so the injection "
+            "date or time is wrong. Check RadiopharmaceuticalStartDateTime (0018,1078) or pass "
+            "--injection-time."
         )
 
 
