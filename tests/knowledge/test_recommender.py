@@ -163,3 +163,25 @@ def test_scenario_no_rule_matches_says_so() -> None:
     plan = _plan(question="mibg-therapy-eligibility", available=["ct-cap"])
     assert plan.items == ()
     assert any("tumour board" in w for w in plan.warnings)
+
+
+def test_nuclear_only_availability_assumes_routine_ct_mri() -> None:
+    plan = _plan(
+        question="staging", primary_site="small-intestine", grade="G2", available=["cu64-sstr-pet"]
+    )
+    exams = _exams(plan)
+    assert exams[0] == "cu64-sstr-pet"
+    assert "ct-multiphase" in exams
+    assert any("were assumed available" in w for w in plan.warnings)
+
+
+def test_no_imaging_needs_no_equipment() -> None:
+    plan = _plan(
+        question="staging",
+        primary_site="rectum",
+        size_cm=0.5,
+        grade="G1",
+        resection="complete",
+        available=["ga68-sstr-pet", "ct-cap"],
+    )
+    assert _exams(plan) == ["no-imaging"]

@@ -500,6 +500,30 @@ def _post_test(
     )
 
 
+def _available_exams(kb: KnowledgeBase, scenario: Scenario) -> tuple[frozenset[str], str]:
+    """Return the exams the centre offers, and a note when something was assumed.
+
+    ``no-imaging`` is always possible. A list that names only nuclear-medicine exams describes
+    the centre's tracers: its routine CT, MRI, ultrasound and endoscopy are then assumed (and
+    the plan says so).
+    """
+    if scenario.available is None:
+        return kb.routine_exams() | {ExamId.NO_IMAGING.value}, ""
+    given = {e.value for e in scenario.available} | {ExamId.NO_IMAGING.value}
+    if all(kb.exams[e].modality in (*_NUCLEAR, Modality.NONE) for e in scenario.available):
+        non_nuclear = {
+            e.value
+            for e, exam in kb.exams.items()
+            if exam.modality not in _NUCLEAR and exam.status is ClinicalStatus.ROUTINE
+        }
+        note = (
+            "'available' lists only nuclear-medicine exams: routine CT, MRI, ultrasound and "
+            "endoscopy were assumed available; list them to restrict them too."
+        )
+        return frozenset(given | non_nuclear), note
+    return frozenset(given), ""
+
+
 def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     out: list[str] = []
     _add_unique(out, values)
@@ -533,11 +557,7 @@ def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
     True
     """
     kb = kb if kb is not None else load_knowledge_base()
-    available = (
-        frozenset(e.value for e in scenario.available)
-        if scenario.available is not None
-        else kb.routine_exams()
-    )
+    available, availability_note = _available_exams(kb, scenario)
     tags = derive_tags(scenario)
     ctx = Context(scenario=scenario, tags=tags, available=available)
     fired, trace, cands, avoid = _collect(kb, ctx)
@@ -580,6 +600,8 @@ def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
                 post_test=_post_test(kb, cand.exam, scenario, tags),
             )
         )
+    if availability_note:
+        warnings.append(availability_note)
     if not items:
         warnings.append(
             "No rule of the knowledge base covers this combination of fields: discuss the case "
