@@ -36,10 +36,12 @@ from nenscope.pipeline_references import (
     place_references,
     references_by_name,
 )
-from nenscope.pipeline_report import build_report
+from nenscope.pipeline_report import build_report, krenning_grades
+from nenscope.pipeline_scores import SstrRadsInputs, netpet_score
 from nenscope.pipeline_stages import Stages
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
-from nenscope.reporting.model import Report
+from nenscope.registration import register_ct
+from nenscope.reporting.model import Report, ScoreEntry
 from nenscope.segmentation import (
     DetectionSettings,
     PhysiologicalUptake,
@@ -103,6 +105,11 @@ class AnalysisOptions:
         Tracer family when the header does not say: ``sstr`` or ``fdg`` (or ``auto``).
     pet_series_uid
         Choose this PET series when the study holds several.
+    sstr_rads
+        Clinical inputs of SSTR-RADS per lesion id (site, anatomy, bone, variant).
+    fdg_study
+        An FDG PET/CT study of the same patient: gives NETPET (it is analysed into
+        ``out_dir/fdg`` and registered onto this study by its CT).
     figures
         Render the figures (MIP and lesion views).
     dicom_outputs
@@ -122,6 +129,8 @@ class AnalysisOptions:
     suv_overrides: SuvOverrides | None = None
     tracer: str = "auto"
     pet_series_uid: str | None = None
+    sstr_rads: SstrRadsInputs = field(default_factory=SstrRadsInputs)
+    fdg_study: Path | None = None
     figures: bool = True
     dicom_outputs: bool = True
     pdf: bool = True
@@ -603,6 +612,58 @@ def _measure(
     return references, lesions, stats
 
 
+def _fdg_options(options: AnalysisOptions) -> AnalysisOptions:
+    """Options for the FDG study of NETPET: same detection, no user points (other frame)."""
+    return AnalysisOptions(
+        detection=options.detection,
+        normalisation=options.normalisation,
+        tracer="fdg",
+        figures=options.figures,
+        dicom_outputs=options.dicom_outputs,
+        pdf=options.pdf,
+    )
+
+
+def _netpet(
+    stages: Stages,
+    study: StudyData,
+    options: AnalysisOptions,
+    out_dir: Path,
+    references: Mapping[str, ReferenceRegion],
+    stats: Sequence[LesionStatistics],
+) -> tuple[ScoreEntry, ...]:
+    if options.fdg_study is None:
+        return ()
+    if study.tracer_family != "sstr":
+        stages.error(
+            f"NETPET needs an SSTR study with the FDG study; this study's tracer is "
+            f"{study.tracer} ({study.tracer_family}). Pass --tracer sstr if it is SSTR."
+        )
+        return ()
+    fdg = analyze_study(options.fdg_study, out_dir / "fdg", _fdg_options(options))
+    for text in fdg.errors:
+        stages.error(f"FDG study: {text}")
+    if fdg.study is None:
+        return ()
+    registration = None
+    if fdg.study.suv.frame_of_reference_uid != study.suv.frame_of_reference_uid:
+        if study.ct is None or fdg.study.ct is None:
+            stages.warn("NETPET: a study has no CT; FDG lesions matched without registration.")
+        else:
+            with stages.stage("registration"):
+                try:
+                    registration = register_ct(study.ct.volume, fdg.study.ct.volume)
+                except WorkbenchError as err:
+                    stages.warn(f"NETPET: {err}; FDG lesions matched without registration.")
+    if registration is not None:
+        stages.note(f"FDG study registered onto this study: {registration.method}.")
+    grades, _ = krenning_grades(study, references, stats)
+    score, notes = netpet_score(stats, references, grades, fdg, registration)
+    for note in notes:
+        stages.note(note)
+    return (score,)
+
+
 def analyze_study(
     study_dir: Path, out_dir: Path, options: AnalysisOptions | None = None
 ) -> AnalysisResult:
@@ -649,6 +710,9 @@ def analyze_study(
                 "No lesion found with the chosen settings; the SEG and SR hold the reference "
                 "regions only. Lower the threshold or give seed points (--lesion-mm)."
             )
+    extra: tuple[ScoreEntry, ...] = ()
+    if study is not None:
+        extra = _netpet(stages, study, options, out_dir, references, stats)
     with stages.stage("report"):
         report = build_report(
             study=study,
@@ -657,6 +721,7 @@ def analyze_study(
             statistics=stats,
             detection=() if lesions is None else lesions.detection,
             stages=stages,
+            extra_scores=extra,
         )
     files, report = write_outputs(
         out_dir,

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from nenscope import __version__
+from nenscope.core.errors import WorkbenchError
 from nenscope.core.units import BQ_PER_MBQ, S_PER_MIN
 from nenscope.pipeline_references import REFERENCE_NAMES, ReferenceRegion
+from nenscope.pipeline_scores import sstr_rads_score
 from nenscope.pipeline_stages import Stages
 from nenscope.quantification.lesions import LesionStatistics
 from nenscope.reporting.model import (
@@ -163,6 +165,7 @@ def lesion_entries(
     grades: Sequence[int | None],
     krenning_reason: str | None,
     unit: str,
+    sstr_rads: Mapping[int, str] | None = None,
 ) -> tuple[LesionEntry, ...]:
     """Report entries of the measured lesions (ids 1..N in the order given)."""
     entries = []
@@ -197,6 +200,7 @@ def lesion_entries(
                 detection=how,
                 krenning=grade,
                 krenning_reason=krenning_reason if grade is None else None,
+                sstr_rads=(sstr_rads or {}).get(n),
                 site=s.organ,
             )
         )
@@ -256,17 +260,28 @@ def build_report(
     statistics: Sequence[LesionStatistics],
     detection: Sequence[str],
     stages: Stages,
-    title: str = "PET/CT analysis",
+    extra_scores: Sequence[ScoreEntry] = (),
 ) -> Report:
     """Assemble the report (without figures) of one analysed study."""
     unit = "g/mL" if study is None else _suv_unit(study)
     grades, reason = krenning_grades(study, references, statistics)
+    categories: dict[int, str] = {}
+    scores: list[ScoreEntry] = []
+    if study is not None:
+        scores.extend(_scores(grades, reason))
+        if study.tracer_family == "sstr":
+            try:
+                categories, rads = sstr_rads_score(statistics, references, options.sstr_rads)
+                scores.append(rads)
+            except WorkbenchError as err:
+                stages.error(f"SSTR-RADS not computed: {err}")
+    scores.extend(extra_scores)
     all_warnings = list(stages.warnings)
     if study is not None:
         all_warnings = [*study.suv_result.warnings, *all_warnings]
     seen: dict[str, None] = dict.fromkeys(all_warnings)
     return Report(
-        title=title,
+        title="PET/CT analysis",
         header=None if study is None else _header(study),
         suv=() if study is None else _suv_lines(study, options.normalisation),
         warnings=tuple(seen),
@@ -275,8 +290,8 @@ def build_report(
         references=_reference_entries(
             references, unit, 0.0 if study is None else study.suv.voxel_volume_ml
         ),
-        lesions=lesion_entries(statistics, detection, grades, reason, unit),
-        scores=_scores(grades, reason) if study is not None else (),
+        lesions=lesion_entries(statistics, detection, grades, reason, unit, categories),
+        scores=tuple(scores),
         methods=_methods(options, study),
         created=datetime.now(UTC),
     )

@@ -95,6 +95,8 @@ class LesionEntry:
         Why ``krenning`` is ``None``.
     site
         Organ or region the lesion lies in, where known.
+    sstr_rads
+        SSTR-RADS 1.0 category of a target lesion (SSTR studies), else ``None``.
     """
 
     id: int
@@ -104,6 +106,7 @@ class LesionEntry:
     krenning: int | None = None
     krenning_reason: str | None = None
     site: str | None = None
+    sstr_rads: str | None = None
 
     def __post_init__(self) -> None:
         missing = [name for name in LESION_FIELDS if name not in self.quantities]

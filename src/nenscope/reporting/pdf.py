@@ -235,7 +235,14 @@ def _lesion_table(pages: _TextPages, report: Report) -> None:
             pages.para(f"• {note}", size=8, indent="  ")
         return
     names = list(QUANTITY_LABELS)
-    header = ["#", "centre x,y,z mm", "site", *[QUANTITY_LABELS[n] for n in names], "Krenning"]
+    header = [
+        "#",
+        "centre x,y,z mm",
+        "site",
+        *[QUANTITY_LABELS[n] for n in names],
+        "Krenning",
+        "RADS",
+    ]
     rows = []
     for lesion in report.lesions:
         cells = [
@@ -245,8 +252,9 @@ def _lesion_table(pages: _TextPages, report: Report) -> None:
         ]
         cells += [lesion.quantities[n].text(4) if n in lesion.quantities else "" for n in names]
         cells.append("—" if lesion.krenning is None else str(lesion.krenning))
+        cells.append(lesion.sstr_rads or "")
         rows.append(cells)
-    pages.table(header, rows, [3, 16, 12, 11, 12, 12, 12, 11, 8])
+    pages.table(header, rows, [3, 16, 10, 11, 12, 12, 12, 11, 8, 4])
     first = report.lesions[0]
     for name in names:
         if name in first.quantities:

@@ -70,6 +70,7 @@ def lesion_to_dict(lesion: LesionEntry) -> dict[str, Any]:
     methods["krenning"] = _KRENNING_METHOD
     if lesion.krenning is None:
         missing["krenning"] = lesion.krenning_reason or "not applicable"
+    out["sstr_rads"] = lesion.sstr_rads
     out["site"] = lesion.site
     out["detection"] = lesion.detection
     out["units"] = units

@@ -27,10 +27,11 @@ from nenscope.core.enums import parse_option
 from nenscope.core.errors import OptionError
 from nenscope.dicom.pet import SuvOverrides
 from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
+from nenscope.pipeline_scores import SstrRadsInputs
 from nenscope.reporting import lesion_to_dict
 from nenscope.segmentation import Delineation, DetectionSettings, ThresholdMethod
 
-__all__ = ["analyze_command", "parse_point_mm", "print_result"]
+__all__ = ["analyze_command", "parse_id_values", "parse_point_mm", "print_result"]
 
 PointsOpt = Annotated[
     list[str] | None,
@@ -44,6 +45,11 @@ RoiOpt = Annotated[
     list[str] | None,
     typer.Option("--lesion-roi", help="ROI/segment name to take from --lesion-mask; repeatable."),
 ]
+IdValueOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="SSTR-RADS input per lesion number, ID=VALUE; repeatable."),
+]
+IdOpt = Annotated[list[int] | None, typer.Option(help="Lesion number; repeatable.")]
 RefPointOpt = Annotated[str | None, typer.Option(help="Reference centre x,y,z in LPS mm.")]
 RefMaskOpt = Annotated[Path | None, typer.Option(help="Reference region mask file.")]
 
@@ -66,6 +72,25 @@ def parse_point_mm(text: str, *, option: str) -> tuple[float, float, float]:
             f"{option} '{text}' must be three numbers x,y,z in LPS mm, e.g. {option} -50,6,38."
         )
     return (values[0], values[1], values[2])
+
+
+def parse_id_values(items: list[str] | None, *, option: str) -> dict[int, str]:
+    """Parse repeated ``ID=VALUE`` options (lesion number = value).
+
+    Examples
+    --------
+    >>> parse_id_values(["1=atypical", "3=typical"], option="--lesion-site")
+    {1: 'atypical', 3: 'typical'}
+    """
+    out: dict[int, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip().isdigit() or not value.strip():
+            raise OptionError(
+                f"{option} '{item}' must be LESION_NUMBER=VALUE, e.g. {option} 2=atypical."
+            )
+        out[int(key)] = value.strip()
+    return out
 
 
 def _references(
@@ -130,6 +155,13 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     spleen_mask: RefMaskOpt = None,
     blood_pool_mask: RefMaskOpt = None,
     tracer: Annotated[str, typer.Option(help="auto (header), sstr, fdg or other.")] = "auto",
+    fdg: Annotated[
+        Path | None, typer.Option("--fdg", help="FDG PET/CT study of the same patient (NETPET).")
+    ] = None,
+    lesion_site: IdValueOpt = None,
+    lesion_anatomy: IdValueOpt = None,
+    bone_lesion: IdOpt = None,
+    variant_lesion: IdOpt = None,
     normalisation: Annotated[str, typer.Option(help="SUV: bw, lbm, bsa or ibw.")] = "bw",
     pet_series: Annotated[str | None, typer.Option(help="PET SeriesInstanceUID.")] = None,
     weight_kg: WeightOpt = None,
@@ -172,6 +204,13 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         ),
         tracer=tracer,
         pet_series_uid=pet_series,
+        sstr_rads=SstrRadsInputs(
+            sites=parse_id_values(lesion_site, option="--lesion-site"),
+            anatomy=parse_id_values(lesion_anatomy, option="--lesion-anatomy"),
+            bone=tuple(bone_lesion or ()),
+            variants=tuple(variant_lesion or ()),
+        ),
+        fdg_study=fdg,
         pdf=pdf,
     )
     result = analyze_study(study_dir, out, options)
