@@ -371,16 +371,19 @@ def test_enhanced_multiframe_equals_legacy_slices(tmp_path: Path) -> None:
     assert "ImagePositionPatient" in multi.headers[0]
 
 
-def test_philips_dwi_folder_is_refused_with_reasons() -> None:
-    # README: the folder holds the DTI series (545 files, 17 volumes sharing slice positions),
-    # a presentation state and a Philips private object.
+def test_philips_dwi_folder_is_refused_with_the_reason() -> None:
+    # README: the folder holds the DTI series (17 volumes sharing slice positions), a
+    # presentation state and Philips private objects; only the repeated positions are an error.
     folder = shared_data_path("dicom", "mr-dwi", "philips-ingenia-classic-dcm_qa", "DICOM")
-    with pytest.raises(DicomImportError, match=r"mixes 3 series.*DTI_Biobank"):
-        read_series(folder)
-    # 100 of the DTI files: 17 volumes × 32 slices, so slice positions repeat.
-    files = sorted(folder.glob("IM_*.gz"))[:100] or sorted(folder.iterdir())[:100]
     with pytest.raises(DicomImportError, match=r"same position.*b-values"):
-        read_series(files)
+        read_series(folder)
+
+
+def test_non_image_objects_beside_a_series_are_skipped() -> None:
+    # The IBSI CT folder holds the 60 slices and, one level down, the RTSTRUCT.
+    series = read_series(shared_data_path(*IBSI_CT[:-1]))
+    assert series.volume.shape == (60, 201, 204)
+    assert any("DCM_RS_00060.dcm: DICOM RTSTRUCT without an image" in p for p in series.provenance)
 
 
 @pytest.mark.parametrize(

@@ -148,9 +148,20 @@ def read_series(
                 continue
             raise
         provenance.extend(notes)
+        if from_folder and not _is_image(ds):
+            # A DICOMDIR, presentation state, structure set or report beside the images.
+            what = get_str(ds, "Modality") or "object"
+            provenance.append(
+                f"skipped {path.name}: DICOM {what} without an image "
+                f"(SOP class {get_str(ds, 'SOPClassUID') or 'unknown'})"
+            )
+            continue
         entries.append(_Entry(path=path, header=ds, pixel_offset=offset))
     if not entries:
-        raise DicomImportError(f"{source} holds no DICOM file.")
+        raise DicomImportError(
+            f"{source} holds no DICOM image"
+            + (f" ({'; '.join(provenance)})." if provenance else ".")
+        )
     by_key: dict[tuple[object, ...], list[_Entry]] = defaultdict(list)
     for entry in entries:
         # Group on the stored bytes first (cheap); UIDs are converted once per group.
@@ -268,6 +279,27 @@ def _build_series(
         modality=modality,
         provenance=tuple(provenance),
     )
+
+
+def _is_image(ds: Dataset) -> bool:
+    """Whether a header (read up to the pixel data) belongs to an image of a series.
+
+    Objects of a private SOP class without plane geometry (Philips stores series data as
+    private "MR" objects with Rows but no pixels) are not images; standard image objects with
+    missing geometry are, and are refused later with the attribute named.
+    """
+    if not get_str(ds, "SeriesInstanceUID") or "Rows" not in ds or "Columns" not in ds:
+        return False
+    private = not get_str(ds, "SOPClassUID").startswith("1.2.840.10008.")
+    has_geometry = any(
+        k in ds
+        for k in (
+            "ImagePositionPatient",
+            "PerFrameFunctionalGroupsSequence",
+            "DetectorInformationSequence",
+        )
+    )
+    return has_geometry or not private
 
 
 def _is_multiframe(ds: Dataset) -> bool:
