@@ -290,6 +290,8 @@ def _is_image(ds: Dataset) -> bool:
     """
     if not get_str(ds, "SeriesInstanceUID") or "Rows" not in ds or "Columns" not in ds:
         return False
+    if get_str(ds, "Modality") not in _IMAGE_MODALITIES:
+        return False  # SEG, RTDOSE, OT, ...: not an image series read_series can stack
     private = not get_str(ds, "SOPClassUID").startswith("1.2.840.10008.")
     has_geometry = any(
         k in ds
