@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import shutil
 import warnings
 from collections.abc import Sequence
@@ -570,3 +571,25 @@ def test_enhanced_pet_keeps_per_frame_slopes_and_units(tmp_path: Path) -> None:
     slopes = [float(h.RescaleSlope) for h in multi.headers]
     assert slopes == [float(h.RescaleSlope) for h in legacy.headers]
     assert len(set(slopes)) > 1
+
+
+def test_philips_dwi_b0_volume_reads_as_mr() -> None:
+    # The 32 files with DiffusionBValue (0018,9087) exactly 0 form one volume (README: 112×112,
+    # 2 mm; 5 near-zero b-values 0 … 0.004 are separate volumes). Files are gzip'd.
+    folder = shared_data_path("dicom", "mr-dwi", "philips-ingenia-classic-dcm_qa", "DICOM")
+    b0 = []
+    for path in sorted(folder.glob("IM_*.gz")):
+        ds = pydicom.dcmread(
+            io.BytesIO(gzip.decompress(path.read_bytes())),
+            stop_before_pixels=True,
+            specific_tags=["DiffusionBValue"],
+        )
+        if float(ds.get("DiffusionBValue", -1)) == 0.0:
+            b0.append(path)
+    series = read_series(b0)
+    assert series.volume.unit is Unit.MR_SIGNAL
+    assert series.volume.shape == (32, 112, 112)
+    np.testing.assert_allclose(series.volume.spacing_mm[1:], (2.0, 2.0), atol=1e-3)
+    positions = np.array([[float(v) for v in h.ImagePositionPatient] for h in series.headers])
+    predicted = series.volume.index_to_lps(np.c_[np.arange(32), np.zeros((32, 2))])
+    np.testing.assert_allclose(predicted, positions, atol=1e-3)
