@@ -68,6 +68,9 @@ def test_headers_read_back(study: tuple[Path, PhantomTruth]) -> None:
     assert item.RadionuclideCodeSequence[0].CodeValue == "35337001"  # SNOMED ^68^Gallium
     assert float(first.PatientWeight) == pytest.approx(75.0)
     assert float(first.PatientSize) == pytest.approx(1.75)
+    # NM/PET Patient Orientation Module (Type 2): recumbent, supine, head first.
+    assert first.PatientOrientationCodeSequence[0].CodeValue == "102538003"
+    assert first.PatientGantryRelationshipCodeSequence[0].CodeMeaning == "headfirst"
     assert {int(ds.RescaleIntercept) for ds in ct} == {-1024}
     # GE-style per-slice slopes: neighbouring slices never share one.
     slopes = [float(ds.RescaleSlope) for ds in pet]

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr.codedict import codes
+from pydicom.sr.coding import Code
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
 
 from nenscope.core.units import CM_PER_M
@@ -388,19 +389,10 @@ def _radiopharmaceutical_item(dose: PetDose) -> Dataset:
     item.RadionuclideTotalDose = format_ds(dose.injected_bq)
     item.RadionuclideHalfLife = format_ds(dose.info.half_life_s)
     item.RadionuclidePositronFraction = format_ds(dose.info.positron_fraction)
-    nuclide = _RADIONUCLIDE_CODE[dose.tracer]
-    code = Dataset()
-    code.CodeValue = nuclide.value
-    code.CodingSchemeDesignator = nuclide.scheme_designator
-    code.CodeMeaning = nuclide.meaning
-    item.RadionuclideCodeSequence = DicomSequence([code])
+    item.RadionuclideCodeSequence = DicomSequence([_code_item(_RADIONUCLIDE_CODE[dose.tracer])])
     pharma = _RADIOPHARMACEUTICAL_CODE.get(dose.tracer)
     if pharma is not None:
-        pcode = Dataset()
-        pcode.CodeValue = pharma.value
-        pcode.CodingSchemeDesignator = pharma.scheme_designator
-        pcode.CodeMeaning = pharma.meaning
-        item.RadiopharmaceuticalCodeSequence = DicomSequence([pcode])
+        item.RadiopharmaceuticalCodeSequence = DicomSequence([_code_item(pharma)])
     return item
 
 
@@ -448,6 +440,10 @@ def pet_dataset(ctx: SeriesContext, dose: PetDose, sl: PetSlice) -> Dataset:
     ds.ActualFrameDuration = round(sl.bed.duration_s * MS_PER_S)
     ds.DecayFactor = format_ds(sl.bed.decay_factor)
     ds.SliceSensitivityFactor = "1"
+    # CorrectedImage lists SCAT and DTIM, which make these factors required (PS3.3 C.8.9.4);
+    # the phantom simulates neither, so the values are nominal.
+    ds.ScatterFractionFactor = "0.3"
+    ds.DeadTimeFactor = "1"
     ds.NumberOfSlices = sl.n_slices
     ds.NumberOfTimeSlices = 1
     ds.ImageIndex = sl.image_index
@@ -458,6 +454,7 @@ def pet_dataset(ctx: SeriesContext, dose: PetDose, sl: PetSlice) -> Dataset:
     ds.SmallestImagePixelValue = int(sl.stored.min())
     ds.LargestImagePixelValue = int(sl.stored.max())
     _place(ds, instance=sl.instance, position_mm=sl.position_mm)
+    _patient_orientation(ds)
     _vendor_private(ds, ctx, dose)
     if sl.philips_factors is not None:
         block = ds.private_block(0x7053, PHILIPS_PRIVATE_CREATOR, create=True)
@@ -465,6 +462,24 @@ def pet_dataset(ctx: SeriesContext, dose: PetDose, sl: PetSlice) -> Dataset:
         block.add_new(0x09, "DS", format_ds(sl.philips_factors[1]))
     ds.PixelData = np.ascontiguousarray(sl.stored, dtype="<i2").tobytes()
     return ds
+
+
+def _code_item(code: Code) -> Dataset:
+    item = Dataset()
+    item.CodeValue = code.value
+    item.CodingSchemeDesignator = code.scheme_designator
+    item.CodeMeaning = code.meaning
+    return item
+
+
+def _patient_orientation(ds: Dataset) -> None:
+    """NM/PET Patient Orientation Module (PS3.3 C.8.4.6): supine, head first (HFS)."""
+    orientation = _code_item(codes.SCT.Recumbent)
+    orientation.PatientOrientationModifierCodeSequence = DicomSequence(
+        [_code_item(codes.SCT.Supine)]
+    )
+    ds.PatientOrientationCodeSequence = DicomSequence([orientation])
+    ds.PatientGantryRelationshipCodeSequence = DicomSequence([_code_item(codes.SCT.Headfirst)])
 
 
 def _vendor_private(ds: Dataset, ctx: SeriesContext, dose: PetDose) -> None:
