@@ -67,6 +67,9 @@ BLOOD_POOL_LENGTH_MM = 20.0
 NORMAL_TOLERANCE = 0.15
 """Automatic spheres must have a mean within this fraction of the organ's median SUV."""
 
+CV_TIE = 1e-6
+"""Sphere CVs closer than this to the minimum count as ties (uniform organs)."""
+
 REGION_NAMES = ("liver", "spleen", "blood_pool")
 """Names of the reference regions."""
 
@@ -343,9 +346,14 @@ def _most_homogeneous_sphere(
     if (allowed & normal).any():
         allowed &= normal
     cv = np.where(allowed, cv, np.inf)
-    local_idx = np.unravel_index(int(np.argmin(cv)), cv.shape)
-    idx = np.array([i + s.start for i, s in zip(local_idx, box, strict=True)], dtype=np.float64)
-    centre = suv.index_to_lps(idx)[0]
+    # Ties (uniform organs) are broken in patient space, not by array order: the deepest
+    # candidate, then the smallest LPS (x, y, z).
+    ties = np.argwhere(cv <= float(cv.min()) + CV_TIE)
+    deepest = ties[depth[tuple(ties.T)] >= float(depth[tuple(ties.T)].max()) - 1e-9]
+    offset = np.array([s.start for s in box], dtype=np.float64)
+    candidates = suv.index_to_lps(deepest + offset)
+    pick = np.lexsort(np.round(candidates, 6).T[::-1])[0]
+    centre = candidates[pick]
     c = (float(centre[0]), float(centre[1]), float(centre[2]))
     return sphere_mask_mm(suv, c, r), c, f"sphere of radius {r:.1f} mm{note}"
 
