@@ -119,8 +119,9 @@ def read_series(
     Parameters
     ----------
     source
-        A folder (searched recursively; non-DICOM files are skipped and recorded) or a list of
-        files (each must be DICOM).
+        A folder (searched recursively; non-DICOM files and DICOM objects without an image,
+        such as an RTSTRUCT or a DICOMDIR, are skipped and recorded) or a list of files (each
+        must be a DICOM image of the series).
     settings
         What to do with irregular slice spacing or gantry tilt; default: refuse both.
 
