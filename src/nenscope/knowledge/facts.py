@@ -136,7 +136,8 @@ def _high_risk_small_primary(s: Scenario) -> bool:
 
 def _low_risk_small_primary(s: Scenario) -> bool:
     return (
-        _size_lt(s, SMALL_PRIMARY_CM)
+        not s.findings
+        and _size_lt(s, SMALL_PRIMARY_CM)
         and not s.risk_factors
         and _low_grade(s)
         and s.resection is not Resection.INCOMPLETE
@@ -150,6 +151,13 @@ def _intermediate_small_primary(s: Scenario) -> bool:
         and SMALL_PRIMARY_CM <= s.size_cm <= LARGE_PRIMARY_CM
         and not _high_risk_small_primary(s)
     )
+
+
+def _site_tag(
+    site: PrimarySite, predicate: Callable[[Scenario], bool]
+) -> Callable[[Scenario, frozenset[str]], bool]:
+    """Tag test: a well-differentiated NET of ``site`` for which ``predicate`` holds."""
+    return lambda s, t: "wd-net" in t and s.primary_site is site and predicate(s)
 
 
 def _mtc_aggressive(s: Scenario) -> bool:
@@ -292,6 +300,7 @@ _SPECS: tuple[TagSpec, ...] = (
         test=lambda s, t: (
             _in(s.syndrome, (Syndrome.INSULINOMA, Syndrome.HYPERINSULINAEMIC_HYPOGLYCAEMIA))
             and "child" not in t
+            and not ({"ppgl", "mtc"} & t)
         ),
     ),
     TagSpec(
@@ -304,8 +313,11 @@ _SPECS: tuple[TagSpec, ...] = (
     ),
     TagSpec(
         name="insulinoma-malignant",
-        description="metastatic or suspected malignant insulinoma (SSTR more often than GLP-1R)",
-        test=lambda s, t: "insulinoma" in t and bool(s.metastatic or s.suspected_malignant),
+        description="metastatic, suspected malignant or high-grade insulinoma (SSTR2 more often "
+        "than GLP-1R)",
+        test=lambda s, t: (
+            "insulinoma" in t and bool(s.metastatic or s.suspected_malignant or "high-grade" in t)
+        ),
     ),
     TagSpec(
         name="insulinoma-benign",
@@ -345,41 +357,41 @@ _SPECS: tuple[TagSpec, ...] = (
     TagSpec(
         name="appendix-low-risk",
         description="appendiceal NET below 1 cm, G1, no risk factor, completely removed",
-        test=lambda s, t: s.primary_site is PrimarySite.APPENDIX and _low_risk_small_primary(s),
+        test=_site_tag(PrimarySite.APPENDIX, _low_risk_small_primary),
     ),
     TagSpec(
         name="appendix-intermediate",
         description="appendiceal NET 1-2 cm without risk factor",
-        test=lambda s, t: (
-            s.primary_site is PrimarySite.APPENDIX and _intermediate_small_primary(s)
-        ),
+        test=_site_tag(PrimarySite.APPENDIX, _intermediate_small_primary),
     ),
     TagSpec(
         name="appendix-high-risk",
         description="appendiceal NET above 2 cm, or with a risk factor, G2/G3, R1 or metastases",
-        test=lambda s, t: s.primary_site is PrimarySite.APPENDIX and _high_risk_small_primary(s),
+        test=_site_tag(PrimarySite.APPENDIX, _high_risk_small_primary),
     ),
     TagSpec(
         name="rectal-low-risk",
         description="rectal NET below 1 cm, G1, no risk factor, completely removed",
-        test=lambda s, t: s.primary_site is PrimarySite.RECTUM and _low_risk_small_primary(s),
+        test=_site_tag(PrimarySite.RECTUM, _low_risk_small_primary),
     ),
     TagSpec(
         name="rectal-intermediate",
         description="rectal NET 1-2 cm without risk factor",
-        test=lambda s, t: s.primary_site is PrimarySite.RECTUM and _intermediate_small_primary(s),
+        test=_site_tag(PrimarySite.RECTUM, _intermediate_small_primary),
     ),
     TagSpec(
         name="rectal-high-risk",
         description="rectal NET above 2 cm, or with a risk factor (muscularis invasion, LVI, "
         "positive margin), G2/G3 or metastases",
-        test=lambda s, t: s.primary_site is PrimarySite.RECTUM and _high_risk_small_primary(s),
+        test=_site_tag(PrimarySite.RECTUM, _high_risk_small_primary),
     ),
     TagSpec(
         name="gastric-type1-low-risk",
         description="type-1 gastric NET up to 1 cm, G1, no invasion, not metastatic",
         test=lambda s, t: (
-            s.gastric_type == 1
+            "wd-net" in t
+            and s.gastric_type == 1
+            and not s.findings
             and s.size_cm is not None
             and s.size_cm <= SMALL_PRIMARY_CM
             and _low_grade(s)
@@ -390,7 +402,9 @@ _SPECS: tuple[TagSpec, ...] = (
     TagSpec(
         name="gastric-type1-high-risk",
         description="type-1 gastric NET above 1 cm, G2/G3, invasive or metastatic",
-        test=lambda s, t: s.gastric_type == 1 and "gastric-type1-low-risk" not in t,
+        test=lambda s, t: (
+            "wd-net" in t and s.gastric_type == 1 and "gastric-type1-low-risk" not in t
+        ),
     ),
     TagSpec(
         name="gastric-type3",
@@ -401,7 +415,9 @@ _SPECS: tuple[TagSpec, ...] = (
         name="duodenal-small",
         description="non-functioning duodenal NET up to 1 cm, G1, not metastatic",
         test=lambda s, t: (
-            s.primary_site is PrimarySite.DUODENUM
+            "wd-net" in t
+            and s.primary_site is PrimarySite.DUODENUM
+            and not s.findings
             and s.size_cm is not None
             and s.size_cm <= SMALL_PRIMARY_CM
             and _low_grade(s)
