@@ -195,11 +195,21 @@ def test_missing_b_value_names_the_attributes(tmp_path: Path) -> None:
         read_dwi_series(tmp_path)
 
 
-def test_two_series_are_refused(tmp_path: Path) -> None:
+def test_two_series_are_refused_unless_one_is_chosen(tmp_path: Path) -> None:
     write_dwi(tmp_path / "a", _standard, series_uid="1.2.3.100")
-    write_dwi(tmp_path / "b", _standard, series_uid="1.2.3.200")
-    with pytest.raises(DicomImportError, match="mixes 2 series"):
+    write_dwi(tmp_path / "b", lambda ds, b, d: None, series_uid="1.2.3.200")  # not DWI
+    with pytest.raises(DicomImportError, match=r"mixes 2 series: 1\.2\.3\.100 .*--series-uid"):
         read_dwi_series(tmp_path)
+    chosen = read_dwi_series(tmp_path, series_instance_uid="1.2.3.100")
+    assert chosen.series_instance_uid == "1.2.3.100"
+    assert len(chosen.images) == len(ACQUISITIONS)
+    with pytest.raises(DicomImportError, match=r"1\.2\.3\.999 is not among"):
+        read_dwi_series(tmp_path, series_instance_uid="1.2.3.999")
+    result = CliRunner().invoke(
+        app,
+        ["adc", str(tmp_path), str(tmp_path / "adc.nii"), "--series-uid", "1.2.3.100"],
+    )
+    assert result.exit_code == 0, result.output
 
 
 def test_scanner_adc_map_is_skipped(tmp_path: Path) -> None:

@@ -314,7 +314,9 @@ def _skip_reason(ds: Dataset) -> str | None:
     return None
 
 
-def read_dwi_series(source: Path | Sequence[Path]) -> DiffusionSeries:
+def read_dwi_series(
+    source: Path | Sequence[Path], *, series_instance_uid: str | None = None
+) -> DiffusionSeries:
     """Read a diffusion-weighted MR series into one volume per acquisition.
 
     Parameters
@@ -323,6 +325,8 @@ def read_dwi_series(source: Path | Sequence[Path]) -> DiffusionSeries:
         A folder holding one DWI series (searched recursively; gzip-compressed files are
         accepted), or its files. Non-MR objects (presentation states, private objects) and
         scanner-computed ADC/FA maps are skipped and recorded in the provenance.
+    series_instance_uid
+        Read only this series when the folder holds several (e.g. a whole study).
 
     Returns
     -------
@@ -332,14 +336,12 @@ def read_dwi_series(source: Path | Sequence[Path]) -> DiffusionSeries:
     Raises
     ------
     DicomImportError
-        If no MR image is found, the files belong to several series, a b-value is missing, or
-        the acquisitions do not share one grid.
+        If no MR image is found, the files belong to several series and none is chosen, a
+        b-value is missing, or the acquisitions do not share one grid.
     """
     files = list_files(source)
     provenance: list[str] = []
-    slices: list[_Slice] = []
-    series_uids: set[str] = set()
-    manufacturer = ""
+    found: dict[str, list[tuple[Dataset, Path]]] = defaultdict(list)
     for path in files:
         try:
             ds, notes = read_dataset(path, headers_only=False)
@@ -351,27 +353,50 @@ def read_dwi_series(source: Path | Sequence[Path]) -> DiffusionSeries:
         if reason is not None:
             provenance.append(f"{path.name}: skipped, {reason}")
             continue
-        series_uids.add(str(ds.get("SeriesInstanceUID", "")))
-        manufacturer = manufacturer or get_str(ds, "Manufacturer")
-        slices.extend(_slices_of(ds, path, provenance))
-    if not slices:
-        raise DicomImportError(
-            f"No MR image found in {source}; expected the DICOM files of a DWI series "
-            f"({len(files)} file(s) looked at)."
-        )
-    if len(series_uids) > 1:
-        raise DicomImportError(
-            f"{source} mixes {len(series_uids)} series ({sorted(series_uids)}); pass the folder "
-            "or the files of one DWI series."
-        )
+        found[str(ds.get("SeriesInstanceUID", ""))].append((ds, path))
+    uid = _choose_series(found, source, series_instance_uid, n_files=len(files))
+    members = found[uid]
+    slices = [sl for ds, path in members for sl in _slices_of(ds, path, provenance)]
     images = _group(slices, provenance)
     _check_same_grid(images)
     return DiffusionSeries(
         images=tuple(images),
-        series_instance_uid=series_uids.pop(),
-        manufacturer=manufacturer,
+        series_instance_uid=uid,
+        manufacturer=get_str(members[0][0], "Manufacturer"),
         provenance=tuple(provenance),
     )
+
+
+def _choose_series(
+    found: dict[str, list[tuple[Dataset, Path]]],
+    source: Path | Sequence[Path],
+    wanted: str | None,
+    *,
+    n_files: int,
+) -> str:
+    """Return the SeriesInstanceUID to read: the only one, or the one asked for."""
+    if not found:
+        raise DicomImportError(
+            f"No MR image found in {source}; expected the DICOM files of a DWI series "
+            f"({n_files} file(s) looked at)."
+        )
+    listing = "; ".join(
+        f"{uid} ({get_str(items[0][0], 'SeriesDescription') or 'no description'}, "
+        f"{len(items)} file(s))"
+        for uid, items in sorted(found.items())
+    )
+    if wanted is not None:
+        if wanted not in found:
+            raise DicomImportError(
+                f"Series {wanted} is not among the MR series in {source}: {listing}."
+            )
+        return wanted
+    if len(found) > 1:
+        raise DicomImportError(
+            f"{source} mixes {len(found)} series: {listing}. Pass the folder or the files of "
+            "one DWI series, or choose one with --series-uid."
+        )
+    return next(iter(found))
 
 
 def _slices_of(ds: Dataset, path: Path, provenance: list[str]) -> list[_Slice]:

@@ -65,6 +65,10 @@ def adc_command(
         float,
         typer.Option(help="Leave out images with a smaller b-value (s/mm²); 0 uses all."),
     ] = 0.0,
+    series_uid: Annotated[
+        str | None,
+        typer.Option(help="SeriesInstanceUID to read when the folder holds several series."),
+    ] = None,
     mask_out: Annotated[
         Path | None,
         typer.Option(help="Mask of voxels where the fit is defined (default OUT_mask.nii.gz)."),
@@ -76,7 +80,7 @@ def adc_command(
     """Compute the ADC map of a diffusion-weighted series and write it as NIfTI."""
     mask_path = mask_out if mask_out is not None else default_mask_path(out)
     try:
-        series = read_dwi_series(dwi_dir)
+        series = read_dwi_series(dwi_dir, series_instance_uid=series_uid)
         maps = compute_adc_maps(series, min_b_s_per_mm2=min_b)
         write_nifti(maps.adc, out)
         write_nifti(maps.mask, mask_path)
