@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import ndimage
 
 from nenscope.radiomics import Approach
@@ -487,3 +489,53 @@ def test_random_rois_exercise_the_edge_cases() -> None:
         for zone in zones_reference(lv, in_plane=False)
     ]
     assert max(zone_distances) > 1
+
+
+# --------------------------------------------------------------------------------------------
+# Symmetries (STYLE 9.4): every family uses direction sets and neighbourhoods that are closed
+# under reflections and axis swaps, so mirroring the ROI or swapping rows and columns cannot
+# change any feature; reversing the slice order cannot either.
+# --------------------------------------------------------------------------------------------
+
+
+@st.composite
+def small_rois(draw: st.DrawFn) -> tuple[npt.NDArray[np.int64], int]:
+    shape = (draw(st.integers(1, 3)), draw(st.integers(2, 6)), draw(st.integers(2, 6)))
+    n_levels = draw(st.integers(1, 5))
+    flat = draw(
+        st.lists(
+            st.integers(0, n_levels),
+            min_size=shape[0] * shape[1] * shape[2],
+            max_size=shape[0] * shape[1] * shape[2],
+        )
+    )
+    levels = np.array(flat, dtype=np.int64).reshape(shape)
+    levels[0, 0, 0:2] = 1  # at least one neighbouring pair
+    return levels, n_levels
+
+
+TRANSFORMS = {
+    "mirror-x": lambda a: a[:, :, ::-1],
+    "mirror-y": lambda a: a[:, ::-1, :],
+    "reverse-slices": lambda a: a[::-1],
+    "swap-rows-columns": lambda a: a.transpose(0, 2, 1),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    roi=small_rois(),
+    family=st.sampled_from(sorted(FAST)),
+    approach=st.sampled_from(list(Approach)),
+    transform=st.sampled_from(sorted(TRANSFORMS)),
+)
+def test_features_are_invariant_under_mirroring_and_axis_swaps(
+    roi: tuple[npt.NDArray[np.int64], int], family: str, approach: Approach, transform: str
+) -> None:
+    levels, n_levels = roi
+    moved = np.ascontiguousarray(TRANSFORMS[transform](levels))
+    base = FAST[family](levels, n_levels=n_levels, spacing_mm=SPACING, approach=approach)
+    other = FAST[family](moved, n_levels=n_levels, spacing_mm=SPACING, approach=approach)
+    assert base.keys() == other.keys()
+    for key, value in base.items():
+        np.testing.assert_allclose(other[key], value, rtol=1e-10, atol=1e-12, err_msg=key)
