@@ -160,3 +160,12 @@ def test_inconsistent_data_refused(case: str) -> None:
     mutate, match = BROKEN[case]
     with pytest.raises(KnowledgeBaseError, match=match):
         parse_knowledge_base(_break(mutate))
+
+
+def test_every_routine_or_trial_tracer_has_preparation_and_breastfeeding_advice() -> None:
+    kb = load_knowledge_base()
+    for tracer in kb.radiopharmaceuticals.values():
+        assert tracer.preparation, tracer.id
+        assert tracer.breastfeeding, tracer.id
+        if tracer.dose_coefficient_msv_per_mbq is not None:
+            assert tracer.dose_evidence, tracer.id
