@@ -16,7 +16,13 @@ from nenscope.segmentation import (
     detect_lesions,
     place_reference_regions,
 )
-from tests.factories import SSTR_ORGANS, BodyPhantom, OrganSpec, make_body_phantom
+from tests.factories import (
+    SSTR_ORGANS,
+    BodyPhantom,
+    OrganSpec,
+    PhantomLesion,
+    make_body_phantom,
+)
 
 EXTRA_ORGANS = (
     OrganSpec(
@@ -174,3 +180,18 @@ def test_detection_and_references_do_not_depend_on_array_order() -> None:
         np.testing.assert_allclose(b.centre_mm, a.centre_mm, atol=1e-9)
     assert det_f.n_lesions == det.n_lesions
     np.testing.assert_array_equal(np.flip(det_f.labels, axis=axes) > 0, det.labels > 0)
+
+
+def test_node_at_the_renal_hilum_is_kept_and_adrenal_dropped() -> None:
+    node = PhantomLesion(centre_mm=(-30.0, 40.0, 200.0), radius_mm=8.0, suv=11.0, organ="node")
+    p = make_body_phantom(
+        organs=SSTR_ORGANS + EXTRA_ORGANS[1:2],  # left adrenal only: no mirror partner
+        lesions=(*make_body_phantom().lesions, node),
+        fwhm_mm=5.0,
+    )
+    det = detect_lesions(p.suv, references=place_reference_regions(p.suv, p.ct))
+    # The node is medial (30 mm from the midline) at mid-kidney height: not an adrenal.
+    _assert_lesions_exactly_found(p, det)
+    adrenal = [d for d in det.physiological if "adrenal" in d.reason]
+    assert len(adrenal) == 1
+    np.testing.assert_allclose(adrenal[0].centroid_mm, (45.0, 62.0, 272.0), atol=4.0)

@@ -17,21 +17,25 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
      ``pair_volume_ratio`` and SUVmax within ``pair_uptake_ratio``): paired organs such as the
      parotid and submandibular glands, adrenals and kidneys; or
    * more than half of it lies in the estimated spleen; or
-   * it is small (≤ ``adrenal_max_ml``, 15 mL) and its centroid lies within
-     ``adrenal_distance_mm`` (40 mm) of the bounding box of a component classed as a kidney,
-     above that kidney's centroid and no more than 20 mm anterior of it (the adrenals lie
-     on the upper poles, posterior in the abdomen), and outside the liver zone
-     (adrenal gland; on SSTR PET the adrenals are avid and the right one often touches the
-     liver, so the pair rule alone misses it).
+   * it is small (≤ ``adrenal_max_ml``, 15 mL), outside the liver zone, at least 25 mm from
+     the midline, no more than 20 mm anterior of a component classed as a kidney, with its
+     centroid no lower than 15 mm below that kidney's upper pole and within
+     ``adrenal_distance_mm`` (40 mm) of the kidney's bounding box (adrenal gland: the adrenals
+     sit on the upper poles; on SSTR PET they are avid and the right one often touches the
+     liver, so the pair rule alone misses it; para-aortic nodes at the renal hilum are
+     medial and lower and are kept); or
+   * it is small (≤ ``pituitary_max_ml``, 2 mL), within 10 mm of the midline, in the head
+     above the trunk (pituitary gland, avid on SSTR PET).
 
    Each dropped component is reported with its reason and a guess of the organ from its
    position (head above the trunk: brain / salivary glands; above the liver dome: heart;
    midline below the liver: bladder; posterior and lateral: kidney; adrenal level: adrenals).
 
 Limitations (documented in docs/analysis.md): lesions inside the kidneys, spleen, bladder or
-brain, lesions larger than 100 mL outside the liver, and truly symmetric bilateral lesions are
-not reported by the automatic method; the pituitary and the pancreatic uncinate process are not
-modelled and may be reported (they are SSTR-RADS-2 pitfalls for the reader).
+brain, lesions larger than 100 mL outside the liver, truly symmetric bilateral lesions, adrenal
+metastases and small midline lesions in the head are not reported by the automatic method; the
+pancreatic uncinate process is not modelled and may be reported (an SSTR-RADS-2 pitfall for
+the reader).
 """
 
 from __future__ import annotations
@@ -75,7 +79,9 @@ class PhysiologySettings:
     spleen_fraction
         Components with more than this fraction in the estimated spleen are spleen.
     adrenal_max_ml, adrenal_distance_mm
-        Size limit (mL) and distance to a kidney's cranial pole (mm) of the adrenal rule.
+        Size limit (mL) and distance to a kidney's bounding box (mm) of the adrenal rule.
+    pituitary_max_ml
+        Size limit (mL) of the pituitary rule.
     """
 
     max_lesion_volume_ml: float = 100.0
@@ -85,6 +91,7 @@ class PhysiologySettings:
     spleen_fraction: float = 0.5
     adrenal_max_ml: float = 15.0
     adrenal_distance_mm: float = 40.0
+    pituitary_max_ml: float = 2.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -312,17 +319,8 @@ def _classify(
         for c in (a, b):
             reasons.setdefault(c.label, "paired with its mirror image across the midline")
     frame = _Frame.build(suv, organs)
-    kidneys = [c for c in comps if c.label in reasons and frame.guess(c) == "kidney"]
-    for c in comps:
-        if c.label in reasons or c.volume_ml > settings.adrenal_max_ml or c.in_liver >= 0.5:
-            continue
-        for k in kidneys:
-            gap = np.maximum(np.maximum(k.box_lo - c.centroid, c.centroid - k.box_hi), 0.0)
-            above = c.centroid[2] > k.centroid[2]
-            posterior = c.centroid[1] >= k.centroid[1] - 20.0
-            if above and posterior and float(np.linalg.norm(gap)) <= settings.adrenal_distance_mm:
-                reasons[c.label] = "small uptake at the cranial pole of a kidney (adrenal)"
-                break
+    _adrenals(comps, frame, reasons, settings)
+    _pituitary(comps, frame, reasons, settings)
     dropped = [
         PhysiologicalUptake(
             organ=frame.guess(c),
@@ -336,6 +334,44 @@ def _classify(
     ]
     kept = [c.label for c in comps if c.label not in reasons]
     return dropped, kept
+
+
+def _adrenals(
+    comps: list[_Component],
+    frame: _Frame,
+    reasons: dict[int, str],
+    settings: PhysiologySettings,
+) -> None:
+    """Mark small posterior-lateral uptake on a kidney's upper pole as adrenal (in place)."""
+    kidneys = [c for c in comps if c.label in reasons and frame.guess(c) == "kidney"]
+    for c in comps:
+        if c.label in reasons or c.volume_ml > settings.adrenal_max_ml or c.in_liver >= 0.5:
+            continue
+        if abs(float(c.centroid[0]) - frame.midline) < 25.0:
+            continue
+        for k in kidneys:
+            gap = np.maximum(np.maximum(k.box_lo - c.centroid, c.centroid - k.box_hi), 0.0)
+            high = c.centroid[2] >= k.box_hi[2] - 15.0
+            posterior = c.centroid[1] >= k.centroid[1] - 20.0
+            if high and posterior and float(np.linalg.norm(gap)) <= settings.adrenal_distance_mm:
+                reasons[c.label] = "small uptake on the upper pole of a kidney (adrenal)"
+                break
+
+
+def _pituitary(
+    comps: list[_Component],
+    frame: _Frame,
+    reasons: dict[int, str],
+    settings: PhysiologySettings,
+) -> None:
+    """Mark small midline uptake in the head above the trunk as pituitary (in place)."""
+    if frame.trunk_top_z is None:
+        return
+    for c in comps:
+        if c.label in reasons or c.volume_ml > settings.pituitary_max_ml:
+            continue
+        if c.centroid[2] > frame.trunk_top_z and abs(c.centroid[0] - frame.midline) < 10.0:
+            reasons[c.label] = "small midline uptake in the head (pituitary)"
 
 
 def _mirror_pairs(
@@ -391,7 +427,9 @@ class _Frame:
         x, y, z = (float(v) for v in c.centroid)
         lateral = abs(x - self.midline)
         if self.trunk_top_z is not None and z > self.trunk_top_z:
-            return "brain" if c.volume_ml > 200.0 else "salivary gland / head and neck"
+            if c.volume_ml > 200.0:
+                return "brain"
+            return "pituitary gland" if lateral < 10.0 else "salivary gland / head and neck"
         if self.liver_z is None:
             return "organ"
         low, high = self.liver_z
