@@ -593,3 +593,27 @@ def test_philips_dwi_b0_volume_reads_as_mr() -> None:
     positions = np.array([[float(v) for v in h.ImagePositionPatient] for h in series.headers])
     predicted = series.volume.index_to_lps(np.c_[np.arange(32), np.zeros((32, 2))])
     np.testing.assert_allclose(predicted, positions, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("signed", "raw", "expected"),
+    [
+        (0, [0xF001, 0x0FFF, 5, 0x1000], [1, 4095, 5, 0]),
+        (1, [0x0FFF, 0x0800, 0xF800, 0x07FF], [-1, -2048, -2048, 2047]),
+    ],
+    ids=["unsigned-masked", "signed-extended"],
+)
+def test_bits_stored_below_bits_allocated(
+    tmp_path: Path, signed: int, raw: list[int], expected: list[int]
+) -> None:
+    # 12 of 16 bits (common in CT): bits above HighBit are not part of the value (PS3.5
+    # 8.1.1). By hand for 12 bits: 0xF001 → 1 when unsigned; 0x0800 → −2048 when signed.
+    for k, z in enumerate([0.0, 2.0]):
+        ds = make_slice(position=(0.0, 0.0, z), stored=np.zeros((1, 4)), instance=k + 1)
+        ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 12, 11, signed
+        ds.PixelData = np.array(raw, dtype=np.uint16).tobytes()
+        ds.save_as(tmp_path / f"{k}.dcm", enforce_file_format=True)
+    series = read_series(tmp_path)
+    np.testing.assert_array_equal(series.volume.array[0, 0], expected)
+    # Independent: pydicom's own decoder on the same file.
+    np.testing.assert_array_equal(pydicom.dcmread(tmp_path / "0.dcm").pixel_array[0], expected)

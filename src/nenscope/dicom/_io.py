@@ -398,22 +398,47 @@ def _transfer_syntax(ds: Dataset) -> str:
     return str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
 
 
-def _native_dtype(ds: Dataset, *, need_pixels: bool = True) -> np.dtype[Any] | None:
-    """Return the dtype of a plain uncompressed frame, or ``None`` if a decoder is needed."""
+def _native_layout(ds: Dataset, *, need_pixels: bool = True) -> tuple[np.dtype[Any], int] | None:
+    """Return the dtype and BitsStored of a plain uncompressed frame, or ``None``.
+
+    ``None`` means a pydicom decoder is needed (compressed or big-endian data, colour, unusual
+    bit layouts).
+    """
     tsyntax = _transfer_syntax(ds)
-    if tsyntax and tsyntax not in _NATIVE_LITTLE_ENDIAN:
-        return None
-    if not tsyntax and not getattr(ds, "is_little_endian", True):
+    if not tsyntax or tsyntax not in _NATIVE_LITTLE_ENDIAN:
         return None
     bits = ds.get("BitsAllocated")
     stored = ds.get("BitsStored")
     signed = ds.get("PixelRepresentation")
-    if bits not in (8, 16, 32) or stored != bits or signed not in (0, 1):
+    if bits not in (8, 16, 32) or not isinstance(stored, int) or signed not in (0, 1):
+        return None
+    if not 0 < stored <= bits or ds.get("HighBit", stored - 1) != stored - 1:
         return None
     if int(ds.get("SamplesPerPixel", 1)) != 1 or (need_pixels and "PixelData" not in ds):
         return None
     kind = "i" if signed == 1 else "u"
-    return np.dtype(f"<{kind}{bits // 8}")
+    return np.dtype(f"<{kind}{bits // 8}"), stored
+
+
+def _restore_bits(arr: npt.NDArray[Any], stored: int) -> npt.NDArray[Any]:
+    """Keep only the BitsStored low bits: mask unsigned values, sign-extend signed ones.
+
+    Matches pydicom's decoders (PS3.5 8.1.1): bits above HighBit are not part of the value.
+
+    Examples
+    --------
+    >>> _restore_bits(np.array([0xF001], dtype=np.uint16), 12).tolist()
+    [1]
+    >>> _restore_bits(np.array([0x0800], dtype=np.int16), 12).tolist()
+    [-2048]
+    """
+    bits = arr.dtype.itemsize * 8
+    if stored >= bits:
+        return arr
+    if arr.dtype.kind == "u":
+        return np.asarray(np.bitwise_and(arr, np.array((1 << stored) - 1, dtype=arr.dtype)))
+    shift = np.array(bits - stored, dtype=arr.dtype)
+    return np.asarray(np.right_shift(np.left_shift(arr, shift), shift))
 
 
 _PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
@@ -455,7 +480,7 @@ def read_pixels_at(
     layout = layouts.get(key) if layouts is not None else None
     if layout is None:
         layout = (
-            _native_dtype(ds, need_pixels=False),
+            _native_layout(ds, need_pixels=False),
             int(ds.get("Rows", 0) or 0),
             int(ds.get("Columns", 0) or 0),
             int(ds.get("NumberOfFrames", 1) or 1),
@@ -463,9 +488,10 @@ def read_pixels_at(
         )
         if layouts is not None:
             layouts[key] = layout
-    dtype, rows, cols, frames, explicit = layout
-    if dtype is None:
+    native, rows, cols, frames, explicit = layout
+    if native is None:
         return None
+    dtype, stored = native
     expected = rows * cols * frames * dtype.itemsize
     with path.open("rb") as fh:
         fh.seek(offset)
@@ -484,7 +510,8 @@ def read_pixels_at(
             f"{expected} ({frames} frame(s) × {rows} rows × {cols} columns × "
             f"{dtype.itemsize} bytes). The file is truncated; re-export it."
         )
-    return np.frombuffer(data, dtype=dtype, count=rows * cols * frames).reshape(frames, rows, cols)
+    flat = np.frombuffer(data, dtype=dtype, count=rows * cols * frames)
+    return _restore_bits(flat.reshape(frames, rows, cols), stored)
 
 
 _PIXEL_FORMAT = (
@@ -506,7 +533,9 @@ class FrameDecoder:
     """
 
     def __init__(self) -> None:
-        self._layouts: dict[tuple[object, ...], tuple[np.dtype[Any] | None, int, int, int]] = {}
+        self._layouts: dict[
+            tuple[object, ...], tuple[tuple[np.dtype[Any], int] | None, int, int, int]
+        ] = {}
 
     def decode(self, ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:
         """Return the stored values of ``ds`` as ``(frames, rows, columns)``; see decode_frames."""
@@ -518,12 +547,13 @@ class FrameDecoder:
             rows = int(require(ds, "Rows", path=path))
             cols = int(require(ds, "Columns", path=path))
             frames = int(ds.get("NumberOfFrames", 1) or 1)
-            layout = (_native_dtype(ds), frames, rows, cols)
+            layout = (_native_layout(ds), frames, rows, cols)
             self._layouts[key] = layout
-        dtype, frames, rows, cols = layout
-        if dtype is None:
+        native, frames, rows, cols = layout
+        if native is None:
             return decode_frames(ds, path=path)
-        return _view_native(ds.PixelData, dtype, frames, rows, cols, path=path)
+        view = _view_native(ds.PixelData, native[0], frames, rows, cols, path=path)
+        return _restore_bits(view, native[1])
 
 
 def _view_native(
@@ -579,9 +609,10 @@ def decode_frames(ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:
             f"{path}: SamplesPerPixel (0028,0002) is {ds.SamplesPerPixel}; nenscope reads "
             "grey-scale images only (1 sample per pixel)."
         )
-    dtype = _native_dtype(ds)
-    if dtype is not None:
-        return _view_native(ds.PixelData, dtype, frames, rows, cols, path=path)
+    native = _native_layout(ds)
+    if native is not None:
+        view = _view_native(ds.PixelData, native[0], frames, rows, cols, path=path)
+        return _restore_bits(view, native[1])
     tsyntax = UID(_transfer_syntax(ds) or "1.2.840.10008.1.2")
     try:
         decoder = get_decoder(tsyntax)
