@@ -23,6 +23,7 @@ from nenscope.radiomics.filters import (
     simoncelli_filter,
     wavelet_filter,
 )
+from nenscope.radiomics.filters._common import pool
 
 RNG_SEED = 20261130
 UNIT = (1.0, 1.0, 1.0)
@@ -274,3 +275,34 @@ def test_invalid_inputs_are_refused() -> None:
         simoncelli_filter(np.zeros((3, 3)), level=1)
     with pytest.raises(GeometryError, match="finite"):
         mean_filter(np.full((2, 2, 2), np.nan), support=1, boundary=BoundaryMode.ZERO)
+
+
+def test_invalid_scales_are_refused() -> None:
+    image = np.zeros((3, 3, 3))
+    with pytest.raises(NotComputableError, match="sigma_mm > 0"):
+        log_filter(image, sigma_mm=0.0, spacing_mm=UNIT, boundary=BoundaryMode.ZERO)
+    with pytest.raises(NotComputableError, match="orientation"):
+        gabor_filter(
+            image,
+            sigma_mm=1.0,
+            wavelength_mm=2.0,
+            aspect_ratio=1.0,
+            orientations_rad=[],
+            spacing_mm=UNIT,
+            boundary=BoundaryMode.ZERO,
+        )
+    with pytest.raises(NotComputableError, match=">= 0"):
+        energy_map(image, distance=-1, boundary=BoundaryMode.ZERO)
+    with pytest.raises(NotComputableError, match="level"):
+        simoncelli_filter(image, level=0)
+    with pytest.raises(NotComputableError, match="level"):
+        wavelet_filter(
+            image, family=WaveletFamily.HAAR, response="LLL", boundary=BoundaryMode.ZERO, level=0
+        )
+    with pytest.raises(GeometryError, match="3 positive"):
+        log_filter(image, sigma_mm=1.0, spacing_mm=(1.0, 1.0), boundary=BoundaryMode.ZERO)
+
+
+def test_pooling_needs_a_response() -> None:
+    with pytest.raises(ValueError, match="Nothing to pool"):
+        pool(iter([]), Pooling.MEAN)

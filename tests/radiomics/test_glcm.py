@@ -162,3 +162,10 @@ def test_unknown_approach_names_the_closest() -> None:
             spacing_mm=UNIT,
             approach="3D2",  # type: ignore[arg-type]  # an unchecked user string on purpose
         )
+
+
+def test_n_levels_must_be_positive() -> None:
+    with pytest.raises(NotComputableError, match="n_levels >= 1"):
+        compute_glcm_features(
+            np.zeros((1, 1, 2), dtype=np.int64), n_levels=0, spacing_mm=UNIT, approach=Approach.D3
+        )

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from nenscope.radiomics import Approach
+from nenscope.radiomics import _texture_kernels as kernels
 from nenscope.radiomics.glcm import compute_glcm_features
 from nenscope.radiomics.gldzm import compute_gldzm_features
 from nenscope.radiomics.glrlm import compute_glrlm_features
@@ -539,3 +540,62 @@ def test_features_are_invariant_under_mirroring_and_axis_swaps(
     assert base.keys() == other.keys()
     for key, value in base.items():
         np.testing.assert_allclose(other[key], value, rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+# --------------------------------------------------------------------------------------------
+# The numba kernels are compiled from plain Python bodies; run those bodies uncompiled too, so
+# that the compiled and interpreted semantics (integer division, bounds, dtypes) agree.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(0, 30, 5))
+def test_compiled_kernels_equal_their_python_bodies(seed: int) -> None:
+    levels, _ = random_roi(seed)
+    compact = np.unique(levels, return_inverse=True)[1].reshape(levels.shape).astype(np.int64)
+    n_present = int(compact.max())
+    grey = np.arange(1, n_present + 1, dtype=np.float64) * 1.5
+    for per_slice in (True, False):
+        for d in DIRS_3D:
+            np.testing.assert_array_equal(
+                kernels._cooccurrence_py(compact, *d, n_present, per_slice),
+                kernels.cooccurrence_counts(compact, d, n_levels=n_present, per_slice=per_slice),
+            )
+            np.testing.assert_array_equal(
+                kernels._run_length_py(compact, *d, n_present, per_slice),
+                kernels.run_length_counts(compact, d, n_levels=n_present, per_slice=per_slice),
+            )
+        for in_plane in (True, False):
+            offsets = kernels.neighbour_offsets(in_plane=in_plane)
+            s_py, n_py = kernels._grey_tone_py(compact, offsets, grey, per_slice)
+            s_jit, n_jit = kernels.grey_tone_differences(
+                compact, grey=grey, in_plane=in_plane, per_slice=per_slice
+            )
+            np.testing.assert_allclose(s_py, s_jit, rtol=1e-12)
+            np.testing.assert_array_equal(n_py, n_jit)
+            # alpha = 1.5 grey units: neighbours one level apart are dependent.
+            np.testing.assert_array_equal(
+                kernels._dependence_py(compact, offsets, grey, 1.5, per_slice),
+                kernels._dependence_jit(compact, offsets, grey, 1.5, per_slice),
+            )
+    distance = np.arange(compact.size, dtype=np.int64).reshape(compact.shape) % 4 + 1
+    for in_plane in (True, False):
+        offsets = kernels.neighbour_offsets(in_plane=in_plane)
+        for got, want in zip(
+            kernels._zone_table_py(compact, distance, offsets),
+            kernels.zone_table(compact, distance, in_plane=in_plane),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(got, want)
+        visited = np.zeros(compact.shape, dtype=np.bool_)
+        stack = np.empty((compact.size, 3), dtype=np.int64)
+        seed_voxel = tuple(int(i) for i in np.argwhere(compact > 0)[0])
+        size, dmin = kernels._flood_zone_py(
+            compact,
+            distance,
+            offsets,
+            visited,
+            stack,
+            (seed_voxel[0], seed_voxel[1], seed_voxel[2]),
+        )
+        _, sizes, dists, _ = kernels.zone_table(compact, distance, in_plane=in_plane)
+        assert (size, dmin) == (int(sizes[0]), int(dists[0]))
