@@ -102,19 +102,9 @@ def test_every_lesion_of_1ml_found(
 
 
 def test_no_organ_reported_as_lesion(
-    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path], request: pytest.FixtureRequest
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
 ) -> None:
-    case, truth, result, _ = analysed
-    if case.size == "default":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the pituitary (0.51 mL, SUV 5 on the whole-body phantom) is reported: "
-                "segmentation.detect_lesions does not model it (documented there as an "
-                "SSTR-RADS-2 "
-                "pitfall left to the reader)",
-            )
-        )
+    _, truth, result, _ = analysed
     matched = set(_match(result, truth).values())
     extra = [
         (les.id, les.site, les.centroid_mm)
