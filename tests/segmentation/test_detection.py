@@ -15,7 +15,7 @@ from nenscope.segmentation import (
     region_grow_from_seed,
     threshold_lesions,
 )
-from tests.factories import BodyPhantom, make_body_phantom
+from tests.factories import BodyPhantom, PhantomLesion, make_body_phantom
 
 PHYSIOLOGICAL = ("spleen", "kidney_right", "kidney_left", "bladder")
 
@@ -121,3 +121,19 @@ def test_region_grow_from_seed_recovers_sphere() -> None:
         region_grow_from_seed(p.suv, (0.0, 0.0, 5000.0))
     with pytest.raises(ValueError, match="fraction"):
         region_grow_from_seed(p.suv, seed, fraction=0.0)
+
+
+def test_seed_in_a_lesion_at_twice_the_liver_uptake() -> None:
+    # Liver 8; a lesion of SUV 16 beside the SUV-30 liver lesion. Starting at 50 % of 16 = 8
+    # would take the whole liver (and then the hotter lesion); the 70 % start and the
+    # background-corrected iteration (level 8 + 0.5 × 8 = 12) give the painted sphere.
+    warm = PhantomLesion(centre_mm=(-95.0, 0.0, 330.0), radius_mm=10.0, suv=16.0, organ="liver")
+    p = make_body_phantom(lesions=(*make_body_phantom().lesions, warm))
+    region = region_grow_from_seed(p.suv, warm.centre_mm)
+    np.testing.assert_array_equal(region, p.lesion_masks[-1])
+    blurred = make_body_phantom(lesions=(*make_body_phantom().lesions, warm), fwhm_mm=6.0)
+    grown = region_grow_from_seed(blurred.suv, warm.centre_mm)
+    truth_ml = float(p.lesion_masks[-1].sum()) * p.suv.voxel_volume_ml
+    # Background-corrected 50 % contour of a blurred 4.2 mL sphere: within 15 % of its volume.
+    np.testing.assert_allclose(grown.sum() * p.suv.voxel_volume_ml, truth_ml, rtol=0.15)
+    assert not (grown & p.lesion_masks[0]).any()  # never reaches the hotter lesion

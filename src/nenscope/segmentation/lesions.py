@@ -62,6 +62,12 @@ SHELL_OUTER_VOXELS = 4
 SPILL_MARGIN_MM = 10.0
 """Default margin in mm around organ masks that PET blur spills activity into."""
 
+SEED_START_FRACTION = 0.7
+"""Seed growing starts from the region above this fraction of the local maximum."""
+
+SEED_ITERATIONS = 5
+"""Seed growing re-delineates from the current region's background at most this often."""
+
 CROP_MARGIN_MM = 15.0
 """Margin in mm around a candidate's bounding box within which its contour may grow."""
 
@@ -421,9 +427,12 @@ def region_grow_from_seed(
     """Semi-automatic lesion segmentation from a seed point (local % of SUVmax).
 
     The hottest voxel within ``search_radius_mm`` of the seed is found; the lesion is the
-    connected region (26-connectivity) of voxels ``>= B + fraction × (max − B)`` that holds
-    it, within ``max_radius_mm`` of it. ``B`` is the median of a shell 2–4 voxels around the
-    region first grown at ``fraction × max`` when ``background_corrected``, else 0.
+    connected region (26-connectivity) of voxels ``>= B + fraction × (P − B)`` that holds
+    the peak, within ``max_radius_mm`` of it (``P``: highest 3×3×3 local mean). ``B`` is the
+    median of a shell 2–4 voxels around the current region when ``background_corrected``
+    (else 0); the region starts as the voxels above 70 % of the maximum connected to it and is
+    re-delineated until it no longer changes (at most 5 times), so a lesion inside a warm
+    organ (a liver lesion at twice the liver uptake) is not grown into the whole organ.
 
     Parameters
     ----------
@@ -470,10 +479,19 @@ def region_grow_from_seed(
         else Delineation.PERCENT_LESION_MAX,
         delineation_fraction=fraction,
     )
-    first = local >= fraction * local[tuple(peak - [c.start for c in crop])]
+    at_peak = tuple(peak - [c.start for c in crop])
+    # First guess at 70 % of the peak (tight, so that a lesion in a warm organ such as the
+    # liver does not start as the whole organ), then re-delineate from the background of the
+    # current region until the contour no longer changes.
+    first = local >= SEED_START_FRACTION * local[at_peak]
     seed_labels, _ = ndimage.label(first, STRUCTURE_26)
-    start = seed_labels == seed_labels[tuple(peak - [c.start for c in crop])]
-    region = _delineate(local, start, np.ones_like(start), settings)
+    region = seed_labels == seed_labels[at_peak]
+    everywhere = np.ones_like(region)
+    for _ in range(SEED_ITERATIONS):
+        grown = _delineate(local, region, everywhere, settings)
+        if np.array_equal(grown, region):
+            break
+        region = grown
     out = np.zeros(suv.shape, dtype=bool)
     out[crop] = region
     return out
