@@ -97,7 +97,7 @@ def test_radiomics_several_labels_need_a_choice(tmp_path: Path) -> None:
     labels[2:] = 2
     image = _write(tmp_path / "i.nii.gz", array)
     mask = _write(tmp_path / "m.nii.gz", labels)
-    refused = CliRunner().invoke(app, ["radiomics", str(image), str(mask)])
+    refused = CliRunner().invoke(app, ["radiomics", str(image), str(mask), "--config", "pet-suv"])
     assert refused.exit_code == 2
     assert "--label" in refused.stderr
     chosen = CliRunner().invoke(
@@ -138,7 +138,17 @@ def test_batch_one_row_per_lesion_errors_recorded_and_resumable(tmp_path: Path) 
     table = _batch_inputs(tmp_path)
     out = tmp_path / "features.parquet"
     first = CliRunner().invoke(
-        app, ["radiomics-batch", str(table), "--out", str(out), "--format", "json"]
+        app,
+        [
+            "radiomics-batch",
+            str(table),
+            "--out",
+            str(out),
+            "--config",
+            "pet-suv",
+            "--format",
+            "json",
+        ],
     )
     assert first.exit_code == 0, first.output
     summary = json.loads(first.stdout)
@@ -159,7 +169,17 @@ def test_batch_one_row_per_lesion_errors_recorded_and_resumable(tmp_path: Path) 
     assert (tmp_path / "features.parquet.settings.json").is_file()
     # Resume: A is skipped (already ok), B is retried and fails again.
     second = CliRunner().invoke(
-        app, ["radiomics-batch", str(table), "--out", str(out), "--format", "json"]
+        app,
+        [
+            "radiomics-batch",
+            str(table),
+            "--out",
+            str(out),
+            "--config",
+            "pet-suv",
+            "--format",
+            "json",
+        ],
     )
     assert second.exit_code == 0, second.output
     again = json.loads(second.stdout)
@@ -172,7 +192,8 @@ def test_batch_table_needs_image_and_mask_columns(tmp_path: Path) -> None:
     table = tmp_path / "bad.csv"
     table.write_text("img,mask\nx,y\n", encoding="utf-8")
     result = CliRunner().invoke(
-        app, ["radiomics-batch", str(table), "--out", str(tmp_path / "o.parquet")]
+        app,
+        ["radiomics-batch", str(table), "--out", str(tmp_path / "o.parquet"), "--config", "ct-hu"],
     )
     assert result.exit_code == 2
     assert "image" in result.stderr

@@ -86,7 +86,7 @@ def radiomics_command(
     mask: Annotated[
         Path, typer.Argument(help="Mask: NIfTI, DICOM SEG or RTSTRUCT (file or folder).")
     ],
-    config: ConfigOpt = "ibsi-phantom",
+    config: ConfigOpt,
     label: Annotated[
         str | None,
         typer.Option("--label", help="Mask name when the file holds several (label_<n>, ROI)."),
@@ -204,7 +204,7 @@ def _write_parquet(out: Path, records: list[dict[str, Any]], settings: Radiomics
 def radiomics_batch_command(
     table: Annotated[Path, typer.Argument(help="CSV with columns image, mask [, id, label].")],
     out: Annotated[Path, typer.Option("--out", help="Output Parquet file, one row per lesion.")],
-    config: ConfigOpt = "pet-suv",
+    config: ConfigOpt,
     restart: Annotated[
         bool, typer.Option("--restart", help="Ignore an earlier journal and start again.")
     ] = False,
