@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from scipy import ndimage
 
@@ -254,6 +255,22 @@ def sample_axial_plane(
     return np.asarray(values.reshape(xx.shape), dtype=np.float64)
 
 
+FUSION_MAX_ALPHA = 0.75
+"""Opacity of the PET colour overlay at and above :data:`FUSION_RAMP` × the display maximum."""
+
+FUSION_RAMP = 0.3
+"""The overlay fades in linearly from 0 to this fraction of the display maximum, so that low
+background uptake leaves the CT visible without a hard (noisy) threshold edge."""
+
+
+def _fusion_rgba(pet: npt.NDArray[np.float64], vmax: float) -> npt.NDArray[np.float64]:
+    """RGBA overlay of a PET plane: 'hot' colours, opacity rising with uptake."""
+    scaled = np.clip(pet / vmax, 0.0, 1.0)
+    rgba = np.asarray(colormaps["hot"](scaled), dtype=np.float64)
+    rgba[..., 3] = FUSION_MAX_ALPHA * np.clip(scaled / FUSION_RAMP, 0.0, 1.0)
+    return rgba
+
+
 def render_lesion_png(
     suv: ImageVolume,
     ct: ImageVolume | None,
@@ -315,8 +332,7 @@ def render_lesion_png(
         axes[2].imshow(
             ct_plane, cmap="gray", vmin=CT_WINDOW_HU[0], vmax=CT_WINDOW_HU[1], extent=extent
         )
-        pet_masked = np.ma.masked_less(pet, 0.1 * vmax)
-        axes[2].imshow(pet_masked, cmap="hot", vmin=0.0, vmax=vmax, alpha=0.55, extent=extent)
+        axes[2].imshow(_fusion_rgba(pet, vmax), extent=extent)
         axes[2].set_title("PET/CT fused")
     pet_ax = axes[1] if ct is not None else axes[0]
     image = pet_ax.imshow(pet, cmap="hot", vmin=0.0, vmax=vmax, extent=extent)
