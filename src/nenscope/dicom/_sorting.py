@@ -291,13 +291,17 @@ def stack_slices(
     -----
     Values are ``stored × RescaleSlope + RescaleIntercept`` (PS3.3 C.11.1.1.2) per slice,
     computed in float32 over the whole stack (stored integers up to 2**24 are exact; slope
-    and product are each rounded once, so the relative error is ≤ 1.2e-7).
+    and product are each rounded once, so the relative error is ≤ 1.2e-7). Irregular
+    spacing and tilt are refused before any pixel is read.
     """
     settings = settings or StackSettings()
     labels = list(names) if names is not None else [f"slice {i}" for i in range(len(datasets))]
     geometries = [slice_geometry(ds, path=lab) for ds, lab in zip(datasets, labels, strict=True)]
     order, distances = sort_slices(geometries, names=labels)
     ref = geometries[order[0]]
+    positions = np.array([geometries[i].position_mm for i in order], dtype=np.float64)
+    check = _check_grid(positions, distances, ref.normal)
+    _refuse_if_irregular(check, settings)
     out = np.empty((len(order), ref.rows, ref.columns), dtype=np.float32)
     slopes = np.ones(len(order), dtype=np.float64)
     intercepts = np.zeros(len(order), dtype=np.float64)
@@ -320,8 +324,7 @@ def stack_slices(
         slopes[z] = get_float(ds, "RescaleSlope", 1.0, path=label)
         intercepts[z] = get_float(ds, "RescaleIntercept", 0.0, path=label)
     _rescale(out, slopes, intercepts)
-    positions = np.array([geometries[i].position_mm for i in order], dtype=np.float64)
-    array, affine, notes = _regularise(out, positions, distances, ref, settings)
+    array, affine, notes = _regularise(out, positions, distances, ref, check)
     provenance.extend(notes)
     return StackedSlices(array=array, affine=affine, order=order, provenance=tuple(provenance))
 
@@ -338,70 +341,101 @@ def _rescale(
         out += intercepts.astype(np.float32)[:, np.newaxis, np.newaxis]
 
 
-def _regularise(
-    array: npt.NDArray[np.float32],
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _GridCheck:
+    """What is irregular about a sorted stack (``None`` when nothing is)."""
+
+    spacing_problem: str | None
+    tilt_problem: str | None
+    note: str | None
+
+
+def _check_grid(
     positions: npt.NDArray[np.float64],
     distances: npt.NDArray[np.float64],
-    ref: SliceGeometry,
-    settings: StackSettings,
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float64], list[str]]:
-    """Check spacing and tilt; refuse or resample as the settings say."""
-    notes: list[str] = []
-    normal = ref.normal
+    normal: npt.NDArray[np.float64],
+) -> _GridCheck:
+    """Measure how far the slice positions are from a regular orthogonal grid."""
     n = len(distances)
     if n == 1:
-        thickness = 1.0
-        notes.append("single slice: slice spacing unknown, set to 1 mm in the affine")
-        slice_vector = normal * thickness
-        return array, _affine(ref, positions[0], slice_vector), notes
+        return _GridCheck(spacing_problem=None, tilt_problem=None, note=None)
     gaps = np.diff(distances)
     mean_gap = float(distances[-1] - distances[0]) / (n - 1)
-    grid = distances[0] + mean_gap * np.arange(n)
-    worst = float(np.max(np.abs(distances - grid)))
+    worst = float(np.max(np.abs(distances - (distances[0] + mean_gap * np.arange(n)))))
+    spacing_problem = note = None
     if worst > SLICE_SPACING_RTOL * mean_gap:
-        message = (
+        spacing_problem = (
             f"irregular slice spacing: gaps along the normal range {gaps.min():.4g}–"
             f"{gaps.max():.4g} mm, so a slice lies {worst:.3g} mm off the regular "
             f"{mean_gap:.4g} mm grid (tolerance {SLICE_SPACING_RTOL:.0%} of the spacing); "
             "slices may be missing"
         )
-        if settings.irregular_spacing is GeometryPolicy.REFUSE:
-            raise DicomImportError(
-                f"Cannot stack the series: {message}. Find the missing slices, or allow "
-                "resampling (read_series(..., settings=StackSettings("
-                "irregular_spacing='resample')))."
-            )
-        array, positions, distances = _resample_along_normal(array, positions, distances)
-        notes.append(
-            f"{message}; resampled linearly along the normal onto "
-            f"{float(distances[1] - distances[0]):.4g} mm spacing"
-        )
-        warnings.warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
     elif worst > 1e-3 * mean_gap:
-        notes.append(
+        note = (
             f"slice gaps range {gaps.min():.4g}–{gaps.max():.4g} mm; positions lie within "
             f"{worst:.3g} mm of the regular {mean_gap:.4g} mm grid (accepted)"
         )
     total = positions[-1] - positions[0]
     along = float(total @ normal)
-    in_plane = total - along * normal
-    tilt = float(np.linalg.norm(in_plane)) / along
-    slice_vector = total / (len(positions) - 1)
-    if tilt > TILT_ATOL:
-        angle = float(np.degrees(np.arctan(tilt)))
-        message = (
-            f"gantry tilt: slice positions step {np.linalg.norm(in_plane) / (n - 1):.4g} mm "
-            f"in plane per slice ({angle:.2f}° from the slice normal)"
+    in_plane = float(np.linalg.norm(total - along * normal))
+    tilt_problem = None
+    if in_plane / along > TILT_ATOL:
+        angle = float(np.degrees(np.arctan(in_plane / along)))
+        tilt_problem = (
+            f"gantry tilt: slice positions step {in_plane / (n - 1):.4g} mm in plane per "
+            f"slice ({angle:.2f}° from the slice normal)"
         )
-        if settings.gantry_tilt is GeometryPolicy.REFUSE:
-            raise DicomImportError(
-                f"Cannot stack the series: {message}. The voxels are not on an orthogonal "
-                "grid. Allow resampling (read_series(..., settings=StackSettings("
-                "gantry_tilt='resample')))."
-            )
-        array = _untilt(array, in_plane / (len(positions) - 1), ref)
-        slice_vector = normal * (along / (len(positions) - 1))
-        notes.append(f"{message}; each slice shifted in plane (linear) onto an orthogonal grid")
+    return _GridCheck(spacing_problem=spacing_problem, tilt_problem=tilt_problem, note=note)
+
+
+def _refuse_if_irregular(check: _GridCheck, settings: StackSettings) -> None:
+    """Raise before any pixel is read when the settings refuse what the check found."""
+    if check.spacing_problem and settings.irregular_spacing is GeometryPolicy.REFUSE:
+        raise DicomImportError(
+            f"Cannot stack the series: {check.spacing_problem}. Find the missing slices, or "
+            "allow resampling (read_series(..., settings=StackSettings("
+            "irregular_spacing='resample')))."
+        )
+    if check.tilt_problem and settings.gantry_tilt is GeometryPolicy.REFUSE:
+        raise DicomImportError(
+            f"Cannot stack the series: {check.tilt_problem}. The voxels are not on an "
+            "orthogonal grid. Allow resampling (read_series(..., settings=StackSettings("
+            "gantry_tilt='resample')))."
+        )
+
+
+def _regularise(
+    array: npt.NDArray[np.float32],
+    positions: npt.NDArray[np.float64],
+    distances: npt.NDArray[np.float64],
+    ref: SliceGeometry,
+    check: _GridCheck,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float64], list[str]]:
+    """Resample what `_check_grid` found (refusals were raised before); build the affine."""
+    notes: list[str] = []
+    normal = ref.normal
+    if len(distances) == 1:
+        notes.append("single slice: slice spacing unknown, set to 1 mm in the affine")
+        return array, _affine(ref, positions[0], normal * 1.0), notes
+    if check.note:
+        notes.append(check.note)
+    if check.spacing_problem:
+        array, positions, distances = _resample_along_normal(array, positions, distances)
+        notes.append(
+            f"{check.spacing_problem}; resampled linearly along the normal onto "
+            f"{float(distances[1] - distances[0]):.4g} mm spacing"
+        )
+        warnings.warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
+    steps = len(positions) - 1
+    total = positions[-1] - positions[0]
+    along = float(total @ normal)
+    slice_vector = total / steps
+    if check.tilt_problem:
+        array = _untilt(array, (total - along * normal) / steps, ref)
+        slice_vector = normal * (along / steps)
+        notes.append(
+            f"{check.tilt_problem}; each slice shifted in plane (linear) onto an orthogonal grid"
+        )
         warnings.warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
     return array, _affine(ref, positions[0], slice_vector), notes
 
