@@ -120,3 +120,40 @@ def test_dose_commands() -> None:
     )  # fmt: skip
     # One Ga-68 half-life: 4057.7 s = 67.63 min.
     np.testing.assert_allclose(latest["minutes_after_calibration"], 4057.7 / 60, rtol=1e-12)
+
+
+def test_exams_and_evidence_text_output() -> None:
+    table = runner.invoke(app, ["exams"])
+    assert table.exit_code == 0
+    assert "ga68-sstr-pet" in table.stdout
+    one = runner.invoke(app, ["exams", "mibg-scan"])
+    assert one.exit_code == 0
+    assert "breastfeeding" in one.stdout
+    assert "performance mibg-ppgl-meta" in one.stdout
+    bad = runner.invoke(app, ["exams", "mibg"])
+    assert bad.exit_code != 0
+    for item in (None, "nec-staging", "ga68-dotatoc-net-meta", "fdg-pet", "taieb-2019"):
+        args = ["evidence"] if item is None else ["evidence", item]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "citation" in result.stdout
+    perf = _json(["evidence", "ga68-dotatoc-net-meta", "--format", "json"])
+    assert perf["performance"]["exam"] == "ga68-sstr-pet"
+    exam = _json(["evidence", "fdg-pet", "--format", "json"])
+    assert "boellaard-2015" in [r["id"] for r in exam["references"]]
+
+
+def test_dose_text_and_bad_times() -> None:
+    text = runner.invoke(app, ["dose", "schedule", "ga68-sstr-pet:12", "--years", "1"])
+    assert text.exit_code == 0
+    assert "total" in text.stdout
+    naive = runner.invoke(
+        app, ["dose", "decay", "--nuclide", "F-18", "--activity-mbq", "100", "--start",
+              "2024-01-01T08:00", "--end", "2024-01-01T09:00"]
+    )  # fmt: skip
+    assert naive.exit_code == 2
+    assert "no UTC offset" in naive.output
+    missing = runner.invoke(app, ["dose", "decay", "--nuclide", "F-18", "--activity-mbq", "100"])
+    assert missing.exit_code == 2
+    bad_item = runner.invoke(app, ["dose", "schedule", "ct-cap/6"])
+    assert bad_item.exit_code == 2
