@@ -19,6 +19,7 @@ from nenscope.radiomics.filters import (
     laws_filter,
     log_filter,
     mean_filter,
+    riesz_transform,
     simoncelli_band,
     simoncelli_filter,
     wavelet_filter,
@@ -306,3 +307,28 @@ def test_invalid_scales_are_refused() -> None:
 def test_pooling_needs_a_response() -> None:
     with pytest.raises(ValueError, match="Nothing to pool"):
         pool(iter([]), Pooling.MEAN)
+
+
+def test_second_order_riesz_transforms_sum_to_minus_the_image() -> None:
+    # Σ_i (-j ω_i)² / ‖ω‖² = -1: the three pure second orders add up to -identity (mean 0).
+    image = _noise((6, 8, 10))
+    image -= image.mean()
+    total = sum(
+        (riesz_transform(image, order_xyz=o) for o in [(2, 0, 0), (0, 2, 0), (0, 0, 2)]),
+        start=np.zeros_like(image),
+    )
+    np.testing.assert_allclose(total, -image, atol=1e-12)
+
+
+def test_first_order_riesz_is_antisymmetric_and_energy_preserving() -> None:
+    image = _noise((1, 15, 17))  # odd sizes: no unpaired Nyquist frequency
+    image -= image.mean()
+    rx = riesz_transform(image, order_xyz=(1, 0), by_slice=True)
+    ry = riesz_transform(image, order_xyz=(0, 1), by_slice=True)
+    # Energy of the gradient-direction pair equals that of the image (all-pass), and the
+    # transform of the mirrored image is the mirrored, negated transform.
+    np.testing.assert_allclose(np.sum(rx**2 + ry**2), np.sum(image**2), rtol=1e-10)
+    mirrored = riesz_transform(image[:, :, ::-1], order_xyz=(1, 0), by_slice=True)
+    np.testing.assert_allclose(mirrored[:, :, ::-1], -rx, atol=1e-12)
+    with pytest.raises(NotComputableError, match="non-negative"):
+        riesz_transform(image, order_xyz=(1, 0, 0), by_slice=True)

@@ -1,4 +1,4 @@
-"""IBSI 2 convolutional filters (mean, LoG, Laws, Gabor, separable wavelets, Simoncelli).
+"""IBSI 2 convolutional filters (mean, LoG, Laws, Gabor, wavelets, Simoncelli, Riesz).
 
 Every filter takes a ``(z, y, x)`` image and returns a float64 response map of the same shape;
 boundary modes follow IBSI 2 (``zero``, ``nearest``, ``periodic``, ``mirror``).
@@ -9,6 +9,7 @@ from nenscope.radiomics.filters.gabor import gabor_filter, gabor_kernel
 from nenscope.radiomics.filters.laws import LAWS_KERNELS, energy_map, laws_filter
 from nenscope.radiomics.filters.log import log_filter
 from nenscope.radiomics.filters.mean import mean_filter
+from nenscope.radiomics.filters.riesz import riesz_transform
 from nenscope.radiomics.filters.simoncelli import simoncelli_band, simoncelli_filter
 from nenscope.radiomics.filters.wavelets import (
     WaveletFamily,
@@ -28,6 +29,7 @@ __all__ = [
     "laws_filter",
     "log_filter",
     "mean_filter",
+    "riesz_transform",
     "simoncelli_band",
     "simoncelli_filter",
     "wavelet_filter",
