@@ -340,3 +340,16 @@ def test_injection_days_before_an_fdg_scan_refused() -> None:
     headers = _mutated(_set("RadiopharmaceuticalStartDateTime", "20241231100000", True))
     with pytest.raises(NotComputableError, match=r"13\.\d half-lives.*--injection-time"):
         _quiet(headers)
+
+
+def test_missing_corrected_image_refused_for_activity_but_not_for_stored_suv() -> None:
+    with pytest.raises(NotComputableError, match=r"CorrectedImage \(0028,0051\) is missing"):
+        _quiet(_mutated(_del("CorrectedImage")))
+
+    def gml(ds: Dataset) -> None:
+        del ds.CorrectedImage
+        ds.Units = "GML"
+
+    with pytest.warns(WorkbenchWarning, match="already SUV"):
+        result = compute_suv_from_headers(_mutated(gml))
+    assert result.stored_to_suv_bw == (1.0,) * 3

@@ -261,9 +261,17 @@ def _decay_correction(
 def _check_corrected_image(header: PetHeader, dc: DecayCorrection | None, log: Warn) -> None:
     corrected = header.values.get("CorrectedImage")
     if corrected is None:
+        units = str(header.values.get("Units") or "").upper()
+        if units in ("BQML", "CNTS"):
+            # QIBA, Slicer, cornerstone and z-rad all refuse here (suv-rules.md §4.2).
+            raise NotComputableError(
+                f"Cannot compute SUV for {header.label}: CorrectedImage (0028,0051) is missing, "
+                "so it is unknown whether the activity values are attenuation (ATTN) and decay "
+                "(DECY) corrected. Correct the header if they are."
+            )
         log(
-            f"{header.label}: CorrectedImage (0028,0051) is missing, so attenuation and decay "
-            "correction cannot be confirmed; the SUV assumes both were applied."
+            f"{header.label}: CorrectedImage (0028,0051) is missing; the stored values are "
+            f"already SUV (Units {units}), so they were used as they are."
         )
         return
     if "ATTN" not in corrected:
