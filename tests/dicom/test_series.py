@@ -617,3 +617,13 @@ def test_bits_stored_below_bits_allocated(
     np.testing.assert_array_equal(series.volume.array[0, 0], expected)
     # Independent: pydicom's own decoder on the same file.
     np.testing.assert_array_equal(pydicom.dcmread(tmp_path / "0.dcm").pixel_array[0], expected)
+
+
+def test_single_slice_takes_its_thickness(tmp_path: Path) -> None:
+    ds = make_slice(position=(1.0, 2.0, 3.0), stored=np.ones((2, 3)))
+    ds.SliceThickness = 5.0
+    ds.save_as(tmp_path / "one.dcm", enforce_file_format=True)
+    series = read_series(tmp_path)
+    assert series.volume.shape == (1, 2, 3)
+    np.testing.assert_allclose(series.volume.spacing_mm, (5.0, 2.0, 2.0))
+    assert any("SliceThickness" in note for note in series.provenance)

@@ -102,6 +102,8 @@ class SliceGeometry:
         PixelSpacing: (row spacing, column spacing) in mm.
     rows, columns
         Slice size in pixels.
+    thickness_mm
+        SliceThickness (0018,0050) in mm, 0 when absent (used only for a single slice).
     """
 
     position_mm: tuple[float, float, float]
@@ -109,6 +111,7 @@ class SliceGeometry:
     pixel_spacing_mm: tuple[float, float]
     rows: int
     columns: int
+    thickness_mm: float = 0.0
 
     @property
     def normal(self) -> npt.NDArray[np.float64]:
@@ -175,7 +178,16 @@ def slice_geometry(ds: Dataset, *, path: Path | str) -> SliceGeometry:
         pixel_spacing_mm=(spacing[0], spacing[1]),
         rows=int(ds.get("Rows", 0) or 0),
         columns=int(ds.get("Columns", 0) or 0),
+        thickness_mm=_thickness_mm(ds, path=path),
     )
+
+
+def _thickness_mm(ds: Dataset, *, path: Path | str) -> float:
+    """SliceThickness in mm, or 0 when absent or unreadable (it only matters for one slice)."""
+    try:
+        return max(get_float(ds, "SliceThickness", 0.0, path=path), 0.0)
+    except DicomImportError:
+        return 0.0
 
 
 def sort_slices(
@@ -415,8 +427,10 @@ def _regularise(
     notes: list[str] = []
     normal = ref.normal
     if len(distances) == 1:
-        notes.append("single slice: slice spacing unknown, set to 1 mm in the affine")
-        return array, _affine(ref, positions[0], normal * 1.0), notes
+        thickness = ref.thickness_mm if ref.thickness_mm > 0 else 1.0
+        source = "SliceThickness (0018,0050)" if ref.thickness_mm > 0 else "unknown, 1 mm"
+        notes.append(f"single slice: slice spacing from {source}: {thickness:g} mm")
+        return array, _affine(ref, positions[0], normal * thickness), notes
     if check.note:
         notes.append(check.note)
     if check.spacing_problem:

@@ -249,6 +249,11 @@ def _build_series(
             frames.extend(frame_pixels)
             names.extend(f"{member.path} frame {i + 1}" for i in range(len(frame_headers)))
         provenance.append(f"multi-frame: {len(headers)} frames from {len(members)} file(s)")
+        if modality == "NM" and "PerFrameFunctionalGroupsSequence" not in first:
+            provenance.append(
+                "NM frames placed from DetectorInformationSequence (0054,0022), stepping by "
+                "SpacingBetweenSlices (0018,0088) along row × column cosine"
+            )
     else:
         headers = [m.header for m in members]
         names = [str(m.path) for m in members]
