@@ -152,6 +152,7 @@ BREAKERS: dict[str, Breaker] = {
     "negative-dose": _set("RadionuclideTotalDose", "-3.6e8", radio=True),
     "drop-units": _delete("Units"),
     "no-attn": _set("CorrectedImage", ["DECY", "SCAT"]),
+    "no-corrected-image": _delete("CorrectedImage"),
     "garble-dc": _garble("DecayCorrection"),
     "halflife-of-68ga": _set("RadionuclideHalfLife", "4057.7", radio=True),
     "drop-injection": _drop_injection,
