@@ -209,14 +209,32 @@ def test_admin_needs_no_injection_time() -> None:
     assert result.reference_datetime is None
 
 
-def test_time_only_injection_for_lutetium_is_warned() -> None:
-    def mutate(ds: Dataset) -> None:
-        _radio(ds).RadionuclideHalfLife = "574300"
-        _radio(ds).RadionuclideCodeSequence[0].CodeMeaning = "177 Lutetium"
-        del _radio(ds).RadiopharmaceuticalStartDateTime
+def _lutetium_time_only(ds: Dataset) -> None:
+    _radio(ds).RadionuclideHalfLife = "574300"
+    _radio(ds).RadionuclideCodeSequence[0].CodeMeaning = "177 Lutetium"
+    del _radio(ds).RadiopharmaceuticalStartDateTime
 
-    with pytest.warns(WorkbenchWarning, match="long-lived radionuclide"):
-        compute_suv_from_headers(_mutated(mutate))
+
+def test_time_only_injection_for_lutetium_is_refused() -> None:
+    # suv-rules.md §4.2: multi-day protocols require RadiopharmaceuticalStartDateTime.
+    with pytest.raises(NotComputableError, match=r"0018,1078.*--injection-time"):
+        _quiet(_mutated(_lutetium_time_only))
+    # With the date given, it is computed: 70 kg / (368.08 MBq * 2^(-3600/574300)).
+    result = _quiet(
+        _mutated(_lutetium_time_only),
+        overrides=SuvOverrides(injection_time=datetime(2025, 1, 1, 10, 0)),
+    )
+    expected = 70000 / (368.08e6 * 2 ** (-3600 / 574300))
+    np.testing.assert_allclose(result.suv_bw_factor or 0.0, expected, rtol=1e-12)
+
+
+def test_time_only_injection_for_lutetium_admin_needs_no_date() -> None:
+    def mutate(ds: Dataset) -> None:
+        _lutetium_time_only(ds)
+        ds.DecayCorrection = "ADMIN"
+
+    result = _quiet(_mutated(mutate))
+    np.testing.assert_allclose(result.suv_bw_factor or 0.0, 70000 / 368.08e6, rtol=1e-12)
 
 
 def test_private_group_of_other_creator_is_not_read() -> None:

@@ -62,7 +62,7 @@ HEIGHT_RANGE_CM = (30.0, 275.0)
 """Plausible patient height in cm; PatientSize outside it is not used (never guessed)."""
 
 LONG_HALF_LIFE_S = 86400.0
-"""Nuclides with T½ above one day are imaged on later days: a time-only injection is unsafe."""
+"""Nuclides with T½ above one day are imaged on later days: a time-only injection is refused."""
 
 MAX_HALF_LIVES = 10.0
 """More half-lives than this between injection and reference time is refused as a wrong date.
@@ -561,11 +561,13 @@ def _injection(
             f"RadiopharmaceuticalStartTime {tod.isoformat()} disagree; the DateTime was used."
         )
     if full is None and (inputs.half_life_s or 0.0) > LONG_HALF_LIFE_S:
-        log(
-            f"{header.label}: only RadiopharmaceuticalStartTime (time of day) is given for a "
-            f"long-lived radionuclide (T½ {inputs.half_life_s:g} s); the injection was taken to "
-            "be on the scan day. Pass --injection-time if it was on an earlier day.",
-            EstimatedValueWarning,
+        # suv-rules.md §4.2: multi-day protocols (177Lu, 89Zr, 111In) REQUIRE the DateTime.
+        inputs.problems["injection"] = (
+            "RadiopharmaceuticalStartDateTime (0018,1078) is missing and only "
+            f"RadiopharmaceuticalStartTime (0018,1072) {tod} is given, but the radionuclide "
+            f"(T½ {inputs.half_life_s:g} s) is imaged on later days too, so the time of day "
+            "cannot give the decay. Pass --injection-time with the date (e.g. "
+            f"{when.date().isoformat()}T{tod}) or correct the header."
         )
     inputs.injection = when
     prov["injection_time"] = f"{when.isoformat()} from {how}"
