@@ -294,3 +294,26 @@ def test_rtstruct_frame_of_reference_from_the_structure_set() -> None:
     ds.ReferencedFrameOfReferenceSequence = DicomSequence([item])
     with pytest.raises(GeometryError, match=r"1\.2\.3\.999"):
         read_rtstruct_mask(ds, small_reference(), path=Path("rs.dcm"))
+
+
+def test_ibsi_suv_dro_rtstruct_gives_the_published_suv_statistics() -> None:
+    # IBSI SUV DRO README: inside the mask SUVbw min 0.20, median 1.00, max 4.00 (two
+    # decimals). DRO_0_0: BQML, DecayCorrection START, 368.08 MBq 18F at 10:00, scan 11:00,
+    # 70 kg → SUV = v · 70000 g / (368.08e6 Bq · 2^(−3600 s / 6586.2 s)).
+    folder = shared_data_path("dicom", "ibsi-suv-dro", "DRO_0_0")
+    pet = read_series(folder / "PT").volume
+    factor = 70000.0 / (368.08e6 * 2 ** (-3600.0 / 6586.2))
+    contours = read_mask(folder / "RS", pet)
+    nifti = read_mask(folder / "mask" / "DRO_mask.nii.gz", pet)["mask"]
+    (roi,) = contours.values()
+    for mask in (roi, nifti):
+        suv = np.asarray(pet.array, dtype=np.float64)[mask] * factor
+        assert round(float(suv.min()), 2) == 0.20
+        assert round(float(np.median(suv)), 2) == 1.00
+        assert round(float(suv.max()), 2) == 4.00
+    # Measured, not a defect of either reader: the RTSTRUCT has contours on 16 of the 18
+    # slices the NIfTI mask covers and traces the phantom edge inside the outermost,
+    # partial-volume ring of voxels, so it holds 174,691 of the NIfTI mask's 203,202 voxels.
+    assert int(roi.sum()) == 174_691
+    assert int(nifti.sum()) == 203_202
+    assert not np.any(roi & ~nifti)
