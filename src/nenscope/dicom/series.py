@@ -28,6 +28,7 @@ from nenscope.dicom._io import (
     get_float,
     get_floats,
     get_str,
+    quiet_pydicom,
     raw_key,
     read_dataset,
     read_header,
@@ -427,15 +428,18 @@ def split_frames(ds: Dataset, *, path: Path | str) -> tuple[list[Dataset], list[
     n = pixels.shape[0]
     if n == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return [ds], [pixels[0]]
-    base = Dataset()
-    for elem in ds:
-        if elem.keyword not in _FRAME_SKIP:
-            base.add(elem)
-    if "PerFrameFunctionalGroupsSequence" in ds:
-        headers = _split_enhanced(ds, base, n, path=path)
-    elif get_str(ds, "Modality") == "NM":
-        headers = _split_nm(ds, base, n, path=path)
-    else:
+    with quiet_pydicom():  # copying converts every element; odd values are kept as read
+        base = Dataset()
+        for elem in ds:
+            if elem.keyword not in _FRAME_SKIP:
+                base.add(elem)
+        if "PerFrameFunctionalGroupsSequence" in ds:
+            headers = _split_enhanced(ds, base, n, path=path)
+        elif get_str(ds, "Modality") == "NM":
+            headers = _split_nm(ds, base, n, path=path)
+        else:
+            headers = []
+    if not headers:
         raise DicomImportError(
             f"{path}: {n} frames without PerFrameFunctionalGroupsSequence (5200,9230) or NM "
             "detector geometry; nenscope cannot place the frames in space."
