@@ -31,7 +31,13 @@ from nenscope.pipeline_scores import SstrRadsInputs
 from nenscope.reporting import lesion_to_dict
 from nenscope.segmentation import Delineation, DetectionSettings, ThresholdMethod
 
-__all__ = ["analyze_command", "parse_id_values", "parse_point_mm", "print_result"]
+__all__ = [
+    "analyze_command",
+    "detection_settings",
+    "parse_id_values",
+    "parse_point_mm",
+    "print_result",
+]
 
 PointsOpt = Annotated[
     list[str] | None,
@@ -91,6 +97,36 @@ def parse_id_values(items: list[str] | None, *, option: str) -> dict[int, str]:
             )
         out[int(key)] = value.strip()
     return out
+
+
+def detection_settings(
+    *,
+    threshold: str,
+    suv_threshold: float,
+    percent_of_max: float,
+    min_volume_ml: float,
+    delineation: str,
+) -> DetectionSettings:
+    """Build detection settings from the command-line options; refuse impossible values.
+
+    Examples
+    --------
+    >>> detection_settings(threshold="fixed", suv_threshold=3.0, percent_of_max=40.0,
+    ...                    min_volume_ml=1.0, delineation="none").suv_threshold
+    3.0
+    """
+    try:
+        return DetectionSettings(
+            method=parse_option(threshold, ThresholdMethod, what="threshold method"),
+            suv_threshold=suv_threshold,
+            percent_of_max=percent_of_max,
+            min_volume_ml=min_volume_ml,
+            delineation=parse_option(delineation, Delineation, what="delineation"),
+        )
+    except ValueError as err:
+        if isinstance(err, OptionError):
+            raise
+        raise OptionError(f"Detection option refused: {err}") from err
 
 
 def _references(
@@ -175,12 +211,12 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ] = OutputFormat.TEXT,
 ) -> None:
     """Analyse a PET/CT study: SUV, reference regions, lesions, scores, reports, SEG and SR."""
-    detection = DetectionSettings(
-        method=parse_option(threshold, ThresholdMethod, what="threshold method"),
+    detection = detection_settings(
+        threshold=threshold,
         suv_threshold=suv_threshold,
         percent_of_max=percent_of_max,
         min_volume_ml=min_volume_ml,
-        delineation=parse_option(delineation, Delineation, what="delineation"),
+        delineation=delineation,
     )
     ref_points, ref_masks = _references(
         {"liver": liver_mm, "spleen": spleen_mm, "blood_pool": blood_pool_mm},

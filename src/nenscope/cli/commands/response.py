@@ -10,11 +10,11 @@ import typer
 
 from nenscope.cli._common import EXIT_BAD_INPUT, OutputFormat, console, print_json
 from nenscope.cli.app import app
-from nenscope.core.enums import parse_option
+from nenscope.cli.commands.analyze import detection_settings
 from nenscope.pipeline import AnalysisOptions
 from nenscope.pipeline_response import analyze_response
 from nenscope.reporting import report_to_dict
-from nenscope.segmentation import DetectionSettings, ThresholdMethod
+from nenscope.segmentation import DetectionSettings
 
 __all__ = ["response_command"]
 
@@ -37,10 +37,12 @@ def response_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
 ) -> None:
     """Compare a follow-up PET/CT with its baseline: PERCIST 1.0, RECIST 1.1 and Choi."""
     options = AnalysisOptions(
-        detection=DetectionSettings(
-            method=parse_option(threshold, ThresholdMethod, what="threshold method"),
+        detection=detection_settings(
+            threshold=threshold,
             suv_threshold=suv_threshold,
+            percent_of_max=DetectionSettings().percent_of_max,
             min_volume_ml=min_volume_ml,
+            delineation=DetectionSettings().delineation.value,
         ),
         tracer=tracer,
         pdf=pdf,
