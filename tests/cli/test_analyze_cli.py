@@ -101,3 +101,25 @@ def test_demo_prints_where_the_report_is(tmp_path: Path) -> None:
     assert f"Report: {report.resolve()}" in run.stdout
     assert report.is_file()
     assert (tmp_path / "demo" / "study" / "truth.json").is_file()
+
+
+def test_response_same_study_is_stable(study: tuple[Path, PhantomTruth], tmp_path: Path) -> None:
+    # The same study as baseline and follow-up: every change is 0, so PERCIST SMD, RECIST SD
+    # and Choi SD by the definitions (no threshold is reached, no new lesion).
+    run = _run(
+        "response",
+        str(study[0]),
+        str(study[0]),
+        "--out",
+        str(tmp_path / "resp"),
+        "--no-pdf",
+        "--format",
+        "json",
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    categories = {r["criterion"]: r["category"] for r in data["response"]}
+    assert categories == {"PERCIST 1.0": "SMD", "RECIST 1.1": "SD", "Choi": "SD"}
+    for entry in data["response"]:
+        assert entry["change_percent"]["value"] == 0.0
+    assert (tmp_path / "resp" / "response.json").is_file()
