@@ -408,6 +408,23 @@ def test_unit_by_modality_and_units(modality: str, units: str, expected: Unit) -
     assert unit_for(ds, path="x.dcm")[0] is expected
 
 
+@pytest.mark.parametrize(
+    ("dro", "expected"),
+    [
+        ("DRO_2_0", Unit.SUV_BW),
+        ("DRO_2_1", Unit.SUV_LBM),
+        ("DRO_2_2", Unit.SUV_IBW),
+        ("DRO_2_3", Unit.SUV_BSA),
+    ],
+    ids=["gml-bw", "gml-lbmjames128", "gml-ibw", "cm2ml-bsa"],
+)
+def test_suv_series_unit_follows_suv_type(dro: str, expected: Unit) -> None:
+    # IBSI SUV DRO README: 2_0 GML (SUVbw), 2_1 GML SUVType LBMJAMES128, 2_2 GML SUVType
+    # IBW, 2_3 CM2ML SUVType BSA.
+    series = read_series(shared_data_path("dicom", "ibsi-suv-dro", dro, "PT"))
+    assert series.volume.unit is expected
+
+
 def test_pet_without_units_is_refused() -> None:
     ds = Dataset()
     ds.Modality = "PT"

@@ -334,8 +334,9 @@ def unit_for(ds: Dataset, *, path: Path | str) -> tuple[Unit, tuple[str, ...]]:
     """Return the unit of the rescaled pixel values of an image series.
 
     CT → HU; MR → MR signal; PT → from Units (0054,1001): BQML → Bq/mL, CNTS → counts,
-    GML → g/mL (SUVbw), CM2ML → cm²/mL (SUVbsa); NM → from Units where present (quantitative
-    SPECT), else counts (the NM image IOD stores counts).
+    GML → the SUV that SUVType (0054,1006) names (BW, or absent → SUVbw; LBM*, IBW, BSA),
+    CM2ML → cm²/mL (SUVbsa); NM → from Units where present (quantitative SPECT), else counts
+    (the NM image IOD stores counts).
 
     Raises
     ------
@@ -370,6 +371,8 @@ def unit_for(ds: Dataset, *, path: Path | str) -> tuple[Unit, tuple[str, ...]]:
                 f"{path}: {attribute_tag('Units')} is missing on a PT image, so the pixel unit "
                 "is unknown (expected BQML, CNTS, GML or CM2ML). Correct the header."
             )
+        if units == "GML":
+            return _suv_unit(ds, notes)
         if units in _PET_UNITS:
             return _PET_UNITS[units], notes
         raise DicomImportError(
@@ -377,6 +380,30 @@ def unit_for(ds: Dataset, *, path: Path | str) -> tuple[Unit, tuple[str, ...]]:
             f"{', '.join(sorted(_PET_UNITS))}. Convert the series to one of these."
         )
     raise DicomImportError(f"{path}: Modality (0008,0060) '{modality}' is not an image modality.")
+
+
+_SUV_TYPES = {
+    "BW": Unit.SUV_BW,
+    "LBM": Unit.SUV_LBM,
+    "LBMJAMES128": Unit.SUV_LBM,
+    "LBMJANMA": Unit.SUV_LBM,
+    "IBW": Unit.SUV_IBW,
+    "BSA": Unit.SUV_BSA,
+}
+"""SUVType (0054,1006) defined terms (PS3.3 C.8.9.1.1.3) and the unit of such g/mL values."""
+
+
+def _suv_unit(ds: Dataset, notes: tuple[str, ...]) -> tuple[Unit, tuple[str, ...]]:
+    """Return the unit of a Units GML series: the SUV that SUVType names."""
+    suv_type = get_str(ds, "SUVType").upper()
+    if not suv_type:
+        return Unit.SUV_BW, (*notes, "Units GML without SUVType (0054,1006): read as SUVbw")
+    if suv_type in _SUV_TYPES:
+        return _SUV_TYPES[suv_type], notes
+    raise DicomImportError(
+        f"SUVType (0054,1006) is '{suv_type}'; nenscope reads {', '.join(sorted(_SUV_TYPES))} "
+        "for Units GML."
+    )
 
 
 _UCUM_TO_UNITS = {
@@ -391,7 +418,7 @@ _UCUM_TO_UNITS = {
 
 
 def _units_from_real_world_mapping(ds: Dataset) -> str:
-    """Units equivalent of the first real-world value mapping's UCUM code, or ""."""
+    """Return the Units equivalent of the first real-world value mapping's UCUM code, or ""."""
     mappings = ds.get("RealWorldValueMappingSequence")
     if not mappings:
         return ""
