@@ -11,7 +11,7 @@ from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
-from nenscope.knowledge.recommender import Plan, recommend
+from nenscope.knowledge.recommender import Plan, PlanItem, recommend
 from nenscope.knowledge.scenario import Scenario
 from nenscope.knowledge.scenario_io import list_examples, load_example, load_scenario
 
@@ -20,6 +20,15 @@ __all__ = ["print_plan", "recommend_command"]
 
 def _number(value: float | None, digits: int = 0) -> str:
     return "" if value is None else f"{value:.{digits}f}"
+
+
+_ROUTINE_NOTES = ("effective dose of the radiopharmaceutical", "typical adult effective dose")
+
+
+def _notes(item: PlanItem) -> str:
+    """Return the notes a reader must see (estimates, caps, paediatric rules), one per line."""
+    shown = [n for n in item.notes if not n.startswith(_ROUTINE_NOTES)]
+    return "".join(f"\nnote: {n}" for n in shown)
 
 
 def print_plan(plan: Plan, *, explain: bool) -> None:
@@ -34,7 +43,7 @@ def print_plan(plan: Plan, *, explain: bool) -> None:
         table.add_row(
             str(item.rank),
             f"{item.exam.value}\n{item.strength.value}",
-            escape(f"{item.rationale} [{', '.join(item.evidence)}]"),
+            escape(f"{item.rationale} [{', '.join(item.evidence)}]" + _notes(item)),
             _number(item.activity_mbq),
             _number(item.uptake_min),
             _number(item.effective_dose_msv, 1),
