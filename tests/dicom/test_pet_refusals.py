@@ -371,3 +371,35 @@ def test_missing_corrected_image_refused_for_activity_but_not_for_stored_suv() -
     with pytest.warns(WorkbenchWarning, match="already SUV"):
         result = compute_suv_from_headers(_mutated(gml))
     assert result.stored_to_suv_bw == (1.0,) * 3
+
+
+def _siemens_private(value: str, *, series_time: str = "110000") -> Mutation:
+    def mutate(ds: Dataset) -> None:
+        ds.SeriesTime = series_time
+        block = ds.private_block(0x0071, "SIEMENS MED PT", create=True)
+        block.add_new(0x22, "DT", value)
+
+    return mutate
+
+
+def test_siemens_private_decay_datetime_used_after_reexport() -> None:
+    # SeriesTime 11:30 after the 11:00 acquisition; Siemens (0071,1022) names 11:00.
+    headers = _mutated(_siemens_private("20250101110000", series_time="113000"))
+    result = _quiet(headers)
+    assert result.reference_method == "siemens-private-decay-datetime"
+    np.testing.assert_allclose(result.suv_bw_factor or 0.0, BASE_FACTOR, rtol=1e-12)
+
+
+def test_siemens_private_date_shift_is_not_used_and_warned() -> None:
+    # De-identification shifted the private date by one day: SeriesTime stays the reference.
+    headers = _mutated(_siemens_private("20241231110000"))
+    with pytest.warns(WorkbenchWarning, match=r"\(0071,1022\).*differs by -86400 s"):
+        result = compute_suv_from_headers(headers)
+    assert result.reference_method == "series-datetime"
+    np.testing.assert_allclose(result.suv_bw_factor or 0.0, BASE_FACTOR, rtol=1e-12)
+
+
+def test_siemens_private_equal_to_series_time_is_silent() -> None:
+    result = compute_suv_from_headers(_mutated(_siemens_private("20250101110000")))
+    assert result.warnings == ()
+    assert "+0.0 s" in result.provenance["siemens_private_check"]

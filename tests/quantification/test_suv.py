@@ -221,3 +221,29 @@ def test_none_slice_before_injection_refused() -> None:
             injection_datetime=datetime(2025, 1, 1, 10, 0),
             half_life_s=F18_S,
         )
+
+
+def test_reference_implausible_private_times_are_skipped() -> None:
+    # A GE/Siemens private time a day before the injection (date shift) or after the first
+    # acquisition is not a decay reference; the next rule decides.
+    series = T11 + timedelta(minutes=30)
+    acq = [T11 + timedelta(seconds=150)]
+    day_before = T11 - timedelta(days=1)
+    ref = choose_reference_time(
+        series_datetime=series,
+        acquisition_datetimes=acq,
+        back_computed=None,
+        ge_scan_datetime=day_before,
+        siemens_decay_datetime=T11 + timedelta(hours=1),
+        injection_datetime=datetime(2025, 1, 1, 10, 0),
+    )
+    assert ref.method is ReferenceMethod.EARLIEST_ACQUISITION
+    ref = choose_reference_time(
+        series_datetime=series,
+        acquisition_datetimes=acq,
+        back_computed=None,
+        ge_scan_datetime=day_before,
+        siemens_decay_datetime=T11,
+        injection_datetime=datetime(2025, 1, 1, 10, 0),
+    )
+    assert (ref.when, ref.method) == (T11, ReferenceMethod.SIEMENS_PRIVATE)

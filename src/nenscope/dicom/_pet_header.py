@@ -10,6 +10,9 @@ inside the block of their private creator:
   manual); used only when Units is CNTS.
 * GE ``"GEMS_PETD_01"`` (0009,xx0D) scan_datetime (GE Discovery ST/RX/STE conformance
   statement; QIBA SUV pseudo-code); used only when SeriesTime is after the acquisition.
+* Siemens ``"SIEMENS MED PT"`` (0071,xx22) Decay Correction DateTime (Siemens Biograph
+  TruePoint conformance statement); used after the GE value under the same condition, and
+  compared with SeriesTime otherwise.
 
 A private element without any creator in its group (as in the IBSI DROs) is accepted with a
 deviation note; one in a block of another creator is ignored.
@@ -32,6 +35,7 @@ from nenscope.core.errors import DicomImportError
 __all__ = [
     "GE_PETD_CREATOR",
     "PHILIPS_CREATOR",
+    "SIEMENS_PT_CREATOR",
     "PetHeader",
     "PrivateValue",
     "SliceFacts",
@@ -47,6 +51,9 @@ PHILIPS_CREATOR = "Philips PET Private Group"
 
 GE_PETD_CREATOR = "GEMS_PETD_01"
 """Private creator of the GE PET group 0009."""
+
+SIEMENS_PT_CREATOR = "SIEMENS MED PT"
+"""Private creator of the Siemens PET group 0071."""
 
 _SERIES_KEYWORDS = (
     "SeriesInstanceUID",
@@ -180,6 +187,7 @@ class SliceFacts:
     philips_suv_factor: PrivateValue | None
     philips_activity_factor: PrivateValue | None
     ge_scan_datetime: PrivateValue | None
+    siemens_decay_datetime: PrivateValue | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -290,6 +298,7 @@ def _slice_facts(ds: Dataset, label: str) -> SliceFacts:
         philips_suv_factor=_private(ds, 0x7053, 0x00, PHILIPS_CREATOR),
         philips_activity_factor=_private(ds, 0x7053, 0x09, PHILIPS_CREATOR),
         ge_scan_datetime=_private(ds, 0x0009, 0x0D, GE_PETD_CREATOR),
+        siemens_decay_datetime=_private(ds, 0x0071, 0x22, SIEMENS_PT_CREATOR),
     )
 
 

@@ -38,6 +38,7 @@ from nenscope.quantification.radionuclides import (
     identify_radionuclide,
 )
 from nenscope.quantification.suv import (
+    REFERENCE_SPREAD_TOL_S,
     DecayCorrection,
     ReferenceMethod,
     ReferenceTime,
@@ -598,6 +599,8 @@ def _start_reference(
         )
     ge = [s.ge_scan_datetime for s in frames if s.ge_scan_datetime is not None]
     explicit, _ = parse_dt(header.values.get("DecayCorrectionDateTime"))
+    siemens = [s.siemens_decay_datetime for s in frames if s.siemens_decay_datetime is not None]
+    siemens_dt = parse_dt(siemens[0].value)[0] if siemens else None
     ge_dt = parse_dt(ge[0].value)[0] if ge else None
     try:
         ref = (
@@ -614,6 +617,7 @@ def _start_reference(
                 back_computed=back,
                 ge_scan_datetime=ge_dt,
                 injection_datetime=inputs.injection,
+                siemens_decay_datetime=siemens_dt,
             )
         )
     except NotComputableError as err:
@@ -621,6 +625,9 @@ def _start_reference(
         return
     if ref.method is ReferenceMethod.GE_PRIVATE and ge and ge[0].creator_missing:
         log(f"{header.label}: GE private (0009,100D) has no private creator; it was used.")
+    if ref.method is ReferenceMethod.SIEMENS_PRIVATE and siemens and siemens[0].creator_missing:
+        log(f"{header.label}: Siemens private (0071,1022) has no private creator; it was used.")
+    _compare_private(header, ref, siemens_dt, log, prov)
     for message in ref.warnings:
         log(f"{header.label}: {message}")
     inputs.reference = ref
@@ -632,6 +639,31 @@ def _start_reference(
             f" … spread {spread:.1f} s over {len(back)} slices"
         )
     _check_elapsed(header, inputs, ref, log)
+
+
+def _compare_private(
+    header: PetHeader,
+    ref: ReferenceTime,
+    siemens_dt: datetime | None,
+    log: Warn,
+    prov: MutableMapping[str, str],
+) -> None:
+    """Compare the chosen reference with the Siemens private decay datetime, if any."""
+    if siemens_dt is None or ref.method is ReferenceMethod.SIEMENS_PRIVATE:
+        return
+    diff = (siemens_dt - ref.when).total_seconds()
+    prov["siemens_private_check"] = (
+        f"Siemens private Decay Correction DateTime (0071,1022) {siemens_dt.isoformat()}: "
+        f"{diff:+.1f} s from the chosen reference"
+    )
+    if abs(diff) > REFERENCE_SPREAD_TOL_S:
+        log(
+            f"{header.label}: Siemens private Decay Correction DateTime (0071,1022) "
+            f"{siemens_dt.isoformat()} differs by {diff:+.0f} s from the chosen decay reference "
+            f"{ref.when.isoformat()} ({ref.method.value}); the standard attributes were used "
+            "(a de-identification date shift of the private tag is the usual cause).",
+            DicomDeviationWarning,
+        )
 
 
 def _check_elapsed(header: PetHeader, inputs: Inputs, ref: ReferenceTime, log: Warn) -> None:

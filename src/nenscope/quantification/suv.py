@@ -55,6 +55,7 @@ class ReferenceMethod(StrEnum):
     DECAY_CORRECTION_DATETIME = "decay-correction-datetime"
     SERIES_TIME = "series-datetime"
     GE_PRIVATE = "ge-private-scan-datetime"
+    SIEMENS_PRIVATE = "siemens-private-decay-datetime"
     FRAME_BACK_COMPUTED = "frame-back-computed"
     EARLIEST_ACQUISITION = "earliest-acquisition-datetime"
     ADMINISTRATION = "administration"
@@ -264,6 +265,35 @@ def _back_computed_choice(
     return mean
 
 
+def _vendor_choice(
+    why: str,
+    *,
+    ge_scan_datetime: datetime | None,
+    siemens_decay_datetime: datetime | None,
+    earliest: datetime | None,
+    injection: datetime | None,
+) -> ReferenceTime | None:
+    """Return the first plausible vendor private reference time (QIBA step 2), else None."""
+    candidates = (
+        (ge_scan_datetime, ReferenceMethod.GE_PRIVATE, "GE private scan_datetime (0009,100D)"),
+        (
+            siemens_decay_datetime,
+            ReferenceMethod.SIEMENS_PRIVATE,
+            "Siemens private Decay Correction DateTime (0071,1022)",
+        ),
+    )
+    tolerance = timedelta(seconds=REFERENCE_SPREAD_TOL_S)
+    for when, method, name in candidates:
+        if when is None:
+            continue
+        if (earliest is not None and when > earliest + tolerance) or (
+            injection is not None and when <= injection
+        ):
+            continue  # implausible (e.g. a de-identification date shift): not used
+        return ReferenceTime(when=when, method=method, reason=f"{why}; {name} used (QIBA step 2)")
+    return None
+
+
 def choose_reference_time(
     *,
     series_datetime: datetime | None,
@@ -271,6 +301,7 @@ def choose_reference_time(
     back_computed: Sequence[datetime] | None,
     ge_scan_datetime: datetime | None,
     injection_datetime: datetime | None,
+    siemens_decay_datetime: datetime | None = None,
 ) -> ReferenceTime:
     """Decay reference time of a DecayCorrection START series (suv-rules.md §4.2).
 
@@ -286,7 +317,9 @@ def choose_reference_time(
     ge_scan_datetime
         GE private scan_datetime (0009,100D), creator ``GEMS_PETD_01``.
     injection_datetime
-        Administration time, used only to reject implausible back-computed times.
+        Administration time, used only to reject implausible private or back-computed times.
+    siemens_decay_datetime
+        Siemens private Decay Correction DateTime (0071,1022), creator ``SIEMENS MED PT``.
 
     Returns
     -------
@@ -304,7 +337,9 @@ def choose_reference_time(
     1. SeriesDate/Time if it is not after the earliest acquisition (the happy path; GE
        Discovery writes AcquisitionTime = SeriesTime for every bed, so the back-computation
        would be wrong there by the bed offsets).
-    2. Otherwise (a post-processed series) the GE private scan_datetime.
+    2. Otherwise (a post-processed series) the GE private scan_datetime, then the Siemens
+       private Decay Correction DateTime, each only if it lies after the injection and not
+       after the earliest acquisition (de-identification can shift private dates).
     3. Otherwise the back-computed t_acq + T_ave − FrameReferenceTime if it agrees across all
        slices within :data:`REFERENCE_SPREAD_TOL_S`, lies after the injection and not after the
        earliest acquisition (IBSI DRO_3_2).
@@ -332,12 +367,15 @@ def choose_reference_time(
         else f"SeriesDate/SeriesTime {series_datetime.isoformat()} is after the earliest "
         f"acquisition {earliest.isoformat() if earliest else '?'} (post-processed series?)"
     )
-    if ge_scan_datetime is not None:
-        return ReferenceTime(
-            when=ge_scan_datetime,
-            method=ReferenceMethod.GE_PRIVATE,
-            reason=f"{why}; GE private scan_datetime (0009,100D) used (QIBA step 2)",
-        )
+    vendor = _vendor_choice(
+        why,
+        ge_scan_datetime=ge_scan_datetime,
+        siemens_decay_datetime=siemens_decay_datetime,
+        earliest=earliest,
+        injection=injection_datetime,
+    )
+    if vendor is not None:
+        return vendor
     if back_mean is not None:
         return ReferenceTime(
             when=back_mean,
