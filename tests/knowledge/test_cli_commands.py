@@ -104,6 +104,12 @@ def test_dose_commands() -> None:
     )  # fmt: skip
     # One F-18 half-life (6586.2 s = 1 h 49 min 46.2 s) minus 1 s: just above 150 MBq.
     np.testing.assert_allclose(decay["activity_end_mbq"], 150.0, rtol=2e-4)
+    eanm = _json(
+        ["dose", "activity", "fdg-pet", "--weight-kg", "75", "--fdg-minutes-per-bed", "3",
+         "--format", "json"]
+    )  # fmt: skip
+    # clinical-facts §1.3 worked check: 75 kg, 3 min/bed, overlap > 30 % -> 175 MBq.
+    np.testing.assert_allclose(eanm["activity_mbq"], 175.0, rtol=1e-12)
     exam = _json(["dose", "exam", "fdg-pet", "--activity-mbq", "200", "--format", "json"])
     # ICRP 80/106: 0.019 mSv/MBq x 200 MBq = 3.8 mSv.
     np.testing.assert_allclose(exam["effective_dose_msv"], 3.8, rtol=1e-12)

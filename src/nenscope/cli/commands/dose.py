@@ -19,6 +19,7 @@ from nenscope.knowledge.calculators import (
 from nenscope.knowledge.kb import load_knowledge_base
 from nenscope.knowledge.physics import (
     compute_decay_factor,
+    compute_fdg_activity_eanm_mbq,
     compute_latest_time_with_activity,
 )
 
@@ -119,9 +120,26 @@ def activity_command(
     activity_mbq: Annotated[
         float | None, typer.Option(help="Use this activity instead of the rule, MBq.")
     ] = None,
+    fdg_minutes_per_bed: Annotated[
+        float | None,
+        typer.Option(help="FDG only: use the EANM 2015 rule for this time per bed (min)."),
+    ] = None,
+    fdg_overlap_over_30: Annotated[
+        bool, typer.Option(help="FDG EANM rule: bed positions overlap by more than 30 %.")
+    ] = True,
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Prescribed activity and effective dose of a nuclear-medicine exam for a patient."""
+    if fdg_minutes_per_bed is not None:
+        if tracer not in ("fdg", "fdg-pet"):
+            fail("--fdg-minutes-per-bed applies to fdg-pet only.")
+        if weight_kg is None:
+            fail("The EANM FDG rule needs --weight-kg.")
+        activity_mbq = compute_fdg_activity_eanm_mbq(
+            weight_kg,
+            minutes_per_bed=fdg_minutes_per_bed,
+            overlap_over_30_percent=fdg_overlap_over_30,
+        )
     result = compute_exam_dose(
         load_knowledge_base(),
         tracer,
