@@ -17,6 +17,7 @@ import pytest
 import SimpleITK as _sitk  # noqa: N813  (typed as Any below; the library has no stubs)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
@@ -464,6 +465,8 @@ _KEYWORDS = [
     "SeriesInstanceUID",
     "Units",
     "Modality",
+    "NumberOfFrames",
+    "SamplesPerPixel",
 ]
 
 
@@ -510,12 +513,14 @@ def _mutate(target: Path, keyword: str, action: str) -> None:
     with warnings.catch_warnings():
         # pydicom warns when told to store an invalid value; storing it is the point here.
         warnings.simplefilter("ignore")
+        if keyword not in ds:
+            ds.add_new(keyword, dictionary_VR(keyword), None)
         if action == "delete":
             delattr(ds, keyword)
         elif action == "empty":
             ds[keyword].value = None if ds[keyword].VR != "OW" else b""
-        elif ds[keyword].VR == "DS":
-            # Non-numbers cannot be stored as DS; store them under a text VR instead.
+        elif ds[keyword].VR in ("DS", "IS"):
+            # Non-numbers cannot be stored as DS/IS; store them under a text VR instead.
             ds[keyword] = DataElement(ds[keyword].tag, "LO", ["abc", "1e999", "2"])
         else:
             ds[keyword].value = _garbage(ds[keyword].VR)

@@ -36,6 +36,7 @@ __all__ = [
     "get_float",
     "get_float_array",
     "get_floats",
+    "get_int",
     "get_str",
     "peek_modality",
     "quiet_pydicom",
@@ -297,6 +298,38 @@ def _text_numbers(ds: Dataset, keyword: str) -> tuple[float, ...] | None:
     return values if all(np.isfinite(values)) else None
 
 
+def get_int(ds: Dataset, keyword: str, default: int, *, path: Path | str) -> int:
+    """Return an integer attribute, ``default`` when absent or empty; raise when unreadable.
+
+    Examples
+    --------
+    >>> ds = Dataset()
+    >>> ds.NumberOfFrames = "3"
+    >>> get_int(ds, "NumberOfFrames", 1, path="x.dcm"), get_int(ds, "Rows", 0, path="x.dcm")
+    (3, 0)
+    """
+    with quiet_pydicom():
+        try:
+            value = ds.get(keyword)
+        except (TypeError, ValueError) as err:
+            raise DicomImportError(
+                f"{path}: {attribute_tag(keyword)} cannot be read as an integer: {err}."
+            ) from err
+    if value is None or value == "":
+        return default
+    try:
+        result = float(value)
+    except (TypeError, ValueError) as err:
+        raise DicomImportError(
+            f"{path}: {attribute_tag(keyword)} must be an integer, not {value!r}."
+        ) from err
+    if not result.is_integer():
+        raise DicomImportError(
+            f"{path}: {attribute_tag(keyword)} must be an integer, not {value!r}."
+        )
+    return int(result)
+
+
 def get_float(ds: Dataset, keyword: str, default: float, *, path: Path | str) -> float:
     """Return a numeric attribute as float, ``default`` when absent; raise when unreadable."""
     fast = _text_numbers(ds, keyword)
@@ -419,7 +452,7 @@ def _native_layout(ds: Dataset, *, need_pixels: bool = True) -> tuple[np.dtype[A
         return None
     if not 0 < stored <= bits or ds.get("HighBit", stored - 1) != stored - 1:
         return None
-    if int(ds.get("SamplesPerPixel", 1)) != 1 or (need_pixels and "PixelData" not in ds):
+    if get_int(ds, "SamplesPerPixel", 1, path="") != 1 or (need_pixels and "PixelData" not in ds):
         return None
     kind = "i" if signed == 1 else "u"
     return np.dtype(f"<{kind}{bits // 8}"), stored
@@ -486,9 +519,9 @@ def read_pixels_at(
     if layout is None:
         layout = (
             _native_layout(ds, need_pixels=False),
-            int(ds.get("Rows", 0) or 0),
-            int(ds.get("Columns", 0) or 0),
-            int(ds.get("NumberOfFrames", 1) or 1),
+            get_int(ds, "Rows", 0, path=path),
+            get_int(ds, "Columns", 0, path=path),
+            get_int(ds, "NumberOfFrames", 1, path=path) or 1,
             str(meta.TransferSyntaxUID) == "1.2.840.10008.1.2.1",
         )
         if layouts is not None:
@@ -551,7 +584,7 @@ class FrameDecoder:
         if layout is None:
             rows = int(require(ds, "Rows", path=path))
             cols = int(require(ds, "Columns", path=path))
-            frames = int(ds.get("NumberOfFrames", 1) or 1)
+            frames = get_int(ds, "NumberOfFrames", 1, path=path) or 1
             layout = (_native_layout(ds), frames, rows, cols)
             self._layouts[key] = layout
         native, frames, rows, cols = layout
@@ -608,8 +641,8 @@ def decode_frames(ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:
         )
     rows = int(require(ds, "Rows", path=path))
     cols = int(require(ds, "Columns", path=path))
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    if int(ds.get("SamplesPerPixel", 1)) != 1:
+    frames = get_int(ds, "NumberOfFrames", 1, path=path) or 1
+    if get_int(ds, "SamplesPerPixel", 1, path=path) != 1:
         raise DicomImportError(
             f"{path}: SamplesPerPixel (0028,0002) is {ds.SamplesPerPixel}; nenscope reads "
             "grey-scale images only (1 sample per pixel)."

@@ -24,7 +24,7 @@ from scipy import ndimage
 from nenscope.core.enums import parse_option
 from nenscope.core.errors import DicomDeviationWarning, DicomImportError, GeometryError
 from nenscope.core.geometry import affine_from_dicom
-from nenscope.dicom._io import FrameDecoder, attribute_tag, get_float, get_floats
+from nenscope.dicom._io import FrameDecoder, attribute_tag, get_float, get_floats, get_int
 
 __all__ = [
     "IOP_ATOL",
@@ -176,8 +176,8 @@ def slice_geometry(ds: Dataset, *, path: Path | str) -> SliceGeometry:
         position_mm=(ipp[0], ipp[1], ipp[2]),
         orientation=(iop[0], iop[1], iop[2], iop[3], iop[4], iop[5]),
         pixel_spacing_mm=(spacing[0], spacing[1]),
-        rows=int(ds.get("Rows", 0) or 0),
-        columns=int(ds.get("Columns", 0) or 0),
+        rows=get_int(ds, "Rows", 0, path=path),
+        columns=get_int(ds, "Columns", 0, path=path),
         thickness_mm=_thickness_mm(ds, path=path),
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from nenscope.core.errors import DicomImportError
-from nenscope.dicom._io import get_str, read_dataset
+from nenscope.dicom._io import get_int, get_str, read_dataset
 
 __all__ = [
     "Discovery",
@@ -217,7 +217,7 @@ def _series_ref(uid: str, members: list[tuple[Path, Dataset]]) -> SeriesRef:
         number: int | None = int(float(number_text)) if number_text else None
     except ValueError:
         number = None
-    n_frames = sum(int(m[1].get("NumberOfFrames", 1) or 1) for m in members)
+    n_frames = sum(_frames(path, ds) for path, ds in members)
     image_type = ds.get("ImageType")
     return SeriesRef(
         patient_id=get_str(ds, "PatientID"),
@@ -238,6 +238,14 @@ def _series_ref(uid: str, members: list[tuple[Path, Dataset]]) -> SeriesRef:
         study_description=get_str(ds, "StudyDescription"),
         image_type=tuple(str(v) for v in image_type) if image_type else (),
     )
+
+
+def _frames(path: Path, ds: Dataset) -> int:
+    """Return the number of frames of one instance; 1 when absent or unreadable."""
+    try:
+        return max(get_int(ds, "NumberOfFrames", 1, path=path), 1)
+    except DicomImportError:
+        return 1
 
 
 def capabilities(ref: SeriesRef) -> tuple[str, ...]:

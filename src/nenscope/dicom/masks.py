@@ -35,6 +35,7 @@ from nenscope.dicom._io import (
     attribute_tag,
     decode_frames,
     get_float_array,
+    get_int,
     get_str,
     peek_modality,
     read_dataset,
@@ -229,7 +230,7 @@ def _segment_labels(ds: Dataset, *, path: Path) -> dict[int, str]:
         raise MissingAttributeError(f"{path}: {attribute_tag('SegmentSequence')} is missing.")
     labels: dict[int, str] = {}
     for seg in segments:
-        number = int(seg.SegmentNumber)
+        number = get_int(seg, "SegmentNumber", 0, path=path)
         label = get_str(seg, "SegmentLabel", f"segment_{number}")
         if label in labels.values():
             label = f"{label}_{number}"
@@ -314,7 +315,7 @@ def read_rtstruct_mask(
     contours: dict[int, list[npt.NDArray[np.float64]]] = defaultdict(list)
     notes: dict[int, list[str]] = defaultdict(list)
     for roi_contour in ds.get("ROIContourSequence") or []:
-        number = int(roi_contour.ReferencedROINumber)
+        number = get_int(roi_contour, "ReferencedROINumber", -1, path=path)
         for item in roi_contour.get("ContourSequence") or []:
             kind = get_str(item, "ContourGeometricType", "CLOSED_PLANAR").upper()
             if kind != "CLOSED_PLANAR":
@@ -346,7 +347,7 @@ def _roi_names_and_frames(ds: Dataset, *, path: Path) -> dict[int, tuple[str, st
     result: dict[int, tuple[str, str]] = {}
     names: set[str] = set()
     for roi in rois:
-        number = int(roi.ROINumber)
+        number = get_int(roi, "ROINumber", -1, path=path)
         name = get_str(roi, "ROIName", f"roi_{number}")
         if name in names:
             name = f"{name}_{number}"

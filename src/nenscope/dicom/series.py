@@ -27,6 +27,7 @@ from nenscope.dicom._io import (
     decode_frames,
     get_float,
     get_floats,
+    get_int,
     get_str,
     quiet_pydicom,
     raw_key,
@@ -239,7 +240,7 @@ def _build_series(
     names: list[str] = []
     frames: list[npt.NDArray[Any]] | None = None
     loader = None
-    if any(_is_multiframe(m.header) for m in members):
+    if any(_is_multiframe(m.header, m.path) for m in members):
         frames = []
         for member in members:
             full, _ = read_dataset(member.path, headers_only=False)
@@ -311,8 +312,9 @@ def _is_image(ds: Dataset) -> bool:
     return has_geometry or not private
 
 
-def _is_multiframe(ds: Dataset) -> bool:
-    return "PerFrameFunctionalGroupsSequence" in ds or int(ds.get("NumberOfFrames", 1) or 1) > 1
+def _is_multiframe(ds: Dataset, path: Path) -> bool:
+    frames = get_int(ds, "NumberOfFrames", 1, path=path)
+    return "PerFrameFunctionalGroupsSequence" in ds or frames > 1
 
 
 def _check_consistent(headers: Sequence[Dataset], names: Sequence[str]) -> None:
