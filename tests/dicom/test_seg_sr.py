@@ -7,6 +7,7 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
+import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
@@ -216,3 +217,14 @@ def test_label_map_must_match_source(tmp_path: Path) -> None:
     headers = _pet_series(tmp_path / "PET")
     with pytest.raises(WorkbenchError, match="does not match the 6 source slices"):
         write_seg(tmp_path / "seg.dcm", _labels()[:3], SEGMENTS, headers)
+
+
+def test_sr_groups_reference_the_source_slices_of_their_segment(written: Written) -> None:
+    _, sr_path, headers = written
+    report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(sr_path)])
+    groups = report.get_volumetric_roi_measurement_groups()
+    segment = groups[0].referenced_segment
+    assert segment is not None
+    uids = {item.referenced_sop_instance_uid for item in segment.source_images_for_segmentation}
+    # Lesion 1 is drawn on slices 1 and 2 of the label map (_labels), nowhere else.
+    assert uids == {str(headers[1].SOPInstanceUID), str(headers[2].SOPInstanceUID)}

@@ -254,6 +254,46 @@ def write_seg(
     )
 
 
+def _segment_sources(
+    seg: pydicom.Dataset,
+) -> dict[int, tuple[list[int], list[tuple[str, str]]]]:
+    """Per segment number: its SEG frame numbers and the (SOP class, instance) of its sources.
+
+    Read from the SEG's per-frame functional groups: Segment Identification Sequence
+    (0062,000A) and Derivation Image Sequence (0008,9124) of every frame.
+    """
+    out: dict[int, tuple[list[int], list[tuple[str, str]]]] = {}
+    for number, frame in enumerate(seg.PerFrameFunctionalGroupsSequence, start=1):
+        segment = int(frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+        frames, sources = out.setdefault(segment, ([], []))
+        frames.append(number)
+        for derivation in frame.get("DerivationImageSequence", []):
+            for source in derivation.get("SourceImageSequence", []):
+                key = (str(source.ReferencedSOPClassUID), str(source.ReferencedSOPInstanceUID))
+                if key not in sources:
+                    sources.append(key)
+    return out
+
+
+def _referenced_segment(
+    seg: pydicom.Dataset,
+    number: int,
+    sources: dict[int, tuple[list[int], list[tuple[str, str]]]],
+    series_uid: str,
+) -> hd.sr.ReferencedSegment:
+    _, images = sources.get(number, ([], []))
+    source_images = [hd.sr.SourceImageForSegmentation(c, i) for c, i in images] or None
+    return hd.sr.ReferencedSegment(
+        sop_class_uid=str(seg.SOPClassUID),
+        sop_instance_uid=str(seg.SOPInstanceUID),
+        # Referenced Frame Number and Referenced Segment Number are mutually exclusive in the
+        # IMAGE content item (PS3.3 C.18.3.1.1); the segment number identifies the region.
+        segment_number=number,
+        source_images=source_images,
+        source_series=None if source_images else hd.sr.SourceSeriesForSegmentation(series_uid),
+    )
+
+
 def _measurements(
     group: SrMeasurementGroup, suv_name: Code, suv_unit: Code
 ) -> list[hd.sr.Measurement]:
@@ -326,6 +366,7 @@ def write_sr(
     suv_name, suv_unit = _SUV_CODES[suv_normalisation]
     seg = pydicom.dcmread(seg_path, stop_before_pixels=True)
     pet_series_uid = str(source_images[0].SeriesInstanceUID)
+    sources = _segment_sources(seg)
     roi_groups = []
     for group in groups:
         kind_codes = _SEGMENT_CODES[group.kind]
@@ -334,11 +375,8 @@ def write_sr(
                 tracking_identifier=hd.sr.TrackingIdentifier(
                     uid=group.tracking_uid, identifier=group.tracking_id
                 ),
-                referenced_segment=hd.sr.ReferencedSegment(
-                    sop_class_uid=str(seg.SOPClassUID),
-                    sop_instance_uid=str(seg.SOPInstanceUID),
-                    segment_number=group.segment_number,
-                    source_series=hd.sr.SourceSeriesForSegmentation(pet_series_uid),
+                referenced_segment=_referenced_segment(
+                    seg, group.segment_number, sources, pet_series_uid
                 ),
                 finding_type=kind_codes[1],
                 finding_category=kind_codes[0],
