@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from nenscope.core.errors import ScenarioError
+from nenscope.knowledge.recommender import recommend
 from nenscope.knowledge.scenario_io import list_examples, load_example, load_scenario
 from nenscope.knowledge.vocab import Question
 
@@ -40,3 +41,15 @@ def test_bundled_examples_load() -> None:
         assert load_example(name).question in Question
     with pytest.raises(ScenarioError, match="Did you mean 'si-net-staging'"):
         load_example("si-net-stagin")
+
+
+@pytest.mark.parametrize("name", list_examples())
+def test_bundled_examples_give_a_plan(name: str) -> None:
+    expected_first = {
+        "si-net-staging": "ga68-sstr-pet",
+        "occult-insulinoma": "exendin-pet",
+        "sdhb-paraganglioma": "ga68-sstr-pet",
+        "mtc-recurrence": "fdopa-pet",
+    }
+    plan = recommend(load_example(name))
+    assert plan.items[0].exam.value == expected_first[name]
