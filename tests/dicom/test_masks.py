@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import generate_uid
 
-from nenscope.core.errors import DicomDeviationWarning, DicomImportError, GeometryError
+from nenscope.core.errors import (
+    DicomDeviationWarning,
+    DicomImportError,
+    GeometryError,
+    WorkbenchError,
+)
 from nenscope.core.geometry import ImageVolume, affine_from_spacing
 from nenscope.core.units import Unit
 from nenscope.dicom import DicomSeries, read_mask, read_rtstruct_mask, read_series, write_nifti
@@ -317,3 +325,55 @@ def test_ibsi_suv_dro_rtstruct_gives_the_published_suv_statistics() -> None:
     assert int(roi.sum()) == 174_691
     assert int(nifti.sum()) == 203_202
     assert not np.any(roi & ~nifti)
+
+
+_RTSTRUCT_TARGETS: dict[str, Callable[[Dataset], Dataset]] = {
+    "ROIName": lambda d: d.StructureSetROISequence[0],
+    "ROINumber": lambda d: d.StructureSetROISequence[0],
+    "ReferencedFrameOfReferenceUID": lambda d: d.StructureSetROISequence[0],
+    "ReferencedROINumber": lambda d: d.ROIContourSequence[0],
+    "ContourData": lambda d: d.ROIContourSequence[0].ContourSequence[5],
+    "ContourGeometricType": lambda d: d.ROIContourSequence[0].ContourSequence[5],
+    "ContourSequence": lambda d: d.ROIContourSequence[0],
+    "ROIContourSequence": lambda d: d,
+    "StructureSetROISequence": lambda d: d,
+    "Modality": lambda d: d,
+}
+
+
+@pytest.fixture(scope="module")
+def ibsi_rtstruct() -> Dataset:
+    return pydicom.dcmread(shared_data_path(*CT_PHANTOM, "dicom", "mask", "DCM_RS_00060.dcm"))
+
+
+@pytest.mark.parametrize("action", ["delete", "garbage", "empty"])
+@pytest.mark.parametrize("keyword", sorted(_RTSTRUCT_TARGETS))
+def test_damaged_rtstruct_gives_a_workbench_error_or_masks(
+    ct_phantom: DicomSeries, ibsi_rtstruct: Dataset, tmp_path: Path, keyword: str, action: str
+) -> None:
+    ds = copy.deepcopy(ibsi_rtstruct)
+    item = _RTSTRUCT_TARGETS[keyword](ds)
+    with warnings.catch_warnings():
+        # pydicom warns when told to store an invalid value; storing it is the point here.
+        warnings.simplefilter("ignore")
+        if action == "delete":
+            delattr(item, keyword)
+        elif action == "empty":
+            item[keyword].value = [] if item[keyword].VR == "SQ" else None
+        elif item[keyword].VR in ("DS", "IS"):
+            item[keyword] = DataElement(item[keyword].tag, "LO", ["abc", "2"])
+        elif item[keyword].VR == "SQ":
+            item[keyword].value = [Dataset()]
+        else:
+            item[keyword].value = "garbage"
+        ds.save_as(tmp_path / "rs.dcm")
+    message = ""
+    masks: dict[str, np.ndarray] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DicomDeviationWarning)  # reported deviations are fine
+            masks = read_mask(tmp_path / "rs.dcm", ct_phantom.volume)
+    except WorkbenchError as err:
+        message = str(err)
+    assert message or masks  # either a named refusal or masks, never another exception
+    assert all(m.shape == ct_phantom.volume.shape for m in masks.values())
