@@ -41,6 +41,7 @@ __all__ = [
     "peek_modality",
     "quiet_pydicom",
     "raw_key",
+    "raw_text",
     "read_dataset",
     "read_header",
     "read_pixels_at",
@@ -298,6 +299,35 @@ def _text_numbers(ds: Dataset, keyword: str) -> tuple[float, ...] | None:
     return values if all(np.isfinite(values)) else None
 
 
+def raw_text(ds: Dataset, keyword: str) -> str:
+    """Return a short ASCII attribute (UI, CS, SH) without pydicom's conversion, stripped.
+
+    Falls back to :func:`get_str` when the element was converted already or is not plain
+    bytes. Used where a reader looks at the same few attributes of every file.
+    """
+    elem: Any = ds.get_item(keyword)
+    if elem is None:
+        return ""
+    value = elem.value
+    if isinstance(elem, RawDataElement) and isinstance(value, bytes):
+        try:
+            return value.decode("ascii").strip(" \x00")
+        except UnicodeDecodeError:
+            pass
+    return get_str(ds, keyword)
+
+
+def _raw_unsigned_short(ds: Dataset, keyword: str) -> int | None:
+    """Return a little-endian US value straight from its bytes, or ``None``."""
+    elem: Any = ds.get_item(keyword)
+    if not isinstance(elem, RawDataElement) or not isinstance(elem.value, bytes):
+        return None
+    encoding = getattr(ds, "original_encoding", (None, None))
+    if len(elem.value) != 2 or encoding[1] is not True or elem.VR not in (None, "US"):
+        return None
+    return int.from_bytes(elem.value, "little")
+
+
 def get_int(ds: Dataset, keyword: str, default: int, *, path: Path | str) -> int:
     """Return an integer attribute, ``default`` when absent or empty; raise when unreadable.
 
@@ -308,6 +338,10 @@ def get_int(ds: Dataset, keyword: str, default: int, *, path: Path | str) -> int
     >>> get_int(ds, "NumberOfFrames", 1, path="x.dcm"), get_int(ds, "Rows", 0, path="x.dcm")
     (3, 0)
     """
+    if keyword in ("Rows", "Columns"):
+        fast = _raw_unsigned_short(ds, keyword)
+        if fast is not None:
+            return fast
     with quiet_pydicom():
         try:
             value = ds.get(keyword)

@@ -31,6 +31,7 @@ from nenscope.dicom._io import (
     get_str,
     quiet_pydicom,
     raw_key,
+    raw_text,
     read_dataset,
     read_header,
     read_pixels_at,
@@ -296,11 +297,11 @@ def _is_image(ds: Dataset) -> bool:
     private "MR" objects with Rows but no pixels) are not images; standard image objects with
     missing geometry are, and are refused later with the attribute named.
     """
-    if not get_str(ds, "SeriesInstanceUID") or "Rows" not in ds or "Columns" not in ds:
+    if "SeriesInstanceUID" not in ds or "Rows" not in ds or "Columns" not in ds:
         return False
-    if get_str(ds, "Modality") not in _IMAGE_MODALITIES:
+    if raw_text(ds, "Modality") not in _IMAGE_MODALITIES:
         return False  # SEG, RTDOSE, OT, ...: not an image series read_series can stack
-    private = not get_str(ds, "SOPClassUID").startswith("1.2.840.10008.")
+    private = not raw_text(ds, "SOPClassUID").startswith("1.2.840.10008.")
     has_geometry = any(
         k in ds
         for k in (
