@@ -290,16 +290,11 @@ def test_seeded_lesions_measured_exactly(
         assert "seed at" in entry.detection
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="segmentation.region_grow_from_seed: for a lesion at twice the liver uptake "
-    "(liver-2, SUV 14 in liver 7) the first region at 50 % of the local maximum is the whole "
-    "liver, so the contour grows to the hottest liver lesion (liver-1); the pipeline refuses "
-    "that region with a message instead of reporting the wrong lesion",
-)
 def test_seed_in_liver_lesion_at_twice_liver_uptake(
     exact_study: tuple[Path, PhantomTruth], tmp_path: Path
 ) -> None:
+    # liver-2 (SUV 14 in liver 7): the contour must stop at the lesion, not grow into the
+    # liver and on to the hottest liver lesion.
     study, truth = exact_study
     result = analyze_study(study, tmp_path / "out", _seed_options(truth, ("liver-2",)))
     assert result.errors == ()
