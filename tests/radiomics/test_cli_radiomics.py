@@ -197,3 +197,41 @@ def test_batch_table_needs_image_and_mask_columns(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "image" in result.stderr
+
+
+def test_radiomics_text_table_and_unknown_label(tmp_path: Path) -> None:
+    image = str(_require(PHANTOM / "image" / "phantom.nii.gz"))
+    mask = str(_require(PHANTOM / "mask" / "mask.nii.gz"))
+    text = CliRunner().invoke(app, ["radiomics", image, mask, "--config", "ibsi-phantom"])
+    assert text.exit_code == 0, text.output
+    assert "Q4LE" in text.stdout
+    assert "stat_mean" in text.stdout
+    bad = CliRunner().invoke(
+        app, ["radiomics", image, mask, "--config", "ibsi-phantom", "--label", "GTV"]
+    )
+    assert bad.exit_code == 2
+    assert "no mask named 'GTV'" in bad.stderr
+
+
+def test_batch_text_restart_and_table_errors(tmp_path: Path) -> None:
+    table = _batch_inputs(tmp_path)
+    out = tmp_path / "f.parquet"
+    args = ["radiomics-batch", str(table), "--out", str(out), "--config", "pet-suv"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "3 row(s) written" in first.stdout
+    assert "missing.nii.gz" in first.stdout
+    again = CliRunner().invoke(app, [*args, "--restart", "--format", "json"])
+    assert json.loads(again.stdout)["resumed_cases"] == 0
+    dup = tmp_path / "dup.csv"
+    dup.write_text("id,image,mask\nA,x,y\nA,x,y\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["radiomics-batch", str(dup), "--out", str(out), "--config", "pet-suv"]
+    )
+    assert result.exit_code == 2
+    assert "duplicate id" in result.stderr
+    missing = CliRunner().invoke(
+        app,
+        ["radiomics-batch", str(tmp_path / "no.csv"), "--out", str(out), "--config", "pet-suv"],
+    )
+    assert missing.exit_code == 2

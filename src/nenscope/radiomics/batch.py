@@ -27,7 +27,6 @@ __all__ = [
     "BatchCase",
     "BatchRow",
     "LoadFunction",
-    "row_key",
     "rows_to_columns",
     "run_batch",
 ]
@@ -85,11 +84,6 @@ class BatchRow:
 
 LoadFunction = Callable[[BatchCase], tuple[ImageVolume, Mapping[str, npt.NDArray[np.bool_]]]]
 """Reads a case: image and ``{lesion name: bool mask}`` on the image grid."""
-
-
-def row_key(case_id: str, lesion: str) -> tuple[str, str]:
-    """Key that identifies a finished row (used to resume)."""
-    return (case_id, lesion)
 
 
 def _case_rows(
