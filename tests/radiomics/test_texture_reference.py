@@ -24,6 +24,7 @@ from scipy import ndimage
 
 from nenscope.radiomics import Approach
 from nenscope.radiomics import _texture_kernels as kernels
+from nenscope.radiomics import glcm as glcm_module
 from nenscope.radiomics.glcm import compute_glcm_features
 from nenscope.radiomics.gldzm import compute_gldzm_features
 from nenscope.radiomics.glrlm import compute_glrlm_features
@@ -556,6 +557,10 @@ def test_compiled_kernels_equal_their_python_bodies(seed: int) -> None:
     grey = np.arange(1, n_present + 1, dtype=np.float64) * 1.5
     for per_slice in (True, False):
         for d in DIRS_3D:
+            for got, want in zip(
+                kernels._pairs_py(compact, *d), kernels.cooccurring_pairs(compact, d), strict=True
+            ):
+                np.testing.assert_array_equal(got, want)
             np.testing.assert_array_equal(
                 kernels._cooccurrence_py(compact, *d, n_present, per_slice),
                 kernels.cooccurrence_counts(compact, d, n_levels=n_present, per_slice=per_slice),
@@ -577,6 +582,7 @@ def test_compiled_kernels_equal_their_python_bodies(seed: int) -> None:
                 kernels._dependence_py(compact, offsets, grey, 1.5, per_slice),
                 kernels._dependence_jit(compact, offsets, grey, 1.5, per_slice),
             )
+    assert kernels._count_roi_py(compact) == np.count_nonzero(compact)
     distance = np.arange(compact.size, dtype=np.int64).reshape(compact.shape) % 4 + 1
     for in_plane in (True, False):
         offsets = kernels.neighbour_offsets(in_plane=in_plane)
@@ -599,3 +605,20 @@ def test_compiled_kernels_equal_their_python_bodies(seed: int) -> None:
         )
         _, sizes, dists, _ = kernels.zone_table(compact, distance, in_plane=in_plane)
         assert (size, dmin) == (int(sizes[0]), int(dists[0]))
+
+
+@pytest.mark.parametrize("approach", ["2d", "2.5d", "3d"])
+@pytest.mark.parametrize("seed", range(0, 30, 3))
+def test_glcm_pair_list_path_agrees_with_slow_reference(
+    seed: int, approach: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fine discretisations take the sorted-pair path instead of dense matrices; force it.
+    monkeypatch.setattr(glcm_module, "DENSE_CELLS", 0)
+    levels, n_levels = random_roi(seed)
+    fast = compute_glcm_features(
+        levels, n_levels=n_levels, spacing_mm=SPACING, approach=Approach(approach)
+    )
+    slow = reference("glcm", levels, n_levels, approach)
+    assert sorted(fast) == sorted(slow)
+    for key in slow:
+        np.testing.assert_allclose(fast[key], slow[key], rtol=RTOL, atol=ATOL, err_msg=key)

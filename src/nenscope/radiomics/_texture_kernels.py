@@ -23,6 +23,7 @@ __all__ = [
     "DIRECTIONS_2D",
     "DIRECTIONS_3D",
     "cooccurrence_counts",
+    "cooccurring_pairs",
     "dependence_counts",
     "grey_tone_differences",
     "neighbour_offsets",
@@ -97,6 +98,46 @@ def _cooccurrence_py(
     return out
 
 
+def _count_roi_py(levels: IntArray) -> int:
+    nz, ny, nx = levels.shape
+    n_roi = 0
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                if levels[z, y, x] > 0:
+                    n_roi += 1
+    return n_roi
+
+
+def _pairs_py(levels: IntArray, dz: int, dy: int, dx: int) -> tuple[IntArray, IntArray, IntArray]:
+    nz, ny, nx = levels.shape
+    n_max = _count_roi_jit(levels)
+    slices = np.empty(n_max, dtype=np.int64)
+    first = np.empty(n_max, dtype=np.int64)
+    second = np.empty(n_max, dtype=np.int64)
+    n_pairs = 0
+    for z in range(nz):
+        z2 = z + dz
+        if z2 < 0 or z2 >= nz:
+            continue
+        for y in range(ny):
+            y2 = y + dy
+            if y2 < 0 or y2 >= ny:
+                continue
+            for x in range(nx):
+                x2 = x + dx
+                if x2 < 0 or x2 >= nx:
+                    continue
+                a = levels[z, y, x]
+                b = levels[z2, y2, x2]
+                if a > 0 and b > 0:
+                    slices[n_pairs] = z
+                    first[n_pairs] = a
+                    second[n_pairs] = b
+                    n_pairs += 1
+    return slices[:n_pairs].copy(), first[:n_pairs].copy(), second[:n_pairs].copy()
+
+
 def _run_length_py(
     levels: IntArray, dz: int, dy: int, dx: int, n_levels: int, per_slice: bool
 ) -> IntArray:
@@ -166,12 +207,7 @@ def _zone_table_py(
     levels: IntArray, distance: IntArray, offsets: IntArray
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     nz, ny, nx = levels.shape
-    n_roi = 0
-    for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                if levels[z, y, x] > 0:
-                    n_roi += 1
+    n_roi = _count_roi_jit(levels)
     visited = np.zeros((nz, ny, nx), dtype=np.bool_)
     stack = np.empty((n_roi, 3), dtype=np.int64)
     zone_level = np.empty(n_roi, dtype=np.int64)
@@ -264,6 +300,8 @@ def _dependence_py(
 # numba ships no type information: compile the bodies here and call them only through the typed
 # wrappers below.
 _cooccurrence_jit: Any = numba.njit(cache=True, nogil=True)(_cooccurrence_py)
+_count_roi_jit: Any = numba.njit(cache=True, nogil=True)(_count_roi_py)
+_pairs_jit: Any = numba.njit(cache=True, nogil=True)(_pairs_py)
 _run_length_jit: Any = numba.njit(cache=True, nogil=True)(_run_length_py)
 _flood_zone_jit: Any = numba.njit(cache=True, nogil=True)(_flood_zone_py)
 _zone_table_jit: Any = numba.njit(cache=True, nogil=True)(_zone_table_py)
@@ -309,6 +347,35 @@ def cooccurrence_counts(
     dz, dy, dx = direction
     out = _cooccurrence_jit(_as_levels(levels), dz, dy, dx, n_levels, per_slice)
     return cast(IntArray, out)
+
+
+def cooccurring_pairs(
+    levels: IntArray, direction: tuple[int, int, int]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """List the ordered grey-level pairs ``(levels[k], levels[k + direction])`` in the ROI.
+
+    Parameters
+    ----------
+    levels
+        Discretised ``(z, y, x)`` array, 0 outside the ROI.
+    direction
+        ``(dz, dy, dx)`` offset of the neighbour.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Per pair: slice of the first voxel, its level, the neighbour's level (int64). Listing
+        pairs instead of filling a matrix keeps the cost independent of the number of levels.
+
+    Examples
+    --------
+    >>> z, a, b = cooccurring_pairs(np.array([[[1, 2, 2]]]), (0, 0, 1))
+    >>> z.tolist(), a.tolist(), b.tolist()
+    ([0, 0], [1, 2], [2, 2])
+    """
+    dz, dy, dx = direction
+    out = _pairs_jit(_as_levels(levels), dz, dy, dx)
+    return cast(tuple[IntArray, IntArray, IntArray], out)
 
 
 def run_length_counts(

@@ -21,6 +21,7 @@ from nenscope.radiomics._texture_kernels import (
     DIRECTIONS_2D,
     DIRECTIONS_3D,
     cooccurrence_counts,
+    cooccurring_pairs,
 )
 from nenscope.radiomics.settings import Approach
 
@@ -28,9 +29,10 @@ __all__ = ["FEATURES", "compute_glcm_features"]
 
 FloatArray = npt.NDArray[np.float64]
 
-CHUNK_ELEMENTS = 2_000_000
-"""Matrix elements (K × G × G) whose features are computed in one vectorised pass; bounds
-memory for fine discretisations (hundreds of grey levels) in 2D."""
+DENSE_CELLS = 2_000_000
+"""Up to this many matrix cells (matrices × G²), co-occurrences are counted into dense
+matrices (fastest for few grey levels); beyond it (fine discretisations, 2D) the pairs are
+listed and sorted instead, so that memory and time do not grow with G²."""
 
 FEATURES: tuple[tuple[str, str], ...] = (
     ("glcm_joint_maximum", "GYBY"),
@@ -118,71 +120,126 @@ def compute_glcm_features(
     """
     approach = parse_option(approach, Approach, what="texture approach")
     roi = compact_levels(levels, n_levels=n_levels, family="GLCM")
-    n_present = roi.grey.size
-
-    def counts(direction: tuple[int, int, int], *, per_slice: bool) -> npt.NDArray[np.int64]:
-        return cooccurrence_counts(roi.levels, direction, n_levels=n_present, per_slice=per_slice)
-
-    def tables(stack: npt.NDArray[np.int64]) -> list[FloatArray]:
-        return _feature_tables(stack, roi.grey, n_levels=n_levels)
-
-    if approach is Approach.D2:
-        # One direction at a time, so that only one (slices, G, G) stack is held besides the
-        # running per-slice merge.
-        merged = np.zeros((roi.levels.shape[0], n_present, n_present), dtype=np.int64)
-        parts = []
-        for direction in DIRECTIONS_2D:
-            per_slice = counts(direction, per_slice=True)
-            merged += per_slice
-            parts.append(tables(per_slice))
-        averaged = [np.concatenate(column) for column in zip(*parts, strict=True)]
-        results = (averaged, tables(merged))
+    directions = DIRECTIONS_3D if approach is Approach.D3 else DIRECTIONS_2D
+    n_grey = roi.grey.size
+    n_matrices = len(directions) * (roi.levels.shape[0] if approach is Approach.D2 else 1)
+    if n_matrices * n_grey * n_grey <= DENSE_CELLS:
+        tables = _dense_tables(roi.levels, roi.grey, directions, approach, n_levels)
     else:
-        # For in-plane directions the volume count is the sum of the slice counts (2.5D).
-        directions = DIRECTIONS_3D if approach is Approach.D3 else DIRECTIONS_2D
-        per = np.stack([counts(d, per_slice=False)[0] for d in directions])
-        results = (tables(per), tables(per.sum(axis=0, keepdims=True)))
-    if results[1][0].size == 0:
+        tables = _pair_tables(roi.levels, roi.grey, directions, approach, n_levels)
+    if tables[1][0].size == 0:
         raise NotComputableError(
             "Cannot compute GLCM features: no two ROI voxels are neighbours, so every "
             "co-occurrence matrix is empty."
         )
     out: dict[str, float] = {}
-    for table, suffix in zip(results, SUFFIX_DIRECTIONAL[approach], strict=True):
+    for table, suffix in zip(tables, SUFFIX_DIRECTIONAL[approach], strict=True):
         for (_, code), values in zip(FEATURES, table, strict=True):
             fallback = 0.0 if code == "E8JP" else np.nan
             out[f"{code}{suffix}"] = mean_over_matrices(values, fallback=fallback)
     return out
 
 
-def _feature_tables(
-    stack: npt.NDArray[np.int64], grey: FloatArray, *, n_levels: int
-) -> list[FloatArray]:
-    """Features of the non-empty matrices of ``(K, G, G)`` counts, symmetrised, in chunks."""
-    nonempty = stack[stack.sum(axis=(1, 2)) > 0]
+Tables = tuple[list[FloatArray], list[FloatArray]]
+
+
+def _dense_tables(
+    levels: npt.NDArray[np.int64],
+    grey: FloatArray,
+    directions: tuple[tuple[int, int, int], ...],
+    approach: Approach,
+    n_levels: int,
+) -> Tables:
+    """(averaged, merged) feature tables from dense count matrices (few grey levels)."""
     n_grey = grey.size
-    step = max(1, CHUNK_ELEMENTS // (n_grey * n_grey))
-    chunks = [
-        glcm_feature_table(
-            (part + part.transpose(0, 2, 1)).astype(np.float64), grey, n_levels=n_levels
+    by_slice = approach is Approach.D2
+    per = np.stack(
+        [cooccurrence_counts(levels, d, n_levels=n_grey, per_slice=by_slice) for d in directions]
+    )
+    if by_slice:  # (direction, slice, G, G): every matrix, and the directions merged per slice
+        stacks = (per.reshape(-1, n_grey, n_grey), per.sum(axis=0))
+    else:  # (direction, 1, G, G): every direction, and all merged
+        stacks = (per[:, 0], per.sum(axis=(0, 1))[None])
+    tables = []
+    for stack in stacks:
+        symmetric = stack + stack.transpose(0, 2, 1)
+        matrix, row, col = np.nonzero(symmetric)
+        cells = symmetric[matrix, row, col].astype(np.float64)
+        tables.append(_table(matrix, row, col, cells, grey, n_levels))
+    return tables[0], tables[1]
+
+
+def _pair_tables(
+    levels: npt.NDArray[np.int64],
+    grey: FloatArray,
+    directions: tuple[tuple[int, int, int], ...],
+    approach: Approach,
+    n_levels: int,
+) -> Tables:
+    """(averaged, merged) feature tables from listed pairs (many grey levels: sparse)."""
+    n_grey = grey.size
+    pairs = [cooccurring_pairs(levels, d) for d in directions]
+    slices = np.concatenate([p[0] for p in pairs])
+    direction = np.concatenate([np.full(p[0].size, d) for d, p in enumerate(pairs)])
+    first = np.concatenate([p[1] for p in pairs]) - 1
+    second = np.concatenate([p[2] for p in pairs]) - 1
+    if approach is Approach.D2:
+        matrix_ids = (direction * levels.shape[0] + slices, slices)
+    else:
+        matrix_ids = (direction, np.zeros_like(direction))
+    tables = []
+    for matrix in matrix_ids:
+        # Each pair counts in both orders (symmetric GLCM); one sort lists the non-zero cells.
+        key = np.concatenate([matrix, matrix]) * n_grey + np.concatenate([first, second])
+        key = key * n_grey + np.concatenate([second, first])
+        cells, counts = np.unique(key, return_counts=True)
+        row, col = (cells // n_grey) % n_grey, cells % n_grey
+        tables.append(
+            _table(cells // (n_grey * n_grey), row, col, counts.astype(np.float64), grey, n_levels)
         )
-        for part in (nonempty[i : i + step] for i in range(0, nonempty.shape[0], step))
-    ]
-    if not chunks:
+    return tables[0], tables[1]
+
+
+def _table(
+    matrix: npt.NDArray[np.intp] | npt.NDArray[np.int64],
+    row: npt.NDArray[np.intp] | npt.NDArray[np.int64],
+    col: npt.NDArray[np.intp] | npt.NDArray[np.int64],
+    cells: FloatArray,
+    grey: FloatArray,
+    n_levels: int,
+) -> list[FloatArray]:
+    """Renumber the non-empty matrices 0..K-1 (cells sorted by matrix) and compute features."""
+    if cells.size == 0:
         return [np.empty(0) for _ in FEATURES]
-    return [np.concatenate(column) for column in zip(*chunks, strict=True)]
+    _, k_idx = np.unique(matrix, return_inverse=True)
+    return glcm_feature_table(
+        k_idx, row, col, cells, grey, n_matrices=int(k_idx[-1]) + 1, n_levels=n_levels
+    )
 
 
-def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -> list[FloatArray]:
+def glcm_feature_table(
+    k_idx: npt.NDArray[np.intp] | npt.NDArray[np.int64],
+    i_idx: npt.NDArray[np.intp] | npt.NDArray[np.int64],
+    j_idx: npt.NDArray[np.intp] | npt.NDArray[np.int64],
+    cells: FloatArray,
+    grey: FloatArray,
+    *,
+    n_matrices: int,
+    n_levels: int,
+) -> list[FloatArray]:
     """Compute the 25 GLCM features (order of :data:`FEATURES`) of symmetric matrices.
 
     Parameters
     ----------
-    counts
-        ``(K, G, G)`` non-empty symmetric co-occurrence counts; row ``g`` is grey level
-        ``grey[g]``.
+    k_idx, i_idx, j_idx
+        Matrix, row and column of each non-zero cell; ``k_idx`` is sorted (each matrix's
+        cells are contiguous) and every matrix ``0 .. n_matrices - 1`` has a cell.
+    cells
+        Co-occurrence count of each cell (the matrices are symmetric).
     grey
-        ``(G,)`` grey levels.
+        ``(G,)`` grey level of each row / column.
+    n_matrices
+        Number of matrices ``K``.
     n_levels
         ``N_g`` of the discretisation.
 
@@ -195,13 +252,10 @@ def glcm_feature_table(counts: FloatArray, grey: FloatArray, *, n_levels: int) -
     -----
     IBSI 1 section 3.6. ``p_ij`` is the normalised matrix, ``p_i`` its marginal (equal for
     rows and columns, the matrix being symmetric), ``p_{i-j}`` and ``p_{i+j}`` its diagonal
-    and cross-diagonal sums; ``log`` is base 2.
+    and cross-diagonal sums; ``log`` is base 2. Only non-zero cells are visited, so the cost
+    does not grow with the square of the number of grey levels.
     """
-    n_k, n_grey = counts.shape[0], grey.size
-    # Work on the non-zero cells only: 2D slice matrices of fine discretisations are sparse.
-    # np.nonzero lists them matrix by matrix, so each matrix is one contiguous segment.
-    k_idx, i_idx, j_idx = np.nonzero(counts)
-    cells = counts[k_idx, i_idx, j_idx]
+    n_k, n_grey = n_matrices, grey.size
     p = cells / np.bincount(k_idx, weights=cells, minlength=n_k)[k_idx]
     g_i, g_j = grey[i_idx], grey[j_idx]
     # Every feature but the joint maximum, joint entropy and energy is a moment of the
