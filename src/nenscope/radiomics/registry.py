@@ -174,80 +174,48 @@ FAMILY_COMPUTE[Family.GLDZM] = _compute_gldzm
 """Family → the function that computes all its features from a :class:`PreparedRoi`."""
 
 
-def _specs() -> tuple[FeatureSpec, ...]:
-    specs: list[FeatureSpec] = []
-    for name, code, unit in _MORPHOLOGY:
-        specs.append(
-            FeatureSpec(
-                name=name,
-                ibsi_id=code,
-                family=Family.MORPHOLOGY,
-                unit=unit,
-                compute=compute_morphology_features,
-            )
-        )
-    for name, code in (("loc_local_peak", "VJGA"), ("loc_global_peak", "0F91")):
-        specs.append(
-            FeatureSpec(
-                name=name,
-                ibsi_id=code,
-                family=Family.LOCAL_INTENSITY,
-                unit="image unit",
-                compute=compute_local_intensity_features,
-            )
-        )
-    for name, code in STATISTICS_IDS.items():
-        specs.append(
-            FeatureSpec(
-                name=f"stat_{name}",
-                ibsi_id=code,
-                family=Family.STATISTICS,
-                unit=_STAT_UNITS.get(name, "image unit"),
-                compute=compute_statistics_features,
-            )
-        )
-    for name, code in HISTOGRAM_IDS.items():
-        specs.append(
-            FeatureSpec(
-                name=f"ih_{name}",
-                ibsi_id=code,
-                family=Family.INTENSITY_HISTOGRAM,
-                unit="1"
-                if name in ("entropy", "uniformity", "skewness", "kurtosis")
-                else "grey level",
-                compute=compute_histogram_features,
-            )
-        )
-    for name, code, unit in _IVH:
-        specs.append(
-            FeatureSpec(
-                name=name,
-                ibsi_id=code,
-                family=Family.IVH,
-                unit=unit,
-                compute=compute_ivh_features,
-            )
-        )
-    for family, (names, _) in _TEXTURE_MODULES.items():
-        specs.extend(
-            FeatureSpec(
-                name=name,
-                ibsi_id=code,
-                family=family,
-                unit=_TEXTURE_UNITS.get(code, "1"),
-                compute=FAMILY_COMPUTE[family],
-            )
-            for name, code in names
-        )
-    return tuple(specs)
-
-
 _TEXTURE_UNITS = {
     # Texture features are dimensionless or in grey levels / counts; the few with a unit:
     "60VM": "grey level",  # joint average
     "ZGXS": "grey level",  # sum average
     "TF7R": "grey level",  # difference average
 }
+
+_IH_DIMENSIONLESS = ("entropy", "uniformity", "skewness", "kurtosis")
+
+
+def _family_specs(family: Family, rows: list[tuple[str, str, str]]) -> list[FeatureSpec]:
+    """Specs of one family from (name, IBSI id, unit) rows."""
+    compute = FAMILY_COMPUTE[family]
+    return [
+        FeatureSpec(name=name, ibsi_id=code, family=family, unit=unit, compute=compute)
+        for name, code, unit in rows
+    ]
+
+
+def _specs() -> tuple[FeatureSpec, ...]:
+    tables: dict[Family, list[tuple[str, str, str]]] = {
+        Family.MORPHOLOGY: list(_MORPHOLOGY),
+        Family.LOCAL_INTENSITY: [
+            ("loc_local_peak", "VJGA", "image unit"),
+            ("loc_global_peak", "0F91", "image unit"),
+        ],
+        Family.STATISTICS: [
+            (f"stat_{name}", code, _STAT_UNITS.get(name, "image unit"))
+            for name, code in STATISTICS_IDS.items()
+        ],
+        Family.INTENSITY_HISTOGRAM: [
+            (f"ih_{name}", code, "1" if name in _IH_DIMENSIONLESS else "grey level")
+            for name, code in HISTOGRAM_IDS.items()
+        ],
+        Family.IVH: list(_IVH),
+    }
+    for family, (names, _) in _TEXTURE_MODULES.items():
+        tables[family] = [(name, code, _TEXTURE_UNITS.get(code, "1")) for name, code in names]
+    specs: list[FeatureSpec] = []
+    for family in Family:
+        specs.extend(_family_specs(family, tables[family]))
+    return tuple(specs)
 
 
 FEATURES: tuple[FeatureSpec, ...] = _specs()

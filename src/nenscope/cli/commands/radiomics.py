@@ -200,6 +200,62 @@ def _write_parquet(out: Path, records: list[dict[str, Any]], settings: Radiomics
     )
 
 
+def _prepare_journal(journal: Path, *, restart: bool) -> set[str]:
+    """Keep the journal's finished cases (dropping failed ones, retried); return their ids."""
+    if restart and journal.exists():
+        journal.unlink()
+    previous = _read_journal(journal)
+    finished = {r["case_id"] for r in previous if r.get("status") == "ok"}
+    kept = [r for r in previous if r["case_id"] in finished]
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    return finished
+
+
+def _run_with_progress(
+    cases: list[BatchCase],
+    settings: RadiomicsSettings,
+    *,
+    journal: Path,
+    finished: set[str],
+    quiet: bool,
+) -> int:
+    """Run the batch with a Rich progress bar, appending each row to the journal."""
+    new_rows = 0
+    with (
+        journal.open("a", encoding="utf-8") as fh,
+        Progress(
+            TextColumn("[bold]radiomics"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            disable=quiet,
+        ) as progress,
+    ):
+        task = progress.add_task("", total=len(cases))
+
+        def on_row(row: BatchRow) -> None:
+            nonlocal new_rows
+            fh.write(json.dumps(to_jsonable(row.to_record())) + "\n")
+            fh.flush()
+            new_rows += 1
+
+        def on_case(case: BatchCase) -> None:
+            progress.update(task, advance=1, description=case.case_id)
+
+        run_batch(
+            cases,
+            load=load_case,
+            settings=settings,
+            done=frozenset(finished),
+            on_row=on_row,
+            on_case=on_case,
+        )
+    return new_rows
+
+
 @app.command("radiomics-batch")
 def radiomics_batch_command(
     table: Annotated[Path, typer.Argument(help="CSV with columns image, mask [, id, label].")],
@@ -219,69 +275,38 @@ def radiomics_batch_command(
     except WorkbenchError as err:
         fail(str(err))
     journal = _journal_path(out)
-    if restart and journal.exists():
-        journal.unlink()
-    previous = _read_journal(journal)
-    finished = {r["case_id"] for r in previous if r.get("status") == "ok"}
-    # Failed cases are retried on resume; drop their old error rows.
-    previous = [r for r in previous if r["case_id"] in finished]
-    journal.parent.mkdir(parents=True, exist_ok=True)
-    journal.write_text("".join(json.dumps(r) + "\n" for r in previous), encoding="utf-8")
-    new_rows: list[BatchRow] = []
-    with (
-        journal.open("a", encoding="utf-8") as fh,
-        Progress(
-            TextColumn("[bold]radiomics"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            disable=output_format is OutputFormat.JSON,
-        ) as progress,
-    ):
-        task = progress.add_task("", total=len(cases))
-
-        def on_row(row: BatchRow) -> None:
-            fh.write(json.dumps(to_jsonable(row.to_record())) + "\n")
-            fh.flush()
-            new_rows.append(row)
-
-        def on_case(case: BatchCase) -> None:
-            progress.update(task, advance=1, description=case.case_id)
-
-        run_batch(
-            cases,
-            load=load_case,
-            settings=settings,
-            done=frozenset(finished),
-            on_row=on_row,
-            on_case=on_case,
-        )
+    finished = _prepare_journal(journal, restart=restart)
+    new_rows = _run_with_progress(
+        cases,
+        settings,
+        journal=journal,
+        finished=finished,
+        quiet=output_format is OutputFormat.JSON,
+    )
     records = _read_journal(journal)
     _write_parquet(out, records, settings)
-    n_err = sum(1 for r in records if r.get("status") != "ok")
     failed = [
         {"case_id": r["case_id"], "lesion": r["lesion"], "error": r["error"]}
         for r in records
         if r.get("status") != "ok"
     ]
-    summary = {
-        "out": str(out),
-        "rows": len(records),
-        "errors": n_err,
-        "new_rows": len(new_rows),
-        "resumed_cases": len(finished),
-        "settings": settings.to_mapping(),
-        "version": __version__,
-        "failed": failed,
-    }
     if output_format is OutputFormat.JSON:
-        print_json(summary)
-    else:
-        console.print(
-            f"{len(records)} row(s) written to {out} ({n_err} error(s); "
-            f"{len(finished)} case(s) resumed from the journal)."
+        print_json(
+            {
+                "out": str(out),
+                "rows": len(records),
+                "errors": len(failed),
+                "new_rows": new_rows,
+                "resumed_cases": len(finished),
+                "settings": settings.to_mapping(),
+                "version": __version__,
+                "failed": failed,
+            }
         )
-        for r in failed:
-            console.print(f"  [red]error[/red] {r['case_id']} {r['lesion']}: {r['error']}")
+        return
+    console.print(
+        f"{len(records)} row(s) written to {out} ({len(failed)} error(s); "
+        f"{len(finished)} case(s) resumed from the journal)."
+    )
+    for r in failed:
+        console.print(f"  [red]error[/red] {r['case_id']} {r['lesion']}: {r['error']}")
