@@ -9,7 +9,13 @@ import numpy.typing as npt
 
 from nenscope.core import ImageVolume, Unit, affine_from_spacing
 from nenscope.core.errors import DicomImportError
-from nenscope.radiomics.batch import BatchCase, BatchRow, rows_to_columns, run_batch
+from nenscope.radiomics.batch import (
+    BatchCase,
+    BatchRow,
+    rows_to_columns,
+    run_batch,
+    split_connected,
+)
 from nenscope.radiomics.registry import Family
 from nenscope.radiomics.settings import RadiomicsSettings, ResegmentSettings
 
@@ -100,3 +106,20 @@ def test_records_and_columns() -> None:
     cols = rows_to_columns([record, {"case_id": "b", "status": "error", "error": "x"}])
     assert cols["case_id"] == ["a", "b"]
     assert cols["Q4LE"] == [1.0, None]
+
+
+def test_split_components_gives_one_row_per_lesion() -> None:
+    vol, masks = _case_data()
+    merged = {"mask": masks["label_1"] | masks["label_2"]}
+    # The two cubes touch only at a corner (2,2,2)-(3,3,3): 26-connected, so one lesion.
+    assert list(split_connected(merged)) == ["mask"]
+    apart = masks["label_1"].copy()
+    apart[4, 4, 4] = True  # a separate one-voxel lesion
+    rows = run_batch(
+        [BatchCase(case_id="a", image="ok", mask="m")],
+        load=lambda case: (vol, {"mask": apart}),
+        settings=RadiomicsSettings(),
+        families=FAMILIES,
+        split_components=True,
+    )
+    assert [(r.lesion, r.n_voxels) for r in rows] == [("mask#1", 8), ("mask#2", 1)]

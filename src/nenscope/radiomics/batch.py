@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.ndimage as ndi
 
 from nenscope.core.errors import WorkbenchError
 from nenscope.core.geometry import ImageVolume
@@ -86,16 +87,46 @@ LoadFunction = Callable[[BatchCase], tuple[ImageVolume, Mapping[str, npt.NDArray
 """Reads a case: image and ``{lesion name: bool mask}`` on the image grid."""
 
 
+def split_connected(
+    masks: Mapping[str, npt.NDArray[np.bool_]],
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Split every mask into its 26-connected components, named ``<name>#<k>``.
+
+    Components are numbered from 1 in scan order (z, then y, then x of their first voxel);
+    a mask with one component keeps its name.
+
+    Examples
+    --------
+    >>> m = np.zeros((1, 1, 5), dtype=bool); m[0, 0, [0, 1, 4]] = True
+    >>> {k: int(v.sum()) for k, v in split_connected({"mask": m}).items()}
+    {'mask#1': 2, 'mask#2': 1}
+    """
+    out: dict[str, npt.NDArray[np.bool_]] = {}
+    structure = np.ones((3, 3, 3), dtype=bool)
+    for name, mask in masks.items():
+        labels, n = ndi.label(mask, structure=structure)
+        if n <= 1:
+            out[name] = mask
+            continue
+        for k in range(1, n + 1):
+            out[f"{name}#{k}"] = labels == k
+    return out
+
+
 def _case_rows(
     case: BatchCase,
     load: LoadFunction,
     settings: RadiomicsSettings,
     families: Sequence[Family] | None,
+    *,
+    split: bool,
 ) -> list[BatchRow]:
     try:
         image, masks = load(case)
     except (WorkbenchError, OSError) as err:
         return [_error_row(case, case.label, _one_line(err))]
+    if split:
+        masks = split_connected(masks)
     names = [case.label] if case.label else sorted(masks)
     rows: list[BatchRow] = []
     for name in names:
@@ -146,6 +177,7 @@ def run_batch(
     on_row: Callable[[BatchRow], None] | None = None,
     on_case: Callable[[BatchCase], None] | None = None,
     families: Sequence[Family] | None = None,
+    split_components: bool = False,
 ) -> list[BatchRow]:
     """Extract features for every case not yet done; errors become rows, never exceptions.
 
@@ -165,6 +197,10 @@ def run_batch(
         Called after each case (e.g. to advance a progress bar), skipped cases included.
     families
         Feature families; default all.
+    split_components
+        Split each mask into its 26-connected lesions (:func:`split_connected`), for binary
+        masks that hold several lesions; a case's ``label`` then names a component
+        (``mask#2``).
 
     Returns
     -------
@@ -174,7 +210,7 @@ def run_batch(
     out: list[BatchRow] = []
     for case in cases:
         if case.case_id not in done:
-            for row in _case_rows(case, load, settings, families):
+            for row in _case_rows(case, load, settings, families, split=split_components):
                 out.append(row)
                 if on_row is not None:
                     on_row(row)

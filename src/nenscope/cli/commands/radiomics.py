@@ -219,6 +219,7 @@ def _run_with_progress(
     journal: Path,
     finished: set[str],
     quiet: bool,
+    split: bool,
 ) -> int:
     """Run the batch with a Rich progress bar, appending each row to the journal."""
     new_rows = 0
@@ -252,6 +253,7 @@ def _run_with_progress(
             done=frozenset(finished),
             on_row=on_row,
             on_case=on_case,
+            split_components=split,
         )
     return new_rows
 
@@ -263,6 +265,13 @@ def radiomics_batch_command(
     config: ConfigOpt,
     restart: Annotated[
         bool, typer.Option("--restart", help="Ignore an earlier journal and start again.")
+    ] = False,
+    split_components: Annotated[
+        bool,
+        typer.Option(
+            "--split-components",
+            help="One row per 26-connected lesion of each mask (lesion names '<mask>#<k>').",
+        ),
     ] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text or json (summary).")
@@ -282,6 +291,7 @@ def radiomics_batch_command(
         journal=journal,
         finished=finished,
         quiet=output_format is OutputFormat.JSON,
+        split=split_components,
     )
     records = _read_journal(journal)
     _write_parquet(out, records, settings)
