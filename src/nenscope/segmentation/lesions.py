@@ -23,6 +23,7 @@ Detection (:func:`threshold_lesions`) runs in four steps:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -130,6 +131,11 @@ class DetectionSettings:
         # Accept the option strings too ("fixed", "background-corrected", ...).
         object.__setattr__(self, "method", parse_option(self.method, ThresholdMethod))
         object.__setattr__(self, "delineation", parse_option(self.delineation, Delineation))
+        if not (self.suv_threshold > 0.0 and math.isfinite(self.suv_threshold)):
+            raise ValueError(
+                f"suv_threshold must be a finite SUV > 0, got {self.suv_threshold}; a threshold "
+                "at or below 0 selects the whole body."
+            )
         if not self.liver_fraction > 0.0:
             raise ValueError(f"liver_fraction must be > 0, got {self.liver_fraction}.")
         if not 0.0 < self.percent_of_max <= 100.0:
