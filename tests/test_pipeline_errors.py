@@ -141,3 +141,33 @@ def test_missing_study_folder(tmp_path: Path) -> None:
     result = analyze_study(tmp_path / "nope", tmp_path / "out", AnalysisOptions(**FAST))
     assert "does not exist" in result.errors[0]
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_reference_masks_from_files(phantom: tuple[Path, PhantomTruth], tmp_path: Path) -> None:
+    study, truth = phantom
+    pet = read_series(study / "PET").volume
+    labels = truth.label_map(pet)
+    names = {name: label for label, name in truth.label_names.items()}
+    for organ in ("liver", "spleen"):
+        mask = pet.with_array((labels == names[organ]).astype(np.uint8), unit=Unit.LABEL)
+        write_nifti(mask, tmp_path / f"{organ}.nii.gz")
+    options = AnalysisOptions(
+        auto_detect=False,
+        reference_masks={
+            "liver": tmp_path / "liver.nii.gz",
+            "spleen": tmp_path / "spleen.nii.gz",
+            "blood_pool": tmp_path / "missing.nii.gz",
+        },
+        **FAST,
+    )
+    result = analyze_study(study, tmp_path / "out", options)
+    # Whole-organ masks on a noise-free phantom: the mean is the painted organ SUV (7 and 22;
+    # the lesions carry their own labels), within int16 storage (1e-4).
+    np.testing.assert_allclose(
+        result.references["liver"].mean, truth.organ("liver").suv_mean, rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        result.references["spleen"].mean, truth.organ("spleen").suv_mean, rtol=1e-4
+    )
+    assert result.references["liver"].description == "user mask"
+    assert any("blood_pool reference mask" in e and "missing.nii.gz" in e for e in result.errors)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,8 @@ def shrunk(
     studies: dict[str, tuple[Path, PhantomTruth]], tmp_path_factory: pytest.TempPathFactory
 ) -> ResponseResult:
     out = tmp_path_factory.mktemp("shrunk-out")
-    return analyze_response(studies["baseline"][0], studies["shrunk"][0], out, FAST)
+    options = AnalysisOptions(figures=False, pdf=True, dicom_outputs=False)
+    return analyze_response(studies["baseline"][0], studies["shrunk"][0], out, options)
 
 
 def test_registration_undoes_the_patient_shift(shrunk: ResponseResult) -> None:
@@ -118,6 +120,14 @@ def test_response_files(shrunk: ResponseResult) -> None:
     data = json.loads(shrunk.files["response_json"].read_text())
     assert [d["criterion"] for d in data] == ["PERCIST 1.0", "RECIST 1.1", "Choi"]
     assert "PMR" in shrunk.files["report_html"].read_text()
+    text = subprocess.run(
+        ["pdftotext", str(shrunk.files["report_pdf"]), "-"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout.decode()
+    assert "PERCIST 1.0: PMR" in text
+    assert "RECIST 1.1: PR" in text
     assert (shrunk.files["report_html"].parent / "baseline" / "lesions.json").is_file()
     assert (shrunk.files["report_html"].parent / "followup" / "lesions.json").is_file()
 
