@@ -7,6 +7,7 @@ volumes.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import logging
@@ -193,6 +194,24 @@ class _DropRecords(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return False
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector inside the block, then restore its state.
+
+    Reading a series keeps hundreds of headers alive, each made of thousands of small
+    objects; the collector would re-scan all of them again and again while they are created
+    (about a third of the CPU time of reading a 267-slice PET). Reference counting still
+    frees everything as usual; only the cycle search waits until the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager

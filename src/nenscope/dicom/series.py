@@ -29,6 +29,7 @@ from nenscope.dicom._io import (
     get_floats,
     get_int,
     get_str,
+    paused_gc,
     quiet_pydicom,
     raw_key,
     raw_text,
@@ -141,26 +142,9 @@ def read_series(
     """
     files = list_files(source)
     from_folder = isinstance(source, str | Path) and Path(source).is_dir()
-    entries: list[_Entry] = []
     provenance: list[str] = []
-    for path in files:
-        try:
-            ds, notes, offset = read_header(path)
-        except DicomImportError as err:
-            if from_folder and "is not a DICOM file" in str(err):
-                provenance.append(f"skipped {path.name}: not DICOM")
-                continue
-            raise
-        provenance.extend(notes)
-        if from_folder and not _is_image(ds):
-            # A DICOMDIR, presentation state, structure set or report beside the images.
-            what = get_str(ds, "Modality") or "object"
-            provenance.append(
-                f"skipped {path.name}: DICOM {what} without an image "
-                f"(SOP class {get_str(ds, 'SOPClassUID') or 'unknown'})"
-            )
-            continue
-        entries.append(_Entry(path=path, header=ds, pixel_offset=offset))
+    with paused_gc():
+        entries = _read_headers(files, from_folder=from_folder, provenance=provenance)
     if not entries:
         raise DicomImportError(
             f"{source} holds no DICOM image"
@@ -183,6 +167,32 @@ def read_series(
             "which series the files belong to."
         )
     return _build_series(uid, members, provenance, settings or StackSettings())
+
+
+def _read_headers(
+    files: Sequence[Path], *, from_folder: bool, provenance: list[str]
+) -> list[_Entry]:
+    """Read every file's header; in a folder, skip non-DICOM files and non-image objects."""
+    entries: list[_Entry] = []
+    for path in files:
+        try:
+            ds, notes, offset = read_header(path)
+        except DicomImportError as err:
+            if from_folder and "is not a DICOM file" in str(err):
+                provenance.append(f"skipped {path.name}: not DICOM")
+                continue
+            raise
+        provenance.extend(notes)
+        if from_folder and not _is_image(ds):
+            # A DICOMDIR, presentation state, structure set or report beside the images.
+            what = get_str(ds, "Modality") or "object"
+            provenance.append(
+                f"skipped {path.name}: DICOM {what} without an image "
+                f"(SOP class {get_str(ds, 'SOPClassUID') or 'unknown'})"
+            )
+            continue
+        entries.append(_Entry(path=path, header=ds, pixel_offset=offset))
+    return entries
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
