@@ -15,7 +15,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from nenscope.core.errors import DicomImportError
-from nenscope.dicom._io import get_int, get_str, read_dataset
+from nenscope.dicom._io import get_int, get_str, paused_gc, read_dataset
 
 __all__ = [
     "Discovery",
@@ -180,26 +180,27 @@ def scan_folder(root: Path) -> Discovery:
     )
     groups: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
     skipped: list[SkippedFile] = []
-    for path in paths:
-        try:
-            ds, _ = read_dataset(path, headers_only=True, keywords=_DISCOVERY_KEYWORDS)
-        except DicomImportError as err:
-            skipped.append(SkippedFile(path=path, reason=str(err)))
-            logger.info("skipped %s: %s", path, err)
-            continue
-        uid = get_str(ds, "SeriesInstanceUID")
-        if not uid:
-            sop_class = get_str(ds, "SOPClassUID")
-            reason = (
-                f"DICOM file without SeriesInstanceUID (0020,000E) (SOP class {sop_class}, "
-                "e.g. a DICOMDIR)"
-                if sop_class
-                else "DICOM file without SOPClassUID (0008,0016) or SeriesInstanceUID "
-                "(0020,000E): truncated, or not a DICOM object"
-            )
-            skipped.append(SkippedFile(path=path, reason=reason))
-            continue
-        groups[uid].append((path, ds))
+    with paused_gc():  # thousands of live headers: see paused_gc
+        for path in paths:
+            try:
+                ds, _ = read_dataset(path, headers_only=True, keywords=_DISCOVERY_KEYWORDS)
+            except DicomImportError as err:
+                skipped.append(SkippedFile(path=path, reason=str(err)))
+                logger.info("skipped %s: %s", path, err)
+                continue
+            uid = get_str(ds, "SeriesInstanceUID")
+            if not uid:
+                sop_class = get_str(ds, "SOPClassUID")
+                reason = (
+                    f"DICOM file without SeriesInstanceUID (0020,000E) (SOP class {sop_class}, "
+                    "e.g. a DICOMDIR)"
+                    if sop_class
+                    else "DICOM file without SOPClassUID (0008,0016) or SeriesInstanceUID "
+                    "(0020,000E): truncated, or not a DICOM object"
+                )
+                skipped.append(SkippedFile(path=path, reason=reason))
+                continue
+            groups[uid].append((path, ds))
     series = sorted((_series_ref(uid, members) for uid, members in groups.items()), key=_order)
     return Discovery(root=root, series=tuple(series), skipped=tuple(skipped))
 
