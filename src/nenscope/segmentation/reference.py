@@ -202,7 +202,19 @@ def _region(
     description: str,
 ) -> ReferenceRegion:
     if not mask.any():
-        raise EmptyRegionError(f"Reference region '{name}' holds no voxel of the image.")
+        where = ""
+        if centre_mm is not None:
+            corners = suv.index_to_lps([[0, 0, 0], [n - 1 for n in suv.array.shape]])
+            low, high = corners.min(axis=0), corners.max(axis=0)
+            span = ", ".join(
+                f"{axis} {lo:.0f}..{hi:.0f}" for axis, lo, hi in zip("xyz", low, high, strict=True)
+            )
+            centre = ", ".join(f"{float(c):g}" for c in centre_mm)
+            where = (
+                f" Its centre ({centre}) mm lies outside the image (LPS mm; the image spans "
+                f"{span}). Give the centre in patient coordinates (LPS mm) inside the image."
+            )
+        raise EmptyRegionError(f"Reference region '{name}' holds no voxel of the image.{where}")
     values = np.asarray(suv.array, dtype=np.float64)[mask]
     if centre_mm is None:
         centre = suv.index_to_lps(np.argwhere(mask).mean(axis=0))[0]
