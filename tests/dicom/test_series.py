@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import shutil
@@ -649,3 +650,16 @@ def test_single_slice_takes_its_thickness(tmp_path: Path) -> None:
     assert series.volume.shape == (1, 2, 3)
     np.testing.assert_allclose(series.volume.spacing_mm, (5.0, 2.0, 2.0))
     assert any("SliceThickness" in note for note in series.provenance)
+
+
+def test_reading_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:
+    write_stack(tmp_path, [0.0, 2.0])
+    assert gc.isenabled()
+    read_series(tmp_path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_series(tmp_path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
