@@ -25,7 +25,7 @@ from nenscope.pipeline_references import ReferenceRegion
 from nenscope.quantification.lesions import LesionStatistics
 from nenscope.registration import Registration
 from nenscope.reporting.model import ScoreEntry
-from nenscope.scoring.matching import match_lesions
+from nenscope.scoring.matching import MatchResult, match_lesions
 from nenscope.scoring.netpet import NetpetLesion, netpet_grade
 from nenscope.scoring.sstr_rads import (
     AnatomicFinding,
@@ -187,8 +187,47 @@ def sstr_rads_score(
     )
 
 
-def _ratio(stats: LesionStatistics, liver: ReferenceRegion) -> float:
-    return stats.suvmax / liver.mean
+def _netpet_lesions(
+    sstr: Sequence[LesionStatistics],
+    krenning: Sequence[int | None],
+    fdg: Sequence[LesionStatistics],
+    matches: MatchResult,
+    liver_means: tuple[float, float],
+) -> tuple[list[NetpetLesion], list[str]]:
+    """NETPET lesions (matched SSTR lesions, then FDG-only lesions) and the pairing notes."""
+    liver_s, liver_f = liver_means
+    partner = {p.baseline: p.followup for p in matches.pairs}
+    lesions: list[NetpetLesion] = []
+    notes: list[str] = []
+    for i, s in enumerate(sstr):
+        grade = krenning[i] if i < len(krenning) else None
+        f = None if i not in partner else fdg[partner[i]]
+        lesions.append(
+            NetpetLesion(
+                sstr_positive=grade is None or grade >= 2,
+                fdg_positive=f is not None and f.suvmax > liver_f,
+                sstr_intensity=s.suvmax / liver_s,
+                fdg_intensity=None if f is None else f.suvmax / liver_f,
+            )
+        )
+        pairing = (
+            "has no FDG lesion within 20 mm"
+            if f is None
+            else f"= FDG lesion {partner[i] + 1} (SUVmax/liver {s.suvmax / liver_s:.1f} SSTR, "
+            f"{f.suvmax / liver_f:.1f} FDG)"
+        )
+        notes.append(f"NETPET: SSTR lesion {i + 1} {pairing}")
+    for j in matches.new:
+        f = fdg[j]
+        lesions.append(
+            NetpetLesion(
+                sstr_positive=False,
+                fdg_positive=f.suvmax > liver_f,
+                fdg_intensity=f.suvmax / liver_f,
+            )
+        )
+        notes.append(f"NETPET: FDG lesion {j + 1} has no SSTR lesion within 20 mm (SSTR-negative)")
+    return lesions, notes
 
 
 def netpet_score(
@@ -233,40 +272,9 @@ def netpet_score(
         max_distance_mm=NETPET_MATCH_MM,
         followup_to_baseline=None if registration is None else registration.moving_to_fixed,
     )
-    partner = {p.baseline: p.followup for p in matches.pairs}
-    lesions: list[NetpetLesion] = []
-    notes: list[str] = []
-    for i, s in enumerate(sstr_statistics):
-        grade = sstr_krenning[i] if i < len(sstr_krenning) else None
-        j = partner.get(i)
-        f = None if j is None else fdg.statistics[j]
-        lesions.append(
-            NetpetLesion(
-                sstr_positive=grade is None or grade >= 2,
-                fdg_positive=f is not None and f.suvmax > liver_f.mean,
-                sstr_intensity=_ratio(s, liver_s),
-                fdg_intensity=None if f is None else _ratio(f, liver_f),
-            )
-        )
-        notes.append(
-            f"NETPET: SSTR lesion {i + 1} "
-            + (
-                "has no FDG lesion within 20 mm"
-                if j is None
-                else f"= FDG lesion {j + 1} (SUVmax/liver {_ratio(s, liver_s):.1f} SSTR, "
-                f"{_ratio(fdg.statistics[j], liver_f):.1f} FDG)"
-            )
-        )
-    for j in matches.new:
-        f = fdg.statistics[j]
-        lesions.append(
-            NetpetLesion(
-                sstr_positive=False,
-                fdg_positive=f.suvmax > liver_f.mean,
-                fdg_intensity=_ratio(f, liver_f),
-            )
-        )
-        notes.append(f"NETPET: FDG lesion {j + 1} has no SSTR lesion within 20 mm (SSTR-negative)")
+    lesions, notes = _netpet_lesions(
+        sstr_statistics, sstr_krenning, fdg.statistics, matches, (liver_s.mean, liver_f.mean)
+    )
     result = netpet_grade(lesions)
     return ScoreEntry(
         name="NETPET",
