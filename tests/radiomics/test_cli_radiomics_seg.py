@@ -28,7 +28,7 @@ def _pet_series(folder: Path, values: npt.NDArray[np.uint16]) -> list[pydicom.Da
     folder.mkdir(parents=True, exist_ok=True)
     study, series, frame = generate_uid(), generate_uid(), generate_uid()
     now = datetime(2026, 1, 2, 10, 0, 0)
-    headers = []
+    headers: list[pydicom.Dataset] = []
     for k in range(N_SLICES):
         meta = FileMetaDataset()
         meta.MediaStorageSOPClassUID = PositronEmissionTomographyImageStorage
