@@ -189,15 +189,14 @@ def _references_and_scores(pages: _TextPages, report: Report) -> None:
                 r.sd.text(2),
                 r.volume_ml.text(3),
                 "—" if r.centre_mm is None else "{:.0f}, {:.0f}, {:.0f}".format(*r.centre_mm),
-                r.placement,
             ]
             for r in report.references
         ]
         pages.table(
-            ["region", "mean SUV", "SD", "volume", "centre x,y,z mm", "placement"],
-            rows,
-            [11, 12, 10, 10, 18, 52],
+            ["region", "mean SUV", "SD", "volume", "centre x,y,z mm"], rows, [11, 12, 10, 10, 18]
         )
+        for r in report.references:
+            pages.para(f"{r.name}: {r.placement}", size=8, indent="  ")
     else:
         pages.para("No reference region was placed.")
     pages.heading("Scores")
