@@ -377,3 +377,23 @@ def test_damaged_rtstruct_gives_a_workbench_error_or_masks(
         message = str(err)
     assert message or masks  # either a named refusal or masks, never another exception
     assert all(m.shape == ct_phantom.volume.shape for m in masks.values())
+
+
+def test_nifti_mask_in_another_axis_order_is_reindexed(
+    ct_phantom: DicomSeries, tmp_path: Path
+) -> None:
+    # The IBSI mask stored with z reversed and y/x swapped (same voxel centres, another
+    # axis order, as other tools write): image index i = R·r + t with
+    # R = [[-1, 0, 0], [0, 0, 1], [0, 1, 0]], t = (n_z − 1, 0, 0).
+    truth = read_mask(
+        shared_data_path(*CT_PHANTOM, "nifti", "mask", "mask.nii.gz"), ct_phantom.volume
+    )["mask"]
+    rot = np.array([[-1.0, 0, 0], [0, 0, 1], [0, 1, 0]])
+    shift = np.array([truth.shape[0] - 1.0, 0, 0])
+    to_image = np.eye(4)
+    to_image[:3, :3], to_image[:3, 3] = rot, shift
+    affine = ct_phantom.volume.affine @ np.linalg.inv(to_image)
+    stored = np.ascontiguousarray(truth[::-1].transpose(0, 2, 1)).astype(np.uint8)
+    write_nifti(ImageVolume(array=stored, affine=affine, unit=Unit.LABEL), tmp_path / "m.nii")
+    back = read_mask(tmp_path / "m.nii", ct_phantom.volume)["mask"]
+    np.testing.assert_array_equal(back, truth)

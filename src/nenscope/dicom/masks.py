@@ -122,18 +122,20 @@ def _single_mask_file(folder: Path) -> Path:
 
 
 def read_nifti_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray[np.bool_]]:
-    """Read a NIfTI mask or label map; refuse it unless it lies on the reference grid."""
+    """Read a NIfTI mask or label map; refuse it unless it covers the reference grid.
+
+    A mask stored with its axes in another order or direction (e.g. RAS-ordered from another
+    tool) but on exactly the same voxel centres is re-indexed without interpolation.
+    """
     image = read_nifti(path)
-    if image.shape != reference.shape or not np.allclose(
-        image.affine, reference.affine, atol=MASK_GRID_ATOL_MM, rtol=0.0
-    ):
+    values = _onto_reference_grid(image, reference)
+    if values is None:
         raise GeometryError(
             f"{path}: NIfTI mask grid (shape {image.shape}, spacing "
             f"{_fmt(image.spacing_mm)} mm, origin {_fmt(image.origin_mm)} mm LPS) does not match "
             f"the image (shape {reference.shape}, spacing {_fmt(reference.spacing_mm)} mm, "
             f"origin {_fmt(reference.origin_mm)} mm). Resample the mask onto the image first."
         )
-    values = np.asarray(image.array)
     if not np.all(np.isfinite(values)) or not np.array_equal(values, np.round(values)):
         raise DicomImportError(
             f"{path}: mask values must be integers (0 = background), found fractional or "
@@ -143,6 +145,44 @@ def read_nifti_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray
     if labels == [1] or not labels:
         return {"mask": values == 1}
     return {f"label_{n}": values == n for n in labels}
+
+
+def _onto_reference_grid(
+    image: ImageVolume, reference: ImageVolume
+) -> npt.NDArray[np.generic] | None:
+    """Re-index ``image`` onto ``reference`` when both grids have the same voxel centres.
+
+    Returns the array in the reference's ``(z, y, x)`` order, or ``None`` when the grids
+    differ by more than an axis permutation or flip (within :data:`MASK_GRID_ATOL_MM`).
+    """
+    # index_image = M · index_reference; exact re-indexing needs M to be a signed permutation
+    # with integer translation.
+    m = np.linalg.inv(image.affine) @ reference.affine
+    rot, shift = m[:3, :3], m[:3, 3]
+    tol = MASK_GRID_ATOL_MM / max(max(image.spacing_mm), max(reference.spacing_mm))
+    if not np.allclose(rot, np.round(rot), atol=tol) or not np.allclose(
+        shift, np.round(shift), atol=tol
+    ):
+        return None
+    rot_int, shift_int = np.round(rot).astype(int), np.round(shift).astype(int)
+    if sorted(np.abs(rot_int).sum(axis=0)) != [1, 1, 1] or sorted(np.abs(rot_int).sum(axis=1)) != [
+        1,
+        1,
+        1,
+    ]:
+        return None
+    array = np.asarray(image.array)
+    order = [0, 0, 0]
+    for k in range(3):  # image axis k follows reference axis j with sign s
+        j = int(np.flatnonzero(rot_int[k])[0])
+        sign = int(rot_int[k, j])
+        start = shift_int[k] if sign > 0 else image.shape[k] - 1 - shift_int[k]
+        if start != 0 or image.shape[k] != reference.shape[j]:
+            return None  # a crop or a pad, not a pure reorientation
+        if sign < 0:
+            array = np.flip(array, axis=k)
+        order[j] = k
+    return np.ascontiguousarray(array.transpose(order))
 
 
 def _check_frame_of_reference(uid: str, reference: ImageVolume, *, path: Path, what: str) -> None:
