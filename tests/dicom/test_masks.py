@@ -397,3 +397,21 @@ def test_nifti_mask_in_another_axis_order_is_reindexed(
     write_nifti(ImageVolume(array=stored, affine=affine, unit=Unit.LABEL), tmp_path / "m.nii")
     back = read_mask(tmp_path / "m.nii", ct_phantom.volume)["mask"]
     np.testing.assert_array_equal(back, truth)
+
+
+def test_dicom_seg_with_other_frame_size_is_refused(
+    ct_phantom: DicomSeries, tmp_path: Path
+) -> None:
+    truth = np.zeros(ct_phantom.volume.shape, dtype=bool)
+    truth[30, 100:110, 100:110] = True
+    with pytest.warns(UserWarning, match="single component"):
+        seg = _highdicom_seg(ct_phantom, truth, None)
+    seg.save_as(tmp_path / "seg.dcm")
+    small = ImageVolume(
+        array=np.zeros((60, 100, 204), dtype=np.float32),
+        affine=ct_phantom.volume.affine,
+        unit=Unit.HU,
+        frame_of_reference_uid=ct_phantom.volume.frame_of_reference_uid,
+    )
+    with pytest.raises(GeometryError, match="segmentation frames are 201×204"):
+        read_mask(tmp_path / "seg.dcm", small)

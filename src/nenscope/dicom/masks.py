@@ -231,6 +231,12 @@ def read_seg_mask(
     )
     labels = _segment_labels(ds, path=path)
     pixels = decode_frames(ds, path=path)
+    if pixels.shape[1:] != reference.shape[1:]:
+        raise GeometryError(
+            f"{path}: segmentation frames are {pixels.shape[1]}×{pixels.shape[2]} pixels but "
+            f"the image slices are {reference.shape[1]}×{reference.shape[2]}; the "
+            "segmentation is on another grid. Resample it onto the image."
+        )
     seg_type = get_str(ds, "SegmentationType", "BINARY").upper()
     shared = ds.get("SharedFunctionalGroupsSequence")
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
