@@ -415,3 +415,59 @@ def test_dicom_seg_with_other_frame_size_is_refused(
     )
     with pytest.raises(GeometryError, match="segmentation frames are 201×204"):
         read_mask(tmp_path / "seg.dcm", small)
+
+
+_SEG_TARGETS: dict[str, Callable[[Dataset], Dataset]] = {
+    "SegmentSequence": lambda d: d,
+    "PerFrameFunctionalGroupsSequence": lambda d: d,
+    "SegmentationType": lambda d: d,
+    "NumberOfFrames": lambda d: d,
+    "PixelData": lambda d: d,
+    "SegmentNumber": lambda d: d.SegmentSequence[0],
+    "ImagePositionPatient": lambda d: d.PerFrameFunctionalGroupsSequence[0].PlanePositionSequence[
+        0
+    ],
+    "PixelSpacing": lambda d: d.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0],
+}
+
+
+@pytest.fixture(scope="module")
+def small_seg(ct_phantom: DicomSeries) -> Dataset:
+    truth = np.zeros(ct_phantom.volume.shape, dtype=bool)
+    truth[30, 100:110, 100:110] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # highdicom's person-name advice about "PAT1"
+        return _highdicom_seg(ct_phantom, truth, None)
+
+
+@pytest.mark.parametrize("action", ["delete", "garbage"])
+@pytest.mark.parametrize("keyword", sorted(_SEG_TARGETS))
+def test_damaged_seg_gives_a_workbench_error_or_masks(
+    ct_phantom: DicomSeries, small_seg: Dataset, tmp_path: Path, keyword: str, action: str
+) -> None:
+    ds = copy.deepcopy(small_seg)
+    item = _SEG_TARGETS[keyword](ds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # storing invalid values is the point here
+        if action == "delete":
+            delattr(item, keyword)
+        elif item[keyword].VR in ("DS", "IS"):
+            item[keyword] = DataElement(item[keyword].tag, "LO", ["abc", "2"])
+        elif item[keyword].VR == "SQ":
+            item[keyword].value = [Dataset()]
+        elif keyword == "PixelData":
+            item[keyword].value = b"\x00\x01"
+        elif item[keyword].VR in ("US", "UL"):
+            item[keyword].value = 7
+        else:
+            item[keyword].value = "garbage"
+        ds.save_as(tmp_path / "seg.dcm")
+    message = ""
+    masks: dict[str, np.ndarray] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DicomDeviationWarning)
+            masks = read_mask(tmp_path / "seg.dcm", ct_phantom.volume)
+    except WorkbenchError as err:
+        message = str(err)
+    assert message or masks

@@ -35,6 +35,7 @@ from nenscope.dicom._io import (
     attribute_tag,
     decode_frames,
     get_float_array,
+    get_floats,
     get_int,
     get_str,
     peek_modality,
@@ -284,32 +285,43 @@ def _segment_labels(ds: Dataset, *, path: Path) -> dict[int, str]:
     return labels
 
 
-def _group_value(item: Dataset, shared: Dataset | None, group: str, keyword: str) -> Any:
-    """Return ``keyword`` from the per-frame ``group`` macro, falling back to the shared one."""
+def _group_macro(item: Dataset, shared: Dataset | None, group: str, keyword: str) -> Any:
+    """Return the functional-group macro item holding ``keyword`` (per-frame, else shared)."""
     for source in (item, shared):
         if source is not None and group in source and source[group].value:
             macro = source[group].value[0]
             if keyword in macro:
-                return macro.get(keyword)
+                return macro
     return None
+
+
+def _group_value(item: Dataset, shared: Dataset | None, group: str, keyword: str) -> Any:
+    """Return ``keyword`` from the per-frame ``group`` macro, falling back to the shared one."""
+    macro = _group_macro(item, shared, group, keyword)
+    return None if macro is None else macro.get(keyword)
 
 
 def _frame_slice(
     item: Dataset, shared: Dataset | None, reference: ImageVolume, *, path: Path, frame: int
 ) -> int:
-    """Index of the reference slice on which a SEG frame lies; refuse any mismatch."""
+    """Return the reference slice on which a SEG frame lies; refuse any mismatch."""
     where = f"{path} frame {frame + 1}"
-    iop = _group_value(item, shared, "PlaneOrientationSequence", "ImageOrientationPatient")
-    ipp = _group_value(item, shared, "PlanePositionSequence", "ImagePositionPatient")
-    spacing = _group_value(item, shared, "PixelMeasuresSequence", "PixelSpacing")
-    if iop is None or ipp is None or spacing is None:
-        raise MissingAttributeError(
-            f"{where}: ImageOrientationPatient, ImagePositionPatient or PixelSpacing is missing "
-            "from the functional groups; cannot place the frame."
-        )
+    wanted = (
+        ("PlaneOrientationSequence", "ImageOrientationPatient", 6),
+        ("PlanePositionSequence", "ImagePositionPatient", 3),
+        ("PixelMeasuresSequence", "PixelSpacing", 2),
+    )
+    values = []
+    for group, keyword, count in wanted:
+        macro = _group_macro(item, shared, group, keyword)
+        if macro is None:
+            raise MissingAttributeError(
+                f"{where}: {attribute_tag(keyword)} is missing from {group}; cannot place the "
+                "frame."
+            )
+        values.append(np.asarray(get_floats(macro, keyword, count, path=where)))
+    iop_f, ipp, sp = values
     row_dir, col_dir, ref_spacing = _grid_axes(reference)
-    iop_f = np.asarray([float(v) for v in iop])
-    sp = np.asarray([float(v) for v in spacing])
     if not (
         np.allclose(iop_f[:3], row_dir, atol=1e-4) and np.allclose(iop_f[3:], col_dir, atol=1e-4)
     ) or not np.allclose(sp, ref_spacing[1:], atol=1e-3):
@@ -318,13 +330,13 @@ def _frame_slice(
             f"the image ({np.r_[row_dir, col_dir].round(5).tolist()} / "
             f"{ref_spacing[1:].round(5).tolist()}). Resample the segmentation onto the image."
         )
-    index = reference.lps_to_index([[float(v) for v in ipp]])[0]
+    index = reference.lps_to_index([ipp])[0]
     rounded = np.round(index)
     off_mm = np.abs(index - rounded) * np.asarray(reference.spacing_mm)
     z = int(rounded[0])
     if np.any(off_mm > MASK_GRID_ATOL_MM) or rounded[1] != 0 or rounded[2] != 0:
         raise GeometryError(
-            f"{where}: ImagePositionPatient {list(map(float, ipp))} is not the first voxel of an "
+            f"{where}: ImagePositionPatient {ipp.tolist()} is not the first voxel of an "
             f"image slice (fractional index {index.round(3).tolist()}); the segmentation is on "
             "another grid. Resample it onto the image."
         )
