@@ -27,6 +27,7 @@ from nenscope.dicom.seg_sr import (
 from nenscope.pipeline_references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline_stages import Stages
 from nenscope.reporting import (
+    LesionEntry,
     LesionMarker,
     Report,
     ReportFigures,
@@ -71,6 +72,17 @@ _KIND = {
 }
 
 
+MIN_VIEW_FOV_MM = 120.0
+"""Smallest field of view of a lesion view, mm; larger lesions get 1.6 × their diameter."""
+
+
+def _view_fov_mm(lesion: LesionEntry) -> float:
+    diameter = lesion.quantities.get("longest_diameter_mm")
+    if diameter is None or diameter.value is None:
+        return MIN_VIEW_FOV_MM
+    return max(MIN_VIEW_FOV_MM, 1.6 * diameter.value)
+
+
 def render_figures(
     report: Report, study: StudyData, labels: npt.NDArray[np.uint16] | None
 ) -> ReportFigures:
@@ -91,6 +103,7 @@ def render_figures(
             LesionMarker(id=lesion.id, centroid_mm=lesion.centroid_mm),
             mask=mask,
             caption=f"SUVmax {suvmax.text(3)}, {volume.text(3)}",
+            fov_mm=_view_fov_mm(lesion),
         )
     return ReportFigures(mip_png=mip, lesion_pngs=views)
 
