@@ -51,12 +51,6 @@ RoiOpt = Annotated[
     list[str] | None,
     typer.Option("--lesion-roi", help="ROI/segment name to take from --lesion-mask; repeatable."),
 ]
-IdValueOpt = Annotated[
-    list[str] | None,
-    typer.Option(help="SSTR-RADS input per lesion number, ID=VALUE; repeatable."),
-]
-IdOpt = Annotated[list[int] | None, typer.Option(help="Lesion number; repeatable.")]
-RefPointOpt = Annotated[str | None, typer.Option(help="Reference centre x,y,z in LPS mm.")]
 RefMaskOpt = Annotated[Path | None, typer.Option(help="Reference region mask file.")]
 
 
@@ -184,9 +178,15 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     lesion_mm: PointsOpt = None,
     lesion_mask: MaskOpt = None,
     lesion_roi: RoiOpt = None,
-    liver_mm: RefPointOpt = None,
-    spleen_mm: RefPointOpt = None,
-    blood_pool_mm: RefPointOpt = None,
+    liver_mm: Annotated[
+        str | None, typer.Option(help="Liver reference sphere centre x,y,z (LPS mm).")
+    ] = None,
+    spleen_mm: Annotated[
+        str | None, typer.Option(help="Spleen reference sphere centre x,y,z (LPS mm).")
+    ] = None,
+    blood_pool_mm: Annotated[
+        str | None, typer.Option(help="Blood-pool (descending aorta) centre x,y,z (LPS mm).")
+    ] = None,
     liver_mask: RefMaskOpt = None,
     spleen_mask: RefMaskOpt = None,
     blood_pool_mask: RefMaskOpt = None,
@@ -194,10 +194,21 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     fdg: Annotated[
         Path | None, typer.Option("--fdg", help="FDG PET/CT study of the same patient (NETPET).")
     ] = None,
-    lesion_site: IdValueOpt = None,
-    lesion_anatomy: IdValueOpt = None,
-    bone_lesion: IdOpt = None,
-    variant_lesion: IdOpt = None,
+    lesion_site: Annotated[
+        list[str] | None,
+        typer.Option(help="SSTR-RADS: ID=typical|atypical (site typical of NET?); repeatable."),
+    ] = None,
+    lesion_anatomy: Annotated[
+        list[str] | None,
+        typer.Option(help="SSTR-RADS: ID=none|suspicious|benign (CT/MRI finding); repeatable."),
+    ] = None,
+    bone_lesion: Annotated[
+        list[int] | None, typer.Option(help="SSTR-RADS: lesion number of a bone lesion.")
+    ] = None,
+    variant_lesion: Annotated[
+        list[int] | None,
+        typer.Option(help="SSTR-RADS: lesion number of a physiological variant (uncinate)."),
+    ] = None,
     normalisation: Annotated[str, typer.Option(help="SUV: bw, lbm, bsa or ibw.")] = "bw",
     pet_series: Annotated[str | None, typer.Option(help="PET SeriesInstanceUID.")] = None,
     weight_kg: WeightOpt = None,
