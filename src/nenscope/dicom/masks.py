@@ -424,25 +424,49 @@ def _count(issues: Sequence[str]) -> list[str]:
 def _rasterise(
     contours: Sequence[npt.NDArray[np.float64]], reference: ImageVolume
 ) -> tuple[npt.NDArray[np.bool_], list[str]]:
-    """Fill contours (LPS points, shape (n, 3)) on the reference grid by the even-odd rule."""
+    """Fill contours (LPS points, shape (n, 3)) on the reference grid by the even-odd rule.
+
+    Contours are grouped by plane. Each image slice takes the contours of the nearest plane
+    within half a slice; contours of different planes are never combined, so contours drawn
+    on a finer grid (a CT structure set on a PET) do not cancel each other. Slices with no
+    plane within half a slice stay empty (contours drawn on a coarser grid): nothing is
+    interpolated, and the returned notes say so.
+    """
     mask = np.zeros(reference.shape, dtype=np.bool_)
-    dropped: list[str] = []
-    plane_shape = reference.shape[1:]
+    notes: list[str] = []
+    planes: dict[float, list[npt.NDArray[np.float64]]] = defaultdict(list)
     for points in contours:
         index = reference.lps_to_index(points)
-        z_values = index[:, 0]
-        z = int(np.round(np.mean(z_values)))
-        if np.ptp(z_values) > 2 * CONTOUR_PLANE_ATOL:
-            dropped.append("contour not parallel to the image slices dropped")
+        if np.ptp(index[:, 0]) > 2 * CONTOUR_PLANE_ATOL:
+            notes.append("contour not parallel to the image slices dropped")
             continue
-        if not 0 <= z < reference.shape[0]:
-            dropped.append("contour outside the image volume dropped")
+        planes[round(float(np.mean(index[:, 0])), 3)].append(index[:, 1:3])
+    if not planes:
+        return mask, notes
+    levels = np.array(sorted(planes))
+    used: set[float] = set()
+    for z in range(reference.shape[0]):
+        nearest = int(np.argmin(np.abs(levels - z)))
+        distance = abs(float(levels[nearest]) - z)
+        if distance > 0.5 + 1e-6:
+            if levels[0] < z < levels[-1]:
+                notes.append("slice between contour planes left empty (coarser contour grid)")
             continue
-        if abs(float(np.mean(z_values)) - z) > CONTOUR_PLANE_ATOL:
-            dropped.append("contour between slices snapped to the nearest slice")
-        filled = polygon2mask(plane_shape, index[:, 1:3])  # type: ignore[no-untyped-call]  # skimage is unannotated
-        mask[z] ^= filled
-    return mask, dropped
+        level = float(levels[nearest])
+        used.add(level)
+        if distance > CONTOUR_PLANE_ATOL:
+            notes.append("slice filled from the nearest contour plane (off the slice centre)")
+        for polygon in planes[level]:
+            mask[z] ^= polygon2mask(reference.shape[1:], polygon)  # type: ignore[no-untyped-call]  # skimage is unannotated
+    for level in set(planes) - used:
+        outside = not -0.5 <= level <= reference.shape[0] - 0.5
+        reason = (
+            "contour outside the image volume dropped"
+            if outside
+            else "contour between image slices not used (finer contour grid)"
+        )
+        notes.extend([reason] * len(planes[level]))
+    return mask, notes
 
 
 def _fmt(values: Sequence[float]) -> str:
