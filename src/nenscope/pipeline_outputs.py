@@ -91,17 +91,16 @@ def render_figures(
     mip = render_mip_png(study.suv, markers, title=f"Coronal MIP — {study.tracer}")
     views: dict[int, bytes] = {}
     ct = None if study.ct is None else study.ct.volume
+    label_volume = None if labels is None else study.suv.with_array(labels, unit=Unit.LABEL)
     ordered = sorted(report.lesions, key=lambda les: -(les.value("suvmax") or 0.0))
     for lesion in sorted(ordered[:MAX_LESION_VIEWS], key=lambda les: les.id):
-        mask = None
-        if labels is not None:
-            mask = study.suv.with_array((labels == lesion.id).astype(np.float32), unit=Unit.LABEL)
         suvmax, volume = lesion.quantities["suvmax"], lesion.quantities["volume_ml"]
         views[lesion.id] = render_lesion_png(
             study.suv,
             ct,
             LesionMarker(id=lesion.id, centroid_mm=lesion.centroid_mm),
-            mask=mask,
+            mask=label_volume,
+            mask_value=float(lesion.id),
             caption=f"SUVmax {suvmax.text(3)}, {volume.text(3)}",
             fov_mm=_view_fov_mm(lesion),
         )

@@ -277,6 +277,7 @@ def render_lesion_png(
     lesion: LesionMarker,
     *,
     mask: ImageVolume | None = None,
+    mask_value: float = 1.0,
     caption: str = "",
     fov_mm: float = 120.0,
     suv_max_display: float | None = None,
@@ -292,8 +293,10 @@ def render_lesion_png(
     lesion
         The lesion (number and centre).
     mask
-        Lesion mask as a 0/1 image on any grid in the same frame of reference; its outline is
-        drawn.
+        Lesion mask or label map on any grid in the same frame of reference; the outline of
+        the voxels equal to ``mask_value`` is drawn.
+    mask_value
+        Value of the lesion's voxels in ``mask`` (its label in a label map).
     caption
         Text under the number in the title (e.g. SUVmax and volume).
     fov_mm
@@ -318,9 +321,10 @@ def render_lesion_png(
     axes = fig.subplots(1, panels)
     outline = None
     if mask is not None:
-        outline = sample_axial_plane(
+        labels = sample_axial_plane(
             mask, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm, order=0
         )
+        outline = (labels == mask_value).astype(np.float64)
     if ct is not None:
         ct_plane = sample_axial_plane(
             ct, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm, fill=-1000.0
