@@ -57,6 +57,25 @@ def to_payload(
     }
 
 
+def _no_voxel_message(dwi_dir: Path, series: DiffusionSeries, maps: AdcMaps) -> str:
+    """Why the fit is undefined everywhere (an empty map is refused, not written)."""
+    used = set(maps.b_values_s_per_mm2)
+    images = [im for im in series.images if im.b_value_s_per_mm2 in used]
+    blank = [im for im in images if not (np.asarray(im.volume.array) > 0).any()]
+    b_text = ", ".join(f"{b:g}" for b in sorted(used))
+    found = (
+        f"{len(blank)} of {len(images)} images hold no positive signal (every pixel <= 0)"
+        if blank
+        else "no voxel has a positive signal at two different b-values"
+    )
+    return (
+        f"Cannot compute an ADC map from {dwi_dir}: the fit is undefined in every voxel; "
+        f"it needs a positive signal at two or more different b-values (b = {b_text} s/mm²), "
+        f"and {found}. Check that the series holds image data (an export or anonymisation may "
+        "have blanked the pixels) and that --min-b leaves two b-values."
+    )
+
+
 @app.command("adc")
 def adc_command(
     dwi_dir: Annotated[Path, typer.Argument(help="Folder (or file) of one DWI series.")],
@@ -82,6 +101,8 @@ def adc_command(
     try:
         series = read_dwi_series(dwi_dir, series_instance_uid=series_uid)
         maps = compute_adc_maps(series, min_b_s_per_mm2=min_b)
+        if not np.asarray(maps.mask.array).any():
+            fail(_no_voxel_message(dwi_dir, series, maps))
         write_nifti(maps.adc, out)
         write_nifti(maps.mask, mask_path)
     except WorkbenchError as err:
