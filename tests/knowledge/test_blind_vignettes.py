@@ -57,7 +57,20 @@ def test_blind_vignette(path: Path) -> None:
     for fragment in expect.get("warnings", []):
         assert fragment.lower() in text.lower(), f"{path.name}: no warning with '{fragment}'"
     assert not set(exams) & set(avoided), f"{path.name}: exam both planned and avoided"
+    first = plan.items[0]
+    for key, value in (
+        ("first_activity_mbq", first.activity_mbq),
+        ("first_uptake_min", first.uptake_min),
+        ("first_dose_msv", first.effective_dose_msv),
+    ):
+        if key in expect:
+            low, high = expect[key]
+            assert value is not None, f"{path.name}: {first.exam} has no {key}"
+            assert low <= value <= high, (
+                f"{path.name}: {first.exam} {key} {value}, expected {low}-{high}"
+            )
     for avoid in plan.avoid:
         assert avoid.reason.strip(), f"{path.name}: avoid {avoid.exam} without a reason"
     for item in plan.items:
-        assert item.rationale.strip() and item.evidence, f"{path.name}: {item.exam} unexplained"
+        assert item.rationale.strip(), f"{path.name}: {item.exam} without a rationale"
+        assert item.evidence, f"{path.name}: {item.exam} without evidence"
