@@ -502,3 +502,54 @@ def test_one_rtstruct_on_the_pet_and_the_ct_grid_gives_the_same_volume() -> None
     volume_pet = float(on_pet.sum()) * pet.voxel_volume_ml
     volume_ct = float(on_ct.sum()) * ct.voxel_volume_ml
     assert volume_ct == pytest.approx(volume_pet, rel=0.01)
+
+
+def test_two_segment_seg_agrees_with_highdicoms_own_reader(
+    ct_phantom: DicomSeries, tmp_path: Path
+) -> None:
+    # Independent reader: highdicom's Segmentation.get_volume (its own geometry and slice
+    # order). Every voxel it marks, mapped through LPS onto the image, must be in our mask.
+    files = sorted(shared_data_path(*CT_PHANTOM, "dicom", "image").iterdir())
+    sources = sorted(
+        (pydicom.dcmread(p) for p in files), key=lambda ds: float(ds.ImagePositionPatient[2])
+    )
+    truth = np.zeros((*ct_phantom.volume.shape, 2), dtype=bool)
+    truth[30, 100:110, 100:110, 0] = True
+    truth[31:33, 90:95, 60:70, 1] = True
+    descriptions = [
+        hd.seg.SegmentDescription(
+            segment_number=n,
+            segment_label=label,
+            segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Abnormal"),
+            segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Neoplasm"),
+            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+        )
+        for n, label in ((1, "primary"), (2, "node"))
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # highdicom's person-name advice about "PAT1"
+        seg = hd.seg.Segmentation(
+            source_images=sources,
+            pixel_array=truth,
+            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segment_descriptions=descriptions,
+            series_instance_uid=generate_uid(),
+            series_number=5,
+            sop_instance_uid=generate_uid(),
+            instance_number=1,
+            manufacturer="nenscope tests",
+            manufacturer_model_name="test",
+            software_versions="0",
+            device_serial_number="0",
+        )
+    seg.save_as(tmp_path / "seg.dcm")
+    ours = read_mask(tmp_path / "seg.dcm", ct_phantom.volume)
+    theirs = hd.seg.segread(tmp_path / "seg.dcm").get_volume()
+    for k, label in enumerate(("primary", "node")):
+        voxels = np.argwhere(np.asarray(theirs.array)[..., k] > 0)
+        lps = voxels @ np.asarray(theirs.affine)[:3, :3].T + np.asarray(theirs.affine)[:3, 3]
+        index = np.round(ct_phantom.volume.lps_to_index(lps)).astype(int)
+        expected = np.zeros(ct_phantom.volume.shape, dtype=bool)
+        expected[tuple(index.T)] = True
+        np.testing.assert_array_equal(ours[label], expected)
+        np.testing.assert_array_equal(ours[label], truth[..., k])
