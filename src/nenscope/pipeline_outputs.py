@@ -206,7 +206,16 @@ def write_outputs(
                         out_dir, report, study, references, labels, options.normalisation
                     )
                 )
-            except (WorkbenchError, ValueError, TypeError) as err:
+            # highdicom and pydicom raise these for source headers they cannot use (missing
+            # or malformed attributes); the other outputs must still be written.
+            except (
+                WorkbenchError,
+                ValueError,
+                TypeError,
+                AttributeError,
+                KeyError,
+                IndexError,
+            ) as err:
                 report = _with_error(report, f"DICOM SEG/SR not written: {err}")
     with stages.stage("JSON + CSV + HTML"):
         texts = {

@@ -228,3 +228,29 @@ def test_sr_groups_reference_the_source_slices_of_their_segment(written: Written
     uids = {item.referenced_sop_instance_uid for item in segment.source_images_for_segmentation}
     # Lesion 1 is drawn on slices 1 and 2 of the label map (_labels), nowhere else.
     assert uids == {str(headers[1].SOPInstanceUID), str(headers[2].SOPInstanceUID)}
+
+
+def test_one_segment_and_missing_type2_attributes(tmp_path: Path) -> None:
+    # Some exports (the IBSI SUV DROs) leave out Type 2 study attributes; with a single segment
+    # highdicom moves the segment identification into the shared functional groups.
+    headers = _pet_series(tmp_path / "PET")
+    for ds in headers:
+        del ds.AccessionNumber
+        del ds.ReferringPhysicianName
+    labels = (_labels() == 1).astype(np.uint8)
+    info = write_seg(tmp_path / "seg.dcm", labels, SEGMENTS[:1], headers)
+    assert "AccessionNumber" not in headers[0]  # the inputs are not modified
+    group = SrMeasurementGroup(
+        segment_number=1,
+        tracking_id="Lesion 1",
+        tracking_uid=info.tracking_uids[1],
+        kind=SegmentKind.LESION,
+        suvmax=2.5,
+        krenning=1,
+    )
+    write_sr(tmp_path / "sr.dcm", [group], seg_path=tmp_path / "seg.dcm", source_images=headers)
+    back = read_sr(tmp_path / "sr.dcm")
+    assert (back[0].suvmax, back[0].krenning) == (2.5, 1)
+    for name in ("seg.dcm", "sr.dcm"):
+        assert not _errors(_dciodvfy(tmp_path / name)), name
+    assert pydicom.dcmread(tmp_path / "seg.dcm").AccessionNumber == ""

@@ -155,6 +155,40 @@ def _algorithm() -> hd.AlgorithmIdentificationSequence:
     )
 
 
+_TYPE2_STUDY_KEYWORDS = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "AccessionNumber",
+    "StudyID",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+)
+"""Type 2 Patient/General Study attributes (PS3.3 C.7.1.1, C.7.2.1) copied into SEG and SR."""
+
+
+def _complete_type2(headers: Sequence[pydicom.Dataset]) -> list[pydicom.Dataset]:
+    """Copy the headers, adding missing Type 2 patient/study attributes as empty values.
+
+    Type 2 attributes must be present but may be empty; some exports (e.g. the IBSI SUV DROs)
+    leave them out, and the derived objects must still carry them.
+    """
+    out = []
+    for ds in headers:
+        missing = [k for k in _TYPE2_STUDY_KEYWORDS if k not in ds]
+        if missing:
+            # copy.copy and Dataset(ds) share the element dict with ds; update() does not.
+            completed = pydicom.Dataset()
+            completed.update(ds)
+            for keyword in missing:
+                setattr(completed, keyword, "")
+            ds = completed
+        out.append(ds)
+    return out
+
+
 def _check_labels(
     labels: npt.NDArray[np.integer], segments: Sequence[SegmentSpec], n_source: int
 ) -> None:
@@ -231,7 +265,7 @@ def write_seg(
     ]
     dtype = np.uint8 if len(segments) < 256 else np.uint16
     seg = hd.seg.Segmentation(
-        source_images=list(source_images),
+        source_images=_complete_type2(source_images),
         pixel_array=np.ascontiguousarray(labels, dtype=dtype),
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=descriptions,
@@ -263,11 +297,18 @@ def _segment_sources(
     (0062,000A) and Derivation Image Sequence (0008,9124) of every frame.
     """
     out: dict[int, tuple[list[int], list[tuple[str, str]]]] = {}
+    shared = seg.SharedFunctionalGroupsSequence[0]
     for number, frame in enumerate(seg.PerFrameFunctionalGroupsSequence, start=1):
-        segment = int(frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+        # With one segment, highdicom puts the segment identification (and possibly the
+        # derivation) in the shared functional groups instead of each frame.
+        ident = frame.get("SegmentIdentificationSequence") or shared.SegmentIdentificationSequence
+        segment = int(ident[0].ReferencedSegmentNumber)
         frames, sources = out.setdefault(segment, ([], []))
         frames.append(number)
-        for derivation in frame.get("DerivationImageSequence", []):
+        derivations = frame.get("DerivationImageSequence") or shared.get(
+            "DerivationImageSequence", []
+        )
+        for derivation in derivations:
             for source in derivation.get("SourceImageSequence", []):
                 key = (str(source.ReferencedSOPClassUID), str(source.ReferencedSOPInstanceUID))
                 if key not in sources:
@@ -395,7 +436,7 @@ def write_sr(
         imaging_measurements=roi_groups,
     )
     sr = hd.sr.Comprehensive3DSR(
-        evidence=[*source_images, seg],
+        evidence=[*_complete_type2(source_images), seg],
         content=report[0],
         series_instance_uid=hd.UID(),
         series_number=series_number,
