@@ -84,3 +84,15 @@ def test_capabilities_follow_modality_and_units() -> None:
     assert "volume (SUV)" in by_units[("PT", "GML")]
     assert "volume (HU)" in by_units[("CT", "")]
     assert by_units[("RTSTRUCT", "")] == ("mask (RTSTRUCT contours) for its referenced series",)
+
+
+def test_diffusion_series_is_recognised_with_its_b_values() -> None:
+    # mr-dwi README: Philips DTI, 17 volumes of 32 slices: b = 0 and four near-zero b
+    # (0.001 … 0.004) and twelve b = 1000 s/mm², in DiffusionBValue (0018,9087).
+    folder = shared_data_path("dicom", "mr-dwi", "philips-ingenia-classic-dcm_qa", "DICOM")
+    dti = next(ref for ref in discover_series(folder) if ref.n_instances > 500)
+    assert dti.b_values == (0.0, 0.001, 0.002, 0.003, 0.004, 1000.0)
+    assert dti.n_positions == 32
+    can = capabilities(dti)
+    assert any("ADC map (nenscope adc)" in c for c in can)
+    assert any("about 17 images per slice position" in c for c in can)

@@ -15,7 +15,14 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from nenscope.core.errors import DicomImportError
-from nenscope.dicom._io import get_int, get_str, paused_gc, read_dataset
+from nenscope.dicom._io import (
+    get_float,
+    get_floats,
+    get_int,
+    get_str,
+    paused_gc,
+    read_dataset,
+)
 
 __all__ = [
     "Discovery",
@@ -55,6 +62,8 @@ _DISCOVERY_KEYWORDS = (
     "NumberOfFrames",
     "ImageType",
     "Units",
+    "ImagePositionPatient",
+    "DiffusionBValue",
 )
 """The attributes discovery reads; everything else in a header is skipped unparsed."""
 
@@ -91,6 +100,11 @@ class SeriesRef:
         StudyDescription (0008,1030).
     image_type
         ImageType (0008,0008) values of the first instance.
+    n_positions
+        Number of distinct ImagePositionPatient (0020,0032) values of single-frame instances;
+        fewer than ``n_instances`` means several volumes share the slice positions.
+    b_values
+        Distinct DiffusionBValue (0018,9087) values in s/mm², sorted (MR diffusion).
     """
 
     patient_id: str
@@ -110,6 +124,8 @@ class SeriesRef:
     sop_class_uid: str = ""
     study_description: str = ""
     image_type: tuple[str, ...] = ()
+    n_positions: int = 0
+    b_values: tuple[float, ...] = ()
 
     @property
     def is_enhanced(self) -> bool:
@@ -220,6 +236,7 @@ def _series_ref(uid: str, members: list[tuple[Path, Dataset]]) -> SeriesRef:
         number = None
     n_frames = sum(_frames(path, ds) for path, ds in members)
     image_type = ds.get("ImageType")
+    positions, b_values = _positions_and_b_values(members)
     return SeriesRef(
         patient_id=get_str(ds, "PatientID"),
         patient_name=get_str(ds, "PatientName"),
@@ -238,7 +255,26 @@ def _series_ref(uid: str, members: list[tuple[Path, Dataset]]) -> SeriesRef:
         sop_class_uid=get_str(ds, "SOPClassUID"),
         study_description=get_str(ds, "StudyDescription"),
         image_type=tuple(str(v) for v in image_type) if image_type else (),
+        n_positions=positions,
+        b_values=b_values,
     )
+
+
+def _positions_and_b_values(members: list[tuple[Path, Dataset]]) -> tuple[int, tuple[float, ...]]:
+    """Count distinct slice positions and collect b-values; unreadable values are ignored."""
+    positions: set[tuple[float, ...]] = set()
+    b_values: set[float] = set()
+    for path, ds in members:
+        try:
+            if "ImagePositionPatient" in ds:
+                xyz = get_floats(ds, "ImagePositionPatient", 3, path=path)
+                positions.add(tuple(round(v, 2) for v in xyz))
+            b_value = get_float(ds, "DiffusionBValue", -1.0, path=path)
+        except DicomImportError:
+            continue
+        if b_value >= 0:
+            b_values.add(round(b_value, 3))
+    return len(positions), tuple(sorted(b_values))
 
 
 def _frames(path: Path, ds: Dataset) -> int:
@@ -262,8 +298,20 @@ def capabilities(ref: SeriesRef) -> tuple[str, ...]:
     ('volume (HU)', 'radiomics', 'CT enhancement')
     """
     if ref.modality in ("PT", "NM"):
-        return _nuclear_capabilities(ref)
-    return _CAPABILITIES.get(ref.modality, ("not supported",))
+        found = _nuclear_capabilities(ref)
+    elif ref.modality == "MR" and len(ref.b_values) > 1:
+        bs = ", ".join(f"{b:g}" for b in ref.b_values)
+        found = (f"diffusion, b = {bs} s/mm²: ADC map (nenscope adc)",)
+    else:
+        found = _CAPABILITIES.get(ref.modality, ("not supported",))
+    if 0 < ref.n_positions < ref.n_instances and ref.n_frames == ref.n_instances:
+        per = round(ref.n_instances / ref.n_positions)
+        found = (
+            *found,
+            f"about {per} images per slice position: split (time points, b-values, echoes) "
+            "before reading as one volume",
+        )
+    return found
 
 
 _CAPABILITIES: dict[str, tuple[str, ...]] = {
