@@ -26,6 +26,8 @@ def _series_payload(ref: SeriesRef) -> dict[str, Any]:
         "units": ref.units or None,
         "n_instances": ref.n_instances,
         "n_frames": ref.n_frames,
+        "n_positions": ref.n_positions,
+        "b_values": list(ref.b_values),
         "enhanced": ref.is_enhanced,
         "frame_of_reference_uid": ref.frame_of_reference_uid,
         "folder": str(ref.files[0].parent) if ref.files else None,
