@@ -63,6 +63,13 @@ MTC_EXTENSIVE_CALCITONIN_PG_ML = 500.0
 AGGRESSIVE_DOUBLING_MONTHS = 12.0
 """Calcitonin/CEA doubling time below which MTC is treated as aggressive (FDG PET useful)."""
 
+CHI_MAX_AGE_YEARS = 5.0
+"""Age below which hyperinsulinaemic hypoglycaemia is read as congenital hyperinsulinism.
+
+CHI is the most frequent cause of persistent hypoglycaemia in neonates, infants and early
+childhood (Banerjee 2019; Balogova 2013 for 18F-DOPA); beyond early childhood an insulinoma is
+looked for as in adults (MRI/EUS, then GLP-1R PET; ENETS 2023)."""
+
 HIGH_KI67_G2_PERCENT = 10.0
 """Ki-67 above which a G2 NET also gets FDG PET (ESMO 2020, ENETS 2022 advisory)."""
 
@@ -151,6 +158,29 @@ def _intermediate_small_primary(s: Scenario) -> bool:
         and SMALL_PRIMARY_CM <= s.size_cm <= LARGE_PRIMARY_CM
         and not _high_risk_small_primary(s)
     )
+
+
+_LOCAL_ONLY_RISKS = frozenset({RiskFactor.POSITIVE_MARGIN})
+"""Risk factors that call for local re-staging (EUS/pelvic MRI, re-resection), not whole-body
+staging, of an otherwise low-risk rectal NET (ENETS 2023 colorectal: full staging for > 20 mm,
+G2/G3, muscularis invasion or lymphovascular invasion)."""
+
+
+def _rectal_high_risk(s: Scenario) -> bool:
+    return (
+        _size_gt(s, LARGE_PRIMARY_CM)
+        or any(r not in _LOCAL_ONLY_RISKS for r in s.risk_factors)
+        or _in(s.effective_grade, (Grade.G2, Grade.G3))
+        or bool(s.metastatic)
+    )
+
+
+def _rectal_local_restaging(s: Scenario) -> bool:
+    """Tell whether a rectal NET up to 2 cm needs only local staging (R1 margin or 1-2 cm)."""
+    margin = s.resection is Resection.INCOMPLETE or bool(set(s.risk_factors) & _LOCAL_ONLY_RISKS)
+    sized = s.size_cm is not None and s.size_cm >= SMALL_PRIMARY_CM
+    small = s.size_cm is None or s.size_cm <= LARGE_PRIMARY_CM
+    return not _rectal_high_risk(s) and small and (margin or sized)
 
 
 def _site_tag(
@@ -295,20 +325,23 @@ _SPECS: tuple[TagSpec, ...] = (
         ),
     ),
     TagSpec(
-        name="insulinoma",
-        description="insulinoma or endogenous hyperinsulinaemic hypoglycaemia in an adult",
+        name="congenital-hyperinsulinism",
+        description="hyperinsulinaemic hypoglycaemia in early childhood (under 5 years): focal vs "
+        "diffuse CHI",
         test=lambda s, t: (
             _in(s.syndrome, (Syndrome.INSULINOMA, Syndrome.HYPERINSULINAEMIC_HYPOGLYCAEMIA))
-            and "child" not in t
-            and not ({"ppgl", "mtc"} & t)
+            and s.age_years is not None
+            and s.age_years < CHI_MAX_AGE_YEARS
         ),
     ),
     TagSpec(
-        name="congenital-hyperinsulinism",
-        description="hyperinsulinaemic hypoglycaemia in a child (focal vs diffuse CHI)",
+        name="insulinoma",
+        description="insulinoma or endogenous hyperinsulinaemic hypoglycaemia beyond early "
+        "childhood (adults and older children)",
         test=lambda s, t: (
             _in(s.syndrome, (Syndrome.INSULINOMA, Syndrome.HYPERINSULINAEMIC_HYPOGLYCAEMIA))
-            and "child" in t
+            and "congenital-hyperinsulinism" not in t
+            and not ({"ppgl", "mtc"} & t)
         ),
     ),
     TagSpec(
@@ -376,14 +409,15 @@ _SPECS: tuple[TagSpec, ...] = (
     ),
     TagSpec(
         name="rectal-intermediate",
-        description="rectal NET 1-2 cm without risk factor",
-        test=_site_tag(PrimarySite.RECTUM, _intermediate_small_primary),
+        description="rectal NET 1-2 cm, or up to 2 cm with a positive margin only, G1, no "
+        "muscularis invasion or LVI: local staging (EUS, pelvic MRI)",
+        test=_site_tag(PrimarySite.RECTUM, _rectal_local_restaging),
     ),
     TagSpec(
         name="rectal-high-risk",
-        description="rectal NET above 2 cm, or with a risk factor (muscularis invasion, LVI, "
-        "positive margin), G2/G3 or metastases",
-        test=_site_tag(PrimarySite.RECTUM, _high_risk_small_primary),
+        description="rectal NET above 2 cm, or with muscularis invasion or LVI, G2/G3 or "
+        "metastases (ENETS 2023: pelvic MRI, CT and SSTR PET)",
+        test=_site_tag(PrimarySite.RECTUM, _rectal_high_risk),
     ),
     TagSpec(
         name="gastric-type1-low-risk",
