@@ -89,3 +89,27 @@ def test_empty_mask_is_refused() -> None:
     image, mask = _volume()
     with pytest.raises(EmptyRegionError):
         extract_features(image, np.zeros_like(mask), load_settings("ibsi-phantom"))
+
+
+@pytest.mark.parametrize("approach", list(Approach))
+def test_degenerate_rois_give_values_or_reasons(approach: Approach) -> None:
+    image, _ = _volume()
+    settings = type(load_settings("ibsi-phantom"))(approach=approach)
+    one = np.zeros(image.shape, dtype=bool)
+    one[5, 5, 5] = True
+    result = extract_features(image, one, settings)
+    # One voxel: no neighbours, so the texture matrices are empty; the reason is recorded
+    # and the other families are still there.
+    assert "glcm" in result.not_computable
+    assert "neighbour" in result.not_computable["glcm"]
+    assert result.features["YEKZ"] == pytest.approx(2.0)
+    assert result.features["Q4LE"] == image.array[5, 5, 5]
+    assert "not_computable" in result.to_contract()
+    two = np.zeros(image.shape, dtype=bool)
+    two[5, 5, 5:7] = True
+    pair = extract_features(image, two, settings)
+    assert pair.not_computable == {}
+    # Two voxels: nothing lies strictly inside (P10, P90) unless both values are equal.
+    values = image.array[two]
+    if values[0] != values[1]:
+        assert np.isnan(pair.features["1128"])

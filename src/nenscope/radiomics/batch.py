@@ -56,7 +56,11 @@ class BatchCase:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BatchRow:
-    """One output row: a lesion's features, or the error that stopped its case."""
+    """One output row: a lesion's features, or the error that stopped its case.
+
+    ``note`` lists the families that could not be computed on the lesion, with the reason
+    (e.g. texture matrices of a one-voxel lesion); their columns are empty.
+    """
 
     case_id: str
     image: str
@@ -66,6 +70,7 @@ class BatchRow:
     error: str = ""
     n_voxels: int = 0
     features: dict[str, float] = field(default_factory=dict)
+    note: str = ""
 
     def to_record(self) -> dict[str, Any]:
         """Return the row as a flat JSON-able mapping (NaN features become ``None``)."""
@@ -77,6 +82,7 @@ class BatchRow:
             "status": self.status,
             "error": self.error,
             "n_voxels": self.n_voxels,
+            "note": self.note,
         }
         for key, value in self.features.items():
             record[key] = value if math.isfinite(value) else None
@@ -148,6 +154,7 @@ def _case_rows(
                 status="ok",
                 n_voxels=result.n_voxels,
                 features=result.features,
+                note="; ".join(f"{k}: {v}" for k, v in result.not_computable.items()),
             )
         )
     return rows
@@ -228,7 +235,7 @@ def rows_to_columns(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]
     >>> cols["RNU0"], cols["Q4LE"]
     ([1.0, None], [None, 2.0])
     """
-    fixed = ["case_id", "image", "mask", "lesion", "status", "error", "n_voxels"]
+    fixed = ["case_id", "image", "mask", "lesion", "status", "error", "note", "n_voxels"]
     extra = sorted({k for r in records for k in r} - set(fixed))
     columns = [k for k in fixed if any(k in r for r in records)] + extra
     return {k: [r.get(k) for r in records] for k in columns}

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nenscope import __version__
-from nenscope.core.errors import GeometryError
+from nenscope.core.errors import GeometryError, NotComputableError
 from nenscope.core.geometry import ImageVolume
 from nenscope.radiomics.processing import PreparedRoi, prepare_roi
 from nenscope.radiomics.registry import FAMILY_COMPUTE, Family
@@ -37,6 +37,11 @@ class FeatureResult:
         Number of voxels of the morphological mask after processing.
     spacing_mm
         Voxel size after processing, ``(z, y, x)``.
+    families
+        Families that were asked for.
+    not_computable
+        Family → reason, for families that cannot be computed on this ROI (e.g. texture
+        matrices of a single voxel); their features are absent from ``features``.
     """
 
     features: dict[str, float]
@@ -45,25 +50,43 @@ class FeatureResult:
     n_voxels: int = 0
     spacing_mm: tuple[float, float, float] = (1.0, 1.0, 1.0)
     families: tuple[str, ...] = field(default=())
+    not_computable: dict[str, str] = field(default_factory=dict)
 
     def to_contract(self) -> dict[str, Any]:
-        """Return the DESIGN.md output: ``{"features": …, "settings": …, "version": …}``."""
-        return {
+        """Return the DESIGN.md output: ``{"features": …, "settings": …, "version": …}``.
+
+        ``"not_computable"`` (family → reason) is added when a family could not be computed.
+        """
+        out: dict[str, Any] = {
             "features": dict(self.features),
             "settings": self.settings.to_mapping(),
             "version": self.version,
         }
+        if self.not_computable:
+            out["not_computable"] = dict(self.not_computable)
+        return out
 
 
 def compute_families(
     roi: PreparedRoi, families: Sequence[Family] | None = None
-) -> dict[str, float]:
-    """Compute the given families (default: all registered) on a prepared ROI."""
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Compute the given families (default: all registered) on a prepared ROI.
+
+    Returns
+    -------
+    features, not_computable
+        ``{KEY: value}`` and, for each family that raised
+        :class:`~nenscope.core.errors.NotComputableError` on this ROI, its reason.
+    """
     chosen = list(FAMILY_COMPUTE) if families is None else list(families)
     out: dict[str, float] = {}
+    reasons: dict[str, str] = {}
     for family in chosen:
-        out.update(FAMILY_COMPUTE[family](roi))
-    return out
+        try:
+            out.update(FAMILY_COMPUTE[family](roi))
+        except NotComputableError as err:
+            reasons[str(family)] = " ".join(str(err).split())
+    return out, reasons
 
 
 def extract_features(
@@ -119,9 +142,10 @@ def extract_features(
         spacing_mm=image.spacing_mm,
         settings=settings,
     )
-    features = compute_families(roi, families)
+    features, reasons = compute_families(roi, families)
     return FeatureResult(
         features=features,
+        not_computable=reasons,
         settings=settings,
         n_voxels=int(roi.morph_mask.sum()),
         spacing_mm=roi.spacing_mm,

@@ -201,7 +201,12 @@ def compute_morphology_features(roi: PreparedRoi) -> dict[str, float]:
     )
     semi = 2.0 * np.sqrt(np.array([major, minor, least]))
     aee_volume = 4.0 * np.pi * float(np.prod(semi)) / 3.0
-    aee_area = ellipsoid_area(float(semi[0]), float(semi[1]), float(semi[2]))
+    # A ROI of one voxel, or one row of voxels, has no ellipsoid (zero semi-axes).
+    aee_area = (
+        ellipsoid_area(float(semi[0]), float(semi[1]), float(semi[2]))
+        if semi[0] > 0 and semi[1] > 0
+        else 0.0
+    )
     moran, geary = autocorrelation_indices(roi.image, roi.int_mask, roi.spacing_mm)
     sph = (36.0 * np.pi * volume**2) ** (1.0 / 3.0)
     return {

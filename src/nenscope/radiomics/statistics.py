@@ -101,7 +101,10 @@ def distribution_statistics(values: npt.NDArray[np.float64]) -> dict[str, float]
         "iqr": p75 - p25,
         "range": float(x[-1] - x[0]),
         "mean_absolute_deviation": float(np.mean(np.abs(dev))),
-        "robust_mean_absolute_deviation": float(np.mean(np.abs(robust - robust.mean()))),
+        # No value lies between P10 and P90 when the ROI has two distinct values only.
+        "robust_mean_absolute_deviation": (
+            float(np.mean(np.abs(robust - robust.mean()))) if robust.size else float("nan")
+        ),
         "median_absolute_deviation": float(np.mean(np.abs(x - median))),
         "coefficient_of_variation": float(np.sqrt(m2) / mean) if mean != 0 else float("nan"),
         "quartile_coefficient_of_dispersion": (

@@ -178,7 +178,7 @@ def _write_parquet(out: Path, records: list[dict[str, Any]], settings: Radiomics
     columns = rows_to_columns(records)
     arrays = {}
     for key, values in columns.items():
-        if key in ("case_id", "image", "mask", "lesion", "status", "error"):
+        if key in ("case_id", "image", "mask", "lesion", "status", "error", "note"):
             arrays[key] = pa.array([v if v is not None else "" for v in values], pa.string())
         elif key == "n_voxels":
             arrays[key] = pa.array([int(v or 0) for v in values], pa.int64())
