@@ -318,6 +318,19 @@ _SPECS: tuple[TagSpec, ...] = (
         test=lambda s, t: not ({"ppgl", "mtc", "high-grade"} & t),
     ),
     TagSpec(
+        name="hereditary-carrier",
+        description="germline VHL, NF1 or MEN2 (RET) carrier with no tumour, syndrome, finding or "
+        "metastasis given: surveillance of a carrier, not of a NET",
+        test=lambda s, t: (
+            _in(s.hereditary, (Hereditary.VHL, Hereditary.NF1, Hereditary.MEN2))
+            and s.tumor_type is None
+            and s.primary_site is None
+            and s.syndrome in (None, Syndrome.NONE)
+            and not s.metastatic
+            and not s.findings
+        ),
+    ),
+    TagSpec(
         name="g2-high-ki67",
         description="NET G2 with Ki-67 above 10 %: add FDG PET (prognosis, SSTR-negative disease)",
         test=lambda s, t: (
