@@ -110,6 +110,8 @@ def radiomics_command(
         print_json(payload)
         return
     console.print(_feature_table(result.features))
+    for family, reason in result.not_computable.items():
+        console.print(f"[yellow]not computable[/yellow] {family}: {reason}")
     console.print(f"settings: {settings.name}; nenscope {__version__}; ROI '{name}'")
 
 
