@@ -92,10 +92,14 @@ its distance k, so 12 voxels bound the error of cropping by ~1e-7 of the intensi
 def _bounding_box(
     mask: npt.NDArray[np.bool_], margin: tuple[int, int, int]
 ) -> tuple[slice, slice, slice]:
+    # One pass over the (possibly whole-body) mask finds the occupied slices; the in-plane
+    # extent is then taken from that slab only.
+    zs = np.flatnonzero(np.any(mask.reshape(mask.shape[0], -1), axis=1))
+    plane = np.any(mask[zs[0] : zs[-1] + 1], axis=0)
+    ys = np.flatnonzero(np.any(plane, axis=1))
+    xs = np.flatnonzero(np.any(plane, axis=0))
     out = []
-    for axis in range(3):
-        others = tuple(a for a in range(3) if a != axis)
-        hits = np.flatnonzero(np.any(mask, axis=others))
+    for axis, hits in enumerate((zs, ys, xs)):
         lo = int(hits[0]) - margin[axis]
         hi = int(hits[-1]) + margin[axis] + 1
         out.append(slice(max(lo, 0), min(hi, mask.shape[axis])))
