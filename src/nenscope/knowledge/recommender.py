@@ -305,6 +305,9 @@ def _resolve(
                 warnings.append(
                     f"{exam} is recommended but not available here and no listed alternative "
                     "is available: refer the patient to a centre that offers it."
+                    if cand.strength is Strength.RECOMMENDED
+                    else f"{exam} ({cand.strength.value}) is not available here and no listed "
+                    "alternative is: refer the patient to a centre that offers it if it is needed."
                 )
             continue
         steps.append(f"{exam}: {blocked}; substituted by {chosen}")
