@@ -384,3 +384,27 @@ def test_seg_output_reads_back_as_lesion_masks(
                 rtol=1e-12,
                 err_msg=f"lesion {first.id} {key}",
             )
+
+
+def test_lesion_numbers_are_compacted() -> None:
+    from nenscope.pipeline import _compact, _LesionMasks
+
+    labels = np.zeros((2, 3, 3), dtype=np.uint16)
+    labels[0, 0, 0], labels[1, 2, 2] = 2, 5
+    masks = _LesionMasks(
+        labels=labels, detection=("a", "b", "c", "d", "e"), notes=(), warnings=(), errors=()
+    )
+    out = _compact(masks)
+    # Labels 2 and 5 become 1 and 2, and their delineation texts follow them.
+    assert sorted(np.unique(out.labels).tolist()) == [0, 1, 2]
+    assert (out.labels[0, 0, 0], out.labels[1, 2, 2]) == (1, 2)
+    assert out.detection == ("b", "e")
+
+
+def test_non_finite_measure_is_not_computable() -> None:
+    from nenscope.pipeline_report import _quantity
+
+    q = _quantity(float("nan"), "mm", "longest diameter")
+    assert q.value is None
+    assert q.reason is not None
+    assert "not computable" in q.reason

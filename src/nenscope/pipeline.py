@@ -9,6 +9,7 @@ everything that could still be computed is written, and the reason appears in ev
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -571,6 +572,21 @@ def _read(stages: Stages, study_dir: Path, options: AnalysisOptions) -> StudyDat
             return None
 
 
+def _compact(lesions: _LesionMasks) -> _LesionMasks:
+    """Renumber the lesions 1..N without gaps (report ids = SEG segment numbers = labels)."""
+    present = np.unique(lesions.labels)
+    present = present[present > 0]
+    if np.array_equal(present, np.arange(1, present.size + 1)):
+        return lesions
+    lut = np.zeros(int(lesions.labels.max()) + 1, dtype=np.uint16)
+    lut[present] = np.arange(1, present.size + 1, dtype=np.uint16)
+    return dataclasses.replace(
+        lesions,
+        labels=lut[lesions.labels],
+        detection=tuple(lesions.detection[int(old) - 1] for old in present),
+    )
+
+
 def _measure(
     stages: Stages, study: StudyData, options: AnalysisOptions
 ) -> tuple[dict[str, ReferenceRegion], _LesionMasks | None, list[LesionStatistics]]:
@@ -600,6 +616,7 @@ def _measure(
         except WorkbenchError as err:
             stages.error(f"Lesions not found: {err}")
     if lesions is not None:
+        lesions = _compact(lesions)
         with stages.stage("lesion statistics"):
             liver, spleen = references.get("liver"), references.get("spleen")
             stats = label_statistics(

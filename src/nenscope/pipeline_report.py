@@ -6,6 +6,7 @@ carry their definitions and sources. Rendering happens in :mod:`nenscope.pipelin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -159,6 +160,18 @@ def krenning_grades(
     return [krenning_score(s.suvmax, refs) for s in statistics], None
 
 
+def _quantity(value: float, unit: str, method: str) -> Quantity:
+    """Wrap a measured value; a non-finite one becomes 'not computable' with the reason."""
+    if math.isfinite(value):
+        return Quantity(value=float(value), unit=unit, method=method)
+    return Quantity(
+        value=None,
+        unit=unit,
+        method=method,
+        reason=f"not computable for this lesion (got {value})",
+    )
+
+
 def lesion_entries(
     statistics: Sequence[LesionStatistics],
     detection: Sequence[str],
@@ -169,27 +182,25 @@ def lesion_entries(
 ) -> tuple[LesionEntry, ...]:
     """Report entries of the measured lesions (ids 1..N in the order given)."""
     entries = []
-    for n, (s, how, grade) in enumerate(zip(statistics, detection, grades, strict=True), start=1):
+    for n, (s, grade) in enumerate(zip(statistics, grades, strict=True), start=1):
         q = {
-            "volume_ml": Quantity(
-                value=s.volume_ml, unit="mL", method="voxel count x voxel volume"
+            "volume_ml": _quantity(s.volume_ml, "mL", "voxel count x voxel volume"),
+            "suvmax": _quantity(s.suvmax, unit, "highest voxel value"),
+            "suvpeak": _quantity(s.suvpeak, unit, _PEAK_METHOD),
+            "suvmean": _quantity(s.suvmean, unit, "mean of the lesion voxels"),
+            "tlg": _quantity(
+                s.tlg,
+                "g" if unit == "g/mL" else f"{unit}·mL",
+                "SUVmean x volume (total lesion uptake)",
             ),
-            "suvmax": Quantity(value=s.suvmax, unit=unit, method="highest voxel value"),
-            "suvpeak": Quantity(value=s.suvpeak, unit=unit, method=_PEAK_METHOD),
-            "suvmean": Quantity(value=s.suvmean, unit=unit, method="mean of the lesion voxels"),
-            "tlg": Quantity(
-                value=s.tlg,
-                unit="g" if unit == "g/mL" else f"{unit}·mL",
-                method="SUVmean x volume (total lesion uptake)",
+            "suv_sd": _quantity(s.suv_sd, unit, "population SD of voxels"),
+            "longest_diameter_mm": _quantity(
+                s.longest_diameter_mm,
+                "mm",
+                f"longest in-plane diameter on axial slice {s.diameter_slice}",
             ),
-            "suv_sd": Quantity(value=s.suv_sd, unit=unit, method="population SD of voxels"),
-            "longest_diameter_mm": Quantity(
-                value=s.longest_diameter_mm,
-                unit="mm",
-                method=f"longest in-plane diameter on axial slice {s.diameter_slice}",
-            ),
-            "short_axis_mm": Quantity(
-                value=s.short_axis_mm, unit="mm", method="largest extent perpendicular to it"
+            "short_axis_mm": _quantity(
+                s.short_axis_mm, "mm", "largest extent perpendicular to it"
             ),
         }
         entries.append(
@@ -197,7 +208,7 @@ def lesion_entries(
                 id=n,
                 centroid_mm=s.centroid_mm,
                 quantities=q,
-                detection=how,
+                detection=detection[s.label - 1],
                 krenning=grade,
                 krenning_reason=krenning_reason if grade is None else None,
                 sstr_rads=(sstr_rads or {}).get(n),
