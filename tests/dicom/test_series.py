@@ -22,6 +22,7 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
     PositronEmissionTomographyImageStorage,
     RLELossless,
@@ -696,3 +697,14 @@ def test_tilted_ct_is_resampled_onto_the_orthogonal_grid(tmp_path: Path) -> None
     values = np.asarray(vol.array, dtype=np.float64)[kk, rr, cc]
     # Tolerance: stored values are rounded to 0.01 mm.
     np.testing.assert_allclose(values, points[:, 1], atol=0.011)
+
+
+def test_deflated_transfer_syntax_equals_uncompressed(tmp_path: Path) -> None:
+    paths = write_stack(tmp_path / "plain", [0.0, 2.0, 4.0])
+    (tmp_path / "deflated").mkdir()
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+        ds.save_as(tmp_path / "deflated" / path.name, enforce_file_format=True)
+    plain, deflated = read_series(tmp_path / "plain"), read_series(tmp_path / "deflated")
+    np.testing.assert_array_equal(deflated.volume.array, plain.volume.array)
