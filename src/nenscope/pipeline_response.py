@@ -4,8 +4,9 @@ Both studies are analysed as by :func:`~nenscope.pipeline.analyze_study` (each i
 folder); the follow-up CT is registered rigidly onto the baseline CT, the lesions are matched by
 centroid distance after that transform, and the criteria are computed from the matched lesions:
 
-* **PERCIST 1.0**: SULpeak of the hottest lesion of each scan (SUL = SUV × lean body mass /
-  weight), liver SULmean and SD from the liver reference; new lesions make PMD.
+* **PERCIST 1.0**: SULpeak of the hottest lesion of each scan (SUL = SUVbw × lean body mass /
+  weight, James formula as in PERCIST 1.0), liver SULmean and SD from the liver reference; new
+  lesions make PMD.
 * **RECIST 1.1**: up to 5 target lesions (2 per organ) of the baseline, longest axial diameter
   of each lesion outline; a target without a follow-up partner counts as gone (0 mm).
 * **Choi**: the same targets' summed longest diameters and their mean CT attenuation (HU).
@@ -27,9 +28,9 @@ from scipy import ndimage
 
 from nenscope.core.errors import NotComputableError, WorkbenchError
 from nenscope.core.units import Unit
-from nenscope.dicom.pet import Normalisation
 from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
 from nenscope.pipeline_stages import Stages
+from nenscope.quantification.bodysize import LbmFormula, Sex, lbm_kg
 from nenscope.registration import Registration, register_ct
 from nenscope.reporting import (
     Quantity,
@@ -159,11 +160,22 @@ def _sul_ratio(result: AnalysisResult, stages: Stages) -> float:
             f"PERCIST needs SUVbw or SUL images, not {study.suv.unit.value}; use --normalisation "
             "bw or lbm"
         )
+    r = study.suv_result
     try:
-        return study.suv_result.normaliser_ratio(Normalisation.LBM)
-    except NotComputableError as err:
-        stages.warn(f"SUL (lean body mass) not computable ({err}); PERCIST uses SUVbw instead.")
+        if r.weight_kg is None or r.height_cm is None or r.sex is None:
+            raise NotComputableError("patient weight, height or sex unknown")
+        # PERCIST 1.0 defines SUL with the James lean-body-mass formula (Wahl 2009).
+        lbm = lbm_kg(LbmFormula.JAMES, r.weight_kg, r.height_cm, Sex(r.sex))
+    except (NotComputableError, ValueError) as err:
+        stages.warn(
+            f"SUL (James lean body mass) not computable ({err}); PERCIST uses SUVbw instead."
+        )
         return 1.0
+    stages.note(
+        f"SUL = SUVbw x {lbm / r.weight_kg:.3f} (James LBM {lbm:.1f} kg / weight "
+        f"{r.weight_kg:g} kg, PERCIST 1.0)."
+    )
+    return lbm / r.weight_kg
 
 
 def _percist(
