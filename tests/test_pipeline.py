@@ -408,3 +408,14 @@ def test_non_finite_measure_is_not_computable() -> None:
     assert q.value is None
     assert q.reason is not None
     assert "not computable" in q.reason
+
+
+def test_tumour_burden_sums_the_lesions(
+    analysed: tuple[Case, PhantomTruth, AnalysisResult, Path],
+) -> None:
+    _, _, result, _ = analysed
+    entry = next(s for s in result.report.scores if s.name == "Whole-body tumour burden")
+    total = sum(les.value("volume_ml") or 0.0 for les in result.report.lesions)
+    uptake = sum(les.value("tlg") or 0.0 for les in result.report.lesions)
+    # Printed with one decimal.
+    assert entry.value == f"{total:.1f} mL; total lesion uptake {uptake:.1f} g"

@@ -17,7 +17,7 @@ from nenscope.core.units import BQ_PER_MBQ, S_PER_MIN
 from nenscope.pipeline_references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline_scores import sstr_rads_score
 from nenscope.pipeline_stages import Stages
-from nenscope.quantification.lesions import LesionStatistics
+from nenscope.quantification.lesions import LesionStatistics, tumour_burden
 from nenscope.reporting.model import (
     LesionEntry,
     Quantity,
@@ -242,6 +242,20 @@ def _scores(grades: Sequence[int | None], reason: str | None) -> tuple[ScoreEntr
     )
 
 
+def _burden(statistics: Sequence[LesionStatistics], unit: str) -> ScoreEntry:
+    burden = tumour_burden(statistics)
+    uptake_unit = "g" if unit == "g/mL" else f"{unit}·mL"
+    return ScoreEntry(
+        name="Whole-body tumour burden",
+        value=f"{burden.total_volume_ml:.1f} mL; total lesion uptake "
+        f"{burden.total_lesion_uptake:.1f} {uptake_unit}",
+        definition="Sum of the reported lesion volumes (SSTR-positive tumour volume on SSTR PET, "
+        "metabolic tumour volume on FDG PET) and of SUVmean x volume (total lesion SSTR "
+        "expression / total lesion glycolysis).",
+        details=f"{burden.n_lesions} lesion(s).",
+    )
+
+
 def _methods(options: AnalysisOptions, study: StudyData | None) -> tuple[str, ...]:
     d = options.detection
     lines = [
@@ -287,6 +301,8 @@ def build_report(
             except WorkbenchError as err:
                 stages.error(f"SSTR-RADS not computed: {err}")
     scores.extend(extra_scores)
+    if study is not None and statistics:
+        scores.append(_burden(statistics, unit))
     all_warnings = list(stages.warnings)
     if study is not None:
         all_warnings = [*study.suv_result.warnings, *all_warnings]
