@@ -708,3 +708,11 @@ def test_deflated_transfer_syntax_equals_uncompressed(tmp_path: Path) -> None:
         ds.save_as(tmp_path / "deflated" / path.name, enforce_file_format=True)
     plain, deflated = read_series(tmp_path / "plain"), read_series(tmp_path / "deflated")
     np.testing.assert_array_equal(deflated.volume.array, plain.volume.array)
+
+
+def test_overlong_header_values_do_not_warn_later() -> None:
+    # MIRP's re-export stores StudyID "IBSI_1_STS_001_PET" (18 characters; SH allows 16).
+    # pydicom would warn on first access; the reader converts such values quietly (the
+    # suite turns warnings into errors, so this access would fail otherwise).
+    series = read_series(shared_data_path("dicom", "tcia-sts-001-ge-petct", "PT_cropped_GML"))
+    assert series.headers[0].StudyID == "IBSI_1_STS_001_PET"

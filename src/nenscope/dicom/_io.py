@@ -100,6 +100,54 @@ def read_dataset(
     return ds, notes
 
 
+_MAX_VALUE_LENGTH = {
+    "AE": 16,
+    "AS": 4,
+    "CS": 16,
+    "DA": 8,
+    "DS": 16,
+    "DT": 26,
+    "IS": 12,
+    "LO": 64,
+    "SH": 16,
+    "TM": 16,
+    "UI": 64,
+}
+"""Maximum length of one value per text VR (PS3.5 table 6.2-1), as pydicom validates it."""
+
+
+def _convert_overlong_values(ds: Dataset) -> None:
+    """Convert, quietly, top-level text elements whose stored value is longer than allowed.
+
+    pydicom warns about such values on first access; converting just these few now keeps the
+    warning out of every later reader of the header (real exports have them: MIRP's re-export
+    of the TCIA PET stores an 18-character StudyID, SH allows 16). Costs under 10 % of a
+    header parse; nested sequence items are not scanned.
+    """
+    overlong = []
+    for tag in ds.keys():  # noqa: SIM118  (iterating ds itself would convert every element)
+        elem: Any = ds.get_item(tag)
+        if not isinstance(elem, RawDataElement) or not isinstance(elem.value, bytes):
+            continue
+        vr = elem.VR
+        if vr is None:
+            try:
+                vr = dictionary_VR(tag)
+            except KeyError:
+                continue
+        limit = _MAX_VALUE_LENGTH.get(vr)
+        if (
+            limit is not None
+            and len(elem.value) > limit
+            and max(len(v.strip(b" \x00")) for v in elem.value.split(b"\\")) > limit
+        ):
+            overlong.append(tag)
+    if overlong:
+        with quiet_pydicom():
+            for tag in overlong:
+                _ = ds[tag]
+
+
 def read_header(path: Path) -> tuple[Dataset, tuple[str, ...], int | None]:
     """Parse a file's header up to the pixel data and say where the pixel data start.
 
@@ -110,7 +158,9 @@ def read_header(path: Path) -> tuple[Dataset, tuple[str, ...], int | None]:
         the PixelData (7FE0,0010) element in the file, or ``None`` when the file was
         decompressed in memory (gzip) and must be read whole.
     """
-    return _read(path, headers_only=True, keywords=None, touch=False)
+    ds, notes, offset = _read(path, headers_only=True, keywords=None, touch=False)
+    _convert_overlong_values(ds)
+    return ds, notes, offset
 
 
 def _read(
