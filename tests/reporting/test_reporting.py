@@ -13,6 +13,8 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nenscope.core.geometry import ImageVolume, affine_from_spacing
 from nenscope.core.units import Unit
@@ -266,3 +268,28 @@ def test_pdf_renders_pages_with_images(tmp_path: Path) -> None:
     assert "PHANTOM^ONE" in text
     assert "Krenning" in text
     assert "SUVmax" in text
+
+
+@given(
+    values=st.lists(
+        st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False),
+        min_size=5,
+        max_size=5,
+    ),
+    centroid=st.tuples(*[st.floats(-1e4, 1e4, allow_nan=False)] * 3),
+)
+def test_json_and_csv_round_trip_every_number(
+    values: list[float], centroid: tuple[float, float, float]
+) -> None:
+    quantities = {
+        name: Quantity(value=v, unit="u", method="m")
+        for name, v in zip(LESION_FIELDS, values, strict=True)
+    }
+    lesion = LesionEntry(id=1, centroid_mm=centroid, quantities=quantities, detection="d")
+    report = Report(title="t", header=None, lesions=(lesion,))
+    data = json.loads(lesions_to_json(report))[0]
+    assert [data[name] for name in LESION_FIELDS] == values
+    assert tuple(data["centroid_mm"]) == centroid
+    rows = {r["quantity"]: r for r in csv.DictReader(io.StringIO(lesions_to_csv(report)))}
+    assert [float(rows[name]["value"]) for name in LESION_FIELDS] == values
+    assert tuple(float(rows[f"centroid_{a}_mm"]["value"]) for a in "xyz") == centroid
