@@ -344,13 +344,18 @@ def lesion_from_record(record: Mapping[str, Any], *, where: str = "lesion") -> L
             if has_d
             else sphere_diameter_mm(float(record["volume_ml"]))
         )
+        suv, hu = float(record["suv"]), float(record.get("hu", 40.0))
+        if not (math.isfinite(suv) and suv >= 0):
+            raise ValueError(f"suv must be a finite SUV >= 0, got {suv}")
+        if not (math.isfinite(hu) and -1024.0 <= hu <= 3071.0):
+            raise ValueError(f"hu must lie in [-1024, 3071] (12-bit CT), got {hu}")
         return LesionSpec(
             lesion_id=str(record["id"]),
             centre_mm=(centre[0], centre[1], centre[2]),
             diameter_mm=diameter,
-            suv=float(record["suv"]),
+            suv=suv,
             site=str(record["organ"]),
-            hu=float(record.get("hu", 40.0)),
+            hu=hu,
         )
     except KeyError as err:
         raise OptionError(

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from nenscope.core.enums import suggest
 from nenscope.core.errors import GeometryError, OptionError
 from nenscope.core.units import ML_PER_MM3, MM3_PER_ML
 
@@ -131,6 +132,10 @@ class RegionKind(StrEnum):
     LESION = "lesion"
 
 
+_BOUNDARY_RTOL = 1e-9
+"""Relative slack of :meth:`Shape.contains` on the surface (float rounding of grid points)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shape:
     """Axis-aligned ellipsoid or elliptic cylinder in LPS mm.
@@ -160,10 +165,13 @@ class Shape:
         c = np.asarray(self.centre_mm)
         r = np.asarray(self.radii_mm)
         q = (points_mm - c) / r
+        # "Boundary in" up to rounding: a grid point on the surface in exact arithmetic stays in
+        # whatever the float error of its coordinates (the label map is translation-equivariant).
+        one = 1.0 + _BOUNDARY_RTOL
         if self.kind is ShapeKind.ELLIPSOID:
-            return np.asarray(np.sum(q * q, axis=-1) <= 1.0)
-        in_plane = q[..., 0] ** 2 + q[..., 1] ** 2 <= 1.0
-        return np.asarray(in_plane & (np.abs(q[..., 2]) <= 1.0))
+            return np.asarray(np.sum(q * q, axis=-1) <= one)
+        in_plane = q[..., 0] ** 2 + q[..., 1] ** 2 <= one
+        return np.asarray(in_plane & (np.abs(q[..., 2]) <= one))
 
     @property
     def bounds_mm(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -306,6 +314,12 @@ _UPTAKE: Mapping[str, tuple[float, float, float]] = {
     "pancreas": (3.0, 1.5, 2.8),
     "bladder": (40.0, 30.0, 8.0),
 }
+
+FREE_LESION_SITES = ("lymph-node", "soft-tissue")
+"""Lesion sites that are not a region of the model (the centre is only checked to be inside)."""
+
+# The regions whose union is the patient's outline (skin): trunk, neck, head.
+_OUTLINE = ("body_fat", "neck", "head")
 
 _TRACER_COLUMN = {Tracer.GA68_DOTATATE: 0, Tracer.FDG: 1, Tracer.CU64_DOTATATE: 2}
 
@@ -525,14 +539,40 @@ def build_phantom_model(tracer: Tracer, lesions: Sequence[LesionSpec]) -> Phanto
                 f"Lesion id '{lesion.lesion_id}' is the name of a phantom region; choose another."
             )
         organ = by_name.get(lesion.site)
+        if organ is None and lesion.site not in FREE_LESION_SITES:
+            sites = sorted({*FREE_LESION_SITES, *(r.name for r in anatomy if r.kind is _O)})
+            raise OptionError(
+                f"Lesion '{lesion.lesion_id}': unknown site '{lesion.site}'. "
+                + suggest(lesion.site, sites)
+            )
         centre = np.asarray(lesion.centre_mm, dtype=np.float64)
         if organ is not None and not bool(organ.shape.contains(centre)):
             raise OptionError(
                 f"Lesion '{lesion.lesion_id}': centre {lesion.centre_mm} mm is not inside its "
                 f"site '{lesion.site}'. Move the centre or name the right site."
             )
+        _check_inside_patient(lesion, [by_name[name] for name in _OUTLINE])
     _check_lesions_apart(lesions)
     return PhantomModel(regions=(*anatomy, *(les.to_region() for les in lesions)))
+
+
+def _check_inside_patient(lesion: LesionSpec, outline: Sequence[Region]) -> None:
+    """Refuse a lesion sphere that reaches outside the patient (its centre and six poles)."""
+    r = lesion.diameter_mm / 2.0
+    centre = np.asarray(lesion.centre_mm, dtype=np.float64)
+    points = np.vstack([centre, centre + r * np.eye(3), centre - r * np.eye(3)])
+    inside = np.zeros(len(points), dtype=bool)
+    for region in outline:
+        inside |= np.asarray(region.shape.contains(points), dtype=bool)
+    if not inside.all():
+        trunk = outline[0].shape
+        (cx, cy, cz), (rx, ry, rz) = trunk.centre_mm, trunk.radii_mm
+        raise OptionError(
+            f"Lesion '{lesion.lesion_id}': the sphere of diameter {lesion.diameter_mm:g} mm "
+            f"centred at {lesion.centre_mm} mm reaches outside the patient (trunk: elliptic "
+            f"cylinder of half-axes {rx:g} × {ry:g} mm about x = {cx:g}, y = {cy:g}, z "
+            f"{cz - rz:g}..{cz + rz:g} mm; plus neck and head). Move it inside or make it smaller."
+        )
 
 
 def _check_lesions_apart(lesions: Sequence[LesionSpec]) -> None:
