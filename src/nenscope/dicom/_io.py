@@ -125,9 +125,15 @@ def _convert_overlong_values(ds: Dataset) -> None:
     header parse; nested sequence items are not scanned.
     """
     overlong = []
-    for tag in ds.keys():  # noqa: SIM118  (iterating ds itself would convert every element)
-        elem: Any = ds.get_item(tag)
-        if not isinstance(elem, RawDataElement) or not isinstance(elem.value, bytes):
+    # Dataset.items() yields the stored (raw) elements without converting them.
+    for tag, elem in ds.items():
+        value = getattr(elem, "value", None)
+        # Values of up to 16 bytes break only the rare AS/DA/IS limits: not worth a look-up.
+        if (
+            not isinstance(elem, RawDataElement)
+            or not isinstance(value, bytes)
+            or len(value) <= 16
+        ):
             continue
         vr = elem.VR
         if vr is None:
@@ -138,8 +144,8 @@ def _convert_overlong_values(ds: Dataset) -> None:
         limit = _MAX_VALUE_LENGTH.get(vr)
         if (
             limit is not None
-            and len(elem.value) > limit
-            and max(len(v.strip(b" \x00")) for v in elem.value.split(b"\\")) > limit
+            and len(value) > limit
+            and max(len(v.strip(b" \x00")) for v in value.split(b"\\")) > limit
         ):
             overlong.append(tag)
     if overlong:
