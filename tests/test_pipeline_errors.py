@@ -171,3 +171,28 @@ def test_reference_masks_from_files(phantom: tuple[Path, PhantomTruth], tmp_path
     )
     assert result.references["liver"].description == "user mask"
     assert any("blood_pool reference mask" in e and "missing.nii.gz" in e for e in result.errors)
+
+
+def test_nac_series_is_not_analysed(phantom: tuple[Path, PhantomTruth], tmp_path: Path) -> None:
+    # A non-attenuation-corrected copy of the PET with more slices than the AC series.
+    study = _copy(phantom[0], tmp_path / "with-nac")
+    series_uid = pydicom.uid.generate_uid()
+    (study / "PET_NAC").mkdir()
+    for path in sorted((study / "PET").glob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        ds.SeriesInstanceUID = series_uid
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+        ds.SeriesDescription = "PET WB NAC"
+        ds.save_as(study / "PET_NAC" / path.name)
+    # The AC series loses its lowest slice, so that size alone would choose the NAC series.
+    lowest = min(
+        (study / "PET").glob("*.dcm"),
+        key=lambda p: float(pydicom.dcmread(p).ImagePositionPatient[2]),
+    )
+    lowest.unlink()
+    result = analyze_study(study, tmp_path / "out", AnalysisOptions(auto_detect=False, **FAST))
+    assert result.study is not None
+    assert result.study.pet_ref.series_instance_uid != series_uid
+    assert any(
+        "'PET WB NAC'" in w and "not attenuation-corrected" in w for w in result.report.warnings
+    )

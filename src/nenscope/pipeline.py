@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,17 +251,35 @@ def _choose_pet(series: Sequence[SeriesRef], root: Path, uid: str | None) -> tup
             f"No PET series (Modality PT) in {root}: found {_series_summary(series)}. "
             "Pass the folder of a PET/CT study."
         )
-    # The series with the most slices is the whole-body acquisition; derived or cropped
-    # series (SUV maps, reformats) are usually smaller.
-    pets = sorted(pets, key=lambda s: (-s.n_instances * max(s.n_frames, 1), s.series_instance_uid))
+    # Attenuation-corrected before non-corrected (NAC images give meaningless SUVs), then
+    # the series with the most slices: the whole-body acquisition, not a cropped or derived
+    # series (SUV maps, reformats).
+    pets = sorted(
+        pets,
+        key=lambda s: (_looks_nac(s), -s.n_instances * max(s.n_frames, 1), s.series_instance_uid),
+    )
     note = ""
     if len(pets) > 1:
-        others = ", ".join(f"'{s.series_description}' ({s.n_instances})" for s in pets[1:])
+        others = ", ".join(
+            f"'{s.series_description}' ({s.n_instances}"
+            + (", not attenuation-corrected)" if _looks_nac(s) else ")")
+            for s in pets[1:]
+        )
         note = (
             f"{len(pets)} PET series found; analysed '{pets[0].series_description}' "
             f"({pets[0].n_instances} files), not {others}. Use --pet-series to choose."
         )
     return pets[0], note
+
+
+_NAC = re.compile(r"(^|[^A-Z])(NAC|NOAC|NON[-_ ]?AC|UNCORR\w*|NO[-_ ]ATTN)([^A-Z]|$)")
+"""Series description / image type words that mark a PET series as not attenuation-corrected."""
+
+
+def _looks_nac(ref: SeriesRef) -> bool:
+    """Whether the series description or image type says 'not attenuation-corrected'."""
+    text = " ".join((ref.series_description, *ref.image_type)).upper()
+    return _NAC.search(text) is not None
 
 
 def _choose_ct(series: Sequence[SeriesRef], pet: SeriesRef) -> SeriesRef | None:
