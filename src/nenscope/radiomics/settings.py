@@ -411,4 +411,7 @@ def load_settings(preset_or_path: str | Path) -> RadiomicsSettings:
         raise OptionError(f"Radiomics config '{text}' is not valid YAML: {err}") from err
     if not isinstance(raw, Mapping):
         raise OptionError(f"Radiomics config '{text}' must hold a YAML mapping, got {raw!r}.")
-    return settings_from_mapping(raw, name=source)
+    try:
+        return settings_from_mapping(raw, name=source)
+    except OptionError as err:
+        raise OptionError(f"Radiomics config {text}: {err}") from err

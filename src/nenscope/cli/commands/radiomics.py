@@ -100,9 +100,12 @@ def radiomics_command(
         settings = load_settings(config)
         volume = read_image(image)
         name, roi = _pick_mask(read_mask(mask, volume), label, mask)
-        result = extract_features(volume, roi, settings)
     except WorkbenchError as err:
         fail(str(err))
+    try:
+        result = extract_features(volume, roi, settings)
+    except WorkbenchError as err:
+        fail(f"{image} with mask {mask} (ROI '{name}'): {err}")
     payload = result.to_contract()
     payload["roi"] = name
     payload["unit"] = str(volume.unit)
