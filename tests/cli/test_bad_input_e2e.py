@@ -11,6 +11,7 @@ with ``nenscope: error:`` and holds the words a user needs (the offending file, 
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from tests.cli.conftest import TCIA_CT, TCIA_PET, RunCli
 from tests.conftest import shared_data_path
 
 IBSI_NIFTI = ("ibsi", "ibsi_1_digital_phantom", "nifti")
+# nibabel's Siemens mosaic b0/b1000 test files: real headers, every pixel 0 (data README).
+SIEMENS_DWI = ("dicom", "mr-dwi", "siemens-trio-mosaic-nibabel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,12 @@ def inputs(
 
 
 Args = Callable[[Inputs], list[object]]
+
+
+def _lesion_json(**change: object) -> str:
+    """One phantom lesion inside the liver (the built-in liver-1 centre), with ``change``."""
+    lesion = {"id": "a", "centre_mm": [-95, -25, 60], "diameter_mm": 10, "suv": 5}
+    return json.dumps([{**lesion, "organ": "liver", **change}])
 
 
 def _scenario(name: str, body: str) -> Args:
@@ -174,6 +183,14 @@ CASES: dict[str, tuple[Args, tuple[str, ...]]] = {
     "adc-missing": (lambda i: ["adc", i.missing, i.tmp / "adc.nii.gz"], ("no-such-folder",)),
     "adc-empty": (lambda i: ["adc", i.empty, i.tmp / "adc.nii.gz"], ("empty",)),
     "adc-non-dicom": (lambda i: ["adc", i.non_dicom, i.tmp / "adc.nii.gz"], ("notes", "MR")),
+    "adc-blank-images": (
+        lambda i: [
+            "adc",
+            shared_data_path(*SIEMENS_DWI),
+            i.tmp / "adc.nii.gz",
+        ],
+        ("siemens-trio-mosaic-nibabel", "every voxel", "b = 0, 1000"),
+    ),
     "adc-pet-not-dwi": (lambda i: ["adc", i.truncated, i.tmp / "adc.nii.gz"], ("MR",)),
     # phantom
     "phantom-unknown-size": (
@@ -195,6 +212,43 @@ CASES: dict[str, tuple[Args, tuple[str, ...]]] = {
     "phantom-missing-lesion-file": (
         lambda i: ["phantom", i.tmp / "ph", "--lesions", i.tmp / "lesions.json"],
         ("lesions.json",),
+    ),
+    "phantom-lesion-unknown-site": (
+        lambda i: [
+            "phantom",
+            i.tmp / "ph",
+            "--size",
+            "small",
+            "--lesions",
+            i.text("livr.json", _lesion_json(organ="livr")),
+        ],
+        ("'livr'", "Did you mean 'liver'"),
+    ),
+    "phantom-lesion-outside-patient": (
+        lambda i: [
+            "phantom",
+            i.tmp / "ph",
+            "--size",
+            "small",
+            "--lesions",
+            i.text("huge.json", _lesion_json(diameter_mm=300)),
+        ],
+        ("300 mm", "outside the patient"),
+    ),
+    "phantom-lesion-negative-suv": (
+        lambda i: [
+            "phantom",
+            i.tmp / "ph",
+            "--size",
+            "small",
+            "--lesions",
+            i.text("cold.json", _lesion_json(suv=-5)),
+        ],
+        ("cold.json", "suv", "-5"),
+    ),
+    "phantom-output-exists": (
+        lambda i: ["phantom", i.study, "--size", "small"],
+        ("study", "--overwrite"),
     ),
     # analyze
     "analyze-missing": (
