@@ -62,6 +62,9 @@ def test_analyze_json_contract(study: tuple[Path, PhantomTruth], tmp_path: Path)
     ):
         assert key in lesion
     assert lesion["krenning"] == 4  # SUV 45 lesion above the spleen (22) on SSTR PET
+    scores = {s["name"]: s["value"] for s in data["scores"]}
+    assert scores["Krenning (patient)"] == "4"
+    assert {r["name"] for r in data["references"]} == {"liver", "spleen", "blood_pool"}
     on_disk = json.loads((tmp_path / "out" / "lesions.json").read_text())
     assert on_disk == data["lesions"]
     for name in ("lesions.csv", "report.html", "seg.dcm", "sr.dcm"):

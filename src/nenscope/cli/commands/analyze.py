@@ -28,7 +28,7 @@ from nenscope.core.errors import OptionError
 from nenscope.dicom.pet import SuvOverrides
 from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
 from nenscope.pipeline_scores import SstrRadsInputs
-from nenscope.reporting import lesion_to_dict
+from nenscope.reporting import lesion_to_dict, report_to_dict
 from nenscope.segmentation import Delineation, DetectionSettings, ThresholdMethod
 
 __all__ = [
@@ -143,6 +143,8 @@ def print_result(result: AnalysisResult, out_dir: Path, output_format: OutputFor
                 "out_dir": out_dir,
                 "files": dict(result.files),
                 "lesions": [lesion_to_dict(les) for les in result.report.lesions],
+                "scores": report_to_dict(result.report)["scores"],
+                "references": report_to_dict(result.report)["references"],
                 "warnings": list(result.report.warnings),
                 "errors": list(result.errors),
                 "timings_s": dict(result.timings_s),
@@ -152,6 +154,8 @@ def print_result(result: AnalysisResult, out_dir: Path, output_format: OutputFor
         console.print(f"Analysed {len(result.report.lesions)} lesion(s); outputs in {out_dir}:")
         for role, path in result.files.items():
             console.print(f"  {role:13s} {path}")
+        for score in result.report.scores:
+            console.print(f"{score.name}: {score.value}", highlight=False)
         for text in result.report.warnings:
             console.print(f"[yellow]warning:[/yellow] {text}", highlight=False)
         total = sum(result.timings_s.values())
