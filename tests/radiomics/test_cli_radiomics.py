@@ -95,7 +95,7 @@ def test_radiomics_several_labels_need_a_choice(tmp_path: Path) -> None:
     labels = np.zeros((4, 4, 4), dtype=np.uint8)
     labels[:2] = 1
     labels[2:] = 2
-    image = _write(tmp_path / "i.nii.gz", array)
+    image = _write(tmp_path / "i.nii.gz", array, Unit.SUV_BW)
     mask = _write(tmp_path / "m.nii.gz", labels)
     refused = CliRunner().invoke(app, ["radiomics", str(image), str(mask), "--config", "pet-suv"])
     assert refused.exit_code == 2
@@ -261,3 +261,16 @@ def test_batch_on_real_pet_with_the_pet_preset(tmp_path: Path) -> None:
         # Peaks lie between the mean and the maximum SUV.
         assert r["Q4LE"] <= r["0F91"] <= r["84IY"]
         assert r["VJGA"] <= r["0F91"]
+
+
+def test_settings_for_another_unit_are_refused(tmp_path: Path) -> None:
+    # pet-suv declares unit g/mL: a CT in HU is refused with the reason, not computed with a
+    # 0.25 "SUV" bin width on HU values.
+    array = np.arange(64.0).reshape(4, 4, 4)
+    image = _write(tmp_path / "ct.nii.gz", array, Unit.HU)
+    mask = _write(tmp_path / "m.nii.gz", np.ones((4, 4, 4), dtype=np.uint8))
+    result = CliRunner().invoke(app, ["radiomics", str(image), str(mask), "--config", "pet-suv"])
+    assert result.exit_code == 2
+    assert "g/mL" in result.stderr
+    assert "HU" in result.stderr
+    assert "ct.nii.gz" in result.stderr

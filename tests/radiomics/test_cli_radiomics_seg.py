@@ -72,6 +72,14 @@ def test_seg_segments_become_rows(tmp_path: Path) -> None:
         SegmentSpec(number=2, label="Lesion 2", kind=SegmentKind.LESION),
     )
     write_seg(tmp_path / "seg.dcm", labels, segments, headers)
+    # The test series has no dose or weight (no SUV), so the settings keep its Bq/mL values:
+    # pet-suv without its unit.
+    config = tmp_path / "bqml.yaml"
+    config.write_text(
+        "approach: 3d\nresample:\n  spacing_mm: [3.0, 3.0, 3.0]\n"
+        "discretise:\n  method: fixed-bin-number\n  bins: 16\n",
+        encoding="utf-8",
+    )
     single = CliRunner().invoke(
         app,
         [
@@ -79,7 +87,7 @@ def test_seg_segments_become_rows(tmp_path: Path) -> None:
             str(tmp_path / "PET"),
             str(tmp_path / "seg.dcm"),
             "--config",
-            "pet-suv",
+            str(config),
             "--label",
             "Lesion 2",
             "--format",

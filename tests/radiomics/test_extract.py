@@ -7,7 +7,7 @@ import pytest
 
 from nenscope import __version__
 from nenscope.core import ImageVolume, Unit, affine_from_spacing
-from nenscope.core.errors import EmptyRegionError, GeometryError
+from nenscope.core.errors import EmptyRegionError, GeometryError, UnitError
 from nenscope.radiomics.extract import extract_features
 from nenscope.radiomics.registry import FEATURES, Family, features_of
 from nenscope.radiomics.settings import Approach, load_settings
@@ -113,3 +113,13 @@ def test_degenerate_rois_give_values_or_reasons(approach: Approach) -> None:
     values = image.array[two]
     if values[0] != values[1]:
         assert np.isnan(pair.features["1128"])
+
+
+def test_unit_of_the_settings_is_checked() -> None:
+    image, mask = _volume()  # HU
+    with pytest.raises(UnitError, match="g/mL"):
+        extract_features(image, mask, load_settings("pet-suv"))
+    # Unknown unit (plain NIfTI) passes; the matching unit passes.
+    unknown = ImageVolume(array=image.array, affine=image.affine, unit=Unit.UNITLESS)
+    assert extract_features(unknown, mask, load_settings("pet-suv")).features
+    assert extract_features(image, mask, load_settings("ct-hu")).features

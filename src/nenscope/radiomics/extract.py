@@ -10,8 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 from nenscope import __version__
-from nenscope.core.errors import GeometryError, NotComputableError
+from nenscope.core.errors import GeometryError, NotComputableError, UnitError
 from nenscope.core.geometry import ImageVolume
+from nenscope.core.units import Unit
 from nenscope.radiomics.processing import PreparedRoi, prepare_roi
 from nenscope.radiomics.registry import FAMILY_COMPUTE, Family
 from nenscope.radiomics.settings import RadiomicsSettings
@@ -118,6 +119,8 @@ def extract_features(
     ------
     GeometryError
         If the mask does not have the image's shape.
+    UnitError
+        If the settings are made for another unit than the image's (unknown units pass).
     EmptyRegionError
         If the ROI is empty (before or after processing).
 
@@ -131,6 +134,12 @@ def extract_features(
     >>> res.features["YEKZ"], res.features["84IY"]  # 64 voxels of 8 mm3; max of 1..5
     (512.0, 5.0)
     """
+    if settings.unit is not None and image.unit not in (settings.unit, Unit.UNITLESS):
+        raise UnitError(
+            f"Radiomics settings '{settings.name}' are made for images in {settings.unit}, "
+            f"but the image is in {image.unit}. Convert the image first (PET: SUV via "
+            "'nenscope convert'), or use settings without 'unit' / for this unit."
+        )
     roi_mask = np.asarray(mask)
     if roi_mask.shape != image.shape:
         raise GeometryError(

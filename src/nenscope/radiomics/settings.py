@@ -26,6 +26,7 @@ import yaml
 
 from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import OptionError
+from nenscope.core.units import Unit
 
 __all__ = [
     "Approach",
@@ -191,6 +192,10 @@ class RadiomicsSettings:
         Discretisation for the intensity-volume histogram; ``None`` uses ``discretise``.
     name
         Preset name or file the settings came from (recorded beside every output).
+    unit
+        Unit the settings are made for (a fixed bin size in SUV means nothing for Bq/mL);
+        images in another known unit are refused, images of unknown unit
+        (:attr:`Unit.UNITLESS`, e.g. plain NIfTI) are accepted. ``None`` accepts any unit.
     """
 
     approach: Approach = Approach.D3
@@ -200,6 +205,7 @@ class RadiomicsSettings:
     ivh: DiscretisationSettings | None = None
     name: str = "custom"
     description: str = field(default="", compare=False)
+    unit: Unit | None = None
 
     @property
     def texture_discretisation(self) -> DiscretisationSettings:
@@ -214,6 +220,8 @@ class RadiomicsSettings:
     def to_mapping(self) -> dict[str, Any]:
         """Return the settings as a plain mapping in the YAML vocabulary (for the outputs)."""
         out: dict[str, Any] = {"name": self.name, "approach": self.approach.value}
+        if self.unit is not None:
+            out["unit"] = self.unit.value
         if self.resample is not None:
             r = self.resample
             out["resample"] = {
@@ -246,7 +254,16 @@ def _discretisation_mapping(d: DiscretisationSettings) -> dict[str, Any]:
     return out
 
 
-_TOP_KEYS = ("name", "description", "approach", "resample", "resegment", "discretise", "ivh")
+_TOP_KEYS = (
+    "name",
+    "description",
+    "unit",
+    "approach",
+    "resample",
+    "resegment",
+    "discretise",
+    "ivh",
+)
 _RESAMPLE_KEYS = (
     "spacing_mm",
     "interpolation",
@@ -356,6 +373,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, name: str = "custom") -> Ra
         ivh=_parse_discretisation(raw["ivh"], "ivh") if raw.get("ivh") else None,
         name=str(raw.get("name", name)),
         description=str(raw.get("description", "")),
+        unit=parse_option(str(raw["unit"]), Unit, what="unit") if raw.get("unit") else None,
     )
 
 

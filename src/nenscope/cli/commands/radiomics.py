@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,8 +23,10 @@ from nenscope.cli._common import OutputFormat, console, fail, print_json, to_jso
 from nenscope.cli.app import app
 from nenscope.core.errors import OptionError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
+from nenscope.core.units import Unit
 from nenscope.dicom.masks import read_mask
 from nenscope.dicom.nifti import read_nifti
+from nenscope.dicom.pet import compute_suv, suv_volume
 from nenscope.dicom.series import read_series
 from nenscope.radiomics.batch import BatchCase, BatchRow, rows_to_columns, run_batch
 from nenscope.radiomics.extract import extract_features
@@ -43,11 +46,41 @@ ConfigOpt = Annotated[
 
 def read_image(path: Path) -> ImageVolume:
     """Read a NIfTI file, or a DICOM series (folder or file) via ``nenscope.dicom``."""
+    return read_image_for(path, None)[0]
+
+
+_CONVERTIBLE_TO_SUV = (Unit.BQ_PER_ML, Unit.COUNTS)
+
+
+def read_image_for(
+    path: Path, settings: RadiomicsSettings | None
+) -> tuple[ImageVolume, list[str]]:
+    """Read an image for ``settings``; a PET series is converted to SUVbw if they want SUV.
+
+    Returns the volume and notes on what was done (e.g. the SUV conversion and its warnings).
+    """
     if path.name.endswith((".nii", ".nii.gz")):
-        return read_nifti(path)
+        return read_nifti(path), []
     if not path.exists():
         raise OptionError(f"Image {path} does not exist.")
-    return read_series(path).volume
+    series = read_series(path)
+    volume = series.volume
+    if (
+        settings is None
+        or settings.unit is not Unit.SUV_BW
+        or volume.unit not in _CONVERTIBLE_TO_SUV
+    ):
+        return volume, []
+    with warnings.catch_warnings(record=True):
+        # The SUV warnings are kept in result.warnings and reported in the notes.
+        warnings.simplefilter("always")
+        result = compute_suv(series)
+    notes = [
+        f"{path}: converted from {volume.unit} to SUVbw (g/mL) for settings '{settings.name}' "
+        f"(suv_bw_factor {result.suv_bw_factor} g/Bq)",
+        *result.warnings,
+    ]
+    return suv_volume(series, result, normalisation="bw"), notes
 
 
 def _pick_mask(
@@ -98,7 +131,7 @@ def radiomics_command(
     """Compute IBSI 1 features of one ROI: {"features": {KEY: value}, "settings", "version"}."""
     try:
         settings = load_settings(config)
-        volume = read_image(image)
+        volume, notes = read_image_for(image, settings)
         name, roi = _pick_mask(read_mask(mask, volume), label, mask)
     except WorkbenchError as err:
         fail(str(err))
@@ -109,12 +142,15 @@ def radiomics_command(
     payload = result.to_contract()
     payload["roi"] = name
     payload["unit"] = str(volume.unit)
+    payload["notes"] = notes
     if output_format is OutputFormat.JSON:
         print_json(payload)
         return
     console.print(_feature_table(result.features))
     for family, reason in result.not_computable.items():
         console.print(f"[yellow]not computable[/yellow] {family}: {reason}")
+    for note in notes:
+        console.print(f"note: {note}")
     console.print(f"settings: {settings.name}; nenscope {__version__}; ROI '{name}'")
 
 
@@ -156,9 +192,11 @@ def _resolve(base: Path, value: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
-def load_case(case: BatchCase) -> tuple[ImageVolume, dict[str, npt.NDArray[np.bool_]]]:
-    """Read one batch case through ``nenscope.dicom``."""
-    volume = read_image(Path(case.image))
+def load_case(
+    case: BatchCase, settings: RadiomicsSettings | None = None
+) -> tuple[ImageVolume, dict[str, npt.NDArray[np.bool_]]]:
+    """Read one batch case through ``nenscope.dicom`` (PET to SUVbw if the settings want SUV)."""
+    volume, _ = read_image_for(Path(case.image), settings)
     return volume, read_mask(Path(case.mask), volume)
 
 
@@ -253,7 +291,7 @@ def _run_with_progress(
 
         run_batch(
             cases,
-            load=load_case,
+            load=lambda case: load_case(case, settings),
             settings=settings,
             done=frozenset(finished),
             on_row=on_row,
