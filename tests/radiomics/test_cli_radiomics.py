@@ -274,3 +274,31 @@ def test_settings_for_another_unit_are_refused(tmp_path: Path) -> None:
     assert "g/mL" in result.stderr
     assert "HU" in result.stderr
     assert "ct.nii.gz" in result.stderr
+
+
+def test_pet_series_in_bqml_is_converted_to_suv_for_suv_settings(tmp_path: Path) -> None:
+    from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study
+
+    truth = write_phantom_study(tmp_path / "study", PhantomSettings(size="small"))
+    lesion = truth.lesions[0]
+    result = CliRunner().invoke(
+        app,
+        [
+            "radiomics",
+            str(tmp_path / "study" / "PET"),
+            str(tmp_path / "study" / "labels_pet.nii.gz"),
+            "--label",
+            f"label_{lesion.label}",
+            "--config",
+            "pet-suv",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["unit"] == "g/mL"
+    assert any("SUVbw" in note for note in payload["notes"])
+    # Noise-free phantom: the maximum SUV is the lesion's; 3 mm trilinear resampling of the
+    # 4 mm grid can only lower it.
+    assert 0.5 * lesion.suvmax <= payload["features"]["84IY"] <= lesion.suvmax * (1 + 1e-6)
