@@ -595,3 +595,25 @@ def test_radiomics_bad_setting_value_names_the_file(inputs: Inputs, nenscope_cli
     config = inputs.text("approach.yaml", "approach: 4d\n")
     run = nenscope_cli("radiomics", inputs.image, inputs.mask, "--config", config)
     _assert_one_clear_line(run.exit_code, run.stderr, ("approach.yaml", "'4d'", "3d"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="recommend refuses 'pregnant: true' with 'sex: male' but accepts 'breastfeeding: true' "
+    "with 'sex: male' and then advises the man to interrupt breastfeeding",
+)
+def test_recommend_breastfeeding_male_is_refused(inputs: Inputs, nenscope_cli: RunCli) -> None:
+    scenario = inputs.text("bf.yaml", "question: staging\nbreastfeeding: true\nsex: male\n")
+    run = nenscope_cli("recommend", scenario, "--format", "json")
+    _assert_one_clear_line(run.exit_code, run.stderr, ("bf.yaml", "breastfeeding", "male"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="recommend: a scenario YAML with the same field twice ('question: staging' then "
+    "'question: diagnosis') is accepted and the last value silently wins (PyYAML default)",
+)
+def test_recommend_duplicate_field_is_refused(inputs: Inputs, nenscope_cli: RunCli) -> None:
+    scenario = inputs.text("twice.yaml", "question: staging\nquestion: diagnosis\n")
+    run = nenscope_cli("recommend", scenario, "--format", "json")
+    _assert_one_clear_line(run.exit_code, run.stderr, ("twice.yaml", "question"))

@@ -266,16 +266,7 @@ _PDF_ROW = re.compile(
 
 
 def test_report_pdf_numbers_match_lesions_json(analyzed_study: AnalyzedStudy) -> None:
-    pdftotext = shutil.which("pdftotext")
-    if pdftotext is None:
-        pytest.skip("poppler-utils (pdftotext) is not installed")
-    text = subprocess.run(
-        [pdftotext, "-layout", str(analyzed_study.out / "report.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    text = _pdf_text(analyzed_study)
     assert "Research software, not a medical device" in text
     rows = {int(m["id"]): m for line in text.splitlines() if (m := _PDF_ROW.match(line))}
     lesions = json.loads((analyzed_study.out / "lesions.json").read_text())
@@ -563,3 +554,31 @@ def test_response_sizes_unchanged_when_only_uptake_halves(
     if recist["category"] == "SD":
         assert abs(recist["change_percent"]["value"]) < 10.0, recist["details"]
     assert choi["category"] in {"SD", "NE"}, choi["details"]
+
+
+def _pdf_text(analyzed_study: AnalyzedStudy) -> str:
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("poppler-utils (pdftotext) is not installed")
+    return subprocess.run(
+        [pdftotext, "-layout", str(analyzed_study.out / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="report.pdf 'Reference regions' table cuts its cells with an ellipsis: the SD unit "
+    "('1.3e-07 g…') and the placement method ('most homogeneous sphere of radius 15.0 m…') "
+    "cannot be read in full",
+)
+def test_report_pdf_reference_table_is_not_truncated(analyzed_study: AnalyzedStudy) -> None:
+    text = _pdf_text(analyzed_study)
+    section = text.split("Reference regions", 1)[1].split("Scores", 1)[0]
+    rows = [line for line in section.splitlines() if line.strip()]
+    assert any(line.split()[0] == "liver" for line in rows), section
+    truncated = [line.strip() for line in rows if "…" in line]
+    assert not truncated, "\n".join(truncated)
