@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +20,10 @@ import scipy.ndimage as ndi
 
 from nenscope.core.errors import WorkbenchError
 from nenscope.core.geometry import ImageVolume
-from nenscope.radiomics.extract import extract_features
-from nenscope.radiomics.registry import Family
 from nenscope.radiomics.settings import RadiomicsSettings
+
+if TYPE_CHECKING:
+    from nenscope.radiomics.registry import Family
 
 __all__ = [
     "BatchCase",
@@ -127,6 +128,10 @@ def _case_rows(
     *,
     split: bool,
 ) -> list[BatchRow]:
+    # Imported here so that the batch table types stay cheap to import (the CLI registers its
+    # commands at every start); extract pulls in the numba texture kernels.
+    from nenscope.radiomics.extract import extract_features
+
     try:
         image, masks = load(case)
     except (WorkbenchError, OSError) as err:

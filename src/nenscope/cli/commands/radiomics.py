@@ -29,9 +29,10 @@ from nenscope.dicom.nifti import read_nifti
 from nenscope.dicom.pet import compute_suv, suv_volume
 from nenscope.dicom.series import read_series
 from nenscope.radiomics.batch import BatchCase, BatchRow, rows_to_columns, run_batch
-from nenscope.radiomics.extract import extract_features
-from nenscope.radiomics.registry import FEATURES
 from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_settings
+
+# The extraction modules (numba, scikit-image, scipy.spatial) are imported inside the
+# commands: every ``nenscope`` invocation imports this module to register the commands.
 
 __all__ = ["load_case", "radiomics_batch_command", "radiomics_command", "read_image", "read_table"]
 
@@ -102,6 +103,8 @@ def _pick_mask(
 
 
 def _feature_table(features: dict[str, float]) -> Table:
+    from nenscope.radiomics.registry import FEATURES
+
     names = {spec.ibsi_id: spec.name for spec in FEATURES if spec.ibsi_id}
     table = Table(title="IBSI features")
     table.add_column("IBSI key")
@@ -135,6 +138,8 @@ def radiomics_command(
         name, roi = _pick_mask(read_mask(mask, volume), label, mask)
     except WorkbenchError as err:
         fail(str(err))
+    from nenscope.radiomics.extract import extract_features
+
     try:
         result = extract_features(volume, roi, settings)
     except WorkbenchError as err:
