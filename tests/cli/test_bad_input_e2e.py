@@ -570,11 +570,6 @@ def test_dose_activity_refuses_impossible_weight(nenscope_cli: RunCli) -> None:
     _assert_one_clear_line(run.exit_code, run.stderr, ("7000",))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="radiomics/processing.py:437 'The ROI mask is empty: no voxel to compute features "
-    "on.' does not name the mask file (STYLE §8.2: on which input)",
-)
 def test_radiomics_empty_mask_names_the_mask(inputs: Inputs, nenscope_cli: RunCli) -> None:
     import nibabel as nib
     import numpy as np
@@ -586,11 +581,6 @@ def test_radiomics_empty_mask_names_the_mask(inputs: Inputs, nenscope_cli: RunCl
     _assert_one_clear_line(run.exit_code, run.stderr, ("empty-roi.nii.gz", "empty"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="radiomics settings errors from a YAML file ('Unknown approach '4d'...') do not name "
-    "the settings file",
-)
 def test_radiomics_bad_setting_value_names_the_file(inputs: Inputs, nenscope_cli: RunCli) -> None:
     config = inputs.text("approach.yaml", "approach: 4d\n")
     run = nenscope_cli("radiomics", inputs.image, inputs.mask, "--config", config)
