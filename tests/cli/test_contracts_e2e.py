@@ -573,3 +573,26 @@ def test_report_pdf_reference_table_is_not_truncated(analyzed_study: AnalyzedStu
     assert any(line.split()[0] == "liver" for line in rows), section
     truncated = [line.strip() for line in rows if "…" in line]
     assert not truncated, "\n".join(truncated)
+
+
+def test_analyze_percist_liver_threshold_keeps_the_kidney_out_of_the_liver(
+    analyzed_study: AnalyzedStudy, tmp_path: Path
+) -> None:
+    # PERCIST liver threshold 1.5 x 7 + 2 x 0 = 10.5 SUV everywhere: the right kidney (SUV 13)
+    # touches the liver; its contour must not spread into the liver (SUV 7) and make it a
+    # "237 mL liver lesion". Expected by hand: the six painted lesions above 10.5 SUV.
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "analyze", str(analyzed_study.study), "--out", str(out), "--threshold",
+            "percist-liver", "--no-pdf", "--format", "json",
+        ],
+    )  # fmt: skip
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 0, result.stderr
+    lesions = json.loads(result.stdout)["lesions"]
+    above = [x for x in analyzed_study.truth.lesions if x.suvmax > 10.5]
+    assert len(lesions) == len(above), [(x["centroid_mm"], x["volume_ml"]) for x in lesions]
+    largest = max(x.volume_ml for x in above)
+    assert max(x["volume_ml"] for x in lesions) <= largest * (1 + 1e-9)

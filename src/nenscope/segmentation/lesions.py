@@ -362,13 +362,16 @@ def threshold_lesions(
     threshold = _detection_threshold(values, allowed, settings, liver_reference)
     level = np.full(suv.shape, threshold)
     liver_threshold = None
+    liver_zone = None
     if settings.liver_adaptive and liver_mask is not None and liver_reference is not None:
         liver = _check_masks(suv.shape, {"liver": liver_mask})["liver"]
-        liver = grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
+        liver_zone = grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
         liver_threshold = max(threshold, percist_liver_threshold(*liver_reference))
-        level[liver] = liver_threshold
+        level[liver_zone] = liver_threshold
     candidates = (values > level) & allowed
-    labels = _label_and_delineate(suv, values, candidates, allowed, level, settings)
+    labels = _label_and_delineate(
+        suv, values, candidates, allowed, level, settings, liver_zone=liver_zone
+    )
     return LesionSegmentation(
         labels=labels,
         threshold=threshold,
@@ -386,6 +389,8 @@ def _label_and_delineate(
     allowed: npt.NDArray[np.bool_],
     level: npt.NDArray[np.float64],
     settings: DetectionSettings,
+    *,
+    liver_zone: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.uint32]:
     components, n = ndimage.label(candidates, STRUCTURE_26)
     sizes_ml = np.bincount(components.ravel(), minlength=n + 1) * suv.voxel_volume_ml
@@ -403,6 +408,13 @@ def _label_and_delineate(
         candidate = components[box] == index
         lowest = float(level[box][candidate].min())
         local_allowed = allowed[box] & ((level[box] <= lowest) | candidate)
+        if liver_zone is not None:
+            # The same rule when one threshold holds everywhere (PERCIST liver method): a
+            # candidate that lies mostly outside the liver zone (a kidney touching the liver)
+            # does not grow into it, whatever the levels.
+            zone = liver_zone[box]
+            if np.count_nonzero(zone & candidate) * 2 < np.count_nonzero(candidate):
+                local_allowed &= ~zone | candidate
         region = _delineate(values[box], candidate, local_allowed, settings)
         if region.sum() >= min_voxels and region.any():
             regions.append((float(values[box][region].max()), box, region))
