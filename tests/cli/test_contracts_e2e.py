@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -596,3 +597,42 @@ def test_analyze_percist_liver_threshold_keeps_the_kidney_out_of_the_liver(
     assert len(lesions) == len(above), [(x["centroid_mm"], x["volume_ml"]) for x in lesions]
     largest = max(x.volume_ml for x in above)
     assert max(x["volume_ml"] for x in lesions) <= largest * (1 + 1e-9)
+
+
+def test_analyze_seeds_and_masks_reproduce_the_truth(
+    analyzed_study: AnalyzedStudy, tmp_path: Path
+) -> None:
+    # Semi-automatic (--lesion-mm at each true centre) and user masks (--lesion-mask with the
+    # generator's own label map) must give the painted volume and SUV of each lesion.
+    truth = analyzed_study.truth
+    seeds = [f"--lesion-mm={','.join(f'{v:g}' for v in x.centre_mm)}" for x in truth.lesions]
+    rois = [a for x in truth.lesions[:2] for a in ("--lesion-roi", f"label_{x.label}")]
+    for name, extra, expected in (
+        ("seeds", seeds, list(truth.lesions)),
+        ("masks", ["--lesion-mask", str(analyzed_study.study / "labels_pet.nii.gz"), *rois],
+         list(truth.lesions[:2])),
+    ):  # fmt: skip
+        result = CliRunner().invoke(
+            app,
+            [
+                "analyze", str(analyzed_study.study), "--out", str(tmp_path / name), "--no-auto",
+                "--no-pdf", "--format", "json", *extra,
+            ],
+        )  # fmt: skip
+        assert result.exception is None or isinstance(result.exception, SystemExit), name
+        assert result.exit_code == 0, (name, result.stderr)
+        lesions = json.loads(result.stdout)["lesions"]
+        assert len(lesions) == len(expected), name
+        for true in expected:
+            found = min(
+                lesions,
+                key=lambda x: math.dist(x["centroid_mm"], true.centre_mm),
+            )
+            assert math.dist(found["centroid_mm"], true.centre_mm) <= 4.0, (name, true.lesion_id)
+            # Noise-free: the 50 % contour of a uniform sphere and the label map agree exactly.
+            np.testing.assert_allclose(
+                found["volume_ml"], true.volume_ml, rtol=1e-9, err_msg=f"{name} {true.lesion_id}"
+            )
+            np.testing.assert_allclose(
+                found["suvmean"], true.suvmean, rtol=1e-6, err_msg=f"{name} {true.lesion_id}"
+            )
