@@ -636,3 +636,47 @@ def test_analyze_seeds_and_masks_reproduce_the_truth(
             np.testing.assert_allclose(
                 found["suvmean"], true.suvmean, rtol=1e-6, err_msg=f"{name} {true.lesion_id}"
             )
+
+
+def _sr_groups(sr: pydicom.Dataset) -> dict[str, dict[str, float]]:
+    """Tracking identifier -> {"max"|"peak"|"mean"|"volume": value} of a TID 1500 SR."""
+    groups: dict[str, dict[str, float]] = {}
+
+    def walk(items: pydicom.Sequence) -> None:
+        for item in items:
+            if item.ValueType == "CONTAINER" and "ContentSequence" in item:
+                children = item.ContentSequence
+                ids = [c.TextValue for c in children if c.ValueType == "TEXT"]
+                if ids and children[0].ConceptNameCodeSequence[0].CodeMeaning.startswith(
+                    "Tracking Identifier"
+                ):
+                    values: dict[str, float] = {}
+                    for c in children:
+                        if c.ValueType != "NUM":
+                            continue
+                        meaning = c.ConceptNameCodeSequence[0].CodeMeaning
+                        number = float(c.MeasuredValueSequence[0].NumericValue)
+                        if meaning == "Volume":
+                            values["volume"] = number
+                        elif "ContentSequence" in c:
+                            how = c.ContentSequence[0].ConceptCodeSequence[0].CodeMeaning
+                            key = {"Maximum": "max", "Mean": "mean"}.get(how, "peak")
+                            values[key] = number
+                    groups[ids[0]] = values
+                walk(children)
+
+    walk(sr.ContentSequence)
+    return groups
+
+
+def test_sr_measurements_match_lesions_json(analyzed_study: AnalyzedStudy) -> None:
+    sr = pydicom.dcmread(analyzed_study.out / "sr.dcm")
+    groups = _sr_groups(sr)
+    lesions = json.loads((analyzed_study.out / "lesions.json").read_text())
+    for lesion in lesions:
+        group = groups.get(f"Lesion {lesion['id']}")
+        assert group is not None, sorted(groups)
+        # DICOM DS holds 16 characters: agreement to ~1e-12, 1e-9 asked.
+        for key, json_key in (("max", "suvmax"), ("peak", "suvpeak"), ("mean", "suvmean")):
+            np.testing.assert_allclose(group[key], lesion[json_key], rtol=1e-9, err_msg=key)
+        np.testing.assert_allclose(group["volume"], lesion["volume_ml"], rtol=1e-9)
