@@ -709,3 +709,29 @@ def test_analyze_does_not_report_the_normal_pancreas(tmp_path: Path) -> None:
     lesions = json.loads(result.stdout)["lesions"]
     found = [(x["centroid_mm"], round(x["volume_ml"], 1), round(x["suvmax"], 1)) for x in lesions]
     assert len(lesions) == 1, found
+
+
+def test_radiomics_batch_rows_errors_and_resume(tmp_path: Path) -> None:
+    import pandas as pd
+
+    image = shared_data_path("ibsi", "ibsi_1_digital_phantom", "nifti", "image", "phantom.nii.gz")
+    mask = shared_data_path("ibsi", "ibsi_1_digital_phantom", "nifti", "mask", "mask.nii.gz")
+    table = tmp_path / "cases.csv"
+    table.write_text(
+        f"image,mask,id\n{image},{mask},good\n{tmp_path / 'gone.nii.gz'},{mask},bad\n"
+    )
+    out = tmp_path / "features.parquet"
+    args = ["radiomics-batch", str(table), "--out", str(out), "--config", "ibsi-phantom"]
+    first = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert first.exception is None or isinstance(first.exception, SystemExit), first.exception
+    assert first.exit_code == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert (summary["rows"], summary["errors"]) == (2, 1)
+    rows = pd.read_parquet(out).set_index("case_id")
+    assert rows.loc["good", "status"] == "ok"
+    assert abs(rows.loc["good", "RNU0"] - 556.0) <= 4.0  # IBSI digital phantom, tolerance 4
+    assert rows.loc["bad", "status"] == "error"
+    assert "gone.nii.gz" in rows.loc["bad", "error"]
+    # Resumable: a second run keeps the finished case and retries only the failed one.
+    again = json.loads(CliRunner().invoke(app, [*args, "--format", "json"]).stdout)
+    assert (again["resumed_cases"], again["new_rows"]) == (1, 1)
