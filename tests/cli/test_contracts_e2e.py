@@ -735,3 +735,28 @@ def test_radiomics_batch_rows_errors_and_resume(tmp_path: Path) -> None:
     # Resumable: a second run keeps the finished case and retries only the failed one.
     again = json.loads(CliRunner().invoke(app, [*args, "--format", "json"]).stdout)
     assert (again["resumed_cases"], again["new_rows"]) == (1, 1)
+
+
+def test_analyze_real_fdg_pet_reports_only_lesions_above_threshold(tmp_path: Path) -> None:
+    # Real GE FDG PET/CT (data README). The report says "fixed threshold SUV > 2.50 ...;
+    # minimum 0.5 mL": no reported lesion may have its SUVmax at or below the threshold or a
+    # volume below the minimum (overlapping contours once left 0.1 mL remnants with SUVmax 0.4).
+    study = shared_data_path("dicom", "tcia-sts-001-ge-petct")
+    pet_uid = "1.3.6.1.4.1.14519.5.2.1.5168.1900.279539551699081894888330051583"
+    result = CliRunner().invoke(
+        app,
+        [
+            "analyze", str(study), "--out", str(tmp_path / "out"), "--pet-series", pet_uid,
+            "--no-pdf", "--format", "json",
+        ],
+    )  # fmt: skip
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 0, result.stderr
+    lesions = json.loads(result.stdout)["lesions"]
+    assert lesions
+    assert lesions[0]["suvmax"] == pytest.approx(66.52, abs=0.005)  # README: SUVbw max 66.52
+    below = [(x["id"], x["suvmax"]) for x in lesions if x["suvmax"] <= 2.5]
+    assert not below, below
+    tiny = [(x["id"], x["volume_ml"]) for x in lesions if x["volume_ml"] < 0.5]
+    assert not tiny, tiny
+    assert [x["suvmax"] for x in lesions] == sorted((x["suvmax"] for x in lesions), reverse=True)

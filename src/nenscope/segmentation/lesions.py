@@ -398,7 +398,7 @@ def _label_and_delineate(
     keep = keep[keep > 0]
     margin = [int(np.ceil(CROP_MARGIN_MM / s)) for s in suv.spacing_mm]
     boxes = ndimage.find_objects(components)
-    regions: list[tuple[float, tuple[slice, ...], npt.NDArray[np.bool_]]] = []
+    regions: list[tuple[float, tuple[slice, ...], npt.NDArray[np.bool_], float]] = []
     min_voxels = settings.min_volume_ml / suv.voxel_volume_ml
     for index in keep:
         box = _crop(suv.shape, boxes[index - 1], margin)
@@ -417,19 +417,32 @@ def _label_and_delineate(
                 local_allowed &= ~zone | candidate
         region = _delineate(values[box], candidate, local_allowed, settings)
         if region.sum() >= min_voxels and region.any():
-            regions.append((float(values[box][region].max()), box, region))
+            regions.append((float(values[box][region].max()), box, region, lowest))
     labels = np.zeros(suv.shape, dtype=np.uint32)
     # Number by decreasing SUVmax; paint the coolest first so that where two contours overlap
     # the hotter lesion keeps the voxels.
     regions.sort(key=lambda item: -item[0])
     for number in range(len(regions), 0, -1):
-        _, box, region = regions[number - 1]
+        _, box, region, _ = regions[number - 1]
         labels[box][region] = number
-    present = np.unique(labels[labels > 0])
-    if present.size == len(regions):
+    # What a hotter contour left of a cooler one is kept only if it is still a lesion: at least
+    # the minimum volume and a voxel above its detection threshold (else it is the shoulder of
+    # the hotter lesion, e.g. 0.1 mL remnants with SUVmax 0.4 under a 2.5 threshold).
+    where = np.nonzero(labels)
+    painted = labels[where].astype(np.intp)
+    counts = np.bincount(painted, minlength=len(regions) + 1)
+    maxima = np.full(len(regions) + 1, -np.inf)
+    np.maximum.at(maxima, painted, values[where])
+    survivors = [
+        number
+        for number in range(1, len(regions) + 1)
+        if counts[number] >= min_voxels and maxima[number] > regions[number - 1][3]
+    ]
+    survivors.sort(key=lambda number: -maxima[number])
+    if survivors == list(range(1, len(regions) + 1)):
         return labels
     lut = np.zeros(len(regions) + 1, dtype=np.uint32)
-    lut[present] = np.arange(1, present.size + 1, dtype=np.uint32)
+    lut[survivors] = np.arange(1, len(survivors) + 1, dtype=np.uint32)
     return lut[labels]
 
 
