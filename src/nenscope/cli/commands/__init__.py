@@ -1,17 +1,21 @@
 """Subcommand modules; importing this package registers every command on the app.
 
-Add one import line per command module, sorted.
+Each module holds one command (or one small group) and registers it on
+``nenscope.cli.app.app`` when imported. Add a new module to the import below.
 """
-from nenscope.cli.commands import adc  # noqa: F401
-from nenscope.cli.commands import analyze  # noqa: F401
-from nenscope.cli.commands import convert  # noqa: F401
-from nenscope.cli.commands import demo  # noqa: F401
-from nenscope.cli.commands import dose  # noqa: F401
-from nenscope.cli.commands import evidence  # noqa: F401
-from nenscope.cli.commands import exams  # noqa: F401
-from nenscope.cli.commands import info  # noqa: F401
-from nenscope.cli.commands import phantom  # noqa: F401
-from nenscope.cli.commands import radiomics  # noqa: F401
-from nenscope.cli.commands import recommend  # noqa: F401
-from nenscope.cli.commands import response  # noqa: F401
-from nenscope.cli.commands import suv  # noqa: F401
+
+from nenscope.cli.commands import (  # noqa: F401  (imported for their registration side effect)
+    adc,
+    analyze,
+    convert,
+    demo,
+    dose,
+    evidence,
+    exams,
+    info,
+    phantom,
+    radiomics,
+    recommend,
+    response,
+    suv,
+)
