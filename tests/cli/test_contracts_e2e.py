@@ -737,22 +737,33 @@ def test_radiomics_batch_rows_errors_and_resume(tmp_path: Path) -> None:
     assert (again["resumed_cases"], again["new_rows"]) == (1, 1)
 
 
-def test_analyze_real_fdg_pet_reports_only_lesions_above_threshold(tmp_path: Path) -> None:
-    # Real GE FDG PET/CT (data README). The report says "fixed threshold SUV > 2.50 ...;
-    # minimum 0.5 mL": no reported lesion may have its SUVmax at or below the threshold or a
-    # volume below the minimum (overlapping contours once left 0.1 mL remnants with SUVmax 0.4).
+TCIA_PET_UID = "1.3.6.1.4.1.14519.5.2.1.5168.1900.279539551699081894888330051583"
+
+
+@pytest.fixture(scope="module")
+def tcia_analysis(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], dict]:
+    """Automatic ``analyze`` of the real GE FDG PET/CT: (lesions, report.json)."""
     study = shared_data_path("dicom", "tcia-sts-001-ge-petct")
-    pet_uid = "1.3.6.1.4.1.14519.5.2.1.5168.1900.279539551699081894888330051583"
+    out = tmp_path_factory.mktemp("e2e-tcia") / "out"
     result = CliRunner().invoke(
         app,
         [
-            "analyze", str(study), "--out", str(tmp_path / "out"), "--pet-series", pet_uid,
+            "analyze", str(study), "--out", str(out), "--pet-series", TCIA_PET_UID,
             "--no-pdf", "--format", "json",
         ],
     )  # fmt: skip
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 0, result.stderr
-    lesions = json.loads(result.stdout)["lesions"]
+    return json.loads(result.stdout)["lesions"], json.loads((out / "report.json").read_text())
+
+
+def test_analyze_real_fdg_pet_reports_only_lesions_above_threshold(
+    tcia_analysis: tuple[list[dict], dict],
+) -> None:
+    # Real GE FDG PET/CT (data README). The report says "fixed threshold SUV > 2.50 ...;
+    # minimum 0.5 mL": no reported lesion may have its SUVmax at or below the threshold or a
+    # volume below the minimum (overlapping contours once left 0.1 mL remnants with SUVmax 0.4).
+    lesions, _ = tcia_analysis
     assert lesions
     assert lesions[0]["suvmax"] == pytest.approx(66.52, abs=0.005)  # README: SUVbw max 66.52
     below = [(x["id"], x["suvmax"]) for x in lesions if x["suvmax"] <= 2.5]
@@ -760,3 +771,19 @@ def test_analyze_real_fdg_pet_reports_only_lesions_above_threshold(tmp_path: Pat
     tiny = [(x["id"], x["volume_ml"]) for x in lesions if x["volume_ml"] < 0.5]
     assert not tiny, tiny
     assert [x["suvmax"] for x in lesions] == sorted((x["suvmax"] for x in lesions), reverse=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="segmentation physiology rules on the real GE FDG PET: the thigh sarcoma (RTSTRUCT "
+    "GTV_Mass, centroid (70, 12, -791) mm, SUVmax ~7.9) is dropped as 'urinary bladder' "
+    "(145 mL component > 100 mL outside the liver) and the real bladder (SUVmax 66.5, 31 mL) "
+    "is reported as lesion 1; the liver is named 'brain' and the heart 'salivary gland'",
+)
+def test_analyze_real_fdg_pet_reports_the_sarcoma(tcia_analysis: tuple[list[dict], dict]) -> None:
+    lesions, report = tcia_analysis
+    # GTV_Mass centroid from the RTSTRUCT (read with nenscope.dicom.masks.read_mask): LPS mm.
+    gtv = (70.1, 12.4, -791.3)
+    near = [x for x in lesions if math.dist(x["centroid_mm"], gtv) <= 40.0]
+    assert near, [n for n in report["notes"] if "Not reported" in n]
+    assert not any("bladder" in n and "-789" in n for n in report["notes"]), report["notes"]
