@@ -788,3 +788,22 @@ def test_analyze_real_fdg_pet_reports_the_sarcoma(tcia_analysis: tuple[list[dict
     near = [x for x in lesions if math.dist(x["centroid_mm"], gtv) <= 40.0]
     assert near, [n for n in report["notes"] if "Not reported" in n]
     assert not any("bladder" in n and "-789" in n for n in report["notes"]), report["notes"]
+
+
+def test_recommend_honours_available_exams(tmp_path: Path, nenscope_cli: RunCli) -> None:
+    # DESIGN: `available` lists the exams the centre offers; the plan must stay inside it and
+    # say what it replaced (SSTR PET -> 111In SPECT when only that is offered).
+    offered = ["in111-sstr-spect", "ct-cap", "mri-liver"]
+    scenario = tmp_path / "centre.yaml"
+    scenario.write_text(
+        "question: staging\nprimary_site: small-intestine\ngrade: G2\ntumor_type: net\n"
+        f"differentiation: well\navailable: [{', '.join(offered)}]\n"
+    )
+    run = nenscope_cli("recommend", scenario, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    data = json.loads(run.stdout)
+    _check_plan_contract(data)
+    planned = [item["exam"] for item in data["plan"]]
+    assert set(planned) <= {*offered, "no-imaging"}, planned
+    assert "in111-sstr-spect" in planned
+    assert any("ga68-sstr-pet" in w for w in data["warnings"]), data["warnings"]
