@@ -5,23 +5,82 @@ from __future__ import annotations
 import logging
 import sys
 
+import typer
+
+# Typer 0.29 vendors Click as ``typer._click``; its usage errors are not re-exported publicly.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 from nenscope.cli._common import EXIT_BAD_INPUT
 from nenscope.cli.app import app
 from nenscope.core.errors import WorkbenchError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "usage_error_line"]
+
+EXIT_ABORTED = 1
+"""Exit status when the user aborts (Click's own convention)."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _rejected_input(err: ClickException) -> str | None:
+    """Return the value a user typed when Typer's pydantic coercion refused it, else ``None``.
+
+    ``--weight-kg abc`` gives "Input should be a valid number, unable to parse string as a
+    number" without 'abc'; the cause (a pydantic ``ValidationError``) still holds it.
+    """
+    errors = getattr(err.__cause__, "errors", None)
+    if not callable(errors):
+        return None
+    details = errors()
+    if not isinstance(details, list) or not details or not isinstance(details[0], dict):
+        return None
+    value = details[0].get("input")
+    return value if isinstance(value, str) else None
+
+
+def usage_error_line(err: ClickException) -> str:
+    """Return the one stderr line for a Click/Typer usage error: message and where to get help.
+
+    ``nenscope: error: Invalid value for '--to': 'suvxx' is not one of 'suvbw', ...
+    (see nenscope convert --help)``. Typer's pydantic coercion prefixes its messages with
+    "Value error, ", which says nothing to a user and is dropped.
+    """
+    message = _one_line(err.format_message()).replace("Value error, ", "")
+    found = _rejected_input(err)
+    if found is not None and repr(found) not in message:
+        message = f"{message.rstrip('.')}; found {found!r}."
+    ctx = getattr(err, "ctx", None)
+    command_path = ctx.command_path if ctx is not None and ctx.command_path else "nenscope"
+    return f"nenscope: error: {message} (see {command_path} --help)"
 
 
 def main() -> None:
     """Entry point of the ``nenscope`` console script.
 
-    Refused input (any :class:`~nenscope.core.errors.WorkbenchError` that escapes a command)
-    ends with a one-line message on stderr and exit status 2, never a traceback.
+    Bad input ends with ONE line on stderr (``nenscope: error: ...``) and exit status 2, never a
+    traceback nor a multi-line box: refused input (any
+    :class:`~nenscope.core.errors.WorkbenchError` that escapes a command) as well as usage errors
+    (unknown command or option, bad choice, missing or non-numeric value). ``--help`` and the
+    commands' own exit codes are unchanged.
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=True)
+        # standalone_mode=False: Click raises usage errors here instead of printing its box, and
+        # returns the code of an Exit (``--help``, ``fail()``) instead of calling sys.exit.
+        result = app(prog_name="nenscope", standalone_mode=False)
+    except NoArgsIsHelpError as err:
+        # Bare ``nenscope`` or ``nenscope dose``: Typer has printed the help; keep its status.
+        sys.exit(err.exit_code)
+    except ClickException as err:
+        sys.stderr.write(usage_error_line(err) + "\n")
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        sys.stderr.write("nenscope: aborted\n")
+        sys.exit(EXIT_ABORTED)
     except WorkbenchError as err:
-        one_line = " ".join(str(err).split())
-        sys.stderr.write(f"nenscope: error: {one_line}\n")
+        sys.stderr.write(f"nenscope: error: {_one_line(str(err))}\n")
         sys.exit(EXIT_BAD_INPUT)
+    if isinstance(result, int) and not isinstance(result, bool) and result != 0:
+        sys.exit(result)
