@@ -510,12 +510,6 @@ USAGE_ERRORS: dict[str, tuple[Args, tuple[str, ...]]] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/__init__.py main(): Click/Typer usage errors (bad choice, missing or "
-    "non-numeric option, unknown command) print a multi-line rich box ('Usage: ...', 'Try ...', "
-    "'╭─ Error ─...') on stderr, not the one 'nenscope: error: ...' line DESIGN.md promises",
-)
 @pytest.mark.parametrize("case", list(USAGE_ERRORS), ids=list(USAGE_ERRORS))
 def test_usage_error_is_one_line(case: str, inputs: Inputs, nenscope_cli: RunCli) -> None:
     build, words = USAGE_ERRORS[case]
