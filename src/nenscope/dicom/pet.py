@@ -27,10 +27,11 @@ import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
 
-from nenscope.core.enums import parse_option
+from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import (
     DicomDeviationWarning,
     NotComputableError,
+    OptionError,
     UnitError,
     WorkbenchWarning,
 )
@@ -323,11 +324,35 @@ def compute_suv_from_headers(
     )
 
 
+_LBM_FORMULA_NAMES: dict[str, LbmFormula] = {
+    "janmahasatian": LbmFormula.JANMAHASATIAN,
+    "james": LbmFormula.JAMES,
+    "morgan": LbmFormula.MORGAN,
+}
+"""The ``--lbm-formula`` option's own values; the DICOM SUVType terms are accepted too."""
+
+
 def _parse_lbm_formula(value: LbmFormula | str) -> LbmFormula:
-    aliases = {"janmahasatian": LbmFormula.JANMAHASATIAN, "james": LbmFormula.JAMES}
-    if str(value).lower() in aliases:
-        return aliases[str(value).lower()]
-    return parse_option(value, LbmFormula, what="LBM formula")
+    """Parse an LBM formula by name (``james``) or DICOM SUVType term (``LBMJAMES128``).
+
+    An unknown value is refused with the closest option name and the list of names (STYLE §8.4),
+    not the DICOM terms a user of ``--lbm-formula`` never typed.
+    """
+    if isinstance(value, LbmFormula):
+        return value
+    text = str(value).strip()
+    by_name = _LBM_FORMULA_NAMES.get(text.lower())
+    if by_name is not None:
+        return by_name
+    by_code = {m.value.lower(): m for m in LbmFormula}.get(text.lower())
+    if by_code is not None:
+        return by_code
+    names = list(_LBM_FORMULA_NAMES)
+    codes = ", ".join(m.value for m in LbmFormula)
+    raise OptionError(
+        f"Unknown LBM formula '{text}'. {suggest(text.lower(), names)} "
+        f"(The DICOM SUVType terms {codes} are accepted too.)"
+    )
 
 
 def _scaled(factor: float | None, ratio: float | None) -> float | None:
@@ -357,10 +382,22 @@ def _suvmax(values: npt.NDArray[Any], to_suv_bw: tuple[float, ...]) -> float | N
     return float(np.max(per_slice[finite] * scale[finite]))
 
 
+_QUANTITATIVE_UNITS = frozenset({"BQML", "CNTS", "GML", "CM2ML"})
+"""Units (0054,1001) from which an SUV can be computed."""
+
+
 def _check_units(header: PetHeader, log: _Log) -> str:
     """Return Units, upper case, if it is BQML, CNTS, GML or CM2ML; else refuse."""
     modality = str(header.values.get("Modality") or "")
     units = str(header.values.get("Units") or "").upper()
+    if modality not in {"PT", "NM", ""} and units not in _QUANTITATIVE_UNITS:
+        # A CT or MR series: say what it is, not that a PET attribute is missing.
+        found = f"Units (0054,1001) '{units}'" if units else "no Units (0054,1001)"
+        raise UnitError(
+            f"Cannot compute SUV for {header.label}: it is a Modality {modality} series "
+            f"({found}), not PET. Expected a PET series: Modality PT, or NM with Units BQML "
+            "(Bq/mL). Point to the PET series of the study."
+        )
     if not units:
         what = (
             "an NM image has no Units (0054,1001) and stores counts; SUV needs a camera "
@@ -375,7 +412,7 @@ def _check_units(header: PetHeader, log: _Log) -> str:
             f"({_NON_QUANTITATIVE[units]}), which is not an activity concentration. Expected "
             "BQML, CNTS with Philips scale factors, GML or CM2ML. No SUV is given."
         )
-    if units not in {"BQML", "CNTS", "GML", "CM2ML"}:
+    if units not in _QUANTITATIVE_UNITS:
         raise UnitError(
             f"Cannot compute SUV for {header.label}: Units (0054,1001) '{units}' is not known. "
             "Expected BQML, CNTS, GML or CM2ML."
