@@ -517,11 +517,6 @@ def test_usage_error_is_one_line(case: str, inputs: Inputs, nenscope_cli: RunCli
     _assert_one_clear_line(run.exit_code, run.stderr, words)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dicom/pet.py compute_suv on a CT series says 'Units (0054,1001) is missing' instead "
-    "of saying the series is Modality CT and a PET series (PT) is expected",
-)
 def test_suv_on_a_ct_series_says_it_is_not_pet(inputs: Inputs, nenscope_cli: RunCli) -> None:
     run = nenscope_cli("suv", inputs.ct_only)
     line = _assert_one_clear_line(run.exit_code, run.stderr, ())
@@ -529,12 +524,6 @@ def test_suv_on_a_ct_series_says_it_is_not_pet(inputs: Inputs, nenscope_cli: Run
     assert "PT" in line or "PET" in line, line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dicom/pet.py:330 parse of --lbm-formula lists the DICOM codes (LBM, LBMJAMES128, "
-    "LBMJANMA) instead of the option's own values (james, janmahasatian) and offers no "
-    "'Did you mean'",
-)
 def test_suv_unknown_lbm_formula_suggests_the_option_value(
     inputs: Inputs, nenscope_cli: RunCli
 ) -> None:
