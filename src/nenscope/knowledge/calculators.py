@@ -6,6 +6,7 @@ These functions look up tracers, nuclides and exams by id and call the pure form
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,8 +14,11 @@ from nenscope.core.enums import suggest
 from nenscope.core.errors import OptionError
 from nenscope.knowledge.kb import Exam, KnowledgeBase, Nuclide, Radiopharmaceutical
 from nenscope.knowledge.physics import (
+    PhysicsInputError,
     Prescription,
     ScheduledExam,
+    check_age_years,
+    check_body_weight_kg,
     compute_effective_dose_msv,
     compute_schedule_dose_msv,
     prescribe_activity,
@@ -74,6 +78,14 @@ def find_nuclide(kb: KnowledgeBase, name: str) -> Nuclide:
     return kb.nuclides[canon[key]]
 
 
+def _check_patient(weight_kg: float | None, age_years: float | None) -> None:
+    """Refuse an impossible weight or age, whether or not the calculation needs it."""
+    if weight_kg is not None:
+        check_body_weight_kg(weight_kg)
+    if age_years is not None:
+        check_age_years(age_years)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExamDose:
     """Prescribed activity and effective dose of one exam for one patient."""
@@ -102,7 +114,22 @@ def compute_exam_dose(
     >>> d = compute_exam_dose(load_knowledge_base(), "ga68-sstr-pet", weight_kg=75)
     >>> d.prescription.activity_mbq, round(d.effective_dose_msv, 2)
     (150.0, 3.15)
+
+    Raises
+    ------
+    OptionError
+        For an unknown tracer or exam.
+    PhysicsInputError
+        For an impossible weight or age (the limits of
+        :data:`~nenscope.knowledge.physics.BODY_WEIGHT_RANGE_KG`, shared with the scenario
+        reader; refused, never capped) or a given activity that is not > 0 MBq.
     """
+    _check_patient(weight_kg, age_years)
+    if activity_mbq is not None and not (math.isfinite(activity_mbq) and activity_mbq > 0):
+        raise PhysicsInputError(
+            f"activity_mbq must be finite and > 0 MBq, got {activity_mbq:g} MBq. "
+            "Give the administered activity in MBq."
+        )
     tracer, exam = find_tracer(kb, name)
     if activity_mbq is None:
         prescription = prescribe_activity(
@@ -234,6 +261,7 @@ def compute_follow_up_dose(
     >>> round(r.total_msv, 2), r.counts
     (84.45, {'ga68-sstr-pet': 3, 'ct-cap': 5})
     """
+    _check_patient(weight_kg, None)
     items: list[ScheduledExam] = []
     for name, interval in schedule:
         exam_ids = {e.value for e in kb.exams}

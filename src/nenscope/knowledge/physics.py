@@ -17,12 +17,17 @@ from nenscope.core.errors import NotComputableError, WorkbenchError
 
 __all__ = [
     "ADULT_AGE_YEARS",
+    "AGE_RANGE_YEARS",
+    "BODY_WEIGHT_RANGE_KG",
     "REFERENCE_ADULT_WEIGHT_KG",
     "ActivityRule",
     "ActivityRuleKind",
     "PhysicsInputError",
     "Prescription",
     "ScheduledExam",
+    "check_age_years",
+    "check_body_weight_kg",
+    "compute_activity_after_mbq",
     "compute_decay_factor",
     "compute_decayed_activity_mbq",
     "compute_effective_dose_msv",
@@ -39,15 +44,78 @@ REFERENCE_ADULT_WEIGHT_KG = 70.0
 """ICRP reference adult body weight, used only when a weight is missing and said so."""
 
 
+BODY_WEIGHT_RANGE_KG = (0.5, 350.0)
+"""Possible body weight in kg (inclusive): a preterm newborn to the heaviest patients scanned.
+
+One range for every calculator and the scenario reader, so ``dose activity`` and ``recommend``
+refuse the same weights."""
+
+AGE_RANGE_YEARS = (0.0, 120.0)
+"""Possible age in years (inclusive)."""
+
+
 class PhysicsInputError(WorkbenchError, ValueError):
     """An input to a physics calculator is impossible (negative activity, zero half-life …)."""
 
 
-def _require_positive(value: float, name: str, *, allow_zero: bool = False) -> None:
+def _require_positive(
+    value: float, name: str, *, allow_zero: bool = False, unit: str = "", why: str = ""
+) -> None:
     ok = value >= 0 if allow_zero else value > 0
     if not (math.isfinite(value) and ok):
         bound = ">= 0" if allow_zero else "> 0"
-        raise PhysicsInputError(f"{name} must be finite and {bound}, got {value}.")
+        unit_text = f" {unit}" if unit else ""
+        reason = f" {why}" if why else ""
+        raise PhysicsInputError(
+            f"{name} must be finite and {bound}{unit_text}, got {value:g}{unit_text}.{reason}"
+        )
+
+
+def _require_in_range(
+    value: float, name: str, limits: tuple[float, float], unit: str, what: str
+) -> None:
+    low, high = limits
+    if not (math.isfinite(value) and low <= value <= high):
+        raise PhysicsInputError(
+            f"{name} {value:g} {unit} is not a possible {what}: expected {low:g} to {high:g} "
+            f"{unit}. Give the {what} in {unit}."
+        )
+
+
+def check_body_weight_kg(weight_kg: float, *, name: str = "weight_kg") -> float:
+    """Return ``weight_kg`` if it is a possible body weight, else refuse it.
+
+    Parameters
+    ----------
+    weight_kg
+        Body weight in kg.
+    name
+        How the caller calls the value (``weight_kg``, ``--weight-kg``), for the message.
+
+    Raises
+    ------
+    PhysicsInputError
+        Outside :data:`BODY_WEIGHT_RANGE_KG` (an impossible weight is refused, never capped).
+
+    Examples
+    --------
+    >>> check_body_weight_kg(75.0)
+    75.0
+    """
+    _require_in_range(weight_kg, name, BODY_WEIGHT_RANGE_KG, "kg", "body weight")
+    return weight_kg
+
+
+def check_age_years(age_years: float, *, name: str = "age_years") -> float:
+    """Return ``age_years`` if it is within :data:`AGE_RANGE_YEARS`, else refuse it.
+
+    Examples
+    --------
+    >>> check_age_years(0.0)
+    0.0
+    """
+    _require_in_range(age_years, name, AGE_RANGE_YEARS, "years", "age")
+    return age_years
 
 
 def compute_decay_factor(elapsed_s: float, *, half_life_s: float) -> float:
@@ -107,13 +175,45 @@ def compute_decayed_activity_mbq(
     ...       at=datetime(2024, 1, 1, 9, 49, 48, tzinfo=UTC), half_life_s=6588.0), 6)
     100.0
     """
-    _require_positive(activity_mbq, "activity_mbq")
+    _require_positive(
+        activity_mbq, "activity_mbq", unit="MBq", why="An activity cannot be zero or negative."
+    )
     for name, moment in (("measured_at", measured_at), ("at", at)):
         if moment.tzinfo is None:
             raise PhysicsInputError(
                 f"{name} must be timezone-aware (e.g. 2024-01-01T08:00+01:00), got {moment}."
             )
     elapsed_s = (at - measured_at).total_seconds()
+    return activity_mbq * compute_decay_factor(elapsed_s, half_life_s=half_life_s)
+
+
+def compute_activity_after_mbq(
+    activity_mbq: float, *, elapsed_s: float, half_life_s: float
+) -> float:
+    """Activity in MBq ``elapsed_s`` seconds after a source held ``activity_mbq``.
+
+    Parameters
+    ----------
+    activity_mbq
+        Activity at the start, in MBq; finite and > 0 (a source holds a positive activity).
+    elapsed_s
+        Time since the start, in s; negative for a time before it.
+    half_life_s
+        Physical half-life in s.
+
+    Raises
+    ------
+    PhysicsInputError
+        If the activity is not positive, or a time is not finite.
+
+    Examples
+    --------
+    >>> compute_activity_after_mbq(200.0, elapsed_s=3600.0, half_life_s=3600.0)
+    100.0
+    """
+    _require_positive(
+        activity_mbq, "activity_mbq", unit="MBq", why="An activity cannot be zero or negative."
+    )
     return activity_mbq * compute_decay_factor(elapsed_s, half_life_s=half_life_s)
 
 
@@ -282,6 +382,9 @@ def prescribe_activity(
 
     Raises
     ------
+    PhysicsInputError
+        For a weight outside :data:`BODY_WEIGHT_RANGE_KG` or an age outside
+        :data:`AGE_RANGE_YEARS` (refused, never capped).
     NotComputableError
         For a child when the tracer has no established paediatric rule or no weight is given.
 
@@ -294,9 +397,9 @@ def prescribe_activity(
     200.0
     """
     if weight_kg is not None:
-        _require_positive(weight_kg, "weight_kg")
+        check_body_weight_kg(weight_kg)
     if age_years is not None:
-        _require_positive(age_years, "age_years", allow_zero=True)
+        check_age_years(age_years)
     is_child = age_years is not None and age_years < ADULT_AGE_YEARS
     if not is_child:
         value, notes = _apply_rule(adult, weight_kg)
@@ -367,8 +470,8 @@ def compute_fdg_activity_eanm_mbq(
     >>> compute_fdg_activity_eanm_mbq(75.0, minutes_per_bed=3.0, overlap_over_30_percent=True)
     175.0
     """
-    _require_positive(weight_kg, "weight_kg")
-    _require_positive(minutes_per_bed, "minutes_per_bed")
+    check_body_weight_kg(weight_kg)
+    _require_positive(minutes_per_bed, "minutes_per_bed", unit="min")
     k = 7.0 if overlap_over_30_percent else 14.0
     return k * weight_kg / minutes_per_bed
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from nenscope.core.enums import suggest
 from nenscope.core.errors import ScenarioError
+from nenscope.knowledge.physics import AGE_RANGE_YEARS, BODY_WEIGHT_RANGE_KG
 from nenscope.knowledge.vocab import (
     Differentiation,
     ExamId,
@@ -49,8 +50,8 @@ __all__ = [
 E = TypeVar("E", bound=StrEnum)
 
 NUMERIC_LIMITS: dict[str, tuple[float, float, str]] = {
-    "age_years": (0.0, 120.0, "years"),
-    "weight_kg": (0.5, 350.0, "kg"),
+    "age_years": (*AGE_RANGE_YEARS, "years"),
+    "weight_kg": (*BODY_WEIGHT_RANGE_KG, "kg"),  # the same range as the dose calculators
     "height_cm": (30.0, 250.0, "cm"),
     "gestational_weeks": (0.0, 43.0, "weeks"),
     "egfr_ml_min": (0.0, 200.0, "mL/min/1.73 m²"),

@@ -18,6 +18,7 @@ from nenscope.knowledge.calculators import (
 )
 from nenscope.knowledge.kb import load_knowledge_base
 from nenscope.knowledge.physics import (
+    compute_activity_after_mbq,
     compute_decay_factor,
     compute_fdg_activity_eanm_mbq,
     compute_latest_time_with_activity,
@@ -94,8 +95,11 @@ def decay_command(
         elapsed_s = (t1 - t0).total_seconds()
     else:
         fail("Give --elapsed-min, or both --start and --end.")
+    # The API refuses an activity that is not > 0 MBq (PhysicsInputError → one line, exit 2).
+    remaining = compute_activity_after_mbq(
+        activity_mbq, elapsed_s=elapsed_s, half_life_s=nuc.half_life_s
+    )
     factor = compute_decay_factor(elapsed_s, half_life_s=nuc.half_life_s)
-    remaining = activity_mbq * factor
     payload = {
         "nuclide": nuc.id,
         "half_life_s": nuc.half_life_s,
