@@ -155,6 +155,10 @@ def test_impossible_values_refused_with_range(field: str, value: float) -> None:
     ("data", "match"),
     [
         ({"question": "staging", "sex": "male", "pregnant": True}, "pregnant"),
+        (
+            {"question": "staging", "sex": "male", "breastfeeding": True},
+            r"field 'breastfeeding': is true but sex is 'male'",
+        ),
         ({"question": "staging", "pregnant": False, "gestational_weeks": 10}, "pregnant"),
         (
             {"question": "staging", "metastatic": False, "metastatic_sites": ["liver"]},
@@ -165,6 +169,7 @@ def test_impossible_values_refused_with_range(field: str, value: float) -> None:
     ],
     ids=[
         "male-pregnant",
+        "male-breastfeeding",
         "weeks-not-pregnant",
         "sites-not-metastatic",
         "gastric",
@@ -192,6 +197,14 @@ def test_contradictions_refused(data: dict[str, Any], match: str) -> None:
 )
 def test_effective_grade(data: dict[str, Any], expected: Grade | None) -> None:
     assert parse_scenario({"question": "staging", **data}).effective_grade is expected
+
+
+@pytest.mark.parametrize("sex", ["female", None])
+def test_breastfeeding_without_male_sex_is_accepted(sex: str | None) -> None:
+    data: dict[str, Any] = {"question": "staging", "breastfeeding": True}
+    if sex is not None:
+        data["sex"] = sex
+    assert parse_scenario(data).breastfeeding is True
 
 
 def test_gestational_weeks_imply_pregnancy() -> None:

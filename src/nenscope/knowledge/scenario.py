@@ -255,6 +255,9 @@ def _convert(name: str, value: Any, source: str) -> Any:
 def _check_consistency(values: dict[str, Any], source: str) -> None:
     if values.get("pregnant") and values.get("sex") is Sex.MALE:
         raise _err(source, "pregnant", "is true but sex is 'male'. Correct one of them.")
+    if values.get("breastfeeding") and values.get("sex") is Sex.MALE:
+        # Refused like 'pregnant': the advice to interrupt breastfeeding cannot apply.
+        raise _err(source, "breastfeeding", "is true but sex is 'male'. Correct one of them.")
     if values.get("gestational_weeks") is not None and values.get("pregnant") is False:
         raise _err(source, "gestational_weeks", "is given but 'pregnant' is false.")
     if values.get("metastatic") is False and values.get("metastatic_sites"):
