@@ -381,12 +381,6 @@ def test_radiomics_ibsi_digital_phantom_json_contract() -> None:
     assert any(k.endswith("_3D_mrg") for k in keys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reporting/figures.py render_mip_png places every lesion label at a fixed offset from "
-    "its (x, z); lesions that share x and z (differ only in y, e.g. a vertebra behind a node) get "
-    "the same label position, so one number hides the other on the report's coronal MIP",
-)
 def test_mip_labels_of_lesions_behind_each_other_stay_readable(
     analyzed_study: AnalyzedStudy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -531,13 +525,6 @@ def test_response_percist_partial_metabolic_response(
     assert percist["change_percent"]["value"] == pytest.approx(-50.0, abs=0.01)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="response: RECIST/Choi sizes come from PET-delineated lesions, so a target whose "
-    "uptake falls to the liver level (SUV 14 -> 7) or below the 2.5 threshold is measured as "
-    "0 mm: unchanged lesions give RECIST -24 % and Choi 'PR'. A target not found on follow-up "
-    "must be measured elsewhere or reported as not evaluable, not as gone",
-)
 def test_response_sizes_unchanged_when_only_uptake_halves(
     halved_uptake_response: dict[str, dict[str, object]],
 ) -> None:
@@ -561,12 +548,6 @@ def _pdf_text(analyzed_study: AnalyzedStudy) -> str:
     ).stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report.pdf 'Reference regions' table cuts its cells with an ellipsis: the SD unit "
-    "('1.3e-07 g…') and the placement method ('most homogeneous sphere of radius 15.0 m…') "
-    "cannot be read in full",
-)
 def test_report_pdf_reference_table_is_not_truncated(analyzed_study: AnalyzedStudy) -> None:
     text = _pdf_text(analyzed_study)
     section = text.split("Reference regions", 1)[1].split("Scores", 1)[0]
