@@ -5,10 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from nenscope.core.errors import ScenarioError
 from nenscope.knowledge.recommender import recommend
-from nenscope.knowledge.scenario_io import list_examples, load_example, load_scenario
+from nenscope.knowledge.scenario_io import (
+    _UniqueKeyLoader,
+    list_examples,
+    load_example,
+    load_scenario,
+    parse_scenario_text,
+)
 from nenscope.knowledge.vocab import Question
 
 
@@ -53,3 +60,40 @@ def test_bundled_examples_give_a_plan(name: str) -> None:
     }
     plan = recommend(load_example(name))
     assert plan.items[0].exam.value == expected_first[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        (
+            "twice.yaml",
+            "question: staging\nweight_kg: 70\nquestion: diagnosis\n",
+            ("twice.yaml", "field 'question' is given twice (lines 1 and 3)"),
+        ),
+        (
+            "nested.yaml",
+            "question: staging\nprior:\n  a: 1\n  a: 2\n",
+            ("nested.yaml", "field 'a' is given twice (lines 3 and 4)"),
+        ),
+        (
+            "twice.json",
+            '{"question": "staging", "question": "diagnosis"}',
+            ("twice.json", "field 'question' is given twice in the same JSON object"),
+        ),
+    ],
+)
+def test_duplicate_field_is_refused(
+    tmp_path: Path, name: str, text: str, words: tuple[str, ...]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert not [w for w in words if w not in str(caught.value)], str(caught.value)
+
+
+def test_yaml_merge_key_may_still_be_overridden() -> None:
+    text = "question: staging\nweight_kg: 70\n"
+    assert parse_scenario_text(text, source="x").weight_kg == 70.0
+    loaded = yaml.load("base: &b {a: 1}\nx:\n  <<: *b\n  a: 2\n", Loader=_UniqueKeyLoader)
+    assert loaded["x"] == {"a": 2}
