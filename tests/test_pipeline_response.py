@@ -107,13 +107,18 @@ def test_percist_partial_metabolic_response(shrunk: ResponseResult) -> None:
 def test_recist_and_choi_partial_response(shrunk: ResponseResult) -> None:
     recist = next(e for e in shrunk.report.response if e.criterion == "RECIST 1.1")
     choi = next(e for e in shrunk.report.response if e.criterion == "Choi")
-    assert recist.category == "PR"
-    assert choi.category == "PR"
-    # Diameters scaled by 0.65 (-35 %) and the smallest targets fall below detection (0 mm),
-    # so the sum drops by at least 35 % less the 4 mm voxel discretisation (~ 10 %).
-    assert recist.change_percent.value is not None
-    assert recist.change_percent.value <= -30.0
-    assert "PET-delineated" in recist.details
+    # Diameters scaled by 0.65 (-35 %) and uptake halved: liver-2 at (-50, -40, 15) mm, shifted
+    # to (-35, -50, 39) mm on follow-up, falls from SUV 14 to the liver's 7 and cannot be
+    # outlined on PET at its registered position. A target that cannot be measured makes
+    # RECIST 1.1 (and Choi) not evaluable (Eisenhauer 2009, §4.3.1); it must never count as
+    # gone (0 mm), which gave PR.
+    for entry in (recist, choi):
+        assert entry.category == "NE", entry.details
+        assert entry.followup.value is None
+        assert "not evaluable: target 5: not delineable at (-35, -50, 39) mm" in entry.details
+        assert "PET-delineated" in entry.details
+    assert recist.baseline.value is not None
+    assert recist.baseline.value > 0
 
 
 def test_response_files(shrunk: ResponseResult) -> None:
@@ -127,7 +132,7 @@ def test_response_files(shrunk: ResponseResult) -> None:
         timeout=120,
     ).stdout.decode()
     assert "PERCIST 1.0: PMR" in text
-    assert "RECIST 1.1: PR" in text
+    assert "RECIST 1.1: NE" in text
     assert (shrunk.files["report_html"].parent / "baseline" / "lesions.json").is_file()
     assert (shrunk.files["report_html"].parent / "followup" / "lesions.json").is_file()
 

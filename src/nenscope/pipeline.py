@@ -53,10 +53,12 @@ from nenscope.segmentation import (
 
 __all__ = [
     "AIR_HU",
+    "SEED_SEARCH_MM",
     "AnalysisOptions",
     "AnalysisResult",
     "StudyData",
     "analyze_study",
+    "check_seed_region",
     "load_study",
 ]
 
@@ -346,10 +348,10 @@ def load_study(study_dir: Path, options: AnalysisOptions | None = None) -> Study
         supplies it.
     """
     options = options or AnalysisOptions()
-    found = scan_folder(Path(study_dir)).series
+    found = scan_folder(Path(study_dir), keep_headers=True).series
     pet_ref, note = _choose_pet(found, Path(study_dir), options.pet_series_uid)
     notes = [note] if note else []
-    pet = read_series(list(pet_ref.files))
+    pet = read_series(list(pet_ref.files), headers=pet_ref.headers)
     result = compute_suv(pet, overrides=options.suv_overrides)
     suv = suv_volume(pet, result, normalisation=options.normalisation)
     ct_ref = _choose_ct(found, pet_ref)
@@ -361,7 +363,7 @@ def load_study(study_dir: Path, options: AnalysisOptions | None = None) -> Study
             "seed points, no CT-based response or registration)."
         )
     else:
-        ct = read_series(list(ct_ref.files))
+        ct = read_series(list(ct_ref.files), headers=ct_ref.headers)
     tracer = read_radiopharmaceutical(pet.headers) or result.radionuclide or "unknown"
     return StudyData(
         pet=pet,
@@ -409,7 +411,7 @@ def _check_seed(study: StudyData, seed: Sequence[float]) -> None:
         )
 
 
-def _check_seed_region(
+def check_seed_region(
     suv: ImageVolume, seed: Sequence[float], region: npt.NDArray[np.bool_]
 ) -> None:
     """Refuse a seed region that is empty or lies away from the seed (grew into another lesion)."""
@@ -474,7 +476,7 @@ def _seed_lesions(
         try:
             _check_seed(study, seed)
             region = region_grow_from_seed(study.suv, seed, search_radius_mm=SEED_SEARCH_MM)
-            _check_seed_region(study.suv, seed, region)
+            check_seed_region(study.suv, seed, region)
         except WorkbenchError as err:
             errors.append(f"Lesion seed not used: {err}")
             continue

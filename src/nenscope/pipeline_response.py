@@ -24,13 +24,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from nenscope.core.errors import NotComputableError, WorkbenchError
 from nenscope.core.units import Unit
-from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
+from nenscope.pipeline import (
+    SEED_SEARCH_MM,
+    AnalysisOptions,
+    AnalysisResult,
+    analyze_study,
+    check_seed_region,
+)
 from nenscope.pipeline_stages import Stages
 from nenscope.quantification.bodysize import LbmFormula, Sex, lbm_kg
+from nenscope.quantification.lesions import axial_diameters
 from nenscope.registration import Registration, register_ct
 from nenscope.reporting import (
     Quantity,
@@ -45,6 +53,7 @@ from nenscope.scoring.choi import choi_response
 from nenscope.scoring.matching import MatchResult, match_lesions
 from nenscope.scoring.percist import PercistScan, percist_response
 from nenscope.scoring.recist import RecistLesion, recist_response, select_target_lesions
+from nenscope.segmentation import region_grow_from_seed
 
 __all__ = [
     "CHOI_DEFINITION",
@@ -75,6 +84,12 @@ CHOI_DEFINITION = (
     "all gone; SD otherwise (Choi et al., J Clin Oncol 2007;25:1753)."
 )
 """Definition shown with the Choi result."""
+
+REMEASURE_MIN_CONTRAST = 1.5
+"""A target re-measured at its registered position must peak at this × its surroundings."""
+
+REMEASURE_MAX_VOLUME_RATIO = 3.0
+"""A re-measured contour larger than this × the baseline lesion grew into its surroundings."""
 
 MATCH_DISTANCE_MM = 20.0
 """Largest centroid distance after registration at which two lesions are the same, mm."""
@@ -248,33 +263,156 @@ def _recist_lesions(result: AnalysisResult) -> list[RecistLesion]:
     ]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Measured:
+    """A baseline target at follow-up: its measurement, or why it is not evaluable."""
+
+    lesion: RecistLesion | None
+    mask: npt.NDArray[np.bool_] | None
+    how: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Targets:
+    targets: list[RecistLesion]
+    measured: dict[str, _Measured]
+
+    @property
+    def not_evaluable(self) -> list[str]:
+        return [
+            f"target {int(k) + 1}: {m.how}" for k, m in self.measured.items() if m.lesion is None
+        ]
+
+    def followup_sum_mm(self) -> float:
+        return sum(m.lesion.longest_diameter_mm for m in self.measured.values() if m.lesion)
+
+    def notes(self) -> str:
+        parts = [f"target {int(k) + 1}: {m.how}" for k, m in self.measured.items() if m.how]
+        return f" Not found by follow-up detection: {'; '.join(parts)}." if parts else ""
+
+
+def _remeasure(
+    base: AnalysisResult,
+    follow: AnalysisResult,
+    reg: Registration | None,
+    target: RecistLesion,
+) -> _Measured:
+    """Measure a baseline target that follow-up detection did not find, at its mapped position.
+
+    The baseline centroid is mapped into the follow-up frame (inverse registration) and the
+    lesion is delineated there with a seeded 50 % background-corrected contour of the local
+    maximum (as for ``--lesion-mm``). The measurement is refused (target not evaluable) when
+    the contour is empty or away from the position, does not stand out from its surroundings
+    (peak < :data:`REMEASURE_MIN_CONTRAST` × the median of a shell around it: the lesion is at
+    background level on PET and cannot be outlined), or is much larger than the baseline lesion
+    (it grew into the surrounding organ).
+    """
+    study = follow.study
+    stats = base.statistics[int(target.lesion_id)]
+    mapped = np.asarray(stats.centroid_mm, dtype=np.float64)
+    if reg is not None:
+        mapped = (np.append(mapped, 1.0) @ np.linalg.inv(reg.moving_to_fixed).T)[:3]
+    point = tuple(float(v) for v in mapped)
+    where = "({:.0f}, {:.0f}, {:.0f}) mm".format(*point)
+    if study is None:
+        return _Measured(lesion=None, mask=None, how="follow-up study not read")
+    try:
+        region = region_grow_from_seed(study.suv, point, search_radius_mm=SEED_SEARCH_MM)
+        check_seed_region(study.suv, point, region)
+    except WorkbenchError as err:
+        return _Measured(lesion=None, mask=None, how=f"not delineable at {where} ({err})")
+    values = np.asarray(study.suv.array, dtype=np.float64)
+    shell = ndimage.binary_dilation(region, iterations=4) & ~ndimage.binary_dilation(
+        region, iterations=2
+    )
+    background = float(np.median(values[shell])) if shell.any() else 0.0
+    peak = float(values[region].max())
+    if peak < REMEASURE_MIN_CONTRAST * background:
+        return _Measured(
+            lesion=None,
+            mask=None,
+            how=f"not detected on follow-up PET and not separable from its surroundings at "
+            f"{where} (SUVmax {peak:.2f} vs background {background:.2f}); measure it on CT",
+        )
+    volume_ml = float(region.sum()) * study.suv.voxel_volume_ml
+    if volume_ml > REMEASURE_MAX_VOLUME_RATIO * stats.volume_ml:
+        return _Measured(
+            lesion=None,
+            mask=None,
+            how=f"the contour at {where} ({volume_ml:.1f} mL) is over "
+            f"{REMEASURE_MAX_VOLUME_RATIO:g} x the baseline lesion ({stats.volume_ml:.1f} mL): "
+            "not separable; measure it on CT",
+        )
+    longest, short, _ = axial_diameters(study.suv.affine, region)
+    lesion = RecistLesion(
+        lesion_id=target.lesion_id,
+        organ=target.organ,
+        is_node=False,
+        longest_diameter_mm=longest,
+        short_axis_mm=short,
+    )
+    how = (
+        f"re-measured at {where} by a seeded 50 % background-corrected contour ({longest:.0f} mm)"
+    )
+    return _Measured(lesion=lesion, mask=region, how=how)
+
+
 def _targets(
-    base: AnalysisResult, follow: AnalysisResult, matches: MatchResult
-) -> tuple[list[RecistLesion], dict[str, RecistLesion]]:
+    base: AnalysisResult, follow: AnalysisResult, matches: MatchResult, reg: Registration | None
+) -> _Targets:
     targets = list(select_target_lesions(_recist_lesions(base)))
     partner = {p.baseline: p.followup for p in matches.pairs}
     follow_lesions = _recist_lesions(follow)
-    measured: dict[str, RecistLesion] = {}
+    measured: dict[str, _Measured] = {}
     for t in targets:
         index = partner.get(int(t.lesion_id))
-        measured[t.lesion_id] = (
-            follow_lesions[index]
-            if index is not None
-            else RecistLesion(
-                lesion_id=t.lesion_id,
-                organ=t.organ,
-                is_node=False,
+        if index is not None:
+            labels = follow.labels
+            mask = None if labels is None else labels == index + 1
+            measured[t.lesion_id] = _Measured(lesion=follow_lesions[index], mask=mask, how="")
+        else:
+            measured[t.lesion_id] = _remeasure(base, follow, reg, t)
+    return _Targets(targets=targets, measured=measured)
+
+
+def _not_evaluable(
+    name: str, definition: str, baseline_sum_mm: float, found: _Targets
+) -> ResponseEntry:
+    why = "; ".join(found.not_evaluable)
+    return ResponseEntry(
+        criterion=name,
+        category="NE",
+        baseline=Quantity(value=baseline_sum_mm, unit="mm", method="sum of diameters"),
+        followup=Quantity(value=None, unit="mm", method="", reason="target(s) not evaluable"),
+        change_percent=Quantity(value=None, unit="%", method="", reason="target(s) not evaluable"),
+        definition=definition,
+        details=f"not evaluable: {why}. {_DIAMETER_NOTE}",
+    )
+
+
+def _recist(
+    base: AnalysisResult, follow: AnalysisResult, matches: MatchResult, reg: Registration | None
+) -> ResponseEntry:
+    name = "RECIST 1.1"
+    try:
+        found = _targets(base, follow, matches, reg)
+        targets = found.targets
+        if found.not_evaluable and not matches.new:
+            # RECIST 1.1 §4.3.1: a target that cannot be measured makes the response NE
+            # (unless there is progression, here: new lesions).
+            return _not_evaluable(
+                name, RECIST_DEFINITION, sum(t.longest_diameter_mm for t in targets), found
+            )
+        measured = {
+            k: m.lesion
+            if m.lesion is not None
+            else dataclasses.replace(
+                next(t for t in targets if t.lesion_id == k),
                 longest_diameter_mm=0.0,
                 short_axis_mm=0.0,
             )
-        )
-    return targets, measured
-
-
-def _recist(base: AnalysisResult, follow: AnalysisResult, matches: MatchResult) -> ResponseEntry:
-    name = "RECIST 1.1"
-    try:
-        targets, measured = _targets(base, follow, matches)
+            for k, m in found.measured.items()
+        }
         res = recist_response(targets, measured, new_lesions=bool(matches.new))
     except (WorkbenchError, ValueError) as err:
         return _not_computable(name, "mm", RECIST_DEFINITION, str(err))
@@ -288,16 +426,16 @@ def _recist(base: AnalysisResult, follow: AnalysisResult, matches: MatchResult) 
             value=100.0 * res.change_from_baseline, unit="%", method="from baseline"
         ),
         definition=RECIST_DEFINITION,
-        details=f"{res.reason}; baseline targets: lesions {ids}. {_DIAMETER_NOTE}",
+        details=f"{res.reason}; baseline targets: lesions {ids}.{found.notes()} {_DIAMETER_NOTE}",
     )
 
 
-def _mean_hu(result: AnalysisResult, lesion_index: int) -> float | None:
+def _mean_hu(result: AnalysisResult, mask: npt.NDArray[np.bool_] | None) -> float | None:
     """Mean CT number (HU) over the lesion's PET voxels, CT sampled at their centres."""
-    study, labels = result.study, result.labels
-    if study is None or study.ct is None or labels is None:
+    study = result.study
+    if study is None or study.ct is None or mask is None:
         return None
-    voxels = np.argwhere(labels == lesion_index + 1)
+    voxels = np.argwhere(mask)
     if voxels.size == 0:
         return None
     points = study.suv.index_to_lps(voxels)
@@ -308,24 +446,30 @@ def _mean_hu(result: AnalysisResult, lesion_index: int) -> float | None:
     return float(np.mean(values))
 
 
-def _choi(base: AnalysisResult, follow: AnalysisResult, matches: MatchResult) -> ResponseEntry:
+def _choi(
+    base: AnalysisResult, follow: AnalysisResult, matches: MatchResult, reg: Registration | None
+) -> ResponseEntry:
     name = "Choi"
     try:
-        targets, measured = _targets(base, follow, matches)
+        found = _targets(base, follow, matches, reg)
+        targets = found.targets
         if not targets:
             raise NotComputableError("no measurable baseline lesion (longest diameter ≥ 10 mm)")
-        partner = {p.baseline: p.followup for p in matches.pairs}
-        base_hu = [_mean_hu(base, int(t.lesion_id)) for t in targets]
-        follow_hu = [
-            _mean_hu(follow, partner[int(t.lesion_id)])
+        baseline_sum = sum(t.longest_diameter_mm for t in targets)
+        if found.not_evaluable and not matches.new:
+            return _not_evaluable(name, CHOI_DEFINITION, baseline_sum, found)
+        base_labels = base.labels
+        base_hu = [
+            _mean_hu(base, None if base_labels is None else base_labels == int(t.lesion_id) + 1)
             for t in targets
-            if int(t.lesion_id) in partner
         ]
+        follow_hu = [_mean_hu(follow, m.mask) for m in found.measured.values()]
         known_base = [v for v in base_hu if v is not None]
         known_follow = [v for v in follow_hu if v is not None]
+        followup_sum = found.followup_sum_mm()
         res = choi_response(
-            baseline_sum_mm=sum(t.longest_diameter_mm for t in targets),
-            followup_sum_mm=sum(m.longest_diameter_mm for m in measured.values()),
+            baseline_sum_mm=baseline_sum,
+            followup_sum_mm=followup_sum,
             baseline_hu=float(np.mean(known_base)) if known_base else None,
             followup_hu=float(np.mean(known_follow)) if known_follow else None,
             new_lesions=bool(matches.new),
@@ -340,19 +484,12 @@ def _choi(base: AnalysisResult, follow: AnalysisResult, matches: MatchResult) ->
     return ResponseEntry(
         criterion=name,
         category=res.category.value,
-        baseline=Quantity(
-            value=sum(t.longest_diameter_mm for t in targets),
-            unit="mm",
-            method="sum of longest diameters",
-        ),
-        followup=Quantity(
-            value=sum(m.longest_diameter_mm for m in measured.values()),
-            unit="mm",
-            method="sum of longest diameters",
-        ),
+        baseline=Quantity(value=baseline_sum, unit="mm", method="sum of longest diameters"),
+        followup=Quantity(value=followup_sum, unit="mm", method="sum of longest diameters"),
         change_percent=Quantity(value=100.0 * res.size_change, unit="%", method="size"),
         definition=CHOI_DEFINITION,
-        details=f"{res.reason}; mean attenuation change {density}. {_DIAMETER_NOTE}",
+        details=f"{res.reason}; mean attenuation change {density}.{found.notes()} "
+        f"{_DIAMETER_NOTE}",
     )
 
 
@@ -437,8 +574,8 @@ def analyze_response(
         matches = _match(stages, base, follow, reg)
         entries = (
             _percist(stages, base, follow, matches),
-            _recist(base, follow, matches),
-            _choi(base, follow, matches),
+            _recist(base, follow, matches, reg),
+            _choi(base, follow, matches, reg),
         )
     report = dataclasses.replace(
         follow.report,
