@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom.dataset import Dataset
@@ -21,11 +21,14 @@ from nenscope.dicom._io import (
     get_int,
     get_str,
     paused_gc,
+    quiet_pydicom,
     read_dataset,
+    read_header,
 )
 
 __all__ = [
     "Discovery",
+    "Header",
     "SeriesRef",
     "SkippedFile",
     "capabilities",
@@ -45,6 +48,10 @@ ENHANCED_SOP_CLASSES = {
 }
 """SOP classes with per-frame functional groups (PS3.4 B.5)."""
 
+
+Header = tuple[Dataset, tuple[str, ...], int | None]
+"""A file's header as the series reader reads it: dataset (no pixel data), deviations accepted
+while reading, and the byte offset of its PixelData (``None``: must be read whole)."""
 
 _DISCOVERY_KEYWORDS = (
     "SOPClassUID",
@@ -126,6 +133,9 @@ class SeriesRef:
     image_type: tuple[str, ...] = ()
     n_positions: int = 0
     b_values: tuple[float, ...] = ()
+    headers: tuple[Header, ...] = field(default=(), repr=False, compare=False)
+    """With ``scan_folder(..., keep_headers=True)``: each file's whole header, in ``files``
+    order, for :func:`nenscope.dicom.read_series` to reuse (each header is parsed once)."""
 
     @property
     def is_enhanced(self) -> bool:
@@ -164,13 +174,17 @@ def discover_series(root: Path) -> list[SeriesRef]:
     return list(scan_folder(root).series)
 
 
-def scan_folder(root: Path) -> Discovery:
+def scan_folder(root: Path, *, keep_headers: bool = False) -> Discovery:
     """Walk ``root`` recursively, group DICOM files by series and record skipped files.
 
     Parameters
     ----------
     root
         Folder (or a single file) to search. Hidden files and folders are ignored.
+    keep_headers
+        Parse each file's whole header (not only the attributes discovery needs) and keep it
+        in :attr:`SeriesRef.headers`, so that reading the series afterwards
+        (``read_series(ref.files, headers=ref.headers)``) does not parse it again.
 
     Returns
     -------
@@ -195,11 +209,18 @@ def scan_folder(root: Path) -> Discovery:
         )
     )
     groups: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+    kept: dict[Path, Header] = {}
     skipped: list[SkippedFile] = []
     with paused_gc():  # thousands of live headers: see paused_gc
         for path in paths:
             try:
-                ds, _ = read_dataset(path, headers_only=True, keywords=_DISCOVERY_KEYWORDS)
+                if keep_headers:
+                    header = read_header(path)
+                    ds = header[0]
+                    _check_keywords(ds, path)
+                    kept[path] = header
+                else:
+                    ds, _ = read_dataset(path, headers_only=True, keywords=_DISCOVERY_KEYWORDS)
             except DicomImportError as err:
                 skipped.append(SkippedFile(path=path, reason=str(err)))
                 logger.info("skipped %s: %s", path, err)
@@ -217,7 +238,9 @@ def scan_folder(root: Path) -> Discovery:
                 skipped.append(SkippedFile(path=path, reason=reason))
                 continue
             groups[uid].append((path, ds))
-    series = sorted((_series_ref(uid, members) for uid, members in groups.items()), key=_order)
+    series = sorted(
+        (_series_ref(uid, members, kept) for uid, members in groups.items()), key=_order
+    )
     return Discovery(root=root, series=tuple(series), skipped=tuple(skipped))
 
 
@@ -226,7 +249,22 @@ def _order(ref: SeriesRef) -> tuple[str, str, str, int, str]:
     return (ref.patient_id, ref.study_date, ref.study_instance_uid, number, ref.series_description)
 
 
-def _series_ref(uid: str, members: list[tuple[Path, Dataset]]) -> SeriesRef:
+def _check_keywords(ds: Dataset, path: Path) -> None:
+    """Convert the attributes discovery reads, so that a damaged one fails here (named)."""
+    try:
+        with quiet_pydicom():
+            for keyword in _DISCOVERY_KEYWORDS:
+                _ = ds.get(keyword)
+    except Exception as err:  # pydicom raises many types on damaged bytes
+        raise DicomImportError(
+            f"Cannot parse {path} as DICOM: {type(err).__name__}: {err}. The file is probably "
+            "truncated or damaged; re-export it from the PACS or remove it."
+        ) from err
+
+
+def _series_ref(
+    uid: str, members: list[tuple[Path, Dataset]], kept: dict[Path, Header]
+) -> SeriesRef:
     members.sort(key=lambda m: str(m[0]))
     ds = members[0][1]
     number_text = get_str(ds, "SeriesNumber")
@@ -257,6 +295,7 @@ def _series_ref(uid: str, members: list[tuple[Path, Dataset]]) -> SeriesRef:
         image_type=tuple(str(v) for v in image_type) if image_type else (),
         n_positions=positions,
         b_values=b_values,
+        headers=tuple(kept[p] for p, _ in members) if kept else (),
     )
 
 

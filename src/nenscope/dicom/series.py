@@ -116,7 +116,10 @@ def list_files(source: Path | Sequence[Path]) -> list[Path]:
 
 
 def read_series(
-    source: Path | Sequence[Path], *, settings: StackSettings | None = None
+    source: Path | Sequence[Path],
+    *,
+    settings: StackSettings | None = None,
+    headers: Sequence[tuple[Dataset, tuple[str, ...], int | None]] = (),
 ) -> DicomSeries:
     """Read a folder holding one image series, or the files of one series.
 
@@ -128,6 +131,9 @@ def read_series(
         must be a DICOM image of the series).
     settings
         What to do with irregular slice spacing or gantry tilt; default: refuse both.
+    headers
+        Headers already parsed by ``scan_folder(..., keep_headers=True)`` (``SeriesRef.headers``),
+        in the order of the files given; they are used instead of parsing the files again.
 
     Returns
     -------
@@ -142,9 +148,16 @@ def read_series(
     """
     files = list_files(source)
     from_folder = isinstance(source, str | Path) and Path(source).is_dir()
+    known: dict[Path, tuple[Dataset, tuple[str, ...], int | None]] = {}
+    if headers and not from_folder and isinstance(source, Sequence):
+        if len(headers) != len(source):
+            raise ValueError(
+                f"read_series: {len(headers)} headers for {len(source)} files; give one per file."
+            )
+        known = {Path(p): h for p, h in zip(source, headers, strict=True)}
     provenance: list[str] = []
     with paused_gc():
-        entries = _read_headers(files, from_folder=from_folder, provenance=provenance)
+        entries = _read_headers(files, from_folder=from_folder, provenance=provenance, known=known)
     if not entries:
         raise DicomImportError(
             f"{source} holds no DICOM image"
@@ -170,13 +183,17 @@ def read_series(
 
 
 def _read_headers(
-    files: Sequence[Path], *, from_folder: bool, provenance: list[str]
+    files: Sequence[Path],
+    *,
+    from_folder: bool,
+    provenance: list[str],
+    known: dict[Path, tuple[Dataset, tuple[str, ...], int | None]],
 ) -> list[_Entry]:
     """Read every file's header; in a folder, skip non-DICOM files and non-image objects."""
     entries: list[_Entry] = []
     for path in files:
         try:
-            ds, notes, offset = read_header(path)
+            ds, notes, offset = known[path] if path in known else read_header(path)
         except DicomImportError as err:
             if from_folder and "is not a DICOM file" in str(err):
                 provenance.append(f"skipped {path.name}: not DICOM")

@@ -209,9 +209,9 @@ def _region(
             span = ", ".join(
                 f"{axis} {lo:.0f}..{hi:.0f}" for axis, lo, hi in zip("xyz", low, high, strict=True)
             )
-            centre = ", ".join(f"{float(c):g}" for c in centre_mm)
+            centre_text = ", ".join(f"{float(c):g}" for c in centre_mm)
             where = (
-                f" Its centre ({centre}) mm lies outside the image (LPS mm; the image spans "
+                f" Its centre ({centre_text}) mm lies outside the image (LPS mm; the image spans "
                 f"{span}). Give the centre in patient coordinates (LPS mm) inside the image."
             )
         raise EmptyRegionError(f"Reference region '{name}' holds no voxel of the image.{where}")
