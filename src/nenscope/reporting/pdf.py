@@ -99,15 +99,27 @@ class _TextPages:
     def table(
         self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]
     ) -> None:
-        def fmt(cells: Sequence[str]) -> str:
-            return "  ".join(
-                (c if len(c) <= w else c[: w - 1] + "…").ljust(w)
-                for c, w in zip(cells, widths, strict=True)
-            )
+        """Monospaced table; a cell longer than its column wraps onto further lines."""
 
-        self.para(fmt(header), size=7.5, mono=True, width=200, color="#334455")
+        def lines(cells: Sequence[str]) -> list[str]:
+            wrapped = [
+                textwrap.wrap(c, width=w, break_on_hyphens=False) or [""]
+                for c, w in zip(cells, widths, strict=True)
+            ]
+            depth = max(len(w) for w in wrapped)
+            return [
+                "  ".join(
+                    (parts[i] if i < len(parts) else "").ljust(w)
+                    for parts, w in zip(wrapped, widths, strict=True)
+                ).rstrip()
+                for i in range(depth)
+            ]
+
+        for line in lines(header):
+            self.para(line, size=7.5, mono=True, width=200, color="#334455")
         for row in rows:
-            self.para(fmt(row), size=7.5, mono=True, width=200)
+            for line in lines(row):
+                self.para(line, size=7.5, mono=True, width=200)
         self._y -= _LINE * 0.5
 
     def image_page(self, png: bytes, title: str) -> None:
@@ -193,7 +205,7 @@ def _references_and_scores(pages: _TextPages, report: Report) -> None:
             for r in report.references
         ]
         pages.table(
-            ["region", "mean SUV", "SD", "volume", "centre x,y,z mm"], rows, [11, 12, 10, 10, 18]
+            ["region", "mean SUV", "SD", "volume", "centre x,y,z mm"], rows, [11, 12, 13, 10, 18]
         )
         for r in report.references:
             pages.para(f"{r.name}: {r.placement}", size=8, indent="  ")
