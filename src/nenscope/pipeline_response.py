@@ -8,8 +8,12 @@ centroid distance after that transform, and the criteria are computed from the m
   weight, James formula as in PERCIST 1.0), liver SULmean and SD from the liver reference; new
   lesions make PMD.
 * **RECIST 1.1**: up to 5 target lesions (2 per organ) of the baseline, longest axial diameter
-  of each lesion outline; a target without a follow-up partner counts as gone (0 mm).
+  of each lesion outline.
 * **Choi**: the same targets' summed longest diameters and their mean CT attenuation (HU).
+
+A target without a follow-up partner is not counted as gone: it is re-measured at its
+registered position (:func:`_remeasure`), or, when it cannot be outlined there, RECIST and
+Choi are NE (not evaluable) with the reason.
 
 The diameters come from the PET-delineated lesion outlines on axial slices, not from CT
 calipers; the report says so.

@@ -84,10 +84,14 @@ def resample_to(
                 coeffs, src, order=spline, mode="constant", cval=cval, prefilter=False
             )
         return reference.with_array(out, unit=volume.unit)
-    # Orders 0 and 1 need no prefilter: each output slice reads only the few source planes
-    # (along the source's first axis) that its points fall between. Converting just that slab
-    # to float64 avoids a float64 copy of the whole source (1.2 GB for a 512² × 600 CT).
-    source = volume.array
+    # Orders 0 and 1 need no prefilter, and map_coordinates interpolates any numeric input in
+    # double precision: the source is used as stored (float32 CT), with no float64 copy (1.2 GB
+    # and 4 s for a 512² × 600 CT). Each output slice reads only the few source planes (along
+    # the source's first axis) that its points fall between, a contiguous view.
+    source = np.asarray(volume.array)
+    if not (np.issubdtype(source.dtype, np.number) and source.dtype.isnative):
+        source = source.astype(np.float64)
+    source = np.ascontiguousarray(source)
     n0 = source.shape[0]
     for k in range(nz):
         src = _source_index(mapping, k, jj, ii)
@@ -96,10 +100,15 @@ def resample_to(
         hi = int(np.clip(np.ceil(first.max()) + 1, 0, n0 - 1))
         # The slab keeps the source's own edges wherever a point can reach them, so that
         # points outside the source still take ``cval`` exactly as on the whole volume.
-        slab = np.asarray(source[lo : hi + 1], dtype=np.float64)
         src[0] -= lo
         out[k] = ndimage.map_coordinates(
-            slab, src, order=spline, mode="constant", cval=cval, prefilter=False
+            source[lo : hi + 1],
+            src,
+            output=np.float64,
+            order=spline,
+            mode="constant",
+            cval=cval,
+            prefilter=False,
         )
     return reference.with_array(out, unit=volume.unit)
 
