@@ -757,10 +757,10 @@ def test_analyze_real_fdg_pet_reports_only_lesions_above_threshold(
 @pytest.mark.xfail(
     strict=True,
     reason="segmentation physiology rules on the real GE FDG PET: the thigh sarcoma (RTSTRUCT "
-    "GTV_Mass, centroid (70, 12, -791) mm, SUVmax ~7.9) is dropped as 'urinary bladder' "
-    "(145 mL component > 100 mL outside the liver) and the real bladder (SUVmax 66.5, 31 mL) "
-    "is reported as lesion 1; an 829 mL right upper-abdominal component is named 'brain' and "
-    "the heart (z -303 mm) 'salivary gland' (no head in the field of view)",
+    "GTV_Mass, centroid (70, 12, -791) mm, SUVmax ~7.9) is dropped as physiological (145 mL "
+    "component > 100 mL outside the liver; it was named 'urinary bladder' until the organ "
+    "estimate stopped using the cropped CT) while the real bladder (SUVmax 66.5, 31 mL) is "
+    "reported as lesion 1",
 )
 def test_analyze_real_fdg_pet_reports_the_sarcoma(tcia_analysis: tuple[list[dict], dict]) -> None:
     lesions, report = tcia_analysis

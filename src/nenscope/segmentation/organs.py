@@ -57,6 +57,15 @@ class OrganSettings:
         (low, high) HU of soft tissue including contrast enhancement.
     grow_mm
         Distance in mm by which the homogeneous core is grown back to the organ edge.
+    min_ct_coverage
+        Fraction of the PET slices a CT must cover to outline the body; a smaller CT (e.g.
+        cropped around a lesion) is not used for the body and organs.
+    max_liver_extent_mm
+        A liver estimate longer than this craniocaudally is not a liver (e.g. on FDG PET, where
+        the liver is not avid, the "largest homogeneous region on the right" can be half the
+        body) and is not used. Hepatomegaly with a Riedel lobe stays below ~300 mm.
+    max_liver_volume_ml
+        Likewise for the volume (massive hepatomegaly from metastases stays below ~8 L).
     """
 
     window_mm: float = 20.0
@@ -65,6 +74,9 @@ class OrganSettings:
     trunk_width_fraction: float = 0.6
     ct_soft_tissue_hu: tuple[float, float] = (0.0, 300.0)
     grow_mm: float = 25.0
+    min_ct_coverage: float = 0.8
+    max_liver_extent_mm: float = 350.0
+    max_liver_volume_ml: float = 8000.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -212,6 +224,45 @@ def _trunk(
     return np.asarray(widths >= fraction * widths.max()) if widths.max() > 0 else widths > 0
 
 
+def _ct_for_body(
+    ct: ImageVolume | None,
+    ct_on_pet: ImageVolume | None,
+    suv: ImageVolume,
+    settings: OrganSettings,
+) -> tuple[npt.NDArray[np.float64] | None, str | None]:
+    """CT values on the PET grid for the body outline, or None (with the reason) if unusable.
+
+    A CT that covers only part of the PET (e.g. cropped around a lesion) cannot outline the
+    body: the organs would be searched inside the crop only. The PET is used then.
+    """
+    if ct is None or ct_on_pet is None:
+        return None, None
+    inside = resample_to(ct.with_array(np.ones(ct.shape)), suv, order=0, cval=0.0)
+    covered = float(np.mean(np.asarray(inside.array).any(axis=(1, 2))))
+    if covered < settings.min_ct_coverage:
+        return None, f"CT covers {100 * covered:.0f} % of the PET slices: body and organs from PET"
+    return np.asarray(ct_on_pet.array, dtype=np.float64), None
+
+
+def _implausible_liver(
+    liver: npt.NDArray[np.bool_],
+    z_full: npt.NDArray[np.float64],
+    suv: ImageVolume,
+    settings: OrganSettings,
+) -> str | None:
+    """Why a liver estimate is not a liver (too long or too large), or None if plausible."""
+    extent_mm = float(z_full[liver].max() - z_full[liver].min()) + suv.spacing_mm[0]
+    volume_ml = float(np.count_nonzero(liver)) * suv.voxel_volume_ml
+    if extent_mm <= settings.max_liver_extent_mm and volume_ml <= settings.max_liver_volume_ml:
+        return None
+    return (
+        f"liver estimate not used: {volume_ml:.0f} mL over {extent_mm:.0f} mm craniocaudally "
+        f"is not a liver (expected <= {settings.max_liver_volume_ml:g} mL and <= "
+        f"{settings.max_liver_extent_mm:g} mm; the liver may not be avid on this tracer); give "
+        "the liver reference with --liver-mm or --liver-mask"
+    )
+
+
 def estimate_organs(
     suv: ImageVolume, ct: ImageVolume | None = None, *, settings: OrganSettings | None = None
 ) -> OrganEstimate:
@@ -247,7 +298,7 @@ def estimate_organs(
     values = np.asarray(suv.array, dtype=np.float64)
     smooth = ndimage.gaussian_filter(values, 1.0)
     ct_on_pet = None if ct is None else resample_to(ct, suv, order=1, cval=-1000.0)
-    ct_values = None if ct_on_pet is None else np.asarray(ct_on_pet.array)
+    ct_values, coverage_note = _ct_for_body(ct, ct_on_pet, suv, settings)
     body = _body_mask(smooth, ct_values)
     if not body.any():
         raise EmptyRegionError("No body found in the image.")
@@ -267,13 +318,21 @@ def estimate_organs(
         low, high = settings.ct_soft_tissue_hu
         tissue &= (ct_values >= low) & (ct_values <= high)
     notes = [
-        f"body from {'CT > -300 HU' if ct is not None else 'PET'}; midline x = {midline:.1f} mm"
+        f"body from {'CT > -300 HU' if ct_values is not None else 'PET'}; "
+        f"midline x = {midline:.1f} mm"
     ]
+    if coverage_note is not None:
+        notes.insert(0, coverage_note)
     core = _fill_holes_3d(_largest_component(tissue & (x_full < midline)))
     liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
+    z_full = np.broadcast_to(z, suv.shape)
     if not liver.any():
         notes.append("liver not found (no homogeneous uptake region on the patient's right)")
-    z_full = np.broadcast_to(z, suv.shape)
+    else:
+        implausible = _implausible_liver(liver, z_full, suv, settings)
+        if implausible is not None:
+            notes.append(implausible)
+            liver = np.zeros_like(liver)
     spleen = _spleen(tissue & (x_full > midline), liver, z_full) if liver.any() else None
     if spleen is not None:
         spleen = _grow_organ(
