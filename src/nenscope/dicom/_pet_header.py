@@ -69,6 +69,7 @@ _SERIES_KEYWORDS = (
     "SeriesDate",
     "SeriesTime",
     "DecayCorrectionDateTime",
+    "TimezoneOffsetFromUTC",
 )
 """PET Series attributes that must be identical on every slice (PS3.3 C.8.9.1)."""
 

@@ -10,9 +10,10 @@ series no injection time).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from nenscope.core.errors import (
     DicomDeviationWarning,
@@ -24,6 +25,7 @@ from nenscope.core.errors import (
 )
 from nenscope.core.units import BQ_PER_MBQ, CM_PER_M, G_PER_KG
 from nenscope.dicom._pet_header import PetHeader, parse_da, parse_dt, parse_tm
+from nenscope.knowledge.physics import check_body_weight_kg
 from nenscope.quantification.bodysize import (
     LbmFormula,
     Sex,
@@ -327,7 +329,9 @@ def _weight(
     if override is not None:
         if _positive_float(override) is None:
             raise NotComputableError(f"--weight-kg must be a number > 0, not {override}.")
-        body.weight_kg = float(override)
+        # The same possible range as the dose calculators and the scenario reader: an
+        # impossible override (5000 kg) would scale every SUV, so it is refused, not trusted.
+        body.weight_kg = check_body_weight_kg(float(override), name="--weight-kg")
         prov["weight"] = f"{override} kg from --weight-kg (header PatientWeight: {raw})"
         return
     weight = _positive_float(raw)
@@ -516,6 +520,39 @@ def _timing(
     _start_reference(header, inputs, series_dt, acq, log, prov)
 
 
+_TZ_OFFSET = re.compile(r"^([+-])(\d{2})(\d{2})$")
+
+
+def _header_utc_offset(header: PetHeader) -> timedelta | None:
+    """TimezoneOffsetFromUTC (0008,0201) as a timedelta ("+0100" → 1 h), or None if absent."""
+    match = _TZ_OFFSET.match(str(header.values.get("TimezoneOffsetFromUTC") or "").strip())
+    if match is None:
+        return None
+    sign = -1 if match[1] == "-" else 1
+    return sign * timedelta(hours=int(match[2]), minutes=int(match[3]))
+
+
+def _local_override(header: PetHeader, override: datetime) -> datetime:
+    """``--injection-time`` in the scanner's local time, the clock the header's times use.
+
+    A naive value is taken as scanner local time. A value with a UTC offset is converted with
+    TimezoneOffsetFromUTC (0008,0201); without that attribute the header's clock has no known
+    zone, so the offset cannot be honoured and is refused rather than silently dropped.
+    """
+    if override.utcoffset() is None:
+        return override.replace(tzinfo=None)
+    scanner = _header_utc_offset(header)
+    if scanner is None:
+        naive = override.replace(tzinfo=None).isoformat()
+        raise NotComputableError(
+            f"--injection-time {override.isoformat()} has a UTC offset, but {header.label} "
+            "records no TimezoneOffsetFromUTC (0008,0201): its times are scanner local time of "
+            "an unknown zone, so the offset cannot be applied. Give the injection time in the "
+            f"scanner's local time without an offset (e.g. {naive})."
+        )
+    return override.astimezone(timezone(scanner)).replace(tzinfo=None)
+
+
 def _injection(
     header: PetHeader,
     overrides: object,
@@ -526,8 +563,14 @@ def _injection(
 ) -> None:
     override = getattr(overrides, "injection_time", None)
     if override is not None:
-        inputs.injection = override
-        prov["injection_time"] = f"{override.isoformat()} from --injection-time"
+        inputs.injection = _local_override(header, override)
+        given = override.isoformat()
+        prov["injection_time"] = f"{inputs.injection.isoformat()} from --injection-time" + (
+            ""
+            if override.utcoffset() is None
+            else f" {given}, converted to the scanner's TimezoneOffsetFromUTC (0008,0201) "
+            f"{header.values.get('TimezoneOffsetFromUTC')}"
+        )
         return
     values = header.values
     full, offset = parse_dt(values.get("RadiopharmaceuticalStartDateTime"))

@@ -58,10 +58,16 @@ class SuvRun:
 def parse_injection_time(text: str | None) -> datetime | None:
     """Parse ``--injection-time``; a date is required (time of day alone is ambiguous).
 
+    A UTC offset (``+02:00``) is kept: the SUV reader converts it with the series'
+    TimezoneOffsetFromUTC (0008,0201), or refuses it when the header has none, rather than
+    dropping it silently.
+
     Examples
     --------
     >>> parse_injection_time("2025-01-01T10:00:00")
     datetime.datetime(2025, 1, 1, 10, 0)
+    >>> parse_injection_time("2025-01-01T10:00:00+02:00").utcoffset()
+    datetime.timedelta(seconds=7200)
     """
     if text is None:
         return None
@@ -76,7 +82,7 @@ def parse_injection_time(text: str | None) -> datetime | None:
         raise OptionError(
             f"--injection-time '{text}' has no time of day; give e.g. {text.strip()}T10:00:00."
         )
-    return when.replace(tzinfo=None)
+    return when
 
 
 def load_pet_series(path: Path) -> tuple[DicomSeries, list[str]]:
