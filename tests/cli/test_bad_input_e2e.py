@@ -531,11 +531,6 @@ def test_suv_unknown_lbm_formula_suggests_the_option_value(
     _assert_one_clear_line(run.exit_code, run.stderr, ("jamez", "Did you mean 'james'"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/commands/dose.py decay: a negative --activity-mbq is accepted and prints a "
-    "negative decayed activity ('-100 MBq Ga-68 after 60.0 min: -54.1 MBq')",
-)
 def test_dose_decay_refuses_negative_activity(nenscope_cli: RunCli) -> None:
     run = nenscope_cli(
         "dose", "decay", "--nuclide", "Ga-68", "--activity-mbq", "-100", "--elapsed-min", "60"
@@ -543,11 +538,6 @@ def test_dose_decay_refuses_negative_activity(nenscope_cli: RunCli) -> None:
     _assert_one_clear_line(run.exit_code, run.stderr, ("-100",))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dose activity accepts --weight-kg 7000 (prints 200 MBq, 'capped') while recommend "
-    "refuses weights outside 0.5-350 kg; an impossible weight must be refused, not capped",
-)
 def test_dose_activity_refuses_impossible_weight(nenscope_cli: RunCli) -> None:
     run = nenscope_cli("dose", "activity", "ga68-sstr-pet", "--weight-kg", "7000")
     _assert_one_clear_line(run.exit_code, run.stderr, ("7000",))
@@ -570,35 +560,18 @@ def test_radiomics_bad_setting_value_names_the_file(inputs: Inputs, nenscope_cli
     _assert_one_clear_line(run.exit_code, run.stderr, ("approach.yaml", "'4d'", "3d"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="recommend refuses 'pregnant: true' with 'sex: male' but accepts 'breastfeeding: true' "
-    "with 'sex: male' and then advises the man to interrupt breastfeeding",
-)
 def test_recommend_breastfeeding_male_is_refused(inputs: Inputs, nenscope_cli: RunCli) -> None:
     scenario = inputs.text("bf.yaml", "question: staging\nbreastfeeding: true\nsex: male\n")
     run = nenscope_cli("recommend", scenario, "--format", "json")
     _assert_one_clear_line(run.exit_code, run.stderr, ("bf.yaml", "breastfeeding", "male"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="recommend: a scenario YAML with the same field twice ('question: staging' then "
-    "'question: diagnosis') is accepted and the last value silently wins (PyYAML default)",
-)
 def test_recommend_duplicate_field_is_refused(inputs: Inputs, nenscope_cli: RunCli) -> None:
     scenario = inputs.text("twice.yaml", "question: staging\nquestion: diagnosis\n")
     run = nenscope_cli("recommend", scenario, "--format", "json")
     _assert_one_clear_line(run.exit_code, run.stderr, ("twice.yaml", "question"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/commands/suv.py parse_injection_time ends with when.replace(tzinfo=None): an "
-    "explicit UTC offset in --injection-time (e.g. +02:00) is silently dropped against a header "
-    "without time zone (same factor as without the offset, no warning); refuse it or convert "
-    "with TimezoneOffsetFromUTC (0008,0201), and say so",
-)
 def test_suv_injection_time_offset_is_not_silently_dropped(
     inputs: Inputs, nenscope_cli: RunCli
 ) -> None:
@@ -615,11 +588,6 @@ def test_suv_injection_time_offset_is_not_silently_dropped(
     assert "+02:00" in said or "offset" in said or "zone" in said, data["warnings"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="suv/convert/analyze accept --weight-kg 5000 (SUVbw factor x70, no warning) while "
-    "recommend refuses weights outside 0.5-350 kg: an impossible override is not refused",
-)
 def test_suv_refuses_impossible_weight_override(inputs: Inputs, nenscope_cli: RunCli) -> None:
     run = nenscope_cli("suv", inputs.pet, "--weight-kg", "5000", "--format", "json")
     _assert_one_clear_line(run.exit_code, run.stderr, ("--weight-kg", "5000"))

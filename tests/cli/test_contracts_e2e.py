@@ -754,6 +754,21 @@ def test_analyze_real_fdg_pet_reports_only_lesions_above_threshold(
     assert [x["suvmax"] for x in lesions] == sorted((x["suvmax"] for x in lesions), reverse=True)
 
 
+def test_analyze_real_fdg_pet_references_are_not_in_the_thigh(
+    tcia_analysis: tuple[list[dict], dict],
+) -> None:
+    # The CT of this study is cropped 5 cm around the thigh sarcoma; the organ estimate once
+    # outlined the "body" from it and put the liver reference at (7, -40, -724) mm and the
+    # spleen in the hip. A reference region is either in the trunk or not placed (and said so).
+    _, report = tcia_analysis
+    gtv = (70.1, 12.4, -791.3)  # RTSTRUCT GTV_Mass centroid, LPS mm
+    for region in report["references"]:
+        assert math.dist(region["centre_mm"], gtv) > 150.0, (region["name"], region["centre_mm"])
+    placed = {region["name"] for region in report["references"]}
+    if "liver" not in placed:
+        assert any("liver reference not placed" in w for w in report["warnings"])
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="segmentation physiology rules on the real GE FDG PET: the thigh sarcoma (RTSTRUCT "
