@@ -237,11 +237,33 @@ def _ct_for_body(
     """
     if ct is None or ct_on_pet is None:
         return None, None
-    inside = resample_to(ct.with_array(np.ones(ct.shape)), suv, order=0, cval=0.0)
-    covered = float(np.mean(np.asarray(inside.array).any(axis=(1, 2))))
+    covered = _covered_slices(ct, suv)
     if covered < settings.min_ct_coverage:
         return None, f"CT covers {100 * covered:.0f} % of the PET slices: body and organs from PET"
     return np.asarray(ct_on_pet.array, dtype=np.float64), None
+
+
+def _covered_slices(ct: ImageVolume, suv: ImageVolume) -> float:
+    """Fraction of the PET slices with at least one voxel centre inside the CT volume.
+
+    From the geometry alone (a voxel centre is inside when its CT index lies in [0, n - 1] on
+    every axis), which is what resampling an all-ones CT would give, without a float64 volume
+    of the CT's size (1.2 GB and ~5 s for a 512² × 600 CT).
+    """
+    mapping = np.linalg.inv(ct.affine) @ suv.affine
+    nz, ny, nx = suv.shape
+    jj, ii = np.meshgrid(
+        np.arange(ny, dtype=np.float64), np.arange(nx, dtype=np.float64), indexing="ij"
+    )
+    column = mapping[:3, :, None, None]
+    plane = column[:, 1] * jj + column[:, 2] * ii + column[:, 3]
+    # map_coordinates (mode "constant") takes cval outside [0, n - 1] even for order 0.
+    upper = np.asarray(ct.shape, dtype=np.float64)[:, None, None] - 1.0
+    covered = 0
+    for k in range(nz):
+        index = plane + column[:, 0] * float(k)
+        covered += bool(np.all((index >= 0.0) & (index <= upper), axis=0).any())
+    return covered / nz
 
 
 def _implausible_liver(
