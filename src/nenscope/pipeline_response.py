@@ -444,8 +444,9 @@ def _mean_hu(result: AnalysisResult, mask: npt.NDArray[np.bool_] | None) -> floa
         return None
     points = study.suv.index_to_lps(voxels)
     idx = study.ct.volume.lps_to_index(points)
+    # Interpolated in double precision from the stored CT (no float64 copy of the volume).
     values = ndimage.map_coordinates(
-        np.asarray(study.ct.volume.array, dtype=np.float64), idx.T, order=1, mode="nearest"
+        np.asarray(study.ct.volume.array), idx.T, output=np.float64, order=1, mode="nearest"
     )
     return float(np.mean(values))
 
