@@ -161,3 +161,28 @@ def test_register_ct_recovers_a_known_translation(
     # Same voxels placed 8/5/12 mm away: moving -> fixed undoes it.
     np.testing.assert_allclose(reg.translation_mm, (8.0, -5.0, -12.0), atol=0.5)
     np.testing.assert_allclose(reg.map_points([[0.0, 0.0, 0.0]])[0], (8.0, -5.0, -12.0), atol=0.5)
+
+
+def test_target_below_detection_is_remeasured_at_its_registered_position(
+    studies: dict[str, tuple[Path, PhantomTruth]], tmp_path: Path
+) -> None:
+    # Follow-up identical to the baseline except that node-paraaortic (17 mm, SUV 11), a RECIST
+    # target, drops to SUV 2.4, below the 2.5 detection threshold but still above its
+    # surroundings. Before the fix it was counted as gone (0 mm). Re-measured at its position,
+    # the sum of diameters is unchanged: SD.
+    lesions = tuple(
+        dataclasses.replace(les, suv=2.4) if les.lesion_id == "node-paraaortic" else les
+        for les in default_lesions(Tracer.GA68_DOTATATE)
+    )
+    follow = tmp_path / "followup"
+    write_phantom_study(
+        follow, PhantomSettings(size="small", seed=34, noise=0.05, lesions=lesions)
+    )
+    result = analyze_response(studies["baseline"][0], follow, tmp_path / "out", FAST)
+    recist = next(e for e in result.report.response if e.criterion == "RECIST 1.1")
+    choi = next(e for e in result.report.response if e.criterion == "Choi")
+    assert recist.category == "SD", recist.details
+    assert recist.change_percent.value is not None
+    assert abs(recist.change_percent.value) < 5.0, recist.details
+    assert "re-measured at (-20, 35, -40) mm" in recist.details
+    assert choi.category == "SD", choi.details
