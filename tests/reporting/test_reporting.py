@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import shutil
@@ -293,3 +294,45 @@ def test_json_and_csv_round_trip_every_number(
     rows = {r["quantity"]: r for r in csv.DictReader(io.StringIO(lesions_to_csv(report)))}
     assert [float(rows[name]["value"]) for name in LESION_FIELDS] == values
     assert tuple(float(rows[f"centroid_{a}_mm"]["value"]) for a in "xyz") == centroid
+
+
+def test_mip_labels_do_not_overlap_for_lesions_behind_each_other() -> None:
+    from nenscope.reporting.figures import place_labels
+
+    # Three lesions on one (x, z) (differing only in y) and a fourth close by.
+    anchors = [(0.0, -60.0), (0.0, -60.0), (0.0, -60.0), (5.0, -58.0)]
+    texts = ["1", "2", "13", "4"]
+    extent = (-200.0, 200.0, -230.0, 10.0)
+    spots = place_labels(anchors, texts, extent=extent)
+    width, height = extent[1] - extent[0], extent[3] - extent[2]
+    boxes = [
+        (x, y, x + (0.035 * len(t) + 0.03) * width, y + 0.045 * height)
+        for (x, y), t in zip(spots, texts, strict=True)
+    ]
+    for i, a in enumerate(boxes):
+        assert extent[0] <= a[0] < a[2] <= extent[1]
+        assert extent[2] <= a[1] < a[3] <= extent[3]
+        for b in boxes[i + 1 :]:
+            overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+            overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+            assert overlap_x <= 0 or overlap_y <= 0, (a, b)
+
+
+def test_pdf_table_wraps_long_cells_instead_of_cutting_them(tmp_path: Path) -> None:
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext missing: install poppler-utils (.ci/run does).")
+    report = _report()
+    long_ref = dataclasses.replace(
+        report.references[0],
+        sd=Quantity(value=None, unit="g/mL", method="SD", reason="too few voxels to estimate"),
+    )
+    pdf = tmp_path / "report.pdf"
+    write_pdf(dataclasses.replace(report, references=(long_ref,)), pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, timeout=60
+    ).stdout.decode()
+    section = text.split("Reference regions", 1)[1].split("Scores", 1)[0]
+    assert "…" not in section
+    words = " ".join(section.split())
+    for word in ("n/a", "(too", "few", "voxels", "to", "estimate)"):
+        assert word in words, section

@@ -176,3 +176,60 @@ def test_is_axial() -> None:
     assert not is_axial(sagittal)
     with pytest.raises(NotComputableError, match="axial"):
         place_reference_regions(sagittal.with_array(np.ones((2, 2, 2))), sagittal)
+
+
+def test_resample_stored_dtype_equals_float64_reference_on_rotated_grid() -> None:
+    # Orders 0/1 read the stored (float32/int16) source directly, plane by plane: the result
+    # must equal map_coordinates on the whole float64 volume, outside points taking cval.
+    from scipy import ndimage
+
+    rng = np.random.default_rng(5)
+    stored = rng.normal(0.0, 300.0, (30, 40, 50))
+    angle = 0.15
+    rotation = np.eye(4)
+    rotation[1:3, 1:3] = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+    coarse = ImageVolume(
+        array=np.zeros((25, 20, 20)),
+        affine=affine_from_spacing((2.0, 3.0, 3.0), origin_mm=(-10.0, -5.0, -20.0)) @ rotation,
+        unit=Unit.SUV_BW,
+    )
+    for dtype in (np.float32, np.int16):
+        source = ImageVolume(
+            array=stored.astype(dtype),
+            affine=affine_from_spacing((1.5, 1.0, 1.0), origin_mm=(-3.0, 2.0, -4.0)),
+            unit=Unit.HU,
+        )
+        mapping = np.linalg.inv(source.affine) @ coarse.affine
+        index = np.indices(coarse.shape).reshape(3, -1)
+        points = mapping[:3, :3] @ index + mapping[:3, 3:]
+        for order in (0, 1):
+            expected = ndimage.map_coordinates(
+                np.asarray(source.array, dtype=np.float64),
+                points,
+                order=order,
+                mode="constant",
+                cval=-1000.0,
+            ).reshape(coarse.shape)
+            out = resample_to(source, coarse, order=order, cval=-1000.0)
+            np.testing.assert_array_equal(np.asarray(out.array), expected)
+            assert np.asarray(out.array).dtype == np.float64
+            assert (expected == -1000.0).any()  # part of the grid lies outside the source
+
+
+def test_ct_slice_coverage_from_geometry_matches_resampling() -> None:
+    from nenscope.segmentation.organs import _covered_slices
+
+    pet = ImageVolume(
+        array=np.zeros((40, 30, 30)),
+        affine=affine_from_spacing((2.0, 3.0, 3.0), origin_mm=(-20.0, -30.0, -30.0)),
+        unit=Unit.SUV_BW,
+    )
+    for n_slices, z0 in ((10, 0.0), (25, -31.0), (60, -50.0), (5, 100.0)):
+        ct = ImageVolume(
+            array=np.zeros((n_slices, 64, 64), dtype=np.float32),
+            affine=affine_from_spacing((1.5, 1.0, 1.0), origin_mm=(z0, -30.0, -30.0)),
+            unit=Unit.HU,
+        )
+        ones = resample_to(ct.with_array(np.ones(ct.shape)), pet, order=0, cval=0.0)
+        expected = float(np.mean(np.asarray(ones.array).any(axis=(1, 2))))
+        assert _covered_slices(ct, pet) == pytest.approx(expected), (n_slices, z0)
