@@ -415,3 +415,28 @@ def test_tumour_burden_sums_the_lesions(
     uptake = sum(les.value("tlg") or 0.0 for les in result.report.lesions)
     # Printed with one decimal.
     assert entry.value == f"{total:.1f} mL; total lesion uptake {uptake:.1f} g"
+
+
+def test_load_study_parses_each_header_once(
+    exact_study: tuple[Path, PhantomTruth], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Discovery keeps the headers it parsed and the series reader reuses them (benchmark: the
+    # 1200 headers of a clinical PET/CT were parsed twice).
+    import nenscope.dicom.discovery as discovery
+    import nenscope.dicom.series as series
+    from nenscope.pipeline import load_study
+
+    study, _ = exact_study
+    parsed: list[Path] = []
+    original = discovery.read_header
+
+    def counting(path: Path) -> object:
+        parsed.append(path)
+        return original(path)
+
+    monkeypatch.setattr(discovery, "read_header", counting)
+    monkeypatch.setattr(series, "read_header", counting)
+    data = load_study(study)
+    assert data.ct is not None
+    files = sorted(p for p in study.rglob("*") if p.is_file())
+    assert sorted(parsed) == files
