@@ -124,8 +124,8 @@ def test_dose_commands() -> None:
         ["dose", "latest", "--nuclide", "Ga-68", "--activity-mbq", "400", "--at",
          "2024-01-01T08:00+00:00", "--required-mbq", "200", "--format", "json"]
     )  # fmt: skip
-    # One Ga-68 half-life: 4057.7 s = 67.63 min.
-    np.testing.assert_allclose(latest["minutes_after_calibration"], 4057.7 / 60, rtol=1e-12)
+    # One Ga-68 half-life: 4062.6 s = 67.71 min (NNDC/NuDat 3, the SUV code's nuclide table).
+    np.testing.assert_allclose(latest["minutes_after_calibration"], 4062.6 / 60, rtol=1e-12)
 
 
 def test_exams_and_evidence_text_output() -> None:

@@ -14,6 +14,7 @@ from nenscope.core.errors import KnowledgeBaseError
 from nenscope.knowledge.facts import TAGS
 from nenscope.knowledge.kb import DATA_FILES, load_knowledge_base, parse_knowledge_base
 from nenscope.knowledge.vocab import ClinicalStatus, ExamId, Modality, Target
+from nenscope.quantification.radionuclides import RADIONUCLIDES
 
 
 def _documents() -> dict[str, dict[str, Any]]:
@@ -124,6 +125,14 @@ BROKEN = {
         "unknown radiopharmaceutical 'fdgg'",
     ),
     "nuclide": (lambda d: _tracer(d)["fdg"].update(nuclide="F18"), "unknown nuclide 'F18'"),
+    "half-life-copy": (
+        lambda d: d["radiopharmaceuticals"]["nuclide"]["Ga-68"].update(half_life_s=4057.7),
+        "half_life_s is not accepted",
+    ),
+    "radionuclide": (
+        lambda d: d["radiopharmaceuticals"]["nuclide"]["Ga-68"].update(radionuclide="Ga68"),
+        "unknown radionuclide 'Ga68'",
+    ),
     "target": (lambda d: _tracer(d)["fdg"].update(targets=["glucose"]), "unknown value 'glucose'"),
     "tag": (
         lambda d: _rule0(d).update(when={"tags": {"all": ["wd-nett"]}}),
@@ -169,3 +178,14 @@ def test_every_routine_or_trial_tracer_has_preparation_and_breastfeeding_advice(
         assert tracer.breastfeeding, tracer.id
         if tracer.dose_coefficient_msv_per_mbq is not None:
             assert tracer.dose_evidence, tracer.id
+
+
+def test_nuclide_half_lives_come_from_the_suv_nuclide_table() -> None:
+    # One source of truth (NNDC/NuDat 3 in nenscope.quantification.radionuclides): the dose
+    # calculator and the SUV decay correction use the same Ga-68 half-life, 67.71 min.
+    table = {n.label: n.half_life_s for n in RADIONUCLIDES}
+    kb = load_knowledge_base()
+    assert kb.nuclides["Ga-68"].half_life_s == table["68Ga"] == 4062.6
+    for nid, nuclide in kb.nuclides.items():
+        mass, symbol = nid.split("-")[1], nid.split("-")[0]
+        assert nuclide.half_life_s == table[f"{mass}{symbol}"], nid

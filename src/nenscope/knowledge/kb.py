@@ -28,6 +28,7 @@ from nenscope.knowledge.vocab import (
     Modality,
     Target,
 )
+from nenscope.quantification.radionuclides import RADIONUCLIDES
 
 __all__ = [
     "DATA_FILES",
@@ -204,6 +205,28 @@ def _enum_value(where: str, enum_type: Any, value: Any) -> Any:
     return enum_type(value)
 
 
+def _parse_nuclide(nid: str, raw: Mapping[str, Any]) -> Nuclide:
+    """Build a nuclide whose half-life comes from the quantification nuclide table.
+
+    One source of truth: ``radionuclide`` names an entry of
+    :data:`nenscope.quantification.radionuclides.RADIONUCLIDES` (NNDC/NuDat 3 half-lives), so
+    the dose calculators and the SUV decay correction use the same value. A ``half_life_s``
+    in the data would be a second source and is refused.
+    """
+    where = f"radiopharmaceuticals.toml, nuclide '{nid}'"
+    if "half_life_s" in raw:
+        raise _bad(
+            where,
+            'half_life_s is not accepted: name the radionuclide (e.g. radionuclide = "68Ga") '
+            "and the half-life is taken from nenscope.quantification.radionuclides.",
+        )
+    table = {n.label: n for n in RADIONUCLIDES}
+    label = raw.get("radionuclide")
+    if label not in table:
+        raise _bad(where, f"unknown radionuclide '{label}'. {suggest(str(label), list(table))}")
+    return Nuclide(id=nid, half_life_s=table[label].half_life_s, evidence=_tuple(raw["evidence"]))
+
+
 def _parse_tracer(tid: str, raw: Mapping[str, Any], nuclides: Mapping[str, Nuclide]) -> Any:
     where = f"radiopharmaceuticals.toml [{tid}]"
     if raw.get("nuclide") not in nuclides:
@@ -339,10 +362,7 @@ def parse_knowledge_base(documents: Mapping[str, Mapping[str, Any]]) -> Knowledg
     }
     tracer_doc = documents["radiopharmaceuticals"]
     nuclides = {
-        nid: Nuclide(
-            id=nid, half_life_s=float(raw["half_life_s"]), evidence=_tuple(raw["evidence"])
-        )
-        for nid, raw in tracer_doc.get("nuclide", {}).items()
+        nid: _parse_nuclide(nid, raw) for nid, raw in tracer_doc.get("nuclide", {}).items()
     }
     tracers = {
         tid: _parse_tracer(tid, raw, nuclides)
