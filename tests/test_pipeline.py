@@ -440,3 +440,29 @@ def test_load_study_parses_each_header_once(
     assert data.ct is not None
     files = sorted(p for p in study.rglob("*") if p.is_file())
     assert sorted(parsed) == files
+
+
+def test_normal_pancreas_dropped_but_compact_faint_lesion_kept(tmp_path: Path) -> None:
+    # Ga-68 DOTATATE phantom: the normal pancreas (SUV 3.0 > the 2.5 threshold, ~30 mL,
+    # ~85 mm long) was reported as a lesion when no lesion sat in it. A compact 14 mL node
+    # at SUV 5 (also below the liver's 7) must still be reported.
+    from nenscope.quantification.phantom_model import LesionSpec
+
+    lesions = (
+        LesionSpec(
+            lesion_id="liver-1", centre_mm=(-95.0, -25.0, 60.0), diameter_mm=30.0, suv=45.0,
+            site="liver",
+        ),
+        LesionSpec(
+            lesion_id="node", centre_mm=(-20.0, 35.0, -40.0), diameter_mm=30.0, suv=5.0,
+            site="lymph-node",
+        ),
+    )  # fmt: skip
+    study = tmp_path / "study"
+    write_phantom_study(study, PhantomSettings(size="small", seed=8, lesions=lesions))
+    result = analyze_study(
+        study, tmp_path / "out", AnalysisOptions(figures=False, pdf=False, dicom_outputs=False)
+    )
+    found = sorted(round(s.suvmax) for s in result.statistics)
+    assert found == [5, 45], [(s.centroid_mm, s.volume_ml, s.suvmax) for s in result.statistics]
+    assert any("normal pancreas or bowel" in note for note in result.report.notes)

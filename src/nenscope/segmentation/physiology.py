@@ -25,7 +25,12 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
      liver, so the pair rule alone misses it; para-aortic nodes at the renal hilum are
      medial and lower and are kept); or
    * it is small (≤ ``pituitary_max_ml``, 2 mL), within 10 mm of the midline, in the head
-     above the trunk (pituitary gland, avid on SSTR PET).
+     above the trunk (pituitary gland, avid on SSTR PET); or
+   * it is organ-sized (≥ ``faint_organ_min_ml``, 10 mL) and elongated (longest extent ≥
+     ``faint_organ_elongation`` × the diameter of a sphere of its volume), outside the liver
+     zone, with its SUVmax below the liver reference mean (Krenning ≤ 1): the normal pancreas
+     (SUV ~3 on SSTR PET, above a fixed 2.5 threshold) or a bowel loop. A lesion is compact or
+     above the liver; small faint lesions (a node at SUV 4) are kept.
 
    Each dropped component is reported with its reason and a guess of the organ from its
    position (head above the trunk: brain / salivary glands; above the liver dome: heart;
@@ -33,7 +38,8 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
 
 Limitations (documented in docs/analysis.md): lesions inside the kidneys, spleen, bladder or
 brain, lesions larger than 100 mL outside the liver, truly symmetric bilateral lesions, adrenal
-metastases and small midline lesions in the head are not reported by the automatic method; the
+metastases, small midline lesions in the head and elongated infiltrating lesions of 10 mL or
+more with uptake below the liver are not reported by the automatic method; the
 pancreatic uncinate process is not modelled and may be reported (an SSTR-RADS-2 pitfall for
 the reader).
 """
@@ -47,6 +53,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nenscope.core import ImageVolume
+from nenscope.core.units import MM3_PER_ML
 from nenscope.segmentation.lesions import (
     DetectionSettings,
     LesionSegmentation,
@@ -82,6 +89,9 @@ class PhysiologySettings:
         Size limit (mL) and distance to a kidney's bounding box (mm) of the adrenal rule.
     pituitary_max_ml
         Size limit (mL) of the pituitary rule.
+    faint_organ_min_ml, faint_organ_elongation
+        Smallest volume (mL) and longest extent / equivalent-sphere diameter of the faint
+        organ rule (normal pancreas, bowel).
     """
 
     max_lesion_volume_ml: float = 100.0
@@ -92,6 +102,8 @@ class PhysiologySettings:
     adrenal_max_ml: float = 15.0
     adrenal_distance_mm: float = 40.0
     pituitary_max_ml: float = 2.0
+    faint_organ_min_ml: float = 10.0
+    faint_organ_elongation: float = 1.8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,7 +222,8 @@ def detect_lesions(
     liver_zone = (
         None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
     )
-    dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology)
+    liver_mean = None if liver_ref is None else liver_ref[0]
+    dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology, liver_mean)
     lut = np.zeros(int(seg.labels.max()) + 1, dtype=np.uint32)
     lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
     auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
@@ -303,6 +316,7 @@ def _classify(
     organs: OrganEstimate | None,
     liver_zone: npt.NDArray[np.bool_] | None,
     settings: PhysiologySettings,
+    liver_mean: float | None = None,
 ) -> tuple[list[PhysiologicalUptake], list[int]]:
     spleen = None if organs is None else organs.spleen
     comps = _components(suv, labels, liver_zone, spleen)
@@ -321,6 +335,7 @@ def _classify(
     frame = _Frame.build(suv, organs)
     _adrenals(comps, frame, reasons, settings)
     _pituitary(comps, frame, reasons, settings)
+    _faint_organs(comps, reasons, settings, liver_mean)
     dropped = [
         PhysiologicalUptake(
             organ=frame.guess(c),
@@ -372,6 +387,32 @@ def _pituitary(
             continue
         if c.centroid[2] > frame.trunk_top_z and abs(c.centroid[0] - frame.midline) < 10.0:
             reasons[c.label] = "small midline uptake in the head (pituitary)"
+
+
+def _faint_organs(
+    comps: list[_Component],
+    reasons: dict[int, str],
+    settings: PhysiologySettings,
+    liver_mean: float | None,
+) -> None:
+    """Mark organ-sized, elongated uptake below the liver as a normal organ (in place)."""
+    if liver_mean is None:
+        return
+    for c in comps:
+        if (
+            c.label in reasons
+            or c.in_liver >= 0.5
+            or c.volume_ml < settings.faint_organ_min_ml
+            or c.suvmax >= liver_mean
+        ):
+            continue
+        sphere_mm = (6.0 * c.volume_ml * MM3_PER_ML / np.pi) ** (1.0 / 3.0)
+        extent_mm = float(np.max(c.box_hi - c.box_lo))
+        if extent_mm >= settings.faint_organ_elongation * sphere_mm:
+            reasons[c.label] = (
+                f"elongated {c.volume_ml:.0f} mL uptake ({extent_mm:.0f} mm) below the liver "
+                f"mean {liver_mean:.2f} (normal pancreas or bowel)"
+            )
 
 
 def _mirror_pairs(
