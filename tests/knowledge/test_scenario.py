@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from nenscope.core.errors import ScenarioError
-from nenscope.knowledge.scenario import grade_from_ki67, parse_scenario
+from nenscope.knowledge.recommender import recommend
+from nenscope.knowledge.scenario import grade_from_ki67, grade_warnings, parse_scenario
 from nenscope.knowledge.vocab import (
     ExamId,
     Finding,
@@ -229,3 +230,58 @@ def test_poorly_differentiated_nec_may_have_any_ki67_grade_pair() -> None:
         {"question": "staging", "differentiation": "poor", "grade": "G3", "ki67_percent": 15}
     )
     assert s.effective_grade is Grade.G3
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragments"),
+    [
+        ({"grade": "G1", "ki67_percent": 50}, ["Ki-67 50 % is G3", "the plan uses G3"]),
+        ({"grade": "G2", "ki67_percent": 25}, ["Ki-67 25 % is G3", "the plan uses G3"]),
+        ({"grade": "G3", "ki67_percent": 2}, ["Ki-67 2 % is G1", "the plan uses G3"]),
+        (
+            {"grade": "G1", "ki67_percent": 12, "primary_site": "lung"},
+            ["not Ki-67", "the plan uses the given grade G1"],
+        ),
+        ({"grade": "G1", "differentiation": "poor"}, ["differentiation 'poor'", "as NEC"]),
+        ({"grade": "G2", "differentiation": "poor"}, ["differentiation 'poor'", "as NEC"]),
+        ({"grade": "G2", "tumor_type": "nec"}, ["tumour type 'nec'", "as NEC"]),
+        ({"tumor_type": "nec", "differentiation": "well"}, ["differentiation 'well'", "as NEC"]),
+    ],
+    ids=[
+        "g1-ki67-50",
+        "g2-ki67-25",
+        "g3-ki67-2",
+        "lung",
+        "poor-g1",
+        "poor-g2",
+        "nec-g2",
+        "nec-well",
+    ],
+)
+def test_grade_contradictions_are_warned(fields: dict[str, object], fragments: list[str]) -> None:
+    # WHO 2019/2022: G1 < 3 %, G2 3-20 %, G3 > 20 %; poorly differentiated = NEC (high grade).
+    warnings = grade_warnings(parse_scenario({"question": "staging", **fields}))
+    assert len(warnings) == 1, warnings
+    for fragment in fragments:
+        assert fragment in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"grade": "G1", "ki67_percent": 2.9},
+        {"grade": "G2", "ki67_percent": 20},
+        {"grade": "G3", "ki67_percent": 21, "differentiation": "well"},
+        {"grade": "G3", "differentiation": "poor"},
+        {"ki67_percent": 50},
+    ],
+    ids=["g1", "g2-boundary", "g3-well", "g3-poor", "ki67-only"],
+)
+def test_consistent_grades_raise_no_warning(fields: dict[str, object]) -> None:
+    assert grade_warnings(parse_scenario({"question": "staging", **fields})) == ()
+
+
+def test_plan_carries_the_grade_warning_first() -> None:
+    plan = recommend(parse_scenario({"question": "staging", "grade": "G1", "ki67_percent": 50}))
+    assert "the plan uses G3" in plan.warnings[0]
+    assert "g3-net" in plan.tags

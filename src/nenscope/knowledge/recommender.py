@@ -24,7 +24,7 @@ from nenscope.knowledge.facts import SSTR_EXAMS, derive_tags
 from nenscope.knowledge.kb import Exam, KnowledgeBase, PerformanceRow, load_knowledge_base
 from nenscope.knowledge.physics import compute_effective_dose_msv, prescribe_activity
 from nenscope.knowledge.rules import Context, Proposal, Rule
-from nenscope.knowledge.scenario import Scenario
+from nenscope.knowledge.scenario import Scenario, grade_warnings
 from nenscope.knowledge.vocab import (
     ClinicalStatus,
     Contrast,
@@ -567,6 +567,7 @@ def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
     done = _already_done(scenario, cands)
     final, warnings, steps = _resolve(kb, cands, avoid, available)
     steps[:0] = done
+    warnings[:0] = grade_warnings(scenario)
     _adjust(kb, fired, final, steps)
     for rule in fired:
         warnings.extend(rule.warn)

@@ -44,6 +44,7 @@ __all__ = [
     "NUMERIC_LIMITS",
     "Scenario",
     "grade_from_ki67",
+    "grade_warnings",
     "parse_scenario",
 ]
 
@@ -169,6 +170,77 @@ class Scenario:
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Scenario))
+
+_WHO_GRADES = "WHO 2019/2022: G1 Ki-67 < 3 %, G2 3-20 %, G3 > 20 %"
+_LOW_GRADES = (Grade.G1, Grade.G2)
+
+
+def _ki67_grade_warning(s: Scenario) -> str | None:
+    if s.grade is None or s.ki67_percent is None:
+        return None
+    ki67_grade = grade_from_ki67(s.ki67_percent)
+    if ki67_grade is s.grade:
+        return None
+    given = f"Grade {s.grade} and Ki-67 {s.ki67_percent:g} % disagree ({_WHO_GRADES}: Ki-67 "
+    given += f"{s.ki67_percent:g} % is {ki67_grade})"
+    if s.primary_site in (PrimarySite.LUNG, PrimarySite.THYMUS):
+        return (
+            f"{given}; lung and thymic carcinoids are graded by mitoses and necrosis, not Ki-67: "
+            f"the plan uses the given grade {s.grade}. Check the pathology report."
+        )
+    if ki67_grade.value > s.grade.value:
+        return (
+            f"{given}; WHO takes the higher of the Ki-67 and mitotic grades: the plan uses "
+            f"{ki67_grade}. Check the pathology report."
+        )
+    return (
+        f"{given}; the given {s.grade} is kept (a mitotic count can set the higher grade): "
+        f"the plan uses {s.grade}. Check the pathology report."
+    )
+
+
+def grade_warnings(s: Scenario) -> tuple[str, ...]:
+    """Warnings for grade, Ki-67 and differentiation that contradict each other.
+
+    The plan still follows :attr:`Scenario.effective_grade` and the derived tags (a poorly
+    differentiated tumour is planned as NEC); each warning names the contradiction and the
+    value the plan used.
+
+    Notes
+    -----
+    WHO 2019/2022 (digestive, and endocrine/neuroendocrine tumours): NET G1 Ki-67 < 3 %, G2
+    3-20 %, G3 > 20 %; NET G3 is well differentiated, a poorly differentiated neoplasm is a
+    neuroendocrine carcinoma (NEC), high grade by definition.
+
+    Examples
+    --------
+    >>> grade_warnings(parse_scenario({"question": "staging", "grade": "G1", "ki67_percent": 50}))
+    ('Grade G1 and Ki-67 50 % disagree (WHO 2019/2022: G1 Ki-67 < 3 %, G2 3-20 %, G3 > 20 %: \
+Ki-67 50 % is G3); WHO takes the higher of the Ki-67 and mitotic grades: the plan uses G3. \
+Check the pathology report.',)
+    """
+    out: list[str] = []
+    ki67 = _ki67_grade_warning(s)
+    if ki67 is not None:
+        out.append(ki67)
+    poor = s.differentiation is Differentiation.POOR
+    nec_type = s.tumor_type in (TumorType.NEC, TumorType.MINEN)
+    low = s.grade if s.grade in _LOW_GRADES else None
+    if (poor or nec_type) and low is not None:
+        what = "differentiation 'poor'" if poor else f"tumour type '{s.tumor_type}'"
+        out.append(
+            f"Grade {low} with {what} is contradictory (WHO 2019/2022: G1/G2 are "
+            "well-differentiated NETs; a poorly differentiated neoplasm is a neuroendocrine "
+            "carcinoma, high grade by definition): the plan treats the tumour as NEC. "
+            "Check the pathology report."
+        )
+    elif nec_type and s.differentiation is Differentiation.WELL:
+        out.append(
+            f"Tumour type '{s.tumor_type}' with differentiation 'well' is contradictory (WHO "
+            "2019/2022: NEC is poorly differentiated; a well-differentiated G3 tumour is a NET "
+            "G3): the plan treats the tumour as NEC. Check the pathology report."
+        )
+    return tuple(out)
 
 
 def _err(source: str, name: str, message: str) -> ScenarioError:
