@@ -31,7 +31,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from nenscope.core.errors import NotComputableError, WorkbenchError
+from nenscope.core.errors import (
+    EmptyRegionError,
+    GeometryError,
+    NotComputableError,
+    WorkbenchError,
+)
 from nenscope.core.units import Unit
 from nenscope.pipeline import (
     SEED_SEARCH_MM,
@@ -323,6 +328,14 @@ def _remeasure(
     try:
         region = region_grow_from_seed(study.suv, point, search_radius_mm=SEED_SEARCH_MM)
         check_seed_region(study.suv, point, region)
+    except EmptyRegionError:
+        how = f"not delineable at {where} (empty contour); measure it on CT"
+        return _Measured(lesion=None, mask=None, how=how)
+    except GeometryError as err:
+        # The seeded contour grew from another structure (or the point left the PET field).
+        why = str(err).split(", so it belongs", 1)[0].split(": ", 1)[-1]
+        how = f"not delineable at {where} (no uptake of its own there: {why}); measure it on CT"
+        return _Measured(lesion=None, mask=None, how=how)
     except WorkbenchError as err:
         return _Measured(lesion=None, mask=None, how=f"not delineable at {where} ({err})")
     values = np.asarray(study.suv.array, dtype=np.float64)
