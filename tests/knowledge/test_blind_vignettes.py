@@ -3,7 +3,8 @@
 Each file in ``tests/knowledge/scenarios_blind/`` gives a scenario as a referring clinician would
 fill it in, the guideline-preferred first exam(s) (comment at the top of each file names the
 clinical-facts.md section), the exams that must not be in the plan, and optionally exams that must
-be avoided or included and warning fragments. The checks are those of ``test_scenarios.py``, plus
+be avoided or included, warning fragments and fragments no warning may contain
+(``absent_warnings``). The checks are those of ``test_scenarios.py``, plus
 the plan content a clinician reads: activities, uptake times and doses of tracer exams.
 """
 
@@ -56,6 +57,8 @@ def test_blind_vignette(path: Path) -> None:
     text = " ".join(plan.warnings)
     for fragment in expect.get("warnings", []):
         assert fragment.lower() in text.lower(), f"{path.name}: no warning with '{fragment}'"
+    for fragment in expect.get("absent_warnings", []):
+        assert fragment.lower() not in text.lower(), f"{path.name}: a warning has '{fragment}'"
     assert not set(exams) & set(avoided), f"{path.name}: exam both planned and avoided"
     first = plan.items[0]
     for key, value in (

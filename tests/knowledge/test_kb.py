@@ -133,6 +133,14 @@ BROKEN = {
         lambda d: d["radiopharmaceuticals"]["nuclide"]["Ga-68"].update(radionuclide="Ga68"),
         "unknown radionuclide 'Ga68'",
     ),
+    "testing-advice": (
+        lambda d: _rule0(d).update(warn=["Test for MEN1 in every patient."]),
+        "advises testing for a hereditary syndrome",
+    ),
+    "test-for-value": (
+        lambda d: _rule0(d).update(warn=[{"text": "Test for MEN1.", "test_for": ["men3"]}]),
+        "unknown value 'men3'",
+    ),
     "target": (lambda d: _tracer(d)["fdg"].update(targets=["glucose"]), "unknown value 'glucose'"),
     "tag": (
         lambda d: _rule0(d).update(when={"tags": {"all": ["wd-nett"]}}),

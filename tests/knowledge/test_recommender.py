@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from nenscope.knowledge.kb import load_knowledge_base
 from nenscope.knowledge.recommender import Plan, recommend
+from nenscope.knowledge.rules import TESTING_ADVICE
 from nenscope.knowledge.scenario import parse_scenario
 from nenscope.knowledge.vocab import ClinicalStatus, Strength
 
@@ -185,3 +187,73 @@ def test_no_imaging_needs_no_equipment() -> None:
         available=["ga68-sstr-pet", "ct-cap"],
     )
     assert _exams(plan) == ["no-imaging"]
+
+
+# Advice to test for a hereditary syndrome is never given when that syndrome is already known.
+# Each case: the scenario with the syndrome known, the warning fragment that must then be absent
+# and present for the same scenario without a known syndrome (so the check is not vacuous).
+_TESTING_CASES = {
+    "men1-gastrinoma": ({"question": "diagnosis", "syndrome": "gastrinoma"}, "men1", "MEN1"),
+    "men2-mtc": ({"question": "staging", "tumor_type": "mtc"}, "men2", "RET testing"),
+    "men2-pheo": (
+        {"question": "staging", "tumor_type": "pheochromocytoma", "primary_site": "adrenal"},
+        "men2",
+        "genetic testing",
+    ),
+    "vhl-pheo": (
+        {"question": "staging", "tumor_type": "pheochromocytoma", "primary_site": "adrenal"},
+        "vhl",
+        "genetic testing",
+    ),
+    "nf1-pheo": (
+        {"question": "localisation", "tumor_type": "pheochromocytoma", "primary_site": "adrenal"},
+        "nf1",
+        "genetic testing",
+    ),
+    "sdhb-pgl": (
+        {
+            "question": "staging",
+            "tumor_type": "paraganglioma",
+            "primary_site": "thoraco-abdominal-paraganglia",
+        },
+        "sdhb",
+        "genetic testing",
+    ),
+    "sdhd-hn-pgl": (
+        {
+            "question": "staging",
+            "tumor_type": "paraganglioma",
+            "primary_site": "head-neck-paraganglia",
+        },
+        "sdhd",
+        "genetic testing",
+    ),
+    "sdhx-pgl": (
+        {"question": "staging", "tumor_type": "paraganglioma"},
+        "sdhx",
+        "genetic testing",
+    ),
+    "epas1-pgl": ({"question": "staging", "tumor_type": "paraganglioma"}, "epas1", "testing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_TESTING_CASES))
+def test_no_advice_to_test_for_a_known_syndrome(case: str) -> None:
+    fields, syndrome, fragment = _TESTING_CASES[case]
+    unknown = " ".join(_plan(**fields).warnings)
+    assert fragment.lower() in unknown.lower(), f"{case}: no testing advice without {syndrome}"
+    known = [w for w in _plan(**fields, hereditary=syndrome).warnings if TESTING_ADVICE.search(w)]
+    assert not [w for w in known if fragment.lower() in w.lower()], known
+
+
+def test_testing_advice_of_fired_rules_respects_the_known_syndrome() -> None:
+    # Property over every rule: a fired warning whose test_for holds the scenario's syndrome
+    # never reaches the plan.
+    kb = load_knowledge_base()
+    for fields, syndrome, _ in _TESTING_CASES.values():
+        plan = _plan(**fields, hereditary=syndrome)
+        fired = {t.rule for t in plan.trace if t.fired}
+        for rule in kb.rules:
+            for advice in rule.warn:
+                if rule.id in fired and syndrome in advice.test_for:
+                    assert advice.text not in plan.warnings, (rule.id, syndrome)

@@ -2,7 +2,8 @@
 
 Each file gives a scenario, the acceptable first exam(s) (the guideline-preferred first test),
 the exams that must not appear in the plan, and optionally exams that must be on the avoid list,
-exams that must be in the plan and warning substrings. Sources are named in each file.
+exams that must be in the plan, warning substrings and substrings no warning may contain
+(``absent_warnings``). Sources are named in each file.
 """
 
 from __future__ import annotations
@@ -53,4 +54,6 @@ def test_scenario(path: Path) -> None:
     text = " ".join(plan.warnings)
     for fragment in expect.get("warnings", []):
         assert fragment.lower() in text.lower(), f"{path.name}: no warning with '{fragment}'"
+    for fragment in expect.get("absent_warnings", []):
+        assert fragment.lower() not in text.lower(), f"{path.name}: a warning has '{fragment}'"
     assert not set(exams) & set(avoided), f"{path.name}: exam both planned and avoided"

@@ -570,7 +570,7 @@ def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
     warnings[:0] = grade_warnings(scenario)
     _adjust(kb, fired, final, steps)
     for rule in fired:
-        warnings.extend(rule.warn)
+        warnings.extend(w.text for w in rule.warn if w.applies(scenario))
     items: list[PlanItem] = []
     ordered = sorted(final.values(), key=lambda c: (-c.priority, c.order))
     if ordered and ordered[0].exam is ExamId.NO_IMAGING:

@@ -2,7 +2,10 @@
 
 A rule has an id, a source (citation id + section), a ``when`` condition, optional ``unless``
 conditions, and actions: ``propose`` exams with a priority and strength, ``avoid`` exams with a
-reason, ``adjust`` exams already proposed, and ``warn``. A condition is a table whose keys must
+reason, ``adjust`` exams already proposed, and ``warn``. A ``warn`` entry is a string, or a
+table ``{ text = "...", test_for = ["men1"] }`` for advice to test for a hereditary syndrome:
+that advice is left out when the scenario's ``hereditary`` is already one of ``test_for``, and
+the loader refuses testing advice without ``test_for``. A condition is a table whose keys must
 all hold:
 
 - a scenario field → list of allowed values (``question = ["staging"]``); a list field
@@ -16,6 +19,7 @@ all hold:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +29,13 @@ from nenscope.core.errors import KnowledgeBaseError
 from nenscope.knowledge.facts import TAGS
 from nenscope.knowledge.scenario import ENUM_FIELDS, FIELD_NAMES, NUMERIC_LIMITS, Scenario
 from nenscope.knowledge.scenario import LIST_FIELDS as SCENARIO_LIST_FIELDS
-from nenscope.knowledge.vocab import ExamId, PriorResult, Strength
+from nenscope.knowledge.vocab import ExamId, Hereditary, PriorResult, Strength
 
 __all__ = [
     "SELECTORS",
+    "TESTING_ADVICE",
     "Adjustment",
+    "Advice",
     "Avoidance",
     "Condition",
     "Context",
@@ -40,6 +46,11 @@ __all__ = [
 
 SELECTORS = ("@ionising", "@ct", "@iodinated", "@gadolinium", "@nuclear", "@radioiodine")
 """Exam groups a rule may name instead of exam ids (resolved from the exam data)."""
+
+TESTING_ADVICE = re.compile(
+    r"\btest(?:ing)? for\b|\b(?:germline|genetic)\b[^.;]*\btest", re.IGNORECASE
+)
+"""Wording of advice to test for a hereditary syndrome; such a warning needs ``test_for``."""
 
 _SET_OPS = ("any", "all", "none")
 _NUM_OPS = ("lt", "le", "gt", "ge")
@@ -161,6 +172,18 @@ class Adjustment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Advice:
+    """A warning of a rule; ``test_for`` marks advice to test for those hereditary syndromes."""
+
+    text: str
+    test_for: tuple[Hereditary, ...] = ()
+
+    def applies(self, scenario: Scenario) -> bool:
+        """Return False when the advice is to test for a syndrome the scenario already has."""
+        return scenario.hereditary is None or scenario.hereditary not in self.test_for
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
     """One clinical rule with its source and actions."""
 
@@ -173,7 +196,7 @@ class Rule:
     propose: tuple[Proposal, ...] = ()
     avoid: tuple[Avoidance, ...] = ()
     adjust: tuple[Adjustment, ...] = ()
-    warn: tuple[str, ...] = ()
+    warn: tuple[Advice, ...] = ()
 
     def why_not(self, ctx: Context) -> str | None:
         """None when the rule fires; otherwise the reason it does not."""
@@ -282,6 +305,29 @@ def _parse_proposal(rule_id: str, item: Mapping[str, Any]) -> Proposal:
     )
 
 
+def _parse_advice(rule_id: str, item: Any) -> Advice:
+    if isinstance(item, Mapping):
+        unknown = set(item) - {"text", "test_for"}
+        if unknown or "text" not in item:
+            raise _bad(
+                rule_id, f"warn entry needs 'text' (and optional 'test_for'), got {item!r}."
+            )
+        valid = [h.value for h in Hereditary if h is not Hereditary.NONE]
+        test_for = _listify(item.get("test_for", ()))
+        _check_values(rule_id, "warn.test_for", test_for, valid)
+        advice = Advice(text=str(item["text"]), test_for=tuple(Hereditary(v) for v in test_for))
+    else:
+        advice = Advice(text=str(item))
+    if TESTING_ADVICE.search(advice.text) and not advice.test_for:
+        raise _bad(
+            rule_id,
+            f"warning '{advice.text[:60]}…' advises testing for a hereditary syndrome: write it "
+            'as { text = "...", test_for = [...] } so it is left out when the syndrome is '
+            "already known.",
+        )
+    return advice
+
+
 def _listify(value: Any) -> list[Any]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -321,7 +367,7 @@ def _parse_rule(raw: Mapping[str, Any]) -> Rule:
         propose=propose,
         avoid=avoid,
         adjust=adjust,
-        warn=tuple(str(w) for w in raw.get("warn", ())),
+        warn=tuple(_parse_advice(rule_id, w) for w in raw.get("warn", ())),
     )
 
 
