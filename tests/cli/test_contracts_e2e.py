@@ -663,13 +663,6 @@ def test_sr_measurements_match_lesions_json(analyzed_study: AnalyzedStudy) -> No
         np.testing.assert_allclose(group["volume"], lesion["volume_ml"], rtol=1e-9)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="segmentation physiology rules: the normal pancreas (Ga-68 DOTATATE phantom SUV 3.0 "
-    "> fixed threshold 2.5, whole organ ~30 mL, ~85 mm) is reported as a lesion when no lesion "
-    "sits in it (with a pancreatic lesion the contour hides it), Krenning 1; in a response "
-    "follow-up without the pancreatic lesion it becomes an 85 mm 'lesion' at the old target",
-)
 def test_analyze_does_not_report_the_normal_pancreas(tmp_path: Path) -> None:
     from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study
     from nenscope.quantification.phantom_model import LesionSpec
