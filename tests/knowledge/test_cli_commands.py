@@ -163,3 +163,16 @@ def test_dose_text_and_bad_times() -> None:
     assert missing.exit_code == 2
     bad_item = runner.invoke(app, ["dose", "schedule", "ct-cap/6"])
     assert bad_item.exit_code == 2
+
+
+def test_dose_latest_text_rounds_down_to_the_minute() -> None:
+    # 400 -> 150 MBq Ga-68: log2(400/150) * 4062.6 s = 5748.7 s = 95.81 min (by hand); the text
+    # must not print a time after it (96 min would already hold less than 150 MBq).
+    result = runner.invoke(
+        app,
+        ["dose", "latest", "--nuclide", "Ga-68", "--activity-mbq", "400", "--at",
+         "2024-05-01T08:00+02:00", "--required-mbq", "150"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "until 2024-05-01T09:35+02:00 (95 min after calibration)" in text

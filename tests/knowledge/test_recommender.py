@@ -257,3 +257,21 @@ def test_testing_advice_of_fired_rules_respects_the_known_syndrome() -> None:
             for advice in rule.warn:
                 if rule.id in fired and syndrome in advice.test_for:
                     assert advice.text not in plan.warnings, (rule.id, syndrome)
+
+
+def test_ssa_advice_follows_the_tracer_label() -> None:
+    # clinical-facts §1.2 / §6.1: Detectnet 28 days (LAR) and 2 days (short-acting); NETSPOT
+    # just before the next LAR injection; OctreoScan practice 72 h for short-acting octreotide.
+    cu = _plan(question="restaging", primary_site="pancreas", grade="G2", on_ssa="long-acting",
+               available=["cu64-sstr-pet"])  # fmt: skip
+    cu_text = [w for w in cu.warnings if w.startswith("Somatostatin analogue, cu64-sstr-pet")]
+    assert cu_text
+    assert "Detectnet" in cu_text[0]
+    assert "NETSPOT" not in cu_text[0]
+    ind = _plan(question="restaging", primary_site="pancreas", grade="G2", on_ssa="short-acting",
+                available=["in111-sstr-spect"])  # fmt: skip
+    in_text = [w for w in ind.warnings if w.startswith("Somatostatin analogue, in111-sstr-spect")]
+    assert in_text
+    assert "72 h" in in_text[0]
+    ga = _plan(question="restaging", primary_site="pancreas", grade="G2", on_ssa="long-acting")
+    assert any("NETSPOT label" in w for w in ga.warnings)

@@ -406,9 +406,9 @@ def prescribe_activity(
         return Prescription(activity_mbq=value, rule=adult, paediatric=False, notes=tuple(notes))
     if paediatric is None:
         raise NotComputableError(
-            f"No paediatric activity rule is established for this tracer (age {age_years:g} "
-            "years); the label does not cover children. Consult the EANM paediatric dosage "
-            "card or choose a tracer labelled for children."
+            f"no paediatric activity rule for this tracer in the knowledge base (age "
+            f"{age_years:g} years; no label or guideline rule for children was found). Consult "
+            "the EANM paediatric dosage card or choose a tracer with a paediatric rule."
         )
     if weight_kg is None:
         raise NotComputableError(

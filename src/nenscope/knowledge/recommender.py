@@ -413,19 +413,42 @@ def _nuclear_details(
     return presc.activity_mbq, tracer.typical_uptake_min, dose, notes
 
 
+_SSA_LONG = {
+    ExamId.CU64_SSTR_PET: "the 64Cu-DOTATATE (Detectnet) label asks to stop it 28 days "
+    "before; SNMMI 2023 allows 3-4 weeks and data suggest withdrawal may be unnecessary, so at "
+    "least schedule the scan just before the next injection",
+    ExamId.IN111_SSTR_SPECT: "schedule the scan just before the next long-acting injection "
+    "(SNMMI 2023 allows 3-4 weeks' withdrawal; data suggest it may be unnecessary)",
+}
+"""Long-acting SSA advice for tracers whose own label differs from NETSPOT's."""
+
+_SSA_SHORT = {
+    ExamId.CU64_SSTR_PET: "stop short-acting octreotide 2 days before (64Cu-DOTATATE label; "
+    "SNMMI 2023: 12 h)",
+    ExamId.IN111_SSTR_SPECT: "stop short-acting octreotide 72 h before (OctreoScan practice; "
+    "SNMMI 2023: 12 h)",
+}
+"""Short-acting SSA advice for tracers whose own label differs from NETSPOT's."""
+
+
 def _ssa_warning(exam: Exam, scenario: Scenario) -> list[str]:
+    """SSA timing for the tracer of this exam, its own label first (clinical-facts §6.1)."""
     if exam.id not in SSTR_EXAMS or scenario.on_ssa in (None, OnSsa.NONE):
         return []
     if scenario.on_ssa is OnSsa.LONG_ACTING:
-        return [
-            f"Somatostatin analogue, {exam.id}: schedule the scan just before the next "
-            "long-acting injection (NETSPOT label; SNMMI 2023 allows 3-4 weeks' withdrawal, data "
-            "suggest it may be unnecessary; the 64Cu-DOTATATE label asks for 28 days)."
-        ]
-    return [
-        f"Somatostatin analogue, {exam.id}: stop short-acting octreotide 24 h before "
-        "(NETSPOT label; SNMMI 2023: 12 h; 64Cu label: 2 days; OctreoScan practice: 72 h)."
-    ]
+        advice = _SSA_LONG.get(
+            exam.id,
+            "schedule the scan just before the next long-acting injection (NETSPOT label; "
+            "SNMMI 2023 allows 3-4 weeks' withdrawal, data suggest it may be unnecessary; the "
+            "64Cu-DOTATATE label asks for 28 days)",
+        )
+    else:
+        advice = _SSA_SHORT.get(
+            exam.id,
+            "stop short-acting octreotide 24 h before (NETSPOT label; SNMMI 2023: 12 h; 64Cu "
+            "label: 2 days; OctreoScan practice: 72 h)",
+        )
+    return [f"Somatostatin analogue, {exam.id}: {advice}."]
 
 
 def _exam_specific_warning(exam: Exam, scenario: Scenario, tags: frozenset[str]) -> list[str]:

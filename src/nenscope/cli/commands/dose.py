@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -264,9 +265,13 @@ def latest_command(
         "latest_time": latest.isoformat(),
         "minutes_after_calibration": (latest - t0).total_seconds() / S_PER_MIN,
     }
+    # The text rounds down to the whole minute: a later printed time would already hold less
+    # than the required activity (JSON keeps the exact time).
+    minutes = math.floor((latest - t0).total_seconds() / S_PER_MIN)
+    until = (t0 + timedelta(minutes=minutes)).isoformat(timespec="minutes")
     _emit(
         payload,
         output_format,
-        f"{activity_mbq:g} MBq {nuc.id} at {t0.isoformat()} still holds {required_mbq:g} MBq "
-        f"until {latest.isoformat()} ({payload['minutes_after_calibration']:.0f} min)",
+        f"{activity_mbq:g} MBq {nuc.id} at {t0.isoformat(timespec='minutes')} still holds "
+        f"{required_mbq:g} MBq until {until} ({minutes} min after calibration)",
     )
