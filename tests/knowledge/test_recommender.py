@@ -275,3 +275,25 @@ def test_ssa_advice_follows_the_tracer_label() -> None:
     assert "72 h" in in_text[0]
     ga = _plan(question="restaging", primary_site="pancreas", grade="G2", on_ssa="long-acting")
     assert any("NETSPOT label" in w for w in ga.warnings)
+
+
+def test_low_risk_no_imaging_plans_do_not_advise_sstr_pet_in_avoid_reasons() -> None:
+    # Small type-1 gastric, appendiceal and rectal NETs (ENETS 2023): no imaging; the FDG avoid
+    # reason must not say "Use SSTR PET" when SSTR PET is on the avoid list too.
+    for fields in (
+        {"primary_site": "stomach", "gastric_type": 1, "grade": "G1", "size_cm": 0.6},
+        {"primary_site": "rectum", "grade": "G1", "size_cm": 0.6, "resection": "complete"},
+        {"primary_site": "appendix", "grade": "G1", "size_cm": 0.8, "resection": "complete"},
+    ):
+        plan = _plan(question="staging", **fields)
+        assert _exams(plan)[0] == "no-imaging"
+        reasons = {a.exam.value: a.reason for a in plan.avoid}
+        assert "ga68-sstr-pet" in reasons
+        assert "use sstr pet" not in reasons.get("fdg-pet", "").lower(), reasons["fdg-pet"]
+
+
+def test_substituted_item_says_what_it_replaces_and_why() -> None:
+    plan = _plan(question="staging", primary_site="small-intestine", grade="G2", egfr_ml_min=22)
+    sub = next(i for i in plan.items if i.substituted_for is not None)
+    assert sub.rationale.startswith(f"In place of {sub.substituted_for} (ruled out for this")
+    assert "see the avoid list), proposed because: " in sub.rationale

@@ -287,7 +287,7 @@ def _resolve(
         exam = cand.exam
         blocked = None
         if exam in avoid:
-            blocked = f"ruled out for this patient ({avoid[exam][0][1]})"
+            blocked = f"ruled out for this patient by rule {avoid[exam][0][1]}, see the avoid list"
         elif exam.value not in available:
             blocked = "not available at this centre"
         if blocked is None:
@@ -319,7 +319,7 @@ def _resolve(
             exam=chosen,
             priority=cand.priority,
             strength=cand.strength,
-            rationale=f"In place of {exam} ({blocked}). {cand.rationale}",
+            rationale=f"In place of {exam} ({blocked}), proposed because: {cand.rationale}",
             order=cand.order,
             evidence=list(cand.evidence),
             rules=list(cand.rules),
