@@ -297,3 +297,10 @@ def test_substituted_item_says_what_it_replaces_and_why() -> None:
     sub = next(i for i in plan.items if i.substituted_for is not None)
     assert sub.rationale.startswith(f"In place of {sub.substituted_for} (ruled out for this")
     assert "see the avoid list), proposed because: " in sub.rationale
+
+
+def test_nec_surveillance_rationale_covers_follow_up_after_resection() -> None:
+    plan = _plan(question="surveillance", tumor_type="nec", primary_site="colon",
+                 resection="complete")  # fmt: skip
+    assert _exams(plan)[0] == "ct-cap"
+    assert "after resection" in plan.items[0].rationale
