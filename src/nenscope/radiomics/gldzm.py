@@ -16,6 +16,7 @@ from scipy import ndimage
 from nenscope.core.enums import parse_option
 from nenscope.core.errors import GeometryError
 from nenscope.radiomics._texture_common import (
+    SIZE_FEATURE_KEYS,
     SUFFIX_PLAIN,
     compact_levels,
     per_zone_features,
@@ -45,25 +46,10 @@ FEATURES: tuple[tuple[str, str], ...] = (
 )
 """(name, IBSI id) of every GLDZM feature; keys carry ``_2D``, ``_2.5D`` or ``_3D``."""
 
-_GENERIC = (
-    "small_emphasis",
-    "large_emphasis",
-    "low_grey_emphasis",
-    "high_grey_emphasis",
-    "small_low_grey_emphasis",
-    "small_high_grey_emphasis",
-    "large_low_grey_emphasis",
-    "large_high_grey_emphasis",
-    "grey_non_uniformity",
-    "grey_non_uniformity_norm",
-    "size_non_uniformity",
-    "size_non_uniformity_norm",
-    "percentage",
-    "grey_variance",
-    "size_variance",
-    "entropy",
+# The 16 generic names shared with the other size-zone families (NGLDM adds energy).
+_NAMES = tuple(
+    (key, code) for key, (_, code) in zip(SIZE_FEATURE_KEYS[:16], FEATURES, strict=True)
 )
-_NAMES = tuple((key, code) for key, (_, code) in zip(_GENERIC, FEATURES, strict=True))
 
 
 def border_distance(mask: npt.NDArray[np.bool_], *, in_plane: bool) -> npt.NDArray[np.int64]:

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from nenscope.core.enums import parse_option
 from nenscope.radiomics._texture_common import (
+    SIZE_FEATURE_KEYS,
     SUFFIX_DIRECTIONAL,
     compact_levels,
     named_means,
@@ -41,25 +42,10 @@ FEATURES: tuple[tuple[str, str], ...] = (
 )
 """(name, IBSI id) of every GLRLM feature; keys carry the aggregation suffix of DESIGN.md."""
 
-_GENERIC = (
-    "small_emphasis",
-    "large_emphasis",
-    "low_grey_emphasis",
-    "high_grey_emphasis",
-    "small_low_grey_emphasis",
-    "small_high_grey_emphasis",
-    "large_low_grey_emphasis",
-    "large_high_grey_emphasis",
-    "grey_non_uniformity",
-    "grey_non_uniformity_norm",
-    "size_non_uniformity",
-    "size_non_uniformity_norm",
-    "percentage",
-    "grey_variance",
-    "size_variance",
-    "entropy",
+# The 16 generic names shared with the other size-zone families (NGLDM adds energy).
+_NAMES = tuple(
+    (key, code) for key, (_, code) in zip(SIZE_FEATURE_KEYS[:16], FEATURES, strict=True)
 )
-_NAMES = tuple((key, code) for key, (_, code) in zip(_GENERIC, FEATURES, strict=True))
 
 
 def compute_glrlm_features(
