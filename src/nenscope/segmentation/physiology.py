@@ -78,7 +78,18 @@ class PhysiologySettings:
     Attributes
     ----------
     max_lesion_volume_ml
-        Components larger than this outside the liver are organs, mL.
+        Without an organ estimate only (no anatomical frame for the position rules):
+        components larger than this are taken as organs, mL.
+    organ_min_ml
+        Smallest component (mL) the brain, heart and kidney rules consider.
+    midline_mm
+        Largest distance of a bladder centroid from the body midline, mm.
+    kidney_lateral_mm
+        Range of the distance of a kidney centroid from the midline, mm.
+    kidney_below_liver_mm
+        How far below the liver's lower edge a kidney centroid may lie, mm.
+    bladder_hu
+        CT range (HU) of the median of a bladder's core: urine is water-dense.
     pair_distance_mm
         Tolerance of the mirror-partner rule, mm.
     pair_volume_ratio, pair_uptake_ratio
@@ -95,6 +106,11 @@ class PhysiologySettings:
     """
 
     max_lesion_volume_ml: float = 100.0
+    organ_min_ml: float = 50.0
+    midline_mm: float = 40.0
+    kidney_lateral_mm: tuple[float, float] = (30.0, 130.0)
+    kidney_below_liver_mm: float = 120.0
+    bladder_hu: tuple[float, float] = (-10.0, 30.0)
     pair_distance_mm: float = 20.0
     pair_volume_ratio: float = 2.0
     pair_uptake_ratio: float = 1.5
@@ -325,20 +341,33 @@ def _classify(
     for c in comps:
         if c.in_spleen > settings.spleen_fraction:
             reasons[c.label] = "lies in the spleen"
-        elif c.volume_ml > settings.max_lesion_volume_ml and c.in_liver < 0.5:
+        elif organs is None and c.volume_ml > settings.max_lesion_volume_ml:
+            # No body, trunk or liver estimate: the position rules cannot run.
             reasons[c.label] = (
-                f"larger than {settings.max_lesion_volume_ml:g} mL outside the liver (organ)"
+                f"larger than {settings.max_lesion_volume_ml:g} mL without an organ estimate "
+                "(organ)"
             )
+    frame = _Frame.build(suv, organs)
+    ct = (
+        None
+        if organs is None or organs.ct_on_pet is None
+        else np.asarray(organs.ct_on_pet.array, dtype=np.float64)
+    )
+    bladder = _bladder(comps, frame, reasons, settings, ct, labels)
+    limb_z = None if bladder is None else float(bladder.box_lo[2])
+    # Below the bladder lie the thighs: nothing physiological with high uptake (STYLE: rule
+    # documented in docs/analysis.md), so no organ rule may drop what lies there.
+    below = {c.label for c in comps if limb_z is not None and c.centroid[2] < limb_z}
+    _large_organs(comps, frame, reasons, settings, below)
     for a, b in _mirror_pairs(comps, midline, settings):
         for c in (a, b):
             reasons.setdefault(c.label, "paired with its mirror image across the midline")
-    frame = _Frame.build(suv, organs)
     _adrenals(comps, frame, reasons, settings)
     _pituitary(comps, frame, reasons, settings)
     _faint_organs(comps, reasons, settings, liver_mean)
     dropped = [
         PhysiologicalUptake(
-            organ=frame.guess(c),
+            organ=_named_organ(reasons[c.label]) or frame.guess(c),
             reason=reasons[c.label],
             centroid_mm=(float(c.centroid[0]), float(c.centroid[1]), float(c.centroid[2])),
             volume_ml=c.volume_ml,
@@ -349,6 +378,121 @@ def _classify(
     ]
     kept = [c.label for c in comps if c.label not in reasons]
     return dropped, kept
+
+
+BLADDER_CORE_FRACTION = 0.5
+"""Voxels at or above this fraction of a component's SUVmax form its core for the CT check."""
+
+CT_OUTSIDE_HU = -1000.0
+"""Value of the resampled CT outside its field of view (``resample_to(..., cval=-1000)``)."""
+
+
+def _median_core_hu(
+    c: _Component,
+    ct: npt.NDArray[np.float64],
+    suv: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.uint32],
+) -> float | None:
+    """Median CT (HU) of the component's core, or None when the CT does not cover it."""
+    inside = labels == c.label
+    core = inside & (suv >= BLADDER_CORE_FRACTION * c.suvmax)
+    hu = ct[core]
+    covered = hu != CT_OUTSIDE_HU
+    if hu.size == 0 or covered.mean() < 0.8:
+        return None
+    return float(np.median(hu[covered]))
+
+
+def _bladder(
+    comps: list[_Component],
+    frame: _Frame,
+    reasons: dict[int, str],
+    settings: PhysiologySettings,
+    ct: npt.NDArray[np.float64] | None,
+    labels: npt.NDArray[np.uint32],
+) -> _Component | None:
+    """Mark the urinary bladder (in place) and return it.
+
+    The bladder is the most caudal high-uptake structure on the midline of the trunk, below the
+    liver: among components within ``midline_mm`` of the midline, inside the trunk and below
+    the liver (below the trunk's middle without a liver estimate) whose SUVmax is at least half
+    the highest SUVmax of that group, the most caudal one; where the CT covers it, its core
+    must be water-dense (urine). Only one component is marked.
+    """
+    if frame.trunk_z is None:
+        return None
+    low, high = frame.trunk_z
+    ceiling = (low + high) / 2.0 if frame.liver_z is None else frame.liver_z[0]
+    group = [
+        c
+        for c in comps
+        if c.label not in reasons
+        and c.in_liver < 0.5
+        and abs(float(c.centroid[0]) - frame.midline) < settings.midline_mm
+        and low <= c.centroid[2] < ceiling
+    ]
+    if not group:
+        return None
+    hottest = max(c.suvmax for c in group)
+    for c in sorted(group, key=lambda c: float(c.centroid[2])):
+        if c.suvmax < 0.5 * hottest:
+            continue
+        if ct is not None and frame.suv is not None:
+            hu = _median_core_hu(c, ct, frame.suv, labels)
+            if hu is not None and not settings.bladder_hu[0] <= hu <= settings.bladder_hu[1]:
+                continue
+        reasons[c.label] = (
+            "most caudal high-uptake midline structure of the trunk, below the liver "
+            "(urinary bladder)"
+        )
+        return c
+    return None
+
+
+def _large_organs(
+    comps: list[_Component],
+    frame: _Frame,
+    reasons: dict[int, str],
+    settings: PhysiologySettings,
+    protected: set[int],
+) -> None:
+    """Mark brain, heart and kidneys by their position (in place); see the module docstring."""
+    for c in comps:
+        if (
+            c.label in reasons
+            or c.label in protected
+            or c.in_liver >= 0.5
+            or c.volume_ml < settings.organ_min_ml
+        ):
+            continue
+        x, y, z = (float(v) for v in c.centroid)
+        lateral = abs(x - frame.midline)
+        if frame.trunk_z is not None and z > frame.trunk_z[1]:
+            reasons[c.label] = "organ-sized uptake in the head above the trunk (brain)"
+            continue
+        if frame.liver_z is None:
+            continue
+        low, high = frame.liver_z
+        if z > high and lateral < 80.0 and y < frame.body_y_centre + 20.0:
+            reasons[c.label] = "organ-sized uptake above the liver dome, anterior (heart)"
+        elif (
+            settings.kidney_lateral_mm[0] <= lateral <= settings.kidney_lateral_mm[1]
+            and y > frame.body_y_centre
+            and low - settings.kidney_below_liver_mm <= z <= high
+        ):
+            reasons[c.label] = "organ-sized paravertebral uptake at the liver level (kidney)"
+
+
+_NAMED_BY_RULE = ("urinary bladder", "brain", "heart", "kidney")
+"""Organs that a position rule names in its reason (last parenthesis)."""
+
+
+def _named_organ(reason: str) -> str | None:
+    """Return the organ a position rule named in ``reason`` ("... (kidney)"), or None."""
+    for organ in _NAMED_BY_RULE:
+        if reason.endswith(f"({organ})"):
+            return organ
+    return None
 
 
 def _adrenals(
@@ -445,6 +589,8 @@ class _Frame:
     liver_z: tuple[float, float] | None
     trunk_top_z: float | None
     body_y_centre: float
+    trunk_z: tuple[float, float] | None = None
+    suv: npt.NDArray[np.float64] | None = None
 
     @staticmethod
     def build(suv: ImageVolume, organs: OrganEstimate | None) -> _Frame:
@@ -457,11 +603,14 @@ class _Frame:
         trunk = np.flatnonzero(organs.trunk_slices)
         z_axis = z[:, 0, 0]
         trunk_top = float(z_axis[trunk].max()) if trunk.size else None
+        trunk_z = (float(z_axis[trunk].min()), float(z_axis[trunk].max())) if trunk.size else None
         return _Frame(
             midline=organs.midline_x_mm,
             liver_z=liver_z,
             trunk_top_z=trunk_top,
             body_y_centre=float(np.median(y[organs.body])),
+            trunk_z=trunk_z,
+            suv=np.asarray(suv.array, dtype=np.float64),
         )
 
     def guess(self, c: _Component) -> str:
