@@ -38,7 +38,12 @@ from nenscope.pipeline_references import (
     place_references,
     references_by_name,
 )
-from nenscope.pipeline_report import build_report, krenning_grades
+from nenscope.pipeline_report import (
+    NO_SEARCH_TEXT,
+    build_report,
+    krenning_grades,
+    lesion_search_run,
+)
 from nenscope.pipeline_scores import SstrRadsInputs, netpet_score
 from nenscope.pipeline_stages import Stages
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
@@ -743,7 +748,10 @@ def analyze_study(
         for note in study.notes:
             stages.warn(note)
         references, lesions, stats = _measure(stages, study, options)
-        if lesions is not None and not stats:
+        if lesions is not None and not stats and not lesion_search_run(options):
+            stages.warn(NO_SEARCH_TEXT)
+            stages.note(NO_SEARCH_TEXT)
+        elif lesions is not None and not stats:
             stages.warn(
                 "No lesion found with the chosen settings; the SEG and SR hold the reference "
                 "regions only. Lower the threshold or give seed points (--lesion-mm)."

@@ -277,6 +277,19 @@ def _methods(options: AnalysisOptions, study: StudyData | None) -> tuple[str, ..
     return tuple(lines)
 
 
+def lesion_search_run(options: AnalysisOptions) -> bool:
+    """Whether any lesion search runs: automatic detection, seed points or lesion masks."""
+    return options.auto_detect or bool(options.lesion_seeds_mm) or bool(options.lesion_masks)
+
+
+NO_SEARCH_TEXT = (
+    "No lesion search was run: automatic detection was switched off (--no-auto) and no seed "
+    "point (--lesion-mm) or lesion mask (--lesion-mask) was given, so this report says nothing "
+    "about lesions. Run again without --no-auto or give seed points or masks."
+)
+"""Warning and note of a report for which no lesion search ran."""
+
+
 def build_report(
     *,
     study: StudyData | None,
@@ -320,5 +333,6 @@ def build_report(
         lesions=lesion_entries(statistics, detection, grades, reason, unit, categories),
         scores=tuple(scores),
         methods=_methods(options, study),
+        lesion_search_run=lesion_search_run(options),
         created=datetime.now(UTC),
     )

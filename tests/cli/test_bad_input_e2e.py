@@ -593,12 +593,6 @@ def test_suv_refuses_impossible_weight_override(inputs: Inputs, nenscope_cli: Ru
     _assert_one_clear_line(run.exit_code, run.stderr, ("--weight-kg", "5000"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analyze --no-auto without --lesion-mm/--lesion-mask exits 0 and the report says 'No "
-    "lesion was found.' and 'No lesion found with the chosen settings ... Lower the threshold', "
-    "though nothing was searched (no threshold was applied); refuse it or say detection was off",
-)
 def test_analyze_no_auto_without_lesions_is_not_a_negative_study(
     inputs: Inputs, nenscope_cli: RunCli
 ) -> None:

@@ -261,6 +261,9 @@ class Report:
         Treatment response (follow-up reports only).
     methods
         Settings of the analysis (thresholds, minimum volume, software version).
+    lesion_search_run
+        False when no lesion search was run (automatic detection off and no seed point or
+        lesion mask given): an empty lesion list then means "not searched", not "none found".
     figures
         Rendered figures.
     created
@@ -278,6 +281,7 @@ class Report:
     scores: tuple[ScoreEntry, ...] = ()
     response: tuple[ResponseEntry, ...] = ()
     methods: tuple[str, ...] = ()
+    lesion_search_run: bool = True
     figures: ReportFigures = field(default_factory=ReportFigures)
     created: datetime | None = None
 

@@ -241,7 +241,12 @@ def _references_and_scores(pages: _TextPages, report: Report) -> None:
 def _lesion_table(pages: _TextPages, report: Report) -> None:
     pages.heading("Lesions")
     if not report.lesions:
-        pages.para("No lesion was found.")
+        pages.para(
+            "No lesion was found."
+            if report.lesion_search_run
+            else "No lesion search was run: automatic detection was switched off and no seed "
+            "point or lesion mask was given (not a negative study)."
+        )
         for note in report.notes:
             pages.para(f"• {note}", size=8, indent="  ")
         return
