@@ -10,8 +10,21 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
 2. **Spleen**: the estimated spleen is excluded (on SSTR PET it is the most avid organ).
 3. After detection, a component is classed as **physiological** and dropped when
 
-   * it is larger than ``max_lesion_volume_ml`` (100 mL) and lies outside the liver zone:
-     kidneys, urinary bladder, brain and heart (FDG), spleen merged with a kidney; or
+   * it is identified as an organ by its **position** (no size cut-off: large tumours exist):
+     the **urinary bladder** is the most caudal high-uptake structure on the midline
+     (within ``midline_mm``, 40 mm) of the trunk below the liver (below the trunk's middle
+     without a liver estimate): among those components whose SUVmax is at least half the
+     group's highest, the lowest; where the CT covers it, its core (≥ 50 % of its SUVmax)
+     must have a median in ``bladder_hu`` (−10 to 30 HU: urine is water-dense). One
+     bladder per study. Components of ≥ ``organ_min_ml`` (50 mL) outside the liver zone are
+     the **brain** when they lie in the head above the trunk, the **heart** when they lie
+     above the liver dome within 80 mm of the midline and not posterior, and a **kidney**
+     when they are paravertebral (30–130 mm from the midline, posterior half) at the level
+     of the liver or up to 120 mm below its lower edge. Nothing whose centroid lies below
+     the bladder's lower edge (thighs, limbs) is an organ for these rules; or
+   * it is larger than ``max_lesion_volume_ml`` (100 mL) when there is **no organ
+     estimate** at all (no references given: no anatomical frame for the position rules;
+     the pipeline always gives one); or
    * it has a **mirror partner** across the body midline (centroids within
      ``pair_distance_mm`` of each other's mirror image, volumes within a factor
      ``pair_volume_ratio`` and SUVmax within ``pair_uptake_ratio``): paired organs such as the
@@ -37,7 +50,9 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
    midline below the liver: bladder; posterior and lateral: kidney; adrenal level: adrenals).
 
 Limitations (documented in docs/analysis.md): lesions inside the kidneys, spleen, bladder or
-brain, lesions larger than 100 mL outside the liver, truly symmetric bilateral lesions, adrenal
+brain, organ-sized (≥ 50 mL) lesions in the head, above the liver dome anteriorly (mediastinum)
+or paravertebral at the kidney level, a midline pelvic lesion that is hotter and lower than the
+bladder, truly symmetric bilateral lesions, adrenal
 metastases, small midline lesions in the head and elongated infiltrating lesions of 10 mL or
 more with uptake below the liver are not reported by the automatic method; the
 pancreatic uncinate process is not modelled and may be reported (an SSTR-RADS-2 pitfall for
