@@ -196,3 +196,35 @@ def test_node_at_the_renal_hilum_is_kept_and_adrenal_dropped() -> None:
     adrenal = [d for d in det.physiological if "adrenal" in d.reason]
     assert len(adrenal) == 1
     np.testing.assert_allclose(adrenal[0].centroid_mm, (45.0, 62.0, 272.0), atol=4.0)
+
+
+def test_large_lesion_outside_the_liver_is_kept_and_a_small_bladder_is_dropped() -> None:
+    # A 150 mL mass (radius 33 mm: 4/3 pi 33^3 = 150.5 mL) at SUV 15, anterior and right of
+    # the midline below the liver, was once dropped by "larger than 100 mL outside the liver";
+    # a 24 mL bladder (radius 18 mm) at SUV 40 was once kept as a lesion. Organs are now named
+    # by position: the mass is neither midline (bladder), paravertebral (kidney), above the
+    # liver dome (heart) nor in the head (brain).
+    organs = tuple(
+        replace(o, semi_axes_mm=(18.0, 18.0, 18.0)) if o.name == "bladder" else o
+        for o in SSTR_ORGANS
+    )
+    mass = PhantomLesion(centre_mm=(-60, -60, 130), radius_mm=33.0, suv=15.0, organ="soft_tissue")
+    p = make_body_phantom(organs=organs, lesions=(mass,), fwhm_mm=7.0)
+    det = detect_lesions(p.suv, references=place_reference_regions(p.suv, p.ct))
+    _assert_lesions_exactly_found(p, det)
+    volume_ml = float((det.labels == 1).sum()) * p.suv.voxel_volume_ml
+    truth_ml = float(p.lesion_masks[0].sum()) * p.suv.voxel_volume_ml
+    # Background-corrected 50 % contour of a blurred sphere: within 10 % of the painted volume.
+    assert volume_ml == pytest.approx(truth_ml, rel=0.10)
+    named = {d.organ for d in det.physiological}
+    assert {"urinary bladder", "kidney"} <= named, det.physiological
+
+
+def test_bladder_rule_needs_water_density_where_the_ct_covers_it() -> None:
+    # The same hot midline pelvic structure is the bladder at 10 HU (urine) and not at 45 HU
+    # (soft tissue: a mass), where the CT covers it.
+    organs = tuple(replace(o, hu=45.0) if o.name == "bladder" else o for o in SSTR_ORGANS)
+    p = make_body_phantom(organs=organs, lesions=())
+    det = detect_lesions(p.suv, references=place_reference_regions(p.suv, p.ct))
+    assert "urinary bladder" not in {d.organ for d in det.physiological}
+    assert det.n_lesions == 1
