@@ -238,13 +238,35 @@ def _radio_item(ds: Dataset) -> Dataset:
     return Dataset()
 
 
-def _private(ds: Dataset, group: int, offset: int, creator: str) -> PrivateValue | None:
+_PRIVATE_GROUPS = frozenset({0x0009, 0x0071, 0x7053})
+"""Groups of the vendor private elements read here (GE, Siemens, Philips)."""
+
+
+def _private_creators(ds: Dataset) -> dict[int, dict[int, str]]:
+    """Private creator strings by group and block number, for the groups read here.
+
+    One pass over the dataset's tags: ``Dataset.group_dataset`` sorts every tag on each call,
+    which made the SUV header read slower than reading the pixels.
+    """
+    creators: dict[int, dict[int, str]] = {}
+    for tag in ds.keys():  # noqa: SIM118  (iterating a Dataset yields sorted elements: slow)
+        group, element = tag >> 16, tag & 0xFFFF
+        if group in _PRIVATE_GROUPS and 0x10 <= element <= 0xFF:
+            creators.setdefault(group, {})[element] = str(ds[tag].value).strip()
+    return creators
+
+
+def _private(
+    ds: Dataset,
+    group: int,
+    offset: int,
+    creator: str,
+    creators_by_group: dict[int, dict[int, str]] | None = None,
+) -> PrivateValue | None:
     """Value of private element ``offset`` in ``creator``'s block of ``group``, or None."""
-    creators = {
-        elem.tag.element: str(elem.value).strip()
-        for elem in ds.group_dataset(group)
-        if elem.tag.element <= 0xFF and elem.tag.element >= 0x10
-    }
+    if creators_by_group is None:
+        creators_by_group = _private_creators(ds)
+    creators = creators_by_group.get(group, {})
     for block, name in creators.items():
         if name == creator:
             tag = Tag(group, (block << 8) | offset)
@@ -291,15 +313,16 @@ def _slice_facts(ds: Dataset, label: str) -> SliceFacts:
     if dur is None:  # Enhanced PET: FrameContentSequence FrameAcquisitionDuration (0018,9220), ms
         dur = _float_or_none(ds.get("FrameAcquisitionDuration"), "FrameAcquisitionDuration", label)
     intercept = _float_or_none(ds.get("RescaleIntercept"), "RescaleIntercept", label)
+    creators = _private_creators(ds)
     return SliceFacts(
         acquisition=_acquisition(ds),
         frame_reference_s=None if frt is None else frt / 1000.0,
         frame_duration_s=None if dur is None else dur / 1000.0,
         rescale_intercept=intercept or 0.0,
-        philips_suv_factor=_private(ds, 0x7053, 0x00, PHILIPS_CREATOR),
-        philips_activity_factor=_private(ds, 0x7053, 0x09, PHILIPS_CREATOR),
-        ge_scan_datetime=_private(ds, 0x0009, 0x0D, GE_PETD_CREATOR),
-        siemens_decay_datetime=_private(ds, 0x0071, 0x22, SIEMENS_PT_CREATOR),
+        philips_suv_factor=_private(ds, 0x7053, 0x00, PHILIPS_CREATOR, creators),
+        philips_activity_factor=_private(ds, 0x7053, 0x09, PHILIPS_CREATOR, creators),
+        ge_scan_datetime=_private(ds, 0x0009, 0x0D, GE_PETD_CREATOR, creators),
+        siemens_decay_datetime=_private(ds, 0x0071, 0x22, SIEMENS_PT_CREATOR, creators),
     )
 
 

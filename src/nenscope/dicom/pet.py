@@ -373,9 +373,13 @@ def _ratio(body: Body, normalisation: Normalisation) -> float | None:
 
 def _suvmax(values: npt.NDArray[Any], to_suv_bw: tuple[float, ...]) -> float | None:
     scale = np.asarray(to_suv_bw, dtype=np.float64)
-    flat = np.asarray(values, dtype=np.float64).reshape(len(scale), -1)
-    # Non-finite voxels are ignored (no all-NaN RuntimeWarning from nanmax).
-    per_slice = np.where(np.isfinite(flat), flat, -np.inf).max(axis=1)
+    flat = np.asarray(values).reshape(len(scale), -1)
+    # Per-slice maximum in the stored dtype (no float64 copy of the volume); fmax skips NaN.
+    per_slice = np.fmax.reduce(flat, axis=1).astype(np.float64)
+    for k in np.flatnonzero(~np.isfinite(per_slice)):
+        # A slice holding +/-inf: its largest finite value (no all-NaN warning from nanmax).
+        row = flat[k][np.isfinite(flat[k])]
+        per_slice[k] = float(row.max()) if row.size else -np.inf
     finite = np.isfinite(per_slice)
     if not finite.any():
         return None
@@ -584,7 +588,11 @@ _UNIT_OF = {
 
 
 def suv_volume(
-    series: DicomSeries, result: SuvResult, *, normalisation: Normalisation | str = "bw"
+    series: DicomSeries,
+    result: SuvResult,
+    *,
+    normalisation: Normalisation | str = "bw",
+    dtype: type[np.float32] | type[np.float64] = np.float64,
 ) -> ImageVolume:
     """Convert the series' values to SUV.
 
@@ -596,11 +604,14 @@ def suv_volume(
         :func:`compute_suv` of ``series``.
     normalisation
         ``bw``, ``lbm`` (with ``result.lbm_formula``), ``bsa`` (cm²/mL) or ``ibw``.
+    dtype
+        ``numpy.float64`` (default) or ``numpy.float32`` (half the memory; about 7 significant
+        digits, more than a PET measurement holds).
 
     Returns
     -------
     ImageVolume
-        float64, same grid as ``series.volume``; unit ``Unit.SUV_BW`` etc.
+        ``dtype`` values, same grid as ``series.volume``; unit ``Unit.SUV_BW`` etc.
 
     Raises
     ------
@@ -617,5 +628,6 @@ def suv_volume(
             f"{series.series_instance_uid}."
         )
     scale = np.asarray(result.stored_to_suv_bw, dtype=np.float64) * result.normaliser_ratio(norm)
-    array = np.asarray(series.volume.array, dtype=np.float64) * scale[:, np.newaxis, np.newaxis]
+    # One output allocation, no float64 copy of the input first.
+    array = np.multiply(series.volume.array, scale[:, np.newaxis, np.newaxis], dtype=dtype)
     return series.volume.with_array(array, unit=_UNIT_OF[norm])
