@@ -15,9 +15,25 @@ from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
 from nenscope.radiomics.processing import PreparedRoi, prepare_roi
 from nenscope.radiomics.registry import FAMILY_COMPUTE, Family
+from nenscope.radiomics.response_map import prepare_filtered_roi
 from nenscope.radiomics.settings import RadiomicsSettings
 
-__all__ = ["FeatureResult", "compute_families", "extract_features"]
+__all__ = [
+    "FILTERED_FAMILIES",
+    "FILTERED_SKIP_REASON",
+    "FeatureResult",
+    "compute_families",
+    "extract_features",
+]
+
+FILTERED_FAMILIES: tuple[Family, ...] = (Family.STATISTICS,)
+"""Families computed on a filter response map: IBSI 2 phase 2 defines intensity statistics."""
+
+FILTERED_SKIP_REASON = (
+    "not computed on a {filter} filter response map: IBSI 2 validates the intensity "
+    "statistics of response maps only (no morphology, histogram or texture)"
+)
+"""Reason recorded in ``not_computable`` for the other families when a filter is set."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,7 +113,11 @@ def extract_features(
     *,
     families: Sequence[Family] | None = None,
 ) -> FeatureResult:
-    """Extract IBSI 1 features of one ROI.
+    """Extract IBSI 1 features of one ROI, or IBSI 2 features of a filter response map.
+
+    With ``settings.filter`` set, the whole (interpolated) image is filtered and the
+    intensity statistics (IBSI ids of the statistics family) of the response map in the ROI
+    are returned; the other families are listed in ``not_computable`` with the reason.
 
     Parameters
     ----------
@@ -145,13 +165,30 @@ def extract_features(
         raise GeometryError(
             f"The mask shape {roi_mask.shape} differs from the image shape {image.shape}."
         )
-    roi = prepare_roi(
-        image.array,
-        np.asarray(roi_mask, dtype=bool),
-        spacing_mm=image.spacing_mm,
-        settings=settings,
-    )
-    features, reasons = compute_families(roi, families)
+    chosen = list(FAMILY_COMPUTE) if families is None else list(families)
+    skipped: dict[str, str] = {}
+    if settings.filter is None:
+        roi = prepare_roi(
+            image.array,
+            np.asarray(roi_mask, dtype=bool),
+            spacing_mm=image.spacing_mm,
+            settings=settings,
+        )
+    else:
+        roi = prepare_filtered_roi(
+            image.array,
+            np.asarray(roi_mask, dtype=bool),
+            spacing_mm=image.spacing_mm,
+            settings=settings,
+        )
+        skipped = {
+            str(f): FILTERED_SKIP_REASON.format(filter=settings.filter.type)
+            for f in chosen
+            if f not in FILTERED_FAMILIES
+        }
+        chosen = [f for f in chosen if f in FILTERED_FAMILIES]
+    features, reasons = compute_families(roi, chosen)
+    reasons = {**skipped, **reasons}
     return FeatureResult(
         features=features,
         not_computable=reasons,

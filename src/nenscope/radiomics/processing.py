@@ -78,6 +78,9 @@ class PreparedRoi:
 LOCAL_PEAK_RADIUS_MM = float((3.0 / (4.0 * np.pi)) ** (1.0 / 3.0) * 10.0)
 """Radius in mm of the 1 cm³ sphere of the local and global intensity peaks (IBSI 1, 3.2)."""
 
+WHOLE_IMAGE_MM = 1e6
+"""A crop margin (1 km) that keeps the whole image of any scanner."""
+
 MASK_DECIMALS = 6
 """Decimals kept of interpolated mask values before the partial-volume threshold."""
 
@@ -370,10 +373,17 @@ def _processed_crop(
     mask: npt.NDArray[np.bool_],
     spacing_mm: tuple[float, float, float],
     resample: ResampleSettings | None,
+    *,
+    whole_image: bool = False,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], tuple[float, float, float]]:
-    """Interpolate (if configured) and crop around the ROI with room for the peak sphere."""
+    """Interpolate (if configured) and crop around the ROI with room for the peak sphere.
+
+    ``whole_image`` keeps (and interpolates) the whole image instead of a crop: IBSI 2
+    filters act on the whole image, and some (Gabor, Simoncelli) depend on its size.
+    """
+    margin_mm = WHOLE_IMAGE_MM if whole_image else LOCAL_PEAK_RADIUS_MM
     if resample is None:
-        margin = tuple(int(np.ceil(LOCAL_PEAK_RADIUS_MM / s)) + 1 for s in spacing_mm)
+        margin = tuple(int(np.ceil(margin_mm / s)) + 1 for s in spacing_mm)
         box = _bounding_box(mask, (margin[0], margin[1], margin[2]))
         return np.array(image[box], dtype=np.float64), mask[box].copy(), spacing_mm
     sx, sy, sz = resample.spacing_mm
@@ -390,7 +400,7 @@ def _processed_crop(
         interpolation=resample.interpolation.value,
         mask_interpolation=resample.mask_interpolation.value,
         mask_threshold=resample.mask_threshold,
-        margin_mm=LOCAL_PEAK_RADIUS_MM + 2.0 * max(new_spacing),
+        margin_mm=margin_mm + 2.0 * max(new_spacing),
     )
     if resample.round_intensities:
         out_image = np.round(out_image)

@@ -27,11 +27,20 @@ import yaml
 from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import OptionError
 from nenscope.core.units import Unit
+from nenscope.radiomics._filter_settings import (
+    FilterDimension,
+    FilterSettings,
+    FilterType,
+    parse_filter,
+)
 
 __all__ = [
     "Approach",
     "DiscretisationMethod",
     "DiscretisationSettings",
+    "FilterDimension",
+    "FilterSettings",
+    "FilterType",
     "Interpolation",
     "RadiomicsSettings",
     "ResampleSettings",
@@ -190,6 +199,9 @@ class RadiomicsSettings:
         no discretisation (intensities must then be integer levels >= 1).
     ivh
         Discretisation for the intensity-volume histogram; ``None`` uses ``discretise``.
+    filter
+        IBSI 2 convolutional filter; when set, the features are the intensity statistics of
+        its response map in the ROI (IBSI 2 phase 2). ``None`` extracts IBSI 1 features.
     name
         Preset name or file the settings came from (recorded beside every output).
     unit
@@ -203,6 +215,7 @@ class RadiomicsSettings:
     resegment: ResegmentSettings | None = None
     discretise: DiscretisationSettings | None = None
     ivh: DiscretisationSettings | None = None
+    filter: FilterSettings | None = None
     name: str = "custom"
     description: str = field(default="", compare=False)
     unit: Unit | None = None
@@ -240,6 +253,8 @@ class RadiomicsSettings:
             out["discretise"] = _discretisation_mapping(self.discretise)
         if self.ivh is not None:
             out["ivh"] = _discretisation_mapping(self.ivh)
+        if self.filter is not None:
+            out["filter"] = self.filter.to_mapping()
         return out
 
 
@@ -263,6 +278,7 @@ _TOP_KEYS = (
     "resegment",
     "discretise",
     "ivh",
+    "filter",
 )
 _RESAMPLE_KEYS = (
     "spacing_mm",
@@ -371,6 +387,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, name: str = "custom") -> Ra
             else None
         ),
         ivh=_parse_discretisation(raw["ivh"], "ivh") if raw.get("ivh") else None,
+        filter=parse_filter(raw["filter"]) if raw.get("filter") is not None else None,
         name=str(raw.get("name", name)),
         description=str(raw.get("description", "")),
         unit=parse_option(str(raw["unit"]), Unit, what="unit") if raw.get("unit") else None,
