@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -125,6 +127,31 @@ def test_cli_radiomics_with_an_ibsi2_preset() -> None:
     assert abs(payload["features"]["8DWT"] - 13.2) <= 1.3
     assert abs(payload["features"]["84IY"] - 191) <= 1
     assert "ngtdm" in payload["not_computable"]
+
+
+def test_cli_radiomics_batch_records_the_filter(tmp_path: Path) -> None:
+    table = tmp_path / "cases.csv"
+    image, mask = CT / "image" / "phantom.nii.gz", CT / "mask" / "mask.nii.gz"
+    table.write_text(f"id,image,mask\nct,{image},{mask}\n", encoding="utf-8")
+    out = tmp_path / "features.parquet"
+    args = ["radiomics-batch", str(table), "--out", str(out), "--config", "ibsi2-2a"]
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    frame = pq.read_table(out)
+    (row,) = frame.to_pylist()
+    assert row["status"] == "ok"
+    # Every IBSI 2 phase-2 reference value of 2.A (mean filter, support 5, 2D; e.g. the mean
+    # -49.9 ± 4.4 HU), from the reference table.
+    for tag, reference, tolerance in REFERENCE_ROWS["2.A"]:
+        assert abs(row[_ibsi_id(tag)] - reference) <= tolerance, tag
+    settings = json.loads(frame.schema.metadata[b"radiomics_settings"])
+    assert settings["filter"] == {
+        "type": "mean",
+        "dimension": "2d",
+        "boundary": "mirror",
+        "support": 5,
+    }
+    assert "filter response map" in row["note"]
 
 
 @pytest.mark.parametrize(

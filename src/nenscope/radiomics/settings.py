@@ -1,8 +1,10 @@
 """Radiomics settings: the IBSI image-processing chain as frozen value objects (DESIGN.md).
 
 The settings file (``--config``) is either a named preset (``ibsi-a`` … ``ibsi-e``,
-``ibsi-phantom``, ``pet-suv``, ``ct-hu``, ``mr-adc``) shipped as package data in
-``radiomics/presets/*.yaml``, or a YAML file with the same keys. Omitted steps are skipped.
+``ibsi-phantom``, ``pet-suv``, ``ct-hu``, ``mr-adc``, and the IBSI 2 phase-2 configurations
+``ibsi2-1a`` … ``ibsi2-9b``) shipped as package data in ``radiomics/presets/*.yaml``, or a YAML
+file with the same keys. Omitted steps are skipped; the optional ``filter`` step (an IBSI 2
+convolutional filter, :class:`FilterSettings`) makes the features those of its response map.
 User strings are converted once, here, with :func:`nenscope.core.parse_option` (STYLE 8.4).
 
 Notes

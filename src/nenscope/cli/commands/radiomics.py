@@ -131,7 +131,11 @@ def radiomics_command(
         OutputFormat, typer.Option("--format", help="text (table) or json (DESIGN contract).")
     ] = OutputFormat.TEXT,
 ) -> None:
-    """Compute IBSI 1 features of one ROI: {"features": {KEY: value}, "settings", "version"}."""
+    """Compute IBSI 1 features of one ROI: {"features": {KEY: value}, "settings", "version"}.
+
+    With a ``filter:`` in the settings (presets ibsi2-1a … ibsi2-9b), the features are the
+    IBSI 2 intensity statistics of the filter response map; ``settings.filter`` names it.
+    """
     try:
         settings = load_settings(config)
         volume, notes = read_image_for(image, settings)
