@@ -51,8 +51,9 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
 
 Limitations (documented in docs/analysis.md): lesions inside the kidneys, spleen, bladder or
 brain, organ-sized (≥ 50 mL) lesions in the head, above the liver dome anteriorly (mediastinum)
-or paravertebral at the kidney level, a midline pelvic lesion that is hotter and lower than the
-bladder, truly symmetric bilateral lesions, adrenal
+or paravertebral at the kidney level, a midline lesion below the liver taken for the bladder
+(lower than the bladder with at least half its uptake, or the bladder empty or out of view;
+only where no CT covers it), truly symmetric bilateral lesions, adrenal
 metastases, small midline lesions in the head and elongated infiltrating lesions of 10 mL or
 more with uptake below the liver are not reported by the automatic method; the
 pancreatic uncinate process is not modelled and may be reported (an SSTR-RADS-2 pitfall for
