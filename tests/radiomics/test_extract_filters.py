@@ -22,11 +22,12 @@ from nenscope.core import ImageVolume, Unit, affine_from_spacing
 from nenscope.core.errors import OptionError
 from nenscope.radiomics.extract import extract_features
 from nenscope.radiomics.filters import BoundaryMode, Pooling, WaveletFamily
-from nenscope.radiomics.response_map import compute_response_map
+from nenscope.radiomics.response_map import compute_response_map, prepare_filtered_roi
 from nenscope.radiomics.settings import (
     FilterDimension,
     FilterSettings,
     FilterType,
+    RadiomicsSettings,
     list_presets,
     load_settings,
     settings_from_mapping,
@@ -218,3 +219,47 @@ def test_response_map_of_each_type_keeps_shape_and_dtype() -> None:
     np.testing.assert_array_equal(image, copy)
     with pytest.raises(OptionError, match=r"needs filter\.family, filter\.sub_band"):
         FilterSettings(type=FilterType.WAVELET)
+
+
+CROPPED = [
+    FilterSettings(type=FilterType.MEAN, support=5, boundary=BoundaryMode.PERIODIC),
+    FilterSettings(type=FilterType.LOG, sigma_mm=1.5, boundary=BoundaryMode.NEAREST),
+    FilterSettings(
+        type=FilterType.LAWS,
+        kernel="L5E5E5",
+        energy_distance=3,
+        rotation_invariant=True,
+        boundary=BoundaryMode.ZERO,
+    ),
+    FilterSettings(type=FilterType.WAVELET, family=WaveletFamily.DB3, sub_band="HHH", level=2),
+    FilterSettings(
+        type=FilterType.WAVELET,
+        family=WaveletFamily.COIF1,
+        sub_band="LH",
+        dimension=FilterDimension.D2,
+        rotation_invariant=True,
+    ),
+]
+
+
+@pytest.mark.parametrize("settings", CROPPED, ids=lambda f: f"{f.type}-{f.dimension}")
+@pytest.mark.parametrize("corner", [False, True], ids=["inside", "at-edge"])
+def test_support_crop_gives_the_whole_image_response(
+    settings: FilterSettings, corner: bool
+) -> None:
+    # Finite-support filters act on a crop with their support around the ROI; the response
+    # in the ROI must equal that of the whole image (same arithmetic: rtol 1e-12).
+    rng = np.random.default_rng(1)
+    image = rng.normal(size=(40, 44, 48))
+    mask = np.zeros(image.shape, dtype=bool)
+    if corner:
+        mask[:5, 30:, 2:7] = True
+    else:
+        mask[18:22, 20:25, 22:26] = True
+    spacing = (1.0, 1.0, 1.0)
+    whole = compute_response_map(image, spacing_mm=spacing, settings=settings)
+    roi = prepare_filtered_roi(
+        image, mask, spacing_mm=spacing, settings=RadiomicsSettings(filter=settings)
+    )
+    assert roi.image.shape[0] < image.shape[0]  # a crop, not the whole image
+    np.testing.assert_allclose(roi.image[roi.int_mask], whole[mask], rtol=1e-12, atol=1e-12)

@@ -32,6 +32,7 @@ __all__ = [
     "prepare_roi",
     "resample_to_grid",
     "resegment",
+    "target_spacing",
 ]
 
 
@@ -368,30 +369,44 @@ def resegment(
     return out
 
 
+def target_spacing(
+    spacing_mm: tuple[float, float, float], resample: ResampleSettings | None
+) -> tuple[float, float, float]:
+    """Voxel size ``(z, y, x)`` in mm after the configured interpolation (if any).
+
+    Examples
+    --------
+    >>> target_spacing((3.0, 0.8, 0.8), ResampleSettings(spacing_mm=(2.0, 2.0, None)))
+    (3.0, 2.0, 2.0)
+    """
+    if resample is None:
+        return spacing_mm
+    sx, sy, sz = resample.spacing_mm
+    return (
+        sz if sz is not None else spacing_mm[0],
+        sy if sy is not None else spacing_mm[1],
+        sx if sx is not None else spacing_mm[2],
+    )
+
+
 def _processed_crop(
     image: npt.NDArray[np.float64],
     mask: npt.NDArray[np.bool_],
     spacing_mm: tuple[float, float, float],
     resample: ResampleSettings | None,
     *,
-    whole_image: bool = False,
+    margin_mm: float = LOCAL_PEAK_RADIUS_MM,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], tuple[float, float, float]]:
-    """Interpolate (if configured) and crop around the ROI with room for the peak sphere.
+    """Interpolate (if configured) and crop around the ROI with ``margin_mm`` around it.
 
-    ``whole_image`` keeps (and interpolates) the whole image instead of a crop: IBSI 2
-    filters act on the whole image, and some (Gabor, Simoncelli) depend on its size.
+    The default margin leaves room for the peak sphere; IBSI 2 filters need their support
+    (:data:`WHOLE_IMAGE_MM` keeps the whole image, for filters that depend on its size).
     """
-    margin_mm = WHOLE_IMAGE_MM if whole_image else LOCAL_PEAK_RADIUS_MM
     if resample is None:
         margin = tuple(int(np.ceil(margin_mm / s)) + 1 for s in spacing_mm)
         box = _bounding_box(mask, (margin[0], margin[1], margin[2]))
         return np.array(image[box], dtype=np.float64), mask[box].copy(), spacing_mm
-    sx, sy, sz = resample.spacing_mm
-    new_spacing = (
-        sz if sz is not None else spacing_mm[0],
-        sy if sy is not None else spacing_mm[1],
-        sx if sx is not None else spacing_mm[2],
-    )
+    new_spacing = target_spacing(spacing_mm, resample)
     out_image, out_mask, _ = resample_to_grid(
         image,
         mask,

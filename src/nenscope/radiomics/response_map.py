@@ -7,12 +7,16 @@ the features.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import numpy.typing as npt
 
 from nenscope.core.errors import EmptyRegionError, GeometryError, OptionError
 from nenscope.radiomics.filters import (
+    BoundaryMode,
     Pooling,
+    decomposition_filters,
     energy_map,
     gabor_filter,
     laws_filter,
@@ -23,10 +27,12 @@ from nenscope.radiomics.filters import (
     wavelet_filter,
 )
 from nenscope.radiomics.processing import (
+    WHOLE_IMAGE_MM,
     PreparedRoi,
     _bounding_box,
     _processed_crop,
     resegment,
+    target_spacing,
 )
 from nenscope.radiomics.settings import (
     FilterDimension,
@@ -36,9 +42,63 @@ from nenscope.radiomics.settings import (
     ResegmentSettings,
 )
 
-__all__ = ["compute_response_map", "gabor_orientations_rad", "prepare_filtered_roi"]
+__all__ = [
+    "compute_response_map",
+    "gabor_orientations_rad",
+    "prepare_filtered_roi",
+    "support_radius_voxels",
+]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def support_radius_voxels(
+    settings: FilterSettings, *, spacing_mm: tuple[float, float, float]
+) -> int | None:
+    """How far (in voxels) a response-map voxel sees; ``None`` for a global filter.
+
+    Parameters
+    ----------
+    settings
+        The filter.
+    spacing_mm
+        Voxel size in mm ``(z, y, x)`` of the filtered grid.
+
+    Returns
+    -------
+    int or None
+        An upper bound of the kernel radius (energy map included) along any axis; ``None``
+        for Gabor (its kernel covers the plane), Simoncelli and Riesz (Fourier domain) and
+        the periodic boundary, which need the whole image.
+
+    Examples
+    --------
+    >>> from nenscope.radiomics.settings import FilterType as T
+    >>> support_radius_voxels(FilterSettings(type=T.MEAN, support=5), spacing_mm=(1, 1, 1))
+    2
+    >>> support_radius_voxels(FilterSettings(type=T.LAWS, kernel="L5E5E5", energy_distance=7),
+    ...                       spacing_mm=(1, 1, 1))
+    9
+    """
+    kind = settings.type
+    if kind is FilterType.NONE:
+        return 0
+    if settings.boundary is BoundaryMode.PERIODIC:
+        # Wrapping makes the voxels near one edge see the opposite edge.
+        return None
+    if kind is FilterType.MEAN:
+        return int(settings.support or 1) // 2
+    if kind is FilterType.LOG:
+        sigma_vox = float(settings.sigma_mm or 0.0) / min(spacing_mm)
+        return int(np.floor(settings.cutoff * sigma_vox + 0.5))
+    if kind is FilterType.LAWS:
+        lengths = [int(n[1]) for n in re.findall(r"[A-Z]\d", str(settings.kernel))]
+        return max(lengths) // 2 + (settings.energy_distance or 0)
+    if kind is FilterType.WAVELET and settings.family is not None:
+        # A trous: level l dilates the (n - 1)-tap reach by 2^(l - 1); the levels add up.
+        taps = int(decomposition_filters(settings.family)[0].size)
+        return (taps - 1) * ((1 << settings.level) - 1) + 1
+    return None
 
 
 def gabor_orientations_rad(theta_step_deg: float) -> list[float]:
@@ -202,9 +262,11 @@ def prepare_filtered_roi(
     -----
     IBSI 2 (phase 2 of the validation, and the reference manual's processing scheme): the
     image is interpolated and rounded, the ROI is re-segmented on the *unfiltered*
-    intensities, the filter acts on the whole image (its boundary condition applies at the
-    image edge, never at the ROI edge), and the features are computed on the response map
-    inside the intensity mask.
+    intensities, the filter acts on the image (its boundary condition applies at the image
+    edge, never at the ROI edge), and the features are computed on the response map
+    inside the intensity mask. Filters of finite support (mean, LoG, Laws, wavelets) act on a
+    crop with their support around the ROI, which gives the same response in the ROI as the
+    whole image; Gabor, Simoncelli and Riesz act on the whole image.
     """
     if settings.filter is None:
         raise GeometryError("prepare_filtered_roi needs settings with a filter.")
@@ -217,8 +279,14 @@ def prepare_filtered_roi(
         )
     if not roi.any():
         raise EmptyRegionError("The ROI mask is empty: no voxel to compute features on.")
+    radius = support_radius_voxels(
+        settings.filter, spacing_mm=target_spacing(spacing_mm, settings.resample)
+    )
+    # A finite kernel needs its support around the ROI (the crop edge is then either beyond
+    # the kernel's reach or the image edge itself), plus 2 voxels of slack.
+    margin = WHOLE_IMAGE_MM if radius is None else (radius + 2) * max(spacing_mm)
     whole, morph_mask, new_spacing = _processed_crop(
-        img, roi, spacing_mm, settings.resample, whole_image=True
+        img, roi, spacing_mm, settings.resample, margin_mm=margin
     )
     if not morph_mask.any():
         raise EmptyRegionError(
