@@ -48,6 +48,16 @@ def large_study(
             site="soft-tissue",
             hu=40.0,
         ),
+        # Left lung beside the heart, above the liver dome: not the heart (it does not cross
+        # the midline; on FDG the myocardium is the larger candidate).
+        LesionSpec(
+            lesion_id="lung-mass",
+            centre_mm=(60.0, 25.0, 270.0),
+            diameter_mm=sphere_diameter_mm(120.0),
+            suv=mass_suv,
+            site="lung_left",
+            hu=40.0,
+        ),
     )
     root = tmp_path_factory.mktemp(f"large-{tracer}")
     settings = PhantomSettings(tracer=tracer, seed=1, fwhm_mm=7.0, noise=0.1, lesions=lesions)

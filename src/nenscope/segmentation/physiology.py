@@ -17,11 +17,14 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
      group's highest, the lowest; where the CT covers it, its core (≥ 50 % of its SUVmax)
      must have a median in ``bladder_hu`` (−10 to 30 HU: urine is water-dense). One
      bladder per study. Components of ≥ ``organ_min_ml`` (50 mL) outside the liver zone are
-     the **brain** when they lie in the head above the trunk, the **heart** when they lie
-     above the liver dome within 80 mm of the midline and not posterior, and a **kidney**
+     the **brain** when they lie in the head above the trunk, the **heart** when their
+     centroid lies up to 150 mm above the liver dome, 20 mm right to 80 mm left of the
+     midline and not posterior, and they cross the midline, and a **kidney**
      when they are paravertebral (30–130 mm from the midline, posterior half) at the level
-     of the liver or up to 120 mm below its lower edge. Nothing whose centroid lies below
-     the bladder's lower edge (thighs, limbs) is an organ for these rules; or
+     of the liver or up to 120 mm below its lower edge. One organ per slot (brain, heart,
+     right and left kidney): of several candidates only the largest is dropped. Nothing
+     whose centroid lies below the bladder's lower edge (thighs, limbs) is an organ for
+     these rules; or
    * it is larger than ``max_lesion_volume_ml`` (100 mL) when there is **no organ
      estimate** at all (no references given: no anatomical frame for the position rules;
      the pipeline always gives one); or
@@ -472,7 +475,12 @@ def _large_organs(
     settings: PhysiologySettings,
     protected: set[int],
 ) -> None:
-    """Mark brain, heart and kidneys by their position (in place); see the module docstring."""
+    """Mark brain, heart and kidneys by their position (in place); see the module docstring.
+
+    One organ per slot (brain, heart, right kidney, left kidney): where several components
+    fit a slot, only the largest is the organ, so a lesion beside an organ is kept.
+    """
+    slots: dict[str, list[_Component]] = {}
     for c in comps:
         if (
             c.label in reasons
@@ -481,22 +489,49 @@ def _large_organs(
             or c.volume_ml < settings.organ_min_ml
         ):
             continue
-        x, y, z = (float(v) for v in c.centroid)
-        lateral = abs(x - frame.midline)
-        if frame.trunk_z is not None and z > frame.trunk_z[1]:
-            reasons[c.label] = "organ-sized uptake in the head above the trunk (brain)"
-            continue
-        if frame.liver_z is None:
-            continue
-        low, high = frame.liver_z
-        if z > high and lateral < 80.0 and y < frame.body_y_centre + 20.0:
-            reasons[c.label] = "organ-sized uptake above the liver dome, anterior (heart)"
-        elif (
-            settings.kidney_lateral_mm[0] <= lateral <= settings.kidney_lateral_mm[1]
-            and y > frame.body_y_centre
-            and low - settings.kidney_below_liver_mm <= z <= high
-        ):
-            reasons[c.label] = "organ-sized paravertebral uptake at the liver level (kidney)"
+        slot = _organ_slot(c, frame, settings)
+        if slot is not None:
+            slots.setdefault(slot, []).append(c)
+    for slot, found in slots.items():
+        organ = max(found, key=lambda c: c.volume_ml)
+        reasons[organ.label] = _SLOT_REASONS[slot.split("-")[0]]
+
+
+_SLOT_REASONS = {
+    "brain": "organ-sized uptake in the head above the trunk (brain)",
+    "heart": "organ-sized uptake just above the liver dome, left-anterior (heart)",
+    "kidney": "organ-sized paravertebral uptake at the liver level (kidney)",
+}
+
+HEART_ABOVE_LIVER_MM = 150.0
+"""Largest height of the heart's centroid above the liver dome, mm (heart ~12 cm long)."""
+
+
+def _organ_slot(c: _Component, frame: _Frame, settings: PhysiologySettings) -> str | None:
+    """Return the organ whose position ``c`` has: brain, heart, kidney-right/-left, or None."""
+    x, y, z = (float(v) for v in c.centroid)
+    offset = x - frame.midline  # > 0: patient's left (LPS)
+    if frame.trunk_z is not None and z > frame.trunk_z[1]:
+        return "brain"
+    if frame.liver_z is None:
+        return None
+    low, high = frame.liver_z
+    # The heart lies on the dome, across the midline and mostly to the left, anterior.
+    if (
+        high < z <= high + HEART_ABOVE_LIVER_MM
+        and -20.0 <= offset <= 80.0
+        and c.box_lo[0] < frame.midline < c.box_hi[0]
+        and y < frame.body_y_centre + 20.0
+    ):
+        return "heart"
+    lo_lat, hi_lat = settings.kidney_lateral_mm
+    if (
+        lo_lat <= abs(offset) <= hi_lat
+        and y > frame.body_y_centre
+        and low - settings.kidney_below_liver_mm <= z <= high
+    ):
+        return "kidney-left" if offset > 0 else "kidney-right"
+    return None
 
 
 _NAMED_BY_RULE = ("urinary bladder", "brain", "heart", "kidney")
