@@ -32,6 +32,7 @@ from nenscope.dicom import DicomSeries, SeriesRef, read_mask, read_series, scan_
 from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
 from nenscope.dicom.seg_sr import read_radiopharmaceutical
 from nenscope.pipeline_outputs import write_outputs
+from nenscope.pipeline_radiomics import LesionRadiomics, run_radiomics, write_radiomics
 from nenscope.pipeline_references import (
     ReferenceRegion,
     ReferenceRegions,
@@ -47,6 +48,7 @@ from nenscope.pipeline_report import (
 from nenscope.pipeline_scores import SstrRadsInputs, netpet_score
 from nenscope.pipeline_stages import Stages
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
+from nenscope.radiomics.settings import RadiomicsSettings
 from nenscope.registration import register_ct
 from nenscope.reporting.model import Report, ScoreEntry
 from nenscope.segmentation import (
@@ -125,6 +127,8 @@ class AnalysisOptions:
         Write ``seg.dcm`` and ``sr.dcm``.
     pdf
         Write ``report.pdf``.
+    radiomics
+        Radiomics settings: per-lesion IBSI features in ``radiomics.json``/``.csv``.
     """
 
     detection: DetectionSettings = field(default_factory=DetectionSettings)
@@ -143,6 +147,7 @@ class AnalysisOptions:
     figures: bool = True
     dicom_outputs: bool = True
     pdf: bool = True
+    radiomics: RadiomicsSettings | None = None
 
     def __post_init__(self) -> None:
         if self.tracer not in TRACER_OPTIONS:
@@ -756,6 +761,9 @@ def analyze_study(
                 "No lesion found with the chosen settings; the SEG and SR hold the reference "
                 "regions only. Lower the threshold or give seed points (--lesion-mm)."
             )
+    radiomics: tuple[LesionRadiomics, ...] | None = None
+    if study is not None and lesions is not None and options.radiomics is not None:
+        radiomics = run_radiomics(stages, study.suv, lesions.labels, options.radiomics)
     extra: tuple[ScoreEntry, ...] = ()
     if study is not None:
         extra = _netpet(stages, study, options, out_dir, references, stats)
@@ -778,6 +786,8 @@ def analyze_study(
         options=options,
         stages=stages,
     )
+    if radiomics is not None and options.radiomics is not None:
+        files.update(write_radiomics(out_dir, options.radiomics, radiomics))
     return AnalysisResult(
         report=report,
         files=files,

@@ -28,6 +28,7 @@ from nenscope.core.errors import OptionError
 from nenscope.dicom.pet import SuvOverrides
 from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
 from nenscope.pipeline_scores import SstrRadsInputs
+from nenscope.radiomics.settings import load_settings
 from nenscope.reporting import lesion_to_dict, report_to_dict
 from nenscope.segmentation import Delineation, DetectionSettings, ThresholdMethod
 
@@ -221,6 +222,14 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     injection_time: InjectionOpt = None,
     sex: SexOpt = None,
     pdf: Annotated[bool, typer.Option(help="Write report.pdf.")] = True,
+    radiomics: Annotated[
+        str | None,
+        typer.Option(
+            "--radiomics",
+            metavar="CONFIG",
+            help="Radiomics per lesion: preset (e.g. pet-suv) or YAML file; radiomics.json/.csv.",
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text or json.")
     ] = OutputFormat.TEXT,
@@ -263,6 +272,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         ),
         fdg_study=fdg,
         pdf=pdf,
+        radiomics=None if radiomics is None else load_settings(radiomics),
     )
     result = analyze_study(study_dir, out, options)
     print_result(result, out, output_format)
