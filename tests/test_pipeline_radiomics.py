@@ -72,7 +72,7 @@ def test_files_one_row_per_lesion(analysed: tuple[AnalysisResult, Path]) -> None
     assert {"RNU0", "Q4LE"} <= set(rows[0])
     notes = " ".join(result.report.notes)
     assert f"settings 'native' for {len(lesions)} of {len(lesions)} lesion(s)" in notes
-    assert "radiomics" in (out / "report.html").read_text().lower()
+    assert "Radiomics (IBSI) computed with settings" in (out / "report.html").read_text()
 
 
 def test_features_match_independent_extraction(
@@ -133,3 +133,16 @@ def test_cli_preset_listed_in_outputs(nenscope_cli: RunCli, study: Path, tmp_pat
     doc = json.loads((out / "radiomics.json").read_text())
     assert doc["settings"]["name"] == "pet-suv"
     assert all(les["features"] or les["not_computable"] for les in doc["lesions"])
+
+
+def test_unreadable_study_removes_old_radiomics(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "radiomics.json").write_text("{}")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    options = AnalysisOptions(figures=False, pdf=False, radiomics=load_settings("pet-suv"))
+    result = analyze_study(empty, out, options)
+    assert result.errors
+    assert "radiomics" not in result.files
+    assert not (out / "radiomics.json").exists()

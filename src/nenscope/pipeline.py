@@ -786,7 +786,7 @@ def analyze_study(
         options=options,
         stages=stages,
     )
-    if radiomics is not None and options.radiomics is not None:
+    if options.radiomics is not None:
         files.update(write_radiomics(out_dir, options.radiomics, radiomics))
     return AnalysisResult(
         report=report,

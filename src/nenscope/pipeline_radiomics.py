@@ -155,10 +155,18 @@ def radiomics_to_csv(lesions: Sequence[LesionRadiomics]) -> str:
 
 
 def write_radiomics(
-    out_dir: Path, settings: RadiomicsSettings, lesions: Sequence[LesionRadiomics]
+    out_dir: Path, settings: RadiomicsSettings, lesions: Sequence[LesionRadiomics] | None
 ) -> dict[str, Path]:
-    """Write ``radiomics.json`` and ``radiomics.csv``; returns them by role."""
+    """Write ``radiomics.json`` and ``radiomics.csv``; returns them by role.
+
+    Files of an earlier run are removed first, so that with ``lesions=None`` (the study could
+    not be read, no lesion search ran) nothing passes for this run's output.
+    """
     json_path, csv_path = out_dir / "radiomics.json", out_dir / "radiomics.csv"
+    json_path.unlink(missing_ok=True)
+    csv_path.unlink(missing_ok=True)
+    if lesions is None:
+        return {}
     json_path.write_text(radiomics_to_json(settings, lesions), encoding="utf-8")
     csv_path.write_text(radiomics_to_csv(lesions), encoding="utf-8")
     return {"radiomics": json_path, "radiomics_csv": csv_path}
