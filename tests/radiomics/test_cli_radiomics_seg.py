@@ -3,61 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow.parquet as pq
 import pydicom
-from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import (
-    ExplicitVRLittleEndian,
-    PositronEmissionTomographyImageStorage,
-    generate_uid,
-)
 from typer.testing import CliRunner
 
 from nenscope.cli.app import app
 from nenscope.dicom.seg_sr import SegmentKind, SegmentSpec, write_seg
+from tests.dicom_factories import write_pet_series
 
 N_SLICES, ROWS, COLS = 8, 20, 24
 
 
 def _pet_series(folder: Path, values: npt.NDArray[np.uint16]) -> list[pydicom.Dataset]:
-    folder.mkdir(parents=True, exist_ok=True)
-    study, series, frame = generate_uid(), generate_uid(), generate_uid()
-    now = datetime(2026, 1, 2, 10, 0, 0)
-    headers: list[pydicom.Dataset] = []
-    for k in range(N_SLICES):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = PositronEmissionTomographyImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = FileDataset(folder / f"{k:03d}.dcm", {}, file_meta=meta, preamble=b"\0" * 128)
-        ds.SOPClassUID = meta.MediaStorageSOPClassUID
-        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-        ds.PatientName, ds.PatientID = "TEST^RAD", "RAD1"
-        ds.PatientBirthDate, ds.PatientSex = "19600101", "F"
-        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
-        ds.FrameOfReferenceUID, ds.PositionReferenceIndicator = frame, ""
-        ds.StudyDate = ds.SeriesDate = ds.ContentDate = now.strftime("%Y%m%d")
-        ds.StudyTime = ds.SeriesTime = ds.ContentTime = now.strftime("%H%M%S")
-        ds.AccessionNumber, ds.ReferringPhysicianName, ds.StudyID = "A1", "", "1"
-        ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "PT", 1, k + 1
-        ds.Manufacturer = "test"
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.ImagePositionPatient = [-40.0, -30.0, 3.0 * k]
-        ds.PixelSpacing, ds.SliceThickness = [4.0, 4.0], 3.0
-        ds.Rows, ds.Columns = ROWS, COLS
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-        ds.RescaleSlope, ds.RescaleIntercept = 1.0, 0.0
-        ds.Units, ds.ImageType = "BQML", ["ORIGINAL", "PRIMARY"]
-        ds.PixelData = values[k].tobytes()
-        ds.save_as(folder / f"{k:03d}.dcm", enforce_file_format=True)
-        headers.append(pydicom.dcmread(folder / f"{k:03d}.dcm", stop_before_pixels=True))
-    return headers
+    return write_pet_series(folder, values, slice_spacing_mm=3.0, patient=("TEST^RAD", "RAD1"))
 
 
 def test_seg_segments_become_rows(tmp_path: Path) -> None:
