@@ -146,3 +146,15 @@ def test_unreadable_study_removes_old_radiomics(tmp_path: Path) -> None:
     assert result.errors
     assert "radiomics" not in result.files
     assert not (out / "radiomics.json").exists()
+
+
+def test_rerun_without_the_option_removes_earlier_radiomics_files(
+    study: Path, tmp_path: Path
+) -> None:
+    # An earlier run's radiomics files must not pass for the features of this run.
+    for name in ("radiomics.json", "radiomics.csv"):
+        (tmp_path / name).write_text("from an earlier run", encoding="utf-8")
+    analyze_study(study, tmp_path, AnalysisOptions(figures=False, pdf=False))
+    assert not (tmp_path / "radiomics.json").exists()
+    assert not (tmp_path / "radiomics.csv").exists()
+    assert (tmp_path / "lesions.json").exists()

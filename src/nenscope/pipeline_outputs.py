@@ -62,8 +62,11 @@ OUTPUT_NAMES = (
     "report.pdf",
     "seg.dcm",
     "sr.dcm",
+    "radiomics.json",
+    "radiomics.csv",
 )
-"""Files an analysis writes into its output folder."""
+"""Files an analysis writes into its output folder (the radiomics files only with
+``--radiomics``; they are removed like the others so that an earlier run's cannot remain)."""
 
 _KIND = {
     "liver": SegmentKind.LIVER,
