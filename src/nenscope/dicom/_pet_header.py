@@ -16,19 +16,28 @@ inside the block of their private creator:
 
 A private element without any creator in its group (as in the IBSI DROs) is accepted with a
 deviation note; one in a block of another creator is ignored.
+
+Speed: pydicom converts an element on first access (tens of µs each), and the slices of a
+series mostly store the same bytes. Values are therefore converted once per distinct stored
+value (:class:`_StoredValues`), and a slice whose series-level attributes are stored exactly
+as on a slice already found consistent is not converted again; anything stored differently
+(other bytes, padding or formatting, or an element pydicom has converted already) is converted
+and compared as a value, as before.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
 import pydicom.datadict
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
+from pydicom.uid import UID
 
 from nenscope.core.errors import DicomImportError
 
@@ -80,6 +89,27 @@ _RADIO_KEYWORDS = (
     "RadiopharmaceuticalStartDateTime",
     "Radiopharmaceutical",
 )
+
+
+_SERIES_TAGS = tuple(Tag(keyword) for keyword in _SERIES_KEYWORDS)
+_RADIO_TAGS = tuple(Tag(keyword) for keyword in _RADIO_KEYWORDS)
+_RADIO_SEQUENCE_TAG = Tag("RadiopharmaceuticalInformationSequence")
+_CHARSET_TAG = Tag("SpecificCharacterSet")
+_SLICE_TAGS = {
+    keyword: Tag(keyword)
+    for keyword in (
+        "FrameReferenceTime",
+        "ActualFrameDuration",
+        "FrameAcquisitionDuration",
+        "RescaleIntercept",
+        "AcquisitionDateTime",
+        "FrameAcquisitionDateTime",
+        "AcquisitionDate",
+        "SeriesDate",
+        "AcquisitionTime",
+    )
+}
+"""Tags of the per-slice attributes, looked up once (a keyword look-up costs ~10 × more)."""
 
 
 def attribute_tag(keyword: str) -> str:
@@ -218,6 +248,120 @@ class PetHeader:
     notes: tuple[str, ...]
 
 
+StoredKey = tuple[object, ...]
+
+_ABSENT: StoredKey = ()
+"""Stored-value key of an absent element."""
+
+
+def _stored_key(elem: Any) -> StoredKey | None:
+    """Identity of an element's stored value, or ``None`` where it is not cheap to tell.
+
+    ``elem`` is what ``Dataset.get_item`` returns. Two raw elements with equal keys, read
+    with the same character set, convert to equal values; an element that pydicom has
+    converted already (``Modality``, read by the series reader) is keyed by its value when
+    that is a plain string (``str`` or ``UID``). ``None`` (any other converted value): the
+    caller converts and compares values instead.
+    """
+    if elem is None:
+        return _ABSENT
+    value = elem.value
+    if isinstance(elem, RawDataElement):
+        if isinstance(value, bytes):
+            return (
+                elem.VR,
+                value,
+                elem.is_implicit_VR,
+                elem.is_little_endian,
+                elem.length,  # 0xFFFFFFFF: undefined length
+            )
+        return None
+    if type(value) in (str, UID):
+        return ("converted", elem.VR, type(value).__name__, value)
+    return None
+
+
+def _charset_key(ds: Dataset) -> StoredKey:
+    """Identity of a dataset's SpecificCharacterSet (0008,0005), stored or converted."""
+    elem: Any = ds.get_item(_CHARSET_TAG)
+    key = _stored_key(elem)
+    return key if key is not None else ("converted", str(elem.value))
+
+
+@dataclass(slots=True)
+class _StoredValues:
+    """Converted values of one series' elements, each distinct stored value converted once.
+
+    Local to one :func:`read_pet_header` call; the headers are not modified beyond what
+    pydicom's own conversion of the values it converts does.
+    """
+
+    memo: dict[StoredKey, Any] = field(default_factory=dict)
+
+    def get(self, ds: Dataset, tag: BaseTag, context: StoredKey) -> Any:
+        """``ds[tag].value`` (``None`` if absent), as ``ds.get(keyword)`` returns it.
+
+        ``context`` is what else the conversion depends on: the dataset's character set
+        and, for a private element, its private creator (which gives its VR when the file
+        does not).
+        """
+        elem: Any = ds.get_item(tag)
+        if elem is None:
+            return None
+        if not isinstance(elem, RawDataElement):
+            return elem.value
+        key = _stored_key(elem)
+        if key is None:
+            return ds[tag].value
+        memo_key = (tag, context, *key)
+        if memo_key in self.memo:
+            return self.memo[memo_key]
+        value = ds[tag].value
+        self.memo[memo_key] = value
+        return value
+
+
+def _radio_key(ds: Dataset) -> StoredKey | None:
+    """Stored-value key of the radiopharmaceutical values that :func:`_radio_item` gives."""
+    elem: Any = ds.get_item(_RADIO_SEQUENCE_TAG)
+    key = _stored_key(elem)
+    if key is not None:  # absent, or the whole sequence still as stored bytes
+        return key
+    if isinstance(elem, RawDataElement):
+        return None
+    items = elem.value  # parsed when read (undefined length, as in GE files)
+    if not items:
+        return ("no item",)
+    item = items[0]
+    if not isinstance(item, Dataset):
+        return None
+    keys = [_charset_key(item)]
+    for tag in _RADIO_TAGS:
+        key = _stored_key(item.get_item(tag))
+        if key is None:
+            return None
+        keys.append(key)
+    return ("first item", *keys)
+
+
+def _series_key(ds: Dataset) -> StoredKey | None:
+    """Stored-value key of all series-level values of a slice; ``None`` if any is converted.
+
+    Slices with equal keys have equal :func:`_series_values`.
+    """
+    keys: list[object] = [_charset_key(ds)]
+    for tag in _SERIES_TAGS:
+        key = _stored_key(ds.get_item(tag))
+        if key is None:
+            return None
+        keys.append(key)
+    radio = _radio_key(ds)
+    if radio is None:
+        return None
+    keys.append(radio)
+    return tuple(keys)
+
+
 def _raw(ds: Dataset, keyword: str) -> Any:
     value = ds.get(keyword)
     if value is None or value == "":
@@ -242,39 +386,56 @@ _PRIVATE_GROUPS = frozenset({0x0009, 0x0071, 0x7053})
 """Groups of the vendor private elements read here (GE, Siemens, Philips)."""
 
 
-def _private_creators(ds: Dataset) -> dict[int, dict[int, str]]:
+_CREATOR_TAGS = frozenset(
+    BaseTag((group << 16) | element) for group in _PRIVATE_GROUPS for element in range(0x10, 0x100)
+)
+"""Tags of the private creator elements (gggg,0010-00FF) of those groups."""
+
+
+def _private_creators(
+    ds: Dataset, values: _StoredValues, charset: StoredKey
+) -> dict[int, dict[int, str]]:
     """Private creator strings by group and block number, for the groups read here.
 
-    One pass over the dataset's tags: ``Dataset.group_dataset`` sorts every tag on each call,
-    which made the SUV header read slower than reading the pixels.
+    A set intersection with the dataset's tags finds them: ``Dataset.group_dataset`` sorts
+    every tag on each call, and even a Python loop over the tags of every slice was a large
+    part of the SUV header read. Several creators keep the dataset's element order.
     """
+    found = _CREATOR_TAGS.intersection(ds.keys())
+    tags = list(found)
+    if len(found) > 1:  # iterating a Dataset itself would convert and sort every element
+        tags = [tag for tag in ds.keys() if tag in found]  # noqa: SIM118
     creators: dict[int, dict[int, str]] = {}
-    for tag in ds.keys():  # noqa: SIM118  (iterating a Dataset yields sorted elements: slow)
-        group, element = tag >> 16, tag & 0xFFFF
-        if group in _PRIVATE_GROUPS and 0x10 <= element <= 0xFF:
-            creators.setdefault(group, {})[element] = str(ds[tag].value).strip()
+    for tag in tags:
+        value = values.get(ds, tag, charset)
+        creators.setdefault(tag >> 16, {})[tag & 0xFFFF] = str(value).strip()
     return creators
 
 
-def _private(
-    ds: Dataset,
-    group: int,
-    offset: int,
-    creator: str,
-    creators_by_group: dict[int, dict[int, str]] | None = None,
-) -> PrivateValue | None:
-    """Value of private element ``offset`` in ``creator``'s block of ``group``, or None."""
-    if creators_by_group is None:
-        creators_by_group = _private_creators(ds)
-    creators = creators_by_group.get(group, {})
-    for block, name in creators.items():
-        if name == creator:
-            tag = Tag(group, (block << 8) | offset)
-            return _private_value(ds[tag].value, False) if tag in ds else None
-    if creators:
-        return None  # the group belongs to another creator: not this vendor's element
-    tag = Tag(group, 0x1000 | offset)
-    return _private_value(ds[tag].value, True) if tag in ds else None
+@dataclass(frozen=True, slots=True)
+class _PrivateReader:
+    """Reads one slice's vendor private elements inside their creators' blocks."""
+
+    ds: Dataset
+    values: _StoredValues
+    charset: StoredKey
+    creators_by_group: dict[int, dict[int, str]]
+
+    def get(self, group: int, offset: int, creator: str) -> PrivateValue | None:
+        """Value of private element ``offset`` in ``creator``'s block of ``group``, or None."""
+        creators = self.creators_by_group.get(group, {})
+        for block, name in creators.items():
+            if name == creator:
+                return self._value(Tag(group, (block << 8) | offset), creator)
+        if creators:
+            return None  # the group belongs to another creator: not this vendor's element
+        return self._value(Tag(group, 0x1000 | offset), None)
+
+    def _value(self, tag: BaseTag, creator: str | None) -> PrivateValue | None:
+        if tag not in self.ds:
+            return None
+        value = self.values.get(self.ds, tag, (*self.charset, creator))
+        return _private_value(value, creator is None)
 
 
 def _private_value(value: Any, creator_missing: bool) -> PrivateValue | None:
@@ -295,34 +456,47 @@ def _float_or_none(value: Any, keyword: str, label: str) -> float | None:
         ) from err
 
 
-def _acquisition(ds: Dataset) -> datetime | None:
+def _acquisition(get: Callable[[str], Any]) -> datetime | None:
     for keyword in ("AcquisitionDateTime", "FrameAcquisitionDateTime"):
-        when, _ = parse_dt(ds.get(keyword))
+        when, _ = parse_dt(get(keyword))
         if when is not None:
             return when
-    day = parse_da(ds.get("AcquisitionDate")) or parse_da(ds.get("SeriesDate"))
-    tod = parse_tm(ds.get("AcquisitionTime"))
+    day = parse_da(get("AcquisitionDate")) or parse_da(get("SeriesDate"))
+    tod = parse_tm(get("AcquisitionTime"))
     if day is None or tod is None:
         return None
     return datetime.combine(day, tod)
 
 
-def _slice_facts(ds: Dataset, label: str) -> SliceFacts:
-    frt = _float_or_none(ds.get("FrameReferenceTime"), "FrameReferenceTime", label)
-    dur = _float_or_none(ds.get("ActualFrameDuration"), "ActualFrameDuration", label)
+def _slice_facts(ds: Dataset, label: str, values: _StoredValues) -> SliceFacts:
+    charset = _charset_key(ds)
+
+    def get(keyword: str) -> Any:
+        return values.get(ds, _SLICE_TAGS[keyword], charset)
+
+    def number(keyword: str) -> float | None:
+        return _float_or_none(get(keyword), keyword, label)
+
+    frt = number("FrameReferenceTime")
+    dur = number("ActualFrameDuration")
     if dur is None:  # Enhanced PET: FrameContentSequence FrameAcquisitionDuration (0018,9220), ms
-        dur = _float_or_none(ds.get("FrameAcquisitionDuration"), "FrameAcquisitionDuration", label)
-    intercept = _float_or_none(ds.get("RescaleIntercept"), "RescaleIntercept", label)
-    creators = _private_creators(ds)
+        dur = number("FrameAcquisitionDuration")
+    intercept = number("RescaleIntercept")
+    private = _PrivateReader(
+        ds=ds,
+        values=values,
+        charset=charset,
+        creators_by_group=_private_creators(ds, values, charset),
+    )
     return SliceFacts(
-        acquisition=_acquisition(ds),
+        acquisition=_acquisition(get),
         frame_reference_s=None if frt is None else frt / 1000.0,
         frame_duration_s=None if dur is None else dur / 1000.0,
         rescale_intercept=intercept or 0.0,
-        philips_suv_factor=_private(ds, 0x7053, 0x00, PHILIPS_CREATOR, creators),
-        philips_activity_factor=_private(ds, 0x7053, 0x09, PHILIPS_CREATOR, creators),
-        ge_scan_datetime=_private(ds, 0x0009, 0x0D, GE_PETD_CREATOR, creators),
-        siemens_decay_datetime=_private(ds, 0x0071, 0x22, SIEMENS_PT_CREATOR, creators),
+        philips_suv_factor=private.get(0x7053, 0x00, PHILIPS_CREATOR),
+        philips_activity_factor=private.get(0x7053, 0x09, PHILIPS_CREATOR),
+        ge_scan_datetime=private.get(0x0009, 0x0D, GE_PETD_CREATOR),
+        siemens_decay_datetime=private.get(0x0071, 0x22, SIEMENS_PT_CREATOR),
     )
 
 
@@ -334,13 +508,25 @@ def _series_values(ds: Dataset) -> dict[str, Any]:
 
 
 def _first_difference(
-    headers: Sequence[Dataset], first: dict[str, Any]
+    headers: Sequence[Dataset], first: dict[str, Any], first_key: StoredKey | None
 ) -> tuple[str, int, Any] | None:
+    """First (keyword, slice index, value) whose value differs from slice 0's ``first``.
+
+    ``first_key`` is slice 0's :func:`_series_key`, taken before its values were converted.
+    A slice stored exactly as one already found equal to slice 0 is skipped unconverted;
+    the others are converted and compared as values (so "75" and "75.0" are equal).
+    """
+    consistent = {first_key} if first_key is not None else set()
     for index, ds in enumerate(headers[1:], start=1):
+        key = _series_key(ds)
+        if key is not None and key in consistent:
+            continue
         values = _series_values(ds)
         for keyword, value in first.items():
             if values[keyword] != value and str(values[keyword]) != str(value):
                 return keyword, index, values[keyword]
+        if key is not None:
+            consistent.add(key)
     return None
 
 
@@ -373,9 +559,10 @@ def read_pet_header(headers: Sequence[Dataset], *, label: str = "") -> PetHeader
     """
     if not headers:
         raise DicomImportError(f"{label or 'PET series'}: no slice headers to read.")
+    first_key = _series_key(headers[0])  # before _series_values converts slice 0's values
     first = _series_values(headers[0])
     label = label or f"series {first.get('SeriesInstanceUID') or '(no SeriesInstanceUID)'}"
-    diff = _first_difference(headers, first)
+    diff = _first_difference(headers, first, first_key)
     if diff is not None:
         keyword, index, value = diff
         raise DicomImportError(
@@ -383,10 +570,11 @@ def read_pet_header(headers: Sequence[Dataset], *, label: str = "") -> PetHeader
             f"slice 0, {value!r} on slice {index}); a PET series must carry one value. "
             "Split or correct the series."
         )
+    values = _StoredValues()
     return PetHeader(
         label=label,
         values=first,
         radionuclide_meaning=_nuclide_meaning(headers[0]),
-        slices=tuple(_slice_facts(ds, label) for ds in headers),
+        slices=tuple(_slice_facts(ds, label, values) for ds in headers),
         notes=(),
     )
