@@ -13,6 +13,7 @@ __all__ = [
     "EmptyRegionError",
     "EstimatedValueWarning",
     "GeometryError",
+    "ImpossibleValueError",
     "KnowledgeBaseError",
     "MissingAttributeError",
     "NotComputableError",
@@ -38,6 +39,10 @@ class UnitError(WorkbenchError, ValueError):
 
 class GeometryError(WorkbenchError, ValueError):
     """Image geometry is invalid or two geometries do not match."""
+
+
+class ImpossibleValueError(WorkbenchError, ValueError):
+    """A value is physically or clinically impossible (a negative activity, a 7000 kg patient)."""
 
 
 class EmptyRegionError(WorkbenchError, ValueError):

@@ -23,9 +23,9 @@ from nenscope.core.errors import (
     UnitError,
     WorkbenchError,
 )
+from nenscope.core.patient import check_body_weight_kg
 from nenscope.core.units import BQ_PER_MBQ, CM_PER_M, G_PER_KG
 from nenscope.dicom._pet_header import PetHeader, parse_da, parse_dt, parse_tm
-from nenscope.knowledge.physics import check_body_weight_kg
 from nenscope.quantification.bodysize import (
     LbmFormula,
     Sex,

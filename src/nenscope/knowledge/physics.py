@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from nenscope.core.errors import NotComputableError, WorkbenchError
+from nenscope.core.errors import ImpossibleValueError, NotComputableError
+from nenscope.core.patient import (
+    AGE_RANGE_YEARS,
+    BODY_WEIGHT_RANGE_KG,
+    check_age_years,
+    check_body_weight_kg,
+)
 
 __all__ = [
     "ADULT_AGE_YEARS",
@@ -44,18 +50,11 @@ REFERENCE_ADULT_WEIGHT_KG = 70.0
 """ICRP reference adult body weight, used only when a weight is missing and said so."""
 
 
-BODY_WEIGHT_RANGE_KG = (0.5, 350.0)
-"""Possible body weight in kg (inclusive): a preterm newborn to the heaviest patients scanned.
+PhysicsInputError = ImpossibleValueError
+"""An input to a physics calculator is impossible (negative activity, zero half-life …).
 
-One range for every calculator and the scenario reader, so ``dose activity`` and ``recommend``
-refuse the same weights."""
-
-AGE_RANGE_YEARS = (0.0, 120.0)
-"""Possible age in years (inclusive)."""
-
-
-class PhysicsInputError(WorkbenchError, ValueError):
-    """An input to a physics calculator is impossible (negative activity, zero half-life …)."""
+The same class as :class:`nenscope.core.errors.ImpossibleValueError`, which the patient limits
+of :mod:`nenscope.core.patient` raise too."""
 
 
 def _require_positive(
@@ -69,53 +68,6 @@ def _require_positive(
         raise PhysicsInputError(
             f"{name} must be finite and {bound}{unit_text}, got {value:g}{unit_text}.{reason}"
         )
-
-
-def _require_in_range(
-    value: float, name: str, limits: tuple[float, float], unit: str, what: str
-) -> None:
-    low, high = limits
-    if not (math.isfinite(value) and low <= value <= high):
-        raise PhysicsInputError(
-            f"{name} {value:g} {unit} is not a possible {what}: expected {low:g} to {high:g} "
-            f"{unit}. Give the {what} in {unit}."
-        )
-
-
-def check_body_weight_kg(weight_kg: float, *, name: str = "weight_kg") -> float:
-    """Return ``weight_kg`` if it is a possible body weight, else refuse it.
-
-    Parameters
-    ----------
-    weight_kg
-        Body weight in kg.
-    name
-        How the caller calls the value (``weight_kg``, ``--weight-kg``), for the message.
-
-    Raises
-    ------
-    PhysicsInputError
-        Outside :data:`BODY_WEIGHT_RANGE_KG` (an impossible weight is refused, never capped).
-
-    Examples
-    --------
-    >>> check_body_weight_kg(75.0)
-    75.0
-    """
-    _require_in_range(weight_kg, name, BODY_WEIGHT_RANGE_KG, "kg", "body weight")
-    return weight_kg
-
-
-def check_age_years(age_years: float, *, name: str = "age_years") -> float:
-    """Return ``age_years`` if it is within :data:`AGE_RANGE_YEARS`, else refuse it.
-
-    Examples
-    --------
-    >>> check_age_years(0.0)
-    0.0
-    """
-    _require_in_range(age_years, name, AGE_RANGE_YEARS, "years", "age")
-    return age_years
 
 
 def compute_decay_factor(elapsed_s: float, *, half_life_s: float) -> float:
