@@ -132,7 +132,8 @@ def coronal_mip(
 
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    # zlib level 3 instead of 6: a third less encoding time for a file of about the same size.
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, pil_kwargs={"compress_level": 3})
     return buffer.getvalue()
 
 

@@ -36,6 +36,7 @@ from nenscope.core import EmptyRegionError, GeometryError, ImageVolume, NotCompu
 from nenscope.segmentation.organs import (
     OrganEstimate,
     OrganSettings,
+    bounding_box,
     estimate_organs,
     is_axial,
     lps_axes,
@@ -179,7 +180,31 @@ def sphere_mask_mm(
     """
     x, y, z = lps_axes(volume)
     cx, cy, cz = (float(c) for c in centre_mm)
-    return np.asarray((x - cx) ** 2 + (y - cy) ** 2 + (z - cz) ** 2 <= radius_mm**2)
+    terms = [(x - cx) ** 2, (y - cy) ** 2, (z - cz) ** 2]
+    limit = radius_mm**2
+    # Every term is >= 0, so a voxel can only be inside where each term alone is <= r²: the
+    # sum is evaluated on that box only (same arithmetic, far fewer voxels than the grid).
+    box = [slice(0, n) for n in volume.shape]
+    for term in terms:
+        for axis in range(3):
+            if term.shape[axis] == 1:
+                continue
+            other = tuple(a for a in range(3) if a != axis)
+            hit = np.flatnonzero(np.any(term <= limit, axis=other))
+            if hit.size == 0:
+                return np.zeros(volume.shape, dtype=bool)
+            start = max(box[axis].start, int(hit[0]))
+            stop = min(box[axis].stop, int(hit[-1]) + 1)
+            if start >= stop:
+                return np.zeros(volume.shape, dtype=bool)
+            box[axis] = slice(start, stop)
+
+    def part(term: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return term[tuple(b if term.shape[a] > 1 else slice(None) for a, b in enumerate(box))]
+
+    out = np.zeros(volume.shape, dtype=bool)
+    out[tuple(box)] = part(terms[0]) + part(terms[1]) + part(terms[2]) <= limit
+    return out
 
 
 def cylinder_mask_mm(
@@ -353,7 +378,7 @@ def _most_homogeneous_sphere(
     prefer: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], tuple[float, float, float], str]:
     """Centre of the lowest-CV sphere inside ``organ`` (see the module docstring)."""
-    box = ndimage.find_objects(organ.astype(np.uint8))[0]
+    box = bounding_box(organ)
     local = organ[box]
     depth = np.asarray(ndimage.distance_transform_edt(np.pad(local, 1), sampling=suv.spacing_mm))
     depth = depth[1:-1, 1:-1, 1:-1]
