@@ -58,6 +58,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag
 
 from nenscope.core.errors import WorkbenchError
+from nenscope.dicom.identity import identity_tokens, redact_text
 
 __all__ = [
     "DEIDENTIFICATION_CODES",
@@ -233,25 +234,21 @@ def _may_be_burned_in(ds: pydicom.Dataset) -> bool:
 
 
 def _identity_values(ds: pydicom.Dataset) -> list[str]:
-    """Return the identifying values of one file, as text, for cleaning its descriptors."""
+    """Return the identifying values of one file, as tokens for cleaning its descriptors."""
     values: list[str] = []
     for element in ds.iterall():
-        if element.VR == "PN" and element.value:
-            for name in element.value if element.VM > 1 else [element.value]:
-                values.extend(part for part in re.split(r"[\^=\s]+", str(name)) if part)
-        elif element.keyword in _IDENTIFYING_TEXT and element.value:
-            for value in element.value if element.VM > 1 else [element.value]:
-                values.append(str(value))
-        elif element.keyword == "PatientBirthDate" and element.value:
-            values.extend(_date_spellings(str(element.value)))
-    # Single letters and digits (initials, "1") would shred every descriptor.
-    return sorted({v.strip() for v in values if len(v.strip()) >= 2}, key=len, reverse=True)
+        if not element.value or element.VR == "SQ":
+            continue
+        if element.VR == "PN" or element.keyword in _IDENTIFYING_TEXT:
+            values.extend(str(v) for v in (element.value if element.VM > 1 else [element.value]))
+    return identity_tokens(*values)
 
 
 _IDENTIFYING_TEXT = frozenset(
     {
         "PatientID",
         "OtherPatientIDs",
+        "PatientBirthDate",
         "AccessionNumber",
         "StudyID",
         "InstitutionName",
@@ -266,20 +263,7 @@ _IDENTIFYING_TEXT = frozenset(
         "IssuerOfPatientID",
     }
 )
-"""Text attributes whose values are identity (besides every PN and PatientBirthDate)."""
-
-
-def _date_spellings(date: str) -> list[str]:
-    if not re.fullmatch(r"\d{8}", date):
-        return [date]
-    y, m, d = date[:4], date[4:6], date[6:]
-    return [date, f"{y}-{m}-{d}", f"{d}.{m}.{y}", f"{d}/{m}/{y}", f"{m}/{d}/{y}", f"{y}.{m}.{d}"]
-
-
-def _clean_text(text: str, identity: list[str]) -> str:
-    for value in identity:
-        text = re.sub(re.escape(value), "X", text, flags=re.IGNORECASE)
-    return text
+"""Text attributes whose values are identity (besides every PN)."""
 
 
 def _clean_descriptors_and_free_text(ds: pydicom.Dataset, identity: list[str]) -> None:
@@ -292,7 +276,7 @@ def _clean_descriptors_and_free_text(ds: pydicom.Dataset, identity: list[str]) -
         elif element.keyword in DUMMY_VALUES:
             element.value = DUMMY_VALUES[element.keyword]
         elif element.keyword in descriptors and isinstance(element.value, str):
-            element.value = _clean_text(element.value, identity)
+            element.value = redact_text(element.value, identity)
 
     ds.walk(visit)
 
