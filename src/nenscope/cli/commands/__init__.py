@@ -8,6 +8,7 @@ from nenscope.cli.commands import (  # noqa: F401  (imported for their registrat
     adc,
     analyze,
     convert,
+    deidentify,
     demo,
     dose,
     evidence,
