@@ -95,6 +95,8 @@ class LesionEntry:
         Why ``krenning`` is ``None``.
     site
         Organ or region the lesion lies in, where known.
+    candidate_reason
+        Why an automatic candidate was kept (None for seed and mask lesions).
     sstr_rads
         SSTR-RADS 1.0 category of a target lesion (SSTR studies), else ``None``.
     """
@@ -107,6 +109,7 @@ class LesionEntry:
     krenning_reason: str | None = None
     site: str | None = None
     sstr_rads: str | None = None
+    candidate_reason: str | None = None
 
     def __post_init__(self) -> None:
         missing = [name for name in LESION_FIELDS if name not in self.quantities]
@@ -120,6 +123,29 @@ class LesionEntry:
     def value(self, name: str) -> float | None:
         """Return the value of quantity ``name`` (``None`` when not computable)."""
         return self.quantities[name].value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhysiologicalEntry:
+    """Uptake the automatic analysis classed as physiological (not a lesion).
+
+    Parameters
+    ----------
+    organ
+        Organ or structure it was attributed to.
+    reason
+        The rule that classed it.
+    centroid_mm
+        ``(x, y, z)`` LPS mm.
+    volume_ml, suvmax
+        Size and maximum uptake of the component.
+    """
+
+    organ: str
+    reason: str
+    centroid_mm: tuple[float, float, float]
+    volume_ml: float
+    suvmax: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -268,6 +294,12 @@ class Report:
         Rendered figures.
     created
         When the report was made (timezone-aware).
+    physiological
+        Uptake classed as physiological, with its organ (never in ``lesions``).
+    anatomy
+        ``(region, how it was located)`` pairs: "CT", "PET alone ...".
+    implausible
+        Why the automatic result may not be a finding (shown at the top of the report).
     """
 
     title: str
@@ -284,6 +316,9 @@ class Report:
     lesion_search_run: bool = True
     figures: ReportFigures = field(default_factory=ReportFigures)
     created: datetime | None = None
+    physiological: tuple[PhysiologicalEntry, ...] = ()
+    anatomy: tuple[tuple[str, str], ...] = ()
+    implausible: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [lesion.id for lesion in self.lesions]
