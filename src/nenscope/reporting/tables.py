@@ -73,6 +73,7 @@ def lesion_to_dict(lesion: LesionEntry) -> dict[str, Any]:
         missing["krenning"] = lesion.krenning_reason or "not applicable"
     out["sstr_rads"] = lesion.sstr_rads
     out["site"] = lesion.site
+    out["candidate_reason"] = lesion.candidate_reason
     out["detection"] = lesion.detection
     out["units"] = units
     out["methods"] = methods
