@@ -41,6 +41,23 @@ def _grouped_avoid(plan: Plan) -> list[tuple[str, str]]:
     return [(", ".join(exams), reason) for reason, exams in rows.items()]
 
 
+def _print_total_and_avoid(plan: Plan) -> None:
+    if plan.items:
+        console.print(
+            f"Total effective dose if every exam of the plan is done: "
+            f"{plan.total_effective_dose_msv:.1f} mSv (recommended exams only: "
+            f"{plan.recommended_effective_dose_msv:.1f} mSv).",
+            highlight=False,
+        )
+    if plan.avoid:
+        avoid = Table(title="Avoid", show_lines=True)
+        avoid.add_column("exams")
+        avoid.add_column("reason", overflow="fold")
+        for exams, reason in _grouped_avoid(plan):
+            avoid.add_row(exams, escape(reason))
+        console.print(avoid)
+
+
 def print_plan(plan: Plan, *, explain: bool) -> None:
     """Print a plan as Rich tables (the human output of ``recommend``)."""
     table = Table(title="Imaging plan", show_lines=True)
@@ -59,20 +76,7 @@ def print_plan(plan: Plan, *, explain: bool) -> None:
             _number(item.effective_dose_msv, 1),
         )
     console.print(table)
-    if plan.items:
-        console.print(
-            f"Total effective dose if every exam of the plan is done: "
-            f"{plan.total_effective_dose_msv:.1f} mSv (recommended exams only: "
-            f"{plan.recommended_effective_dose_msv:.1f} mSv).",
-            highlight=False,
-        )
-    if plan.avoid:
-        avoid = Table(title="Avoid", show_lines=True)
-        avoid.add_column("exams")
-        avoid.add_column("reason", overflow="fold")
-        for exams, reason in _grouped_avoid(plan):
-            avoid.add_row(exams, escape(reason))
-        console.print(avoid)
+    _print_total_and_avoid(plan)
     for warning in plan.warnings:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     if explain:
