@@ -6,17 +6,24 @@ import gzip
 import hashlib
 import itertools
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from nenscope.core.errors import WorkbenchError
 from nenscope.knowledge.kb import load_knowledge_base
 from nenscope.web.pages.recommend_form import FORM_FIELDS, parse_form, plan_view
+from nenscope.web.pages.volumes import prepare_view_volumes
+
+ViewerSource = Callable[[Request, str], tuple[Path, Path]]
+"""Given the request and a study id: the study's DICOM folder and the viewer's cache folder.
+Raises HTTPException (401/403/404) when the user may not see the study or it does not exist."""
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "mount", "router"]
 
@@ -117,6 +124,46 @@ def niivue_source() -> bytes:
     """Return the vendored NiiVue script, decompressed (for the integrity test)."""
     entry = _vendored()["niivue"]
     return gzip.decompress((STATIC_DIR / "vendor" / entry["file"]).read_bytes())
+
+
+_VIEWER_FILES = {
+    "ct.nii.gz": "application/gzip",
+    "pet.nii.gz": "application/gzip",
+    "mip.png": "image/png",
+    "mip.json": "application/json",
+}
+
+
+@router.get("/studies/{study_id}/volumes/{name}")
+def viewer_file(request: Request, study_id: str, name: str) -> Response:
+    """Send one of the viewer's compact files (``ct.nii.gz``, ``pet.nii.gz``, ``mip.png``).
+
+    The first request for a study reads it and writes the files (see
+    :func:`~nenscope.web.pages.volumes.prepare_view_volumes`); later ones send them from disk.
+    """
+    if name not in _VIEWER_FILES:
+        raise HTTPException(
+            404, f"No viewer file '{name}': use one of {', '.join(_VIEWER_FILES)}."
+        )
+    source: ViewerSource | None = getattr(request.app.state, "viewer_source", None)
+    if source is None:
+        raise HTTPException(503, "This server has no study store for the viewer.")
+    study_dir, cache_dir = source(request, study_id)
+    try:
+        files = prepare_view_volumes(study_dir, cache_dir)
+    except WorkbenchError as exc:
+        raise HTTPException(422, f"The study cannot be shown: {exc}") from exc
+    path = {
+        "ct.nii.gz": files.ct,
+        "pet.nii.gz": files.pet,
+        "mip.png": files.mip,
+        "mip.json": files.mip.with_suffix(".json"),
+    }[name]
+    if path is None:
+        raise HTTPException(404, f"Study {study_id} has no CT in the PET's frame of reference.")
+    return FileResponse(
+        path, media_type=_VIEWER_FILES[name], headers={"Cache-Control": "private, no-cache"}
+    )
 
 
 def mount(app: FastAPI) -> None:

@@ -218,19 +218,23 @@
     const pet = nv.volumes.find((v) => v.nsLabel === "SUV");
     const suvMax = Number(document.getElementById("suv-max").value) || 10;
     const [lo, hi] = document.getElementById("ct-window").value.split(",").map(Number);
-    if (ct) { ct.cal_min = lo; ct.cal_max = hi; ct.opacity = mode === "fused" || mode === "ct" ? 1 : 0; }
-    if (pet) {
-      pet.cal_min = mode === "fused" ? suvMax * 0.05 : 0;
-      pet.cal_max = suvMax;
-      pet.colormap = mode === "pet" ? "gray" : "hot";
-      pet.colormapInvert = mode === "pet";
-      pet.opacity = mode === "ct" ? 0 : mode === "fused" ? 0.6 : 1;
-    }
     if (ct && pet) {
-      // The bottom layer is drawn opaque: put the one that is shown alone at the bottom.
+      // The bottom layer is drawn opaque: put the one that is shown alone at the bottom
+      // (before setting the display ranges: reordering recomputes them).
       const bottom = mode === "ct" || mode === "fused" ? ct : pet;
       if (nv.volumes[0] !== bottom) nv.setVolume(bottom, 0);
     }
+    if (ct) { ct.cal_min = lo; ct.cal_max = hi; ct.opacity = mode === "fused" || mode === "ct" ? 1 : 0; }
+    if (pet) {
+      // fused: SUV below 2 is transparent so that the CT shows through
+      // (the colour map first: setting it recomputes the display range)
+      pet.colormap = mode === "pet" ? "gray" : "hot";
+      pet.colormapInvert = mode === "pet";
+      pet.cal_min = mode === "fused" ? Math.min(2, suvMax / 2) : 0;
+      pet.cal_max = suvMax;
+      pet.opacity = mode === "ct" ? 0 : mode === "fused" ? 0.7 : 1;
+    }
+    nv.opts.backColor = mode === "pet" ? [1, 1, 1, 1] : [0, 0, 0, 1];
     const layout = document.getElementById("layout").value;
     const types = { multi: nv.sliceTypeMultiplanar, axial: nv.sliceTypeAxial, coronal: nv.sliceTypeCoronal, sagittal: nv.sliceTypeSagittal };
     nv.setSliceType(types[layout]);
@@ -241,15 +245,16 @@
     const canvas = document.getElementById("viewer");
     const nv = new niivue.Niivue({
       backColor: [0, 0, 0, 1], crosshairColor: [0.2, 0.8, 1, 1], show3Dcrosshair: false,
-      isColorbar: false, multiplanarForceRender: false, dragMode: 0, loadingText: "Loading…",
+      isColorbar: false, isRadiologicalConvention: true, multiplanarShowRender: niivue.SHOW_RENDER.NEVER, dragMode: 0, loadingText: "Loading…",
       onLocationChange: (data) => {
         if (state.addMode && data && data.mm) { addLesion([data.mm[0], data.mm[1], data.mm[2]]); }
         showReadout(data);
       },
     });
     state.nv = nv;
+    window.__nenscopeViewer = nv;
     await nv.attachToCanvas(canvas);
-    nv.setMultiplanarLayout(2); // a row of planes, good on a wide screen
+    nv.setMultiplanarLayout(3); // a row of planes, good on a wide screen
     const headers = NS.authHeaders();
     const base = `/studies/${encodeURIComponent(studyId)}/volumes`;
     const t0 = performance.now();
@@ -270,12 +275,18 @@
 
   async function loadMip() {
     // An <img> cannot send the bearer token: fetch the picture and show it from memory.
+    const img = document.getElementById("mip");
+    const base = `/studies/${encodeURIComponent(studyId)}/volumes`;
     try {
-      const r = await fetch(`/studies/${encodeURIComponent(studyId)}/volumes/mip.png`, { headers: NS.authHeaders(), credentials: "same-origin" });
+      const r = await fetch(`${base}/mip.png`, { headers: NS.authHeaders(), credentials: "same-origin" });
       if (!r.ok) throw new Error(r.statusText);
-      document.getElementById("mip").src = URL.createObjectURL(await r.blob());
+      img.src = URL.createObjectURL(await r.blob());
+      state.mip = await NS.api(`${base}/mip.json`);
+      const w = Math.abs(state.mip.x_mm[1] - state.mip.x_mm[0]);
+      const h = Math.abs(state.mip.z_mm[1] - state.mip.z_mm[0]);
+      img.style.height = Math.round(img.clientWidth * h / w) + "px";
     } catch (e) {
-      document.getElementById("mip").alt = "No MIP: " + e.message;
+      img.alt = "No MIP: " + e.message;
     }
   }
 
@@ -289,15 +300,17 @@
     document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.addMode) setAddMode(false); });
     document.getElementById("sign-form").addEventListener("submit", sign);
     document.getElementById("mip").addEventListener("click", (e) => {
-      const img = e.target;
-      if (!state.nv || !img.naturalWidth) return;
+      const img = e.target, info = state.mip;
+      if (!state.nv || !info) return;
       const fx = e.offsetX / img.clientWidth, fz = e.offsetY / img.clientHeight;
-      const pos = state.nv.scene.crosshairPos;
-      // The MIP is shown radiological-left on the right; x runs right to left, z top to bottom.
-      state.nv.scene.crosshairPos = [fx, pos[1], 1 - fz];
-      state.nv.setSliceType(state.nv.sliceTypeCoronal);
+      const x = info.x_mm[0] + fx * (info.x_mm[1] - info.x_mm[0]);
+      const z = info.z_mm[0] + fz * (info.z_mm[1] - info.z_mm[0]);
+      const nv = state.nv;
+      const now = nv.frac2mm(nv.scene.crosshairPos);
+      // keep the current anterior-posterior position; x and z from the click (LPS -> RAS)
+      nv.scene.crosshairPos = nv.mm2frac([-x, now[1], z]);
       document.getElementById("layout").value = "coronal";
-      state.nv.updateGLVolume();
+      applyView();
       showReadout();
     });
   }
@@ -305,16 +318,18 @@
   document.addEventListener("DOMContentLoaded", async function () {
     if (!NS.token()) return;
     wireViewerControls();
-    try {
-      state.analysisId = await findAnalysis();
-    } catch (e) {
-      error("Could not open the study: " + e.message);
-      return;
-    }
+    // The images do not depend on the analysis: start loading them at once.
     const viewer = startViewer().catch((e) => {
       document.getElementById("readout").textContent = "The images could not be shown: " + e.message;
     });
     loadMip();
+    try {
+      state.analysisId = await findAnalysis();
+    } catch (e) {
+      error("Could not open the study: " + e.message);
+      await viewer;
+      return;
+    }
     if (state.analysisId === null) {
       error("This study has no analysis yet: start one from the worklist.");
     } else {
