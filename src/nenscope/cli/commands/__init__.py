@@ -17,5 +17,6 @@ from nenscope.cli.commands import (  # noqa: F401  (imported for their registrat
     radiomics,
     recommend,
     response,
+    serve,
     suv,
 )
