@@ -383,7 +383,7 @@ def test_seg_output_reads_back_as_lesion_masks(
 
 
 def test_lesion_numbers_are_compacted() -> None:
-    from nenscope.pipeline import _compact, _LesionMasks
+    from nenscope.pipeline.analysis import _compact, _LesionMasks
 
     labels = np.zeros((2, 3, 3), dtype=np.uint16)
     labels[0, 0, 0], labels[1, 2, 2] = 2, 5
@@ -398,7 +398,7 @@ def test_lesion_numbers_are_compacted() -> None:
 
 
 def test_non_finite_measure_is_not_computable() -> None:
-    from nenscope.pipeline_report import _quantity
+    from nenscope.pipeline.report import _quantity
 
     q = _quantity(float("nan"), "mm", "longest diameter")
     assert q.value is None

@@ -399,15 +399,18 @@ def _nuclear_details(
     if presc.paediatric:
         notes.append("paediatric weight-based activity")
     dose = None
-    if tracer.dose_coefficient_msv_per_mbq is not None:
+    coefficient = tracer.dose_coefficient(scenario.age_years)
+    if coefficient is not None:
         dose = compute_effective_dose_msv(
-            presc.activity_mbq, coefficient_msv_per_mbq=tracer.dose_coefficient_msv_per_mbq
+            presc.activity_mbq, coefficient_msv_per_mbq=coefficient.msv_per_mbq
         )
         notes.append(
-            f"effective dose of the radiopharmaceutical ({tracer.dose_coefficient_msv_per_mbq} "
-            "mSv/MBq, adult coefficient); the CT of a PET/CT adds a few mSv (low-dose) to "
-            "~10 mSv (diagnostic)"
+            f"effective dose of the radiopharmaceutical ({coefficient.basis}); the CT of a "
+            "PET/CT adds a few mSv (low-dose) to ~10 mSv (diagnostic)"
         )
+        if coefficient.caveat:
+            notes.append(coefficient.caveat)
+            warnings.append(f"{exam.id}: {coefficient.caveat}")
     else:
         notes.append("no published effective-dose coefficient in the knowledge base")
     return presc.activity_mbq, tracer.typical_uptake_min, dose, notes

@@ -1,7 +1,7 @@
 """Assemble the :class:`~nenscope.reporting.Report` of an analysis from its results.
 
 Every number is put in a :class:`~nenscope.reporting.Quantity` with its unit and method; scores
-carry their definitions and sources. Rendering happens in :mod:`nenscope.pipeline_outputs`.
+carry their definitions and sources. Rendering happens in :mod:`nenscope.pipeline.outputs`.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from nenscope import __version__
 from nenscope.core.errors import WorkbenchError
 from nenscope.core.units import BQ_PER_MBQ, S_PER_MIN
-from nenscope.pipeline_references import REFERENCE_NAMES, ReferenceRegion
-from nenscope.pipeline_scores import sstr_rads_score
-from nenscope.pipeline_stages import Stages
+from nenscope.pipeline.model import AnalysisOptions, StudyData
+from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
+from nenscope.pipeline.scores import sstr_rads_score
+from nenscope.pipeline.stages import Stages
 from nenscope.quantification.lesions import LesionStatistics, tumour_burden
 from nenscope.reporting.model import (
     LesionEntry,
@@ -27,9 +27,6 @@ from nenscope.reporting.model import (
     StudyHeader,
 )
 from nenscope.scoring.krenning import KrenningReferences, krenning_score, patient_krenning
-
-if TYPE_CHECKING:
-    from nenscope.pipeline import AnalysisOptions, StudyData
 
 __all__ = ["KRENNING_DEFINITION", "build_report", "krenning_grades", "lesion_entries"]
 

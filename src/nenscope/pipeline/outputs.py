@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +23,9 @@ from nenscope.dicom.seg_sr import (
     write_seg,
     write_sr,
 )
-from nenscope.pipeline_references import REFERENCE_NAMES, ReferenceRegion
-from nenscope.pipeline_stages import Stages
+from nenscope.pipeline.model import AnalysisOptions, StudyData
+from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
+from nenscope.pipeline.stages import Stages
 from nenscope.reporting import (
     LesionEntry,
     LesionMarker,
@@ -39,9 +39,6 @@ from nenscope.reporting import (
     report_to_json,
     write_pdf,
 )
-
-if TYPE_CHECKING:
-    from nenscope.pipeline import AnalysisOptions, StudyData
 
 __all__ = [
     "MAX_LESION_VIEWS",
