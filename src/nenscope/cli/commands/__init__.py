@@ -14,6 +14,7 @@ from nenscope.cli.commands import (  # noqa: F401  (imported for their registrat
     evidence,
     exams,
     info,
+    model,
     phantom,
     radiomics,
     recommend,
