@@ -233,7 +233,11 @@ def test_figures_are_png_with_content() -> None:
 def test_html_is_self_contained() -> None:
     html = render_html(_report(_figures()))
     assert html.count("data:image/png;base64,") == 3
-    assert "PHANTOM^ONE" in html
+    # Names and dates for people, not DICOM strings.
+    assert "One Phantom" in html
+    assert "1 Jan 2026" in html
+    assert "PHANTOM^ONE" not in html
+    assert "20260101" not in html
     assert "68Ga-DOTATATE" in html
     assert "SUVmax" in html
     assert "Krenning (patient)" in html
@@ -258,7 +262,7 @@ def test_pdf_renders_pages_with_images(tmp_path: Path) -> None:
         timeout=60,
     )
     pages = sorted(tmp_path.glob("page-*.png"))
-    # Front matter, MIP, lesion table, lesion views + methods: at least 4 pages.
+    # Impression to target table, MIP, lesion views, appendix: at least 4 pages.
     assert len(pages) >= 4
     for page in pages:
         img = mpimg.imread(page)
@@ -266,7 +270,9 @@ def test_pdf_renders_pages_with_images(tmp_path: Path) -> None:
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], check=True, capture_output=True, timeout=60
     ).stdout.decode()
-    assert "PHANTOM^ONE" in text
+    assert "One Phantom" in text
+    assert "PHANTOM^ONE" not in text
+    assert "1 Jan 2026" in text
     assert "Krenning" in text
     assert "SUVmax" in text
 

@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 from nenscope.reporting.model import LesionEntry, Report
+from nenscope.reporting.presentation import body_region, target_ids
 
 __all__ = [
     "CSV_COLUMNS",
@@ -72,6 +73,7 @@ def lesion_to_dict(lesion: LesionEntry) -> dict[str, Any]:
         missing["krenning"] = lesion.krenning_reason or "not applicable"
     out["sstr_rads"] = lesion.sstr_rads
     out["site"] = lesion.site
+    out["candidate_reason"] = lesion.candidate_reason
     out["detection"] = lesion.detection
     out["units"] = units
     out["methods"] = methods
@@ -122,7 +124,19 @@ def _plain(value: Any) -> Any:
 def report_to_dict(report: Report) -> dict[str, Any]:
     """Convert the whole report to plain JSON types; figures are left out (see HTML/PDF)."""
     data = {f.name: _plain(getattr(report, f.name)) for f in fields(report) if f.name != "figures"}
-    data["lesions"] = [lesion_to_dict(les) for les in report.lesions]
+    targets = set(target_ids(report))
+    data["target_ids"] = sorted(targets)
+    # report.json also says where each lesion is reported and why it was kept (lesions.json
+    # keeps its own contract).
+    data["lesions"] = [
+        lesion_to_dict(les)
+        | {
+            "body_region": body_region(les),
+            "candidate_reason": les.candidate_reason,
+            "target": les.id in targets,
+        }
+        for les in report.lesions
+    ]
     return data
 
 

@@ -14,9 +14,11 @@ from nenscope.cli.commands import (  # noqa: F401  (imported for their registrat
     evidence,
     exams,
     info,
+    model,
     phantom,
     radiomics,
     recommend,
     response,
+    serve,
     suv,
 )
