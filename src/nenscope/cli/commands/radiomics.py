@@ -34,7 +34,14 @@ from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_se
 # The extraction modules (numba, scikit-image, scipy.spatial) are imported inside the
 # commands: every ``nenscope`` invocation imports this module to register the commands.
 
-__all__ = ["load_case", "radiomics_batch_command", "radiomics_command", "read_image", "read_table"]
+__all__ = [
+    "export_record",
+    "load_case",
+    "radiomics_batch_command",
+    "radiomics_command",
+    "read_image",
+    "read_table",
+]
 
 ConfigOpt = Annotated[
     str,
@@ -230,7 +237,7 @@ def _write_parquet(out: Path, records: list[dict[str, Any]], settings: Radiomics
     columns = rows_to_columns(records)
     arrays = {}
     for key, values in columns.items():
-        if key in ("case_id", "image", "mask", "lesion", "status", "error", "note"):
+        if key in ("case_id", "lesion", "status", "error", "note"):
             arrays[key] = pa.array([v if v is not None else "" for v in values], pa.string())
         elif key == "n_voxels":
             arrays[key] = pa.array([int(v or 0) for v in values], pa.int64())
@@ -250,6 +257,24 @@ def _write_parquet(out: Path, records: list[dict[str, Any]], settings: Radiomics
         + "\n",
         encoding="utf-8",
     )
+
+
+def export_record(row: BatchRow) -> dict[str, Any]:
+    """Return the row as the journal and the Parquet keep it: no file path (research export).
+
+    Paths often hold patient names or IDs; the case is identified by its ``id`` only (which
+    the table must give as a pseudonym). A path quoted in an error becomes ``<image>`` or
+    ``<mask>``.
+    """
+    record = row.to_record()
+    del record["image"], record["mask"]
+    for key in ("error", "note"):
+        text = str(record.get(key) or "")
+        for role, path in (("image", row.image), ("mask", row.mask)):
+            if path:
+                text = text.replace(path, f"<{role}>")
+        record[key] = text
+    return record
 
 
 def _prepare_journal(journal: Path, *, restart: bool) -> set[str]:
@@ -291,7 +316,7 @@ def _run_with_progress(
 
         def on_row(row: BatchRow) -> None:
             nonlocal new_rows
-            fh.write(json.dumps(to_jsonable(row.to_record())) + "\n")
+            fh.write(json.dumps(to_jsonable(export_record(row))) + "\n")
             fh.flush()
             new_rows += 1
 
@@ -312,7 +337,13 @@ def _run_with_progress(
 
 @app.command("radiomics-batch")
 def radiomics_batch_command(
-    table: Annotated[Path, typer.Argument(help="CSV with columns image, mask [, id, label].")],
+    table: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with columns image, mask [, id, label]; id must be a pseudonym (it is "
+            "the only case identifier in the Parquet, which holds no file path)."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output Parquet file, one row per lesion.")],
     config: ConfigOpt,
     restart: Annotated[
