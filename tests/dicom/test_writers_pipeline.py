@@ -76,3 +76,18 @@ def test_sr_reads_back_to_lesions_json(analysed: tuple[str, AnalysisResult, Path
             np.testing.assert_allclose(getattr(group, key), lesion[key], rtol=1e-9, err_msg=key)
         if lesion.get("krenning") is not None:
             assert group.krenning == lesion["krenning"]
+
+
+@pytest.mark.slow
+def test_report_says_what_the_writers_left_out(
+    analysed: tuple[str, AnalysisResult, Path],
+) -> None:
+    name, _, out = analysed
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    said = [w for w in report["warnings"] if "Clinical Trial Subject" in w]
+    if name == "acrin-fdg":
+        # ClinicalTrialSponsorName is empty and ClinicalTrialSubjectID absent in the source.
+        assert len(said) == 1
+        assert "ClinicalTrialSponsorName (0012,0010)" in said[0]
+    else:
+        assert said == []

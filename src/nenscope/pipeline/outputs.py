@@ -203,6 +203,7 @@ def write_outputs(
         with stages.stage("figures"):
             report = dataclasses.replace(report, figures=render_figures(report, study, labels))
     if study is not None and options.dicom_outputs:
+        known = len(stages.warnings)
         with stages.stage("DICOM SEG + SR"):
             try:
                 files.update(
@@ -221,6 +222,9 @@ def write_outputs(
                 IndexError,
             ) as err:
                 report = _with_error(report, f"DICOM SEG/SR not written: {err}")
+        # What the strict writers left out of the source (e.g. an incomplete Clinical Trial
+        # module) is provenance of seg.dcm/sr.dcm: the report says so (issue 15).
+        report = dataclasses.replace(report, warnings=(*report.warnings, *stages.warnings[known:]))
     with stages.stage("JSON + CSV + HTML"):
         texts = {
             "lesions_json": ("lesions.json", lesions_to_json(report)),
