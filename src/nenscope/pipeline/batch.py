@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchSummary",
     "RoiRadiomics",
+    "export_record",
     "journal_path",
     "load_case",
     "pick_mask",
@@ -183,7 +184,7 @@ def write_parquet(out: Path, records: list[dict[str, Any]], settings: RadiomicsS
     columns = rows_to_columns(records)
     arrays = {}
     for key, values in columns.items():
-        if key in ("case_id", "image", "mask", "lesion", "status", "error", "note"):
+        if key in ("case_id", "lesion", "status", "error", "note"):
             arrays[key] = pa.array([v if v is not None else "" for v in values], pa.string())
         elif key == "n_voxels":
             arrays[key] = pa.array([int(v or 0) for v in values], pa.int64())
@@ -217,6 +218,24 @@ def prepare_journal(journal: Path, *, restart: bool) -> set[str]:
     return finished
 
 
+def export_record(row: BatchRow) -> dict[str, Any]:
+    """Return the row as the journal and the Parquet keep it: no file path (research export).
+
+    Paths often hold patient names or IDs; the case is identified by its ``id`` only (which
+    the table must give as a pseudonym). A path quoted in an error becomes ``<image>`` or
+    ``<mask>``.
+    """
+    record = row.to_record()
+    del record["image"], record["mask"]
+    for key in ("error", "note"):
+        text = str(record.get(key) or "")
+        for role, path in (("image", row.image), ("mask", row.mask)):
+            if path:
+                text = text.replace(path, f"<{role}>")
+        record[key] = text
+    return record
+
+
 def run_radiomics_batch(
     cases: list[BatchCase],
     settings: RadiomicsSettings,
@@ -234,7 +253,7 @@ def run_radiomics_batch(
 
         def on_row(row: BatchRow) -> None:
             nonlocal new_rows
-            fh.write(json.dumps(to_jsonable(row.to_record())) + "\n")
+            fh.write(json.dumps(to_jsonable(export_record(row))) + "\n")
             fh.flush()
             new_rows += 1
 

@@ -204,6 +204,7 @@ def write_files(
         # An output of an earlier run must not pass for this run's if this run cannot write it.
         (out_dir / name).unlink(missing_ok=True)
     if study is not None and options.dicom_outputs:
+        known = len(stages.warnings)
         with stages.stage("DICOM SEG + SR"):
             try:
                 with capture_library_warnings():
@@ -223,6 +224,9 @@ def write_files(
                 IndexError,
             ) as err:
                 report = _with_error(report, f"DICOM SEG/SR not written: {err}")
+        # What the strict writers left out of the source (e.g. an incomplete Clinical Trial
+        # module) is provenance of seg.dcm/sr.dcm: the report says so (issue 15).
+        report = dataclasses.replace(report, warnings=(*report.warnings, *stages.warnings[known:]))
     with stages.stage("JSON + CSV + HTML"):
         texts = {
             "lesions_json": ("lesions.json", lesions_to_json(report)),

@@ -86,7 +86,13 @@ def radiomics_command(
 
 @app.command("radiomics-batch")
 def radiomics_batch_command(
-    table: Annotated[Path, typer.Argument(help="CSV with columns image, mask [, id, label].")],
+    table: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with columns image, mask [, id, label]; id must be a pseudonym (it is "
+            "the only case identifier in the Parquet, which holds no file path)."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output Parquet file, one row per lesion.")],
     config: ConfigOpt,
     restart: Annotated[
