@@ -38,6 +38,7 @@ from nenscope.dicom._io import (
     read_pixels_at,
 )
 from nenscope.dicom._sorting import StackSettings, stack_slices
+from nenscope.dicom.identity import safe_description
 
 __all__ = ["DicomSeries", "list_files", "read_series", "split_frames", "unit_for"]
 
@@ -232,6 +233,13 @@ def _load_stored(entry: _Entry, layouts: dict[tuple[object, ...], Any]) -> npt.N
     return np.asarray(pixels[0])
 
 
+def _safe_description(ds: Dataset) -> str:
+    # Messages reach consoles and logs: no patient name or ID, even inside a description.
+    return safe_description(
+        get_str(ds, "SeriesDescription"), get_str(ds, "PatientID"), get_str(ds, "PatientName")
+    )
+
+
 def _mixed_series_message(
     source: Path | Sequence[Path], by_series: dict[str, list[_Entry]]
 ) -> str:
@@ -240,7 +248,7 @@ def _mixed_series_message(
         ds = members[0].header
         parts.append(
             f"#{get_str(ds, 'SeriesNumber', '?')} {get_str(ds, 'Modality', '?')} "
-            f"'{get_str(ds, 'SeriesDescription')}' ({len(members)} files, UID {uid})"
+            f"'{_safe_description(ds)}' ({len(members)} files, UID {uid})"
         )
     where = source if isinstance(source, str | Path) else "the given files"
     return (
