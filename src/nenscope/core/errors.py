@@ -14,6 +14,7 @@ __all__ = [
     "EstimatedValueWarning",
     "GeometryError",
     "ImpossibleValueError",
+    "InputLimitError",
     "KnowledgeBaseError",
     "MissingAttributeError",
     "NotComputableError",
@@ -44,6 +45,10 @@ class GeometryError(WorkbenchError, ValueError):
 
 class ImpossibleValueError(WorkbenchError, ValueError):
     """A value is physically or clinically impossible (a negative activity, a 7000 kg patient)."""
+
+
+class InputLimitError(WorkbenchError, ValueError):
+    """An input is larger or deeper than nenscope accepts (a file size, a YAML nesting depth)."""
 
 
 class EmptyRegionError(WorkbenchError, ValueError):
