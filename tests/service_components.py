@@ -154,7 +154,9 @@ def zip_of(files: list[tuple[str, bytes]]) -> bytes:
 
 # ----------------------------------------------------------------------------- Orthanc
 def only_loopback() -> bool:
-    return {p.name for p in Path("/sys/class/net").iterdir()} == {"lo"}
+    # if_nameindex asks the kernel about this process's network namespace (/sys/class/net may
+    # still show the host's interfaces inside unshare -n).
+    return {name for _index, name in socket.if_nameindex()} == {"lo"}
 
 
 @dataclass(frozen=True)
