@@ -140,6 +140,14 @@ def phantom_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def other_phantom_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second small study (other UIDs, other patient noise seed)."""
+    folder = tmp_path_factory.mktemp("phantom-other") / "study"
+    write_phantom_study(folder, PhantomSettings(size="small", seed=7))
+    return folder
+
+
 def study_files(folder: Path) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in sorted(folder.rglob("*.dcm"))]
 

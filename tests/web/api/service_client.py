@@ -28,17 +28,19 @@ def service(
     pacs: Mapping[str, PacsNode] | None = None,
     run_jobs: bool = True,
     max_upload_bytes: int = 4 * 1024**3,
+    create_users: bool = True,
 ) -> Iterator[TestClient]:
-    store = Store(data_dir, db_url)
-    with store.session() as session:
-        for name, role in (
-            ("admin", "admin"),
-            ("doc", "physician"),
-            ("tech", "technologist"),
-            ("res", "researcher"),
-        ):
-            create_user(session, name, role=role, password=PASSWORD)
-    store.close()
+    if create_users:
+        store = Store(data_dir, db_url)
+        with store.session() as session:
+            for name, role in (
+                ("admin", "admin"),
+                ("doc", "physician"),
+                ("tech", "technologist"),
+                ("res", "researcher"),
+            ):
+                create_user(session, name, role=role, password=PASSWORD)
+        store.close()
     settings = ServiceSettings(
         data_dir=data_dir,
         db_url=db_url,
