@@ -168,6 +168,12 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
                 _link_study(store, session, study_id, work / "study")
             _progress(store, job_id, 0.1)
             outcome = run_analysis(work / "study", partial, options)
+            if outcome.suv is None:
+                # Nothing was measured (no readable PET): that is a failed job, not a result.
+                raise WorkbenchError(
+                    "The study could not be analysed: "
+                    + (" ".join(outcome.errors) or "no PET series was read.")
+                )
             _progress(store, job_id, 0.9)
             _save_arrays(outcome, partial)
             final = version_dir(store, analysis_id)
