@@ -35,7 +35,13 @@ from nenscope.core.geometry import ImageVolume
 from nenscope.dicom.nifti import write_nifti
 from nenscope.reporting.figures import coronal_mip
 
-__all__ = ["CT_TARGET_MM", "ViewVolumes", "block_mean", "prepare_view_volumes"]
+__all__ = [
+    "CT_TARGET_MM",
+    "ViewVolumes",
+    "block_mean",
+    "cached_view_volumes",
+    "prepare_view_volumes",
+]
 
 CT_TARGET_MM = 3.0
 """In-plane voxel size the CT is averaged down to (at least; never up-sampled)."""
@@ -121,6 +127,11 @@ def _write_mip(suv: ImageVolume, folder: Path) -> None:
 def _lock(folder: Path) -> threading.Lock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(folder.resolve(), threading.Lock())
+
+
+def cached_view_volumes(folder: Path) -> ViewVolumes | None:
+    """Return the complete set of viewer files in ``folder``, or None when not written yet."""
+    return _files(Path(folder))
 
 
 def _files(folder: Path) -> ViewVolumes | None:
