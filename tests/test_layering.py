@@ -24,6 +24,8 @@ FORBIDDEN_IN_PURE = (
     "nenscope.dicom",
     "nenscope.reporting",
     "nenscope.pipeline",
+    "nenscope.registration",
+    "nenscope.api",
     "nenscope.cli",
     "nenscope.web",
     "nenscope.knowledge",

@@ -8,7 +8,7 @@ import numpy as np
 
 from nenscope.dicom.synthetic import PhantomSettings
 from nenscope.pipeline import AnalysisOptions
-from nenscope.pipeline_demo import run_demo
+from nenscope.pipeline.demo import run_demo
 
 
 def test_demo_finds_every_painted_lesion(tmp_path: Path) -> None:

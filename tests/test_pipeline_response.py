@@ -20,7 +20,7 @@ from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_series
 from nenscope.dicom.synthetic import PhantomSettings, PhantomTruth, write_phantom_study
 from nenscope.pipeline import AnalysisOptions
-from nenscope.pipeline_response import ResponseResult, analyze_response
+from nenscope.pipeline.response import ResponseResult, analyze_response
 from nenscope.quantification.phantom_model import LesionSpec, Tracer, default_lesions
 from nenscope.registration import register_ct
 

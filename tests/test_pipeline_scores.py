@@ -10,7 +10,7 @@ import pytest
 
 from nenscope.dicom.synthetic import PhantomSettings, PhantomTruth, write_phantom_study
 from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
-from nenscope.pipeline_scores import SstrRadsInputs
+from nenscope.pipeline.scores import SstrRadsInputs
 from nenscope.scoring.netpet import NetpetLesion, netpet_grade
 
 Pair = tuple[Path, PhantomTruth, Path, PhantomTruth]

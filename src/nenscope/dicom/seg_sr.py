@@ -1,10 +1,13 @@
 """DICOM SEG and SR (TID 1500) writers and readers-back, built with highdicom.
 
 ``write_seg`` stores the lesion and reference-region label map as a binary DICOM Segmentation
-that references the source PET series; ``write_sr`` stores the per-lesion measurements (SUVmax,
-SUVpeak, SUVmean, volume, TLG, Krenning score) and the reference-region means as a Comprehensive
-3D SR measurement report (TID 1500) that references the SEG segments and the PET images. The
-readers give the numbers back so that a test can check the round trip.
+that references the source PET series (its patient and study modules copied strictly: only
+valid values of the attributes derived objects need, see :mod:`nenscope.dicom.source_modules`;
+each deviation is warned as :class:`DicomDeviationWarning`); ``write_sr`` stores the
+per-lesion measurements (SUVmax, SUVpeak, SUVmean, volume, TLG, Krenning score) and the
+reference-region means as a Comprehensive 3D SR measurement report (TID 1500) that references
+the SEG segments and the PET images. The readers give the numbers back so that a test can
+check the round trip.
 
 References
 ----------
@@ -14,6 +17,7 @@ ROI Measurements), CID 7180/7181 (SUV quantities and UCUM units).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,7 +31,8 @@ from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
 
 from nenscope import __version__
-from nenscope.core.errors import DicomImportError, WorkbenchError
+from nenscope.core.errors import DicomDeviationWarning, DicomImportError, WorkbenchError
+from nenscope.dicom.source_modules import CleanSources, clean_source_headers
 
 __all__ = [
     "KRENNING_CODE",
@@ -102,12 +107,18 @@ class SegmentSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SegInfo:
-    """Identity of a written SEG, as the SR needs it."""
+    """Identity of a written SEG, as the SR needs it, and what was left out of the source.
+
+    ``deviations`` and ``not_copied`` are those of
+    :func:`nenscope.dicom.source_modules.clean_source_headers` (attribute names, never values).
+    """
 
     sop_instance_uid: str
     series_instance_uid: str
     sop_class_uid: str
     tracking_uids: dict[int, str]
+    deviations: tuple[str, ...] = ()
+    not_copied: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,38 +166,12 @@ def _algorithm() -> hd.AlgorithmIdentificationSequence:
     )
 
 
-_TYPE2_STUDY_KEYWORDS = (
-    "PatientName",
-    "PatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "AccessionNumber",
-    "StudyID",
-    "StudyDate",
-    "StudyTime",
-    "ReferringPhysicianName",
-)
-"""Type 2 Patient/General Study attributes (PS3.3 C.7.1.1, C.7.2.1) copied into SEG and SR."""
-
-
-def _complete_type2(headers: Sequence[pydicom.Dataset]) -> list[pydicom.Dataset]:
-    """Copy the headers, adding missing Type 2 patient/study attributes as empty values.
-
-    Type 2 attributes must be present but may be empty; some exports (e.g. the IBSI SUV DROs)
-    leave them out, and the derived objects must still carry them.
-    """
-    out = []
-    for ds in headers:
-        missing = [k for k in _TYPE2_STUDY_KEYWORDS if k not in ds]
-        if missing:
-            # copy.copy and Dataset(ds) share the element dict with ds; update() does not.
-            completed = pydicom.Dataset()
-            completed.update(ds)
-            for keyword in missing:
-                setattr(completed, keyword, "")
-            ds = completed
-        out.append(ds)
-    return out
+def _clean_sources(headers: Sequence[pydicom.Dataset]) -> CleanSources:
+    """Source copies whose patient/study modules are valid; each deviation is warned once."""
+    clean = clean_source_headers(headers)
+    for text in clean.deviations:
+        warnings.warn(f"Derived DICOM object: source {text}", DicomDeviationWarning, stacklevel=3)
+    return clean
 
 
 def _check_labels(
@@ -264,8 +249,9 @@ def write_seg(
         for s in segments
     ]
     dtype = np.uint8 if len(segments) < 256 else np.uint16
+    clean = _clean_sources(source_images)
     seg = hd.seg.Segmentation(
-        source_images=_complete_type2(source_images),
+        source_images=clean.datasets,
         pixel_array=np.ascontiguousarray(labels, dtype=dtype),
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=descriptions,
@@ -278,6 +264,7 @@ def write_seg(
         software_versions=__version__,
         device_serial_number="0",
         series_description="nenscope lesions and reference regions",
+        specific_character_set=clean.character_set,
     )
     seg.save_as(path)
     return SegInfo(
@@ -285,6 +272,8 @@ def write_seg(
         series_instance_uid=str(seg.SeriesInstanceUID),
         sop_class_uid=str(seg.SOPClassUID),
         tracking_uids=tracking,
+        deviations=clean.deviations,
+        not_copied=clean.not_copied,
     )
 
 
@@ -435,8 +424,9 @@ def write_sr(
         procedure_reported=codes.SCT.PositronEmissionTomographyOfWholeBody,
         imaging_measurements=roi_groups,
     )
+    clean = _clean_sources(source_images)
     sr = hd.sr.Comprehensive3DSR(
-        evidence=[*_complete_type2(source_images), seg],
+        evidence=[*clean.datasets, seg],
         content=report[0],
         series_instance_uid=hd.UID(),
         series_number=series_number,
@@ -445,6 +435,7 @@ def write_sr(
         manufacturer=MANUFACTURER,
         is_complete=True,
         series_description="nenscope measurement report",
+        specific_character_set=clean.character_set,
     )
     sr.save_as(path)
     return str(sr.SOPInstanceUID)

@@ -14,6 +14,8 @@ from nenscope.core.enums import suggest
 from nenscope.core.errors import OptionError
 from nenscope.knowledge.kb import Exam, KnowledgeBase, Nuclide, Radiopharmaceutical
 from nenscope.knowledge.physics import (
+    ADULT_AGE_YEARS,
+    DoseCoefficient,
     PhysicsInputError,
     Prescription,
     ScheduledExam,
@@ -94,6 +96,8 @@ class ExamDose:
     exam: Exam | None
     prescription: Prescription
     effective_dose_msv: float | None
+    dose_coefficient: DoseCoefficient | None = None
+    """The coefficient used (age-specific for a child where published), or None."""
 
 
 def compute_exam_dose(
@@ -146,11 +150,18 @@ def compute_exam_dose(
             notes=("activity given by the user",),
         )
     dose = None
-    if tracer.dose_coefficient_msv_per_mbq is not None:
+    coefficient = tracer.dose_coefficient(age_years)
+    if coefficient is not None:
         dose = compute_effective_dose_msv(
-            prescription.activity_mbq, coefficient_msv_per_mbq=tracer.dose_coefficient_msv_per_mbq
+            prescription.activity_mbq, coefficient_msv_per_mbq=coefficient.msv_per_mbq
         )
-    return ExamDose(tracer=tracer, exam=exam, prescription=prescription, effective_dose_msv=dose)
+    return ExamDose(
+        tracer=tracer,
+        exam=exam,
+        prescription=prescription,
+        effective_dose_msv=dose,
+        dose_coefficient=coefficient,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +172,8 @@ class ExamEffectiveDose:
     effective_dose_msv: float
     activity_mbq: float | None
     basis: str
+    caveat: str | None = None
+    """For a child whose dose can only be estimated with adult figures: says so (else None)."""
 
 
 def compute_exam_effective_dose(
@@ -195,26 +208,35 @@ def compute_exam_effective_dose(
         result = compute_exam_dose(
             kb, exam_id, weight_kg=weight_kg, age_years=age_years, activity_mbq=activity_mbq
         )
-        if result.effective_dose_msv is None:
+        coefficient = result.dose_coefficient
+        if result.effective_dose_msv is None or coefficient is None:
             raise OptionError(
                 f"{exam.radiopharmaceutical.name} has no effective-dose coefficient in the "
                 "knowledge base."
             )
-        coefficient = exam.radiopharmaceutical.dose_coefficient_msv_per_mbq
         return ExamEffectiveDose(
             exam=exam,
             effective_dose_msv=result.effective_dose_msv,
             activity_mbq=result.prescription.activity_mbq,
-            basis=f"activity × {coefficient} mSv/MBq (adult coefficient); "
-            + "; ".join(result.prescription.notes),
+            basis=f"activity × {coefficient.basis}; " + "; ".join(result.prescription.notes),
+            caveat=coefficient.caveat,
         )
     if exam.ionising and exam.typical_effective_dose_msv is not None:
+        child = age_years is not None and age_years < ADULT_AGE_YEARS
         return ExamEffectiveDose(
             exam=exam,
             effective_dose_msv=exam.typical_effective_dose_msv,
             activity_mbq=None,
             basis="typical adult effective dose (order of magnitude), "
             + ", ".join(exam.dose_evidence),
+            caveat=(
+                f"Child ({age_years:g} years): this is a typical ADULT dose; a child's dose "
+                "depends on the paediatric protocol (tube current, kV, length) and on size, "
+                "and per unit exposure a child's organs receive more: ask the CT team for the "
+                "protocol's dose."
+                if child
+                else None
+            ),
         )
     return ExamEffectiveDose(
         exam=exam, effective_dose_msv=0.0, activity_mbq=None, basis="no ionising radiation"

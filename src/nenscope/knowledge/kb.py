@@ -18,7 +18,13 @@ from typing import Any
 
 from nenscope.core.enums import suggest
 from nenscope.core.errors import KnowledgeBaseError
-from nenscope.knowledge.physics import ActivityRule, ActivityRuleKind
+from nenscope.knowledge.physics import (
+    ICRP_PHANTOM_AGES_YEARS,
+    ActivityRule,
+    ActivityRuleKind,
+    DoseCoefficient,
+    select_dose_coefficient,
+)
 from nenscope.knowledge.rules import Rule, parse_rules
 from nenscope.knowledge.vocab import (
     ClinicalStatus,
@@ -93,6 +99,27 @@ class Radiopharmaceutical:
     paediatric_note: str
     status_note: str
     evidence: tuple[str, ...]
+    paediatric_dose_coefficients_msv_per_mbq: tuple[tuple[float, float], ...] = ()
+    """(ICRP phantom age in years, coefficient in mSv/MBq); empty where none is published."""
+    paediatric_dose_evidence: tuple[str, ...] = ()
+
+    def dose_coefficient(self, age_years: float | None) -> DoseCoefficient | None:
+        """Return the effective-dose coefficient for a patient of this age (None: none known).
+
+        A child gets the nearest ICRP paediatric phantom's coefficient where the knowledge
+        base has one; otherwise the adult coefficient with a caveat that it understates the
+        dose (:func:`~nenscope.knowledge.physics.select_dose_coefficient`).
+        """
+        if self.dose_coefficient_msv_per_mbq is None:
+            return None
+        return select_dose_coefficient(
+            tracer_name=self.name,
+            adult_msv_per_mbq=self.dose_coefficient_msv_per_mbq,
+            adult_evidence=self.dose_evidence,
+            paediatric_msv_per_mbq=dict(self.paediatric_dose_coefficients_msv_per_mbq),
+            paediatric_evidence=self.paediatric_dose_evidence,
+            age_years=age_years,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +139,8 @@ class Exam:
     dose_evidence: tuple[str, ...]
     substitutes: tuple[ExamId, ...]
     evidence: tuple[str, ...]
+    regions: tuple[str, ...] = ()
+    """Body regions a CT covers (neck, chest, abdomen, pelvis); empty for other exams."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -255,7 +284,34 @@ def _parse_tracer(tid: str, raw: Mapping[str, Any], nuclides: Mapping[str, Nucli
         paediatric_note=str(raw.get("paediatric_note", "")),
         status_note=str(raw.get("status_note", "")),
         evidence=_tuple(raw.get("evidence")),
+        paediatric_dose_coefficients_msv_per_mbq=_paediatric_coefficients(where, raw),
+        paediatric_dose_evidence=_tuple(raw.get("paediatric_dose_evidence")),
     )
+
+
+def _paediatric_coefficients(
+    where: str, raw: Mapping[str, Any]
+) -> tuple[tuple[float, float], ...]:
+    table = raw.get("paediatric_dose_coefficients_msv_per_mbq")
+    if table is None:
+        return ()
+    if not raw.get("paediatric_dose_evidence"):
+        raise _bad(
+            where, "paediatric_dose_coefficients_msv_per_mbq needs paediatric_dose_evidence."
+        )
+    phantoms = {f"{age:g}": age for age in ICRP_PHANTOM_AGES_YEARS}
+    out = []
+    for key, value in table.items():
+        if key not in phantoms:
+            raise _bad(
+                where,
+                f"paediatric dose coefficient for age '{key}': ICRP phantom ages are "
+                f"{', '.join(phantoms)} years.",
+            )
+        if not (isinstance(value, int | float) and value > 0):
+            raise _bad(where, f"paediatric dose coefficient for age {key} must be > 0 mSv/MBq.")
+        out.append((phantoms[key], float(value)))
+    return tuple(sorted(out))
 
 
 def _parse_exam(eid: str, raw: Mapping[str, Any], tracers: Mapping[str, Any]) -> Exam:
@@ -285,7 +341,20 @@ def _parse_exam(eid: str, raw: Mapping[str, Any], tracers: Mapping[str, Any]) ->
         dose_evidence=_tuple(raw.get("dose_evidence")),
         substitutes=tuple(_enum_value(where, ExamId, s) for s in raw.get("substitutes", ())),
         evidence=_tuple(raw.get("evidence")),
+        regions=_regions(where, raw),
     )
+
+
+BODY_REGIONS = ("neck", "chest", "abdomen", "pelvis")
+"""Body regions an exam may cover (``regions`` in exams.toml)."""
+
+
+def _regions(where: str, raw: Mapping[str, Any]) -> tuple[str, ...]:
+    regions = _tuple(raw.get("regions"))
+    for region in regions:
+        if region not in BODY_REGIONS:
+            raise _bad(where, f"unknown region '{region}'. {suggest(region, list(BODY_REGIONS))}")
+    return regions
 
 
 def _parse_performance(raw: Mapping[str, Any]) -> PerformanceRow:

@@ -27,7 +27,7 @@ from nenscope.core.enums import parse_option
 from nenscope.core.errors import OptionError
 from nenscope.dicom.pet import SuvOverrides
 from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
-from nenscope.pipeline_scores import SstrRadsInputs
+from nenscope.pipeline.scores import SstrRadsInputs
 from nenscope.radiomics.settings import load_settings
 from nenscope.reporting import lesion_to_dict, report_to_dict
 from nenscope.segmentation import Delineation, DetectionSettings, ThresholdMethod

@@ -12,7 +12,7 @@ from nenscope.cli._common import OutputFormat, console
 from nenscope.cli.app import app
 from nenscope.cli.commands.analyze import print_result
 from nenscope.dicom.synthetic import PhantomSettings
-from nenscope.pipeline_demo import DemoResult, run_demo
+from nenscope.pipeline.demo import DemoResult, run_demo
 
 __all__ = ["DEFAULT_DEMO_DIR", "demo_command"]
 

@@ -19,6 +19,7 @@ from nenscope.knowledge.calculators import (
 )
 from nenscope.knowledge.kb import load_knowledge_base
 from nenscope.knowledge.physics import (
+    DoseCoefficient,
     compute_activity_after_mbq,
     compute_decay_factor,
     compute_fdg_activity_eanm_mbq,
@@ -162,21 +163,39 @@ def activity_command(
         "rule_evidence": list(result.prescription.rule.evidence),
         "uptake_min": list(t.uptake_min),
         "effective_dose_msv": result.effective_dose_msv,
-        "dose_coefficient_msv_per_mbq": t.dose_coefficient_msv_per_mbq,
-        "dose_evidence": list(t.dose_evidence),
+        **_coefficient_payload(result.dose_coefficient),
     }
     dose = (
         "no dose coefficient"
-        if result.effective_dose_msv is None
-        else f"{result.effective_dose_msv:.2f} mSv"
+        if result.effective_dose_msv is None or result.dose_coefficient is None
+        else f"{result.effective_dose_msv:.2f} mSv ({result.dose_coefficient.basis})"
     )
     notes = f" ({'; '.join(result.prescription.notes)})" if result.prescription.notes else ""
+    caveat = result.dose_coefficient.caveat if result.dose_coefficient else None
     _emit(
         payload,
         output_format,
         f"{t.name}: {result.prescription.activity_mbq:.0f} MBq{notes}, scan "
-        f"{t.uptake_min[0]:g}-{t.uptake_min[1]:g} min after injection, {dose}",
+        f"{t.uptake_min[0]:g}-{t.uptake_min[1]:g} min after injection, {dose}"
+        + (f"\nCAVEAT: {caveat}" if caveat else ""),
     )
+
+
+def _coefficient_payload(coefficient: DoseCoefficient | None) -> dict[str, Any]:
+    """Describe the dose coefficient used: value, phantom, source, caveat (for a child)."""
+    if coefficient is None:
+        return {
+            "dose_coefficient_msv_per_mbq": None,
+            "dose_coefficient_phantom": None,
+            "dose_evidence": [],
+            "dose_caveat": None,
+        }
+    return {
+        "dose_coefficient_msv_per_mbq": coefficient.msv_per_mbq,
+        "dose_coefficient_phantom": coefficient.phantom,
+        "dose_evidence": list(coefficient.evidence),
+        "dose_caveat": coefficient.caveat,
+    }
 
 
 @dose_app.command("exam")
@@ -202,11 +221,13 @@ def exam_command(
         "effective_dose_msv": result.effective_dose_msv,
         "activity_mbq": result.activity_mbq,
         "basis": result.basis,
+        "dose_caveat": result.caveat,
     }
     _emit(
         payload,
         output_format,
-        f"{result.exam.id}: {result.effective_dose_msv:.2f} mSv ({result.basis})",
+        f"{result.exam.id}: {result.effective_dose_msv:.2f} mSv ({result.basis})"
+        + (f"\nCAVEAT: {result.caveat}" if result.caveat else ""),
     )
 
 

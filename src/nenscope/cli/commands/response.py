@@ -12,7 +12,7 @@ from nenscope.cli._common import EXIT_BAD_INPUT, OutputFormat, console, print_js
 from nenscope.cli.app import app
 from nenscope.cli.commands.analyze import detection_settings
 from nenscope.pipeline import AnalysisOptions
-from nenscope.pipeline_response import analyze_response
+from nenscope.pipeline.response import analyze_response
 from nenscope.reporting import report_to_dict
 from nenscope.segmentation import DetectionSettings
 

@@ -38,14 +38,9 @@ from nenscope.core.errors import (
     WorkbenchError,
 )
 from nenscope.core.units import Unit
-from nenscope.pipeline import (
-    SEED_SEARCH_MM,
-    AnalysisOptions,
-    AnalysisResult,
-    analyze_study,
-    check_seed_region,
-)
-from nenscope.pipeline_stages import Stages
+from nenscope.pipeline.analysis import SEED_SEARCH_MM, analyze_study, check_seed_region
+from nenscope.pipeline.model import AnalysisOptions, AnalysisResult
+from nenscope.pipeline.stages import Stages
 from nenscope.quantification.bodysize import LbmFormula, Sex, lbm_kg
 from nenscope.quantification.lesions import axial_diameters
 from nenscope.registration import Registration, register_ct

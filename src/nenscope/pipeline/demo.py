@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from nenscope.dicom.synthetic import PhantomSettings, PhantomTruth, write_phantom_study
-from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
+from nenscope.pipeline.analysis import analyze_study
+from nenscope.pipeline.model import AnalysisOptions, AnalysisResult
 
 __all__ = ["DemoLesion", "DemoResult", "compare_with_truth", "run_demo"]
 

@@ -11,46 +11,37 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from nenscope.core.enums import suggest
-from nenscope.core.errors import (
-    DicomImportError,
-    EmptyRegionError,
-    GeometryError,
-    OptionError,
-    WorkbenchError,
-)
+from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
-from nenscope.dicom import DicomSeries, SeriesRef, read_mask, read_series, scan_folder
-from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
-from nenscope.dicom.seg_sr import read_radiopharmaceutical
-from nenscope.pipeline_outputs import write_outputs
-from nenscope.pipeline_radiomics import LesionRadiomics, run_radiomics, write_radiomics
-from nenscope.pipeline_references import (
+from nenscope.dicom import read_mask
+from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
+from nenscope.pipeline.outputs import write_outputs
+from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics, write_radiomics
+from nenscope.pipeline.references import (
     ReferenceRegion,
     ReferenceRegions,
     place_references,
     references_by_name,
 )
-from nenscope.pipeline_report import (
+from nenscope.pipeline.report import (
     NO_SEARCH_TEXT,
     build_report,
     krenning_grades,
     lesion_search_run,
 )
-from nenscope.pipeline_scores import SstrRadsInputs, netpet_score
-from nenscope.pipeline_stages import Stages
+from nenscope.pipeline.scores import netpet_score
+from nenscope.pipeline.stages import Stages
+from nenscope.pipeline.study import load_study
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
-from nenscope.radiomics.settings import RadiomicsSettings
 from nenscope.registration import register_ct
-from nenscope.reporting.model import Report, ScoreEntry
+from nenscope.reporting.model import ScoreEntry
 from nenscope.segmentation import (
     DetectionSettings,
     PhysiologicalUptake,
@@ -61,12 +52,9 @@ from nenscope.segmentation import (
 __all__ = [
     "AIR_HU",
     "SEED_SEARCH_MM",
-    "AnalysisOptions",
-    "AnalysisResult",
-    "StudyData",
     "analyze_study",
     "check_seed_region",
-    "load_study",
+    "find_lesions",
 ]
 
 logger = logging.getLogger(__name__)
@@ -74,318 +62,11 @@ logger = logging.getLogger(__name__)
 AIR_HU = -500.0
 """A seed whose CT value is below this (HU) lies in air, i.e. outside the body."""
 
-TRACER_OPTIONS = ("auto", "sstr", "fdg", "other")
-"""Values of the tracer option: from the header, or SSTR, FDG or another tracer."""
-
-NORMALISATIONS = ("bw", "lbm", "bsa", "ibw")
-"""SUV normalisations."""
-
 SEED_SEARCH_MM = 15.0
 """Radius in mm around a seed in which the lesion maximum is searched."""
 
 MIN_SEED_SUV = 0.2
 """A seed whose local SUV maximum is below this lies outside the body (no CT to tell)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AnalysisOptions:
-    """Options of :func:`analyze_study` (all optional).
-
-    Parameters
-    ----------
-    detection
-        Automatic detection settings (threshold method and value, minimum volume, contour).
-    auto_detect
-        Run automatic detection; with ``False`` only seeds and masks give lesions.
-    lesion_seeds_mm
-        Seed points ``(x, y, z)`` LPS mm for semi-automatic lesions (``--lesion-mm``).
-    lesion_masks
-        Mask files (NIfTI, DICOM SEG, RTSTRUCT) whose regions are lesions (``--lesion-mask``).
-    lesion_rois
-        Names of the ROIs/segments to take from ``lesion_masks`` (``--lesion-roi``); all if
-        empty.
-    reference_points_mm
-        User points for reference regions: ``liver``, ``spleen``, ``blood_pool`` → ``(x, y, z)``.
-    reference_masks
-        Mask files for reference regions (same names).
-    normalisation
-        SUV normalisation: ``bw`` (default), ``lbm``, ``bsa`` or ``ibw``.
-    suv_overrides
-        Values replacing the header for SUV (weight, height, activity, injection time, sex).
-    tracer
-        Tracer family when the header does not say: ``sstr`` or ``fdg`` (or ``auto``).
-    pet_series_uid
-        Choose this PET series when the study holds several.
-    sstr_rads
-        Clinical inputs of SSTR-RADS per lesion id (site, anatomy, bone, variant).
-    fdg_study
-        An FDG PET/CT study of the same patient: gives NETPET (it is analysed into
-        ``out_dir/fdg`` and registered onto this study by its CT).
-    figures
-        Render the figures (MIP and lesion views).
-    dicom_outputs
-        Write ``seg.dcm`` and ``sr.dcm``.
-    pdf
-        Write ``report.pdf``.
-    radiomics
-        Radiomics settings: per-lesion IBSI features in ``radiomics.json``/``.csv``.
-    """
-
-    detection: DetectionSettings = field(default_factory=DetectionSettings)
-    auto_detect: bool = True
-    lesion_seeds_mm: tuple[tuple[float, float, float], ...] = ()
-    lesion_masks: tuple[Path, ...] = ()
-    lesion_rois: tuple[str, ...] = ()
-    reference_points_mm: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
-    reference_masks: Mapping[str, Path] = field(default_factory=dict)
-    normalisation: str = "bw"
-    suv_overrides: SuvOverrides | None = None
-    tracer: str = "auto"
-    pet_series_uid: str | None = None
-    sstr_rads: SstrRadsInputs = field(default_factory=SstrRadsInputs)
-    fdg_study: Path | None = None
-    figures: bool = True
-    dicom_outputs: bool = True
-    pdf: bool = True
-    radiomics: RadiomicsSettings | None = None
-
-    def __post_init__(self) -> None:
-        if self.tracer not in TRACER_OPTIONS:
-            raise OptionError(
-                f"Unknown tracer '{self.tracer}'. {suggest(self.tracer, TRACER_OPTIONS)}"
-            )
-        if self.normalisation not in NORMALISATIONS:
-            raise OptionError(
-                f"Unknown SUV normalisation '{self.normalisation}'. "
-                f"{suggest(self.normalisation, NORMALISATIONS)}"
-            )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class StudyData:
-    """A study read and converted to SUV (what the analysis steps need).
-
-    Parameters
-    ----------
-    pet
-        The PET series as read.
-    ct
-        The CT series in the same frame of reference, or ``None``.
-    suv
-        SUV image on the PET grid.
-    suv_result
-        SUV factors and their provenance.
-    tracer
-        Radiopharmaceutical as written in the header (or the user's tracer option).
-    tracer_family
-        ``sstr``, ``fdg`` or ``other``.
-    pet_ref, ct_ref
-        The discovered series.
-    notes
-        What the reader chose and why (series choice, missing CT).
-    """
-
-    pet: DicomSeries
-    ct: DicomSeries | None
-    suv: ImageVolume
-    suv_result: SuvResult
-    tracer: str
-    tracer_family: str
-    pet_ref: SeriesRef
-    ct_ref: SeriesRef | None
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class AnalysisResult:
-    """What :func:`analyze_study` produced.
-
-    Parameters
-    ----------
-    report
-        The report (also written as HTML, PDF and JSON).
-    files
-        Written files by role (``lesions_json``, ``report_html``, ``seg``, …).
-    study
-        The study as read, or ``None`` when it could not be read.
-    statistics
-        Lesion measurements in report order.
-    references
-        Placed reference regions by name.
-    labels
-        Lesion label map on the PET grid (lesion ``id`` = label), or ``None``.
-    timings_s
-        Wall time of each stage in s.
-    """
-
-    report: Report
-    files: Mapping[str, Path]
-    study: StudyData | None
-    statistics: tuple[LesionStatistics, ...]
-    references: Mapping[str, ReferenceRegion]
-    labels: npt.NDArray[np.uint16] | None
-    timings_s: Mapping[str, float]
-
-    @property
-    def errors(self) -> tuple[str, ...]:
-        """Why parts of the analysis are missing (empty when complete)."""
-        return self.report.errors
-
-    @property
-    def is_complete(self) -> bool:
-        """Whether every stage ran."""
-        return not self.report.errors
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-def _series_summary(series: Sequence[SeriesRef]) -> str:
-    if not series:
-        return "no DICOM series"
-    return ", ".join(
-        f"{s.modality} '{s.series_description}' ({s.n_instances} files)" for s in series
-    )
-
-
-def _choose_pet(series: Sequence[SeriesRef], root: Path, uid: str | None) -> tuple[SeriesRef, str]:
-    pets = [s for s in series if s.modality == "PT"]
-    if uid is not None:
-        chosen = [s for s in pets if s.series_instance_uid == uid]
-        if not chosen:
-            raise DicomImportError(
-                f"PET series {uid} is not in {root}; PET series there: "
-                f"{[s.series_instance_uid for s in pets] or 'none'}."
-            )
-        return chosen[0], f"PET series {uid} chosen by the user."
-    if not pets:
-        raise DicomImportError(
-            f"No PET series (Modality PT) in {root}: found {_series_summary(series)}. "
-            "Pass the folder of a PET/CT study."
-        )
-    # Attenuation-corrected before non-corrected (NAC images give meaningless SUVs), then
-    # the series with the most slices: the whole-body acquisition, not a cropped or derived
-    # series (SUV maps, reformats).
-    pets = sorted(
-        pets,
-        key=lambda s: (_looks_nac(s), -s.n_instances * max(s.n_frames, 1), s.series_instance_uid),
-    )
-    note = ""
-    if len(pets) > 1:
-        others = ", ".join(
-            f"'{s.series_description}' ({s.n_instances}"
-            + (", not attenuation-corrected)" if _looks_nac(s) else ")")
-            for s in pets[1:]
-        )
-        note = (
-            f"{len(pets)} PET series found; analysed '{pets[0].series_description}' "
-            f"({pets[0].n_instances} files), not {others}. Use --pet-series to choose."
-        )
-    return pets[0], note
-
-
-_NAC = re.compile(r"(^|[^A-Z])(NAC|NOAC|NON[-_ ]?AC|UNCORR\w*|NO[-_ ]ATTN)([^A-Z]|$)")
-"""Series description / image type words that mark a PET series as not attenuation-corrected."""
-
-
-def _looks_nac(ref: SeriesRef) -> bool:
-    """Whether the series description or image type says 'not attenuation-corrected'."""
-    text = " ".join((ref.series_description, *ref.image_type)).upper()
-    return _NAC.search(text) is not None
-
-
-def _choose_ct(series: Sequence[SeriesRef], pet: SeriesRef) -> SeriesRef | None:
-    cts = [
-        s
-        for s in series
-        if s.modality == "CT" and s.frame_of_reference_uid == pet.frame_of_reference_uid
-    ]
-    if not cts:
-        return None
-    return sorted(cts, key=lambda s: (-s.n_instances, s.series_instance_uid))[0]
-
-
-_SSTR_WORDS = (
-    "dota",
-    "tate",
-    "toc",
-    "noc",
-    "octreo",
-    "sstr",
-    "somato",
-    "edotreotide",
-    "oxodotreotide",
-    "pentetreotide",
-    "jr11",
-    "lm3",
-    "ops",
-)
-_FDG_WORDS = ("fdg", "fluorodeoxyglucose", "deoxyglucose")
-
-
-def _tracer_family(name: str, option: str) -> str:
-    if option in ("sstr", "fdg", "other"):
-        return option
-    lowered = name.lower()
-    if any(word in lowered for word in _FDG_WORDS):
-        return "fdg"
-    if any(word in lowered for word in _SSTR_WORDS):
-        return "sstr"
-    return "other"
-
-
-def load_study(study_dir: Path, options: AnalysisOptions | None = None) -> StudyData:
-    """Find and read the PET and CT series of a study and convert the PET to SUV.
-
-    Parameters
-    ----------
-    study_dir
-        Folder holding the study's DICOM files (any layout).
-    options
-        Analysis options (PET series choice, SUV normalisation and overrides, tracer).
-
-    Returns
-    -------
-    StudyData
-        The series, the SUV image and what was chosen.
-
-    Raises
-    ------
-    DicomImportError
-        If there is no PET series or it cannot be read.
-    NotComputableError
-        If SUV cannot be computed; the message names the missing attribute and the option that
-        supplies it.
-    """
-    options = options or AnalysisOptions()
-    found = scan_folder(Path(study_dir), keep_headers=True).series
-    pet_ref, note = _choose_pet(found, Path(study_dir), options.pet_series_uid)
-    notes = [note] if note else []
-    pet = read_series(list(pet_ref.files), headers=pet_ref.headers)
-    result = compute_suv(pet, overrides=options.suv_overrides)
-    suv = suv_volume(pet, result, normalisation=options.normalisation)
-    ct_ref = _choose_ct(found, pet_ref)
-    ct = None
-    if ct_ref is None:
-        notes.append(
-            f"No CT series shares the PET's frame of reference ({pet_ref.frame_of_reference_uid}) "
-            f"in {study_dir}: the analysis uses the PET alone (no fused views, no CT checks of "
-            "seed points, no CT-based response or registration)."
-        )
-    else:
-        ct = read_series(list(ct_ref.files), headers=ct_ref.headers)
-    tracer = read_radiopharmaceutical(pet.headers) or result.radionuclide or "unknown"
-    return StudyData(
-        pet=pet,
-        ct=ct,
-        suv=suv,
-        suv_result=result,
-        tracer=tracer,
-        tracer_family=_tracer_family(tracer, options.tracer),
-        pet_ref=pet_ref,
-        ct_ref=ct_ref,
-        notes=tuple(notes),
-    )
 
 
 # ----------------------------------------------------------------------------- lesions
@@ -460,6 +141,7 @@ class _LesionMasks:
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
     errors: tuple[str, ...]
+    physiological: tuple[PhysiologicalUptake, ...] = ()
 
 
 def _add_region(
@@ -561,6 +243,7 @@ def find_lesions(
     notes: list[str] = []
     warnings: list[str] = []
     errors: list[str] = []
+    physiological: tuple[PhysiologicalUptake, ...] = ()
     if options.auto_detect:
         detection = detect_lesions(study.suv, references=regions, settings=options.detection)
         seg = detection.segmentation
@@ -569,6 +252,7 @@ def find_lesions(
         how.extend([text] * detection.n_lesions)
         notes.extend(detection.notes)
         notes.extend(_physiology_text(p) for p in detection.physiological)
+        physiological = detection.physiological
     _seed_lesions(study, options.lesion_seeds_mm, labels, how, errors)
     _mask_lesions(study, options, labels, how, warnings, errors)
     return _LesionMasks(
@@ -577,6 +261,7 @@ def find_lesions(
         notes=tuple(notes),
         warnings=tuple(warnings),
         errors=tuple(errors),
+        physiological=physiological,
     )
 
 
@@ -706,7 +391,9 @@ def _netpet(
     if registration is not None:
         stages.note(f"FDG study registered onto this study: {registration.method}.")
     grades, _ = krenning_grades(study, references, stats)
-    score, notes = netpet_score(stats, references, grades, fdg, registration)
+    score, notes = netpet_score(
+        stats, references, grades, fdg.statistics, fdg.references, registration
+    )
     for note in notes:
         stages.note(note)
     return (score,)
@@ -776,6 +463,7 @@ def analyze_study(
             detection=() if lesions is None else lesions.detection,
             stages=stages,
             extra_scores=extra,
+            physiological=() if lesions is None else lesions.physiological,
         )
     files, report = write_outputs(
         out_dir,

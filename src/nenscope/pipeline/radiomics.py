@@ -23,7 +23,7 @@ import numpy.typing as npt
 from nenscope import __version__
 from nenscope.core.errors import WorkbenchError
 from nenscope.core.geometry import ImageVolume
-from nenscope.pipeline_stages import Stages
+from nenscope.pipeline.stages import Stages
 from nenscope.radiomics.settings import RadiomicsSettings
 
 __all__ = [

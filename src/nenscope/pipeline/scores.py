@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from nenscope.core.enums import parse_option
 from nenscope.core.errors import OptionError
-from nenscope.pipeline_references import ReferenceRegion
+from nenscope.pipeline.references import ReferenceRegion
 from nenscope.quantification.lesions import LesionStatistics
 from nenscope.registration import Registration
 from nenscope.reporting.model import ScoreEntry
@@ -35,9 +34,6 @@ from nenscope.scoring.sstr_rads import (
     sstr_rads_overall,
     sstr_rads_uptake,
 )
-
-if TYPE_CHECKING:
-    from nenscope.pipeline import AnalysisResult
 
 __all__ = [
     "NETPET_DEFINITION",
@@ -234,7 +230,8 @@ def netpet_score(
     sstr_statistics: Sequence[LesionStatistics],
     sstr_references: Mapping[str, ReferenceRegion],
     sstr_krenning: Sequence[int | None],
-    fdg: AnalysisResult,
+    fdg_statistics: Sequence[LesionStatistics],
+    fdg_references: Mapping[str, ReferenceRegion],
     registration: Registration | None,
 ) -> tuple[ScoreEntry, list[str]]:
     """NETPET grade of an SSTR analysis with the FDG analysis of the same patient.
@@ -245,8 +242,8 @@ def netpet_score(
         Lesions and reference regions of the SSTR study.
     sstr_krenning
         Krenning grade of each SSTR lesion (None where not graded).
-    fdg
-        The FDG analysis.
+    fdg_statistics, fdg_references
+        Lesions and reference regions of the FDG study.
     registration
         FDG → SSTR registration (None: same frame of reference).
 
@@ -257,7 +254,7 @@ def netpet_score(
     notes
         Lesion pairing, for the report.
     """
-    liver_s, liver_f = sstr_references.get("liver"), fdg.references.get("liver")
+    liver_s, liver_f = sstr_references.get("liver"), fdg_references.get("liver")
     if liver_s is None or liver_f is None:
         return ScoreEntry(
             name="NETPET",
@@ -268,12 +265,12 @@ def netpet_score(
         ), []
     matches = match_lesions(
         [s.centroid_mm for s in sstr_statistics],
-        [s.centroid_mm for s in fdg.statistics],
+        [s.centroid_mm for s in fdg_statistics],
         max_distance_mm=NETPET_MATCH_MM,
         followup_to_baseline=None if registration is None else registration.moving_to_fixed,
     )
     lesions, notes = _netpet_lesions(
-        sstr_statistics, sstr_krenning, fdg.statistics, matches, (liver_s.mean, liver_f.mean)
+        sstr_statistics, sstr_krenning, fdg_statistics, matches, (liver_s.mean, liver_f.mean)
     )
     result = netpet_grade(lesions)
     return ScoreEntry(

@@ -1,0 +1,33 @@
+"""The one place where reading, computing and reporting meet (DESIGN.md "Layers").
+
+Modules, from the inside out (each imports only those above it):
+
+``model``        the types: :class:`AnalysisOptions`, :class:`StudyData`, :class:`AnalysisResult`
+``stages``       stage bookkeeping (timings, warnings, errors of one analysis)
+``study``        study loading: PET/CT series choice, reading, SUV conversion
+``references``   reference regions (user masks read, then placed by segmentation)
+``scores``       SSTR-RADS and NETPET with their definitions
+``report``       report assembly (Krenning, lesion entries, methods)
+``radiomics``    per-lesion IBSI radiomics
+``outputs``      the output files: figures, DICOM SEG/SR, JSON/CSV, HTML, PDF
+``analysis``     lesions and the orchestration of one analysis
+``response``     PERCIST / RECIST / Choi from two analyses
+``demo``         the synthetic demo study, analysed and compared with its truth
+"""
+
+from __future__ import annotations
+
+from nenscope.pipeline.analysis import AIR_HU, SEED_SEARCH_MM, analyze_study, check_seed_region
+from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
+from nenscope.pipeline.study import load_study
+
+__all__ = [
+    "AIR_HU",
+    "SEED_SEARCH_MM",
+    "AnalysisOptions",
+    "AnalysisResult",
+    "StudyData",
+    "analyze_study",
+    "check_seed_region",
+    "load_study",
+]

@@ -1,0 +1,190 @@
+"""The types of an analysis: options in, the study as read, the result out.
+
+Every other module of :mod:`nenscope.pipeline` imports its types from here, and this module
+imports none of them but :mod:`~nenscope.pipeline.scores` (for the SSTR-RADS inputs), so there
+is no import cycle inside the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from nenscope.core.enums import suggest
+from nenscope.core.errors import OptionError
+from nenscope.core.geometry import ImageVolume
+from nenscope.dicom import DicomSeries, SeriesRef
+from nenscope.dicom.pet import SuvOverrides, SuvResult
+from nenscope.pipeline.scores import SstrRadsInputs
+from nenscope.quantification.lesions import LesionStatistics
+from nenscope.radiomics.settings import RadiomicsSettings
+from nenscope.reporting.model import Report
+from nenscope.segmentation import DetectionSettings, ReferenceRegion
+
+__all__ = [
+    "NORMALISATIONS",
+    "TRACER_OPTIONS",
+    "AnalysisOptions",
+    "AnalysisResult",
+    "StudyData",
+]
+
+TRACER_OPTIONS = ("auto", "sstr", "fdg", "other")
+"""Values of the tracer option: from the header, or SSTR, FDG or another tracer."""
+
+NORMALISATIONS = ("bw", "lbm", "bsa", "ibw")
+"""SUV normalisations."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalysisOptions:
+    """Options of :func:`analyze_study` (all optional).
+
+    Parameters
+    ----------
+    detection
+        Automatic detection settings (threshold method and value, minimum volume, contour).
+    auto_detect
+        Run automatic detection; with ``False`` only seeds and masks give lesions.
+    lesion_seeds_mm
+        Seed points ``(x, y, z)`` LPS mm for semi-automatic lesions (``--lesion-mm``).
+    lesion_masks
+        Mask files (NIfTI, DICOM SEG, RTSTRUCT) whose regions are lesions (``--lesion-mask``).
+    lesion_rois
+        Names of the ROIs/segments to take from ``lesion_masks`` (``--lesion-roi``); all if
+        empty.
+    reference_points_mm
+        User points for reference regions: ``liver``, ``spleen``, ``blood_pool`` → ``(x, y, z)``.
+    reference_masks
+        Mask files for reference regions (same names).
+    normalisation
+        SUV normalisation: ``bw`` (default), ``lbm``, ``bsa`` or ``ibw``.
+    suv_overrides
+        Values replacing the header for SUV (weight, height, activity, injection time, sex).
+    tracer
+        Tracer family when the header does not say: ``sstr`` or ``fdg`` (or ``auto``).
+    pet_series_uid
+        Choose this PET series when the study holds several.
+    sstr_rads
+        Clinical inputs of SSTR-RADS per lesion id (site, anatomy, bone, variant).
+    fdg_study
+        An FDG PET/CT study of the same patient: gives NETPET (it is analysed into
+        ``out_dir/fdg`` and registered onto this study by its CT).
+    figures
+        Render the figures (MIP and lesion views).
+    dicom_outputs
+        Write ``seg.dcm`` and ``sr.dcm``.
+    pdf
+        Write ``report.pdf``.
+    radiomics
+        Radiomics settings: per-lesion IBSI features in ``radiomics.json``/``.csv``.
+    """
+
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    auto_detect: bool = True
+    lesion_seeds_mm: tuple[tuple[float, float, float], ...] = ()
+    lesion_masks: tuple[Path, ...] = ()
+    lesion_rois: tuple[str, ...] = ()
+    reference_points_mm: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
+    reference_masks: Mapping[str, Path] = field(default_factory=dict)
+    normalisation: str = "bw"
+    suv_overrides: SuvOverrides | None = None
+    tracer: str = "auto"
+    pet_series_uid: str | None = None
+    sstr_rads: SstrRadsInputs = field(default_factory=SstrRadsInputs)
+    fdg_study: Path | None = None
+    figures: bool = True
+    dicom_outputs: bool = True
+    pdf: bool = True
+    radiomics: RadiomicsSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.tracer not in TRACER_OPTIONS:
+            raise OptionError(
+                f"Unknown tracer '{self.tracer}'. {suggest(self.tracer, TRACER_OPTIONS)}"
+            )
+        if self.normalisation not in NORMALISATIONS:
+            raise OptionError(
+                f"Unknown SUV normalisation '{self.normalisation}'. "
+                f"{suggest(self.normalisation, NORMALISATIONS)}"
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StudyData:
+    """A study read and converted to SUV (what the analysis steps need).
+
+    Parameters
+    ----------
+    pet
+        The PET series as read.
+    ct
+        The CT series in the same frame of reference, or ``None``.
+    suv
+        SUV image on the PET grid.
+    suv_result
+        SUV factors and their provenance.
+    tracer
+        Radiopharmaceutical as written in the header (or the user's tracer option).
+    tracer_family
+        ``sstr``, ``fdg`` or ``other``.
+    pet_ref, ct_ref
+        The discovered series.
+    notes
+        What the reader chose and why (series choice, missing CT).
+    """
+
+    pet: DicomSeries
+    ct: DicomSeries | None
+    suv: ImageVolume
+    suv_result: SuvResult
+    tracer: str
+    tracer_family: str
+    pet_ref: SeriesRef
+    ct_ref: SeriesRef | None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class AnalysisResult:
+    """What :func:`analyze_study` produced.
+
+    Parameters
+    ----------
+    report
+        The report (also written as HTML, PDF and JSON).
+    files
+        Written files by role (``lesions_json``, ``report_html``, ``seg``, …).
+    study
+        The study as read, or ``None`` when it could not be read.
+    statistics
+        Lesion measurements in report order.
+    references
+        Placed reference regions by name.
+    labels
+        Lesion label map on the PET grid (lesion ``id`` = label), or ``None``.
+    timings_s
+        Wall time of each stage in s.
+    """
+
+    report: Report
+    files: Mapping[str, Path]
+    study: StudyData | None
+    statistics: tuple[LesionStatistics, ...]
+    references: Mapping[str, ReferenceRegion]
+    labels: npt.NDArray[np.uint16] | None
+    timings_s: Mapping[str, float]
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """Why parts of the analysis are missing (empty when complete)."""
+        return self.report.errors
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every stage ran."""
+        return not self.report.errors

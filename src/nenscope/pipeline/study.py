@@ -1,0 +1,167 @@
+"""Study loading: find the PET and CT series of a study, read them, convert the PET to SUV.
+
+One policy chooses the PET series (attenuation-corrected first, then the whole-body series)
+and one the CT (same frame of reference, most slices).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from nenscope.core.errors import DicomImportError
+from nenscope.dicom import SeriesRef, read_series, scan_folder
+from nenscope.dicom.pet import compute_suv, suv_volume
+from nenscope.dicom.seg_sr import read_radiopharmaceutical
+from nenscope.pipeline.model import AnalysisOptions, StudyData
+
+__all__ = ["load_study"]
+
+
+def _series_summary(series: Sequence[SeriesRef]) -> str:
+    if not series:
+        return "no DICOM series"
+    return ", ".join(
+        f"{s.modality} '{s.series_description}' ({s.n_instances} files)" for s in series
+    )
+
+
+def _choose_pet(series: Sequence[SeriesRef], root: Path, uid: str | None) -> tuple[SeriesRef, str]:
+    pets = [s for s in series if s.modality == "PT"]
+    if uid is not None:
+        chosen = [s for s in pets if s.series_instance_uid == uid]
+        if not chosen:
+            raise DicomImportError(
+                f"PET series {uid} is not in {root}; PET series there: "
+                f"{[s.series_instance_uid for s in pets] or 'none'}."
+            )
+        return chosen[0], f"PET series {uid} chosen by the user."
+    if not pets:
+        raise DicomImportError(
+            f"No PET series (Modality PT) in {root}: found {_series_summary(series)}. "
+            "Pass the folder of a PET/CT study."
+        )
+    # Attenuation-corrected before non-corrected (NAC images give meaningless SUVs), then
+    # the series with the most slices: the whole-body acquisition, not a cropped or derived
+    # series (SUV maps, reformats).
+    pets = sorted(
+        pets,
+        key=lambda s: (_looks_nac(s), -s.n_instances * max(s.n_frames, 1), s.series_instance_uid),
+    )
+    note = ""
+    if len(pets) > 1:
+        others = ", ".join(
+            f"'{s.series_description}' ({s.n_instances}"
+            + (", not attenuation-corrected)" if _looks_nac(s) else ")")
+            for s in pets[1:]
+        )
+        note = (
+            f"{len(pets)} PET series found; analysed '{pets[0].series_description}' "
+            f"({pets[0].n_instances} files), not {others}. Use --pet-series to choose."
+        )
+    return pets[0], note
+
+
+_NAC = re.compile(r"(^|[^A-Z])(NAC|NOAC|NON[-_ ]?AC|UNCORR\w*|NO[-_ ]ATTN)([^A-Z]|$)")
+"""Series description / image type words that mark a PET series as not attenuation-corrected."""
+
+
+def _looks_nac(ref: SeriesRef) -> bool:
+    """Whether the series description or image type says 'not attenuation-corrected'."""
+    text = " ".join((ref.series_description, *ref.image_type)).upper()
+    return _NAC.search(text) is not None
+
+
+def _choose_ct(series: Sequence[SeriesRef], pet: SeriesRef) -> SeriesRef | None:
+    cts = [
+        s
+        for s in series
+        if s.modality == "CT" and s.frame_of_reference_uid == pet.frame_of_reference_uid
+    ]
+    if not cts:
+        return None
+    return sorted(cts, key=lambda s: (-s.n_instances, s.series_instance_uid))[0]
+
+
+_SSTR_WORDS = (
+    "dota",
+    "tate",
+    "toc",
+    "noc",
+    "octreo",
+    "sstr",
+    "somato",
+    "edotreotide",
+    "oxodotreotide",
+    "pentetreotide",
+    "jr11",
+    "lm3",
+    "ops",
+)
+_FDG_WORDS = ("fdg", "fluorodeoxyglucose", "deoxyglucose")
+
+
+def _tracer_family(name: str, option: str) -> str:
+    if option in ("sstr", "fdg", "other"):
+        return option
+    lowered = name.lower()
+    if any(word in lowered for word in _FDG_WORDS):
+        return "fdg"
+    if any(word in lowered for word in _SSTR_WORDS):
+        return "sstr"
+    return "other"
+
+
+def load_study(study_dir: Path, options: AnalysisOptions | None = None) -> StudyData:
+    """Find and read the PET and CT series of a study and convert the PET to SUV.
+
+    Parameters
+    ----------
+    study_dir
+        Folder holding the study's DICOM files (any layout).
+    options
+        Analysis options (PET series choice, SUV normalisation and overrides, tracer).
+
+    Returns
+    -------
+    StudyData
+        The series, the SUV image and what was chosen.
+
+    Raises
+    ------
+    DicomImportError
+        If there is no PET series or it cannot be read.
+    NotComputableError
+        If SUV cannot be computed; the message names the missing attribute and the option that
+        supplies it.
+    """
+    options = options or AnalysisOptions()
+    found = scan_folder(Path(study_dir), keep_headers=True).series
+    pet_ref, note = _choose_pet(found, Path(study_dir), options.pet_series_uid)
+    notes = [note] if note else []
+    pet = read_series(list(pet_ref.files), headers=pet_ref.headers)
+    result = compute_suv(pet, overrides=options.suv_overrides)
+    suv = suv_volume(pet, result, normalisation=options.normalisation)
+    ct_ref = _choose_ct(found, pet_ref)
+    ct = None
+    if ct_ref is None:
+        notes.append(
+            f"No CT series shares the PET's frame of reference ({pet_ref.frame_of_reference_uid}) "
+            f"in {study_dir}: the analysis uses the PET alone (no fused views, no CT checks of "
+            "seed points, no CT-based response or registration)."
+        )
+    else:
+        ct = read_series(list(ct_ref.files), headers=ct_ref.headers)
+    tracer = read_radiopharmaceutical(pet.headers) or result.radionuclide or "unknown"
+    return StudyData(
+        pet=pet,
+        ct=ct,
+        suv=suv,
+        suv_result=result,
+        tracer=tracer,
+        tracer_family=_tracer_family(tracer, options.tracer),
+        pet_ref=pet_ref,
+        ct_ref=ct_ref,
+        notes=tuple(notes),
+    )
