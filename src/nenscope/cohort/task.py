@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,11 @@ class StudyTask:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StudyOutcome:
-    """What came of one study: ``done``, ``skipped`` (done before) or ``failed``."""
+    """What came of one study: ``done``, ``skipped`` (done before) or ``failed``.
+
+    ``cpu_seconds`` is the worker's CPU time for this study; ``peak_rss_mb`` the worker
+    process's peak resident memory so far (ru_maxrss), for the scaling benchmark.
+    """
 
     study: str
     state: str
@@ -62,6 +67,8 @@ class StudyOutcome:
     error: str = ""
     notes: tuple[str, ...] = ()
     worker_pid: int = 0
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
 
 
 def study_key(folder: Path, settings_fingerprint: str) -> str:
@@ -122,6 +129,7 @@ def run_study(task: StudyTask) -> StudyOutcome:
     ``failed`` outcome with its reason, so one broken study cannot stop the cohort.
     """
     start = time.perf_counter()
+    cpu_start = time.process_time()
     pid = os.getpid()
     try:
         from nenscope.radiomics.settings import load_settings
@@ -142,6 +150,8 @@ def run_study(task: StudyTask) -> StudyOutcome:
             seconds=time.perf_counter() - start,
             notes=notes,
             worker_pid=pid,
+            cpu_seconds=time.process_time() - cpu_start,
+            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         )
     except Exception as err:  # the per-study boundary: record the failure, the cohort goes on
         return StudyOutcome(

@@ -66,7 +66,7 @@ class TrainSettings:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     n_boot: int = 1000
     permutations: int = 100
-    permutation_budget_s: float = 300.0
+    permutation_budget_s: float = 180.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

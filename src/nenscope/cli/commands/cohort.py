@@ -16,7 +16,7 @@ from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
 from nenscope.core.errors import WorkbenchError
 
-__all__ = ["cohort_app", "cohort_run_command"]
+__all__ = ["cohort_app", "cohort_generate_command", "cohort_run_command"]
 
 cohort_app = typer.Typer(
     help="Cohorts: the analysis over many studies on Dask (local cluster or a scheduler).",
@@ -57,8 +57,13 @@ def cohort_run_command(
     except ImportError:
         fail("This command needs the cohort extra: pip install 'nenscope[cohort]'.")
     quiet = output_format is OutputFormat.JSON
-    # The in-process scheduler logs every connection at INFO; the progress bar says enough.
-    logging.getLogger("distributed").setLevel(logging.WARNING)
+    # The in-process scheduler logs every connection at INFO (dask sets that level when
+    # distributed is imported, hence the import first); the progress bar says enough.
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        fail("This command needs the cohort extra: pip install 'nenscope[cohort]'.")
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     try:
         entries = read_manifest(manifest)
         spec = ClusterSpec(workers=workers, scheduler=scheduler)
@@ -104,3 +109,23 @@ def cohort_run_command(
     )
     if summary.failed:
         console.print(f"[yellow]Failures and their reasons: {out / 'failures.csv'}[/yellow]")
+
+
+@cohort_app.command("generate")
+def cohort_generate_command(
+    out: Annotated[Path, typer.Argument(help="Folder for the studies and manifest.csv.")],
+    studies_per_grade: Annotated[
+        int, typer.Option("--studies-per-grade", help="Synthetic studies of each grade.")
+    ] = 10,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Write a synthetic two-grade cohort (G1: homogeneous lesions, G2: heterogeneous)."""
+    from nenscope.dicom.synthetic_texture import write_grade_cohort
+
+    if studies_per_grade < 1:
+        fail(f"--studies-per-grade must be at least 1, not {studies_per_grade}.")
+    try:
+        manifest = write_grade_cohort(out, studies_per_grade=studies_per_grade, seed=seed)
+    except WorkbenchError as err:
+        fail(str(err))
+    console.print(f"{2 * studies_per_grade} studies; manifest: {manifest}")
