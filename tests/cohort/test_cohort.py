@@ -193,3 +193,18 @@ def test_db_option_says_not_yet(nenscope_cli: RunCli, manifest: Path, tmp_path: 
     run = nenscope_cli("cohort", "run", manifest, "--out", tmp_path, "--db", "sqlite:///x.db")
     assert run.exit_code == 2
     assert "not available yet" in run.error_line
+
+
+def test_a_lost_worker_fails_only_its_study() -> None:
+    from distributed import KilledWorker
+
+    from nenscope.cohort.run import _outcome
+
+    class Lost:
+        def result(self) -> None:
+            raise KilledWorker("run_study-1", "tcp://127.0.0.1:1")
+
+    outcome = _outcome(Lost(), "s9")
+    assert outcome.state == "failed"
+    assert outcome.study == "s9"
+    assert "KilledWorker" in outcome.error

@@ -99,6 +99,21 @@ def _client(spec: ClusterSpec) -> Any:
     return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
 
 
+def _outcome(future: Any, study: str) -> StudyOutcome:
+    """Return the study's outcome; a task that Dask itself lost is a failure of that study.
+
+    A worker killed (e.g. out of memory) more often than
+    ``distributed.scheduler.allowed-failures`` raises ``KilledWorker`` here.
+    """
+    try:
+        result: StudyOutcome = future.result()
+    except Exception as err:  # the per-study boundary: KilledWorker, CancelledError, ...
+        return StudyOutcome(
+            study=study, state="failed", error=f"{type(err).__name__}: {err} (worker lost)"
+        )
+    return result
+
+
 def run_cohort(
     entries: Sequence[StudyEntry],
     out_dir: Path,
@@ -153,8 +168,9 @@ def run_cohort(
         if on_start is not None:
             on_start(client.dashboard_link if cluster.dashboard else None)
         futures = client.map(run_study, tasks, pure=False, retries=0)
+        study_of = {f.key: t.study for f, t in zip(futures, tasks, strict=True)}
         for future in as_completed(futures):  # type: ignore[no-untyped-call]  # untyped
-            outcome: StudyOutcome = future.result()
+            outcome = _outcome(future, study_of[future.key])
             outcomes[outcome.study] = outcome
             if on_outcome is not None:
                 on_outcome(outcome)
