@@ -101,12 +101,20 @@ def test_gtv_statistics_match_independent_computation(
 
 
 def test_gtv_outputs_written_and_valid(sts: tuple[AnalysisResult, Path, Path]) -> None:
-    _, _, out = sts
+    result, _, out = sts
     data = json.loads((out / "lesions.json").read_text())
     assert len(data) == 1
     assert data[0]["detection"].startswith("user mask 'GTV_Mass'")
     assert data[0]["krenning"] is None  # FDG study: Krenning does not apply
     assert "SSTR" in data[0]["not_computable"]["krenning"]
+    # The reports a physician reads show no Krenning at all on FDG (scores only where they
+    # apply), name the patient and date for people, and say where the CT ends.
+    assert not any("Krenning" in s.name for s in result.report.scores)
+    html = (out / "report.html").read_text()
+    assert "Krenning" not in html
+    assert "STS_001" in html
+    assert "7 Sep 2000" in html
+    assert "CT covers 22 % of the PET" in html
     if shutil.which("dciodvfy") is None:
         pytest.fail("dciodvfy missing: install dicom3tools (.ci/run does).")
     for name in ("seg.dcm", "sr.dcm"):

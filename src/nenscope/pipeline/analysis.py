@@ -141,6 +141,7 @@ class _LesionMasks:
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
     errors: tuple[str, ...]
+    physiological: tuple[PhysiologicalUptake, ...] = ()
 
 
 def _add_region(
@@ -242,6 +243,7 @@ def find_lesions(
     notes: list[str] = []
     warnings: list[str] = []
     errors: list[str] = []
+    physiological: tuple[PhysiologicalUptake, ...] = ()
     if options.auto_detect:
         detection = detect_lesions(study.suv, references=regions, settings=options.detection)
         seg = detection.segmentation
@@ -250,6 +252,7 @@ def find_lesions(
         how.extend([text] * detection.n_lesions)
         notes.extend(detection.notes)
         notes.extend(_physiology_text(p) for p in detection.physiological)
+        physiological = detection.physiological
     _seed_lesions(study, options.lesion_seeds_mm, labels, how, errors)
     _mask_lesions(study, options, labels, how, warnings, errors)
     return _LesionMasks(
@@ -258,6 +261,7 @@ def find_lesions(
         notes=tuple(notes),
         warnings=tuple(warnings),
         errors=tuple(errors),
+        physiological=physiological,
     )
 
 
@@ -459,6 +463,7 @@ def analyze_study(
             detection=() if lesions is None else lesions.detection,
             stages=stages,
             extra_scores=extra,
+            physiological=() if lesions is None else lesions.physiological,
         )
     files, report = write_outputs(
         out_dir,

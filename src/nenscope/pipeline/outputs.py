@@ -39,17 +39,14 @@ from nenscope.reporting import (
     report_to_json,
     write_pdf,
 )
+from nenscope.reporting.presentation import target_ids
 
 __all__ = [
-    "MAX_LESION_VIEWS",
     "OUTPUT_NAMES",
     "render_figures",
     "write_dicom_outputs",
     "write_outputs",
 ]
-
-MAX_LESION_VIEWS = 30
-"""At most this many lesions get an axial view (the hottest first); the table lists all."""
 
 OUTPUT_NAMES = (
     "lesions.json",
@@ -86,14 +83,21 @@ def _view_fov_mm(lesion: LesionEntry) -> float:
 def render_figures(
     report: Report, study: StudyData, labels: npt.NDArray[np.uint16] | None
 ) -> ReportFigures:
-    """Render the coronal MIP and the axial view of each lesion (up to MAX_LESION_VIEWS)."""
-    markers = [LesionMarker(id=les.id, centroid_mm=les.centroid_mm) for les in report.lesions]
-    mip = render_mip_png(study.suv, markers, title=f"Coronal MIP — {study.tracer}")
+    """Render the coronal MIP (targets numbered, others marked) and the targets' axial views."""
+    targets = target_ids(report)
+    by_id = {les.id: les for les in report.lesions}
+    numbered = [LesionMarker(id=i, centroid_mm=by_id[i].centroid_mm) for i in targets]
+    others = [
+        LesionMarker(id=les.id, centroid_mm=les.centroid_mm)
+        for les in report.lesions
+        if les.id not in set(targets)
+    ]
+    mip = render_mip_png(study.suv, numbered, others=others, title=f"Coronal MIP — {study.tracer}")
     views: dict[int, bytes] = {}
     ct = None if study.ct is None else study.ct.volume
     label_volume = None if labels is None else study.suv.with_array(labels, unit=Unit.LABEL)
-    ordered = sorted(report.lesions, key=lambda les: -(les.value("suvmax") or 0.0))
-    for lesion in sorted(ordered[:MAX_LESION_VIEWS], key=lambda les: les.id):
+    for lesion_id in targets:
+        lesion = by_id[lesion_id]
         suvmax, volume = lesion.quantities["suvmax"], lesion.quantities["volume_ml"]
         views[lesion.id] = render_lesion_png(
             study.suv,

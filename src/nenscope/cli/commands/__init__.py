@@ -9,6 +9,7 @@ from nenscope.cli.commands import (  # noqa: F401  (imported for their registrat
     analyze,
     cohort,
     convert,
+    deidentify,
     demo,
     dose,
     evidence,
@@ -19,5 +20,6 @@ from nenscope.cli.commands import (  # noqa: F401  (imported for their registrat
     radiomics,
     recommend,
     response,
+    serve,
     suv,
 )

@@ -1,4 +1,8 @@
-"""``nenscope info DIR``: list the patients, studies and series found under a folder."""
+"""``nenscope info DIR``: list the patients, studies and series found under a folder.
+
+Patients are shown as ``P1``, ``P2``… and descriptions without the patient's name or ID,
+unless ``--show-identity`` is given (consoles end up in tickets and screenshots).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,22 @@ from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
 from nenscope.core.errors import WorkbenchError
 from nenscope.dicom.discovery import Discovery, SeriesRef, capabilities, scan_folder
+from nenscope.dicom.identity import identity_tokens, pseudonymous_labels, redact_text
 
 __all__ = ["info_command", "to_payload"]
 
 
-def _series_payload(ref: SeriesRef) -> dict[str, Any]:
+def _description(text: str, ref: SeriesRef, show_identity: bool) -> str:
+    if show_identity:
+        return text
+    return redact_text(text, identity_tokens(ref.patient_id, ref.patient_name))
+
+
+def _series_payload(ref: SeriesRef, show_identity: bool) -> dict[str, Any]:
     return {
         "series_instance_uid": ref.series_instance_uid,
         "series_number": ref.series_number,
-        "series_description": ref.series_description,
+        "series_description": _description(ref.series_description, ref, show_identity),
         "modality": ref.modality,
         "manufacturer": ref.manufacturer,
         "units": ref.units or None,
@@ -35,24 +46,33 @@ def _series_payload(ref: SeriesRef) -> dict[str, Any]:
     }
 
 
-def to_payload(found: Discovery) -> dict[str, Any]:
-    """Arrange discovered series as patients → studies → series for the JSON output."""
+def to_payload(found: Discovery, *, show_identity: bool = False) -> dict[str, Any]:
+    """Arrange discovered series as patients → studies → series for the JSON output.
+
+    Each patient has a ``patient`` label (``P1``…); ``patient_id`` and ``patient_name`` only
+    with ``show_identity``, and descriptions are redacted of them otherwise.
+    """
+    labels = pseudonymous_labels(ref.patient_id for ref in found.series)
     patients: dict[str, dict[str, Any]] = {}
     for ref in found.series:
+        identity = (
+            {"patient_id": ref.patient_id, "patient_name": ref.patient_name}
+            if show_identity
+            else {}
+        )
         patient = patients.setdefault(
-            ref.patient_id,
-            {"patient_id": ref.patient_id, "patient_name": ref.patient_name, "studies": {}},
+            ref.patient_id, {"patient": labels[ref.patient_id], **identity, "studies": {}}
         )
         study = patient["studies"].setdefault(
             ref.study_instance_uid,
             {
                 "study_instance_uid": ref.study_instance_uid,
                 "study_date": ref.study_date,
-                "study_description": ref.study_description,
+                "study_description": _description(ref.study_description, ref, show_identity),
                 "series": [],
             },
         )
-        study["series"].append(_series_payload(ref))
+        study["series"].append(_series_payload(ref, show_identity))
     for patient in patients.values():
         patient["studies"] = list(patient["studies"].values())
     return {
@@ -63,7 +83,8 @@ def to_payload(found: Discovery) -> dict[str, Any]:
     }
 
 
-def _print_table(found: Discovery) -> None:
+def _print_table(found: Discovery, show_identity: bool) -> None:
+    labels = pseudonymous_labels(ref.patient_id for ref in found.series)
     table = Table(title=f"DICOM series under {found.root}", show_lines=False)
     for column in (
         "Patient",
@@ -79,14 +100,14 @@ def _print_table(found: Discovery) -> None:
         table.add_column(column, overflow="fold")
     for ref in found.series:
         table.add_row(
-            ref.patient_id or "?",
+            (ref.patient_id or "?") if show_identity else labels[ref.patient_id],
             f"{ref.study_date or '?'}",
             "" if ref.series_number is None else str(ref.series_number),
             ref.modality,
             ref.manufacturer,
             str(ref.n_frames),
             ref.units or ("HU" if ref.modality == "CT" else ""),
-            ref.series_description,
+            _description(ref.series_description, ref, show_identity),
             "; ".join(capabilities(ref)),
         )
     console.print(table)
@@ -100,6 +121,14 @@ def info_command(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text (table) or json.")
     ] = OutputFormat.TEXT,
+    show_identity: Annotated[
+        bool,
+        typer.Option(
+            "--show-identity",
+            help="Show patient IDs, names and descriptions as stored (default: P1, P2… and "
+            "descriptions without the patient's name or ID).",
+        ),
+    ] = False,
 ) -> None:
     """List patients, studies and series under FOLDER and what nenscope can do with each."""
     try:
@@ -112,6 +141,6 @@ def info_command(
             "not DICOM or unreadable)."
         )
     if output_format is OutputFormat.JSON:
-        print_json(to_payload(found))
+        print_json(to_payload(found, show_identity=show_identity))
     else:
-        _print_table(found)
+        _print_table(found, show_identity)
