@@ -208,3 +208,33 @@ def test_a_lost_worker_fails_only_its_study() -> None:
     assert outcome.state == "failed"
     assert outcome.study == "s9"
     assert "KilledWorker" in outcome.error
+
+
+def test_gather_unions_feature_columns_and_keeps_lesion_free_studies(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from nenscope.cohort import StudyEntry, StudyOutcome, gather_lesions
+    from nenscope.cohort.adapter import LESION_COLUMNS
+    from nenscope.cohort.task import part_path
+
+    (tmp_path / PARTS_DIR).mkdir()
+    base = {"lesion_id": [1], "status": ["candidate"], "suvmax": [5.0]}
+    pq.write_table(pa.table({**base, "F1": [1.0]}), part_path(tmp_path, "k1"))
+    pq.write_table(pa.table({**base, "F2": [2.0]}), part_path(tmp_path, "k2"))
+    empty = pa.table({c: pa.array([], type=pa.null()) for c in LESION_COLUMNS})
+    pq.write_table(empty, part_path(tmp_path, "k3"))
+    entries = [
+        StudyEntry(study=s, path=tmp_path / s, patient_id=p, labels={"grade": g, "ki67": k})
+        for s, p, g, k in (("a", "P1", "G1", "2"), ("b", "P2", "G2", "10"), ("c", "P3", "G1", ""))
+    ]
+    outcomes = [
+        StudyOutcome(study=s, state="done", key=k)
+        for s, k in (("a", "k1"), ("b", "k2"), ("c", "k3"))
+    ]
+    assert gather_lesions(tmp_path, entries, outcomes) == 2
+    table = pq.read_table(tmp_path / "lesions.parquet")
+    rows = table.to_pylist()
+    assert [(r["study"], r["F1"], r["F2"]) for r in rows] == [("a", 1.0, None), ("b", None, 2.0)]
+    assert table.schema.field("ki67").type == pa.float64()  # numeric labels become numbers
+    assert rows[1]["ki67"] == 10.0
+    assert rows[0]["grade"] == "G1"
