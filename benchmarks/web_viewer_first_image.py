@@ -26,7 +26,7 @@ from nenscope.web.pages.volumes import prepare_view_volumes
 from nenscope.web.settings import ServiceSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
-from conftest import CHROMIUM_ARGS, PASSWORD, SCREEN, LiveServer  # noqa: E402
+from conftest import CHROMIUM_ARGS, PASSWORD, SCREEN, LiveServer
 
 
 def main() -> None:
