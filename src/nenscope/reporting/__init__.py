@@ -30,6 +30,7 @@ from nenscope.reporting.tables import (
     lesion_to_dict,
     lesions_to_csv,
     lesions_to_json,
+    lesions_to_long_csv,
     report_to_dict,
     report_to_json,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "lesion_to_dict",
     "lesions_to_csv",
     "lesions_to_json",
+    "lesions_to_long_csv",
     "mip_figure",
     "render_html",
     "render_lesion_png",

@@ -33,7 +33,14 @@ from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
 from nenscope.segmentation.lesions import grow_mask_mm
 from nenscope.segmentation.resample import resample_to
 
-__all__ = ["OrganEstimate", "OrganSettings", "estimate_organs", "is_axial", "lps_axes"]
+__all__ = [
+    "OrganEstimate",
+    "OrganSettings",
+    "estimate_organs",
+    "is_axial",
+    "lps_axes",
+    "pet_body",
+]
 
 CT_BODY_HU = -300.0
 """Body outline on CT: voxels above this value (air and lung are below)."""
@@ -77,6 +84,7 @@ class OrganSettings:
     min_ct_coverage: float = 0.8
     max_liver_extent_mm: float = 350.0
     max_liver_volume_ml: float = 8000.0
+    opening_mm: float = 10.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -183,13 +191,10 @@ def _body_mask(
     smooth: npt.NDArray[np.float64], ct: npt.NDArray[np.float64] | None
 ) -> npt.NDArray[np.bool_]:
     if ct is not None:
-        raw = ct > CT_BODY_HU
-    else:
-        positive = smooth[smooth > 0]
-        if positive.size == 0:
-            raise EmptyRegionError("The SUV image has no positive voxel; no body to find.")
-        raw = smooth > 0.1 * float(np.median(positive))
-    return fill_holes_per_slice(_largest_component(raw))
+        return fill_holes_per_slice(_largest_component(ct > CT_BODY_HU))
+    if not (smooth > 0).any():
+        raise EmptyRegionError("The SUV image has no positive voxel; no body to find.")
+    return pet_body(smooth)
 
 
 def fill_holes_per_slice(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
@@ -222,6 +227,38 @@ def fill_holes_per_slice(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     is_border = np.zeros(int(labels.max()) + 1, dtype=bool)
     is_border[border[border > 0]] = True
     return np.asarray(~is_border[labels])
+
+
+SPLEEN_LATERAL_MM = 40.0
+"""The spleen's voxels lie at least this far left of the midline, mm."""
+
+SPLEEN_ANTERIOR_MM = 20.0
+"""... and no more than this anterior of the body's median y (the spleen is posterior), mm."""
+
+PET_BODY_FRACTION = 0.2
+"""PET body outline: above this fraction of the median uptake of the tissue (module step 2)."""
+
+
+def pet_body(smooth: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Body outline on PET alone: the smoothed SUV above a fraction of the tissue's median.
+
+    The tissue is what lies above 5 % of the 99th percentile (the air around the body has
+    near-zero, noisy values, which a median over all positive voxels would be dominated by).
+    """
+    positive = smooth[smooth > 0]
+    if positive.size == 0:
+        return np.zeros(smooth.shape, dtype=bool)
+    tissue = positive[positive > 0.05 * float(np.percentile(positive, 99))]
+    level = PET_BODY_FRACTION * float(np.median(tissue))
+    return fill_holes_per_slice(_largest_component(smooth > level))
+
+
+def _ball_mm(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
+    """Ball structuring element of ``radius_mm`` on an anisotropic grid."""
+    half = [max(1, int(radius_mm // s)) for s in spacing]
+    grids = np.ogrid[tuple(slice(-h, h + 1) for h in half)]
+    dist = sum((g * s) ** 2 for g, s in zip(grids, spacing, strict=True))
+    return np.asarray(dist <= radius_mm**2)
 
 
 def _homogeneous(
@@ -368,7 +405,12 @@ def estimate_organs(
     ]
     if coverage_note is not None:
         notes.insert(0, coverage_note)
-    core = _fill_holes_3d(_largest_component(tissue & (x_full < midline)))
+    # Opening cuts thin joins of the homogeneous tissue (liver to abdominal wall, muscles of
+    # raised arms) so that the largest part on the right is the liver itself.
+    right = ndimage.binary_opening(
+        tissue & (x_full < midline), structure=_ball_mm(settings.opening_mm, suv.spacing_mm)
+    )
+    core = _fill_holes_3d(_largest_component(right))
     liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
     z_full = np.broadcast_to(z, suv.shape)
     if not liver.any():
@@ -378,7 +420,14 @@ def estimate_organs(
         if implausible is not None:
             notes.append(implausible)
             liver = np.zeros_like(liver)
-    spleen = _spleen(tissue & (x_full > midline), liver, z_full) if liver.any() else None
+    # The spleen lies left-posterior (not the stomach or the left liver lobe at the midline).
+    y_full = np.broadcast_to(lps_axes(suv)[1], suv.shape)
+    left = (
+        tissue
+        & (x_full > midline + SPLEEN_LATERAL_MM)
+        & (y_full > float(np.median(y_full[body])) - SPLEEN_ANTERIOR_MM)
+    )
+    spleen = _spleen(left, liver, z_full) if liver.any() else None
     if spleen is not None:
         spleen = _grow_organ(
             _fill_holes_3d(spleen), smooth, body, suv.spacing_mm, settings.grow_mm, body_median

@@ -71,15 +71,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from nenscope.core import ImageVolume
+from nenscope.core import ImageVolume, parse_option
 from nenscope.core.units import MM3_PER_ML
+from nenscope.segmentation import physiology_rules as rules
+from nenscope.segmentation.anatomy import Anatomy, locate_anatomy
 from nenscope.segmentation.lesions import (
     DetectionSettings,
     LesionSegmentation,
     grow_mask_mm,
+    percist_liver_threshold,
     threshold_lesions,
 )
 from nenscope.segmentation.organs import OrganEstimate, lps_axes
+from nenscope.segmentation.patterns import PHYSIOLOGICAL_UPTAKE, TracerFamily, not_modelled
 from nenscope.segmentation.reference import ReferenceRegions
 
 __all__ = [
@@ -184,6 +188,10 @@ class LesionDetection:
         ``"organ masks"`` or ``"automatic"``.
     notes
         Thresholds and rules applied, for the report.
+    kept_reasons
+        Why each kept candidate (label - 1) is a candidate (automatic method only).
+    anatomy
+        The anatomy found on the images (automatic method with an organ estimate), or None.
     """
 
     labels: npt.NDArray[np.uint32]
@@ -192,6 +200,8 @@ class LesionDetection:
     liver_mask: npt.NDArray[np.bool_] | None
     method: str
     notes: tuple[str, ...] = field(default=())
+    kept_reasons: tuple[str, ...] = field(default=())
+    anatomy: Anatomy | None = None
 
     @property
     def n_lesions(self) -> int:
@@ -206,6 +216,7 @@ def detect_lesions(
     organ_masks: Mapping[str, npt.NDArray[np.bool_]] | None = None,
     settings: DetectionSettings | None = None,
     physiology: PhysiologySettings | None = None,
+    tracer: TracerFamily | str = TracerFamily.OTHER,
 ) -> LesionDetection:
     """Detect lesions and keep physiological uptake out (method in the module docstring).
 
@@ -222,6 +233,9 @@ def detect_lesions(
         Threshold options.
     physiology
         Constants of the automatic rules.
+    tracer
+        Tracer family (:class:`~nenscope.segmentation.patterns.TracerFamily`): which organs
+        show physiological uptake.
 
     Returns
     -------
@@ -249,19 +263,50 @@ def detect_lesions(
             method="organ masks",
             notes=notes + _threshold_notes(seg),
         )
+    family = parse_option(tracer, TracerFamily, what="tracer family")
+    normal = PHYSIOLOGICAL_UPTAKE[family]
     liver = None if organs is None else organs.liver
-    exclude = {} if organs is None or organs.spleen is None else {"spleen": organs.spleen}
+    exclude: dict[str, npt.NDArray[np.bool_]] = {}
+    if organs is not None and organs.spleen is not None and "spleen" in normal:
+        exclude["spleen"] = organs.spleen
+    anatomy = None
+    if organs is not None:
+        ct = None if organs.ct_on_pet is None else np.asarray(organs.ct_on_pet.array)
+        anatomy = locate_anatomy(
+            suv,
+            ct,
+            avid_brain="brain" in normal,
+            avid_myocardium="myocardium" in normal,
+            liver=organs.liver,
+        )
+        for organ in ("brain", "myocardium"):
+            mask = anatomy.mask(organ)
+            if mask is not None and organ in normal:
+                exclude[organ] = mask
     seg = threshold_lesions(
         suv, settings=settings, exclude=exclude, liver_mask=liver, liver_reference=liver_ref
     )
     liver_zone = (
         None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
     )
-    liver_mean = None if liver_ref is None else liver_ref[0]
-    dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology, liver_mean)
+    context = _Context(
+        anatomy=anatomy,
+        normal=normal,
+        family=family,
+        liver=liver_ref,
+        excluded={k: v for k, v in exclude.items() if k != "spleen"},
+        spill_margin_mm=settings.spill_margin_mm,
+    )
+    dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology, context)
     lut = np.zeros(int(seg.labels.max()) + 1, dtype=np.uint32)
     lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
     auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
+    missing = not_modelled(family)
+    if missing:
+        auto_notes.append(
+            f"physiological uptake not modelled on {family.value.upper()}: "
+            f"{', '.join(missing)} (may be listed as candidates)"
+        )
     if organs is None:
         auto_notes.append(
             "no organ estimate: liver-adaptive threshold and spleen exclusion not used"
@@ -273,7 +318,22 @@ def detect_lesions(
         liver_mask=liver,
         method="automatic",
         notes=tuple(auto_notes) + _threshold_notes(seg),
+        kept_reasons=tuple(_kept_reason(seg, family, liver_ref) for _ in kept),
+        anatomy=anatomy,
     )
+
+
+def _kept_reason(
+    seg: LesionSegmentation, family: TracerFamily, liver: tuple[float, float] | None
+) -> str:
+    """Why an automatic candidate was kept."""
+    text = f"uptake above the detection threshold SUV {seg.threshold:.2f}"
+    if family is TracerFamily.FDG and liver is not None:
+        text += (
+            f" with SUVpeak at or above the PERCIST measurable level "
+            f"{percist_liver_threshold(*liver):.2f}"
+        )
+    return text + f"; outside the organs with normal uptake on {family.value.upper()}"
 
 
 def _threshold_notes(seg: LesionSegmentation) -> tuple[str, ...]:
@@ -345,14 +405,28 @@ def _components(
     ]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Context:
+    """What the anatomy- and tracer-aware rules need."""
+
+    anatomy: Anatomy | None = None
+    normal: tuple[str, ...] = PHYSIOLOGICAL_UPTAKE[TracerFamily.OTHER]
+    family: TracerFamily = TracerFamily.OTHER
+    liver: tuple[float, float] | None = None
+    excluded: Mapping[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    spill_margin_mm: float = 10.0
+
+
 def _classify(
     suv: ImageVolume,
     labels: npt.NDArray[np.uint32],
     organs: OrganEstimate | None,
     liver_zone: npt.NDArray[np.bool_] | None,
     settings: PhysiologySettings,
-    liver_mean: float | None = None,
+    context: _Context | None = None,
 ) -> tuple[list[PhysiologicalUptake], list[int]]:
+    context = _Context() if context is None else context
+    liver_mean = None if context.liver is None else context.liver[0]
     spleen = None if organs is None else organs.spleen
     comps = _components(suv, labels, liver_zone, spleen)
     midline = 0.0 if organs is None else organs.midline_x_mm
@@ -372,18 +446,38 @@ def _classify(
         if organs is None or organs.ct_on_pet is None
         else np.asarray(organs.ct_on_pet.array, dtype=np.float64)
     )
+    shapes = rules.measure_shapes(suv, labels, midline)
+    # The anatomy-based urinary-tract rules are validated on real FDG studies only so far.
+    fdg = context.family is TracerFamily.FDG
+    kidneys = _kidneys(suv, labels, context, shapes, reasons, settings.organ_min_ml) if fdg else []
     bladder = _bladder(comps, frame, reasons, settings, ct, labels)
+    if fdg and "urinary tract" in context.normal:
+        seeds = kidneys + ([] if bladder is None else [bladder.label])
+        gap = 1.5 * max(suv.spacing_mm)
+        seeds = rules.same_organ(shapes, seeds, reasons, gap)
+        rules.ureters(shapes, seeds, reasons, rules.RuleSettings())
     limb_z = None if bladder is None else float(bladder.box_lo[2])
     # Below the bladder lie the thighs: nothing physiological with high uptake (STYLE: rule
     # documented in docs/analysis.md), so no organ rule may drop what lies there.
     below = {c.label for c in comps if limb_z is not None and c.centroid[2] < limb_z}
     _large_organs(comps, frame, reasons, settings, below)
+    rules.spill(
+        {k: v for k, v in shapes.items() if k not in below},
+        context.excluded,
+        suv,
+        context.spill_margin_mm,
+        reasons,
+        rules.RuleSettings(),
+    )
     for a, b in _mirror_pairs(comps, midline, settings):
         for c in (a, b):
             reasons.setdefault(c.label, "paired with its mirror image across the midline")
-    _adrenals(comps, frame, reasons, settings)
-    _pituitary(comps, frame, reasons, settings)
+    if "adrenal glands" in context.normal:
+        _adrenals(comps, frame, reasons, settings)
+    if "pituitary gland" in context.normal:
+        _pituitary(comps, frame, reasons, settings)
     _faint_organs(comps, reasons, settings, liver_mean)
+    _fdg_rules(shapes, context, reasons, below)
     dropped = [
         PhysiologicalUptake(
             organ=_named_organ(reasons[c.label]) or frame.guess(c),
@@ -397,6 +491,60 @@ def _classify(
     ]
     kept = [c.label for c in comps if c.label not in reasons]
     return dropped, kept
+
+
+def _kidneys(
+    suv: ImageVolume,
+    labels: npt.NDArray[np.uint32],
+    context: _Context,
+    shapes: Mapping[int, rules.ComponentShape],
+    reasons: dict[int, str],
+    organ_min_ml: float,
+) -> list[int]:
+    """Mark the components in the kidneys found on the anatomy (in place); their labels.
+
+    A kidney smaller than ``organ_min_ml`` is not used (the organ-size rules are off when
+    that setting is larger than any organ).
+    """
+    if (
+        "kidneys" not in context.normal
+        or context.anatomy is None
+        or context.liver is None
+        or not shapes
+    ):
+        return []
+    found = []
+    n = int(labels.max())
+    for side, mask in rules.kidney_masks(
+        suv, context.anatomy, context.liver[0], rules.RuleSettings()
+    ).items():
+        if float(mask.sum()) * suv.voxel_volume_ml < organ_min_ml:
+            continue
+        grown = grow_mask_mm(mask, suv.spacing_mm, context.spill_margin_mm)
+        fraction = rules.in_mask_fraction(labels, grown, n)
+        for label in shapes:
+            if label not in reasons and fraction[label - 1] >= 0.5:
+                reasons[label] = f"lies in the {side}, with its collecting system (kidney)"
+                found.append(label)
+    return found
+
+
+def _fdg_rules(
+    shapes: Mapping[int, rules.ComponentShape],
+    context: _Context,
+    reasons: dict[int, str],
+    protected: set[int],
+) -> None:
+    """FDG: Waldeyer's ring, bowel and muscle, and the PERCIST measurability level."""
+    if context.family is not TracerFamily.FDG or context.liver is None:
+        return
+    open_shapes = {k: v for k, v in shapes.items() if k not in protected}
+    settings = rules.RuleSettings()
+    rules.symmetric(
+        open_shapes, context.liver[0], reasons, settings, "Waldeyer's ring / paired glands"
+    )
+    rules.elongated(open_shapes, context.liver[0], reasons, settings, "bowel or muscle")
+    rules.not_measurable(shapes, context.liver, reasons)
 
 
 BLADDER_CORE_FRACTION = 0.5
@@ -534,12 +682,24 @@ def _organ_slot(c: _Component, frame: _Frame, settings: PhysiologySettings) -> s
     return None
 
 
-_NAMED_BY_RULE = ("urinary bladder", "brain", "heart", "kidney")
-"""Organs that a position rule names in its reason (last parenthesis)."""
+_NAMED_BY_RULE = (
+    "urinary bladder",
+    "brain",
+    "heart",
+    "kidney",
+    "ureter",
+    "myocardium",
+    "spleen",
+    "Waldeyer's ring / paired glands",
+    "bowel or muscle",
+)
+"""Organs that a rule names in its reason (last parenthesis)."""
 
 
 def _named_organ(reason: str) -> str | None:
-    """Return the organ a position rule named in ``reason`` ("... (kidney)"), or None."""
+    """Return the organ a rule named in ``reason`` ("... (kidney)"), or None."""
+    if reason.endswith(": background"):
+        return "background (below the measurable level)"
     for organ in _NAMED_BY_RULE:
         if reason.endswith(f"({organ})"):
             return organ

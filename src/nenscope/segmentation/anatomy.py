@@ -1,0 +1,591 @@
+"""Anatomy from the images: body, lungs, landmarks and organ zones on the PET grid (pure).
+
+:func:`locate_anatomy` finds, for every tracer, the structures the physiological-uptake rules
+and the lesion sites need. Each region is taken from the CT where the CT covers it and from the
+PET alone elsewhere; :attr:`Anatomy.sources` says which, per region, for the report.
+
+Method (every constant is a field of :class:`AnatomySettings`):
+
+1. **CT coverage**: an axial slice is covered when at least ``min_slice_coverage`` of its
+   voxels have a CT value (the resampled CT is exactly ``CT_OUTSIDE_HU`` outside its field).
+2. **Body**: CT > -300 HU on covered slices; elsewhere the smoothed PET above 10 % of the
+   median of its positive values; largest connected component, holes filled per slice.
+3. **Lungs**: inside the hole-filled body, CT below ``lung_hu`` on covered slices; on PET-only
+   slices, voxels at least ``lung_depth_mm`` inside the body whose smoothed SUV is below
+   ``lung_uptake_fraction`` × the median SUV of the body's deep tissue (lung is the one large
+   low-uptake organ inside the trunk on every tracer). The components of at least
+   ``lung_min_ml`` whose centroid lies in the upper 70 % of the lung-bearing body are lungs.
+4. **Landmarks** (patient z, mm): the lung apex (top of the lungs), the diaphragm (per side,
+   the lowest slice whose lung area is at least ``diaphragm_area_fraction`` of that lung's
+   largest slice), the neck (the narrowest body slice between the lung apex and the top of the
+   body) and the head above it.
+5. **Brain**: with CT over the head, everything inside the skull (> ``bone_hu``, holes filled
+   per slice) above the neck; on PET alone, in the head above the neck, the avid structure
+   (smoothed SUV above ``brain_fraction`` × its 99.5th percentile) opened with a ball of
+   ``organ_opening_mm`` (this cuts a node or a salivary gland joined to it at threshold
+   away), the largest part of at least ``brain_min_ml``. Without avid brain (SSTR, DOPA) no
+   brain mask is made: nothing there is then dropped as brain.
+6. **Mediastinum and myocardium**: per slice between the diaphragm and the lung apex, the
+   convex hull of both lungs minus the lungs is the mediastinum. The myocardium is the avid
+   part (above ``myocardium_fraction`` × its 99.5th percentile) of the mediastinum's lower
+   ``heart_height_mm``, opened like the brain, the largest part of at least
+   ``myocardium_min_ml`` whose centroid lies left of ``heart_right_mm`` from the midline.
+7. **Kidney zone**: posterior of the body centre, ``kidney_lateral_mm`` from the midline,
+   from ``kidney_above_diaphragm_mm`` above to ``kidney_below_diaphragm_mm`` below the
+   diaphragm (the kidneys lie under the posterior diaphragm, the upper poles at the 11th-12th
+   rib).
+8. **Bone** (CT only): CT above ``bone_hu``.
+
+Limitations: the heart, brain and kidney zones are found from the lungs and the head; a study
+whose field of view holds neither (a pelvis-only PET) has no such zones and says so in
+:attr:`Anatomy.notes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+from skimage.morphology import convex_hull_image
+
+from nenscope.core import ImageVolume
+from nenscope.segmentation.organs import fill_holes_per_slice, is_axial, lps_axes, pet_body
+
+__all__ = [
+    "CT_OUTSIDE_HU",
+    "Anatomy",
+    "AnatomySettings",
+    "locate_anatomy",
+]
+
+CT_OUTSIDE_HU = -1000.0
+"""Value of the resampled CT outside its field of view (``resample_to(..., cval=-1000)``)."""
+
+CT_BODY_HU = -300.0
+"""Body outline on CT: voxels above this value (air and lung are below)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnatomySettings:
+    """Constants of :func:`locate_anatomy` (module docstring, by step)."""
+
+    min_slice_coverage: float = 0.9
+    lung_hu: float = -400.0
+    lung_depth_mm: float = 15.0
+    lung_uptake_fraction: float = 0.55
+    lung_min_ml: float = 150.0
+    lung_below_liver_top_mm: float = 30.0
+    diaphragm_area_fraction: float = 0.25
+    bone_hu: float = 300.0
+    brain_fraction: float = 0.35
+    brain_min_ml: float = 300.0
+    organ_opening_mm: float = 9.0
+    myocardium_fraction: float = 0.3
+    myocardium_min_ml: float = 40.0
+    heart_height_mm: float = 150.0
+    heart_right_mm: float = 25.0
+    central_thorax_mm: float = 110.0
+    heart_below_dome_mm: float = 50.0
+    myocardium_max_ml: float = 500.0
+    thorax_height_mm: float = 120.0
+    head_min_mm: float = 60.0
+    head_ct_min_mm: float = 150.0
+    brain_body_ratio: float = 5.0
+    lung_above_liver_mm: float = 60.0
+    kidney_lateral_mm: tuple[float, float] = (20.0, 140.0)
+    kidney_above_diaphragm_mm: float = 40.0
+    kidney_below_diaphragm_mm: float = 230.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Anatomy:
+    """Structures found by :func:`locate_anatomy`; masks are bool (z, y, x) on the SUV grid.
+
+    Attributes
+    ----------
+    body
+        Body outline.
+    masks
+        Organ and zone masks by name (``lungs``, ``brain``, ``mediastinum``, ``myocardium``,
+        ``kidney zone``, ``bone``), only those found.
+    sources
+        Region → how it was found: ``"CT"``, ``"PET alone (no CT over this region)"``,
+        ``"not in the field of view"``, ...
+    midline_x_mm
+        Patient x (LPS) of the body midline.
+    body_y_centre_mm
+        Median patient y of the body (anterior < centre < posterior).
+    landmarks_z_mm
+        Patient z of ``lung_apex``, ``diaphragm_right``, ``diaphragm_left``, ``diaphragm``
+        (the higher of the two), ``neck``, ``body_top``, ``body_bottom`` where found.
+    ct_slices
+        Bool per axial slice: the CT covers it.
+    ct_on_pet
+        CT (HU) on the PET grid, or None.
+    notes
+        What was found and how.
+    """
+
+    body: npt.NDArray[np.bool_]
+    masks: Mapping[str, npt.NDArray[np.bool_]]
+    sources: Mapping[str, str]
+    midline_x_mm: float
+    body_y_centre_mm: float
+    landmarks_z_mm: Mapping[str, float]
+    ct_slices: npt.NDArray[np.bool_]
+    ct_on_pet: npt.NDArray[np.float64] | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def mask(self, name: str) -> npt.NDArray[np.bool_] | None:
+        """Return the mask ``name``, or None when it was not found."""
+        return self.masks.get(name)
+
+
+_PET_ALONE = "PET alone (the CT does not cover it)"
+_NO_CT = "PET alone (no CT)"
+
+
+def _ball(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
+    half = [max(1, int(radius_mm // s)) for s in spacing]
+    grids = np.ogrid[tuple(slice(-h, h + 1) for h in half)]
+    dist = sum((g * s) ** 2 for g, s in zip(grids, spacing, strict=True))
+    return np.asarray(dist <= radius_mm**2)
+
+
+def _largest(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    labels, n = ndimage.label(mask)
+    if n == 0:
+        return np.zeros_like(mask)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return np.asarray(labels == int(np.argmax(sizes)))
+
+
+def _ct_slices(
+    ct: npt.NDArray[np.float64] | None, pet_body: npt.NDArray[np.bool_], fraction: float
+) -> npt.NDArray[np.bool_]:
+    """Slices where the CT has a value on at least ``fraction`` of the PET body's voxels."""
+    if ct is None:
+        return np.zeros(pet_body.shape[0], dtype=bool)
+    inside = ((ct != CT_OUTSIDE_HU) & pet_body).sum(axis=(1, 2))
+    total = pet_body.sum(axis=(1, 2))
+    return np.asarray((total > 0) & (inside >= fraction * np.maximum(total, 1)))
+
+
+def _body(
+    smooth: npt.NDArray[np.float64],
+    ct: npt.NDArray[np.float64] | None,
+    covered: npt.NDArray[np.bool_],
+    from_pet: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    raw = from_pet.copy()
+    if ct is not None and covered.any():
+        raw[covered] = ct[covered] > CT_BODY_HU
+    return fill_holes_per_slice(_largest(raw))
+
+
+def _lungs(
+    smooth: npt.NDArray[np.float64],
+    body: npt.NDArray[np.bool_],
+    ct: npt.NDArray[np.float64] | None,
+    covered: npt.NDArray[np.bool_],
+    spacing: tuple[float, float, float],
+    settings: AnatomySettings,
+    z_axis: npt.NDArray[np.float64],
+    liver_top: float | None,
+) -> npt.NDArray[np.bool_]:
+    # Depth inside the body, in-plane (per slice), so that skin and subcutaneous fat are left.
+    depth = np.zeros(body.shape)
+    for k in np.flatnonzero(body.any(axis=(1, 2))):
+        depth[k] = ndimage.distance_transform_edt(body[k], sampling=spacing[1:])
+    deep = depth >= settings.lung_depth_mm
+    low = np.zeros(body.shape, dtype=bool)
+    if deep.any():
+        level = settings.lung_uptake_fraction * float(np.median(smooth[deep]))
+        low = deep & (smooth < level)
+    if liver_top is not None:
+        # On PET the lungs lie above the liver dome (the bowel and fat below are low too).
+        low &= (z_axis > liver_top - settings.lung_below_liver_top_mm)[:, None, None]
+    if ct is not None and covered.any():
+        low[covered] = body[covered] & (ct[covered] < settings.lung_hu)
+    labels, n = ndimage.label(low)
+    if n == 0:
+        return low
+    sizes = np.bincount(labels.ravel()) * float(np.prod(spacing)) / 1000.0
+    sizes[0] = 0.0
+    big = np.flatnonzero(sizes >= settings.lung_min_ml)
+    if big.size == 0:
+        return np.zeros_like(low)
+    if liver_top is not None:
+        # On PET the lung bases rest on the liver dome.
+        lowest = ndimage.minimum(np.broadcast_to(z_axis[:, None, None], labels.shape), labels, big)
+        big = big[np.asarray(lowest) <= liver_top + settings.lung_above_liver_mm]
+        if big.size == 0:
+            return np.zeros_like(low)
+    # The lungs are the two largest low regions (or one when joined).
+    big = big[np.argsort(-sizes[big])][:2]
+    if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
+        big = big[:1]
+    return np.asarray(np.isin(labels, big))
+
+
+def _diaphragm(
+    lungs: npt.NDArray[np.bool_],
+    x: npt.NDArray[np.float64],
+    z_axis: npt.NDArray[np.float64],
+    midline: float,
+    fraction: float,
+) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for side, sel in (("right", x < midline), ("left", x >= midline)):
+        area = (lungs & sel).sum(axis=(1, 2))
+        if area.max() == 0:
+            continue
+        rows = np.flatnonzero(area >= fraction * area.max())
+        out[f"diaphragm_{side}"] = float(z_axis[rows].min())
+    if out:
+        out["diaphragm"] = max(out.values())
+    return out
+
+
+def _opened_largest(
+    mask: npt.NDArray[np.bool_],
+    spacing: tuple[float, float, float],
+    radius_mm: float,
+    min_ml: float,
+    voxel_ml: float,
+) -> npt.NDArray[np.bool_]:
+    """Open ``mask`` with a ball (cuts thin joins), keep the largest part, back on ``mask``."""
+    if not mask.any():
+        return mask
+    box = ndimage.find_objects(mask.astype(np.uint8))[0]
+    sub = mask[box]
+    opened = ndimage.binary_opening(sub, structure=_ball(radius_mm, spacing))
+    part = _largest(opened)
+    if part.sum() * voxel_ml < min_ml:
+        return np.zeros_like(mask)
+    # Back to the organ's own extent: the opened part grown by the ball, within the mask.
+    grown = ndimage.binary_dilation(part, structure=_ball(radius_mm, spacing)) & sub
+    out = np.zeros_like(mask)
+    out[box] = grown
+    return out
+
+
+def locate_anatomy(  # noqa: C901 - one step per region, in order
+    suv: ImageVolume,
+    ct_on_pet: npt.NDArray[np.float64] | None = None,
+    *,
+    avid_brain: bool = True,
+    avid_myocardium: bool = True,
+    liver: npt.NDArray[np.bool_] | None = None,
+    settings: AnatomySettings | None = None,
+) -> Anatomy:
+    """Find body, lungs, landmarks and organ zones (method in the module docstring).
+
+    Parameters
+    ----------
+    suv
+        SUV image (z, y, x) on an axial grid.
+    ct_on_pet
+        CT (HU) resampled onto the SUV grid with ``cval=CT_OUTSIDE_HU``, or None.
+    avid_brain, avid_myocardium
+        Whether the tracer shows the brain / the myocardium (FDG: both; MIBG: myocardium).
+    liver
+        The liver estimate, if any: its dome marks the diaphragm where the CT does not cover
+        the lung bases, and PET-only lungs must lie above it.
+    settings
+        Constants.
+
+    Returns
+    -------
+    Anatomy
+        The structures found, with their source per region.
+    """
+    settings = AnatomySettings() if settings is None else settings
+    values = np.asarray(suv.array, dtype=np.float64)
+    if not is_axial(suv):
+        body = values > 0
+        return Anatomy(
+            body=body,
+            masks={},
+            sources={"all regions": "not located (the PET grid is not axial)"},
+            midline_x_mm=0.0,
+            body_y_centre_mm=0.0,
+            landmarks_z_mm={},
+            ct_slices=np.zeros(suv.shape[0], dtype=bool),
+            notes=("anatomy not located: the PET grid is not axial",),
+        )
+    spacing = suv.spacing_mm
+    voxel_ml = suv.voxel_volume_ml
+    smooth = ndimage.gaussian_filter(values, 1.0)
+    ct = None if ct_on_pet is None else np.asarray(ct_on_pet, dtype=np.float64)
+    from_pet = pet_body(smooth)
+    covered = _ct_slices(ct, from_pet, settings.min_slice_coverage)
+    body = _body(smooth, ct, covered, from_pet)
+    x, y, z = lps_axes(suv)
+    xf = np.broadcast_to(x, suv.shape)
+    yf = np.broadcast_to(y, suv.shape)
+    z_axis = np.broadcast_to(z, suv.shape)[:, 0, 0]
+    midline = float(np.median(xf[body])) if body.any() else 0.0
+    y_centre = float(np.median(yf[body])) if body.any() else 0.0
+    notes: list[str] = []
+    masks: dict[str, npt.NDArray[np.bool_]] = {}
+    sources: dict[str, str] = {}
+
+    def source(region_slices: npt.ArrayLike) -> str:
+        region_slices = np.asarray(region_slices, dtype=bool)
+        if ct is None:
+            return _NO_CT
+        share = covered[region_slices].mean() if region_slices.any() else 0.0
+        if share >= 0.99:
+            return "CT"
+        if share <= 0.01:
+            return _PET_ALONE
+        return f"CT over {100 * share:.0f} % of its slices, PET alone elsewhere"
+
+    body_rows = body.any(axis=(1, 2))
+    landmarks: dict[str, float] = {}
+    if body_rows.any():
+        landmarks["body_top"] = float(z_axis[body_rows].max())
+        landmarks["body_bottom"] = float(z_axis[body_rows].min())
+    sources["body outline"] = source(body_rows)
+    liver_top = None
+    if liver is not None and liver.any():
+        liver_top = float(z_axis[liver.any(axis=(1, 2))].max())
+    lungs = _lungs(smooth, body, ct, covered, spacing, settings, z_axis, liver_top)
+    lung_rows = lungs.any(axis=(1, 2))
+    if lungs.any():
+        masks["lungs"] = lungs
+        sources["thorax (lungs)"] = source(lung_rows)
+        # The apex: the highest slice with a real lung cross-section (the trachea, joined to
+        # the lungs on CT, is narrow).
+        area = lungs.sum(axis=(1, 2))
+        landmarks["lung_apex"] = float(z_axis[area >= 0.05 * area.max()].max())
+        landmarks.update(_diaphragm(lungs, xf, z_axis, midline, settings.diaphragm_area_fraction))
+    if liver_top is not None and (
+        "diaphragm" not in landmarks or not covered[np.argmin(np.abs(z_axis - liver_top))]
+    ):
+        # Where the CT does not cover the lung bases, the liver dome marks the diaphragm.
+        landmarks["diaphragm"] = liver_top
+        notes.append("diaphragm from the liver dome (PET)")
+    if not lungs.any():
+        sources["thorax (lungs)"] = "lungs not found (PET alone cannot separate them here)"
+        notes.append("no lungs found: the thorax is located from the liver dome, if any")
+    _neck_and_head(body, z_axis, spacing, landmarks, settings)
+    if ct is not None and covered.any():
+        masks["bone"] = body & covered[:, None, None] & (ct > settings.bone_hu)
+    brain = _brain(
+        smooth, body, ct, covered, z_axis, landmarks, spacing, voxel_ml, avid_brain, settings
+    )
+    head_rows = z_axis > landmarks.get("neck", np.inf)
+    if brain is not None:
+        masks["brain"] = brain
+        sources["head (brain)"] = source(brain.any(axis=(1, 2)))
+    elif head_rows.any():
+        sources["head (brain)"] = (
+            "brain not located (not avid on this tracer and no CT over the head)"
+            if not avid_brain
+            else "brain not located"
+        )
+    if "diaphragm" in landmarks:
+        if lungs.any():
+            mediastinum = _mediastinum(lungs, body, z_axis, landmarks, settings)
+        else:
+            mediastinum = _central_thorax(body, xf, z_axis, midline, landmarks, settings)
+        masks["mediastinum"] = mediastinum
+        if avid_myocardium:
+            myo = _myocardium(
+                smooth, mediastinum, xf, z_axis, midline, landmarks, spacing, voxel_ml, settings
+            )
+            if myo is not None:
+                masks["myocardium"] = myo
+                sources["heart (myocardium)"] = source(myo.any(axis=(1, 2)))
+        low, high = settings.kidney_lateral_mm
+        top = landmarks["diaphragm"] + settings.kidney_above_diaphragm_mm
+        bottom = landmarks["diaphragm"] - settings.kidney_below_diaphragm_mm
+        rows = (z_axis <= top) & (z_axis >= bottom)
+        offset = np.abs(xf - midline)
+        masks["kidney zone"] = (
+            body & rows[:, None, None] & (yf > y_centre) & (offset >= low) & (offset <= high)
+        )
+        sources["abdomen (kidneys, liver)"] = source(rows & body_rows)
+    return Anatomy(
+        body=body,
+        masks=masks,
+        sources=sources,
+        midline_x_mm=midline,
+        body_y_centre_mm=y_centre,
+        landmarks_z_mm=landmarks,
+        ct_slices=covered,
+        ct_on_pet=ct,
+        notes=tuple(notes),
+    )
+
+
+def _neck_and_head(
+    body: npt.NDArray[np.bool_],
+    z_axis: npt.NDArray[np.float64],
+    spacing: tuple[float, float, float],
+    landmarks: dict[str, float],
+    settings: AnatomySettings,
+) -> None:
+    """Find the neck: the smallest body cross-section between the thorax and the body top."""
+    area = body.sum(axis=(1, 2)).astype(np.float64) * spacing[1] * spacing[2]
+    if "lung_apex" in landmarks:
+        floor = landmarks["lung_apex"]
+    elif "diaphragm" in landmarks:
+        floor = landmarks["diaphragm"] + settings.thorax_height_mm
+    else:
+        return
+    rows = np.flatnonzero((z_axis > floor) & (area > 0))
+    # The head needs ``head_min_mm`` of body above the neck to be in the field of view.
+    rows = rows[z_axis[rows] <= landmarks.get("body_top", np.inf) - settings.head_min_mm]
+    if rows.size < 3:
+        return
+    k = rows[int(np.argmin(area[rows]))]
+    landmarks["neck"] = float(z_axis[k])
+
+
+def _brain(  # noqa: PLR0913
+    smooth: npt.NDArray[np.float64],
+    body: npt.NDArray[np.bool_],
+    ct: npt.NDArray[np.float64] | None,
+    covered: npt.NDArray[np.bool_],
+    z_axis: npt.NDArray[np.float64],
+    landmarks: Mapping[str, float],
+    spacing: tuple[float, float, float],
+    voxel_ml: float,
+    avid: bool,
+    settings: AnatomySettings,
+) -> npt.NDArray[np.bool_] | None:
+    """Find the brain: the avid blob at the top of the head (PET), else inside the skull (CT)."""
+    rows = np.flatnonzero(body.any(axis=(1, 2)))
+    if rows.size == 0:
+        return None
+    top = float(z_axis[rows].max())
+    if "diaphragm" in landmarks:
+        floor = landmarks["diaphragm"] + settings.thorax_height_mm
+    elif "neck" in landmarks:
+        floor = landmarks["neck"]
+    elif "lung_apex" in landmarks:
+        floor = landmarks["lung_apex"]
+    else:
+        # No trunk in view (head-and-neck PET): the upper half of the field of view.
+        floor = float(np.median(z_axis[rows]))
+    head_rows = z_axis > floor
+    head = body & head_rows[:, None, None]
+    if not head.any():
+        return None
+    if avid:
+        level = settings.brain_fraction * float(np.percentile(smooth[head], 99.5))
+        brain = _opened_largest(
+            head & (smooth > level),
+            spacing,
+            settings.organ_opening_mm,
+            settings.brain_min_ml,
+            voxel_ml,
+        )
+        # The brain fills the top of the head and is far more avid than the body.
+        if (
+            brain.any()
+            and float(z_axis[brain.any(axis=(1, 2))].max()) >= top - 40.0
+            and float(smooth[brain].mean())
+            >= settings.brain_body_ratio * float(np.median(smooth[body]))
+        ):
+            return np.asarray(fill_holes_per_slice(brain) & head)
+    if ct is None or covered[head_rows].mean() < 0.9 or top - floor < settings.head_ct_min_mm:
+        return None
+    skull = head & (ct > settings.bone_hu)
+    inside = fill_holes_per_slice(skull) & ~skull & head
+    brain = _opened_largest(
+        inside, spacing, settings.organ_opening_mm, settings.brain_min_ml, voxel_ml
+    )
+    if brain.any() and float(z_axis[brain.any(axis=(1, 2))].max()) >= top - 40.0:
+        return brain
+    return None
+
+
+def _mediastinum(
+    lungs: npt.NDArray[np.bool_],
+    body: npt.NDArray[np.bool_],
+    z_axis: npt.NDArray[np.float64],
+    landmarks: Mapping[str, float],
+    settings: AnatomySettings,
+) -> npt.NDArray[np.bool_]:
+    out = np.zeros_like(lungs)
+    low = landmarks["diaphragm"] - settings.heart_below_dome_mm
+    for k in np.flatnonzero(lungs.any(axis=(1, 2))):
+        if z_axis[k] < low:
+            continue
+        hull = np.asarray(convex_hull_image(lungs[k])) > 0  # type: ignore[no-untyped-call]
+        out[k] = hull & ~lungs[k] & body[k]
+    # Below the lung bases the heart still sits on the diaphragm: extend the lowest hull.
+    return out
+
+
+def _central_thorax(
+    body: npt.NDArray[np.bool_],
+    x: npt.NDArray[np.float64],
+    z_axis: npt.NDArray[np.float64],
+    midline: float,
+    landmarks: Mapping[str, float],
+    settings: AnatomySettings,
+) -> npt.NDArray[np.bool_]:
+    """Without lungs: the body within ``central_thorax_mm`` of the midline above the dome."""
+    low = landmarks["diaphragm"] - settings.heart_below_dome_mm
+    rows = (z_axis >= low) & (z_axis <= low + settings.heart_height_mm)
+    return np.asarray(
+        body & rows[:, None, None] & (np.abs(x - midline) <= settings.central_thorax_mm)
+    )
+
+
+def _myocardium(  # noqa: PLR0913
+    smooth: npt.NDArray[np.float64],
+    mediastinum: npt.NDArray[np.bool_],
+    x: npt.NDArray[np.float64],
+    z_axis: npt.NDArray[np.float64],
+    midline: float,
+    landmarks: Mapping[str, float],
+    spacing: tuple[float, float, float],
+    voxel_ml: float,
+    settings: AnatomySettings,
+) -> npt.NDArray[np.bool_] | None:
+    # The heart's apex lies on the left dome, which may be lower than the right one.
+    base = landmarks["diaphragm"] - settings.heart_below_dome_mm
+    rows = (z_axis >= base) & (z_axis <= base + settings.heart_height_mm)
+    zone = mediastinum & rows[:, None, None]
+    if not zone.any():
+        return None
+    # The level from the left half (the left ventricle): a hilar tumour on the right must not
+    # set it.
+    left = zone & (x > midline)
+    top = float(np.percentile(smooth[left if left.any() else zone], 99.5))
+    # Raise the level until the avid part is heart-sized (blood pool and a tumour nearby
+    # would join at a low level).
+    fraction = settings.myocardium_fraction
+    avid = zone & (smooth > fraction * top)
+    while avid.sum() * voxel_ml > settings.myocardium_max_ml and fraction < 0.9:
+        fraction += 0.1
+        avid = zone & (smooth > fraction * top)
+    labels, n = ndimage.label(
+        ndimage.binary_opening(avid, structure=_ball(settings.organ_opening_mm / 2.0, spacing))
+    )
+    best: npt.NDArray[np.bool_] | None = None
+    best_size = 0.0
+    for index in range(1, n + 1):
+        part = labels == index
+        size = float(part.sum()) * voxel_ml
+        if size < settings.myocardium_min_ml:
+            continue
+        if float(x[part].mean()) < midline - settings.heart_right_mm:
+            continue
+        if size > best_size:
+            best, best_size = part, size
+    if best is None:
+        return None
+    grown = ndimage.binary_dilation(best, structure=_ball(settings.organ_opening_mm, spacing))
+    # The avid myocardium is the left ventricle's: nothing far right of the midline.
+    return np.asarray(grown & avid & (x >= midline - settings.heart_right_mm))

@@ -1,0 +1,138 @@
+"""Physiological uptake patterns per tracer family, as data (pure).
+
+Which organs show normal uptake depends on the tracer. :data:`PHYSIOLOGICAL_UPTAKE` lists them
+per family (EANM/SNMMI procedure guidelines: Bozkurt et al., Eur J Nucl Med Mol Imaging
+2017;44:1588 for SSTR; Boellaard et al., EJNMMI 2015;42:328 for FDG; Taïeb et al., EJNMMI
+2019;46:2112 for 18F-DOPA and MIBG; exendin: Antwi et al., J Nucl Med 2015;56:1075).
+:data:`MODELLED` says which of them the automatic rules of
+:mod:`nenscope.segmentation.physiology` recognise; the others are named in the notes as
+"not modelled" so that the reader knows uptake there may be listed as a candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+__all__ = [
+    "MODELLED",
+    "PHYSIOLOGICAL_UPTAKE",
+    "TracerFamily",
+    "not_modelled",
+    "tracer_family",
+]
+
+
+class TracerFamily(StrEnum):
+    """Tracer families with different physiological uptake."""
+
+    SSTR = "sstr"
+    FDG = "fdg"
+    DOPA = "dopa"
+    EXENDIN = "exendin"
+    MIBG = "mibg"
+    OTHER = "other"
+
+
+PHYSIOLOGICAL_UPTAKE: Mapping[TracerFamily, tuple[str, ...]] = {
+    TracerFamily.SSTR: (
+        "pituitary gland",
+        "salivary glands",
+        "thyroid",
+        "spleen",
+        "splenules",
+        "adrenal glands",
+        "uncinate process",
+        "kidneys",
+        "urinary tract",
+        "liver",
+        "bowel",
+    ),
+    TracerFamily.FDG: (
+        "brain",
+        "myocardium",
+        "urinary tract",
+        "kidneys",
+        "liver",
+        "bowel",
+        "muscle",
+        "brown fat",
+        "Waldeyer's ring",
+        "bone marrow",
+    ),
+    TracerFamily.DOPA: (
+        "striatum",
+        "biliary tract",
+        "gallbladder",
+        "pancreas",
+        "kidneys",
+        "urinary tract",
+    ),
+    TracerFamily.EXENDIN: ("kidneys", "urinary tract"),
+    TracerFamily.MIBG: ("salivary glands", "myocardium", "liver", "adrenal glands"),
+    TracerFamily.OTHER: (
+        "salivary glands",
+        "spleen",
+        "adrenal glands",
+        "kidneys",
+        "urinary tract",
+        "liver",
+        "bowel",
+    ),
+}
+"""Organs with normal uptake per tracer family."""
+
+MODELLED: frozenset[str] = frozenset(
+    {
+        "brain",
+        "myocardium",
+        "kidneys",
+        "urinary tract",
+        "liver",
+        "spleen",
+        "adrenal glands",
+        "pituitary gland",
+        "salivary glands",
+        "bowel",
+        "pancreas",
+    }
+)
+"""Organs the automatic rules recognise (by position, shape, CT or the anatomy masks)."""
+
+_NAMES: tuple[tuple[TracerFamily, tuple[str, ...]], ...] = (
+    (
+        TracerFamily.SSTR,
+        ("dotatate", "dotatoc", "dotanoc", "octreot", "sstr", "somatostatin", "satoreotide"),
+    ),
+    (TracerFamily.DOPA, ("dopa", "fluorodopa")),
+    (TracerFamily.EXENDIN, ("exendin", "glp-1", "glp1")),
+    (TracerFamily.MIBG, ("mibg", "iobenguane", "metaiodobenzylguanidine")),
+    (TracerFamily.FDG, ("fdg", "fluorodeoxyglucose", "fludeoxyglucose")),
+)
+
+
+def tracer_family(tracer: str, family: str = "other") -> TracerFamily:
+    """Tracer family from the tracer text, else from the pipeline's family (sstr/fdg/other).
+
+    Examples
+    --------
+    >>> tracer_family("18F-DOPA")
+    <TracerFamily.DOPA: 'dopa'>
+    >>> tracer_family("Fluorodeoxyglucose")
+    <TracerFamily.FDG: 'fdg'>
+    >>> tracer_family("unknown", "sstr")
+    <TracerFamily.SSTR: 'sstr'>
+    """
+    text = tracer.lower()
+    for fam, words in _NAMES:
+        if any(word in text for word in words):
+            return fam
+    try:
+        return TracerFamily(family.lower())
+    except ValueError:
+        return TracerFamily.OTHER
+
+
+def not_modelled(family: TracerFamily) -> tuple[str, ...]:
+    """Organs with normal uptake on this tracer that no automatic rule recognises."""
+    return tuple(o for o in PHYSIOLOGICAL_UPTAKE[family] if o not in MODELLED)

@@ -1,0 +1,346 @@
+"""Anatomy- and tracer-aware physiological-uptake rules (used by :mod:`.physiology`; pure).
+
+Each rule looks at one detected component (after the organ masks of
+:func:`nenscope.segmentation.anatomy.locate_anatomy` were excluded) and, where it matches,
+returns the reason it is physiological. Rules run only for the organs that show normal uptake
+on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICAL_UPTAKE`).
+
+* **Kidneys** (every tracer with renal excretion): in the kidney zone of the anatomy, per side,
+  the region whose smoothed SUV is at least ``kidney_level_liver`` × the liver mean, opened
+  with a ball of ``kidney_opening_mm`` (this cuts the thin joins to the bowel and the
+  spleen), the largest part of at least ``kidney_min_ml``; a component with at least half its
+  voxels in that region (grown by the spill margin) is kidney / renal collecting system.
+* **Urinary tract**: starting from the kidneys and the bladder, a component is a ureter when
+  it lies within ``ureter_gap_mm`` of a urinary component (peristalsis leaves gaps), between
+  the kidneys' upper edge and the bladder's lower edge, and is tubular (in-plane extent at
+  most ``ureter_width_mm`` and craniocaudal extent at least its in-plane extent); repeated
+  until no component is added (renal pelvis → ureter → bladder is one structure).
+* **Spill from an excluded organ**: a component touching an excluded organ mask (brain,
+  myocardium, spleen, kidneys) whose maximum lies on that border and whose SUVmax is below
+  ``spill_fraction`` × the organ's SUVmax is the blurred edge of that organ (partial-volume
+  spill-out); a lesion beside an organ has its own maximum inside.
+* **Symmetric structure on the midline** (FDG: Waldeyer's ring, tonsils; every tracer: the
+  two glands of a pair joined): a component crossing the midline whose mirror image overlaps
+  it by at least ``symmetry_overlap`` (intersection over union) with SUVmax below
+  ``symmetric_max_liver`` × the liver mean.
+* **Elongated moderate uptake** (FDG: bowel and muscle): a component of at least
+  ``elongated_min_ml`` whose longest extent is at least ``elongation`` × the diameter of a
+  sphere of its volume and whose SUVmax is below ``elongated_max_liver`` × the liver mean.
+* **Measurable** (FDG): a component whose SUVpeak (highest 3×3×3 local mean) is below the
+  PERCIST measurability level 1.5 × liver mean + 2 SD is not a candidate (Wahl et al., J Nucl
+  Med 2009;50 Suppl 1:122S).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from nenscope.core import ImageVolume
+from nenscope.core.units import MM3_PER_ML
+from nenscope.segmentation.anatomy import Anatomy
+from nenscope.segmentation.lesions import grow_mask_mm, percist_liver_threshold
+from nenscope.segmentation.organs import lps_axes
+
+__all__ = ["ComponentShape", "RuleSettings", "kidney_masks", "measure_shapes"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSettings:
+    """Constants of the rules (module docstring)."""
+
+    kidney_level_liver: float = 1.0
+    kidney_opening_mm: float = 7.0
+    kidney_min_ml: float = 30.0
+    ureter_gap_mm: float = 30.0
+    ureter_width_mm: float = 30.0
+    spill_fraction: float = 0.5
+    symmetry_overlap: float = 0.5
+    symmetric_max_liver: float = 4.0
+    elongated_min_ml: float = 3.0
+    elongation: float = 2.0
+    elongated_max_liver: float = 3.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComponentShape:
+    """Shape and uptake of one component (LPS mm)."""
+
+    label: int
+    lo: npt.NDArray[np.float64]
+    hi: npt.NDArray[np.float64]
+    volume_ml: float
+    suvmax: float
+    suvpeak: float
+    max_lps: npt.NDArray[np.float64]
+    symmetry: float
+
+    @property
+    def width_mm(self) -> float:
+        """Largest in-plane extent."""
+        return float(max(self.hi[0] - self.lo[0], self.hi[1] - self.lo[1]))
+
+    @property
+    def height_mm(self) -> float:
+        """Craniocaudal extent."""
+        return float(self.hi[2] - self.lo[2])
+
+    @property
+    def elongation(self) -> float:
+        """Longest extent / diameter of a sphere of the same volume."""
+        sphere = float((6.0 * self.volume_ml * MM3_PER_ML / np.pi) ** (1.0 / 3.0))
+        return float(np.max(self.hi - self.lo)) / max(sphere, 1e-9)
+
+
+def measure_shapes(
+    suv: ImageVolume, labels: npt.NDArray[np.uint32], midline_x_mm: float
+) -> dict[int, ComponentShape]:
+    """Shape, SUVmax, SUVpeak (3×3×3 local mean) and mirror symmetry of every component."""
+    values = np.asarray(suv.array, dtype=np.float64)
+    out: dict[int, ComponentShape] = {}
+    spacing = np.asarray(suv.spacing_mm)
+    boxes: list[tuple[slice, ...] | None] = list(ndimage.find_objects(labels))
+    for index, box in enumerate(boxes, start=1):
+        if box is None:  # a label number without voxels
+            continue
+        region = labels[box] == index
+        if not region.any():
+            continue
+        sub = values[box]
+        local = ndimage.uniform_filter(sub, size=3, mode="nearest")
+        where = np.argwhere(region).astype(np.float64)
+        offset = np.array([s.start for s in box], dtype=np.float64)
+        lps = suv.index_to_lps(where + offset)
+        peak_at = np.unravel_index(int(np.argmax(np.where(region, sub, -np.inf))), sub.shape)
+        out[index] = ComponentShape(
+            label=index,
+            lo=lps.min(axis=0) - 0.5 * spacing[::-1],
+            hi=lps.max(axis=0) + 0.5 * spacing[::-1],
+            volume_ml=float(region.sum()) * suv.voxel_volume_ml,
+            suvmax=float(sub[region].max()),
+            suvpeak=float(local[region].max()),
+            max_lps=suv.index_to_lps(np.asarray(peak_at, dtype=np.float64) + offset)[0],
+            symmetry=_symmetry(lps, midline_x_mm, float(spacing[2])),
+        )
+    return out
+
+
+def _symmetry(lps: npt.NDArray[np.float64], midline: float, step: float) -> float:
+    """Intersection over union of a component with its mirror image across the midline."""
+    if not (lps[:, 0].min() < midline < lps[:, 0].max()):
+        return 0.0
+    keys = np.round(lps / step).astype(np.int64)
+    mirrored = keys.copy()
+    mirrored[:, 0] = np.round((2.0 * midline - lps[:, 0]) / step).astype(np.int64)
+    own = {tuple(k) for k in keys.tolist()}
+    other = {tuple(k) for k in mirrored.tolist()}
+    union = len(own | other)
+    return len(own & other) / union if union else 0.0
+
+
+def kidney_masks(
+    suv: ImageVolume,
+    anatomy: Anatomy,
+    liver_mean: float,
+    settings: RuleSettings,
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Right and left kidney (with the collecting system) in the anatomy's kidney zone."""
+    zone = anatomy.mask("kidney zone")
+    if zone is None or not zone.any():
+        return {}
+    values = ndimage.gaussian_filter(np.asarray(suv.array, dtype=np.float64), 1.0)
+    x = np.broadcast_to(lps_axes(suv)[0], suv.shape)
+    avid = zone & (values >= settings.kidney_level_liver * liver_mean)
+    out = {}
+    ball = _ball(settings.kidney_opening_mm, suv.spacing_mm)
+    for side, sel in (
+        ("right kidney", x < anatomy.midline_x_mm),
+        ("left kidney", x >= anatomy.midline_x_mm),
+    ):
+        part = avid & sel
+        if not part.any():
+            continue
+        box = ndimage.find_objects(part.astype(np.uint8))[0]
+        opened = ndimage.binary_opening(part[box], structure=ball)
+        lab, n = ndimage.label(opened)
+        if n == 0:
+            continue
+        sizes = np.bincount(lab.ravel())
+        sizes[0] = 0
+        best = lab == int(np.argmax(sizes))
+        if best.sum() * suv.voxel_volume_ml < settings.kidney_min_ml:
+            continue
+        mask = np.zeros(suv.shape, dtype=bool)
+        mask[box] = ndimage.binary_dilation(best, structure=ball) & part[box]
+        out[side] = mask
+    return out
+
+
+def _ball(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
+    half = [max(1, int(radius_mm // s)) for s in spacing]
+    grids = np.ogrid[tuple(slice(-h, h + 1) for h in half)]
+    dist = sum((g * s) ** 2 for g, s in zip(grids, spacing, strict=True))
+    return np.asarray(dist <= radius_mm**2)
+
+
+def in_mask_fraction(
+    labels: npt.NDArray[np.uint32], mask: npt.NDArray[np.bool_], n: int
+) -> npt.NDArray[np.float64]:
+    """Fraction of each component's voxels (1..n) inside ``mask``."""
+    counts = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(np.float64)
+    inside = np.bincount(labels[mask].ravel(), minlength=n + 1)[1:]
+    return np.asarray(inside / np.maximum(counts, 1.0))
+
+
+def ureters(
+    shapes: Mapping[int, ComponentShape],
+    urinary: Sequence[int],
+    reasons: dict[int, str],
+    settings: RuleSettings,
+) -> None:
+    """Mark the tubular components that continue the urinary tract (in place)."""
+    found = [shapes[u] for u in urinary if u in shapes]
+    if len(found) < 2:
+        return
+    top = max(float(s.hi[2]) for s in found)
+    bottom = min(float(s.lo[2]) for s in found)
+    changed = True
+    while changed:
+        changed = False
+        for label, s in shapes.items():
+            if label in reasons or not (bottom <= float(s.max_lps[2]) <= top):
+                continue
+            if s.width_mm > settings.ureter_width_mm or s.height_mm < 0.8 * s.width_mm:
+                continue
+            if any(_gap(s, u) <= settings.ureter_gap_mm for u in found):
+                reasons[label] = "tubular uptake continuing the urinary tract (ureter)"
+                found.append(s)
+                changed = True
+
+
+def same_organ(
+    shapes: Mapping[int, ComponentShape],
+    organ_labels: Sequence[int],
+    reasons: dict[int, str],
+    gap_mm: float,
+) -> list[int]:
+    """Mark cooler components touching a urinary organ as parts of it (in place).
+
+    The background-corrected contour of a very hot organ (bladder, renal pelvis) keeps only
+    its hottest part; the rest of the organ above the detection threshold becomes separate
+    components that touch it. Returns every label of the organ group.
+    """
+    group = [u for u in organ_labels if u in shapes]
+    changed = True
+    while changed:
+        changed = False
+        for label, s in shapes.items():
+            if label in reasons:
+                continue
+            for u in group:
+                organ = shapes[u]
+                if s.suvmax <= organ.suvmax and _gap(s, organ) <= gap_mm:
+                    name = _organ_name(reasons[u])
+                    reasons[label] = f"cooler part touching the {name} ({name})"
+                    group.append(label)
+                    changed = True
+                    break
+    return group
+
+
+def _organ_name(reason: str) -> str:
+    if "bladder" in reason:
+        return "urinary bladder"
+    if reason.endswith(")") and "(" in reason:
+        return reason[reason.rindex("(") + 1 : -1]
+    return "organ"
+
+
+def _gap(a: ComponentShape, b: ComponentShape) -> float:
+    d = np.maximum(np.maximum(a.lo - b.hi, b.lo - a.hi), 0.0)
+    return float(np.linalg.norm(d))
+
+
+def spill(
+    shapes: Mapping[int, ComponentShape],
+    organs: Mapping[str, npt.NDArray[np.bool_]],
+    suv: ImageVolume,
+    margin_mm: float,
+    reasons: dict[int, str],
+    settings: RuleSettings,
+) -> None:
+    """Mark the blurred edges of excluded organs (in place)."""
+    values = np.asarray(suv.array, dtype=np.float64)
+    for name, mask in organs.items():
+        if not mask.any():
+            continue
+        organ_max = float(values[mask].max())
+        border = grow_mask_mm(mask, suv.spacing_mm, margin_mm + 1.5 * max(suv.spacing_mm))
+        for label, s in shapes.items():
+            if label in reasons or s.suvmax >= settings.spill_fraction * organ_max:
+                continue
+            k, j, i = np.round(np.linalg.solve(suv.affine, np.append(s.max_lps, 1.0))[:3])
+            if border[int(k), int(j), int(i)]:
+                reasons[label] = f"blurred edge (partial-volume spill-out) of the {name} ({name})"
+
+
+def symmetric(
+    shapes: Mapping[int, ComponentShape],
+    liver_mean: float,
+    reasons: dict[int, str],
+    settings: RuleSettings,
+    organ: str,
+) -> None:
+    """Mark mirror-symmetric moderate uptake crossing the midline (in place)."""
+    for label, s in shapes.items():
+        if label in reasons:
+            continue
+        if (
+            s.symmetry >= settings.symmetry_overlap
+            and s.suvmax < settings.symmetric_max_liver * liver_mean
+        ):
+            reasons[label] = (
+                f"mirror-symmetric uptake across the midline ({100 * s.symmetry:.0f} % overlap), "
+                f"SUVmax below {settings.symmetric_max_liver:g} × liver mean ({organ})"
+            )
+
+
+def elongated(
+    shapes: Mapping[int, ComponentShape],
+    liver_mean: float,
+    reasons: dict[int, str],
+    settings: RuleSettings,
+    organ: str,
+) -> None:
+    """Mark elongated moderate uptake (bowel, muscle) (in place)."""
+    for label, s in shapes.items():
+        if label in reasons or s.volume_ml < settings.elongated_min_ml:
+            continue
+        if (
+            s.elongation >= settings.elongation
+            and s.suvmax < settings.elongated_max_liver * liver_mean
+        ):
+            reasons[label] = (
+                f"elongated uptake ({s.elongation:.1f} × the diameter of a sphere of its "
+                f"volume), SUVmax {s.suvmax:.1f} below {settings.elongated_max_liver:g} × "
+                f"liver mean ({organ})"
+            )
+
+
+def not_measurable(
+    shapes: Mapping[int, ComponentShape],
+    liver: tuple[float, float],
+    reasons: dict[int, str],
+) -> None:
+    """Mark components whose SUVpeak is below the PERCIST measurability level (in place)."""
+    level = percist_liver_threshold(*liver)
+    for label, s in shapes.items():
+        if label not in reasons and s.suvpeak < level:
+            reasons[label] = (
+                f"SUVpeak {s.suvpeak:.1f} below the PERCIST measurable level {level:.1f} "
+                "(1.5 × liver mean + 2 SD): background"
+            )

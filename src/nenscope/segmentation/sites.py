@@ -1,0 +1,156 @@
+"""Site of a lesion (organ or body region) from the anatomy found on the images (pure).
+
+:func:`lesion_site` names where a lesion lies, first by the organ masks that hold most of its
+voxels (external organ masks, e.g. ``--organs``, then the anatomy's liver, spleen, lungs,
+bone, brain, mediastinum), then by its position between the landmarks of
+:class:`~nenscope.segmentation.anatomy.Anatomy`: head and neck (cervical nodal stations),
+thorax (chest wall / axilla), abdomen (retroperitoneum / para-aortic where posterior and
+within 40 mm of the midline, else peritoneum / mesentery), pelvis, and the limbs (a slice
+whose body falls apart into separate parts). The liver lobe is split at the midline (an
+approximation of Cantlie's line, which lies a little right of it); the pancreas is split into
+head, body and tail by thirds of its left-right extent when a pancreas mask is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from nenscope.core import ImageVolume
+from nenscope.segmentation.anatomy import Anatomy
+from nenscope.segmentation.organs import lps_axes
+
+__all__ = ["MAJORITY", "lesion_site"]
+
+MAJORITY = 0.5
+"""An organ mask names the site when it holds at least this fraction of the lesion."""
+
+_MASK_SITES: tuple[tuple[str, str], ...] = (
+    ("brain", "brain"),
+    ("bone", "bone"),
+    ("lungs", "lung"),
+    ("myocardium", "heart"),
+    ("mediastinum", "mediastinum / hilum (mediastinal and hilar nodal stations)"),
+)
+
+
+def _side(x: float, midline: float) -> str:
+    return "left" if x > midline else "right"
+
+
+def lesion_site(
+    suv: ImageVolume,
+    region: npt.NDArray[np.bool_],
+    anatomy: Anatomy | None,
+    *,
+    organs: Mapping[str, npt.NDArray[np.bool_]] | None = None,
+) -> str | None:
+    """Name the organ or body region a lesion lies in.
+
+    Parameters
+    ----------
+    suv
+        The SUV image (grid of ``region`` and the masks).
+    region
+        Bool mask of the lesion.
+    anatomy
+        Result of :func:`~nenscope.segmentation.anatomy.locate_anatomy`, or None.
+    organs
+        Organ masks by name (external masks; ``liver``, ``spleen``, ``pancreas`` ...).
+
+    Returns
+    -------
+    str or None
+        The site, or None when the lesion is empty or nothing is known.
+    """
+    if not region.any():
+        return None
+    x, y, z = (np.broadcast_to(a, suv.shape)[region] for a in lps_axes(suv))
+    cx, cy, cz = float(x.mean()), float(y.mean()), float(z.mean())
+    midline = 0.0 if anatomy is None else anatomy.midline_x_mm
+    total = float(region.sum())
+    for name, mask in (organs or {}).items():
+        if float(np.count_nonzero(mask & region)) < MAJORITY * total:
+            continue
+        return _organ_site(suv, name, mask, cx, midline)
+    if anatomy is None:
+        return None
+    for name, label in _MASK_SITES:
+        found = anatomy.mask(name)
+        if found is not None and float(np.count_nonzero(found & region)) >= MAJORITY * total:
+            if name == "lungs":
+                return f"lung, {_side(cx, midline)}"
+            return label
+    return _region_site(suv, anatomy, cx, cy, cz, midline)
+
+
+def _organ_site(
+    suv: ImageVolume, name: str, mask: npt.NDArray[np.bool_], cx: float, midline: float
+) -> str:
+    if name == "liver":
+        # Left lobe left of the midline (falciform ligament), right lobe right of it.
+        return f"liver, {_side(cx, midline)} lobe"
+    if name == "pancreas":
+        xs = np.broadcast_to(lps_axes(suv)[0], suv.shape)[mask]
+        lo, hi = float(xs.min()), float(xs.max())
+        third = (hi - lo) / 3.0
+        # LPS: the head lies on the patient's right (smaller x), the tail on the left.
+        part = "head" if cx < lo + third else "body" if cx < lo + 2 * third else "tail"
+        return f"pancreas, {part}"
+    return name.replace("_", " ")
+
+
+def _region_site(
+    suv: ImageVolume, anatomy: Anatomy, cx: float, cy: float, cz: float, midline: float
+) -> str:
+    marks = anatomy.landmarks_z_mm
+    side = _side(cx, midline)
+    if _in_limb(suv, anatomy, cx, cz):
+        dome = marks.get("diaphragm")
+        limb = "lower limb" if dome is not None and cz < dome else "upper limb"
+        return f"{side} {limb} (soft tissue)"
+    if "neck" in marks and cz > marks["neck"]:
+        return "head and neck"
+    apex = marks.get("lung_apex")
+    dome = marks.get("diaphragm")
+    if apex is not None and cz > apex:
+        return f"neck / supraclavicular, {side} (cervical nodal stations)"
+    if dome is not None and cz >= dome:
+        if abs(cx - midline) > 80.0:
+            return f"chest wall / axilla, {side}"
+        return "thorax"
+    if dome is not None and cz >= dome - 300.0:
+        if abs(cx - midline) < 40.0 and cy > anatomy.body_y_centre_mm - 20.0:
+            return "retroperitoneum (para-aortic nodal stations)"
+        return f"abdomen, {side} (peritoneum / mesentery / bowel)"
+    if dome is not None:
+        return f"pelvis, {side}"
+    return f"{side} side of the body"
+
+
+def _in_limb(suv: ImageVolume, anatomy: Anatomy, cx: float, cz: float) -> bool:
+    """Whether the lesion's slice holds the body in separate parts and it is in a lateral one."""
+    k = round(float(np.linalg.solve(suv.affine, [cx, 0.0, cz, 1.0])[0]))
+    k = min(max(k, 0), suv.shape[0] - 1)
+    labels, n = ndimage.label(anatomy.body[k])
+    if n < 2:
+        return False
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    big = np.flatnonzero(sizes >= 0.15 * sizes.max())
+    if big.size < 2:
+        return False
+    # The largest part on the midline is the trunk unless the parts are alike (two thighs).
+    xs = np.broadcast_to(lps_axes(suv)[0][0], labels.shape)
+    centres = [float(xs[labels == b].mean()) for b in big]
+    crosses = [
+        b for b, c in zip(big, centres, strict=True) if abs(c - anatomy.midline_x_mm) < 40.0
+    ]
+    if not crosses:
+        return True  # two legs: every part is a limb
+    trunk = max(crosses, key=lambda b: sizes[b])
+    trunk_x = xs[labels == trunk]
+    return not (float(trunk_x.min()) <= cx <= float(trunk_x.max()))
