@@ -31,6 +31,7 @@ from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
 from nenscope.segmentation.lesions import grow_mask_mm
+from nenscope.segmentation.morphology import binary_opening_in_box
 from nenscope.segmentation.resample import resample_to
 
 __all__ = [
@@ -407,8 +408,9 @@ def estimate_organs(
         notes.insert(0, coverage_note)
     # Opening cuts thin joins of the homogeneous tissue (liver to abdominal wall, muscles of
     # raised arms) so that the largest part on the right is the liver itself.
-    right = ndimage.binary_opening(
-        tissue & (x_full < midline), structure=_ball_mm(settings.opening_mm, suv.spacing_mm)
+    # (ndimage.binary_opening's result, computed on the tissue's bounding box only: 5 of 9 s.)
+    right = binary_opening_in_box(
+        tissue & (x_full < midline), _ball_mm(settings.opening_mm, suv.spacing_mm)
     )
     core = _fill_holes_3d(_largest_component(right))
     liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
