@@ -22,7 +22,7 @@ from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_mask
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
-from nenscope.pipeline.outputs import write_outputs
+from nenscope.pipeline.outputs import OUTPUT_NAMES, write_outputs
 from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics, write_radiomics
 from nenscope.pipeline.references import (
     ReferenceRegion,
@@ -48,6 +48,7 @@ from nenscope.segmentation import (
     detect_lesions,
     region_grow_from_seed,
 )
+from nenscope.staging import relocate, staged_folder
 
 __all__ = [
     "AIR_HU",
@@ -425,14 +426,27 @@ def analyze_study(
     WorkbenchError
         Only when ``out_dir`` cannot be written.
     """
-    options = options or AnalysisOptions()
     out_dir = Path(out_dir)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        # Issue 14: the folder holds the previous complete result or this one, never a mix.
+        with staged_folder(out_dir, owned=ANALYSIS_OUTPUTS) as staging:
+            result = _analyze_into(Path(study_dir), staging, options or AnalysisOptions())
     except OSError as err:
-        raise WorkbenchError(f"Cannot create the output folder {out_dir}: {err}.") from err
+        raise WorkbenchError(
+            f"Cannot write the results to {out_dir}: {err.strerror or err}. Nothing was "
+            "changed there (a previous result stays as it was)."
+        ) from err
+    return dataclasses.replace(result, files=relocate(result.files, staging, out_dir))
+
+
+ANALYSIS_OUTPUTS = frozenset((*OUTPUT_NAMES, "fdg"))
+"""Entries of an analysis folder that a run writes (a previous run's are not kept)."""
+
+
+def _analyze_into(study_dir: Path, out_dir: Path, options: AnalysisOptions) -> AnalysisResult:
+    """Run the analysis, writing into ``out_dir`` (the staging folder)."""
     stages = Stages()
-    study = _read(stages, Path(study_dir), options)
+    study = _read(stages, study_dir, options)
     references: dict[str, ReferenceRegion] = {}
     lesions: _LesionMasks | None = None
     stats: list[LesionStatistics] = []
