@@ -30,6 +30,7 @@ from nenscope.dicom.pet import compute_suv, suv_volume
 from nenscope.dicom.series import read_series
 from nenscope.radiomics.batch import BatchCase, BatchRow, rows_to_columns, run_batch
 from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_settings
+from nenscope.staging import append_jsonl, atomic_file, read_jsonl, write_text_atomic
 
 # The extraction modules (numba, scikit-image, scipy.spatial) are imported inside the
 # commands: every ``nenscope`` invocation imports this module to register the commands.
@@ -213,14 +214,15 @@ def _journal_path(out: Path) -> Path:
     return out.with_name(out.name + ".journal.jsonl")
 
 
+CASE_COMPLETE = "case_complete"
+"""Key of the journal record written after the last row of a case (then it counts as done)."""
+
+
 def _read_journal(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            records.append(json.loads(line))
-    return records
+    """Rows of the journal's completed cases (a torn last line or an unfinished case dropped)."""
+    records = read_jsonl(path)
+    complete = {r["case_id"] for r in records if r.get(CASE_COMPLETE)}
+    return [r for r in records if not r.get(CASE_COMPLETE) and r.get("case_id") in complete]
 
 
 def _write_parquet(out: Path, records: list[dict[str, Any]], settings: RadiomicsSettings) -> None:
@@ -241,14 +243,15 @@ def _write_parquet(out: Path, records: list[dict[str, Any]], settings: Radiomics
         "radiomics_settings": json.dumps(to_jsonable(settings.to_mapping())),
     }
     table = pa.table(arrays).replace_schema_metadata(meta)
-    pq.write_table(table, out)
+    with atomic_file(out) as temp:  # a kill never leaves a truncated Parquet file
+        pq.write_table(table, temp)
     sidecar = out.with_name(out.name + ".settings.json")
-    sidecar.write_text(
+    write_text_atomic(
+        sidecar,
         json.dumps(
             {"settings": to_jsonable(settings.to_mapping()), "version": __version__}, indent=2
         )
         + "\n",
-        encoding="utf-8",
     )
 
 
@@ -256,11 +259,15 @@ def _prepare_journal(journal: Path, *, restart: bool) -> set[str]:
     """Keep the journal's finished cases (dropping failed ones, retried); return their ids."""
     if restart and journal.exists():
         journal.unlink()
-    previous = _read_journal(journal)
-    finished = {r["case_id"] for r in previous if r.get("status") == "ok"}
+    previous = _read_journal(journal)  # rows of completed cases only
+    ok = {r["case_id"] for r in previous if r.get("status") == "ok"}
+    # A case is done when all its rows were journaled and none failed (a failed one is retried).
+    failed = {r["case_id"] for r in previous if r.get("status") != "ok"}
+    finished = ok - failed
     kept = [r for r in previous if r["case_id"] in finished]
+    markers = [{"case_id": case_id, CASE_COMPLETE: True} for case_id in sorted(finished)]
     journal.parent.mkdir(parents=True, exist_ok=True)
-    journal.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    write_text_atomic(journal, "".join(json.dumps(r) + "\n" for r in [*kept, *markers]))
     return finished
 
 
@@ -291,11 +298,14 @@ def _run_with_progress(
 
         def on_row(row: BatchRow) -> None:
             nonlocal new_rows
-            fh.write(json.dumps(to_jsonable(row.to_record())) + "\n")
-            fh.flush()
+            append_jsonl(fh, to_jsonable(row.to_record()), sync=False)
             new_rows += 1
 
         def on_case(case: BatchCase) -> None:
+            if case.case_id not in finished:
+                # Written (and flushed to disk) after the case's last row: a case killed after
+                # its first ROI has no marker and runs again in full on resume.
+                append_jsonl(fh, {"case_id": case.case_id, CASE_COMPLETE: True}, sync=True)
             progress.update(task, advance=1, description=case.case_id)
 
         run_batch(
