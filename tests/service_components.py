@@ -140,6 +140,14 @@ def phantom_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def other_phantom_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second small study (other UIDs, other patient noise seed)."""
+    folder = tmp_path_factory.mktemp("phantom-other") / "study"
+    write_phantom_study(folder, PhantomSettings(size="small", seed=7))
+    return folder
+
+
 def study_files(folder: Path) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in sorted(folder.rglob("*.dcm"))]
 
@@ -154,7 +162,9 @@ def zip_of(files: list[tuple[str, bytes]]) -> bytes:
 
 # ----------------------------------------------------------------------------- Orthanc
 def only_loopback() -> bool:
-    return {p.name for p in Path("/sys/class/net").iterdir()} == {"lo"}
+    # if_nameindex asks the kernel about this process's network namespace (/sys/class/net may
+    # still show the host's interfaces inside unshare -n).
+    return {name for _index, name in socket.if_nameindex()} == {"lo"}
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from nenscope.reporting import (
     coronal_mip,
     lesions_to_csv,
     lesions_to_json,
+    lesions_to_long_csv,
     render_html,
     render_lesion_png,
     render_mip_png,
@@ -168,8 +169,19 @@ def test_lesions_json_contract() -> None:
     assert data[1]["not_computable"]["krenning"] == "no spleen reference"
 
 
-def test_lesions_csv_long_form_round_trip() -> None:
+def test_lesions_csv_is_one_row_per_lesion_with_units_in_the_header() -> None:
+    # Issue 8: the long form gave 1,309 rows for 109 lesions; a person wants one per lesion.
     rows = list(csv.DictReader(io.StringIO(lesions_to_csv(_report()))))
+    assert len(rows) == 2
+    assert float(rows[0]["suvmax (g/mL)"]) == 10.0
+    assert float(rows[1]["centroid_x (mm)"]) == -30.0
+    assert rows[0]["suvpeak (g/mL)"] == ""
+    assert rows[0]["not_computable"].startswith("suvpeak: lesion smaller than the peak sphere")
+    assert "tlg (g)" in rows[0]
+
+
+def test_lesions_csv_long_form_round_trip() -> None:
+    rows = list(csv.DictReader(io.StringIO(lesions_to_long_csv(_report()))))
     assert tuple(rows[0]) == CSV_COLUMNS
     # 3 centroid rows + 5 quantities + krenning per lesion
     assert len(rows) == 2 * 9
@@ -297,9 +309,12 @@ def test_json_and_csv_round_trip_every_number(
     data = json.loads(lesions_to_json(report))[0]
     assert [data[name] for name in LESION_FIELDS] == values
     assert tuple(data["centroid_mm"]) == centroid
-    rows = {r["quantity"]: r for r in csv.DictReader(io.StringIO(lesions_to_csv(report)))}
+    rows = {r["quantity"]: r for r in csv.DictReader(io.StringIO(lesions_to_long_csv(report)))}
     assert [float(rows[name]["value"]) for name in LESION_FIELDS] == values
     assert tuple(float(rows[f"centroid_{a}_mm"]["value"]) for a in "xyz") == centroid
+    (wide,) = csv.DictReader(io.StringIO(lesions_to_csv(report)))
+    assert [float(wide[f"{name} (u)"]) for name in LESION_FIELDS] == values
+    assert tuple(float(wide[f"centroid_{a} (mm)"]) for a in "xyz") == centroid
 
 
 def test_mip_labels_do_not_overlap_for_lesions_behind_each_other() -> None:

@@ -14,8 +14,6 @@ from nenscope.reporting.html import QUANTITY_LABELS, render_html
 from nenscope.reporting.model import (
     LESION_FIELDS,
     MAX_TARGET_LESIONS,
-    AnatomySource,
-    ImplausibilityFlag,
     LesionEntry,
     PhysiologicalEntry,
     Quantity,
@@ -32,6 +30,7 @@ from nenscope.reporting.tables import (
     lesion_to_dict,
     lesions_to_csv,
     lesions_to_json,
+    lesions_to_long_csv,
     report_to_dict,
     report_to_json,
 )
@@ -41,8 +40,6 @@ __all__ = [
     "LESION_FIELDS",
     "MAX_TARGET_LESIONS",
     "QUANTITY_LABELS",
-    "AnatomySource",
-    "ImplausibilityFlag",
     "LesionEntry",
     "LesionMarker",
     "PhysiologicalEntry",
@@ -59,6 +56,7 @@ __all__ = [
     "lesion_to_dict",
     "lesions_to_csv",
     "lesions_to_json",
+    "lesions_to_long_csv",
     "mip_figure",
     "render_html",
     "render_lesion_png",
