@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -401,7 +401,12 @@ def _netpet(
     return (score,), fdg
 
 
-def analyze(study: StudySource, options: AnalysisOptions | None = None) -> AnalysisResult:
+def analyze(
+    study: StudySource,
+    options: AnalysisOptions | None = None,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> AnalysisResult:
     """Analyse one PET/CT study in memory; nothing is written.
 
     Parameters
@@ -410,6 +415,9 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
         The study's folder, a list of its DICOM files, or its in-memory pydicom datasets.
     options
         Analysis options (defaults when ``None``).
+    on_stage
+        Called with each stage's name as it starts ("read + SUV", "reference regions",
+        "lesions" …), e.g. to show progress; it must not raise.
 
     Returns
     -------
@@ -427,7 +435,7 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
     analyses may run in parallel threads.
     """
     options = options or AnalysisOptions()
-    stages = Stages()
+    stages = Stages(on_stage)
     data = _read(stages, study, options)
     references: dict[str, ReferenceRegion] = {}
     lesions: _LesionMasks | None = None

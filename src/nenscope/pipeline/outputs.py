@@ -8,7 +8,7 @@ written.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -259,7 +259,12 @@ def check_output_folder(out_dir: Path) -> None:
         raise WorkbenchError(f"Cannot create the output folder {out_dir}: {err}.") from err
 
 
-def write_outputs(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
+def write_outputs(
+    result: AnalysisResult,
+    out_dir: Path,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> AnalysisResult:
     """Write lesions.json/.csv, report.json/.html/.pdf, seg.dcm and sr.dcm of an analysis.
 
     Parameters
@@ -271,6 +276,8 @@ def write_outputs(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
     out_dir
         Output folder (created); outputs of an earlier run are replaced. With radiomics, also
         ``radiomics.json``/``.csv``; with an FDG study (NETPET), its outputs in ``out_dir/fdg``.
+    on_stage
+        Called with each writing stage's name as it starts (progress display).
 
     Returns
     -------
@@ -286,7 +293,7 @@ def write_outputs(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
     out_dir = Path(out_dir)
     check_output_folder(out_dir)
     fdg = None if result.fdg is None else write_outputs(result.fdg, out_dir / "fdg")
-    stages = Stages()
+    stages = Stages(on_stage)
     files, report = write_files(
         out_dir,
         result.report,
