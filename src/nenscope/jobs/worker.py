@@ -37,6 +37,10 @@ __all__ = ["WorkerSettings", "analysis_dir", "run_job", "version_dir"]
 _log = logging.getLogger(__name__)
 
 
+WORKER_NICENESS = 10
+"""How much lower than the server's the CPU priority of an analysis worker is (``nice``)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerSettings:
     """Where a worker finds the store: data folder and database URL (picklable)."""
@@ -144,6 +148,8 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
     been renamed from ``run.partial`` to ``run``; a process killed before that leaves the job
     ``running``, which the runner turns into ``failed`` with the reason.
     """
+    # Analyses yield the CPU to the web server: browsing stays responsive while they run.
+    os.nice(WORKER_NICENESS)
     store = Store(settings.data_dir, settings.db_url, migrate=False)
     try:
         with store.session() as session:
