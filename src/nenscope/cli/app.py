@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from nenscope import __version__
-
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -23,6 +21,8 @@ app = typer.Typer(
 @app.command("version")
 def version_command() -> None:
     """Print the nenscope version."""
+    from nenscope import __version__
+
     typer.echo(__version__)
 
 

@@ -86,6 +86,20 @@ def _save_arrays(outcome: AnalysisOutcome, folder: Path) -> None:
         np.save(folder / "labels.npy", outcome.labels)
 
 
+def _prepare_viewer(store: Store, study_id: int, study_folder: Path) -> None:
+    """Write the browser viewer's compact volumes while the study is linked.
+
+    The review page then shows its first image at once; a failure here only costs the page
+    the time to write them on first view.
+    """
+    from nenscope.web.pages.volumes import prepare_view_volumes  # the web part, on demand
+
+    try:
+        prepare_view_volumes(study_folder, store.data_dir / "viewer" / str(study_id))
+    except WorkbenchError as err:
+        _log.warning("Viewer volumes of study %s not written: %s", study_id, err)
+
+
 def _commit_result(
     store: Store, job_id: int, analysis_id: int, result: dict[str, Any], errors: tuple[str, ...]
 ) -> None:
@@ -239,6 +253,7 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
                 )
             _progress(store, job_id, 0.9)
             _save_arrays(outcome, partial)
+            _prepare_viewer(store, study_id, work / "study")
             final = version_dir(store, analysis_id)
             shutil.rmtree(final, ignore_errors=True)
             partial.rename(final)

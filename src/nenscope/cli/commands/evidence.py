@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, print_json
 from nenscope.cli.app import app
-from nenscope.core.enums import suggest
 from nenscope.core.errors import OptionError
-from nenscope.knowledge.kb import KnowledgeBase, Reference, load_knowledge_base
-from nenscope.knowledge.vocab import ExamId
+
+if TYPE_CHECKING:
+    from nenscope.knowledge.kb import KnowledgeBase, Reference
 
 __all__ = ["evidence_command", "lookup_evidence"]
 
@@ -49,6 +49,9 @@ def lookup_evidence(kb: KnowledgeBase, item_id: str) -> dict[str, Any]:
     OptionError
         If the id is none of these; the message names the closest id.
     """
+    from nenscope.core.enums import suggest
+    from nenscope.knowledge.vocab import ExamId
+
     if item_id in kb.references:
         return {"reference": _ref(kb.references[item_id]), "cited_by": _cited_by(kb, item_id)}
     rules = {r.id: r for r in kb.rules}
@@ -87,6 +90,8 @@ def evidence_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Show the full reference behind a citation id (or all references without an id)."""
+    from nenscope.knowledge.kb import load_knowledge_base
+
     kb = load_knowledge_base()
     if item_id is None:
         payload: dict[str, Any] = {"references": [_ref(r) for r in kb.references.values()]}

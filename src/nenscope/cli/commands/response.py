@@ -9,12 +9,8 @@ from typing import Annotated
 import typer
 
 from nenscope.cli._common import EXIT_BAD_INPUT, OutputFormat, console, print_json
+from nenscope.cli._options import detection_settings
 from nenscope.cli.app import app
-from nenscope.cli.commands.analyze import detection_settings
-from nenscope.pipeline import AnalysisOptions
-from nenscope.pipeline.response import analyze_response
-from nenscope.reporting import report_to_dict
-from nenscope.segmentation import DetectionSettings
 
 __all__ = ["response_command"]
 
@@ -36,6 +32,10 @@ def response_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ] = OutputFormat.TEXT,
 ) -> None:
     """Compare a follow-up PET/CT with its baseline: PERCIST 1.0, RECIST 1.1 and Choi."""
+    from nenscope.api import AnalysisOptions, analyze_response
+    from nenscope.reporting import report_to_dict
+    from nenscope.segmentation import DetectionSettings
+
     options = AnalysisOptions(
         detection=detection_settings(
             threshold=threshold,

@@ -159,7 +159,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (!NS.token()) return;
     document.getElementById("filters").addEventListener("input", render);
     document.getElementById("upload-form").addEventListener("submit", upload);
     document.getElementById("pacs-form").addEventListener("submit", retrieve);
