@@ -5,6 +5,11 @@
   let studies = [];
   let refreshTimer = null;
 
+  // The store's study states, in the words of a reading room.
+  const STATUS_LABEL = { stored: "received", queued: "queued", analysing: "analysing",
+    analysed: "for review", signed: "signed", failed: "failed" };
+  const label = (status) => STATUS_LABEL[status] || String(status || "");
+
   function matches(s, f) {
     const patient = (f.get("patient") || "").trim().toLowerCase();
     if (patient && !String(s.patient_id || "").toLowerCase().includes(patient)) return false;
@@ -17,7 +22,7 @@
     const text = JSON.stringify([s.modalities, s.tracer || ""]).toLowerCase();
     if (modality && !text.includes(modality)) return false;
     const status = f.get("status") || "";
-    if (status && String(s.status || "").replaceAll("_", " ") !== status) return false;
+    if (status && label(s.status) !== status) return false;
     return true;
   }
 
@@ -36,7 +41,7 @@
       return;
     }
     for (const s of shown) {
-      const status = String(s.status || "").replaceAll("_", " ");
+      const status = label(s.status);
       const open = NS.el("a", { href: `/studies/${encodeURIComponent(s.study_id)}`, text: "Open" });
       const analyse = NS.el("button", { type: "button", class: "small", text: "Analyse",
         onclick: () => startAnalysis(s.study_id) });
@@ -44,7 +49,7 @@
         NS.el("td", { text: s.patient_id || "" }),
         NS.el("td", { text: formatDate(s.study_date) }),
         NS.el("td", { text: (s.modalities || []).join(", ") }),
-        NS.el("td", {}, NS.el("span", { class: "badge " + status.replaceAll(" ", "-"), text: status })),
+        NS.el("td", {}, NS.el("span", { class: "badge " + status.replaceAll(" ", "-"), "data-status": s.status, text: status })),
         NS.el("td", {}, open, " ", analyse)));
     }
   }
@@ -59,7 +64,7 @@
       document.getElementById("worklist-error").textContent = "Could not load the studies: " + e.message;
     }
     clearTimeout(refreshTimer);
-    const busy = studies.some((s) => /analys|queued|running/.test(String(s.status)));
+    const busy = studies.some((s) => s.status === "analysing" || s.status === "queued");
     refreshTimer = setTimeout(load, busy ? 3000 : 15000);
   }
 
