@@ -37,6 +37,10 @@ __all__ = ["WorkerSettings", "analysis_dir", "run_job", "version_dir"]
 _log = logging.getLogger(__name__)
 
 
+WORKER_NICENESS = 10
+"""How much lower than the server's the CPU priority of an analysis worker is (``nice``)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerSettings:
     """Where a worker finds the store: data folder and database URL (picklable)."""
@@ -158,6 +162,8 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
     been renamed from ``run.partial`` to ``run``; a process killed before that leaves the job
     ``running``, which the runner turns into ``failed`` with the reason.
     """
+    # Analyses yield the CPU to the web server: browsing stays responsive while they run.
+    os.nice(WORKER_NICENESS)
     store = Store(settings.data_dir, settings.db_url, migrate=False)
     try:
         with store.session() as session:
@@ -182,6 +188,12 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
                 _link_study(store, session, study_id, work / "study")
             _progress(store, job_id, 0.1)
             outcome = run_analysis(work / "study", partial, options)
+            if outcome.suv is None:
+                # Nothing was measured (no readable PET): that is a failed job, not a result.
+                raise WorkbenchError(
+                    "The study could not be analysed: "
+                    + (" ".join(outcome.errors) or "no PET series was read.")
+                )
             _progress(store, job_id, 0.9)
             _save_arrays(outcome, partial)
             _prepare_viewer(store, study_id, work / "study")

@@ -9,20 +9,17 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from nenscope.jobs.analysis import parse_analysis_options
-from nenscope.store.audit import record_event
+from nenscope.store.analyses import queue_analysis
 from nenscope.store.imports import ImportLimits, ImportResult, UploadError, expand_upload
 from nenscope.store.imports import import_instances as store_instances
 from nenscope.store.models import (
     Analysis,
     AnalysisState,
     Instance,
-    Job,
-    JobState,
     Lesion,
     Patient,
     Series,
     Study,
-    StudyState,
 )
 from nenscope.web.api._deps import (
     Importer,
@@ -187,38 +184,6 @@ def get_study(
         }
 
 
-def queue_analysis(
-    store: Any, study_id: int, options: dict[str, Any], *, user: Any
-) -> tuple[int, int]:
-    """Create an analysis and its queued job; returns ``(job_id, analysis_id)``."""
-    parse_analysis_options(options)  # refuse bad options now, not in the worker
-    with store.session() as session:
-        study = get_or_404(session, Study, study_id, "study")
-        analysis = Analysis(
-            study_id=study.id,
-            status=AnalysisState.QUEUED.value,
-            options=options,
-            created_by=None if user is None else user.id,
-        )
-        session.add(analysis)
-        session.flush()
-        job = Job(kind="analysis", analysis_id=analysis.id, state=JobState.QUEUED.value)
-        session.add(job)
-        before = study.status
-        study.status = StudyState.QUEUED.value
-        session.flush()
-        record_event(
-            session,
-            user=user,
-            action="analysis.queue",
-            object_type="study",
-            object_id=study.id,
-            before={"status": before},
-            after={"status": study.status, "analysis_id": analysis.id, "options": options},
-        )
-        return job.id, analysis.id
-
-
 @router.post("/studies/{study_id}/analyses", status_code=202)
 def start_analysis(
     study_id: int,
@@ -228,7 +193,11 @@ def start_analysis(
     options: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> dict[str, int]:
     """Queue an analysis of the study (options: ``suv_threshold``, ``min_volume_ml``, …)."""
-    job_id, analysis_id = queue_analysis(store, study_id, dict(options or {}), user=user)
+    payload = dict(options or {})
+    parse_analysis_options(payload)  # refuse bad options now, not in the worker
+    with store.session() as session:
+        get_or_404(session, Study, study_id, "study")
+    job_id, analysis_id = queue_analysis(store, study_id, payload, user=user)
     runner = request.app.state.runner
     if runner is not None:
         runner.wake()
