@@ -3,6 +3,7 @@
 (function () {
   const NS = window.nenscope;
   let studies = [];
+  let patients = {}; // shown patient id -> patient key of the timeline page
   let refreshTimer = null;
 
   // The store's study states, in the words of a reading room.
@@ -46,7 +47,9 @@
       const analyse = NS.el("button", { type: "button", class: "small", text: "Analyse",
         onclick: () => startAnalysis(s.study_id) });
       body.append(NS.el("tr", { "data-testid": "study-row", "data-study-id": s.study_id },
-        NS.el("td", { text: s.patient_id || "" }),
+        NS.el("td", {}, patients[s.patient_id] !== undefined
+          ? NS.el("a", { href: `/patients/${patients[s.patient_id]}`, title: "Timeline of this patient", text: s.patient_id })
+          : s.patient_id || ""),
         NS.el("td", { text: formatDate(s.study_date) }),
         NS.el("td", { text: (s.modalities || []).join(", ") }),
         NS.el("td", {}, NS.el("span", { class: "badge " + status.replaceAll(" ", "-"), "data-status": s.status, text: status })),
@@ -57,6 +60,7 @@
   async function load() {
     try {
       studies = await NS.api("/api/studies");
+      patients = Object.fromEntries((await NS.api("/api/patients")).map((p) => [p.patient_id, p.id]));
       studies.sort((a, b) => String(b.study_date).localeCompare(String(a.study_date)));
       document.getElementById("worklist-error").textContent = "";
       render();
