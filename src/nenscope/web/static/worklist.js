@@ -76,8 +76,15 @@
     document.getElementById("job").hidden = false;
     document.getElementById("job-label").textContent = label;
     const bar = document.getElementById("job-progress");
-    if (value === null) bar.removeAttribute("value");
-    else bar.value = value;
+    if (value === null) {
+      bar.removeAttribute("value");
+      bar.removeAttribute("data-progress");
+    } else {
+      bar.value = value;
+      bar.dataset.progress = String(value);
+    }
+    bar.setAttribute("aria-valuetext", label);
+    bar.textContent = label; // shown where <progress> is not rendered
   }
 
   async function watch(jobId, studyId) {
@@ -129,7 +136,7 @@
     const error = document.getElementById("upload-error");
     error.textContent = "";
     document.getElementById("job-link").replaceChildren();
-    const files = [...document.getElementById("upload-files").files, ...document.getElementById("upload-folder").files];
+    const files = [...document.getElementById("upload-files").files];
     if (!files.length) {
       error.textContent = "Choose DICOM files, a folder or a .zip first.";
       return;
@@ -170,6 +177,13 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.getElementById("filters").addEventListener("input", render);
     document.getElementById("upload-form").addEventListener("submit", upload);
+    // One file input (so that scripts and tests find it unambiguously); the check box turns
+    // it into a folder picker.
+    document.getElementById("upload-as-folder").addEventListener("change", (e) => {
+      const input = document.getElementById("upload-files");
+      input.value = "";
+      input.toggleAttribute("webkitdirectory", e.target.checked);
+    });
     document.getElementById("pacs-form").addEventListener("submit", retrieve);
     load();
   });
