@@ -32,6 +32,7 @@ from nenscope.models.nested import (
     NestedResult,
     Task,
     ValidationSettings,
+    config_text,
     fit_final,
     nested_cv,
     permuted_target,
@@ -66,7 +67,7 @@ class TrainSettings:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     n_boot: int = 1000
     permutations: int = 100
-    permutation_budget_s: float = 300.0
+    permutation_budget_s: float = 180.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,7 +261,7 @@ def train_model(table: PreparedTable, target: str, settings: TrainSettings) -> T
         "chosen_per_fold": list(nested.chosen),
         "selection_frequency": _selection_frequency(nested),
         "final_model": {
-            "configuration": str(search.best_params_),
+            "configuration": config_text(search.best_params_),
             "features": list(selected_features(final, table.feature_names)),
         },
         "harmonised": val.harmonise,

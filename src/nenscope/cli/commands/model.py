@@ -114,7 +114,7 @@ def train_command(  # noqa: PLR0913  (one parameter per CLI option)
     ] = 100,
     budget_s: Annotated[
         float, typer.Option("--permutation-budget-s", help="Time budget of the permutations.")
-    ] = 300.0,
+    ] = 180.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", help="Parallel fits (shared machine: 1).")] = 1,
     output_format: FormatOpt = OutputFormat.TEXT,
