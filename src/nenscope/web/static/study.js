@@ -105,7 +105,7 @@
     const isSigned = a.status === "signed";
     form.hidden = isSigned || document.body.dataset.role !== "physician";
     if (!isSigned && document.body.dataset.role !== "physician") {
-      box.append(NS.el("p", { class: "small", text: "Only a physician can sign." }));
+      box.append(NS.el("p", { class: "note", text: "Only a physician can sign." }));
     }
     if (signedVersion) {
       const pdf = `/api/analyses/${encodeURIComponent(a.analysis_id)}/report.pdf?version=${signedVersion}`;
@@ -274,14 +274,18 @@
     const base = `/studies/${encodeURIComponent(studyId)}/volumes`;
     const layers = [{ url: `${base}/ct.nii.gz`, name: "ct.nii.gz", colormap: "gray" },
                     { url: `${base}/pet.nii.gz`, name: "pet.nii.gz", colormap: "hot", opacity: 0.6 }];
+    const marks = { start: Math.round(performance.now()) };
     try {
       await nv.loadVolumes(layers);
     } catch (e) {
       // A study without CT: show the PET alone.
       try { await nv.loadVolumes([layers[1]]); } catch (e2) { throw e; }
     }
+    marks.loaded = Math.round(performance.now());
     for (const v of nv.volumes) v.nsLabel = v.name.startsWith("ct") ? "CT" : "SUV";
     applyView();
+    marks.drawn = Math.round(performance.now());
+    canvas.dataset.marks = JSON.stringify(marks);
     // time from the start of the page load to the first image (docs/web.md reports it)
     canvas.dataset.loadedMs = String(Math.round(performance.now()));
     canvas.dataset.ready = "true";
