@@ -140,6 +140,14 @@ def phantom_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def other_phantom_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second small study (other UIDs, other patient noise seed)."""
+    folder = tmp_path_factory.mktemp("phantom-other") / "study"
+    write_phantom_study(folder, PhantomSettings(size="small", seed=7))
+    return folder
+
+
 def study_files(folder: Path) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in sorted(folder.rglob("*.dcm"))]
 
@@ -154,7 +162,9 @@ def zip_of(files: list[tuple[str, bytes]]) -> bytes:
 
 # ----------------------------------------------------------------------------- Orthanc
 def only_loopback() -> bool:
-    return {p.name for p in Path("/sys/class/net").iterdir()} == {"lo"}
+    # if_nameindex asks the kernel about this process's network namespace (/sys/class/net may
+    # still show the host's interfaces inside unshare -n).
+    return {name for _index, name in socket.if_nameindex()} == {"lo"}
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,7 @@ class OrthancServer:
     http_port: int
     dicom_port: int
     aet: str
+    scp_port: int  # where Orthanc sends C-MOVE results for the AE title NENSCOPE
 
     @property
     def dicomweb_url(self) -> str:
@@ -181,7 +192,7 @@ def orthanc(tmp_path: Path) -> Iterator[OrthancServer]:
             "Orthanc listens on every interface; its tests run only inside a private network "
             "namespace: unshare -n bash -c 'ip link set lo up && pytest ...' (as .ci/run does)"
         )
-    http_port, dicom_port = free_port(), free_port()
+    http_port, dicom_port, scp_port = free_port(), free_port(), free_port()
     config = {
         "Name": "nenscope-test",
         "HttpPort": http_port,
@@ -198,7 +209,7 @@ def orthanc(tmp_path: Path) -> Iterator[OrthancServer]:
         "DicomAlwaysAllowStore": True,
         "DicomAlwaysAllowFind": True,
         "DicomAlwaysAllowGet": True,
-        "DicomModalities": {},
+        "DicomModalities": {"nenscope": ["NENSCOPE", "127.0.0.1", scp_port]},
     }
     config_path = tmp_path / "orthanc.json"
     config_path.write_text(json.dumps(config))
@@ -210,7 +221,9 @@ def orthanc(tmp_path: Path) -> Iterator[OrthancServer]:
     try:
         _wait_port(http_port, proc, "Orthanc", log)
         _wait_port(dicom_port, proc, "Orthanc DICOM", log)
-        yield OrthancServer(http_port=http_port, dicom_port=dicom_port, aet="ORTHANC")
+        yield OrthancServer(
+            http_port=http_port, dicom_port=dicom_port, aet="ORTHANC", scp_port=scp_port
+        )
     finally:
         proc.terminate()
         proc.wait(30)

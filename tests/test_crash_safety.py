@@ -27,12 +27,12 @@ import pytest
 from typer.testing import CliRunner
 
 from nenscope.cli import app
-from nenscope.cli.commands.radiomics import CASE_COMPLETE, _journal_path
 from nenscope.core.errors import WorkbenchError
 from nenscope.core.geometry import ImageVolume, affine_from_spacing
 from nenscope.core.units import Unit
 from nenscope.dicom.nifti import write_nifti
 from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study
+from nenscope.pipeline.batch import CASE_COMPLETE, journal_path
 from nenscope.staging import (
     COMPLETION_RECORD,
     IncompleteResultError,
@@ -135,7 +135,7 @@ def test_case_killed_after_first_roi_is_not_done(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     reference = _rows(out)
     # The journal as a kill after C1's first ROI leaves it: C1's other rows and marker lost.
-    journal = _journal_path(out)
+    journal = journal_path(out)
     records = read_jsonl(journal)
     first_c1 = next(i for i, r in enumerate(records) if r.get("case_id") == "C1")
     journal.write_text("".join(json.dumps(r) + "\n" for r in records[: first_c1 + 1]))

@@ -3,6 +3,7 @@
 from tests.service_components import (  # noqa: F401  (fixtures)
     db_url,
     orthanc,
+    other_phantom_study,
     phantom_study,
     postgres_server,
     postgres_url,

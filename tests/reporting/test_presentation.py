@@ -21,7 +21,6 @@ import pytest
 from nenscope.core.geometry import ImageVolume, affine_from_spacing
 from nenscope.core.units import Unit
 from nenscope.reporting import (
-    ImplausibilityFlag,
     LesionEntry,
     LesionMarker,
     PhysiologicalEntry,
@@ -251,14 +250,13 @@ def test_findings_are_grouped_by_body_region_with_physiology_apart() -> None:
 
 
 def test_implausible_result_puts_a_banner_above_the_impression() -> None:
-    flag = ImplausibilityFlag(
-        code="too_many_candidates", message="109 candidates: more than 30 is not plausible."
-    )
-    html = render_html(_fdg_report(implausibility=(flag,)))
+    flag = "109 candidates: more than 30 is not plausible."
+    html = render_html(_fdg_report(implausible=(flag,), anatomy=(("liver", "CT"),)))
     body = html.split("<body>", 1)[1]
     assert body.index("Analysis not trustworthy") < body.index("Impression")
     assert "109 candidates" in body
     assert "Target candidates" in body  # candidates, not lesions, when implausible
+    assert "<th>Anatomy</th><td>liver: CT</td>" in body
     assert "Analysis not trustworthy" not in render_html(_fdg_report())
 
 
@@ -360,8 +358,8 @@ def _figures(report: Report) -> ReportFigures:
 def test_pdf_as_rendered_reads_in_report_order(tmp_path: Path) -> None:
     if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
         pytest.fail("pdftoppm/pdftotext missing: install poppler-utils (.ci/run does).")
-    flag = ImplausibilityFlag(code="too_many_candidates", message="14 candidates in the liver.")
-    report = _fdg_report(implausibility=(flag,))
+    flag = "14 candidates in the liver."
+    report = _fdg_report(implausible=(flag,))
     pdf = tmp_path / "report.pdf"
     write_pdf(dataclasses.replace(report, figures=_figures(report)), pdf)
     text = subprocess.run(
@@ -400,8 +398,8 @@ def test_html_as_rendered_by_chromium_shows_the_banner_first(tmp_path: Path) -> 
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.fail("chromium missing: install the Debian package chromium (.ci/run does).")
-    flag = ImplausibilityFlag(code="too_many_candidates", message="14 candidates in the liver.")
-    report = _fdg_report(implausibility=(flag,))
+    flag = "14 candidates in the liver."
+    report = _fdg_report(implausible=(flag,))
     page = tmp_path / "report.html"
     page.write_text(render_html(dataclasses.replace(report, figures=_figures(report))))
     shot = tmp_path / "shot.png"
@@ -427,3 +425,15 @@ def test_html_as_rendered_by_chromium_shows_the_banner_first(tmp_path: Path) -> 
     red = (top[..., 0] > 0.6) & (top[..., 1] < 0.2) & (top[..., 2] < 0.2)
     assert red.sum() > 500
     assert float(image.std()) > 0.05
+
+
+def test_new_report_fields_survive_the_result_round_trip() -> None:
+    from nenscope.pipeline.serialize import from_plain, to_plain
+
+    report = _fdg_report(
+        implausible=("more than 30 candidates",),
+        anatomy=(("liver", "CT"), ("brain", "PET only")),
+        target_ids=(2, 1),
+        prrt="not assessable",
+    )
+    assert from_plain(to_plain(report), Report) == report

@@ -62,14 +62,12 @@ def test_import_is_content_addressed_and_idempotent(store: Store, phantom_study:
         assert store.files.path(sha).exists()
 
 
-def test_import_refuses_non_dicom_and_two_studies(store: Store, phantom_study: Path) -> None:
+def test_import_refuses_non_dicom_and_two_studies(
+    store: Store, phantom_study: Path, other_phantom_study: Path
+) -> None:
     with pytest.raises(UploadError, match="No DICOM instance"):
         import_instances(store, [("notes.txt", b"hello")], user=None, source="upload")
-    other = tmp = phantom_study.parent / "other"
-    if not other.exists():
-        from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study
-
-        write_phantom_study(tmp, PhantomSettings(size="small", seed=7))
+    other = other_phantom_study
     mixed = study_files(phantom_study)[:2] + study_files(other)[:2]
     with pytest.raises(UploadError, match="2 studies"):
         import_instances(store, mixed, user=None, source="upload")

@@ -7,7 +7,9 @@ downloads a browser. WebGL (NiiVue) runs on SwiftShader, so no GPU is needed. Sc
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import socket
 import threading
 import time
@@ -17,7 +19,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,6 +33,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREEN = {"width": 1366, "height": 768}
+# WebGL on SwiftShader and a shared 2-core machine are slow: wait up to 30 s for a page to
+# reach what a test expects (a test never asserts on timings).
+expect.set_options(timeout=30_000)
+PASSWORD = "correct horse battery"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img" / "web"
 
 
@@ -44,6 +51,7 @@ class LiveServer:
     """A uvicorn server on 127.0.0.1 in a background thread."""
 
     def __init__(self, app: FastAPI) -> None:
+        self.app = app
         self.port = _free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
@@ -92,8 +100,21 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save a screenshot for docs/web.md when NENSCOPE_SCREENSHOTS=1 (JPEG-free, small PNG)."""
+    """Save a screenshot for docs/web.md when NENSCOPE_SCREENSHOTS=1 (small palette PNG)."""
     if os.environ.get("NENSCOPE_SCREENSHOTS") != "1":
         return
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    png = page.screenshot()
+    # a 64-colour palette keeps docs/img small; the pages are flat colours
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
+    image.save(SHOTS / f"{name}.png", optimize=True)
+
+
+def log_in(page: Page, server: LiveServer, user: str, next_path: str = "/") -> None:
+    """Open ``next_path``, get sent to the log-in page, log in, land on ``next_path``."""
+    page.goto(f"{server.url}{next_path}")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.fill("[name=username]", user)
+    page.fill("[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{server.url}{next_path}")

@@ -6,21 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
 from nenscope.knowledge.recommender import recommend
 from nenscope.knowledge.scenario import parse_scenario
-from nenscope.web.pages import mount
+from nenscope.web.app import create_app
+from nenscope.web.settings import ServiceSettings
 
 from .conftest import LiveServer, screenshot
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    app = FastAPI()
-    mount(app)
-    with LiveServer(app) as live:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    settings = ServiceSettings(data_dir=tmp_path_factory.mktemp("data"), run_jobs=False)
+    with LiveServer(create_app(settings)) as live:
         yield live
 
 

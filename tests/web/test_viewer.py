@@ -4,19 +4,23 @@ generated study; the canvas is not blank, the crosshair read-out gives SUV and H
 from __future__ import annotations
 
 import io
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi import FastAPI, Request
 from PIL import Image
 from playwright.sync_api import Page, expect
 
 from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study
-from nenscope.web.pages import mount
+from nenscope.store.accounts import create_user
+from nenscope.store.imports import import_instances
+from nenscope.web.app import create_app
+from nenscope.web.settings import ServiceSettings
 
-from .conftest import LiveServer, screenshot
+from .conftest import PASSWORD, LiveServer, log_in, screenshot
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +32,14 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    cache = tmp_path_factory.mktemp("viewer")
-    app = FastAPI()
-    mount(app)
-
-    def source(request: Request, study_id: str) -> tuple[Path, Path]:
-        return study, cache / study_id
-
-    app.state.viewer_source = source
+    settings = ServiceSettings(data_dir=tmp_path_factory.mktemp("data"), run_jobs=False)
+    app = create_app(settings)
+    store = app.state.store
+    with store.session() as session:
+        create_user(session, "doc", role="physician", password=PASSWORD)
+    files = [(p.name, p.read_bytes()) for p in sorted(study.rglob("*.dcm"))]
+    imported = import_instances(store, files, user=None, source="upload")
+    app.state.test_study_id = imported.study_id
     with LiveServer(app) as live:
         yield live
 
@@ -45,9 +49,17 @@ def canvas_pixels(page: Page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
 
 
+def test_volumes_need_a_signed_in_user(server: LiveServer) -> None:
+    study_id = server.app.state.test_study_id
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(f"{server.url}/studies/{study_id}/volumes/pet.nii.gz")
+    info.value.close()
+    assert info.value.code == 401
+
+
 def test_viewer_shows_the_study(page: Page, server: LiveServer) -> None:
-    page.add_init_script("sessionStorage.setItem('nenscope.token', 'test')")
-    page.goto(f"{server.url}/studies/s1")
+    study_id = server.app.state.test_study_id
+    log_in(page, server, "doc", f"/studies/{study_id}")
     canvas = page.get_by_test_id("viewer")
     expect(canvas).to_have_attribute("data-ready", "true", timeout=60_000)
     pixels = canvas_pixels(page)

@@ -20,6 +20,7 @@ __all__ = [
     "NotComputableError",
     "OptionError",
     "ScenarioError",
+    "StoredResultError",
     "UnitError",
     "WorkbenchError",
     "WorkbenchWarning",
@@ -79,6 +80,10 @@ class ScenarioError(WorkbenchError, ValueError):
 
 class KnowledgeBaseError(WorkbenchError, ValueError):
     """The knowledge-base data files are inconsistent (raised at load time)."""
+
+
+class StoredResultError(WorkbenchError, ValueError):
+    """A stored (serialised) result cannot be restored: wrong format, version or field."""
 
 
 class WorkbenchWarning(UserWarning):

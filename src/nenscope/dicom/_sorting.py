@@ -9,7 +9,6 @@ slices. Irregular spacing and gantry tilt are detected and, per :class:`StackSet
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +20,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from scipy import ndimage
 
+from nenscope.core.diagnostics import warn
 from nenscope.core.enums import parse_option
 from nenscope.core.errors import (
     DicomDeviationWarning,
@@ -453,7 +453,7 @@ def _regularise(
             f"{check.spacing_problem}; resampled linearly along the normal onto "
             f"{float(distances[1] - distances[0]):.4g} mm spacing"
         )
-        warnings.warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
+        warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
     steps = len(positions) - 1
     total = positions[-1] - positions[0]
     along = float(total @ normal)
@@ -464,7 +464,7 @@ def _regularise(
         notes.append(
             f"{check.tilt_problem}; each slice shifted in plane (linear) onto an orthogonal grid"
         )
-        warnings.warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
+        warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
     return array, _affine(ref, positions[0], slice_vector), notes
 
 

@@ -16,7 +16,6 @@ slice, how the rescaled stored values become Bq/mL and SUVbw (counts, GML, CM2ML
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
 
+from nenscope.core.diagnostics import warn
 from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import (
     DicomDeviationWarning,
@@ -305,7 +305,7 @@ def compute_suv_from_headers(
         _check_suv_range(header, units, suvmax, suvmin, log)
     ratio = {n: _ratio(body, n) for n in Normalisation}
     for message, category in log.warnings:
-        warnings.warn(message, category, stacklevel=3)
+        warn(message, category, stacklevel=3)
     return SuvResult(
         series_instance_uid=str(header.values.get("SeriesInstanceUID") or ""),
         units=units,

@@ -26,6 +26,7 @@ from nenscope.core.errors import GeometryError, OptionError
 from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
 from nenscope.pipeline import SEED_SEARCH_MM, AnalysisOptions, analyze_study, check_seed_region
+from nenscope.pipeline.response import analyze_response
 from nenscope.quantification import label_statistics
 from nenscope.reporting import report_to_dict
 from nenscope.segmentation import DetectionSettings, region_grow_from_seed
@@ -39,6 +40,7 @@ __all__ = [
     "load_suv",
     "parse_analysis_options",
     "run_analysis",
+    "run_response",
 ]
 
 RESULT_FORMAT = "nenscope.pipeline.report/1"
@@ -230,3 +232,24 @@ def load_suv(folder: Path, unit: str | None) -> ImageVolume:
         affine=affine,
         unit=Unit(unit) if unit else Unit.SUV_BW,
     )
+
+
+def run_response(
+    baseline_dir: Path, followup_dir: Path, out_dir: Path, options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Assess the response of a follow-up against a baseline study (PERCIST, RECIST, Choi).
+
+    Both studies are analysed with ``options``; the answer is JSON-safe: the response entries,
+    the follow-up report and why parts are missing.
+    """
+    outcome = analyze_response(
+        baseline_dir, followup_dir, out_dir, parse_analysis_options(options)
+    )
+    report = report_to_dict(outcome.report)
+    return {
+        "format": RESULT_FORMAT,
+        "response": report.get("response") or [],
+        "report": report,
+        "errors": list(outcome.errors),
+        "files": {role: Path(path).name for role, path in outcome.files.items()},
+    }

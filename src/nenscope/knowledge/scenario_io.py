@@ -8,6 +8,7 @@ from pathlib import Path
 from nenscope.core.enums import suggest
 from nenscope.core.errors import ScenarioError
 from nenscope.core.safe_yaml import parse_json, parse_yaml, read_config_text
+from nenscope.examples import list_examples
 from nenscope.knowledge.scenario import Scenario, parse_scenario
 
 __all__ = ["list_examples", "load_example", "load_scenario", "parse_scenario_text"]
@@ -43,22 +44,6 @@ def load_scenario(path: Path) -> Scenario:
     """
     text = read_config_text(path, what="scenario file", error=ScenarioError)
     return parse_scenario_text(text, source=path.name, is_json=path.suffix.lower() == ".json")
-
-
-def list_examples() -> list[str]:
-    """Names of the bundled example scenarios (``scenario-<name>.yaml`` → ``<name>``).
-
-    Examples
-    --------
-    >>> "si-net-staging" in list_examples()
-    True
-    """
-    root = resources.files("nenscope.examples")
-    return sorted(
-        p.name.removeprefix("scenario-").removesuffix(".yaml")
-        for p in root.iterdir()
-        if p.name.startswith("scenario-") and p.name.endswith(".yaml")
-    )
 
 
 def load_example(name: str) -> Scenario:

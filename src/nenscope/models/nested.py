@@ -46,6 +46,7 @@ __all__ = [
     "Task",
     "ValidationSettings",
     "build_search",
+    "config_text",
     "fit_final",
     "naive_cv_predictions",
     "nested_cv",
@@ -285,10 +286,16 @@ def selected_features(pipeline: Pipeline, names: Sequence[str]) -> tuple[str, ..
     return tuple(str(v) for v in current)
 
 
-def _config_text(params: dict[str, Any]) -> str:
+def config_text(params: dict[str, Any]) -> str:
+    """Describe one grid configuration (learner, its penalty, the selection) in words."""
     model = params.get("model")
     select = params.get("select")
-    sel = "all features" if select == "passthrough" else repr(select)
+    if isinstance(select, MRMRSelector):
+        sel = f"mRMR k={select.k}"
+    elif isinstance(select, L1Selector):
+        sel = f"L1 selection C={select.c}"
+    else:
+        sel = "all features"
     return f"{type(model).__name__}({_short(model)}) on {sel}"
 
 
@@ -364,7 +371,7 @@ def nested_cv(
             else:
                 predictions[test] = best.predict(data[test])
             fold[test] = i
-            chosen.append(_config_text(search.best_params_))
+            chosen.append(config_text(search.best_params_))
             selected.append(selected_features(best, feature_names))
     return NestedResult(
         predictions=predictions,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -29,8 +30,11 @@ STUDY_FIELDS = {
 """Study attributes returned by a search, keyword → DICOM JSON tag."""
 
 
-def _client(node: PacsNode) -> DICOMwebClient:
-    return DICOMwebClient(node.url, timeout=TIMEOUT_S)
+@contextmanager
+def _client(node: PacsNode) -> Iterator[DICOMwebClient]:
+    # Our own session, closed after each operation: no socket outlives the call.
+    with requests.Session() as session:
+        yield DICOMwebClient(node.url, session=session, timeout=TIMEOUT_S)
 
 
 def _value(item: Mapping[str, Any], tag: str) -> str:
@@ -51,7 +55,8 @@ def _fail(node: PacsNode, what: str, err: Exception) -> PacsError:
 def dicomweb_echo(node: PacsNode) -> None:
     """Check the node answers QIDO-RS (DICOMweb has no echo; a 1-study search stands in)."""
     try:
-        _client(node).search_for_studies(limit=1)
+        with _client(node) as client:
+            client.search_for_studies(limit=1)
     except (requests.RequestException, OSError, ValueError) as err:
         raise _fail(node, "the QIDO-RS check", err) from err
 
@@ -61,9 +66,10 @@ def dicomweb_find_studies(
 ) -> list[dict[str, str]]:
     """QIDO-RS study search; ``filters`` use DICOM keywords (``PatientID``, ``StudyDate``…)."""
     try:
-        found = _client(node).search_for_studies(
-            search_filters=dict(filters), limit=limit, fields=list(STUDY_FIELDS)
-        )
+        with _client(node) as client:
+            found = client.search_for_studies(
+                search_filters=dict(filters), limit=limit, fields=list(STUDY_FIELDS)
+            )
     except (requests.RequestException, OSError, ValueError) as err:
         raise _fail(node, "QIDO-RS search", err) from err
     return [{key: _value(item, tag) for key, tag in STUDY_FIELDS.items()} for item in found]
@@ -72,7 +78,8 @@ def dicomweb_find_studies(
 def dicomweb_retrieve(node: PacsNode, study_instance_uid: str) -> list[tuple[str, bytes]]:
     """WADO-RS retrieve of a whole study as ``(name, Part 10 bytes)``."""
     try:
-        datasets = _client(node).retrieve_study(study_instance_uid)
+        with _client(node) as client:
+            datasets = client.retrieve_study(study_instance_uid)
     except (requests.RequestException, OSError, ValueError) as err:
         raise _fail(node, f"WADO-RS retrieve of study {study_instance_uid}", err) from err
     return [(f"{node.name}:{ds.SOPInstanceUID}", dataset_to_bytes(ds)) for ds in datasets]
@@ -82,7 +89,8 @@ def dicomweb_store(node: PacsNode, files: Sequence[bytes]) -> list[str]:
     """STOW-RS store; returns the SOPInstanceUIDs the node accepted."""
     datasets = [dataset_from_bytes(data) for data in files]
     try:
-        answer = _client(node).store_instances(datasets)
+        with _client(node) as client:
+            answer = client.store_instances(datasets)
     except (requests.RequestException, OSError, ValueError) as err:
         raise _fail(node, "STOW-RS store", err) from err
     failed = answer.get("FailedSOPSequence") or []

@@ -6,6 +6,7 @@ Only the DICOM layer looks inside datasets: queries are built and answers read w
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -74,6 +75,15 @@ def _ae(node: PacsNode) -> AE:
 
 @contextmanager
 def _association(node: PacsNode, ae: AE, **kwargs: Any) -> Iterator[Association]:
+    # pynetdicom 3.0 leaks its socket when the connection is refused: check reachability first.
+    try:
+        with socket.create_connection((node.host, node.port), timeout=TIMEOUT_S):
+            pass
+    except OSError as err:
+        raise PacsError(
+            f"PACS {node.name!r} ({node.called_aet}@{node.host}:{node.port}) refused or did not "
+            f"answer the connection ({err}); check host and port and that it is running."
+        ) from err
     assoc = ae.associate(node.host, node.port, ae_title=node.called_aet, **kwargs)
     if not assoc.is_established:
         raise PacsError(

@@ -1,17 +1,19 @@
 """``analyze``: the one place where reading, computing and reporting meet (DESIGN.md).
 
-:func:`analyze_study` finds the PET and CT series of a study, converts the PET to SUV, places
-the reference regions, finds and measures the lesions, scores them and writes the outputs of
-the contract: ``lesions.json``, ``lesions.csv``, ``report.json``, ``report.html``,
-``report.pdf``, ``seg.dcm`` and ``sr.dcm``. A stage that fails on bad input records the reason;
-everything that could still be computed is written, and the reason appears in every report.
+:func:`analyze` finds the PET and CT series of a study, converts the PET to SUV, places the
+reference regions, finds and measures the lesions, scores them and assembles the report, in
+memory. :func:`~nenscope.pipeline.outputs.write_outputs` writes the outputs of the contract
+(``lesions.json``, ``lesions.csv``, ``report.json``, ``report.html``, ``report.pdf``,
+``seg.dcm``, ``sr.dcm``); :func:`analyze_study` does both. A stage that fails on bad input
+records the reason; everything that could still be computed is kept, and the reason appears in
+every report.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +24,8 @@ from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_mask
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
-from nenscope.pipeline.outputs import OUTPUT_NAMES, write_outputs
-from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics, write_radiomics
+from nenscope.pipeline.outputs import check_output_folder, render_figures, write_outputs
+from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics
 from nenscope.pipeline.references import (
     ReferenceRegion,
     ReferenceRegions,
@@ -33,12 +35,13 @@ from nenscope.pipeline.references import (
 from nenscope.pipeline.report import (
     NO_SEARCH_TEXT,
     build_report,
+    ct_coverage_warning,
     krenning_grades,
     lesion_search_run,
 )
 from nenscope.pipeline.scores import netpet_score
 from nenscope.pipeline.stages import Stages
-from nenscope.pipeline.study import load_study
+from nenscope.pipeline.study import StudySource, load_study
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
 from nenscope.registration import register_ct
 from nenscope.reporting.model import ScoreEntry
@@ -48,11 +51,11 @@ from nenscope.segmentation import (
     detect_lesions,
     region_grow_from_seed,
 )
-from nenscope.staging import relocate, staged_folder
 
 __all__ = [
     "AIR_HU",
     "SEED_SEARCH_MM",
+    "analyze",
     "analyze_study",
     "check_seed_region",
     "find_lesions",
@@ -280,10 +283,10 @@ def _detection_text(
 # ----------------------------------------------------------------------------- the pipeline
 
 
-def _read(stages: Stages, study_dir: Path, options: AnalysisOptions) -> StudyData | None:
+def _read(stages: Stages, study: StudySource, options: AnalysisOptions) -> StudyData | None:
     with stages.stage("read + SUV"):
         try:
-            return load_study(study_dir, options)
+            return load_study(study, options)
         except WorkbenchError as err:
             stages.error(f"Study not analysed: {err}")
             return None
@@ -362,23 +365,22 @@ def _netpet(
     stages: Stages,
     study: StudyData,
     options: AnalysisOptions,
-    out_dir: Path,
     references: Mapping[str, ReferenceRegion],
     stats: Sequence[LesionStatistics],
-) -> tuple[ScoreEntry, ...]:
+) -> tuple[tuple[ScoreEntry, ...], AnalysisResult | None]:
     if options.fdg_study is None:
-        return ()
+        return (), None
     if study.tracer_family != "sstr":
         stages.error(
             f"NETPET needs an SSTR study with the FDG study; this study's tracer is "
             f"{study.tracer} ({study.tracer_family}). Pass --tracer sstr if it is SSTR."
         )
-        return ()
-    fdg = analyze_study(options.fdg_study, out_dir / "fdg", _fdg_options(options))
+        return (), None
+    fdg = analyze(options.fdg_study, _fdg_options(options))
     for text in fdg.errors:
         stages.error(f"FDG study: {text}")
     if fdg.study is None:
-        return ()
+        return (), fdg
     registration = None
     if fdg.study.suv.frame_of_reference_uid != study.suv.frame_of_reference_uid:
         if study.ct is None or fdg.study.ct is None:
@@ -397,18 +399,109 @@ def _netpet(
     )
     for note in notes:
         stages.note(note)
-    return (score,)
+    return (score,), fdg
+
+
+def analyze(
+    study: StudySource,
+    options: AnalysisOptions | None = None,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> AnalysisResult:
+    """Analyse one PET/CT study in memory; nothing is written.
+
+    Parameters
+    ----------
+    study
+        The study's folder, a list of its DICOM files, or its in-memory pydicom datasets.
+    options
+        Analysis options (defaults when ``None``).
+    on_stage
+        Called with each stage's name as it starts ("read + SUV", "reference regions",
+        "lesions" …), e.g. to show progress; it must not raise.
+
+    Returns
+    -------
+    AnalysisResult
+        The report (with its figures when ``options.figures``), the lesion measurements and
+        label map, the reference regions, the radiomics and the stage timings; ``files`` is
+        empty (see :func:`~nenscope.pipeline.outputs.write_outputs`). ``errors`` is empty when
+        every stage ran; otherwise it says what is missing and why.
+
+    Notes
+    -----
+    Bad input does not raise: a stage that fails records its reason in ``errors`` and the
+    analysis goes on with what could be computed. Warnings are returned in the report,
+    never printed and never collected through the process-global ``warnings`` state, so
+    analyses may run in parallel threads.
+    """
+    options = options or AnalysisOptions()
+    stages = Stages(on_stage)
+    data = _read(stages, study, options)
+    references: dict[str, ReferenceRegion] = {}
+    lesions: _LesionMasks | None = None
+    stats: list[LesionStatistics] = []
+    if data is not None:
+        for note in data.notes:
+            stages.warn(note)
+        coverage = ct_coverage_warning(data)
+        if coverage is not None:
+            stages.warn(coverage)
+        references, lesions, stats = _measure(stages, data, options)
+        if lesions is not None and not stats and not lesion_search_run(options):
+            stages.warn(NO_SEARCH_TEXT)
+            stages.note(NO_SEARCH_TEXT)
+        elif lesions is not None and not stats:
+            stages.warn(
+                "No lesion found with the chosen settings; the SEG and SR hold the reference "
+                "regions only. Lower the threshold or give seed points (--lesion-mm)."
+            )
+    radiomics: tuple[LesionRadiomics, ...] | None = None
+    if data is not None and lesions is not None and options.radiomics is not None:
+        radiomics = run_radiomics(stages, data.suv, lesions.labels, options.radiomics)
+    extra: tuple[ScoreEntry, ...] = ()
+    fdg: AnalysisResult | None = None
+    if data is not None:
+        extra, fdg = _netpet(stages, data, options, references, stats)
+    with stages.stage("report"):
+        report = build_report(
+            study=data,
+            options=options,
+            references=references,
+            statistics=stats,
+            detection=() if lesions is None else lesions.detection,
+            stages=stages,
+            extra_scores=extra,
+            physiological=() if lesions is None else lesions.physiological,
+        )
+    labels = None if lesions is None else lesions.labels
+    if data is not None and options.figures:
+        with stages.stage("figures"):
+            report = dataclasses.replace(report, figures=render_figures(report, data, labels))
+    return AnalysisResult(
+        report=report,
+        study=data,
+        statistics=tuple(stats),
+        references=references,
+        labels=labels,
+        timings_s=dict(stages.timings),
+        options=options,
+        radiomics=radiomics,
+        fdg=fdg,
+    )
 
 
 def analyze_study(
-    study_dir: Path, out_dir: Path, options: AnalysisOptions | None = None
+    study_dir: StudySource, out_dir: Path, options: AnalysisOptions | None = None
 ) -> AnalysisResult:
     """Analyse one PET/CT study and write every output to ``out_dir``.
+
+    ``write_outputs(analyze(study_dir, options), out_dir)``, the command-line ``analyze``.
 
     Parameters
     ----------
     study_dir
-        Folder holding the study's DICOM files.
+        Folder holding the study's DICOM files (or a list of files, or datasets).
     out_dir
         Output folder (created); existing outputs are replaced.
     options
@@ -426,76 +519,5 @@ def analyze_study(
     WorkbenchError
         Only when ``out_dir`` cannot be written.
     """
-    out_dir = Path(out_dir)
-    try:
-        # Issue 14: the folder holds the previous complete result or this one, never a mix.
-        with staged_folder(out_dir, owned=ANALYSIS_OUTPUTS) as staging:
-            result = _analyze_into(Path(study_dir), staging, options or AnalysisOptions())
-    except OSError as err:
-        raise WorkbenchError(
-            f"Cannot write the results to {out_dir}: {err.strerror or err}. Nothing was "
-            "changed there (a previous result stays as it was)."
-        ) from err
-    return dataclasses.replace(result, files=relocate(result.files, staging, out_dir))
-
-
-ANALYSIS_OUTPUTS = frozenset((*OUTPUT_NAMES, "fdg"))
-"""Entries of an analysis folder that a run writes (a previous run's are not kept)."""
-
-
-def _analyze_into(study_dir: Path, out_dir: Path, options: AnalysisOptions) -> AnalysisResult:
-    """Run the analysis, writing into ``out_dir`` (the staging folder)."""
-    stages = Stages()
-    study = _read(stages, study_dir, options)
-    references: dict[str, ReferenceRegion] = {}
-    lesions: _LesionMasks | None = None
-    stats: list[LesionStatistics] = []
-    if study is not None:
-        for note in study.notes:
-            stages.warn(note)
-        references, lesions, stats = _measure(stages, study, options)
-        if lesions is not None and not stats and not lesion_search_run(options):
-            stages.warn(NO_SEARCH_TEXT)
-            stages.note(NO_SEARCH_TEXT)
-        elif lesions is not None and not stats:
-            stages.warn(
-                "No lesion found with the chosen settings; the SEG and SR hold the reference "
-                "regions only. Lower the threshold or give seed points (--lesion-mm)."
-            )
-    radiomics: tuple[LesionRadiomics, ...] | None = None
-    if study is not None and lesions is not None and options.radiomics is not None:
-        radiomics = run_radiomics(stages, study.suv, lesions.labels, options.radiomics)
-    extra: tuple[ScoreEntry, ...] = ()
-    if study is not None:
-        extra = _netpet(stages, study, options, out_dir, references, stats)
-    with stages.stage("report"):
-        report = build_report(
-            study=study,
-            options=options,
-            references=references,
-            statistics=stats,
-            detection=() if lesions is None else lesions.detection,
-            stages=stages,
-            extra_scores=extra,
-            physiological=() if lesions is None else lesions.physiological,
-        )
-    files, report = write_outputs(
-        out_dir,
-        report,
-        study=study,
-        references=references,
-        labels=None if lesions is None else lesions.labels,
-        options=options,
-        stages=stages,
-    )
-    if options.radiomics is not None:
-        files.update(write_radiomics(out_dir, options.radiomics, radiomics))
-    return AnalysisResult(
-        report=report,
-        files=files,
-        study=study,
-        statistics=tuple(stats),
-        references=references,
-        labels=None if lesions is None else lesions.labels,
-        timings_s=dict(stages.timings),
-    )
+    check_output_folder(Path(out_dir))
+    return write_outputs(analyze(study_dir, options), out_dir)

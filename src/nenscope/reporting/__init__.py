@@ -14,8 +14,6 @@ from nenscope.reporting.html import QUANTITY_LABELS, render_html
 from nenscope.reporting.model import (
     LESION_FIELDS,
     MAX_TARGET_LESIONS,
-    AnatomySource,
-    ImplausibilityFlag,
     LesionEntry,
     PhysiologicalEntry,
     Quantity,
@@ -42,8 +40,6 @@ __all__ = [
     "LESION_FIELDS",
     "MAX_TARGET_LESIONS",
     "QUANTITY_LABELS",
-    "AnatomySource",
-    "ImplausibilityFlag",
     "LesionEntry",
     "LesionMarker",
     "PhysiologicalEntry",

@@ -132,7 +132,8 @@ def coronal_mip(
 
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    # zlib level 3 instead of 6: a third less encoding time for a file of about the same size.
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, pil_kwargs={"compress_level": 3})
     return buffer.getvalue()
 
 
@@ -184,7 +185,10 @@ def mip_figure(
     vmax = max(vmax, 1e-6)
     width_mm, height_mm = extent[1] - extent[0], extent[3] - extent[2]
     fig_h = 8.0
-    fig_w = float(np.clip(fig_h * width_mm / max(height_mm, 1.0), 3.0, 9.0)) + 1.2
+    # The image's own width at the plot height (0.88 of the figure), plus 0.9 in on the left
+    # for the z labels and 1.6 in on the right for the colour bar and its labels.
+    image_w = float(np.clip(0.88 * fig_h * width_mm / max(height_mm, 1.0), 2.5, 8.0))
+    fig_w = image_w + 2.5
     fig = Figure(figsize=(fig_w, fig_h))
     ax = fig.add_subplot()
     image = ax.imshow(
@@ -220,11 +224,15 @@ def mip_figure(
             arrowprops={"arrowstyle": "-", "color": "red", "lw": 1.0},
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "red", "alpha": 0.9},
         )
+    # Marks and labels of lesions outside the image must not widen the axes.
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
     ax.set_title(title)
     ax.set_xlabel("x (mm, patient right ← → left)")
     ax.set_ylabel("z (mm, inferior → superior)")
     fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02, shrink=0.7, label="SUV (g/mL)")
-    fig.tight_layout()
+    # Fixed margins: tight_layout would draw the whole figure once more just to measure it.
+    fig.subplots_adjust(left=0.9 / fig_w, right=1.0 - 0.9 / fig_w, bottom=0.07, top=0.95)
     return fig
 
 
@@ -549,5 +557,6 @@ def lesion_figure(
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(f"Lesion {lesion.id}: z = {cz:.1f} mm  {caption}", fontsize=10)
-    fig.tight_layout()
+    # Fixed margins: tight_layout would draw the whole figure once more just to measure it.
+    fig.subplots_adjust(left=0.01, right=0.97, bottom=0.02, top=0.84, wspace=0.06)
     return fig

@@ -15,8 +15,6 @@ from datetime import datetime
 __all__ = [
     "LESION_FIELDS",
     "MAX_TARGET_LESIONS",
-    "AnatomySource",
-    "ImplausibilityFlag",
     "LesionEntry",
     "PhysiologicalEntry",
     "Quantity",
@@ -162,49 +160,6 @@ class PhysiologicalEntry:
     volume_ml: float
     suvmax: float
     reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ImplausibilityFlag:
-    """A reason why the automatic result must not be read as findings.
-
-    Any flag puts an "analysis not trustworthy" banner at the top of the report, and the
-    impression then says so before any number.
-
-    Parameters
-    ----------
-    code
-        Short machine-readable name (``"too_many_candidates"``, ``"tumour_larger_than_liver"``,
-        ``"candidate_in_organ"``).
-    message
-        What was found and what the reader should do, in one or two sentences.
-    """
-
-    code: str
-    message: str
-
-    def __post_init__(self) -> None:
-        if not self.code or not self.message:
-            raise ValueError("ImplausibilityFlag needs a code and a message.")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AnatomySource:
-    """Where the anatomy of one body region came from (CT, PET alone, external masks).
-
-    Parameters
-    ----------
-    region
-        Region or organ (``"liver"``, ``"brain"``, ``"body outline"``).
-    source
-        ``"CT"``, ``"PET only"``, ``"organ masks"`` or another short source name.
-    detail
-        Why this source (e.g. "the CT does not cover the head"), optional.
-    """
-
-    region: str
-    source: str
-    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -365,10 +320,14 @@ class Report:
         When the report was made (timezone-aware).
     physiological
         Uptake the detection classed as physiological (listed apart from the lesions).
-    implausibility
-        Reasons the automatic result is not trustworthy; any puts a banner at the top.
+    implausible
+        Why the automatic result is not trustworthy, one message each (e.g. more than 30
+        candidates, a tumour volume larger than the liver, a candidate inside a found organ);
+        any puts an "analysis not trustworthy" banner at the top of the report, and the
+        automatic lesions are then called candidates.
     anatomy
-        Where the anatomy of each region came from (CT, PET alone, organ masks).
+        ``(region, source)`` pairs: where the anatomy of each region came from (``"CT"``,
+        ``"PET only"``, ``"organ masks"``, optionally with the reason).
     target_ids
         Ids of the target lesions (at most :data:`MAX_TARGET_LESIONS`, chosen by
         :func:`nenscope.reporting.presentation.select_target_lesions`); ``None`` lets the
@@ -392,8 +351,8 @@ class Report:
     figures: ReportFigures = field(default_factory=ReportFigures)
     created: datetime | None = None
     physiological: tuple[PhysiologicalEntry, ...] = ()
-    implausibility: tuple[ImplausibilityFlag, ...] = ()
-    anatomy: tuple[AnatomySource, ...] = ()
+    implausible: tuple[str, ...] = ()
+    anatomy: tuple[tuple[str, str], ...] = ()
     target_ids: tuple[int, ...] | None = None
     prrt: str | None = None
 

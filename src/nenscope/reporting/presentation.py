@@ -478,12 +478,12 @@ def _comparison_lines(report: Report) -> list[str]:
 
 
 def _banner(report: Report) -> tuple[str, ...]:
-    if not report.implausibility:
+    if not report.implausible:
         return ()
     return (
         "Analysis not trustworthy: the automatic result is implausible, so its lesion count "
         "and volumes are candidates to check on the images, not findings.",
-        *(flag.message for flag in report.implausibility),
+        *report.implausible,
     )
 
 
@@ -506,10 +506,7 @@ def _technique(report: Report) -> tuple[tuple[str, str], ...]:
         rows.append(
             (
                 "Anatomy",
-                "; ".join(
-                    f"{a.region}: {a.source}" + (f" ({a.detail})" if a.detail else "")
-                    for a in report.anatomy
-                ),
+                "; ".join(f"{region}: {source}" for region, source in report.anatomy),
             )
         )
     return tuple(rows)
@@ -576,9 +573,9 @@ def build_view(report: Report) -> ReportView:
     by_id = {les.id: les for les in report.lesions}
     targets = tuple(by_id[i] for i in ids)
     sstr = krenning_applies(report)
-    word = "candidate" if report.implausibility else "lesion"
+    word = "candidate" if report.implausible else "lesion"
     impression = []
-    if report.implausibility:
+    if report.implausible:
         impression.append(
             "The automatic analysis is not trustworthy (see the banner): read the images; "
             "the candidates below are not findings."

@@ -15,12 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-from dataclasses import fields, is_dataclass
-from datetime import date, datetime
-from enum import Enum
+from dataclasses import fields
 from typing import Any
 
+from nenscope.core.jsonable import to_jsonable
 from nenscope.reporting.model import LesionEntry, Report
 from nenscope.reporting.presentation import body_region, target_ids
 
@@ -172,25 +170,11 @@ def lesions_to_long_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def report_to_dict(report: Report) -> dict[str, Any]:
     """Convert the whole report to plain JSON types; figures are left out (see HTML/PDF)."""
-    data = {f.name: _plain(getattr(report, f.name)) for f in fields(report) if f.name != "figures"}
+    data = {
+        f.name: to_jsonable(getattr(report, f.name)) for f in fields(report) if f.name != "figures"
+    }
     targets = set(target_ids(report))
     data["target_ids"] = sorted(targets)
     # report.json also says where each lesion is reported and why it was kept (lesions.json

@@ -7,6 +7,7 @@ Each module holds one command (or one small group) and registers it on
 from nenscope.cli.commands import (  # noqa: F401  (imported for their registration side effect)
     adc,
     analyze,
+    cohort,
     convert,
     deidentify,
     demo,

@@ -65,9 +65,9 @@ def _text_summary(model: TrainedModel, out: Path) -> None:
             console.print(f"{key.upper()} {s[key]['estimate']:.3f}  95 % CI {low:.3f}-{high:.3f}")
     p = s["permutation_p"]
     console.print(
-        "permutation p: not run"
+        f"permutation p: {s['permutation_note']}"
         if p is None
-        else f"permutation p {p:.3f} ({s['permutations']} permutations)"
+        else f"permutation p {p:.3f} ({s['permutation_note']})"
     )
     console.print(f"model card: {out / 'card.html'}")
 
@@ -114,7 +114,7 @@ def train_command(  # noqa: PLR0913  (one parameter per CLI option)
     ] = 100,
     budget_s: Annotated[
         float, typer.Option("--permutation-budget-s", help="Time budget of the permutations.")
-    ] = 300.0,
+    ] = 180.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", help="Parallel fits (shared machine: 1).")] = 1,
     output_format: FormatOpt = OutputFormat.TEXT,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,9 +11,11 @@ from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
-from nenscope.knowledge.recommender import Plan, PlanItem, recommend
-from nenscope.knowledge.scenario import Scenario
-from nenscope.knowledge.scenario_io import list_examples, load_example, load_scenario
+from nenscope.examples import list_examples
+
+if TYPE_CHECKING:
+    from nenscope.knowledge.recommender import Plan, PlanItem
+    from nenscope.knowledge.scenario import Scenario
 
 __all__ = ["print_plan", "recommend_command"]
 
@@ -113,6 +115,9 @@ def recommend_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Recommend imaging for a NEN scenario: ranked plan, exams to avoid, warnings."""
+    from nenscope.knowledge.recommender import recommend
+    from nenscope.knowledge.scenario_io import load_example, load_scenario
+
     if (scenario_file is None) == (example is None):
         fail("Give either a SCENARIO file or --example NAME (not both, not neither).")
     scenario: Scenario = (

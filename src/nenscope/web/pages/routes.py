@@ -6,24 +6,25 @@ import gzip
 import hashlib
 import itertools
 import json
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from nenscope.core.errors import WorkbenchError
 from nenscope.knowledge.kb import load_knowledge_base
+from nenscope.store.models import User
+from nenscope.web.auth import current_user
+from nenscope.web.pages._store import csrf_of, lesion_overlay, signed_in, viewer_volumes
 from nenscope.web.pages.recommend_form import FORM_FIELDS, parse_form, plan_view
-from nenscope.web.pages.volumes import prepare_view_volumes
 
-ViewerSource = Callable[[Request, str], tuple[Path, Path]]
-"""Given the request and a study id: the study's DICOM folder and the viewer's cache folder.
-Raises HTTPException (401/403/404) when the user may not see the study or it does not exist."""
+Reader = Annotated[User, Depends(current_user)]
+"""Any signed-in user (session cookie or bearer token)."""
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "mount", "router"]
 
@@ -50,26 +51,45 @@ templates.env.globals["static"] = _static
 
 
 def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+    user = signed_in(request)
+    context = {"user": user, "csrf": csrf_of(request) if user is not None else None, **context}
     return templates.TemplateResponse(request, template, context)
 
 
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    """Show the log-in form (fields ``username``, ``password``)."""
+def login_page(request: Request, next: str = "/", error: str | None = None) -> HTMLResponse:
+    """Show the log-in form (fields ``username``, ``password``; posts to ``/auth/login``)."""
     safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
-    return _page(request, "login.html", next=safe_next, active="")
+    return _page(request, "login.html", next=safe_next, error=bool(error), active="")
 
 
-@router.get("/", response_class=HTMLResponse)
-def worklist_page(request: Request) -> HTMLResponse:
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def worklist_page(request: Request) -> HTMLResponse | RedirectResponse:
     """Show the worklist: studies with their status, filters, upload and PACS import."""
+    if signed_in(request) is None:
+        return _to_login(request)
     return _page(request, "worklist.html", active="worklist")
 
 
-@router.get("/studies/{study_id}", response_class=HTMLResponse)
-def study_page(request: Request, study_id: str) -> HTMLResponse:
+@router.get("/studies/{study_id}", response_class=HTMLResponse, response_model=None)
+def study_page(request: Request, study_id: int) -> HTMLResponse | RedirectResponse:
     """Show the review of the study's latest analysis: viewer, lesions, scores, sign-off."""
+    if signed_in(request) is None:
+        return _to_login(request)
     return _page(request, "study.html", study_id=study_id, active="worklist")
+
+
+@router.get("/patients/{patient_pk}", response_class=HTMLResponse, response_model=None)
+def timeline_page(request: Request, patient_pk: int) -> HTMLResponse | RedirectResponse:
+    """Show a patient's studies in time: plots of SUVmax, TLG and tumour volume, changes."""
+    if signed_in(request) is None:
+        return _to_login(request)
+    return _page(request, "timeline.html", patient_pk=patient_pk, active="worklist")
 
 
 @router.get("/recommend", response_class=HTMLResponse)
@@ -134,23 +154,30 @@ _VIEWER_FILES = {
 }
 
 
-@router.get("/studies/{study_id}/volumes/{name}")
-def viewer_file(request: Request, study_id: str, name: str) -> Response:
-    """Send one of the viewer's compact files (``ct.nii.gz``, ``pet.nii.gz``, ``mip.png``).
+@router.get("/studies/{study_id}/volumes/lesions.nii.gz")
+def lesion_overlay_file(request: Request, study_id: int, analysis: int, _user: Reader) -> Response:
+    """Send the lesion overlay of the analysis's current review version.
 
-    The first request for a study reads it and writes the files (see
-    :func:`~nenscope.web.pages.volumes.prepare_view_volumes`); later ones send them from disk.
+    Voxels: 1 candidate, 2 confirmed; rejected lesions are not drawn.
+    """
+    body = lesion_overlay(request, analysis, study_id)
+    return Response(body, media_type="application/gzip", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/studies/{study_id}/volumes/{name}")
+def viewer_file(request: Request, study_id: int, name: str, _user: Reader) -> Response:
+    """Send one of the viewer's compact files.
+
+    ``ct.nii.gz``, ``pet.nii.gz``, ``mip.png`` or ``mip.json``. The first request for a
+    study reads it and writes the files (see
+    :func:`~nenscope.pipeline.viewer.prepare_view_volumes`); later ones send them from disk.
     """
     if name not in _VIEWER_FILES:
         raise HTTPException(
             404, f"No viewer file '{name}': use one of {', '.join(_VIEWER_FILES)}."
         )
-    source: ViewerSource | None = getattr(request.app.state, "viewer_source", None)
-    if source is None:
-        raise HTTPException(503, "This server has no study store for the viewer.")
-    study_dir, cache_dir = source(request, study_id)
     try:
-        files = prepare_view_volumes(study_dir, cache_dir)
+        files = viewer_volumes(request, study_id)
     except WorkbenchError as exc:
         raise HTTPException(422, f"The study cannot be shown: {exc}") from exc
     path = {

@@ -1,36 +1,33 @@
-// nenscope pages: shared helpers (API calls with the user's credentials, log-in, log-out).
+// nenscope pages: shared helpers. The browser is signed in by the HttpOnly session cookie
+// (POST /auth/login); scripts send the session's CSRF token (cookie nenscope_csrf) in the
+// X-CSRF-Token header with every change.
 "use strict";
 (function () {
-  const KEY = "nenscope.token";
   const NS = {};
   window.nenscope = NS;
 
-  NS.token = () => sessionStorage.getItem(KEY);
+  NS.csrf = function () {
+    const m = document.cookie.match(/(?:^|;\s*)nenscope_csrf=([^;]*)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  };
 
   NS.toLogin = function () {
     const next = location.pathname + location.search;
     location.assign("/login?next=" + encodeURIComponent(next));
   };
 
-  // Call the JSON API. The bearer token (from /api/auth/token) goes with every call, and
-  // same-origin cookies too (for a session cookie, if the service sets one).
+  // Call the JSON API with the session cookie (and the CSRF token for changes).
   NS.api = async function (path, options = {}) {
+    const method = options.method || "GET";
     const headers = Object.assign({}, options.headers || {});
-    const token = NS.token();
-    if (token) headers["Authorization"] = "Bearer " + token;
+    if (!["GET", "HEAD", "OPTIONS"].includes(method)) headers["X-CSRF-Token"] = NS.csrf();
     let body = options.body;
     if (body !== undefined && !(body instanceof FormData) && typeof body !== "string") {
       body = JSON.stringify(body);
       headers["Content-Type"] = "application/json";
     }
-    const response = await fetch(path, {
-      method: options.method || "GET",
-      headers,
-      body,
-      credentials: "same-origin",
-    });
+    const response = await fetch(path, { method, headers, body, credentials: "same-origin" });
     if (response.status === 401 && !options.noRedirect) {
-      sessionStorage.removeItem(KEY);
       NS.toLogin();
       throw new Error("Please log in.");
     }
@@ -43,11 +40,6 @@
       throw error;
     }
     return data;
-  };
-
-  NS.authHeaders = function () {
-    const token = NS.token();
-    return token ? { Authorization: "Bearer " + token } : {};
   };
 
   NS.fmt = function (value, digits) {
@@ -68,44 +60,10 @@
     return node;
   };
 
-  async function login(form) {
-    const error = document.getElementById("login-error");
-    error.textContent = "";
-    const data = new FormData(form);
-    try {
-      const answer = await NS.api("/api/auth/token", {
-        method: "POST",
-        body: { username: data.get("username"), password: data.get("password") },
-        noRedirect: true,
-      });
-      sessionStorage.setItem(KEY, answer.token);
-      sessionStorage.setItem("nenscope.user", String(data.get("username")));
-      location.assign(form.dataset.next || "/");
-    } catch (e) {
-      error.textContent = e.status === 401 ? "Wrong user name or password." : e.message;
-      form.querySelector("#password").select();
-    }
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
-    const form = document.getElementById("login-form");
-    if (form) {
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        login(form);
-      });
+    // The log-out form carries the CSRF token (a plain form post, no script needed after this).
+    for (const field of document.querySelectorAll("input[name=csrf_token]")) {
+      if (!field.value) field.value = NS.csrf();
     }
-    if (document.body.classList.contains("needs-login") && !NS.token()) NS.toLogin();
-    const user = sessionStorage.getItem("nenscope.user");
-    const logout = document.getElementById("logout");
-    if (user && NS.token()) {
-      document.getElementById("who").textContent = user;
-      logout.hidden = false;
-    }
-    logout.addEventListener("click", function () {
-      sessionStorage.removeItem(KEY);
-      sessionStorage.removeItem("nenscope.user");
-      location.assign("/login");
-    });
   });
 })();

@@ -51,15 +51,26 @@
     return row;
   }
 
-  function renderScores(scores) {
+  function renderScores(a) {
     const dl = document.getElementById("scores");
     dl.replaceChildren();
-    const entries = scores && typeof scores === "object" ? Object.entries(scores) : [];
-    for (const [key, value] of entries) {
-      const text = value !== null && typeof value === "object" ? summarise(value) : String(value ?? "—");
-      dl.append(NS.el("dt", { text: key.replaceAll("_", " ") }), NS.el("dd", { "data-score": key, text }));
+    const scores = a.scores;
+    const list = Array.isArray(scores) ? scores
+      : scores && typeof scores === "object" ? Object.entries(scores).map(([name, value]) => ({ name, value })) : [];
+    for (const sc of list) {
+      const value = sc.value !== null && typeof sc.value === "object" ? summarise(sc.value) : String(sc.value ?? "—");
+      const dd = NS.el("dd", { "data-score": sc.name, text: value });
+      if (sc.details) {
+        const more = NS.el("details", {}, NS.el("summary", { text: "why" }), NS.el("small", { text: sc.details }));
+        dd.append(" ", more);
+      }
+      dl.append(NS.el("dt", { text: sc.name, title: sc.definition || "" }), dd);
     }
-    if (!entries.length) dl.append(NS.el("dd", { text: "No scores." }));
+    if (!list.length) dl.append(NS.el("dd", { text: "No scores." }));
+    const note = document.getElementById("scores-note");
+    note.textContent = a.rescored === false && a.version > 1
+      ? "Scores are those of the analysis run: the review edits are not re-scored yet (lesion statuses are current)."
+      : "";
   }
 
   function summarise(obj) {
@@ -86,24 +97,30 @@
     }
   }
 
-  function renderSigned(a) {
+  function renderSigned(a, answer) {
     const box = document.getElementById("signed");
     box.replaceChildren();
-    const signed = a.signed || a.signature || (a.status === "signed" ? {} : null);
     const form = document.getElementById("sign-form");
-    if (!signed) { form.hidden = false; return; }
-    form.hidden = true;
-    for (const b of document.querySelectorAll("#lesions-body button")) b.disabled = true;
-    box.append(NS.el("p", { class: "signed", "data-testid": "signed",
-      text: `Signed${signed.by ? " by " + signed.by : ""}${signed.at ? " at " + signed.at : ""}${signed.version ? " (version " + signed.version + ")" : ""}.` }));
-    const sent = signed.sent || a.sent || [];
-    if (sent.length) {
-      box.append(NS.el("p", { text: "Sent to PACS (SOP Instance UIDs):" }));
+    const signedVersion = a.signed_version;
+    const isSigned = a.status === "signed";
+    form.hidden = isSigned || document.body.dataset.role !== "physician";
+    if (!isSigned && document.body.dataset.role !== "physician") {
+      box.append(NS.el("p", { class: "note", text: "Only a physician can sign." }));
+    }
+    if (signedVersion) {
+      const pdf = `/api/analyses/${encodeURIComponent(a.analysis_id)}/report.pdf?version=${signedVersion}`;
+      box.append(NS.el("p", { class: "signed", "data-testid": "signed",
+        text: isSigned ? `Signed: version ${signedVersion}. ` : `Version ${signedVersion} was signed; this is version ${a.version}, an amendment to sign. ` },
+        NS.el("a", { href: pdf, text: "Signed report (PDF)" })));
+    }
+    if (isSigned) for (const b of document.querySelectorAll("#lesions-body button")) b.disabled = true;
+    const sent = (answer && answer.sent) || [];
+    if (answer) {
+      box.append(NS.el("p", { text: sent.length ? "Sent to PACS (SOP Instance UIDs):" : "Nothing was sent to a PACS." }));
       const ul = NS.el("ul", { "data-testid": "sent" });
       for (const uid of sent) ul.append(NS.el("li", {}, NS.el("code", { text: String(uid) })));
-      box.append(ul);
+      if (sent.length) box.append(ul);
     }
-    if (signed.report_pdf) box.append(NS.el("p", {}, NS.el("a", { href: signed.report_pdf, text: "Signed report (PDF)" })));
   }
 
   function render(a) {
@@ -113,7 +130,7 @@
     body.replaceChildren();
     (a.lesions || []).forEach((l, i) => body.append(lesionRow(l, i)));
     if (!(a.lesions || []).length) body.append(NS.el("tr", {}, NS.el("td", { colspan: 7, text: "No lesion found." })));
-    renderScores(a.scores);
+    renderScores(a);
     renderReport(a);
     renderSigned(a);
   }
@@ -163,9 +180,7 @@
       const answer = await NS.api(`/api/analyses/${encodeURIComponent(state.analysisId)}/sign`,
         { method: "POST", body: sendTo ? { send_to: sendTo } : {} });
       await reload();
-      if (!state.analysis.signed && !state.analysis.signature) {
-        renderSigned(Object.assign({}, state.analysis, { signed: { report_pdf: answer.report_pdf, sent: answer.sent } }));
-      }
+      renderSigned(state.analysis, answer);
     } catch (e) {
       error(e.status === 403 ? "Only a physician can sign." : "Could not sign: " + e.message);
     }
@@ -200,6 +215,7 @@
     const mm = nv.frac2mm(nv.scene.crosshairPos);
     const values = [];
     for (const v of nv.volumes) {
+      if (v.nsLabel === "lesions") continue;
       const vox = v.mm2vox(mm);
       const val = v.getValue(vox[0], vox[1], vox[2]);
       values.push(`${v.nsLabel} ${v.nsLabel === "CT" ? Math.round(val) + " HU" : NS.fmt(val, 2) + " g/mL"}`);
@@ -252,33 +268,36 @@
       },
     });
     state.nv = nv;
-    window.__nenscopeViewer = nv;
+    NS.viewer = nv; // for tests and the browser console
     await nv.attachToCanvas(canvas);
     nv.setMultiplanarLayout(3); // a row of planes, good on a wide screen
-    const headers = NS.authHeaders();
     const base = `/studies/${encodeURIComponent(studyId)}/volumes`;
-    const t0 = performance.now();
-    const layers = [{ url: `${base}/ct.nii.gz`, name: "ct.nii.gz", headers, colormap: "gray" },
-                    { url: `${base}/pet.nii.gz`, name: "pet.nii.gz", headers, colormap: "hot", opacity: 0.6 }];
+    const layers = [{ url: `${base}/ct.nii.gz`, name: "ct.nii.gz", colormap: "gray" },
+                    { url: `${base}/pet.nii.gz`, name: "pet.nii.gz", colormap: "hot", opacity: 0.6 }];
+    const marks = { start: Math.round(performance.now()) };
     try {
       await nv.loadVolumes(layers);
     } catch (e) {
       // A study without CT: show the PET alone.
       try { await nv.loadVolumes([layers[1]]); } catch (e2) { throw e; }
     }
+    marks.loaded = Math.round(performance.now());
     for (const v of nv.volumes) v.nsLabel = v.name.startsWith("ct") ? "CT" : "SUV";
     applyView();
-    canvas.dataset.loadedMs = String(Math.round(performance.now() - t0));
+    marks.drawn = Math.round(performance.now());
+    canvas.dataset.marks = JSON.stringify(marks);
+    // time from the start of the page load to the first image (docs/web.md reports it)
+    canvas.dataset.loadedMs = String(Math.round(performance.now()));
     canvas.dataset.ready = "true";
     showReadout();
   }
 
   async function loadMip() {
-    // An <img> cannot send the bearer token: fetch the picture and show it from memory.
+    // Fetch the picture and its extent (for click-to-jump).
     const img = document.getElementById("mip");
     const base = `/studies/${encodeURIComponent(studyId)}/volumes`;
     try {
-      const r = await fetch(`${base}/mip.png`, { headers: NS.authHeaders(), credentials: "same-origin" });
+      const r = await fetch(`${base}/mip.png`, { credentials: "same-origin" });
       if (!r.ok) throw new Error(r.statusText);
       img.src = URL.createObjectURL(await r.blob());
       state.mip = await NS.api(`${base}/mip.json`);
@@ -290,7 +309,24 @@
     }
   }
 
-  async function refreshOverlay() { /* the lesion overlay follows the review (see docs/web.md) */ }
+  // The lesion overlay: 1 = candidate, 2 = confirmed (rejected lesions are not drawn);
+  // reloaded after every review edit.
+  async function refreshOverlay() {
+    const nv = state.nv;
+    if (!nv || state.analysisId === null || !nv.volumes.length) return;
+    const old = nv.volumes.find((v) => v.nsLabel === "lesions");
+    const url = `/studies/${encodeURIComponent(studyId)}/volumes/lesions.nii.gz?analysis=${encodeURIComponent(state.analysisId)}&v=${Date.now()}`;
+    try {
+      if (old) nv.removeVolume(old);
+      const layer = await nv.addVolumeFromUrl({ url, name: "lesions.nii.gz", colormap: "green", opacity: 0.45 });
+      layer.nsLabel = "lesions";
+      layer.cal_min = 0.5;
+      layer.cal_max = 2;
+      nv.updateGLVolume();
+    } catch (e) {
+      document.getElementById("readout").dataset.overlay = "none";
+    }
+  }
 
   function wireViewerControls() {
     for (const id of ["view-mode", "layout", "ct-window", "suv-max"]) {
@@ -316,7 +352,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", async function () {
-    if (!NS.token()) return;
     wireViewerControls();
     // The images do not depend on the analysis: start loading them at once.
     const viewer = startViewer().catch((e) => {
@@ -336,5 +371,6 @@
       try { await reload(); } catch (e) { error("Could not load the analysis: " + e.message); }
     }
     await viewer;
+    await refreshOverlay();
   });
 })();

@@ -4,10 +4,11 @@ A whole-body PET/CT is hundreds of DICOM files; the viewer must show its first i
 two seconds, so the study is read once (:func:`nenscope.pipeline.load_study`: the same series
 choice and SUV conversion as the analysis) and written as
 
-- ``ct.nii.gz``: HU, int16, averaged over blocks of voxels down to about 3 mm in-plane
+- ``ct.nii.gz``: HU, int16, averaged over blocks of voxels to about 3 mm along each axis
   (the viewer shows anatomy; measurements are made on the full-resolution data);
-- ``pet.nii.gz``: SUV (g/mL) as float32 on the PET grid (averaged over 2×2 in-plane blocks only
-  when the matrix is larger than 256), so the read-out under the crosshair is the analysis's SUV;
+- ``pet.nii.gz``: SUV (g/mL) as float32 on the PET grid (slices thinner than 3 mm averaged in
+  groups, and 2×2 in-plane blocks when the matrix is larger than 256), so the read-out under
+  the crosshair is the analysis's SUV wherever the grid is kept;
 - ``mip.png`` and ``mip.json``: the coronal maximum-intensity projection of the SUV (one pixel
   per voxel, inverse grey) and the patient coordinates of its edges (for click-to-jump).
 
@@ -20,12 +21,12 @@ patient coordinates with x and y negated.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -35,13 +36,23 @@ from nenscope.core.geometry import ImageVolume
 from nenscope.dicom.nifti import write_nifti
 from nenscope.reporting.figures import coronal_mip
 
-__all__ = ["CT_TARGET_MM", "ViewVolumes", "block_mean", "prepare_view_volumes"]
+__all__ = [
+    "CT_TARGET_MM",
+    "ViewVolumes",
+    "block_mean",
+    "cached_view_volumes",
+    "prepare_view_volumes",
+]
 
 CT_TARGET_MM = 3.0
-"""In-plane voxel size the CT is averaged down to (at least; never up-sampled)."""
+"""Voxel size the CT is averaged down to (nearest whole block; never up-sampled)."""
 
 PET_MAX_MATRIX = 256
 """A PET matrix larger than this in-plane is averaged over 2×2 blocks."""
+
+PET_MIN_SLICE_MM = 3.0
+"""Thinner PET slices are averaged in groups to about this thickness (whole-body PET is
+usually reconstructed at 2-4 mm; a 1.5 mm stack would double the browser's memory)."""
 
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -93,8 +104,15 @@ def block_mean(volume: ImageVolume, factors: tuple[int, int, int]) -> ImageVolum
 
 
 def _ct_factors(ct: ImageVolume) -> tuple[int, int, int]:
-    _, sy, sx = ct.spacing_mm
-    return (1, max(1, math.floor(CT_TARGET_MM / sy)), max(1, math.floor(CT_TARGET_MM / sx)))
+    return cast(
+        tuple[int, int, int], tuple(max(1, round(CT_TARGET_MM / s)) for s in ct.spacing_mm)
+    )
+
+
+def _pet_factors(pet: ImageVolume) -> tuple[int, int, int]:
+    sz = pet.spacing_mm[0]
+    in_plane = 2 if max(pet.shape[1:]) > PET_MAX_MATRIX else 1
+    return (max(1, round(PET_MIN_SLICE_MM / sz)), in_plane, in_plane)
 
 
 def _as_int16(array: npt.NDArray[np.generic]) -> npt.NDArray[np.int16]:
@@ -121,6 +139,11 @@ def _write_mip(suv: ImageVolume, folder: Path) -> None:
 def _lock(folder: Path) -> threading.Lock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(folder.resolve(), threading.Lock())
+
+
+def cached_view_volumes(folder: Path) -> ViewVolumes | None:
+    """Return the complete set of viewer files in ``folder``, or None when not written yet."""
+    return _files(Path(folder))
 
 
 def _files(folder: Path) -> ViewVolumes | None:
@@ -160,9 +183,7 @@ def prepare_view_volumes(study_dir: Path, folder: Path) -> ViewVolumes:
         folder.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".viewer-", dir=folder.parent))
         try:
-            suv = study.suv
-            if max(suv.shape[1:]) > PET_MAX_MATRIX:
-                suv = block_mean(suv, (1, 2, 2))
+            suv = block_mean(study.suv, _pet_factors(study.suv))
             pet = ImageVolume(
                 array=np.asarray(suv.array, dtype=np.float32),
                 affine=suv.affine,
