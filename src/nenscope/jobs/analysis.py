@@ -51,7 +51,7 @@ __all__ = [
 RESULT_FORMAT = "nenscope.service.result/1"
 """``format`` of a stored result (``analysis``: ``AnalysisResult.to_dict()``; ``report``)."""
 
-NO_FIGURES = {"mip_png": None, "lesion_pngs": {}}
+NO_FIGURES: dict[str, Any] = {"mip_png": None, "lesion_pngs": {}}
 """``ReportFigures()`` as stored: the database copy of a result leaves the PNGs out."""
 
 OPTION_KEYS = (
