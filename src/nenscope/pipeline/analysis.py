@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from nenscope.pipeline.references import (
 from nenscope.pipeline.report import (
     NO_SEARCH_TEXT,
     build_report,
+    ct_coverage_warning,
     krenning_grades,
     lesion_search_run,
 )
@@ -401,7 +402,12 @@ def _netpet(
     return (score,), fdg
 
 
-def analyze(study: StudySource, options: AnalysisOptions | None = None) -> AnalysisResult:
+def analyze(
+    study: StudySource,
+    options: AnalysisOptions | None = None,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> AnalysisResult:
     """Analyse one PET/CT study in memory; nothing is written.
 
     Parameters
@@ -410,6 +416,9 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
         The study's folder, a list of its DICOM files, or its in-memory pydicom datasets.
     options
         Analysis options (defaults when ``None``).
+    on_stage
+        Called with each stage's name as it starts ("read + SUV", "reference regions",
+        "lesions" …), e.g. to show progress; it must not raise.
 
     Returns
     -------
@@ -427,7 +436,7 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
     analyses may run in parallel threads.
     """
     options = options or AnalysisOptions()
-    stages = Stages()
+    stages = Stages(on_stage)
     data = _read(stages, study, options)
     references: dict[str, ReferenceRegion] = {}
     lesions: _LesionMasks | None = None
@@ -435,6 +444,9 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
     if data is not None:
         for note in data.notes:
             stages.warn(note)
+        coverage = ct_coverage_warning(data)
+        if coverage is not None:
+            stages.warn(coverage)
         references, lesions, stats = _measure(stages, data, options)
         if lesions is not None and not stats and not lesion_search_run(options):
             stages.warn(NO_SEARCH_TEXT)
