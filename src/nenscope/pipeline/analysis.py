@@ -21,6 +21,7 @@ import numpy.typing as npt
 from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_mask
+from nenscope.pipeline.anatomy import add_anatomy
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
 from nenscope.pipeline.outputs import write_outputs
 from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics, write_radiomics
@@ -44,10 +45,12 @@ from nenscope.registration import register_ct
 from nenscope.reporting.model import ScoreEntry
 from nenscope.segmentation import (
     DetectionSettings,
+    LesionDetection,
     PhysiologicalUptake,
     detect_lesions,
     region_grow_from_seed,
 )
+from nenscope.segmentation.patterns import tracer_family
 
 __all__ = [
     "AIR_HU",
@@ -141,6 +144,8 @@ class _LesionMasks:
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
     errors: tuple[str, ...]
+    auto: LesionDetection | None = None
+    regions: ReferenceRegions | None = None
 
 
 def _add_region(
@@ -242,8 +247,14 @@ def find_lesions(
     notes: list[str] = []
     warnings: list[str] = []
     errors: list[str] = []
+    detection = None
     if options.auto_detect:
-        detection = detect_lesions(study.suv, references=regions, settings=options.detection)
+        detection = detect_lesions(
+            study.suv,
+            references=regions,
+            settings=options.detection,
+            tracer=tracer_family(study.tracer, study.tracer_family),
+        )
         seg = detection.segmentation
         text = _detection_text(options.detection, seg.threshold, seg.liver_threshold)
         labels[:] = detection.labels
@@ -258,6 +269,8 @@ def find_lesions(
         notes=tuple(notes),
         warnings=tuple(warnings),
         errors=tuple(errors),
+        auto=detection,
+        regions=regions,
     )
 
 
@@ -460,6 +473,15 @@ def analyze_study(
             stages=stages,
             extra_scores=extra,
         )
+        if study is not None and lesions is not None:
+            report = add_anatomy(
+                report,
+                suv=study.suv,
+                labels=lesions.labels,
+                statistics=stats,
+                detection=lesions.auto,
+                regions=lesions.regions,
+            )
     files, report = write_outputs(
         out_dir,
         report,

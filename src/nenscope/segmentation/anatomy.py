@@ -94,6 +94,7 @@ class AnatomySettings:
     head_min_mm: float = 60.0
     head_ct_min_mm: float = 150.0
     brain_body_ratio: float = 5.0
+    partial_brain_min_ml: float = 10.0
     lung_above_liver_mm: float = 60.0
     kidney_lateral_mm: tuple[float, float] = (20.0, 140.0)
     kidney_above_diaphragm_mm: float = 40.0
@@ -449,7 +450,7 @@ def _neck_and_head(
     landmarks["neck"] = float(z_axis[k])
 
 
-def _brain(  # noqa: PLR0913
+def _brain(  # noqa: C901, PLR0913
     smooth: npt.NDArray[np.float64],
     body: npt.NDArray[np.bool_],
     ct: npt.NDArray[np.float64] | None,
@@ -496,6 +497,9 @@ def _brain(  # noqa: PLR0913
             >= settings.brain_body_ratio * float(np.median(smooth[body]))
         ):
             return np.asarray(fill_holes_per_slice(brain) & head)
+        partial = _brain_cut_by_field(smooth, body, head, z_axis, top, voxel_ml, settings)
+        if partial is not None:
+            return partial
     if ct is None or covered[head_rows].mean() < 0.9 or top - floor < settings.head_ct_min_mm:
         return None
     skull = head & (ct > settings.bone_hu)
@@ -506,6 +510,36 @@ def _brain(  # noqa: PLR0913
     if brain.any() and float(z_axis[brain.any(axis=(1, 2))].max()) >= top - 40.0:
         return brain
     return None
+
+
+def _brain_cut_by_field(
+    smooth: npt.NDArray[np.float64],
+    body: npt.NDArray[np.bool_],
+    head: npt.NDArray[np.bool_],
+    z_axis: npt.NDArray[np.float64],
+    top: float,
+    voxel_ml: float,
+    settings: AnatomySettings,
+) -> npt.NDArray[np.bool_] | None:
+    """Find the lower brain where the field of view cuts through it (PET from the skull base).
+
+    The avid structures (mean SUV at least ``brain_body_ratio`` × the body median) whose
+    upper edge is the top slice of the body in the image: temporal lobes and cerebellum.
+    """
+    level = settings.brain_body_ratio * float(np.median(smooth[body]))
+    labels, n = ndimage.label(head & (smooth > level))
+    if n == 0:
+        return None
+    top_row = int(np.flatnonzero(np.abs(z_axis - top) < 1e-6)[0])
+    touching = np.unique(labels[top_row])
+    touching = touching[touching > 0]
+    if touching.size == 0:
+        return None
+    sizes = np.bincount(labels.ravel())
+    keep = [t for t in touching if sizes[t] * voxel_ml >= settings.partial_brain_min_ml]
+    if not keep:
+        return None
+    return np.asarray(np.isin(labels, keep))
 
 
 def _mediastinum(

@@ -322,7 +322,7 @@ def _implausible_liver(
     )
 
 
-def estimate_organs(
+def estimate_organs(  # noqa: C901 - one step per organ, in order
     suv: ImageVolume, ct: ImageVolume | None = None, *, settings: OrganSettings | None = None
 ) -> OrganEstimate:
     """Estimate body, liver and spleen masks on the SUV grid (method in the module docstring).
@@ -384,12 +384,21 @@ def estimate_organs(
         notes.insert(0, coverage_note)
     # Opening cuts thin joins of the homogeneous tissue (liver to abdominal wall, muscles of
     # raised arms) so that the largest part on the right is the liver itself.
-    right = ndimage.binary_opening(
-        tissue & (x_full < midline), structure=_ball_mm(settings.opening_mm, suv.spacing_mm)
-    )
-    core = _fill_holes_3d(_largest_component(right))
-    liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
     z_full = np.broadcast_to(z, suv.shape)
+    right = tissue & (x_full < midline)
+    liver = _grow_organ(
+        _fill_holes_3d(_largest_component(right)),
+        smooth,
+        body,
+        suv.spacing_mm,
+        settings.grow_mm,
+        body_median,
+    )
+    if liver.any() and _implausible_liver(liver, z_full, suv, settings) is not None:
+        # Joined to other tissue (e.g. the muscles of raised arms on FDG): cut thin joins.
+        core = _liver_core(right, suv.spacing_mm, settings.opening_mm)
+        liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
+        notes.append(f"liver core separated by a {settings.opening_mm:g} mm opening")
     if not liver.any():
         notes.append("liver not found (no homogeneous uptake region on the patient's right)")
     else:
@@ -421,6 +430,18 @@ def estimate_organs(
         ct_on_pet=ct_on_pet,
         notes=tuple(notes),
     )
+
+
+def _liver_core(
+    right: npt.NDArray[np.bool_], spacing: tuple[float, float, float], opening_mm: float
+) -> npt.NDArray[np.bool_]:
+    """Largest part of the homogeneous tissue on the right after an opening, holes filled."""
+    ball = _ball_mm(opening_mm, spacing)
+    core = _largest_component(ndimage.binary_opening(right, structure=ball))
+    if core.any():
+        # Back to the organ's own edge (what the opening shaved off), not across the cut.
+        core = ndimage.binary_dilation(core, structure=ball) & right
+    return _fill_holes_3d(core)
 
 
 def _grow_organ(

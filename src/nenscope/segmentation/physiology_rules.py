@@ -12,8 +12,8 @@ on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICA
   voxels in that region (grown by the spill margin) is kidney / renal collecting system.
 * **Urinary tract**: starting from the kidneys and the bladder, a component is a ureter when
   it lies within ``ureter_gap_mm`` of a urinary component (peristalsis leaves gaps), between
-  the kidneys' upper edge and the bladder's lower edge, and is tubular (in-plane extent at
-  most ``ureter_width_mm`` and craniocaudal extent at least its in-plane extent); repeated
+  the kidneys' upper edge and the bladder's lower edge, and is tubular (its narrower in-plane
+  extent at most ``ureter_width_mm`` and its longest extent at least twice that); repeated
   until no component is added (renal pelvis → ureter → bladder is one structure).
 * **Spill from an excluded organ**: a component touching an excluded organ mask (brain,
   myocardium, spleen, kidneys) whose maximum lies on that border and whose SUVmax is below
@@ -57,7 +57,7 @@ class RuleSettings:
     kidney_opening_mm: float = 7.0
     kidney_min_ml: float = 30.0
     ureter_gap_mm: float = 30.0
-    ureter_width_mm: float = 30.0
+    ureter_width_mm: float = 20.0
     spill_fraction: float = 0.5
     symmetry_overlap: float = 0.5
     symmetric_max_liver: float = 4.0
@@ -83,6 +83,12 @@ class ComponentShape:
     def width_mm(self) -> float:
         """Largest in-plane extent."""
         return float(max(self.hi[0] - self.lo[0], self.hi[1] - self.lo[1]))
+
+    def tubular(self, width_mm: float) -> bool:
+        """Thin across (the narrower in-plane extent at most ``width_mm``) and twice as long."""
+        extent = self.hi - self.lo
+        thin = float(min(extent[0], extent[1]))
+        return thin <= width_mm and float(extent.max()) >= 2.0 * thin
 
     @property
     def height_mm(self) -> float:
@@ -214,7 +220,7 @@ def ureters(
         for label, s in shapes.items():
             if label in reasons or not (bottom <= float(s.max_lps[2]) <= top):
                 continue
-            if s.width_mm > settings.ureter_width_mm or s.height_mm < 0.8 * s.width_mm:
+            if not s.tubular(settings.ureter_width_mm):
                 continue
             if any(_gap(s, u) <= settings.ureter_gap_mm for u in found):
                 reasons[label] = "tubular uptake continuing the urinary tract (ureter)"
