@@ -544,6 +544,7 @@ def _fdg_rules(
         open_shapes, context.liver[0], reasons, settings, "Waldeyer's ring / paired glands"
     )
     rules.elongated(open_shapes, context.liver[0], reasons, settings, "bowel or muscle")
+    rules.sprawling(open_shapes, context.liver[0], reasons, settings, "bowel, muscle or brown fat")
     rules.not_measurable(shapes, context.liver, reasons)
 
 
@@ -692,6 +693,7 @@ _NAMED_BY_RULE = (
     "spleen",
     "Waldeyer's ring / paired glands",
     "bowel or muscle",
+    "bowel, muscle or brown fat",
 )
 """Organs that a rule names in its reason (last parenthesis)."""
 
