@@ -52,7 +52,13 @@ from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
-from nenscope.segmentation.organs import fill_holes_per_slice, is_axial, lps_axes, pet_body
+from nenscope.segmentation.organs import (
+    field_of_view_mm,
+    fill_holes_per_slice,
+    is_axial,
+    lps_axes,
+    pet_body,
+)
 
 __all__ = [
     "CT_OUTSIDE_HU",
@@ -73,6 +79,7 @@ class AnatomySettings:
     """Constants of :func:`locate_anatomy` (module docstring, by step)."""
 
     min_slice_coverage: float = 0.9
+    min_fov_mm: float = 250.0
     lung_hu: float = -400.0
     lung_depth_mm: float = 15.0
     lung_uptake_fraction: float = 0.55
@@ -121,13 +128,16 @@ class Anatomy:
         Median patient y of the body (anterior < centre < posterior).
     landmarks_z_mm
         Patient z of ``lung_apex``, ``diaphragm_right``, ``diaphragm_left``, ``diaphragm``
-        (the higher of the two), ``neck``, ``body_top``, ``body_bottom`` where found.
+        (the higher of the two), ``neck``, ``body_top``, ``body_bottom`` where found, and
+        ``bladder`` (its centroid) once the physiological rules found it.
     ct_slices
         Bool per axial slice: the CT covers it.
     ct_on_pet
         CT (HU) on the PET grid, or None.
     notes
         What was found and how.
+    short
+        The field of view is too short to locate organs (a slab): sites are not named.
     """
 
     body: npt.NDArray[np.bool_]
@@ -139,6 +149,7 @@ class Anatomy:
     ct_slices: npt.NDArray[np.bool_]
     ct_on_pet: npt.NDArray[np.float64] | None = None
     notes: tuple[str, ...] = field(default=())
+    short: bool = False
 
     def mask(self, name: str) -> npt.NDArray[np.bool_] | None:
         """Return the mask ``name``, or None when it was not found."""
@@ -353,6 +364,24 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
         landmarks["body_top"] = float(z_axis[body_rows].max())
         landmarks["body_bottom"] = float(z_axis[body_rows].min())
     sources["body outline"] = source(body_rows)
+    fov = field_of_view_mm(body, suv)
+    if fov < settings.min_fov_mm:
+        text = (
+            f"not located: the field of view ({fov:.0f} mm craniocaudally) is too short to "
+            "tell the organs by their position"
+        )
+        return Anatomy(
+            body=body,
+            masks={},
+            sources={**sources, "organs": text},
+            midline_x_mm=midline,
+            body_y_centre_mm=y_centre,
+            landmarks_z_mm=landmarks,
+            ct_slices=covered,
+            ct_on_pet=ct,
+            notes=(f"anatomy {text}",),
+            short=True,
+        )
     liver_top = None
     if liver is not None and liver.any():
         liver_top = float(z_axis[liver.any(axis=(1, 2))].max())

@@ -37,6 +37,7 @@ __all__ = [
     "OrganEstimate",
     "OrganSettings",
     "estimate_organs",
+    "field_of_view_mm",
     "is_axial",
     "lps_axes",
     "pet_body",
@@ -73,6 +74,12 @@ class OrganSettings:
         body) and is not used. Hepatomegaly with a Riedel lobe stays below ~300 mm.
     max_liver_volume_ml
         Likewise for the volume (massive hepatomegaly from metastases stays below ~8 L).
+    opening_mm
+        Radius of the opening that separates the liver core from joined tissue, used only when
+        the plain estimate is implausible.
+    min_fov_mm
+        A body shorter than this craniocaudally (a slab, e.g. a liver SPECT) gives no organ
+        estimate: the positions of organs cannot be told apart there.
     """
 
     window_mm: float = 20.0
@@ -85,6 +92,7 @@ class OrganSettings:
     max_liver_extent_mm: float = 350.0
     max_liver_volume_ml: float = 8000.0
     opening_mm: float = 10.0
+    min_fov_mm: float = 250.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -230,6 +238,14 @@ def pet_body(smooth: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     return fill_holes_per_slice(_largest_component(smooth > level))
 
 
+def field_of_view_mm(body: npt.NDArray[np.bool_], volume: ImageVolume) -> float:
+    """Craniocaudal extent (mm) of the slices that hold body voxels."""
+    rows = np.flatnonzero(body.any(axis=(1, 2)))
+    if rows.size == 0:
+        return 0.0
+    return float(rows.max() - rows.min() + 1) * volume.spacing_mm[0]
+
+
 def _ball_mm(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
     """Ball structuring element of ``radius_mm`` on an anisotropic grid."""
     half = [max(1, int(radius_mm // s)) for s in spacing]
@@ -362,6 +378,22 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
     if not body.any():
         raise EmptyRegionError("No body found in the image.")
     x, _, z = lps_axes(suv)
+    fov_mm = field_of_view_mm(body, suv)
+    if fov_mm < settings.min_fov_mm:
+        return OrganEstimate(
+            body=body,
+            liver=None,
+            spleen=None,
+            midline_x_mm=float(np.median(np.broadcast_to(x, suv.shape)[body])),
+            trunk_slices=np.zeros(suv.shape[0], dtype=bool),
+            body_median_suv=float(np.median(values[body])),
+            ct_on_pet=ct_on_pet,
+            notes=(
+                f"field of view {fov_mm:.0f} mm craniocaudally (< {settings.min_fov_mm:g} mm): "
+                "too short to estimate the organs by their position; give the references as "
+                "points or masks",
+            ),
+        )
     x_full = np.broadcast_to(x, suv.shape)
     midline = float(np.median(x_full[body]))
     body_median = float(np.median(values[body]))

@@ -65,6 +65,7 @@ the reader).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -298,6 +299,11 @@ def detect_lesions(
         spill_margin_mm=settings.spill_margin_mm,
     )
     dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology, context)
+    bladder = [p for p in dropped if p.organ == "urinary bladder"]
+    if anatomy is not None and bladder:
+        # The pelvic floor: below the bladder lie the thighs (sites of the lesions).
+        marks = {**anatomy.landmarks_z_mm, "bladder": min(p.centroid_mm[2] for p in bladder)}
+        anatomy = dataclasses.replace(anatomy, landmarks_z_mm=marks)
     lut = np.zeros(int(seg.labels.max()) + 1, dtype=np.uint32)
     lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
     auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
@@ -807,8 +813,10 @@ class _Frame:
 
     @staticmethod
     def build(suv: ImageVolume, organs: OrganEstimate | None) -> _Frame:
-        if organs is None:
-            return _Frame(midline=0.0, liver_z=None, trunk_top_z=None, body_y_centre=0.0)
+        if organs is None or not organs.trunk_slices.any():
+            # No trunk (no organ estimate, or a field of view too short to find one).
+            midline = 0.0 if organs is None else organs.midline_x_mm
+            return _Frame(midline=midline, liver_z=None, trunk_top_z=None, body_y_centre=0.0)
         _, y, z = (np.broadcast_to(a, suv.shape) for a in lps_axes(suv))
         liver_z = None
         if organs.liver is not None:
