@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy.typing as npt
 from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_mask
+from nenscope.dicom.organ_masks import read_organ_masks
 from nenscope.pipeline.anatomy import add_anatomy
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
 from nenscope.pipeline.outputs import write_outputs
@@ -50,7 +51,7 @@ from nenscope.segmentation import (
     detect_lesions,
     region_grow_from_seed,
 )
-from nenscope.segmentation.patterns import tracer_family
+from nenscope.segmentation.patterns import physiological_masks, tracer_family
 
 __all__ = [
     "AIR_HU",
@@ -146,6 +147,7 @@ class _LesionMasks:
     errors: tuple[str, ...]
     auto: LesionDetection | None = None
     regions: ReferenceRegions | None = None
+    organ_masks: Mapping[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
 
 
 def _add_region(
@@ -248,12 +250,21 @@ def find_lesions(
     warnings: list[str] = []
     errors: list[str] = []
     detection = None
+    family = tracer_family(study.tracer, study.tracer_family)
+    outside: dict[str, npt.NDArray[np.bool_]] = {}
+    if options.organs is not None:
+        try:
+            outside = read_organ_masks(options.organs, study.suv)
+            notes.append(f"organ masks from {options.organs}: {', '.join(sorted(outside))}")
+        except WorkbenchError as err:
+            errors.append(f"Organ masks not used (automatic anatomy instead): {err}")
     if options.auto_detect:
         detection = detect_lesions(
             study.suv,
             references=regions,
             settings=options.detection,
-            tracer=tracer_family(study.tracer, study.tracer_family),
+            tracer=family,
+            organ_masks=physiological_masks(outside, family) if outside else None,
         )
         seg = detection.segmentation
         text = _detection_text(options.detection, seg.threshold, seg.liver_threshold)
@@ -271,6 +282,7 @@ def find_lesions(
         errors=tuple(errors),
         auto=detection,
         regions=regions,
+        organ_masks=outside,
     )
 
 
@@ -481,6 +493,7 @@ def analyze_study(
                 statistics=stats,
                 detection=lesions.auto,
                 regions=lesions.regions,
+                organ_masks=lesions.organ_masks,
             )
     files, report = write_outputs(
         out_dir,

@@ -9,7 +9,7 @@ with its organ (``Report.physiological``, never among the lesions), how each reg
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,7 @@ def add_anatomy(
     statistics: Sequence[LesionStatistics],
     detection: LesionDetection | None,
     regions: ReferenceRegions | None,
+    organ_masks: Mapping[str, npt.NDArray[np.bool_]] | None = None,
 ) -> Report:
     """Return ``report`` with sites, candidate reasons, physiology, sources and warnings."""
     if detection is None and labels is None:
@@ -48,6 +49,8 @@ def add_anatomy(
             mask = getattr(organs, name)
             if mask is not None:
                 masks[name] = mask
+    # Organ masks from outside (--organs) name the sites first.
+    masks = {**dict(organ_masks or {}), **masks}
     anatomy = None if detection is None else detection.anatomy
     lesions = list(report.lesions)
     if labels is not None:

@@ -222,6 +222,13 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     injection_time: InjectionOpt = None,
     sex: SexOpt = None,
     pdf: Annotated[bool, typer.Option(help="Write report.pdf.")] = True,
+    organs: Annotated[
+        Path | None,
+        typer.Option(
+            "--organs",
+            help="Organ masks: TotalSegmentator output folder or a label map with names.",
+        ),
+    ] = None,
     radiomics: Annotated[
         str | None,
         typer.Option(
@@ -273,6 +280,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         fdg_study=fdg,
         pdf=pdf,
         radiomics=None if radiomics is None else load_settings(radiomics),
+        organs=organs,
     )
     result = analyze_study(study_dir, out, options)
     print_result(result, out, output_format)
