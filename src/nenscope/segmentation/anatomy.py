@@ -105,7 +105,7 @@ class AnatomySettings:
     lung_above_liver_mm: float = 60.0
     kidney_lateral_mm: tuple[float, float] = (20.0, 140.0)
     kidney_above_diaphragm_mm: float = 40.0
-    kidney_below_diaphragm_mm: float = 230.0
+    kidney_below_diaphragm_mm: float = 260.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -528,8 +528,14 @@ def _kidneys(
             continue
         grown = grow_mask_mm(mask, suv.spacing_mm, context.spill_margin_mm)
         fraction = rules.in_mask_fraction(labels, grown, n)
+        # Also what mostly lies in the kidney zone and overlaps the kidney (a pole that the
+        # opening cut off the kidney's mask).
+        zone = rules.in_mask_fraction(labels, context.anatomy.masks["kidney zone"], n)
         for label in shapes:
-            if label not in reasons and fraction[label - 1] >= 0.5:
+            inside = fraction[label - 1] >= 0.5 or (
+                fraction[label - 1] >= 0.25 and zone[label - 1] >= 0.5
+            )
+            if label not in reasons and inside:
                 reasons[label] = f"lies in the {side}, with its collecting system (kidney)"
                 found.append(label)
     return found

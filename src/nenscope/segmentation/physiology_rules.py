@@ -5,11 +5,12 @@ Each rule looks at one detected component (after the organ masks of
 returns the reason it is physiological. Rules run only for the organs that show normal uptake
 on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICAL_UPTAKE`).
 
-* **Kidneys** (every tracer with renal excretion): in the kidney zone of the anatomy, per side,
-  the region whose smoothed SUV is at least ``kidney_level_liver`` × the liver mean, opened
-  with a ball of ``kidney_opening_mm`` (this cuts the thin joins to the bowel and the
-  spleen), the largest part of at least ``kidney_min_ml``; a component with at least half its
-  voxels in that region (grown by the spill margin) is kidney / renal collecting system.
+* **Kidneys** (FDG so far: validated on the real FDG studies only): in the kidney zone of the
+  anatomy, per side, the region whose smoothed SUV is at least ``kidney_level_liver`` × the
+  liver mean, opened with a ball of ``kidney_opening_mm`` (this cuts the thin joins to the
+  bowel and the spleen), the largest part of at least ``kidney_min_ml``; a component with at
+  least half its voxels in that region (grown by the spill margin), or a quarter there and
+  half in the kidney zone (a pole the opening cut off), is kidney / renal collecting system.
 * **Urinary tract**: starting from the kidneys and the bladder, a component is a ureter when
   it lies within ``ureter_gap_mm`` of a urinary component (peristalsis leaves gaps), between
   the kidneys' upper edge and the bladder's lower edge, and is tubular (its narrower in-plane

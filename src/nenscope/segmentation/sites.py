@@ -29,6 +29,12 @@ __all__ = ["MAJORITY", "lesion_site"]
 LIMB_BELOW_BLADDER_MM = 50.0
 """Lesions centred this far below the bladder's centre lie in the thighs (pelvic floor)."""
 
+UPPER_LIMB_LATERAL_MM = 120.0
+"""An arm lies at least this far from the midline (raised arms beside the head included)."""
+
+NECK_ABOVE_DOME_MM = 180.0
+"""Without lungs found: the neck starts this far above the liver dome (the lung apex)."""
+
 MAJORITY = 0.5
 """An organ mask names the site when it holds at least this fraction of the lesion."""
 
@@ -107,21 +113,25 @@ def _organ_site(
     return name.replace("_", " ")
 
 
-def _region_site(
+def _region_site(  # noqa: C901 - one branch per body region
     suv: ImageVolume, anatomy: Anatomy, cx: float, cy: float, cz: float, midline: float
 ) -> str:
     marks = anatomy.landmarks_z_mm
     side = _side(cx, midline)
     if "bladder" in marks and cz < marks["bladder"] - LIMB_BELOW_BLADDER_MM:
         return f"{side} lower limb (soft tissue)"
-    if _in_limb(suv, anatomy, cx, cz):
-        dome = marks.get("diaphragm")
+    dome = marks.get("diaphragm")
+    lateral = abs(cx - midline)
+    if _in_limb(suv, anatomy, cx, cz) and (
+        (dome is not None and cz < dome) or lateral > UPPER_LIMB_LATERAL_MM
+    ):
         limb = "lower limb" if dome is not None and cz < dome else "upper limb"
         return f"{side} {limb} (soft tissue)"
     if "neck" in marks and cz > marks["neck"]:
         return "head and neck"
     apex = marks.get("lung_apex")
-    dome = marks.get("diaphragm")
+    if apex is None and dome is not None:
+        apex = dome + NECK_ABOVE_DOME_MM
     if apex is not None and cz > apex:
         return f"neck / supraclavicular, {side} (cervical nodal stations)"
     if dome is not None and cz >= dome:
