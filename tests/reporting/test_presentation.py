@@ -191,6 +191,8 @@ def test_body_region_from_site_words() -> None:
         "iliac bone": "Skeleton",
         "lymph node, external iliac": "Pelvis",
         "parotid gland": "Head and neck",
+        "left lower limb (soft tissue)": "Extremities",
+        "neck / supraclavicular, left (cervical nodal stations)": "Head and neck",
     }
     for site, region in regions.items():
         assert body_region(_lesion(1, 5.0, 1.0, site=site)) == region, site

@@ -157,7 +157,10 @@ BODY_REGIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Pelvis",
         ("bladder", "pelvi", "prostat", "uter", "ovar", "rect", "iliac", "inguinal", "sigmoid"),
     ),
-    ("Extremities", ("arm", "leg", "thigh", "extremit", "hand", "foot", "knee", "muscle")),
+    (
+        "Extremities",
+        ("limb", "arm", "leg", "thigh", "extremit", "hand", "foot", "knee", "muscle", "gluteal"),
+    ),
 )
 """Body regions of the findings, in report order, with the site words that map to each."""
 
