@@ -35,6 +35,7 @@ from nenscope.pipeline.references import (
 from nenscope.pipeline.report import (
     NO_SEARCH_TEXT,
     build_report,
+    ct_coverage_warning,
     krenning_grades,
     lesion_search_run,
 )
@@ -443,6 +444,9 @@ def analyze(
     if data is not None:
         for note in data.notes:
             stages.warn(note)
+        coverage = ct_coverage_warning(data)
+        if coverage is not None:
+            stages.warn(coverage)
         references, lesions, stats = _measure(stages, data, options)
         if lesions is not None and not stats and not lesion_search_run(options):
             stages.warn(NO_SEARCH_TEXT)
