@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
@@ -44,10 +45,15 @@ WORKER_NICENESS = 10
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerSettings:
-    """Where a worker finds the store: data folder and database URL (picklable)."""
+    """Where a worker finds the store, and the outer layers' study hooks (picklable).
+
+    ``study_hooks`` are ``"module:function"`` names; each is called as
+    ``function(study_folder, data_dir, study_id)`` while the study's files are linked.
+    """
 
     data_dir: Path
     db_url: str | None
+    study_hooks: tuple[str, ...] = ()
 
 
 def analysis_dir(store: Store, analysis_id: int) -> Path:
@@ -86,18 +92,22 @@ def _save_arrays(outcome: AnalysisOutcome, folder: Path) -> None:
         np.save(folder / "labels.npy", outcome.labels)
 
 
-def _prepare_viewer(store: Store, study_id: int, study_folder: Path) -> None:
-    """Write the browser viewer's compact volumes while the study is linked.
+def _run_study_hooks(
+    settings: WorkerSettings, store: Store, study_id: int, study_folder: Path
+) -> None:
+    """Call the outer layers' hooks while the study is linked (e.g. the web viewer's volumes).
 
-    The review page then shows its first image at once; a failure here only costs the page
-    the time to write them on first view.
+    Hooks are named ``"module:function"`` in :class:`WorkerSettings` by the part that needs
+    them (the web app), so the jobs layer never imports an outer layer. A failing hook only
+    costs its own work (logged); the analysis goes on.
     """
-    from nenscope.pipeline.viewer import prepare_view_volumes  # heavy: import on use
-
-    try:
-        prepare_view_volumes(study_folder, store.data_dir / "viewer" / str(study_id))
-    except WorkbenchError as err:
-        _log.warning("Viewer volumes of study %s not written: %s", study_id, err)
+    for name in settings.study_hooks:
+        module_name, _, function = name.partition(":")
+        try:
+            hook = getattr(importlib.import_module(module_name), function)
+            hook(study_folder, store.data_dir, study_id)
+        except (WorkbenchError, ImportError, AttributeError) as err:
+            _log.warning("Study hook %s for study %s failed: %s", name, study_id, err)
 
 
 def _commit_result(
@@ -253,7 +263,7 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
                 )
             _progress(store, job_id, 0.9)
             _save_arrays(outcome, partial)
-            _prepare_viewer(store, study_id, work / "study")
+            _run_study_hooks(settings, store, study_id, work / "study")
             final = version_dir(store, analysis_id)
             shutil.rmtree(final, ignore_errors=True)
             partial.rename(final)
