@@ -81,6 +81,9 @@ class AnalysisOptions:
         Tracer family when the header does not say: ``sstr`` or ``fdg`` (or ``auto``).
     pet_series_uid
         Choose this PET series when the study holds several.
+    patient_id
+        Analyse this patient's series when the folder holds several patients' (refused
+        otherwise, naming them).
     sstr_rads
         Clinical inputs of SSTR-RADS per lesion id (site, anatomy, bone, variant).
     fdg_study
@@ -107,6 +110,7 @@ class AnalysisOptions:
     suv_overrides: SuvOverrides | None = None
     tracer: str = "auto"
     pet_series_uid: str | None = None
+    patient_id: str | None = None
     sstr_rads: SstrRadsInputs = field(default_factory=SstrRadsInputs)
     fdg_study: Path | None = None
     figures: bool = True

@@ -42,6 +42,7 @@ from nenscope.reporting import (
     write_pdf,
 )
 from nenscope.reporting.presentation import target_ids
+from nenscope.staging import relocate, staged_folder
 
 __all__ = [
     "OUTPUT_NAMES",
@@ -292,6 +293,32 @@ def write_outputs(
     """
     out_dir = Path(out_dir)
     check_output_folder(out_dir)
+    try:
+        # Issue 14: the folder holds the previous complete result or this one, never a mix.
+        with staged_folder(out_dir, owned=ANALYSIS_OUTPUTS) as staging:
+            written = _write_into(result, staging, on_stage)
+    except OSError as err:
+        raise WorkbenchError(
+            f"Cannot write the results to {out_dir}: {err.strerror or err}. Nothing was "
+            "changed there (a previous result stays as it was)."
+        ) from err
+    return _relocated(written, staging, out_dir)
+
+
+ANALYSIS_OUTPUTS = frozenset((*OUTPUT_NAMES, "fdg"))
+"""Entries of an analysis folder that a run writes (a previous run's are not kept)."""
+
+
+def _relocated(result: AnalysisResult, staging: Path, out_dir: Path) -> AnalysisResult:
+    """Return ``result`` with its paths (and its FDG study's) moved from staging to out_dir."""
+    fdg = None if result.fdg is None else _relocated(result.fdg, staging, out_dir)
+    return dataclasses.replace(result, files=relocate(result.files, staging, out_dir), fdg=fdg)
+
+
+def _write_into(
+    result: AnalysisResult, out_dir: Path, on_stage: Callable[[str], None] | None
+) -> AnalysisResult:
+    """Write every output of ``result`` into ``out_dir`` (the staging folder)."""
     fdg = None if result.fdg is None else write_outputs(result.fdg, out_dir / "fdg")
     stages = Stages(on_stage)
     files, report = write_files(

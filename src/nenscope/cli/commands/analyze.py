@@ -111,6 +111,10 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ] = None,
     normalisation: Annotated[str, typer.Option(help="SUV: bw, lbm, bsa or ibw.")] = "bw",
     pet_series: Annotated[str | None, typer.Option(help="PET SeriesInstanceUID.")] = None,
+    patient_id: Annotated[
+        str | None,
+        typer.Option(help="PatientID to analyse when the folder holds several patients."),
+    ] = None,
     weight_kg: WeightOpt = None,
     height_cm: HeightOpt = None,
     injected_mbq: DoseOpt = None,
@@ -178,6 +182,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         ),
         tracer=tracer,
         pet_series_uid=pet_series,
+        patient_id=patient_id,
         sstr_rads=SstrRadsInputs(
             sites=parse_id_values(lesion_site, option="--lesion-site"),
             anatomy=parse_id_values(lesion_anatomy, option="--lesion-anatomy"),
