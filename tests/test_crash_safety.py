@@ -1,12 +1,12 @@
 """Issue 14 part 3: no half-written result, whatever the moment a run is killed.
 
-* :mod:`nenscope.staging` on its own: a staged folder is published whole or not at all, a
+* :mod:`nenscope.pipeline.staging` on its own: a staged folder is published whole or not at all, a
   previous result survives a failed run, a torn journal line is dropped.
 * ``radiomics-batch``: a case killed after its first ROI is not counted as done.
 * ``kill -9`` of real ``nenscope analyze`` and ``nenscope radiomics-batch`` processes at random
   moments (fixed seed, bounded count): the output folder is always the previous complete
-  result or the new complete one (:func:`nenscope.staging.check_complete`), the Parquet file
-  always readable, and a resumed batch gives the rows of an uninterrupted run.
+  result or the new complete one (:func:`nenscope.pipeline.staging.check_complete`), the
+  Parquet file always readable, and a resumed batch gives the rows of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from nenscope.core.units import Unit
 from nenscope.dicom.nifti import write_nifti
 from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study
 from nenscope.pipeline.batch import CASE_COMPLETE, journal_path
-from nenscope.staging import (
+from nenscope.pipeline.staging import (
     COMPLETION_RECORD,
     IncompleteResultError,
     check_complete,

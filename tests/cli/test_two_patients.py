@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study
-from nenscope.staging import check_complete
+from nenscope.pipeline.staging import check_complete
 from tests.cli.conftest import RunCli
 
 

@@ -28,8 +28,8 @@ from nenscope.dicom.masks import read_mask
 from nenscope.dicom.nifti import read_nifti
 from nenscope.dicom.pet import compute_suv, suv_volume
 from nenscope.dicom.series import read_series
+from nenscope.pipeline.staging import append_jsonl, atomic_file, read_jsonl, write_text_atomic
 from nenscope.radiomics.settings import RadiomicsSettings
-from nenscope.staging import append_jsonl, atomic_file, read_jsonl, write_text_atomic
 
 if TYPE_CHECKING:
     from nenscope.radiomics.batch import BatchCase, BatchRow

@@ -66,6 +66,9 @@ class AnalysisOptions:
         Seed points ``(x, y, z)`` LPS mm for semi-automatic lesions (``--lesion-mm``).
     lesion_masks
         Mask files (NIfTI, DICOM SEG, RTSTRUCT) whose regions are lesions (``--lesion-mask``).
+    organs
+        Organ masks from outside (``--organs``): a TotalSegmentator output folder or a label
+        map with a name table; the physiology rules then use them.
     lesion_rois
         Names of the ROIs/segments to take from ``lesion_masks`` (``--lesion-roi``); all if
         empty.
@@ -117,6 +120,7 @@ class AnalysisOptions:
     dicom_outputs: bool = True
     pdf: bool = True
     radiomics: RadiomicsSettings | None = None
+    organs: Path | None = None
 
     def __post_init__(self) -> None:
         if self.tracer not in TRACER_OPTIONS:

@@ -28,6 +28,7 @@ from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
 from nenscope.pipeline.radiomics import write_radiomics
 from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline.stages import Stages
+from nenscope.pipeline.staging import relocate, staged_folder
 from nenscope.reporting import (
     LesionEntry,
     LesionMarker,
@@ -42,7 +43,6 @@ from nenscope.reporting import (
     write_pdf,
 )
 from nenscope.reporting.presentation import target_ids
-from nenscope.staging import relocate, staged_folder
 
 __all__ = [
     "OUTPUT_NAMES",

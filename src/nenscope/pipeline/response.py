@@ -41,6 +41,7 @@ from nenscope.core.units import Unit
 from nenscope.pipeline.analysis import SEED_SEARCH_MM, analyze_study, check_seed_region
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult
 from nenscope.pipeline.stages import Stages
+from nenscope.pipeline.staging import relocate, staged_folder
 from nenscope.quantification.bodysize import LbmFormula, Sex, lbm_kg
 from nenscope.quantification.lesions import axial_diameters
 from nenscope.registration import Registration, register_ct
@@ -58,7 +59,6 @@ from nenscope.scoring.matching import MatchResult, match_lesions
 from nenscope.scoring.percist import PercistScan, percist_response
 from nenscope.scoring.recist import RecistLesion, recist_response, select_target_lesions
 from nenscope.segmentation import region_grow_from_seed
-from nenscope.staging import relocate, staged_folder
 
 __all__ = [
     "CHOI_DEFINITION",

@@ -121,6 +121,13 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     injection_time: InjectionOpt = None,
     sex: SexOpt = None,
     pdf: Annotated[bool, typer.Option(help="Write report.pdf.")] = True,
+    organs: Annotated[
+        Path | None,
+        typer.Option(
+            "--organs",
+            help="Organ masks: TotalSegmentator output folder or a label map with names.",
+        ),
+    ] = None,
     radiomics: Annotated[
         str | None,
         typer.Option(
@@ -192,6 +199,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         fdg_study=fdg,
         pdf=pdf,
         radiomics=None if radiomics is None else load_settings(radiomics),
+        organs=organs,
     )
     with stage_progress(f"Analysing {study_dir}", quiet=quiet) as on_stage:
         result = analyze(study_dir, options, on_stage=on_stage)
