@@ -554,7 +554,7 @@ def _physiological_summary(report: Report) -> tuple[str, ...]:
         by_organ.setdefault(p.organ, []).append(p.suvmax)
         volumes[p.organ] = volumes.get(p.organ, 0.0) + p.volume_ml
     return tuple(
-        f"{organ}: {len(values)} focus{'es' if len(values) != 1 else ''}, SUVmax up to "
+        f"{organ}: {len(values)} {'focus' if len(values) == 1 else 'foci'}, SUVmax up to "
         f"{max(values):.1f}, {volumes[organ]:.1f} mL"
         for organ, values in by_organ.items()
     )

@@ -31,6 +31,7 @@ from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
 from nenscope.segmentation.lesions import grow_mask_mm
+from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.resample import resample_to
 
 __all__ = [
@@ -492,10 +493,10 @@ def _liver_core(
 ) -> npt.NDArray[np.bool_]:
     """Largest part of the homogeneous tissue on the right after an opening, holes filled."""
     ball = _ball_mm(opening_mm, spacing)
-    core = _largest_component(ndimage.binary_opening(right, structure=ball))
+    core = _largest_component(binary_opening_in_box(right, ball))
     if core.any():
         # Back to the organ's own edge (what the opening shaved off), not across the cut.
-        core = ndimage.binary_dilation(core, structure=ball) & right
+        core = binary_dilation_in_box(core, ball) & right
     return _fill_holes_3d(core)
 
 
