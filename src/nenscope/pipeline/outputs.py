@@ -39,6 +39,7 @@ from nenscope.reporting import (
     report_to_json,
     write_pdf,
 )
+from nenscope.segmentation.sites import site_code
 
 __all__ = [
     "MAX_LESION_VIEWS",
@@ -155,6 +156,7 @@ def write_dicom_outputs(
             volume_ml=les.value("volume_ml"),
             tlg=les.value("tlg"),
             krenning=les.krenning,
+            finding_site=site_code(les.site),
         )
         for les in report.lesions
     ]
