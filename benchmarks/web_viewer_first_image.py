@@ -19,10 +19,10 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+from nenscope.jobs.volumes import prepare_view_volumes
 from nenscope.store.accounts import create_user
 from nenscope.store.imports import import_instances
 from nenscope.web.app import create_app
-from nenscope.web.pages.volumes import prepare_view_volumes
 from nenscope.web.settings import ServiceSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))

@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "api": 6,
     "store": 7,
     "pacs": 7,
+    "jobs": 8,  # the analysis queue of the web service (store + pipeline)
     "cohort": 8,
     "models": 8,
     "cli": 9,

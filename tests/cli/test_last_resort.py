@@ -16,7 +16,7 @@ import pytest
 
 import nenscope.cli
 from nenscope.cli import EXIT_ENVIRONMENT, EXIT_INTERNAL_ERROR
-from nenscope.cli.commands import recommend as recommend_module
+from nenscope.knowledge import scenario_io as recommend_module  # the command loads it from here
 from tests.cli.conftest import RunCli
 from tests.conftest import shared_data_path
 

@@ -87,7 +87,7 @@ def _prepare_viewer(store: Store, study_id: int, study_folder: Path) -> None:
     The review page then shows its first image at once; a failure here only costs the page
     the time to write them on first view.
     """
-    from nenscope.web.pages.volumes import prepare_view_volumes  # the web part, on demand
+    from nenscope.jobs.volumes import prepare_view_volumes  # numpy/matplotlib, on demand
 
     try:
         prepare_view_volumes(study_folder, store.data_dir / "viewer" / str(study_id))

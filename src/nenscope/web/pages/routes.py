@@ -162,7 +162,7 @@ def viewer_file(request: Request, study_id: int, name: str, _user: Reader) -> Re
 
     ``ct.nii.gz``, ``pet.nii.gz``, ``mip.png`` or ``mip.json``. The first request for a
     study reads it and writes the files (see
-    :func:`~nenscope.web.pages.volumes.prepare_view_volumes`); later ones send them from disk.
+    :func:`~nenscope.jobs.volumes.prepare_view_volumes`); later ones send them from disk.
     """
     if name not in _VIEWER_FILES:
         raise HTTPException(
