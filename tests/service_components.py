@@ -172,6 +172,7 @@ class OrthancServer:
     http_port: int
     dicom_port: int
     aet: str
+    scp_port: int  # where Orthanc sends C-MOVE results for the AE title NENSCOPE
 
     @property
     def dicomweb_url(self) -> str:
@@ -191,7 +192,7 @@ def orthanc(tmp_path: Path) -> Iterator[OrthancServer]:
             "Orthanc listens on every interface; its tests run only inside a private network "
             "namespace: unshare -n bash -c 'ip link set lo up && pytest ...' (as .ci/run does)"
         )
-    http_port, dicom_port = free_port(), free_port()
+    http_port, dicom_port, scp_port = free_port(), free_port(), free_port()
     config = {
         "Name": "nenscope-test",
         "HttpPort": http_port,
@@ -208,7 +209,7 @@ def orthanc(tmp_path: Path) -> Iterator[OrthancServer]:
         "DicomAlwaysAllowStore": True,
         "DicomAlwaysAllowFind": True,
         "DicomAlwaysAllowGet": True,
-        "DicomModalities": {},
+        "DicomModalities": {"nenscope": ["NENSCOPE", "127.0.0.1", scp_port]},
     }
     config_path = tmp_path / "orthanc.json"
     config_path.write_text(json.dumps(config))
@@ -220,7 +221,9 @@ def orthanc(tmp_path: Path) -> Iterator[OrthancServer]:
     try:
         _wait_port(http_port, proc, "Orthanc", log)
         _wait_port(dicom_port, proc, "Orthanc DICOM", log)
-        yield OrthancServer(http_port=http_port, dicom_port=dicom_port, aet="ORTHANC")
+        yield OrthancServer(
+            http_port=http_port, dicom_port=dicom_port, aet="ORTHANC", scp_port=scp_port
+        )
     finally:
         proc.terminate()
         proc.wait(30)

@@ -8,6 +8,7 @@ import pytest
 
 from nenscope import pacs
 from nenscope.dicom.instances import dataset_from_bytes, read_instance_header
+from nenscope.pacs.dimse import dimse_move_study
 from nenscope.pacs.nodes import PacsNode, parse_node
 from tests.service_components import OrthancServer, study_files
 from tests.web.api.service_client import service, token, wait_job
@@ -88,3 +89,18 @@ def test_retrieve_analyse_sign_sends_seg_and_sr(
         assert str(sr.VerifyingObserverSequence[0].VerifyingObserverName) == "doc"
         names = [str(item.PersonName) for item in sr.ContentSequence if item.ValueType == "PNAME"]
         assert names == ["doc"]
+
+
+def test_c_move_to_the_storage_scp(
+    orthanc: OrthancServer, phantom_study: Path, tmp_path: Path
+) -> None:
+    nodes = _nodes(orthanc)
+    files = study_files(phantom_study)
+    pacs.store(nodes["dimse"], [data for _, data in files])
+    study_uid = read_instance_header(files[0][1], name="first").study_instance_uid
+    with service(tmp_path / "data", scp_port=orthanc.scp_port) as client:
+        moved = dimse_move_study(nodes["dimse"], study_uid, destination_aet="NENSCOPE")
+        assert moved == len(files)
+        studies = client.get("/api/studies", headers=token(client, "tech")).json()
+        assert [s["study_id"] for s in studies] == [1]
+        assert studies[0]["modalities"] == ["CT", "PT"]

@@ -32,6 +32,7 @@ TABLES = {
     "signatures",
     "jobs",
     "audit_events",
+    "responses",
 }
 
 

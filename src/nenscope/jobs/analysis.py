@@ -1,18 +1,22 @@
 """The one adapter between the service and the analysis: options in, a JSON result out.
 
 The service holds no analysis logic. This module turns the JSON options of
-``POST /api/studies/{id}/analyses`` into analysis options, runs the analysis on a study
-folder, and returns the result as JSON-safe data plus the arrays that review needs (SUV image,
-lesion labels) so that a review edit never reads the DICOM again.
+``POST /api/studies/{id}/analyses`` into analysis options, runs
+:func:`nenscope.api.analyze` and :func:`nenscope.api.write_outputs`, and returns what the
+store keeps:
 
-Until ``nenscope.api`` (issue 9) is on main, the analysis is
-:func:`nenscope.pipeline.analyze_study`, which also writes the report files; the result dict
-then holds ``report_to_dict(report)``. When the API lands, :func:`run_analysis` calls
-``nenscope.api.analyze`` + ``write_outputs`` and stores ``AnalysisResult.to_dict()``.
+- ``analysis``: ``AnalysisResult.to_dict()`` without the report's figures (they are in the
+  written HTML/PDF; in the database they would be ~0.4 MB per version); the whole
+  ``to_dict()`` is also written once as ``result.json`` beside the report files;
+- ``report``: the report as JSON (``report_to_dict``: lesions as in lesions.json, scores,
+  reference regions), which review edits change (lesion status, added lesions);
+- the SUV image and lesion label map as arrays, so that a review edit (a lesion grown from a
+  seed) never reads the DICOM again.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +25,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.api import analyze, write_outputs
 from nenscope.core.enums import suggest
 from nenscope.core.errors import GeometryError, OptionError
 from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
-from nenscope.pipeline import SEED_SEARCH_MM, AnalysisOptions, analyze_study, check_seed_region
+from nenscope.pipeline import SEED_SEARCH_MM, AnalysisOptions, check_seed_region
+from nenscope.pipeline.response import analyze_response
 from nenscope.quantification import label_statistics
 from nenscope.reporting import report_to_dict
 from nenscope.segmentation import DetectionSettings, region_grow_from_seed
@@ -39,10 +45,14 @@ __all__ = [
     "load_suv",
     "parse_analysis_options",
     "run_analysis",
+    "run_response",
 ]
 
-RESULT_FORMAT = "nenscope.pipeline.report/1"
-"""``format`` of a stored result made by the pipeline adapter (before ``nenscope.api``)."""
+RESULT_FORMAT = "nenscope.service.result/1"
+"""``format`` of a stored result (``analysis``: ``AnalysisResult.to_dict()``; ``report``)."""
+
+NO_FIGURES: dict[str, Any] = {"mip_png": None, "lesion_pngs": {}}
+"""``ReportFigures()`` as stored: the database copy of a result leaves the PNGs out."""
 
 OPTION_KEYS = (
     "suv_threshold",
@@ -140,8 +150,16 @@ def run_analysis(study_dir: Path, out_dir: Path, options: Mapping[str, Any]) -> 
     """
     parsed = parse_analysis_options(options)
     # The CLI's defaults: the service's analysis is the CLI's analysis, nothing more.
-    analysis = analyze_study(study_dir, out_dir, parsed)
+    analysis = write_outputs(analyze(study_dir, parsed), out_dir)
     report = report_to_dict(analysis.report)
+    whole = analysis.to_dict()
+    (Path(out_dir) / "result.json").write_text(
+        json.dumps(whole, allow_nan=False), encoding="utf-8"
+    )
+    stored = {
+        **whole,
+        "report": {**whole["report"], "figures": {"mip_png": None, "lesion_pngs": {}}},
+    }
     suv = labels = affine = None
     if analysis.study is not None:
         suv = np.asarray(analysis.study.suv.array, dtype=np.float32)
@@ -150,6 +168,7 @@ def run_analysis(study_dir: Path, out_dir: Path, options: Mapping[str, Any]) -> 
         labels = np.asarray(analysis.labels, dtype=np.uint16)
     result = {
         "format": RESULT_FORMAT,
+        "analysis": stored,
         "report": report,
         "errors": list(analysis.errors),
         "files": {role: Path(path).name for role, path in analysis.files.items()},
@@ -230,3 +249,24 @@ def load_suv(folder: Path, unit: str | None) -> ImageVolume:
         affine=affine,
         unit=Unit(unit) if unit else Unit.SUV_BW,
     )
+
+
+def run_response(
+    baseline_dir: Path, followup_dir: Path, out_dir: Path, options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Assess the response of a follow-up against a baseline study (PERCIST, RECIST, Choi).
+
+    Both studies are analysed with ``options``; the answer is JSON-safe: the response entries,
+    the follow-up report and why parts are missing.
+    """
+    outcome = analyze_response(
+        baseline_dir, followup_dir, out_dir, parse_analysis_options(options)
+    )
+    report = report_to_dict(outcome.report)
+    return {
+        "format": RESULT_FORMAT,
+        "response": report.get("response") or [],
+        "report": report,
+        "errors": list(outcome.errors),
+        "files": {role: Path(path).name for role, path in outcome.files.items()},
+    }

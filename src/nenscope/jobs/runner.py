@@ -32,6 +32,7 @@ from nenscope.store.models import (
     AnalysisState,
     Job,
     JobState,
+    Response,
     Study,
     StudyState,
     utc_now,
@@ -143,6 +144,10 @@ class JobRunner:
         job.state = JobState.FAILED.value
         job.error = reason
         job.finished_at = utc_now()
+        if job.response_id is not None:
+            response = session.get(Response, job.response_id)
+            if response is not None:
+                response.status, response.error = AnalysisState.FAILED.value, reason
         if job.analysis_id is not None:
             analysis = session.get(Analysis, job.analysis_id)
             if analysis is not None and analysis.status in (

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nenscope.core.errors import WorkbenchError
-from nenscope.jobs.analysis import AnalysisOutcome, run_analysis
+from nenscope.jobs.analysis import AnalysisOutcome, run_analysis, run_response
 from nenscope.store.audit import record_event
 from nenscope.store.db import Store
 from nenscope.store.models import (
@@ -25,6 +25,7 @@ from nenscope.store.models import (
     Instance,
     Job,
     JobState,
+    Response,
     Series,
     Study,
     StudyState,
@@ -35,6 +36,10 @@ from nenscope.store.review import replace_lesion_rows
 __all__ = ["WorkerSettings", "analysis_dir", "run_job", "version_dir"]
 
 _log = logging.getLogger(__name__)
+
+
+WORKER_NICENESS = 10
+"""How much lower than the server's the CPU priority of an analysis worker is (``nice``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,7 +92,7 @@ def _prepare_viewer(store: Store, study_id: int, study_folder: Path) -> None:
     The review page then shows its first image at once; a failure here only costs the page
     the time to write them on first view.
     """
-    from nenscope.jobs.volumes import prepare_view_volumes  # numpy/matplotlib, on demand
+    from nenscope.pipeline.viewer import prepare_view_volumes  # heavy: import on use
 
     try:
         prepare_view_volumes(study_folder, store.data_dir / "viewer" / str(study_id))
@@ -151,6 +156,53 @@ def _fail(store: Store, job_id: int, analysis_id: int, reason: str) -> None:
             )
 
 
+def _run_response(store: Store, job_id: int, response_id: int) -> None:
+    with store.session() as session:
+        response = session.get(Response, response_id)
+        if response is None:
+            return
+        response.status = AnalysisState.RUNNING.value
+        pair = (response.baseline_study_id, response.followup_study_id)
+    work = store.data_dir / "work" / f"job-{job_id}"
+    out = store.data_dir / "responses" / str(response_id)
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        with store.session() as session:
+            for label, study_id in zip(("baseline", "followup"), pair, strict=True):
+                _link_study(store, session, study_id, work / label)
+        _progress(store, job_id, 0.1)
+        result = run_response(work / "baseline", work / "followup", out / "run.partial", {})
+        (out / "run.partial").rename(out / "run")
+        with store.session() as session:
+            job, response = session.get(Job, job_id), session.get(Response, response_id)
+            if job is None or response is None:
+                return
+            response.result = result
+            response.status = AnalysisState.DONE.value
+            response.error = " ".join(result["errors"]) or None
+            job.state, job.progress, job.finished_at = JobState.DONE.value, 1.0, utc_now()
+            record_event(
+                session,
+                user=None,
+                action="response.done",
+                object_type="response",
+                object_id=response_id,
+                after={"errors": result["errors"]},
+            )
+    except Exception as err:  # any failure is recorded on the job with its reason
+        reason = str(err) if isinstance(err, WorkbenchError) else f"Internal error: {err!r}"
+        _log.error("Response job %s failed:\n%s", job_id, traceback.format_exc())
+        with store.session() as session:
+            job, response = session.get(Job, job_id), session.get(Response, response_id)
+            if job is not None:
+                job.state, job.error, job.finished_at = JobState.FAILED.value, reason, utc_now()
+            if response is not None:
+                response.status, response.error = AnalysisState.FAILED.value, reason
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def run_job(settings: WorkerSettings, job_id: int) -> None:
     """Run one queued analysis job (the target of a worker process).
 
@@ -158,8 +210,19 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
     been renamed from ``run.partial`` to ``run``; a process killed before that leaves the job
     ``running``, which the runner turns into ``failed`` with the reason.
     """
+    # Analyses yield the CPU to the web server: browsing stays responsive while they run.
+    os.nice(WORKER_NICENESS)
     store = Store(settings.data_dir, settings.db_url, migrate=False)
     try:
+        with store.session() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                return
+            job.worker_pid = os.getpid()
+            response_id = job.response_id
+        if response_id is not None:
+            _run_response(store, job_id, response_id)
+            return
         with store.session() as session:
             job = session.get(Job, job_id)
             if job is None or job.analysis_id is None:

@@ -19,6 +19,8 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.numba_cache import configure_numba_cache
+
 __all__ = [
     "DIRECTIONS_2D",
     "DIRECTIONS_3D",
@@ -329,6 +331,7 @@ def _compiled(name: str) -> Any:
     if space["_dependence_jit"] is None:
         with _COMPILE_LOCK:
             if space["_dependence_jit"] is None:
+                configure_numba_cache()  # the user's cache folder, not the package (issue 14)
                 import numba
 
                 for kernel in _KERNELS:

@@ -73,16 +73,29 @@ def default_db_url(data_dir: Path) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
 def make_engine(url: str) -> Engine:
-    """Engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout for many processes."""
+    """Engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout for many processes.
+
+    A SQLite file keeps a small pool of connections (the server's threads share them); an
+    in-memory SQLite database cannot be shared and gets none.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            **({"poolclass": NullPool} if in_memory else {"pool_size": 8, "max_overflow": 16}),
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not in_memory:
+            # WAL lets readers (the web server) go on while a worker writes; it is a property
+            # of the database file, set once.
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

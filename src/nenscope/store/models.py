@@ -42,6 +42,7 @@ __all__ = [
     "JobState",
     "Lesion",
     "Patient",
+    "Response",
     "ReviewEdit",
     "Role",
     "Series",
@@ -288,6 +289,21 @@ class Signature(Base):
     amends: Mapped[int | None] = mapped_column(ForeignKey("signatures.id"))
 
 
+class Response(Base):
+    """Treatment response between two studies of a patient (PERCIST, RECIST, Choi)."""
+
+    __tablename__ = "responses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    baseline_study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    followup_study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default=AnalysisState.QUEUED)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class Job(Base):
     """A background job (an analysis run) with its progress and, when failed, the reason."""
 
@@ -297,6 +313,10 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(32))
     analysis_id: Mapped[int | None] = mapped_column(
         ForeignKey("analyses.id", ondelete="CASCADE"), index=True
+    )
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE", name="fk_jobs_response_id_responses"),
+        index=True,
     )
     state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED)
     progress: Mapped[float] = mapped_column(Float, default=0.0)

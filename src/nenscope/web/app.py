@@ -22,6 +22,7 @@ from nenscope.core.errors import WorkbenchError
 from nenscope.jobs.runner import JobRunner
 from nenscope.jobs.worker import WorkerSettings
 from nenscope.pacs.errors import PacsError, UnknownNodeError
+from nenscope.pacs.scp import StorageScp
 from nenscope.store.db import Store
 from nenscope.store.imports import UploadError
 from nenscope.store.review import ReviewError
@@ -75,13 +76,29 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         else None
     )
 
+    scp = (
+        StorageScp(
+            store,
+            ae_title=settings.scp_aet,
+            port=settings.scp_port,
+            rules=settings.queue_rules,
+            on_queued=None if runner is None else runner.wake,
+        )
+        if settings.scp_port is not None
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if runner is not None:
             runner.start()
+        if scp is not None:
+            scp.start()
         try:
             yield
         finally:
+            if scp is not None:
+                scp.stop()
             if runner is not None:
                 runner.stop()
             store.close()

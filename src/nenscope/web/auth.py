@@ -168,6 +168,7 @@ browser_router = APIRouter(tags=["browser session"])
 
 
 @browser_router.post("/auth/login", status_code=303, response_class=RedirectResponse)
+@browser_router.post("/login", status_code=303, response_class=RedirectResponse)
 def login(
     request: Request,
     username: Annotated[str, Form()],

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from nenscope.pacs.nodes import PacsNode
+from nenscope.pacs.scp import QueueRule
 
 __all__ = ["ServiceSettings"]
 
@@ -38,6 +39,12 @@ class ServiceSettings:
         Start the job runner with the app (tests may run without it).
     organisation
         Name written as VerifyingOrganization (0040,A027) when a report is signed.
+    scp_port
+        Port of the Storage SCP (PACS and modalities push studies); ``None`` = no SCP.
+    scp_aet
+        AE title of the Storage SCP.
+    queue_rules
+        Rules that queue an analysis for a pushed study (``[[rules]]`` in ``pacs.toml``).
     pseudonym_salt
         Secret mixed into the pseudonyms researchers see; ``""`` = the data folder's own
         (created on first start in ``secret.key``).
@@ -53,4 +60,7 @@ class ServiceSettings:
     secure_cookies: bool = False
     run_jobs: bool = True
     organisation: str = "nenscope"
+    scp_port: int | None = None
+    scp_aet: str = "NENSCOPE"
+    queue_rules: tuple[QueueRule, ...] = ()
     pseudonym_salt: str = ""

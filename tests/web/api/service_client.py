@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from nenscope.pacs.nodes import PacsNode
+from nenscope.pacs.scp import QueueRule
 from nenscope.store import Store
 from nenscope.store.accounts import create_user
 from nenscope.web.app import create_app
@@ -29,6 +30,8 @@ def service(
     run_jobs: bool = True,
     max_upload_bytes: int = 4 * 1024**3,
     create_users: bool = True,
+    scp_port: int | None = None,
+    queue_rules: tuple[QueueRule, ...] = (),
 ) -> Iterator[TestClient]:
     if create_users:
         store = Store(data_dir, db_url)
@@ -48,6 +51,8 @@ def service(
         run_jobs=run_jobs,
         max_upload_bytes=max_upload_bytes,
         workers=2,
+        scp_port=scp_port,
+        queue_rules=queue_rules,
     )
     with TestClient(create_app(settings)) as client:
         yield client

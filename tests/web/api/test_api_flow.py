@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from nenscope.api import AnalysisResult
 from nenscope.store import Store
-from nenscope.store.models import AuditEvent
+from nenscope.store.models import AnalysisVersion, AuditEvent
 from tests.service_components import study_files, zip_of
 from tests.web.api.service_client import service, token, wait_job
 
@@ -77,6 +78,12 @@ def test_upload_analyse_review_sign(
         assert {r["name"] for r in analysis["reference_regions"]} >= {"liver"}
         assert analysis["scores"]
         first = lesions[0]
+        # The stored result is AnalysisResult.to_dict(): it restores without the DICOM.
+        store: Store = client.app.state.store  # type: ignore[attr-defined]
+        with store.session() as session:
+            stored = session.scalars(select(AnalysisVersion.result)).one()
+        restored = AnalysisResult.from_dict(stored["analysis"])
+        assert [les.id for les in restored.report.lesions] == [les["id"] for les in lesions]
 
         # A technologist may not review; a physician may.
         refused = client.patch(
@@ -135,7 +142,6 @@ def test_upload_analyse_review_sign(
         assert amended["amends"] == body["signature_id"]
         assert amended["version"] > body["version"]
 
-        store: Store = client.app.state.store  # type: ignore[attr-defined]
         with store.session() as session:
             actions = set(session.scalars(select(AuditEvent.action)))
         assert {

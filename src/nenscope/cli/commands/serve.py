@@ -61,7 +61,7 @@ def users_add_command(
 
 
 @app.command("serve")
-def serve_command(
+def serve_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     data_dir: DataDirOpt = None,
     db: DbOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = (
@@ -77,11 +77,16 @@ def serve_command(
         bool, typer.Option(help="Mark cookies Secure (behind a TLS reverse proxy).")
     ] = False,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload, MB.")] = 4096,
+    scp_port: Annotated[
+        int | None, typer.Option(help="Storage SCP port (PACS/modalities push studies).")
+    ] = None,
+    scp_aet: Annotated[str, typer.Option(help="AE title of the Storage SCP.")] = "NENSCOPE",
 ) -> None:
     """Serve the web app and the JSON API (OpenAPI at /docs); refuses to start with no admin."""
     import uvicorn  # the service extra is imported only here
 
     from nenscope.pacs.nodes import load_nodes
+    from nenscope.pacs.scp import load_rules
     from nenscope.store.accounts import has_admin
     from nenscope.store.db import Store, resolve_data_dir
     from nenscope.web.app import create_app
@@ -106,5 +111,8 @@ def serve_command(
         workers=workers,
         secure_cookies=secure_cookies,
         max_upload_bytes=max_upload_mb * 1024**2,
+        scp_port=scp_port,
+        scp_aet=scp_aet,
+        queue_rules=load_rules(folder),
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, HTTPException, Query, Request, Response, UploadFile
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from nenscope.jobs.analysis import parse_analysis_options
+from nenscope.store.analyses import queue_analysis
 from nenscope.store.audit import record_event
 from nenscope.store.imports import ImportLimits, ImportResult, UploadError, expand_upload
 from nenscope.store.imports import import_instances as store_instances
@@ -22,8 +24,8 @@ from nenscope.store.models import (
     Patient,
     Series,
     Study,
-    StudyState,
 )
+from nenscope.store.models import Response as ResponseRow
 from nenscope.web.api._deps import (
     Importer,
     Reader,
@@ -187,38 +189,6 @@ def get_study(
         }
 
 
-def queue_analysis(
-    store: Any, study_id: int, options: dict[str, Any], *, user: Any
-) -> tuple[int, int]:
-    """Create an analysis and its queued job; returns ``(job_id, analysis_id)``."""
-    parse_analysis_options(options)  # refuse bad options now, not in the worker
-    with store.session() as session:
-        study = get_or_404(session, Study, study_id, "study")
-        analysis = Analysis(
-            study_id=study.id,
-            status=AnalysisState.QUEUED.value,
-            options=options,
-            created_by=None if user is None else user.id,
-        )
-        session.add(analysis)
-        session.flush()
-        job = Job(kind="analysis", analysis_id=analysis.id, state=JobState.QUEUED.value)
-        session.add(job)
-        before = study.status
-        study.status = StudyState.QUEUED.value
-        session.flush()
-        record_event(
-            session,
-            user=user,
-            action="analysis.queue",
-            object_type="study",
-            object_id=study.id,
-            before={"status": before},
-            after={"status": study.status, "analysis_id": analysis.id, "options": options},
-        )
-        return job.id, analysis.id
-
-
 @router.post("/studies/{study_id}/analyses", status_code=202)
 def start_analysis(
     study_id: int,
@@ -228,7 +198,11 @@ def start_analysis(
     options: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> dict[str, int]:
     """Queue an analysis of the study (options: ``suv_threshold``, ``min_volume_ml``, …)."""
-    job_id, analysis_id = queue_analysis(store, study_id, dict(options or {}), user=user)
+    payload = dict(options or {})
+    parse_analysis_options(payload)  # refuse bad options now, not in the worker
+    with store.session() as session:
+        get_or_404(session, Study, study_id, "study")
+    job_id, analysis_id = queue_analysis(store, study_id, payload, user=user)
     runner = request.app.state.runner
     if runner is not None:
         runner.wake()
@@ -309,3 +283,74 @@ def patient_timeline(patient_pk: int, store: StoreDep, _user: Reader) -> dict[st
         "units": {"suvmax": "g/mL", "tlg": "g", "volume_ml": "mL"},
         "points": points,
     }
+
+
+class ResponseRequest(BaseModel):
+    """The two studies of one patient to compare."""
+
+    baseline_study_id: int
+    followup_study_id: int
+
+
+@router.post("/patients/{patient_pk}/responses", status_code=202)
+def start_response(
+    patient_pk: int, body: ResponseRequest, request: Request, store: StoreDep, user: Importer
+) -> dict[str, int]:
+    """Queue a response assessment (PERCIST, RECIST, Choi) between two of the patient's studies.
+
+    Both studies are analysed again in the job (the registration of the two CTs needs the
+    images); the answer gives the job to follow and the response to read.
+    """
+    if body.baseline_study_id == body.followup_study_id:
+        raise HTTPException(422, detail="Baseline and follow-up must be two different studies.")
+    with store.session() as session:
+        get_or_404(session, Patient, patient_pk, "patient")
+        for study_id in (body.baseline_study_id, body.followup_study_id):
+            study = get_or_404(session, Study, study_id, "study")
+            if study.patient_id != patient_pk:
+                raise HTTPException(
+                    422, detail=f"Study {study_id} belongs to another patient than {patient_pk}."
+                )
+        response = ResponseRow(
+            patient_id=patient_pk,
+            baseline_study_id=body.baseline_study_id,
+            followup_study_id=body.followup_study_id,
+            status=AnalysisState.QUEUED.value,
+            created_by=user.id,
+        )
+        session.add(response)
+        session.flush()
+        job = Job(kind="response", response_id=response.id, state=JobState.QUEUED.value)
+        session.add(job)
+        session.flush()
+        record_event(
+            session,
+            user=user,
+            action="response.queue",
+            object_type="response",
+            object_id=response.id,
+            after=body.model_dump(),
+        )
+        answer = {"job_id": job.id, "response_id": response.id}
+    runner = request.app.state.runner
+    if runner is not None:
+        runner.wake()
+    return answer
+
+
+@router.get("/responses/{response_id}")
+def get_response(response_id: int, store: StoreDep, _user: Reader) -> dict[str, Any]:
+    """Return a response assessment: its state and the PERCIST, RECIST and Choi entries."""
+    with store.session() as session:
+        response = get_or_404(session, ResponseRow, response_id, "response")
+        result = response.result or {}
+        return {
+            "response_id": response.id,
+            "patient": response.patient_id,
+            "baseline_study_id": response.baseline_study_id,
+            "followup_study_id": response.followup_study_id,
+            "status": response.status,
+            "response": result.get("response", []),
+            "errors": result.get("errors", []),
+            "error": response.error,
+        }

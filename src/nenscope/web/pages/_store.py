@@ -18,8 +18,8 @@ from sqlalchemy import select
 from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
 from nenscope.dicom.nifti import write_nifti
-from nenscope.jobs.volumes import ViewVolumes, cached_view_volumes, prepare_view_volumes
 from nenscope.jobs.worker import version_dir
+from nenscope.pipeline.viewer import ViewVolumes, cached_view_volumes, prepare_view_volumes
 from nenscope.store.db import Store
 from nenscope.store.models import Analysis, Instance, Series, Study, User
 from nenscope.store.review import current_result, lesions_of
