@@ -19,10 +19,10 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+from nenscope.pipeline.viewer import prepare_view_volumes
 from nenscope.store.accounts import create_user
 from nenscope.store.imports import import_instances
 from nenscope.web.app import create_app
-from nenscope.web.pages.volumes import prepare_view_volumes
 from nenscope.web.settings import ServiceSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
@@ -45,7 +45,8 @@ def main() -> None:
     volumes = prepare_view_volumes(args.study, data / "viewer" / str(study_id))
     prepare_s = time.perf_counter() - t0
     sizes = {p.name: p.stat().st_size for p in (volumes.ct, volumes.pet) if p is not None}
-    times = []
+    times: list[int] = []
+    marks: list[dict[str, int]] = []
     with LiveServer(app) as live, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=SCREEN)
@@ -60,6 +61,7 @@ def main() -> None:
             canvas = page.get_by_test_id("viewer")
             expect(canvas).to_have_attribute("data-ready", "true", timeout=120_000)
             times.append(int(canvas.get_attribute("data-loaded-ms") or -1))
+            marks.append(json.loads(canvas.get_attribute("data-marks") or "{}"))
         browser.close()
     print(
         json.dumps(
@@ -69,6 +71,7 @@ def main() -> None:
                 "prepare_s": round(prepare_s, 1),
                 "volume_bytes": sizes,
                 "first_image_ms": times,
+                "marks_ms": marks,
             }
         )
     )

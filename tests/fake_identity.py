@@ -25,6 +25,7 @@ FAKE_IDENTITY = {
     "InstitutionAddress": "Kapuzinergasse 9, Quedlinburg",
     "PatientAddress": "Rosenweg 12, Hildesheim",
     "OtherPatientIDs": "ALT-5512-0098",
+    "IssuerOfPatientID": "Wendelin KIS",
     "PatientComments": "daughter Rautgundis calls after 6 pm",
     "SeriesDescription": f"PET WB {PATIENT_ID}",
     "StudyDescription": "NET staging Kowalczyk",

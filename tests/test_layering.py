@@ -38,9 +38,9 @@ LAYERS: dict[str, int] = {
     "api": 6,
     "store": 7,
     "pacs": 7,
-    "jobs": 8,  # the service's background analyses (store + api)
     "cohort": 8,
     "models": 8,
+    "jobs": 8,  # background analyses of the service (store + api), below the web shell
     "cli": 9,
     "web": 9,
 }

@@ -130,3 +130,10 @@ def test_two_pet_series_choice_is_reported(sts: tuple[AnalysisResult, Path, Path
     assert result.study is not None
     assert result.study.pet_ref.n_instances == 267
     assert any("2 PET series found" in w for w in result.report.warnings)
+
+
+def test_partial_ct_coverage_is_a_warning(sts: tuple[AnalysisResult, Path, Path]) -> None:
+    # Issue 8: "the CT covers only 22 % of the PET" must reach the terminal, so it is a
+    # warning of the analysis (not only a line of the report's technique section).
+    result, _, _ = sts
+    assert any(w.startswith("The CT covers only 22 % of the PET") for w in result.report.warnings)

@@ -319,3 +319,29 @@ def test_cli_prints_no_identifier_and_refuses_bad_input(identified: Path, tmp_pa
     )
     assert bad.exit_code == 2
     assert "flag" in bad.stderr
+
+
+@pytest.mark.slow
+def test_lu177_spect_keeps_suv_and_validity(tmp_path: Path) -> None:
+    source = shared_data_path("dicom", "lu177-dotatate-spect-xspect-subset")
+    study = deidentify_folder(source, tmp_path / "copy", DeidentifySettings(seed=SEED))
+    original, copy = _suv_by_series(source), _suv_by_series(tmp_path / "copy")
+    assert len(original) == 1
+    np.testing.assert_allclose(list(copy.values()), list(original.values()), rtol=1e-12)
+    for source_file, copy_file in _one_file_per_series(study):
+        assert _new_errors(source / source_file, tmp_path / "copy" / copy_file) == []
+
+
+def test_interrupted_run_leaves_nothing(identified: Path, tmp_path: Path) -> None:
+    class InterruptedRunError(Exception):
+        pass
+
+    def stop_after_three(done: int, total: int) -> None:
+        if done == 3:
+            raise InterruptedRunError
+
+    with pytest.raises(InterruptedRunError):
+        deidentify_folder(
+            identified, tmp_path / "copy", DeidentifySettings(seed=SEED), on_file=stop_after_three
+        )
+    assert list(tmp_path.iterdir()) == []

@@ -425,3 +425,15 @@ def test_html_as_rendered_by_chromium_shows_the_banner_first(tmp_path: Path) -> 
     red = (top[..., 0] > 0.6) & (top[..., 1] < 0.2) & (top[..., 2] < 0.2)
     assert red.sum() > 500
     assert float(image.std()) > 0.05
+
+
+def test_new_report_fields_survive_the_result_round_trip() -> None:
+    from nenscope.pipeline.serialize import from_plain, to_plain
+
+    report = _fdg_report(
+        implausible=("more than 30 candidates",),
+        anatomy=(("liver", "CT"), ("brain", "PET only")),
+        target_ids=(2, 1),
+        prrt="not assessable",
+    )
+    assert from_plain(to_plain(report), Report) == report

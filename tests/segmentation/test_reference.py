@@ -291,3 +291,25 @@ def test_bounding_box_equals_find_objects() -> None:
         assert bounding_box(mask) == ndimage.find_objects(mask.astype(np.uint8))[0]
     with pytest.raises(ValueError, match="at least one True"):
         bounding_box(np.zeros((2, 2, 2), dtype=bool))
+
+
+def test_blood_pool_placed_from_the_lungs_when_the_liver_is_given_not_estimated() -> None:
+    # Issue 10: with --liver-mm on a study whose liver estimate is not used (FDG, raised arms),
+    # the blood pool said "the liver ... was not found" although the liver was given. The CT
+    # lung bases mark the lower thorax then.
+    from nenscope.segmentation import OrganSettings, PlacementSettings
+
+    p = make_body_phantom()
+    liver_point = tuple(
+        float(np.broadcast_to(a, p.suv.shape)[p.organs["liver"]].mean())
+        for a in lps_coordinates(p.suv)
+    )
+    no_liver = PlacementSettings(organs=OrganSettings(max_liver_volume_ml=1.0))
+    refs = place_reference_regions(p.suv, p.ct, points={"liver": liver_point}, settings=no_liver)
+    assert refs.organs is not None
+    assert refs.organs.liver is None  # the estimate was rejected ...
+    assert refs.liver is not None
+    assert refs.liver.method is PlacementMethod.POINT  # ... the user's point was used
+    assert refs.blood_pool is not None, refs.notes
+    assert not (refs.blood_pool.mask & ~p.organs["aorta"]).any()
+    assert not any("liver" in n and "not found" in n for n in refs.notes)

@@ -7,6 +7,7 @@ downloads a browser. WebGL (NiiVue) runs on SwiftShader, so no GPU is needed. Sc
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import socket
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,11 +100,14 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save a screenshot for docs/web.md when NENSCOPE_SCREENSHOTS=1 (JPEG-free, small PNG)."""
+    """Save a screenshot for docs/web.md when NENSCOPE_SCREENSHOTS=1 (small palette PNG)."""
     if os.environ.get("NENSCOPE_SCREENSHOTS") != "1":
         return
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    png = page.screenshot()
+    # a 64-colour palette keeps docs/img small; the pages are flat colours
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
+    image.save(SHOTS / f"{name}.png", optimize=True)
 
 
 def log_in(page: Page, server: LiveServer, user: str, next_path: str = "/") -> None:

@@ -130,6 +130,13 @@ def test_technologist_sees_the_signed_version_and_cannot_sign(
 ) -> None:
     # runs after test_upload_review_and_sign (same server): the study is signed by then
     log_in(page, server, "tech")
+    # the patient's timeline: one analysed study, plots of SUVmax, TLG and volume
+    page.get_by_role("link", name="NENSCOPE-PHANTOM-0").click()
+    expect(page.get_by_test_id("timeline-row")).to_have_count(1)
+    expect(page.locator("#plots svg")).to_have_count(3)
+    expect(page.locator("#plots svg").first).to_have_attribute("aria-label", re.compile("SUVmax"))
+    screenshot(page, "timeline")
+    page.goto(f"{server.url}/")
     page.get_by_role("link", name="Open").first.click()
     expect(page.get_by_test_id("signed")).to_contain_text("Signed: version")
     expect(page.get_by_role("button", name="Sign report")).to_be_hidden()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -12,12 +14,23 @@ from rich.console import Console
 
 from nenscope.core.jsonable import to_jsonable
 
-__all__ = ["EXIT_BAD_INPUT", "OutputFormat", "console", "fail", "print_json", "to_jsonable"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "OutputFormat",
+    "console",
+    "fail",
+    "print_json",
+    "stage_progress",
+    "to_jsonable",
+]
 
 EXIT_BAD_INPUT = 2
 """Exit status for refused input (bad file, unknown option, impossible value)."""
 
 console = Console()
+
+progress_console = Console(stderr=True)
+"""Where progress goes: stderr, so ``--format json`` output on stdout stays clean."""
 
 
 class OutputFormat(StrEnum):
@@ -37,3 +50,37 @@ def fail(message: str) -> NoReturn:
     one_line = " ".join(str(message).split())
     sys.stderr.write(f"nenscope: error: {one_line}\n")
     raise typer.Exit(code=EXIT_BAD_INPUT)
+
+
+@contextmanager
+def stage_progress(title: str, *, quiet: bool = False) -> Iterator[Callable[[str], None]]:
+    """Show the running stage of a long command with Rich, on stderr.
+
+    Yields the callback to pass as ``on_stage`` to :func:`nenscope.api.analyze` and
+    :func:`nenscope.api.write_outputs`. On a terminal a spinner names the stage with the time
+    spent so far, and each finished stage stays as one line with its duration; where stderr is
+    not a terminal (CI, pipes) or with ``quiet`` nothing is shown.
+    """
+    if quiet or not progress_console.is_terminal:
+        yield lambda _name: None
+        return
+    import time
+
+    current: dict[str, Any] = {}
+
+    def finish() -> None:
+        if current:
+            took = time.perf_counter() - current["start"]
+            progress_console.print(
+                f"  [green]✓[/green] {current['name']} [dim]{took:.1f} s[/dim]", highlight=False
+            )
+
+    with progress_console.status(f"{title}…") as status:
+
+        def on_stage(name: str) -> None:
+            finish()
+            current.update(name=name, start=time.perf_counter())
+            status.update(f"{title}: {name}…")
+
+        yield on_stage
+        finish()

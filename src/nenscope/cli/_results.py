@@ -16,8 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["print_result"]
 
 
-def print_result(result: AnalysisResult, out_dir: Path, output_format: OutputFormat) -> None:
-    """Print the outcome (text or the JSON summary) and set the exit status."""
+def print_result(
+    result: AnalysisResult, out_dir: Path, output_format: OutputFormat, *, quiet: bool = False
+) -> None:
+    """Print the outcome (text or the JSON summary) and set the exit status.
+
+    With ``quiet`` the text summary is left out; warnings that matter (a CT covering part of
+    the PET, an estimated SUV input …) and errors still go to stderr.
+    """
     from nenscope.reporting import lesion_to_dict, report_to_dict
 
     if output_format is OutputFormat.JSON:
@@ -33,6 +39,9 @@ def print_result(result: AnalysisResult, out_dir: Path, output_format: OutputFor
                 "timings_s": dict(result.timings_s),
             }
         )
+    elif quiet:
+        for text in result.report.warnings:
+            sys.stderr.write(f"nenscope: warning: {' '.join(text.split())}\n")
     else:
         console.print(f"Analysed {len(result.report.lesions)} lesion(s); outputs in {out_dir}:")
         for role, path in result.files.items():

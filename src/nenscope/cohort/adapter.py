@@ -1,17 +1,15 @@
-"""The ONE place where the cohort calls the per-study analysis.
+"""The ONE place where the cohort calls the per-study analysis: ``nenscope.api.analyze``.
 
-Until the Python API of issue 9 (``nenscope.api.analyze`` + ``AnalysisResult.to_dict``) is on
-main, this runs ``nenscope.pipeline.analyze_study`` into a scratch folder (no figures, PDF or
-DICOM outputs) and reads back the ``lesions.json`` / ``radiomics.json`` contracts; switching to
-the API changes this module only.
+``analyze`` computes in memory and writes nothing (no figures, PDF or DICOM outputs are asked
+for); the lesions are taken in the ``lesions.json`` contract form (``lesion_to_dict``) and the
+radiomics from ``result.radiomics``, so the cohort table holds exactly what ``nenscope analyze``
+would write for the study.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,7 @@ _SCALAR = (int, float, str, bool, type(None))
 
 
 def lesion_rows(
-    lesions: list[Mapping[str, Any]], radiomics: Mapping[int, Mapping[str, Any]]
+    lesions: Sequence[Mapping[str, Any]], radiomics: Mapping[int, Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """Flatten lesions.json objects (+ radiomics features by lesion id) into table rows."""
     rows = []
@@ -62,7 +60,7 @@ def lesion_rows(
 
 
 def analyze_for_cohort(
-    study_dir: Path, radiomics: RadiomicsSettings | None, scratch_root: Path
+    study_dir: Path, radiomics: RadiomicsSettings | None
 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Analyse one study; return its lesion rows and the analysis' non-fatal errors.
 
@@ -72,28 +70,24 @@ def analyze_for_cohort(
         The study's folder (read by the worker itself).
     radiomics
         Radiomics settings, or None for lesion measurements only.
-    scratch_root
-        Folder for the analysis' temporary outputs (removed before returning).
 
     Raises
     ------
     StudyFailedError
         The study could not be read or analysed at all (no PET series, unreadable files).
     """
-    from nenscope.pipeline import AnalysisOptions, analyze_study
+    from nenscope.api import AnalysisOptions, analyze
+    from nenscope.reporting import lesion_to_dict
 
     options = AnalysisOptions(figures=False, pdf=False, dicom_outputs=False, radiomics=radiomics)
-    scratch = Path(tempfile.mkdtemp(prefix="study-", dir=scratch_root))
-    try:
-        result = analyze_study(study_dir, scratch, options)
-        if result.study is None:
-            raise StudyFailedError("; ".join(result.errors) or "the study could not be read")
-        lesions = json.loads((scratch / "lesions.json").read_text(encoding="utf-8"))
-        features: dict[int, Mapping[str, Any]] = {}
-        rad_path = scratch / "radiomics.json"
-        if radiomics is not None and rad_path.is_file():
-            doc = json.loads(rad_path.read_text(encoding="utf-8"))
-            features = {int(les["id"]): les["features"] for les in doc["lesions"]}
-        return lesion_rows(lesions, features), tuple(result.errors)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    result = analyze(study_dir, options)
+    if result.study is None:
+        raise StudyFailedError("; ".join(result.errors) or "the study could not be read")
+    lesions = [lesion_to_dict(lesion) for lesion in result.report.lesions]
+    features: dict[int, Mapping[str, Any]] = {}
+    for entry in result.radiomics or ():
+        features[entry.id] = {
+            key: (float(value) if math.isfinite(value) else None)
+            for key, value in entry.features.items()
+        }
+    return lesion_rows(lesions, features), tuple(result.errors)

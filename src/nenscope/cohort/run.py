@@ -40,7 +40,9 @@ class ClusterSpec:
     scheduler
         Address of a running Dask scheduler (``tcp://host:8786``); overrides ``workers``.
     dashboard
-        Serve the Dask dashboard of a local cluster (needs ``bokeh``) on 127.0.0.1.
+        Report the Dask dashboard's address. A local cluster always binds its dashboard (when
+        ``bokeh`` is installed) to a free port on 127.0.0.1: a fixed port (8787) may be taken
+        by another cluster on the same machine.
     """
 
     workers: int = 2
@@ -87,7 +89,7 @@ def _client(spec: ClusterSpec) -> Any:
                 "'dask scheduler' and give its tcp:// address."
             ) from err
     # Dashboard (when bokeh is installed) and every port on the loopback interface only.
-    dashboard = "127.0.0.1:0" if spec.dashboard else None
+    dashboard = "127.0.0.1:0"
     cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
         n_workers=spec.workers,
         threads_per_worker=1,

@@ -139,8 +139,7 @@ def run_study(task: StudyTask) -> StudyOutcome:
         if target.is_file():
             return StudyOutcome(study=task.study, state="skipped", key=key, worker_pid=pid)
         settings = None if task.radiomics is None else load_settings(task.radiomics)
-        scratch = Path(task.out_dir) / PARTS_DIR
-        rows, notes = analyze_for_cohort(Path(task.path), settings, scratch)
+        rows, notes = analyze_for_cohort(Path(task.path), settings)
         _write_part(rows, target)
         return StudyOutcome(
             study=task.study,

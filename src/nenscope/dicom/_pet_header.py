@@ -27,6 +27,7 @@ and compared as a value, as before.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -316,13 +317,24 @@ class _StoredValues:
             return elem.value
         key = _stored_key(elem)
         if key is None:
-            return ds[tag].value
+            return _converted(ds, tag)
         memo_key = (tag, context, *key)
         if memo_key in self.memo:
             return self.memo[memo_key]
-        value = ds[tag].value
+        value = _converted(ds, tag)
         self.memo[memo_key] = value
         return value
+
+
+def _converted(ds: Dataset, tag: BaseTag) -> Any:
+    """``ds[tag].value``; a value pydicom cannot convert is refused naming the attribute."""
+    try:
+        return ds[tag].value
+    except (ValueError, TypeError, OverflowError) as err:
+        keyword = pydicom.datadict.keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+        raise DicomImportError(
+            f"{attribute_tag(keyword)} cannot be read as its VR: {err}. Correct the header."
+        ) from err
 
 
 def _radio_key(ds: Dataset) -> StoredKey | None:
@@ -461,11 +473,16 @@ def _float_or_none(value: Any, keyword: str, label: str) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError) as err:
         raise DicomImportError(
             f"{label}: {attribute_tag(keyword)} must be a number, not {value!r}."
         ) from err
+    if not math.isfinite(number):
+        raise DicomImportError(
+            f"{label}: {attribute_tag(keyword)} must be a finite number, not {value!r}."
+        )
+    return number
 
 
 def _acquisition(get: Callable[[str], Any]) -> tuple[datetime | None, str]:

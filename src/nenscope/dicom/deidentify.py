@@ -21,7 +21,7 @@ not do:
   SeriesDescription, ProtocolName, …) are kept after every identifying value of the same file
   (name parts, IDs, accession, birth date in common spellings, institution, physicians) is
   replaced by ``X``; free-text comments and histories, which cannot be cleaned reliably, are
-  removed (:data:`REMOVED_FREE_TEXT`).
+  removed (:data:`REMOVED_ATTRIBUTES`).
 * **Retain Safe Private Option** (E.3.10), limited to the private attributes nenscope's SUV
   reader needs (GE (0009,xx0D) scan datetime, Siemens (0071,xx22) decay correction datetime,
   Philips (7053,xx00/xx09) scale factors) with their creators; their datetimes get the same
@@ -40,9 +40,11 @@ DICOM PS3.15 Annex E (Attribute Confidentiality Profiles), Table E.1-1; PS3.16 C
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -62,7 +64,7 @@ from nenscope.dicom.identity import identity_tokens, redact_text
 
 __all__ = [
     "DEIDENTIFICATION_CODES",
-    "REMOVED_FREE_TEXT",
+    "REMOVED_ATTRIBUTES",
     "BurnedInPolicy",
     "DeidentificationError",
     "DeidentifiedStudy",
@@ -87,8 +89,11 @@ DESCRIPTORS = (
 """Descriptors kept after cleaning (PS3.15 Table E.1-1 rows with a C in the Clean Descriptors
 column, restricted to those useful for research; ImageComments is C there too)."""
 
-REMOVED_FREE_TEXT = (
+REMOVED_ATTRIBUTES = (
+    # Free text: cannot be cleaned reliably.
+    "AcquisitionComments",
     "AdditionalPatientHistory",
+    "AdmittingDiagnosesDescription",
     "Allergies",
     "IdentifyingComments",
     "ImagingServiceRequestComments",
@@ -105,10 +110,27 @@ REMOVED_FREE_TEXT = (
     "StudyComments",
     "TextComments",
     "VisitComments",
-    "AcquisitionComments",
+    # Identifying attributes outside dicognito's lists (institution codes, contact details,
+    # person identification items with addresses and telephone numbers).
+    "InstitutionCodeSequence",
+    "InstitutionalDepartmentTypeCodeSequence",
+    "IssuerOfPatientID",
+    "OperatorIdentificationSequence",
+    "OrderCallbackPhoneNumber",
+    "OrderEntererLocation",
+    "PatientInstitutionResidence",
+    "PerformingPhysicianIdentificationSequence",
+    "PersonAddress",
+    "PersonTelephoneNumbers",
+    "PhysiciansOfRecordIdentificationSequence",
+    "PhysiciansReadingStudyIdentificationSequence",
+    "ReferringPhysicianIdentificationSequence",
+    "VerifyingOrganization",
 )
-"""Free text that dicognito leaves and that the Basic Profile removes (action X in Table
-E.1-1); free text cannot be cleaned reliably, so it goes."""
+"""Attributes dicognito leaves that the Basic Profile removes (action X, or X/Z where Type 3
+in the IODs nenscope reads, PS3.15 Table E.1-1): free text, which cannot be cleaned reliably,
+and identifying items outside dicognito's lists. Checked by the fake-identity test, which looks
+for every identifying string in every byte of the copy."""
 
 DUMMY_VALUES = {"DeviceSerialNumber": "DEIDENTIFIED"}
 """Attributes dicognito leaves whose Basic Profile action is X/Z/D: replaced by a dummy value
@@ -267,7 +289,7 @@ _IDENTIFYING_TEXT = frozenset(
 
 
 def _clean_descriptors_and_free_text(ds: pydicom.Dataset, identity: list[str]) -> None:
-    removed = set(REMOVED_FREE_TEXT)
+    removed = set(REMOVED_ATTRIBUTES)
     descriptors = set(DESCRIPTORS)
 
     def visit(dataset: pydicom.Dataset, element: DataElement) -> None:
@@ -359,6 +381,43 @@ def _deidentify_one(
     return ds
 
 
+@dataclass(slots=True)
+class _Copies:
+    written: list[Path]
+    sources: list[Path]
+    nonconforming: int
+
+
+def _write_copies(
+    source: Path,
+    stage: Path,
+    headers: Mapping[Path, pydicom.Dataset],
+    settings: DeidentifySettings,
+    on_file: Callable[[int, int], None] | None,
+) -> _Copies:
+    shift_days = _shift_days(settings.seed)
+    anonymizer = _anonymizer(settings.seed, shift_days)
+    copies = _Copies(written=[], sources=[], nonconforming=0)
+    for done, path in enumerate(headers, start=1):
+        # pydicom warns about malformed values quoting them (identity): count, never show.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = _read(path, headers_only=False)
+            if ds is None:
+                continue
+            ds = _deidentify_one(ds, anonymizer, shift_days)
+        copies.nonconforming += len(caught)
+        relative = Path(str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID))
+        relative = relative / f"{ds.SOPInstanceUID}.dcm"
+        (stage / relative).parent.mkdir(parents=True, exist_ok=True)
+        ds.save_as(stage / relative)
+        copies.written.append(relative)
+        copies.sources.append(path.relative_to(source))
+        if on_file is not None:
+            on_file(done, len(headers))
+    return copies
+
+
 def deidentify_folder(
     source: Path,
     out_dir: Path,
@@ -375,7 +434,8 @@ def deidentify_folder(
     out_dir
         Output folder; must not exist or be empty. Files are written as
         ``<new StudyInstanceUID>/<new SeriesInstanceUID>/<new SOPInstanceUID>.dcm``, so no
-        name of the source tree (which may hold a patient name) reaches the copy.
+        name of the source tree (which may hold a patient name) reaches the copy. Written in
+        a staging folder beside it and renamed into place when complete.
     settings
         Seed and burned-in annotation policy.
     on_file
@@ -392,6 +452,7 @@ def deidentify_folder(
         If ``source`` holds no DICOM file, ``out_dir`` is not empty, or an image may carry
         burned-in annotation under the ``refuse`` policy (then nothing is written).
     """
+    out_dir = out_dir.absolute()
     if not source.is_dir():
         raise DeidentificationError(f"Cannot de-identify {source}: not a folder.")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
@@ -411,36 +472,24 @@ def deidentify_folder(
             "not say NO); header de-identification cannot remove identity from pixels. "
             "Remove them, or pass --burned-in flag to copy them and review them by eye."
         )
-    shift_days = _shift_days(settings.seed)
-    anonymizer = _anonymizer(settings.seed, shift_days)
-    written: list[Path] = []
-    sources: list[Path] = []
-    flagged: list[Path] = []
-    nonconforming = 0
-    for done, path in enumerate(headers, start=1):
-        # pydicom warns about malformed values quoting them (identity): count, never show.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            ds = _read(path, headers_only=False)
-            if ds is None:
-                continue
-            ds = _deidentify_one(ds, anonymizer, shift_days)
-        nonconforming += len(caught)
-        relative = Path(str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID))
-        relative = relative / f"{ds.SOPInstanceUID}.dcm"
-        (out_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-        ds.save_as(out_dir / relative)
-        written.append(relative)
-        sources.append(path.relative_to(source))
-        if path in burned:
-            flagged.append(relative)
-        if on_file is not None:
-            on_file(done, len(headers))
+    # Written to a staging folder renamed into place at the end: an interrupted run never
+    # leaves a folder that looks like a complete copy.
+    stage = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        copies = _write_copies(source, stage, headers, settings, on_file)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty, checked above
+        stage.rename(out_dir)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return DeidentifiedStudy(
-        files=tuple(written),
-        sources=tuple(sources),
-        flagged_burned_in=tuple(flagged),
+        files=tuple(copies.written),
+        sources=tuple(copies.sources),
+        flagged_burned_in=tuple(
+            w for w, s in zip(copies.written, copies.sources, strict=True) if source / s in burned
+        ),
         skipped=len(candidates) - len(headers),
-        nonconforming_values=nonconforming,
+        nonconforming_values=copies.nonconforming,
         method=_method(),
     )

@@ -349,12 +349,13 @@ def _is_image(ds: Dataset) -> bool:
     private "MR" objects with Rows but no pixels) are not images; standard image objects with
     missing geometry are, and are refused later with the attribute named.
     """
-    if "SeriesInstanceUID" not in ds:
+    if raw_text(ds, "SOPClassUID") in _IMAGE_SOP_CLASSES:
+        # An object of a standard image class is an image even if it lost SeriesInstanceUID,
+        # Modality, Rows or Columns: a damaged slice of the series, refused later naming the
+        # attribute, never silently dropped (20 slices would become 19).
+        return True
+    if "SeriesInstanceUID" not in ds or "Rows" not in ds or "Columns" not in ds:
         return False
-    if "Rows" not in ds or "Columns" not in ds:
-        # An image object of a standard image class that lost Rows or Columns is a damaged
-        # slice of the series, refused later naming the attribute, not silently dropped.
-        return raw_text(ds, "SOPClassUID") in _IMAGE_SOP_CLASSES
     if raw_text(ds, "Modality") not in _IMAGE_MODALITIES:
         return False  # SEG, RTDOSE, OT, ...: not an image series read_series can stack
     private = not raw_text(ds, "SOPClassUID").startswith("1.2.840.10008.")

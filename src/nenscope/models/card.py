@@ -117,7 +117,9 @@ def _performance(s: dict[str, Any]) -> list[tuple[str, str]]:
     rows.append(
         (
             "permutation p",
-            "not run" if p is None else f"{p:.3f} ({s['permutations']} permutations)",
+            f"not computed: {s['permutation_note']}"
+            if p is None
+            else f"{p:.3f} ({s['permutation_note']})",
         )
     )
     return rows
@@ -129,12 +131,7 @@ def render_card(model: TrainedModel) -> str:
     table = model.table
     settings = model.settings
     missing = np.asarray(table.missing)
-    perm = s.get("permutations", 0)
-    perm_text = (
-        f" ({perm} permutations within a {settings.permutation_budget_s:.0f} s budget)"
-        if perm
-        else " (not run)"
-    )
+    perm_text = f" ({s.get('permutation_note', 'not run')})"
     env = Environment(autoescape=select_autoescape(default=True))
     template = resources.files("nenscope.models").joinpath("templates/model_card.html.j2")
     return env.from_string(template.read_text(encoding="utf-8")).render(

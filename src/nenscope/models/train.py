@@ -96,15 +96,23 @@ def _score(task: Task, y: npt.NDArray[Any], nested: NestedResult) -> float:
 
 
 def _permutation_test(
-    table: PreparedTable, observed: float, settings: TrainSettings
-) -> tuple[float | None, tuple[float, ...]]:
+    table: PreparedTable, observed: float, settings: TrainSettings, run_s: float
+) -> tuple[float | None, tuple[float, ...], str]:
+    """Permutation p-value, the null statistics, and a note on how the test was bounded.
+
+    A permutation is started only when the time spent so far plus the expected duration of
+    one run (the longest seen, at first the observed nested CV's ``run_s``) fits in the
+    budget, so the budget bounds the whole test rather than the start of its last run.
+    """
     rng = np.random.default_rng(settings.validation.seed + 1)
     null: list[float] = []
     start = time.perf_counter()
+    expected = run_s
     for _ in range(settings.permutations):
-        if time.perf_counter() - start > settings.permutation_budget_s:
+        if time.perf_counter() - start + expected > settings.permutation_budget_s:
             break
         y_perm = permuted_target(table.y, table.groups, rng)
+        t0 = time.perf_counter()
         try:
             result = nested_cv(
                 table.x,
@@ -117,11 +125,24 @@ def _permutation_test(
             )
         except ModelInputError:
             continue  # a permutation that leaves a class too rare for the folds
+        expected = max(expected, time.perf_counter() - t0)
         null.append(_score(table.task, y_perm, result))
     if not null:
-        return None, ()
+        note = (
+            "not run: one permutation reruns the whole nested CV (about "
+            f"{expected:.0f} s here), more than the {settings.permutation_budget_s:.0f} s "
+            "budget; raise --permutation-budget-s"
+            if settings.permutations
+            else "not run (--permutations 0)"
+        )
+        return None, (), note
     p = (1 + sum(v >= observed for v in null)) / (1 + len(null))
-    return float(p), tuple(null)
+    note = (
+        f"{len(null)} permutation(s) in {time.perf_counter() - start:.0f} s "
+        f"(budget {settings.permutation_budget_s:.0f} s); smallest possible p "
+        f"{1 / (1 + len(null)):.3f}"
+    )
+    return float(p), tuple(null), note
 
 
 def _classification_summary(
@@ -240,7 +261,7 @@ def train_model(table: PreparedTable, target: str, settings: TrainSettings) -> T
     else:
         perf = _regression_summary(table, nested, settings)
     observed = _score(table.task, table.y, nested)
-    p_value, null = _permutation_test(table, observed, settings)
+    p_value, null, p_note = _permutation_test(table, observed, settings, nested.seconds)
     search = fit_final(
         table.x, table.y, table.groups, task=table.task, settings=val, batch=table.batch
     )
@@ -256,6 +277,7 @@ def train_model(table: PreparedTable, target: str, settings: TrainSettings) -> T
         **perf,
         "permutation_p": p_value,
         "permutations": len(null),
+        "permutation_note": p_note,
         "outer_folds": val.outer_folds,
         "inner_folds": val.inner_folds,
         "chosen_per_fold": list(nested.chosen),

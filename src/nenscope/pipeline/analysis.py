@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,8 @@ import numpy.typing as npt
 from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_mask
+from nenscope.dicom.organ_masks import read_organ_masks
+from nenscope.pipeline.anatomy import add_anatomy
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
 from nenscope.pipeline.outputs import check_output_folder, render_figures, write_outputs
 from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics
@@ -35,6 +37,7 @@ from nenscope.pipeline.references import (
 from nenscope.pipeline.report import (
     NO_SEARCH_TEXT,
     build_report,
+    ct_coverage_warning,
     krenning_grades,
     lesion_search_run,
 )
@@ -46,10 +49,12 @@ from nenscope.registration import register_ct
 from nenscope.reporting.model import ScoreEntry
 from nenscope.segmentation import (
     DetectionSettings,
+    LesionDetection,
     PhysiologicalUptake,
     detect_lesions,
     region_grow_from_seed,
 )
+from nenscope.segmentation.patterns import physiological_masks, tracer_family
 
 __all__ = [
     "AIR_HU",
@@ -144,7 +149,9 @@ class _LesionMasks:
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
     errors: tuple[str, ...]
-    physiological: tuple[PhysiologicalUptake, ...] = ()
+    auto: LesionDetection | None = None
+    regions: ReferenceRegions | None = None
+    organ_masks: Mapping[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
 
 
 def _add_region(
@@ -246,16 +253,29 @@ def find_lesions(
     notes: list[str] = []
     warnings: list[str] = []
     errors: list[str] = []
-    physiological: tuple[PhysiologicalUptake, ...] = ()
+    detection = None
+    family = tracer_family(study.tracer, study.tracer_family)
+    outside: dict[str, npt.NDArray[np.bool_]] = {}
+    if options.organs is not None:
+        try:
+            outside = read_organ_masks(options.organs, study.suv)
+            notes.append(f"organ masks from {options.organs}: {', '.join(sorted(outside))}")
+        except WorkbenchError as err:
+            errors.append(f"Organ masks not used (automatic anatomy instead): {err}")
     if options.auto_detect:
-        detection = detect_lesions(study.suv, references=regions, settings=options.detection)
+        detection = detect_lesions(
+            study.suv,
+            references=regions,
+            settings=options.detection,
+            tracer=family,
+            organ_masks=physiological_masks(outside, family) if outside else None,
+        )
         seg = detection.segmentation
         text = _detection_text(options.detection, seg.threshold, seg.liver_threshold)
         labels[:] = detection.labels
         how.extend([text] * detection.n_lesions)
         notes.extend(detection.notes)
         notes.extend(_physiology_text(p) for p in detection.physiological)
-        physiological = detection.physiological
     _seed_lesions(study, options.lesion_seeds_mm, labels, how, errors)
     _mask_lesions(study, options, labels, how, warnings, errors)
     return _LesionMasks(
@@ -264,7 +284,9 @@ def find_lesions(
         notes=tuple(notes),
         warnings=tuple(warnings),
         errors=tuple(errors),
-        physiological=physiological,
+        auto=detection,
+        regions=regions,
+        organ_masks=outside,
     )
 
 
@@ -401,7 +423,12 @@ def _netpet(
     return (score,), fdg
 
 
-def analyze(study: StudySource, options: AnalysisOptions | None = None) -> AnalysisResult:
+def analyze(
+    study: StudySource,
+    options: AnalysisOptions | None = None,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> AnalysisResult:
     """Analyse one PET/CT study in memory; nothing is written.
 
     Parameters
@@ -410,6 +437,9 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
         The study's folder, a list of its DICOM files, or its in-memory pydicom datasets.
     options
         Analysis options (defaults when ``None``).
+    on_stage
+        Called with each stage's name as it starts ("read + SUV", "reference regions",
+        "lesions" …), e.g. to show progress; it must not raise.
 
     Returns
     -------
@@ -427,7 +457,7 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
     analyses may run in parallel threads.
     """
     options = options or AnalysisOptions()
-    stages = Stages()
+    stages = Stages(on_stage)
     data = _read(stages, study, options)
     references: dict[str, ReferenceRegion] = {}
     lesions: _LesionMasks | None = None
@@ -435,6 +465,9 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
     if data is not None:
         for note in data.notes:
             stages.warn(note)
+        coverage = ct_coverage_warning(data)
+        if coverage is not None:
+            stages.warn(coverage)
         references, lesions, stats = _measure(stages, data, options)
         if lesions is not None and not stats and not lesion_search_run(options):
             stages.warn(NO_SEARCH_TEXT)
@@ -460,8 +493,17 @@ def analyze(study: StudySource, options: AnalysisOptions | None = None) -> Analy
             detection=() if lesions is None else lesions.detection,
             stages=stages,
             extra_scores=extra,
-            physiological=() if lesions is None else lesions.physiological,
         )
+        if data is not None and lesions is not None:
+            report = add_anatomy(
+                report,
+                suv=data.suv,
+                labels=lesions.labels,
+                statistics=stats,
+                detection=lesions.auto,
+                regions=lesions.regions,
+                organ_masks=lesions.organ_masks,
+            )
     labels = None if lesions is None else lesions.labels
     if data is not None and options.figures:
         with stages.stage("figures"):

@@ -28,6 +28,7 @@ from nenscope.dicom.masks import read_mask
 from nenscope.dicom.nifti import read_nifti
 from nenscope.dicom.pet import compute_suv, suv_volume
 from nenscope.dicom.series import read_series
+from nenscope.pipeline.staging import append_jsonl, atomic_file, read_jsonl, write_text_atomic
 from nenscope.radiomics.settings import RadiomicsSettings
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from nenscope.radiomics.extract import FeatureResult
 
 __all__ = [
+    "CASE_COMPLETE",
     "BatchSummary",
     "RoiRadiomics",
     "export_record",
@@ -163,15 +165,19 @@ def journal_path(out: Path) -> Path:
     return out.with_name(out.name + ".journal.jsonl")
 
 
+CASE_COMPLETE = "case_complete"
+"""Key of the journal record written after the last row of a case (then it counts as done)."""
+
+
 def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Rows recorded in the journal (empty when there is none)."""
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            records.append(json.loads(line))
-    return records
+    """Rows of the journal's completed cases (empty when there is no journal).
+
+    A torn last line (a kill during the write) is dropped; so are the rows of a case without
+    its completion record (a case killed after its first ROI runs again in full, issue 14).
+    """
+    records = read_jsonl(path)
+    complete = {r["case_id"] for r in records if r.get(CASE_COMPLETE)}
+    return [r for r in records if not r.get(CASE_COMPLETE) and r.get("case_id") in complete]
 
 
 def write_parquet(out: Path, records: list[dict[str, Any]], settings: RadiomicsSettings) -> None:
@@ -195,14 +201,15 @@ def write_parquet(out: Path, records: list[dict[str, Any]], settings: RadiomicsS
         "radiomics_settings": json.dumps(to_jsonable(settings.to_mapping())),
     }
     table = pa.table(arrays).replace_schema_metadata(meta)
-    pq.write_table(table, out)
+    with atomic_file(out) as temp:  # a kill never leaves a truncated Parquet file
+        pq.write_table(table, temp)
     sidecar = out.with_name(out.name + ".settings.json")
-    sidecar.write_text(
+    write_text_atomic(
+        sidecar,
         json.dumps(
             {"settings": to_jsonable(settings.to_mapping()), "version": __version__}, indent=2
         )
         + "\n",
-        encoding="utf-8",
     )
 
 
@@ -210,11 +217,15 @@ def prepare_journal(journal: Path, *, restart: bool) -> set[str]:
     """Keep the journal's finished cases (dropping failed ones, retried); return their ids."""
     if restart and journal.exists():
         journal.unlink()
-    previous = read_journal(journal)
-    finished = {r["case_id"] for r in previous if r.get("status") == "ok"}
+    previous = read_journal(journal)  # rows of completed cases only
+    ok = {r["case_id"] for r in previous if r.get("status") == "ok"}
+    # A case is done when all its rows were journaled and none failed (a failed one is retried).
+    failed = {r["case_id"] for r in previous if r.get("status") != "ok"}
+    finished = ok - failed
     kept = [r for r in previous if r["case_id"] in finished]
+    markers = [{"case_id": case_id, CASE_COMPLETE: True} for case_id in sorted(finished)]
     journal.parent.mkdir(parents=True, exist_ok=True)
-    journal.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    write_text_atomic(journal, "".join(json.dumps(r) + "\n" for r in [*kept, *markers]))
     return finished
 
 
@@ -253,9 +264,16 @@ def run_radiomics_batch(
 
         def on_row(row: BatchRow) -> None:
             nonlocal new_rows
-            fh.write(json.dumps(to_jsonable(export_record(row))) + "\n")
-            fh.flush()
+            append_jsonl(fh, to_jsonable(export_record(row)), sync=False)
             new_rows += 1
+
+        def case_done(case: BatchCase) -> None:
+            if case.case_id not in finished:
+                # Written (and flushed to disk) after the case's last row: a case killed after
+                # its first ROI has no marker and runs again in full on resume.
+                append_jsonl(fh, {"case_id": case.case_id, CASE_COMPLETE: True}, sync=True)
+            if on_case is not None:
+                on_case(case)
 
         run_batch(
             cases,
@@ -263,7 +281,7 @@ def run_radiomics_batch(
             settings=settings,
             done=frozenset(finished),
             on_row=on_row,
-            on_case=on_case,
+            on_case=case_done,
             split_components=split,
         )
     return new_rows

@@ -66,6 +66,9 @@ class AnalysisOptions:
         Seed points ``(x, y, z)`` LPS mm for semi-automatic lesions (``--lesion-mm``).
     lesion_masks
         Mask files (NIfTI, DICOM SEG, RTSTRUCT) whose regions are lesions (``--lesion-mask``).
+    organs
+        Organ masks from outside (``--organs``): a TotalSegmentator output folder or a label
+        map with a name table; the physiology rules then use them.
     lesion_rois
         Names of the ROIs/segments to take from ``lesion_masks`` (``--lesion-roi``); all if
         empty.
@@ -81,6 +84,9 @@ class AnalysisOptions:
         Tracer family when the header does not say: ``sstr`` or ``fdg`` (or ``auto``).
     pet_series_uid
         Choose this PET series when the study holds several.
+    patient_id
+        Analyse this patient's series when the folder holds several patients' (refused
+        otherwise, naming them).
     sstr_rads
         Clinical inputs of SSTR-RADS per lesion id (site, anatomy, bone, variant).
     fdg_study
@@ -107,12 +113,14 @@ class AnalysisOptions:
     suv_overrides: SuvOverrides | None = None
     tracer: str = "auto"
     pet_series_uid: str | None = None
+    patient_id: str | None = None
     sstr_rads: SstrRadsInputs = field(default_factory=SstrRadsInputs)
     fdg_study: Path | None = None
     figures: bool = True
     dicom_outputs: bool = True
     pdf: bool = True
     radiomics: RadiomicsSettings | None = None
+    organs: Path | None = None
 
     def __post_init__(self) -> None:
         if self.tracer not in TRACER_OPTIONS:

@@ -8,7 +8,7 @@ written.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
 from nenscope.pipeline.radiomics import write_radiomics
 from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline.stages import Stages
+from nenscope.pipeline.staging import relocate, staged_folder
 from nenscope.reporting import (
     LesionEntry,
     LesionMarker,
@@ -259,7 +260,12 @@ def check_output_folder(out_dir: Path) -> None:
         raise WorkbenchError(f"Cannot create the output folder {out_dir}: {err}.") from err
 
 
-def write_outputs(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
+def write_outputs(
+    result: AnalysisResult,
+    out_dir: Path,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> AnalysisResult:
     """Write lesions.json/.csv, report.json/.html/.pdf, seg.dcm and sr.dcm of an analysis.
 
     Parameters
@@ -271,6 +277,8 @@ def write_outputs(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
     out_dir
         Output folder (created); outputs of an earlier run are replaced. With radiomics, also
         ``radiomics.json``/``.csv``; with an FDG study (NETPET), its outputs in ``out_dir/fdg``.
+    on_stage
+        Called with each writing stage's name as it starts (progress display).
 
     Returns
     -------
@@ -285,8 +293,34 @@ def write_outputs(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
     """
     out_dir = Path(out_dir)
     check_output_folder(out_dir)
+    try:
+        # Issue 14: the folder holds the previous complete result or this one, never a mix.
+        with staged_folder(out_dir, owned=ANALYSIS_OUTPUTS) as staging:
+            written = _write_into(result, staging, on_stage)
+    except OSError as err:
+        raise WorkbenchError(
+            f"Cannot write the results to {out_dir}: {err.strerror or err}. Nothing was "
+            "changed there (a previous result stays as it was)."
+        ) from err
+    return _relocated(written, staging, out_dir)
+
+
+ANALYSIS_OUTPUTS = frozenset((*OUTPUT_NAMES, "fdg"))
+"""Entries of an analysis folder that a run writes (a previous run's are not kept)."""
+
+
+def _relocated(result: AnalysisResult, staging: Path, out_dir: Path) -> AnalysisResult:
+    """Return ``result`` with its paths (and its FDG study's) moved from staging to out_dir."""
+    fdg = None if result.fdg is None else _relocated(result.fdg, staging, out_dir)
+    return dataclasses.replace(result, files=relocate(result.files, staging, out_dir), fdg=fdg)
+
+
+def _write_into(
+    result: AnalysisResult, out_dir: Path, on_stage: Callable[[str], None] | None
+) -> AnalysisResult:
+    """Write every output of ``result`` into ``out_dir`` (the staging folder)."""
     fdg = None if result.fdg is None else write_outputs(result.fdg, out_dir / "fdg")
-    stages = Stages()
+    stages = Stages(on_stage)
     files, report = write_files(
         out_dir,
         result.report,

@@ -35,7 +35,9 @@ from nenscope.segmentation.physiology import PhysiologicalUptake
 __all__ = [
     "KRENNING_DEFINITION",
     "build_report",
+    "ct_coverage_fraction",
     "ct_coverage_text",
+    "ct_coverage_warning",
     "krenning_grades",
     "lesion_entries",
     "physiological_entry",
@@ -111,14 +113,34 @@ CT_FULL_COVERAGE = 0.98
 """From this fraction of the PET's axial extent on, the CT counts as covering the whole PET."""
 
 
-def ct_coverage_text(study: StudyData) -> str:
-    """How much of the PET's axial (z) extent the CT covers, in words for the technique."""
+def ct_coverage_fraction(study: StudyData) -> float | None:
+    """Return the fraction of the PET's axial (z) extent the CT covers (None without CT)."""
     if study.ct is None:
-        return "no CT: anatomy and lesion sites from PET alone"
+        return None
     pet_low, pet_high = ct_z_range_mm(study.suv)
     ct_low, ct_high = ct_z_range_mm(study.ct.volume)
     overlap = max(0.0, min(pet_high, ct_high) - max(pet_low, ct_low))
-    fraction = overlap / max(pet_high - pet_low, 1e-9)
+    return overlap / max(pet_high - pet_low, 1e-9)
+
+
+def ct_coverage_warning(study: StudyData) -> str | None:
+    """Return a warning when the CT covers only part of the PET (None when it covers all)."""
+    fraction = ct_coverage_fraction(study)
+    if fraction is None or fraction >= CT_FULL_COVERAGE:
+        return None
+    return (
+        f"The CT covers only {100 * fraction:.0f} % of the PET's axial extent: outside it, "
+        "anatomy, organ rules and lesion sites come from the PET alone (less reliable)."
+    )
+
+
+def ct_coverage_text(study: StudyData) -> str:
+    """How much of the PET's axial (z) extent the CT covers, in words for the technique."""
+    fraction = ct_coverage_fraction(study)
+    if study.ct is None or fraction is None:
+        return "no CT: anatomy and lesion sites from PET alone"
+    pet_low, pet_high = ct_z_range_mm(study.suv)
+    ct_low, ct_high = ct_z_range_mm(study.ct.volume)
     where = f"CT z {ct_low:.0f} to {ct_high:.0f} mm, PET z {pet_low:.0f} to {pet_high:.0f} mm"
     if fraction >= CT_FULL_COVERAGE:
         return f"CT covers the whole PET field ({where})"

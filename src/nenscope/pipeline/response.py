@@ -41,6 +41,7 @@ from nenscope.core.units import Unit
 from nenscope.pipeline.analysis import SEED_SEARCH_MM, analyze_study, check_seed_region
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult
 from nenscope.pipeline.stages import Stages
+from nenscope.pipeline.staging import relocate, staged_folder
 from nenscope.quantification.bodysize import LbmFormula, Sex, lbm_kg
 from nenscope.quantification.lesions import axial_diameters
 from nenscope.registration import Registration, register_ct
@@ -571,8 +572,40 @@ def analyze_response(
     ResponseResult
         Both analyses, the registration, the lesion matches and the response report.
     """
-    options = options or AnalysisOptions()
     out_dir = Path(out_dir)
+    try:
+        # Issue 14: the folder holds the previous complete result or this one, never a mix.
+        with staged_folder(out_dir, owned=RESPONSE_OUTPUTS) as staging:
+            result = _response_into(
+                baseline_dir, followup_dir, staging, options or AnalysisOptions()
+            )
+    except OSError as err:
+        raise WorkbenchError(
+            f"Cannot write the results to {out_dir}: {err.strerror or err}. Nothing was "
+            "changed there (a previous result stays as it was)."
+        ) from err
+    base, follow = (
+        dataclasses.replace(r, files=relocate(r.files, staging, out_dir))
+        for r in (result.baseline, result.followup)
+    )
+    return dataclasses.replace(
+        result,
+        baseline=base,
+        followup=follow,
+        files=relocate(result.files, staging, out_dir),
+    )
+
+
+RESPONSE_OUTPUTS = frozenset(
+    {"baseline", "followup", "report.json", "report.html", "report.pdf", "response.json"}
+)
+"""Entries of a response folder that a run writes (a previous run's are not kept)."""
+
+
+def _response_into(
+    baseline_dir: Path, followup_dir: Path, out_dir: Path, options: AnalysisOptions
+) -> ResponseResult:
+    """Run both analyses and the response, writing into ``out_dir`` (the staging folder)."""
     base = analyze_study(baseline_dir, out_dir / "baseline", options)
     follow = analyze_study(followup_dir, out_dir / "followup", options)
     stages = Stages()

@@ -8,7 +8,7 @@ per-thread / per-task collector), never through the process-global
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from nenscope.core.diagnostics import collect_warnings
@@ -33,15 +33,22 @@ class Stages:
     (['height estimated'], ['demo'])
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
         self.timings: dict[str, float] = {}
         self.warnings: list[str] = []
         self.errors: list[str] = []
         self.notes: list[str] = []
+        self._on_stage = on_stage
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time the block as stage ``name`` and keep the warnings reported in it."""
+        """Time the block as stage ``name`` and keep the warnings reported in it.
+
+        The ``on_stage`` callback given to the constructor (a progress display) is told the
+        stage's name when it starts.
+        """
+        if self._on_stage is not None:
+            self._on_stage(name)
         start = time.perf_counter()
         with collect_warnings() as caught:
             try:

@@ -98,6 +98,37 @@ _NAC = re.compile(r"(^|[^A-Z])(NAC|NOAC|NON[-_ ]?AC|UNCORR\w*|NO[-_ ]ATTN)([^A-Z
 """Series description / image type words that mark a PET series as not attenuation-corrected."""
 
 
+def _one_patient(
+    series: Sequence[SeriesRef], root: str, options: AnalysisOptions
+) -> list[SeriesRef]:
+    """Return the series of one patient; refuse a folder mixing patients unless one is chosen.
+
+    Issue 14: a folder holding two patients' studies was analysed silently as one (the PET of
+    one, perhaps the CT of the other). The PatientID (0010,0020) values are named so that the
+    user can choose with ``--patient-id``.
+    """
+    by_patient: dict[str, list[SeriesRef]] = {}
+    for ref in series:
+        by_patient.setdefault(ref.patient_id.strip(), []).append(ref)
+    listing = "; ".join(
+        f"PatientID '{pid}' ({len(refs)} series)" if pid else f"no PatientID ({len(refs)} series)"
+        for pid, refs in sorted(by_patient.items())
+    )
+    if options.patient_id is not None:
+        chosen = by_patient.get(options.patient_id.strip())
+        if not chosen:
+            raise DicomImportError(
+                f"--patient-id '{options.patient_id}' is not in {root}; it holds {listing}."
+            )
+        return chosen
+    if len(by_patient) > 1:
+        raise DicomImportError(
+            f"{root} holds the series of {len(by_patient)} patients: {listing}. An analysis "
+            "reads one patient's study; pass --patient-id to choose, or the folder of one study."
+        )
+    return list(series)
+
+
 def _looks_nac(ref: SeriesRef) -> bool:
     """Whether the series description or image type says 'not attenuation-corrected'."""
     text = " ".join((ref.series_description, *ref.image_type)).upper()
@@ -170,7 +201,7 @@ def load_study(study: StudySource, options: AnalysisOptions | None = None) -> St
     """
     options = options or AnalysisOptions()
     where = describe_source(study)
-    found = discover_study(study)
+    found = _one_patient(discover_study(study), where, options)
     pet_ref, note = _choose_pet(found, where, options.pet_series_uid)
     notes = [note] if note else []
     pet = read_study_series(pet_ref)

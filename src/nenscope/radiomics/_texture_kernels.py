@@ -19,6 +19,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.numba_cache import configure_numba_cache
+
 __all__ = [
     "DIRECTIONS_2D",
     "DIRECTIONS_3D",
@@ -299,6 +301,7 @@ def _dependence_py(
 
 # numba ships no type information: compile the bodies here and call them only through the typed
 # wrappers below.
+configure_numba_cache()  # the user's cache folder, not the installed package (issue 14)
 _cooccurrence_jit: Any = numba.njit(cache=True, nogil=True)(_cooccurrence_py)
 _count_roi_jit: Any = numba.njit(cache=True, nogil=True)(_count_roi_py)
 _pairs_jit: Any = numba.njit(cache=True, nogil=True)(_pairs_py)

@@ -52,7 +52,13 @@ from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
-from nenscope.segmentation.organs import fill_holes_per_slice, is_axial, lps_axes, pet_body
+from nenscope.segmentation.organs import (
+    field_of_view_mm,
+    fill_holes_per_slice,
+    is_axial,
+    lps_axes,
+    pet_body,
+)
 
 __all__ = [
     "CT_OUTSIDE_HU",
@@ -73,6 +79,7 @@ class AnatomySettings:
     """Constants of :func:`locate_anatomy` (module docstring, by step)."""
 
     min_slice_coverage: float = 0.9
+    min_fov_mm: float = 250.0
     lung_hu: float = -400.0
     lung_depth_mm: float = 15.0
     lung_uptake_fraction: float = 0.55
@@ -86,7 +93,7 @@ class AnatomySettings:
     myocardium_fraction: float = 0.3
     myocardium_min_ml: float = 40.0
     heart_height_mm: float = 150.0
-    heart_right_mm: float = 25.0
+    heart_right_mm: float = 10.0
     central_thorax_mm: float = 110.0
     heart_below_dome_mm: float = 50.0
     myocardium_max_ml: float = 500.0
@@ -94,10 +101,11 @@ class AnatomySettings:
     head_min_mm: float = 60.0
     head_ct_min_mm: float = 150.0
     brain_body_ratio: float = 5.0
+    partial_brain_min_ml: float = 10.0
     lung_above_liver_mm: float = 60.0
     kidney_lateral_mm: tuple[float, float] = (20.0, 140.0)
     kidney_above_diaphragm_mm: float = 40.0
-    kidney_below_diaphragm_mm: float = 230.0
+    kidney_below_diaphragm_mm: float = 260.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -120,13 +128,16 @@ class Anatomy:
         Median patient y of the body (anterior < centre < posterior).
     landmarks_z_mm
         Patient z of ``lung_apex``, ``diaphragm_right``, ``diaphragm_left``, ``diaphragm``
-        (the higher of the two), ``neck``, ``body_top``, ``body_bottom`` where found.
+        (the higher of the two), ``neck``, ``body_top``, ``body_bottom`` where found, and
+        ``bladder`` (its centroid) once the physiological rules found it.
     ct_slices
         Bool per axial slice: the CT covers it.
     ct_on_pet
         CT (HU) on the PET grid, or None.
     notes
         What was found and how.
+    short
+        The field of view is too short to locate organs (a slab): sites are not named.
     """
 
     body: npt.NDArray[np.bool_]
@@ -138,6 +149,7 @@ class Anatomy:
     ct_slices: npt.NDArray[np.bool_]
     ct_on_pet: npt.NDArray[np.float64] | None = None
     notes: tuple[str, ...] = field(default=())
+    short: bool = False
 
     def mask(self, name: str) -> npt.NDArray[np.bool_] | None:
         """Return the mask ``name``, or None when it was not found."""
@@ -352,6 +364,24 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
         landmarks["body_top"] = float(z_axis[body_rows].max())
         landmarks["body_bottom"] = float(z_axis[body_rows].min())
     sources["body outline"] = source(body_rows)
+    fov = field_of_view_mm(body, suv)
+    if fov < settings.min_fov_mm:
+        text = (
+            f"not located: the field of view ({fov:.0f} mm craniocaudally) is too short to "
+            "tell the organs by their position"
+        )
+        return Anatomy(
+            body=body,
+            masks={},
+            sources={**sources, "organs": text},
+            midline_x_mm=midline,
+            body_y_centre_mm=y_centre,
+            landmarks_z_mm=landmarks,
+            ct_slices=covered,
+            ct_on_pet=ct,
+            notes=(f"anatomy {text}",),
+            short=True,
+        )
     liver_top = None
     if liver is not None and liver.any():
         liver_top = float(z_axis[liver.any(axis=(1, 2))].max())
@@ -449,7 +479,7 @@ def _neck_and_head(
     landmarks["neck"] = float(z_axis[k])
 
 
-def _brain(  # noqa: PLR0913
+def _brain(  # noqa: C901, PLR0913
     smooth: npt.NDArray[np.float64],
     body: npt.NDArray[np.bool_],
     ct: npt.NDArray[np.float64] | None,
@@ -496,6 +526,9 @@ def _brain(  # noqa: PLR0913
             >= settings.brain_body_ratio * float(np.median(smooth[body]))
         ):
             return np.asarray(fill_holes_per_slice(brain) & head)
+        partial = _brain_cut_by_field(smooth, body, head, z_axis, top, voxel_ml, settings)
+        if partial is not None:
+            return partial
     if ct is None or covered[head_rows].mean() < 0.9 or top - floor < settings.head_ct_min_mm:
         return None
     skull = head & (ct > settings.bone_hu)
@@ -506,6 +539,36 @@ def _brain(  # noqa: PLR0913
     if brain.any() and float(z_axis[brain.any(axis=(1, 2))].max()) >= top - 40.0:
         return brain
     return None
+
+
+def _brain_cut_by_field(
+    smooth: npt.NDArray[np.float64],
+    body: npt.NDArray[np.bool_],
+    head: npt.NDArray[np.bool_],
+    z_axis: npt.NDArray[np.float64],
+    top: float,
+    voxel_ml: float,
+    settings: AnatomySettings,
+) -> npt.NDArray[np.bool_] | None:
+    """Find the lower brain where the field of view cuts through it (PET from the skull base).
+
+    The avid structures (mean SUV at least ``brain_body_ratio`` × the body median) whose
+    upper edge is the top slice of the body in the image: temporal lobes and cerebellum.
+    """
+    level = settings.brain_body_ratio * float(np.median(smooth[body]))
+    labels, n = ndimage.label(head & (smooth > level))
+    if n == 0:
+        return None
+    top_row = int(np.flatnonzero(np.abs(z_axis - top) < 1e-6)[0])
+    touching = np.unique(labels[top_row])
+    touching = touching[touching > 0]
+    if touching.size == 0:
+        return None
+    sizes = np.bincount(labels.ravel())
+    keep = [t for t in touching if sizes[t] * voxel_ml >= settings.partial_brain_min_ml]
+    if not keep:
+        return None
+    return np.asarray(np.isin(labels, keep))
 
 
 def _mediastinum(

@@ -37,6 +37,7 @@ __all__ = [
     "OrganEstimate",
     "OrganSettings",
     "estimate_organs",
+    "field_of_view_mm",
     "is_axial",
     "lps_axes",
     "pet_body",
@@ -73,6 +74,12 @@ class OrganSettings:
         body) and is not used. Hepatomegaly with a Riedel lobe stays below ~300 mm.
     max_liver_volume_ml
         Likewise for the volume (massive hepatomegaly from metastases stays below ~8 L).
+    opening_mm
+        Radius of the opening that separates the liver core from joined tissue, used only when
+        the plain estimate is implausible.
+    min_fov_mm
+        A body shorter than this craniocaudally (a slab, e.g. a liver SPECT) gives no organ
+        estimate: the positions of organs cannot be told apart there.
     """
 
     window_mm: float = 20.0
@@ -85,6 +92,7 @@ class OrganSettings:
     max_liver_extent_mm: float = 350.0
     max_liver_volume_ml: float = 8000.0
     opening_mm: float = 10.0
+    min_fov_mm: float = 250.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -253,6 +261,14 @@ def pet_body(smooth: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     return fill_holes_per_slice(_largest_component(smooth > level))
 
 
+def field_of_view_mm(body: npt.NDArray[np.bool_], volume: ImageVolume) -> float:
+    """Craniocaudal extent (mm) of the slices that hold body voxels."""
+    rows = np.flatnonzero(body.any(axis=(1, 2)))
+    if rows.size == 0:
+        return 0.0
+    return float(rows.max() - rows.min() + 1) * volume.spacing_mm[0]
+
+
 def _ball_mm(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
     """Ball structuring element of ``radius_mm`` on an anisotropic grid."""
     half = [max(1, int(radius_mm // s)) for s in spacing]
@@ -345,7 +361,7 @@ def _implausible_liver(
     )
 
 
-def estimate_organs(
+def estimate_organs(  # noqa: C901 - one step per organ, in order
     suv: ImageVolume, ct: ImageVolume | None = None, *, settings: OrganSettings | None = None
 ) -> OrganEstimate:
     """Estimate body, liver and spleen masks on the SUV grid (method in the module docstring).
@@ -385,6 +401,22 @@ def estimate_organs(
     if not body.any():
         raise EmptyRegionError("No body found in the image.")
     x, _, z = lps_axes(suv)
+    fov_mm = field_of_view_mm(body, suv)
+    if fov_mm < settings.min_fov_mm:
+        return OrganEstimate(
+            body=body,
+            liver=None,
+            spleen=None,
+            midline_x_mm=float(np.median(np.broadcast_to(x, suv.shape)[body])),
+            trunk_slices=np.zeros(suv.shape[0], dtype=bool),
+            body_median_suv=float(np.median(values[body])),
+            ct_on_pet=ct_on_pet,
+            notes=(
+                f"field of view {fov_mm:.0f} mm craniocaudally (< {settings.min_fov_mm:g} mm): "
+                "too short to estimate the organs by their position; give the references as "
+                "points or masks",
+            ),
+        )
     x_full = np.broadcast_to(x, suv.shape)
     midline = float(np.median(x_full[body]))
     body_median = float(np.median(values[body]))
@@ -407,12 +439,21 @@ def estimate_organs(
         notes.insert(0, coverage_note)
     # Opening cuts thin joins of the homogeneous tissue (liver to abdominal wall, muscles of
     # raised arms) so that the largest part on the right is the liver itself.
-    right = ndimage.binary_opening(
-        tissue & (x_full < midline), structure=_ball_mm(settings.opening_mm, suv.spacing_mm)
-    )
-    core = _fill_holes_3d(_largest_component(right))
-    liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
     z_full = np.broadcast_to(z, suv.shape)
+    right = tissue & (x_full < midline)
+    liver = _grow_organ(
+        _fill_holes_3d(_largest_component(right)),
+        smooth,
+        body,
+        suv.spacing_mm,
+        settings.grow_mm,
+        body_median,
+    )
+    if liver.any() and _implausible_liver(liver, z_full, suv, settings) is not None:
+        # Joined to other tissue (e.g. the muscles of raised arms on FDG): cut thin joins.
+        core = _liver_core(right, suv.spacing_mm, settings.opening_mm)
+        liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
+        notes.append(f"liver core separated by a {settings.opening_mm:g} mm opening")
     if not liver.any():
         notes.append("liver not found (no homogeneous uptake region on the patient's right)")
     else:
@@ -444,6 +485,18 @@ def estimate_organs(
         ct_on_pet=ct_on_pet,
         notes=tuple(notes),
     )
+
+
+def _liver_core(
+    right: npt.NDArray[np.bool_], spacing: tuple[float, float, float], opening_mm: float
+) -> npt.NDArray[np.bool_]:
+    """Largest part of the homogeneous tissue on the right after an opening, holes filled."""
+    ball = _ball_mm(opening_mm, spacing)
+    core = _largest_component(ndimage.binary_opening(right, structure=ball))
+    if core.any():
+        # Back to the organ's own edge (what the opening shaved off), not across the cut.
+        core = ndimage.binary_dilation(core, structure=ball) & right
+    return _fill_holes_3d(core)
 
 
 def _grow_organ(

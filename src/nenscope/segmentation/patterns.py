@@ -14,11 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
 __all__ = [
+    "MASK_ORGANS",
     "MODELLED",
     "PHYSIOLOGICAL_UPTAKE",
     "TracerFamily",
     "not_modelled",
+    "physiological_masks",
     "tracer_family",
 ]
 
@@ -136,3 +141,33 @@ def tracer_family(tracer: str, family: str = "other") -> TracerFamily:
 def not_modelled(family: TracerFamily) -> tuple[str, ...]:
     """Organs with normal uptake on this tracer that no automatic rule recognises."""
     return tuple(o for o in PHYSIOLOGICAL_UPTAKE[family] if o not in MODELLED)
+
+
+MASK_ORGANS: Mapping[str, str] = {
+    "brain": "brain",
+    "heart": "myocardium",
+    "kidney_left": "kidneys",
+    "kidney_right": "kidneys",
+    "bladder": "urinary tract",
+    "spleen": "spleen",
+    "adrenal_left": "adrenal glands",
+    "adrenal_right": "adrenal glands",
+    "thyroid": "thyroid",
+    "pancreas": "pancreas",
+    "gallbladder": "gallbladder",
+}
+"""Organ-mask name (``--organs``) → the physiological organ of :data:`PHYSIOLOGICAL_UPTAKE`.
+
+The bowel is not in this list: small-bowel primaries of NEN lie there, so bowel masks name
+sites but never hide uptake."""
+
+
+def physiological_masks(
+    masks: Mapping[str, npt.NDArray[np.bool_]], family: TracerFamily
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Return the masks to exclude on this tracer, plus the liver (liver-adaptive zone)."""
+    normal = PHYSIOLOGICAL_UPTAKE[family]
+    out = {name: m for name, m in masks.items() if MASK_ORGANS.get(name) in normal}
+    if "liver" in masks:
+        out["liver"] = masks["liver"]
+    return out

@@ -65,6 +65,7 @@ the reader).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -298,6 +299,11 @@ def detect_lesions(
         spill_margin_mm=settings.spill_margin_mm,
     )
     dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology, context)
+    bladder = [p for p in dropped if p.organ == "urinary bladder"]
+    if anatomy is not None and bladder:
+        # The pelvic floor: below the bladder lie the thighs (sites of the lesions).
+        marks = {**anatomy.landmarks_z_mm, "bladder": min(p.centroid_mm[2] for p in bladder)}
+        anatomy = dataclasses.replace(anatomy, landmarks_z_mm=marks)
     lut = np.zeros(int(seg.labels.max()) + 1, dtype=np.uint32)
     lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
     auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
@@ -522,8 +528,14 @@ def _kidneys(
             continue
         grown = grow_mask_mm(mask, suv.spacing_mm, context.spill_margin_mm)
         fraction = rules.in_mask_fraction(labels, grown, n)
+        # Also what mostly lies in the kidney zone and overlaps the kidney (a pole that the
+        # opening cut off the kidney's mask).
+        zone = rules.in_mask_fraction(labels, context.anatomy.masks["kidney zone"], n)
         for label in shapes:
-            if label not in reasons and fraction[label - 1] >= 0.5:
+            inside = fraction[label - 1] >= 0.5 or (
+                fraction[label - 1] >= 0.25 and zone[label - 1] >= 0.5
+            )
+            if label not in reasons and inside:
                 reasons[label] = f"lies in the {side}, with its collecting system (kidney)"
                 found.append(label)
     return found
@@ -544,6 +556,7 @@ def _fdg_rules(
         open_shapes, context.liver[0], reasons, settings, "Waldeyer's ring / paired glands"
     )
     rules.elongated(open_shapes, context.liver[0], reasons, settings, "bowel or muscle")
+    rules.sprawling(open_shapes, context.liver[0], reasons, settings, "bowel, muscle or brown fat")
     rules.not_measurable(shapes, context.liver, reasons)
 
 
@@ -692,6 +705,7 @@ _NAMED_BY_RULE = (
     "spleen",
     "Waldeyer's ring / paired glands",
     "bowel or muscle",
+    "bowel, muscle or brown fat",
 )
 """Organs that a rule names in its reason (last parenthesis)."""
 
@@ -805,8 +819,10 @@ class _Frame:
 
     @staticmethod
     def build(suv: ImageVolume, organs: OrganEstimate | None) -> _Frame:
-        if organs is None:
-            return _Frame(midline=0.0, liver_z=None, trunk_top_z=None, body_y_centre=0.0)
+        if organs is None or not organs.trunk_slices.any():
+            # No trunk (no organ estimate, or a field of view too short to find one).
+            midline = 0.0 if organs is None else organs.midline_x_mm
+            return _Frame(midline=midline, liver_z=None, trunk_top_z=None, body_y_centre=0.0)
         _, y, z = (np.broadcast_to(a, suv.shape) for a in lps_axes(suv))
         liver_z = None
         if organs.liver is not None:

@@ -5,15 +5,16 @@ Each rule looks at one detected component (after the organ masks of
 returns the reason it is physiological. Rules run only for the organs that show normal uptake
 on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICAL_UPTAKE`).
 
-* **Kidneys** (every tracer with renal excretion): in the kidney zone of the anatomy, per side,
-  the region whose smoothed SUV is at least ``kidney_level_liver`` × the liver mean, opened
-  with a ball of ``kidney_opening_mm`` (this cuts the thin joins to the bowel and the
-  spleen), the largest part of at least ``kidney_min_ml``; a component with at least half its
-  voxels in that region (grown by the spill margin) is kidney / renal collecting system.
+* **Kidneys** (FDG so far: validated on the real FDG studies only): in the kidney zone of the
+  anatomy, per side, the region whose smoothed SUV is at least ``kidney_level_liver`` × the
+  liver mean, opened with a ball of ``kidney_opening_mm`` (this cuts the thin joins to the
+  bowel and the spleen), the largest part of at least ``kidney_min_ml``; a component with at
+  least half its voxels in that region (grown by the spill margin), or a quarter there and
+  half in the kidney zone (a pole the opening cut off), is kidney / renal collecting system.
 * **Urinary tract**: starting from the kidneys and the bladder, a component is a ureter when
   it lies within ``ureter_gap_mm`` of a urinary component (peristalsis leaves gaps), between
-  the kidneys' upper edge and the bladder's lower edge, and is tubular (in-plane extent at
-  most ``ureter_width_mm`` and craniocaudal extent at least its in-plane extent); repeated
+  the kidneys' upper edge and the bladder's lower edge, and is tubular (its narrower in-plane
+  extent at most ``ureter_width_mm`` and its longest extent at least twice that); repeated
   until no component is added (renal pelvis → ureter → bladder is one structure).
 * **Spill from an excluded organ**: a component touching an excluded organ mask (brain,
   myocardium, spleen, kidneys) whose maximum lies on that border and whose SUVmax is below
@@ -26,6 +27,10 @@ on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICA
 * **Elongated moderate uptake** (FDG: bowel and muscle): a component of at least
   ``elongated_min_ml`` whose longest extent is at least ``elongation`` × the diameter of a
   sphere of its volume and whose SUVmax is below ``elongated_max_liver`` × the liver mean.
+* **Sprawling moderate uptake** (FDG: bowel loops, muscle, brown fat, oesophagus): a
+  component of at most ``sprawling_max_ml`` filling less than ``sprawling_fill`` of its
+  bounding box (holes filled; a sphere fills 52 %) with SUVmax below ``sprawling_max_liver`` ×
+  the liver mean; nodes are compact, tumours larger or hotter. Not below the bladder (limbs).
 * **Measurable** (FDG): a component whose SUVpeak (highest 3×3×3 local mean) is below the
   PERCIST measurability level 1.5 × liver mean + 2 SD is not a candidate (Wahl et al., J Nucl
   Med 2009;50 Suppl 1:122S).
@@ -57,13 +62,16 @@ class RuleSettings:
     kidney_opening_mm: float = 7.0
     kidney_min_ml: float = 30.0
     ureter_gap_mm: float = 30.0
-    ureter_width_mm: float = 30.0
+    ureter_width_mm: float = 20.0
     spill_fraction: float = 0.5
     symmetry_overlap: float = 0.5
     symmetric_max_liver: float = 4.0
     elongated_min_ml: float = 3.0
     elongation: float = 2.0
     elongated_max_liver: float = 3.0
+    sprawling_fill: float = 0.25
+    sprawling_max_liver: float = 3.5
+    sprawling_max_ml: float = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,16 +86,29 @@ class ComponentShape:
     suvpeak: float
     max_lps: npt.NDArray[np.float64]
     symmetry: float
+    filled_ml: float = 0.0
 
     @property
     def width_mm(self) -> float:
         """Largest in-plane extent."""
         return float(max(self.hi[0] - self.lo[0], self.hi[1] - self.lo[1]))
 
+    def tubular(self, width_mm: float) -> bool:
+        """Thin across (the narrower in-plane extent at most ``width_mm``) and twice as long."""
+        extent = self.hi - self.lo
+        thin = float(min(extent[0], extent[1]))
+        return thin <= width_mm and float(extent.max()) >= 2.0 * thin
+
     @property
     def height_mm(self) -> float:
         """Craniocaudal extent."""
         return float(self.hi[2] - self.lo[2])
+
+    @property
+    def fill(self) -> float:
+        """Volume with holes filled / bounding-box volume (0.52 for a sphere; low if sprawling)."""
+        box_ml = float(np.prod(self.hi - self.lo)) / MM3_PER_ML
+        return max(self.volume_ml, self.filled_ml) / max(box_ml, 1e-9)
 
     @property
     def elongation(self) -> float:
@@ -125,6 +146,7 @@ def measure_shapes(
             suvpeak=float(local[region].max()),
             max_lps=suv.index_to_lps(np.asarray(peak_at, dtype=np.float64) + offset)[0],
             symmetry=_symmetry(lps, midline_x_mm, float(spacing[2])),
+            filled_ml=float(ndimage.binary_fill_holes(region).sum()) * suv.voxel_volume_ml,
         )
     return out
 
@@ -214,7 +236,7 @@ def ureters(
         for label, s in shapes.items():
             if label in reasons or not (bottom <= float(s.max_lps[2]) <= top):
                 continue
-            if s.width_mm > settings.ureter_width_mm or s.height_mm < 0.8 * s.width_mm:
+            if not s.tubular(settings.ureter_width_mm):
                 continue
             if any(_gap(s, u) <= settings.ureter_gap_mm for u in found):
                 reasons[label] = "tubular uptake continuing the urinary tract (ureter)"
@@ -227,28 +249,30 @@ def same_organ(
     organ_labels: Sequence[int],
     reasons: dict[int, str],
     gap_mm: float,
+    min_fraction: float = 0.2,
 ) -> list[int]:
     """Mark cooler components touching a urinary organ as parts of it (in place).
 
     The background-corrected contour of a very hot organ (bladder, renal pelvis) keeps only
-    its hottest part; the rest of the organ above the detection threshold becomes separate
-    components that touch it. Returns every label of the organ group.
+    its hottest part; the rest of the organ, still hot (at least ``min_fraction`` of the
+    organ's SUVmax), becomes separate components that touch it. Not transitive: only what
+    touches the organ itself. Returns every label of the organ group.
     """
-    group = [u for u in organ_labels if u in shapes]
-    changed = True
-    while changed:
-        changed = False
-        for label, s in shapes.items():
-            if label in reasons:
-                continue
-            for u in group:
-                organ = shapes[u]
-                if s.suvmax <= organ.suvmax and _gap(s, organ) <= gap_mm:
-                    name = _organ_name(reasons[u])
-                    reasons[label] = f"cooler part touching the {name} ({name})"
-                    group.append(label)
-                    changed = True
-                    break
+    seeds = [u for u in organ_labels if u in shapes]
+    group = list(seeds)
+    for label, s in shapes.items():
+        if label in reasons:
+            continue
+        for u in seeds:
+            organ = shapes[u]
+            if (
+                min_fraction * organ.suvmax <= s.suvmax <= organ.suvmax
+                and _gap(s, organ) <= gap_mm
+            ):
+                name = _organ_name(reasons[u])
+                reasons[label] = f"cooler part touching the {name} ({name})"
+                group.append(label)
+                break
     return group
 
 
@@ -328,6 +352,27 @@ def elongated(
                 f"elongated uptake ({s.elongation:.1f} × the diameter of a sphere of its "
                 f"volume), SUVmax {s.suvmax:.1f} below {settings.elongated_max_liver:g} × "
                 f"liver mean ({organ})"
+            )
+
+
+def sprawling(
+    shapes: Mapping[int, ComponentShape],
+    liver_mean: float,
+    reasons: dict[int, str],
+    settings: RuleSettings,
+    organ: str,
+) -> None:
+    """Mark irregular, sprawling moderate uptake (bowel, muscle, brown fat) (in place)."""
+    for label, s in shapes.items():
+        if label in reasons or s.volume_ml < settings.elongated_min_ml:
+            continue
+        if (
+            s.fill < settings.sprawling_fill
+            and s.suvmax < settings.sprawling_max_liver * liver_mean
+        ):
+            reasons[label] = (
+                f"irregular uptake filling {100 * s.fill:.0f} % of its bounding box, SUVmax "
+                f"{s.suvmax:.1f} below {settings.sprawling_max_liver:g} × liver mean ({organ})"
             )
 
 

@@ -33,6 +33,7 @@ from scipy import fft as sfft
 from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, GeometryError, ImageVolume, NotComputableError
+from nenscope.segmentation.anatomy import CT_OUTSIDE_HU
 from nenscope.segmentation.organs import (
     OrganEstimate,
     OrganSettings,
@@ -571,12 +572,16 @@ def _blood_pool(
 ) -> ReferenceRegion:
     if organs.ct_on_pet is None:
         raise NotComputableError("the automatic aorta search needs the CT; give a point")
-    if organs.liver is None or liver is None:
-        raise NotComputableError("the liver (which marks the lower thorax) was not found")
+    if liver is None:
+        raise NotComputableError(
+            "the liver reference (whose mean bounds the blood pool) was not placed"
+        )
     if not is_axial(suv):
         raise NotComputableError("the automatic aorta search needs an axial grid")
     x, y, z = (np.broadcast_to(a, suv.shape) for a in lps_axes(suv))
-    top = float(z[organs.liver].max())
+    # Where the liver was given (a point or a mask) but not estimated, the lung bases on CT
+    # mark the diaphragm, i.e. the liver dome.
+    top = float(z[organs.liver].max()) if organs.liver is not None else _lung_base_z(organs, z)
     # Work on the slab's slices only (axial grid: z is constant within a slice).
     z_slices = z[:, 0, 0]
     keep = np.flatnonzero((z_slices >= top + 20.0) & (z_slices <= top + 80.0))
@@ -607,6 +612,22 @@ def _blood_pool(
         & (ct <= 400.0)
     )
     return _aorta_in_window(suv, window, slab, rows, liver, settings)
+
+
+LUNG_HU = -400.0
+"""CT number below which a voxel inside the body is lung."""
+
+
+def _lung_base_z(organs: OrganEstimate, z: npt.NDArray[np.float64]) -> float:
+    """Patient z of the lung bases: the lowest slice with a quarter of the largest lung area."""
+    assert organs.ct_on_pet is not None
+    ct = np.asarray(organs.ct_on_pet.array)
+    area = (organs.body & (ct < LUNG_HU) & (ct > CT_OUTSIDE_HU)).sum(axis=(1, 2))
+    if area.max() == 0:
+        raise NotComputableError(
+            "neither the liver nor the lungs were found on the CT to mark the lower thorax"
+        )
+    return float(z[:, 0, 0][area >= 0.25 * area.max()].min())
 
 
 def _aorta_in_window(

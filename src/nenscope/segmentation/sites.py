@@ -5,10 +5,11 @@ voxels (external organ masks, e.g. ``--organs``, then the anatomy's liver, splee
 bone, brain, mediastinum), then by its position between the landmarks of
 :class:`~nenscope.segmentation.anatomy.Anatomy`: head and neck (cervical nodal stations),
 thorax (chest wall / axilla), abdomen (retroperitoneum / para-aortic where posterior and
-within 40 mm of the midline, else peritoneum / mesentery), pelvis, and the limbs (a slice
-whose body falls apart into separate parts). The liver lobe is split at the midline (an
-approximation of Cantlie's line, which lies a little right of it); the pancreas is split into
-head, body and tail by thirds of its left-right extent when a pancreas mask is given.
+within 40 mm of the midline, else peritoneum / mesentery), pelvis, and the limbs (below the
+bladder, or a slice whose body falls apart into separate parts). The liver lobe is split at
+the midline (an approximation of Cantlie's line, which lies a little right of it); the
+pancreas is split into head, body and tail by thirds of its left-right extent when a
+pancreas mask is given. A field of view too short to locate organs gives no site.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ from nenscope.segmentation.anatomy import Anatomy
 from nenscope.segmentation.organs import lps_axes
 
 __all__ = ["MAJORITY", "lesion_site"]
+
+LIMB_BELOW_BLADDER_MM = 50.0
+"""Lesions centred this far below the bladder's centre lie in the thighs (pelvic floor)."""
+
+UPPER_LIMB_LATERAL_MM = 120.0
+"""An arm lies at least this far from the midline (raised arms beside the head included)."""
+
+NECK_ABOVE_DOME_MM = 180.0
+"""Without lungs found: the neck starts this far above the liver dome (the lung apex)."""
 
 MAJORITY = 0.5
 """An organ mask names the site when it holds at least this fraction of the lesion."""
@@ -76,7 +86,7 @@ def lesion_site(
         if float(np.count_nonzero(mask & region)) < MAJORITY * total:
             continue
         return _organ_site(suv, name, mask, cx, midline)
-    if anatomy is None:
+    if anatomy is None or anatomy.short:
         return None
     for name, label in _MASK_SITES:
         found = anatomy.mask(name)
@@ -103,19 +113,25 @@ def _organ_site(
     return name.replace("_", " ")
 
 
-def _region_site(
+def _region_site(  # noqa: C901 - one branch per body region
     suv: ImageVolume, anatomy: Anatomy, cx: float, cy: float, cz: float, midline: float
 ) -> str:
     marks = anatomy.landmarks_z_mm
     side = _side(cx, midline)
-    if _in_limb(suv, anatomy, cx, cz):
-        dome = marks.get("diaphragm")
+    if "bladder" in marks and cz < marks["bladder"] - LIMB_BELOW_BLADDER_MM:
+        return f"{side} lower limb (soft tissue)"
+    dome = marks.get("diaphragm")
+    lateral = abs(cx - midline)
+    if _in_limb(suv, anatomy, cx, cz) and (
+        (dome is not None and cz < dome) or lateral > UPPER_LIMB_LATERAL_MM
+    ):
         limb = "lower limb" if dome is not None and cz < dome else "upper limb"
         return f"{side} {limb} (soft tissue)"
     if "neck" in marks and cz > marks["neck"]:
         return "head and neck"
     apex = marks.get("lung_apex")
-    dome = marks.get("diaphragm")
+    if apex is None and dome is not None:
+        apex = dome + NECK_ABOVE_DOME_MM
     if apex is not None and cz > apex:
         return f"neck / supraclavicular, {side} (cervical nodal stations)"
     if dome is not None and cz >= dome:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from nenscope.cli._common import OutputFormat
+from nenscope.cli._common import OutputFormat, fail, stage_progress
 from nenscope.cli._options import (
     DoseOpt,
     HeightOpt,
@@ -61,7 +61,12 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     study_dir: Annotated[Path, typer.Argument(help="Folder of the PET/CT study (DICOM).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     threshold: Annotated[
-        str, typer.Option(help="Detection threshold: fixed, percent-max or percist-liver.")
+        str,
+        typer.Option(
+            help="Detection threshold: fixed (--suv-threshold), percent-max (--percent-of-max), "
+            "percist-liver (PERCIST liver-adaptive) or liver-fraction (a fraction of the liver "
+            "mean)."
+        ),
     ] = "fixed",
     suv_threshold: Annotated[float, typer.Option(help="SUV for --threshold fixed.")] = 2.5,
     percent_of_max: Annotated[float, typer.Option(help="Percent for percent-max.")] = 40.0,
@@ -106,12 +111,23 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ] = None,
     normalisation: Annotated[str, typer.Option(help="SUV: bw, lbm, bsa or ibw.")] = "bw",
     pet_series: Annotated[str | None, typer.Option(help="PET SeriesInstanceUID.")] = None,
+    patient_id: Annotated[
+        str | None,
+        typer.Option(help="PatientID to analyse when the folder holds several patients."),
+    ] = None,
     weight_kg: WeightOpt = None,
     height_cm: HeightOpt = None,
     injected_mbq: DoseOpt = None,
     injection_time: InjectionOpt = None,
     sex: SexOpt = None,
     pdf: Annotated[bool, typer.Option(help="Write report.pdf.")] = True,
+    organs: Annotated[
+        Path | None,
+        typer.Option(
+            "--organs",
+            help="Organ masks: TotalSegmentator output folder or a label map with names.",
+        ),
+    ] = None,
     radiomics: Annotated[
         str | None,
         typer.Option(
@@ -123,15 +139,26 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text or json.")
     ] = OutputFormat.TEXT,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress and no summary; errors still on stderr."),
+    ] = False,
 ) -> None:
     """Analyse a PET/CT study: SUV, reference regions, lesions, scores, reports, SEG and SR."""
     from nenscope.api import (
         AnalysisOptions,
         SstrRadsInputs,
         SuvOverrides,
-        analyze_study,
+        analyze,
         load_settings,
+        write_outputs,
     )
+
+    if not study_dir.is_dir():
+        fail(
+            f"{study_dir}: no such folder. Give the folder that holds the PET/CT study's DICOM "
+            "files (nothing was written)."
+        )
 
     detection = detection_settings(
         threshold=threshold,
@@ -162,6 +189,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         ),
         tracer=tracer,
         pet_series_uid=pet_series,
+        patient_id=patient_id,
         sstr_rads=SstrRadsInputs(
             sites=parse_id_values(lesion_site, option="--lesion-site"),
             anatomy=parse_id_values(lesion_anatomy, option="--lesion-anatomy"),
@@ -171,6 +199,12 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         fdg_study=fdg,
         pdf=pdf,
         radiomics=None if radiomics is None else load_settings(radiomics),
+        organs=organs,
     )
-    result = analyze_study(study_dir, out, options)
-    print_result(result, out, output_format)
+    with stage_progress(f"Analysing {study_dir}", quiet=quiet) as on_stage:
+        result = analyze(study_dir, options, on_stage=on_stage)
+        if result.study is None:
+            # Refused input (no DICOM, no PET series, unreadable study): nothing is written.
+            fail(" | ".join(result.errors) + f" (nothing written to {out})")
+        result = write_outputs(result, out, on_stage=on_stage)
+    print_result(result, out, output_format, quiet=quiet)

@@ -80,6 +80,22 @@ def lookup_evidence(kb: KnowledgeBase, item_id: str) -> dict[str, Any]:
     raise OptionError(f"Unknown evidence, rule or exam id '{item_id}'. {suggest(item_id, valid)}")
 
 
+def _heading_lines(payload: dict[str, Any]) -> list[str]:
+    """Say in words what the id is and who cites it (the table holds the references)."""
+    lines = []
+    if "rule" in payload:
+        rule = payload["rule"]
+        lines.append(f"Rule {rule['id']}: {rule['title']} ({rule['section']})")
+    if "performance" in payload:
+        row = payload["performance"]
+        lines.append(f"Performance row {row['id']}: {row['exam']} in {row['population']}")
+    if "exam" in payload:
+        lines.append(f"Exam {payload['exam']}: its references")
+    if payload.get("cited_by"):
+        lines.append(f"Cited by: {', '.join(payload['cited_by'])}")
+    return lines
+
+
 @app.command("evidence")
 def evidence_command(
     item_id: Annotated[
@@ -101,9 +117,8 @@ def evidence_command(
         print_json(payload)
         return
     refs = [payload["reference"]] if "reference" in payload else payload["references"]
-    heading = {k: v for k, v in payload.items() if k not in ("reference", "references")}
-    if heading:
-        console.print(heading, highlight=False)
+    for line in _heading_lines(payload):
+        console.print(line, highlight=False)
     table = Table(show_lines=True)
     for column in ("id", "citation", "confidence", "doi / url"):
         table.add_column(column, overflow="fold")

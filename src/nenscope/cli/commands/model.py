@@ -65,9 +65,9 @@ def _text_summary(model: TrainedModel, out: Path) -> None:
             console.print(f"{key.upper()} {s[key]['estimate']:.3f}  95 % CI {low:.3f}-{high:.3f}")
     p = s["permutation_p"]
     console.print(
-        "permutation p: not run"
+        f"permutation p: {s['permutation_note']}"
         if p is None
-        else f"permutation p {p:.3f} ({s['permutations']} permutations)"
+        else f"permutation p {p:.3f} ({s['permutation_note']})"
     )
     console.print(f"model card: {out / 'card.html'}")
 

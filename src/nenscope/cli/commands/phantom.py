@@ -93,7 +93,8 @@ def phantom_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         )
         truth = write_phantom_study(out_dir, settings, overwrite=overwrite)
     except WorkbenchError as err:
-        fail(str(err))
+        hint = " (--overwrite)" if "allow replacing the phantom" in str(err) else ""
+        fail(f"{err}{hint}")
     if output_format is OutputFormat.JSON:
         print_json(summary_payload(out_dir, truth))
         return

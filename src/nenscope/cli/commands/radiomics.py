@@ -30,17 +30,20 @@ ConfigOpt = Annotated[
 ]
 
 
-def _feature_table(features: dict[str, float]) -> Table:
+def _feature_table(features: dict[str, float], image_unit: str) -> Table:
+    """Rows of IBSI key, feature name, value and unit (the image's unit where it applies)."""
     from nenscope.radiomics.registry import FEATURES
 
-    names = {spec.ibsi_id: spec.name for spec in FEATURES if spec.ibsi_id}
+    specs = {spec.ibsi_id: spec for spec in FEATURES if spec.ibsi_id}
     table = Table(title="IBSI features")
     table.add_column("IBSI key")
     table.add_column("feature")
     table.add_column("value", justify="right")
+    table.add_column("unit")
     for key, value in features.items():
-        base = key if key in names else key.split("_")[0]
-        table.add_row(key, names.get(base, ""), f"{value:.6g}")
+        spec = specs.get(key) or specs.get(key.split("_")[0])
+        unit = "" if spec is None else spec.unit.replace("image unit", image_unit)
+        table.add_row(key, "" if spec is None else spec.name, f"{value:.6g}", unit)
     return table
 
 
@@ -61,8 +64,8 @@ def radiomics_command(
 ) -> None:
     """Compute IBSI 1 features of one ROI: {"features": {KEY: value}, "settings", "version"}.
 
-    With a ``filter:`` in the settings (presets ibsi2-1a … ibsi2-9b), the features are the
-    IBSI 2 intensity statistics of the filter response map; ``settings.filter`` names it.
+    With a 'filter:' section in the settings (presets ibsi2-1a … ibsi2-9b), the features are
+    the IBSI 2 intensity statistics of the filter response map; 'settings.filter' names it.
     """
     from nenscope import __version__
     from nenscope.api import load_settings, roi_radiomics
@@ -76,7 +79,7 @@ def radiomics_command(
     if output_format is OutputFormat.JSON:
         print_json(roi.to_contract())
         return
-    console.print(_feature_table(roi.result.features))
+    console.print(_feature_table(roi.result.features, str(roi.unit)))
     for family, reason in roi.result.not_computable.items():
         console.print(f"[yellow]not computable[/yellow] {family}: {reason}")
     for note in roi.notes:
@@ -118,6 +121,8 @@ def radiomics_batch_command(
         settings = load_settings(config)
     except WorkbenchError as err:
         fail(str(err))
+    if not table.is_file():
+        fail(f"Batch table {table} does not exist (nothing was written).")
     with Progress(
         TextColumn("[bold]radiomics"),
         BarColumn(),

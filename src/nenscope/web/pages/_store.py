@@ -19,11 +19,11 @@ from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
 from nenscope.dicom.nifti import write_nifti
 from nenscope.jobs.worker import version_dir
+from nenscope.pipeline.viewer import ViewVolumes, cached_view_volumes, prepare_view_volumes
 from nenscope.store.db import Store
 from nenscope.store.models import Analysis, Instance, Series, Study, User
 from nenscope.store.review import current_result, lesions_of
 from nenscope.web.auth import csrf_token_of, page_user
-from nenscope.web.pages.volumes import ViewVolumes, cached_view_volumes, prepare_view_volumes
 
 __all__ = ["csrf_of", "lesion_overlay", "signed_in", "viewer_volumes"]
 

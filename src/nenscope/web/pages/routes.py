@@ -84,6 +84,14 @@ def study_page(request: Request, study_id: int) -> HTMLResponse | RedirectRespon
     return _page(request, "study.html", study_id=study_id, active="worklist")
 
 
+@router.get("/patients/{patient_pk}", response_class=HTMLResponse, response_model=None)
+def timeline_page(request: Request, patient_pk: int) -> HTMLResponse | RedirectResponse:
+    """Show a patient's studies in time: plots of SUVmax, TLG and tumour volume, changes."""
+    if signed_in(request) is None:
+        return _to_login(request)
+    return _page(request, "timeline.html", patient_pk=patient_pk, active="worklist")
+
+
 @router.get("/recommend", response_class=HTMLResponse)
 def recommend_page(request: Request) -> HTMLResponse:
     """Show the scenario form; with a query string, the plan or the messages per field.
@@ -162,7 +170,7 @@ def viewer_file(request: Request, study_id: int, name: str, _user: Reader) -> Re
 
     ``ct.nii.gz``, ``pet.nii.gz``, ``mip.png`` or ``mip.json``. The first request for a
     study reads it and writes the files (see
-    :func:`~nenscope.web.pages.volumes.prepare_view_volumes`); later ones send them from disk.
+    :func:`~nenscope.pipeline.viewer.prepare_view_volumes`); later ones send them from disk.
     """
     if name not in _VIEWER_FILES:
         raise HTTPException(

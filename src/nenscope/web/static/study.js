@@ -105,7 +105,7 @@
     const isSigned = a.status === "signed";
     form.hidden = isSigned || document.body.dataset.role !== "physician";
     if (!isSigned && document.body.dataset.role !== "physician") {
-      box.append(NS.el("p", { class: "small", text: "Only a physician can sign." }));
+      box.append(NS.el("p", { class: "note", text: "Only a physician can sign." }));
     }
     if (signedVersion) {
       const pdf = `/api/analyses/${encodeURIComponent(a.analysis_id)}/report.pdf?version=${signedVersion}`;
@@ -191,7 +191,6 @@
     if (!state.nv || !centroidLps) return;
     const nv = state.nv;
     nv.scene.crosshairPos = nv.mm2frac(lpsToRas(centroidLps));
-    nv.updateGLVolume();
     nv.drawScene();
     showReadout();
   }
@@ -251,10 +250,15 @@
       pet.opacity = mode === "ct" ? 0 : mode === "fused" ? 0.7 : 1;
     }
     nv.opts.backColor = mode === "pet" ? [1, 1, 1, 1] : [0, 0, 0, 1];
+    setLayout();
+    nv.updateGLVolume();
+  }
+
+  function setLayout() {
+    const nv = state.nv;
     const layout = document.getElementById("layout").value;
     const types = { multi: nv.sliceTypeMultiplanar, axial: nv.sliceTypeAxial, coronal: nv.sliceTypeCoronal, sagittal: nv.sliceTypeSagittal };
     nv.setSliceType(types[layout]);
-    nv.updateGLVolume();
   }
 
   async function startViewer() {
@@ -272,16 +276,32 @@
     await nv.attachToCanvas(canvas);
     nv.setMultiplanarLayout(3); // a row of planes, good on a wide screen
     const base = `/studies/${encodeURIComponent(studyId)}/volumes`;
-    const layers = [{ url: `${base}/ct.nii.gz`, name: "ct.nii.gz", colormap: "gray" },
-                    { url: `${base}/pet.nii.gz`, name: "pet.nii.gz", colormap: "hot", opacity: 0.6 }];
+    // Loaded with the display settings of the default view (fused), so that the first image
+    // needs no second pass over the volumes (slow on a software WebGL renderer).
+    const [lo, hi] = document.getElementById("ct-window").value.split(",").map(Number);
+    const suvMax = Number(document.getElementById("suv-max").value) || 10;
+    const layers = [
+      { url: `${base}/ct.nii.gz`, name: "ct.nii.gz", colormap: "gray", cal_min: lo, cal_max: hi },
+      { url: `${base}/pet.nii.gz`, name: "pet.nii.gz", colormap: "hot", opacity: 0.7,
+        cal_min: Math.min(2, suvMax / 2), cal_max: suvMax },
+    ];
+    const marks = { start: Math.round(performance.now()) };
     try {
       await nv.loadVolumes(layers);
     } catch (e) {
       // A study without CT: show the PET alone.
       try { await nv.loadVolumes([layers[1]]); } catch (e2) { throw e; }
     }
+    marks.loaded = Math.round(performance.now());
     for (const v of nv.volumes) v.nsLabel = v.name.startsWith("ct") ? "CT" : "SUV";
-    applyView();
+    if (nv.volumes.length === 2 && document.getElementById("view-mode").value === "fused") {
+      setLayout();
+      nv.drawScene();
+    } else {
+      applyView();
+    }
+    marks.drawn = Math.round(performance.now());
+    canvas.dataset.marks = JSON.stringify(marks);
     // time from the start of the page load to the first image (docs/web.md reports it)
     canvas.dataset.loadedMs = String(Math.round(performance.now()));
     canvas.dataset.ready = "true";
@@ -325,9 +345,10 @@
   }
 
   function wireViewerControls() {
-    for (const id of ["view-mode", "layout", "ct-window", "suv-max"]) {
+    for (const id of ["view-mode", "ct-window", "suv-max"]) {
       document.getElementById(id).addEventListener("change", applyView);
     }
+    document.getElementById("layout").addEventListener("change", () => { if (state.nv) setLayout(); });
     document.getElementById("add-lesion").addEventListener("click", () => setAddMode(!state.addMode));
     document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.addMode) setAddMode(false); });
     document.getElementById("sign-form").addEventListener("submit", sign);
@@ -342,7 +363,8 @@
       // keep the current anterior-posterior position; x and z from the click (LPS -> RAS)
       nv.scene.crosshairPos = nv.mm2frac([-x, now[1], z]);
       document.getElementById("layout").value = "coronal";
-      applyView();
+      setLayout();
+      nv.drawScene();
       showReadout();
     });
   }

@@ -3,7 +3,13 @@
 (function () {
   const NS = window.nenscope;
   let studies = [];
+  let patients = {}; // shown patient id -> patient key of the timeline page
   let refreshTimer = null;
+
+  // The store's study states, in the words of a reading room.
+  const STATUS_LABEL = { stored: "received", queued: "queued", analysing: "analysing",
+    analysed: "for review", signed: "signed", failed: "failed" };
+  const label = (status) => STATUS_LABEL[status] || String(status || "");
 
   function matches(s, f) {
     const patient = (f.get("patient") || "").trim().toLowerCase();
@@ -17,7 +23,7 @@
     const text = JSON.stringify([s.modalities, s.tracer || ""]).toLowerCase();
     if (modality && !text.includes(modality)) return false;
     const status = f.get("status") || "";
-    if (status && String(s.status || "").replaceAll("_", " ") !== status) return false;
+    if (status && label(s.status) !== status) return false;
     return true;
   }
 
@@ -36,15 +42,17 @@
       return;
     }
     for (const s of shown) {
-      const status = String(s.status || "").replaceAll("_", " ");
+      const status = label(s.status);
       const open = NS.el("a", { href: `/studies/${encodeURIComponent(s.study_id)}`, text: "Open" });
       const analyse = NS.el("button", { type: "button", class: "small", text: "Analyse",
         onclick: () => startAnalysis(s.study_id) });
       body.append(NS.el("tr", { "data-testid": "study-row", "data-study-id": s.study_id },
-        NS.el("td", { text: s.patient_id || "" }),
+        NS.el("td", {}, patients[s.patient_id] !== undefined
+          ? NS.el("a", { href: `/patients/${patients[s.patient_id]}`, title: "Timeline of this patient", text: s.patient_id })
+          : s.patient_id || ""),
         NS.el("td", { text: formatDate(s.study_date) }),
         NS.el("td", { text: (s.modalities || []).join(", ") }),
-        NS.el("td", {}, NS.el("span", { class: "badge " + status.replaceAll(" ", "-"), text: status })),
+        NS.el("td", {}, NS.el("span", { class: "badge " + status.replaceAll(" ", "-"), "data-status": s.status, text: status })),
         NS.el("td", {}, open, " ", analyse)));
     }
   }
@@ -52,6 +60,7 @@
   async function load() {
     try {
       studies = await NS.api("/api/studies");
+      patients = Object.fromEntries((await NS.api("/api/patients")).map((p) => [p.patient_id, p.id]));
       studies.sort((a, b) => String(b.study_date).localeCompare(String(a.study_date)));
       document.getElementById("worklist-error").textContent = "";
       render();
@@ -59,7 +68,7 @@
       document.getElementById("worklist-error").textContent = "Could not load the studies: " + e.message;
     }
     clearTimeout(refreshTimer);
-    const busy = studies.some((s) => /analys|queued|running/.test(String(s.status)));
+    const busy = studies.some((s) => s.status === "analysing" || s.status === "queued");
     refreshTimer = setTimeout(load, busy ? 3000 : 15000);
   }
 
@@ -67,8 +76,15 @@
     document.getElementById("job").hidden = false;
     document.getElementById("job-label").textContent = label;
     const bar = document.getElementById("job-progress");
-    if (value === null) bar.removeAttribute("value");
-    else bar.value = value;
+    if (value === null) {
+      bar.removeAttribute("value");
+      bar.removeAttribute("data-progress");
+    } else {
+      bar.value = value;
+      bar.dataset.progress = String(value);
+    }
+    bar.setAttribute("aria-valuetext", label);
+    bar.textContent = label; // shown where <progress> is not rendered
   }
 
   async function watch(jobId, studyId) {
@@ -120,7 +136,7 @@
     const error = document.getElementById("upload-error");
     error.textContent = "";
     document.getElementById("job-link").replaceChildren();
-    const files = [...document.getElementById("upload-files").files, ...document.getElementById("upload-folder").files];
+    const files = [...document.getElementById("upload-files").files];
     if (!files.length) {
       error.textContent = "Choose DICOM files, a folder or a .zip first.";
       return;
@@ -161,6 +177,13 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.getElementById("filters").addEventListener("input", render);
     document.getElementById("upload-form").addEventListener("submit", upload);
+    // One file input (so that scripts and tests find it unambiguously); the check box turns
+    // it into a folder picker.
+    document.getElementById("upload-as-folder").addEventListener("change", (e) => {
+      const input = document.getElementById("upload-files");
+      input.value = "";
+      input.toggleAttribute("webkitdirectory", e.target.checked);
+    });
     document.getElementById("pacs-form").addEventListener("submit", retrieve);
     load();
   });
