@@ -38,7 +38,6 @@ LAYERS: dict[str, int] = {
     "api": 6,
     "store": 7,
     "pacs": 7,
-    "jobs": 8,  # the service's background analyses (store + api)
     "cohort": 8,
     "models": 8,
     "cli": 9,

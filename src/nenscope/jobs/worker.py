@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import shutil
@@ -45,15 +44,10 @@ WORKER_NICENESS = 10
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerSettings:
-    """Where a worker finds the store, and the outer layers' study hooks (picklable).
-
-    ``study_hooks`` are ``"module:function"`` names; each is called as
-    ``function(study_folder, data_dir, study_id)`` while the study's files are linked.
-    """
+    """Where a worker finds the store: data folder and database URL (picklable)."""
 
     data_dir: Path
     db_url: str | None
-    study_hooks: tuple[str, ...] = ()
 
 
 def analysis_dir(store: Store, analysis_id: int) -> Path:
@@ -92,22 +86,18 @@ def _save_arrays(outcome: AnalysisOutcome, folder: Path) -> None:
         np.save(folder / "labels.npy", outcome.labels)
 
 
-def _run_study_hooks(
-    settings: WorkerSettings, store: Store, study_id: int, study_folder: Path
-) -> None:
-    """Call the outer layers' hooks while the study is linked (e.g. the web viewer's volumes).
+def _prepare_viewer(store: Store, study_id: int, study_folder: Path) -> None:
+    """Write the browser viewer's compact volumes while the study is linked.
 
-    Hooks are named ``"module:function"`` in :class:`WorkerSettings` by the part that needs
-    them (the web app), so the jobs layer never imports an outer layer. A failing hook only
-    costs its own work (logged); the analysis goes on.
+    The review page then shows its first image at once; a failure here only costs the page
+    the time to write them on first view.
     """
-    for name in settings.study_hooks:
-        module_name, _, function = name.partition(":")
-        try:
-            hook = getattr(importlib.import_module(module_name), function)
-            hook(study_folder, store.data_dir, study_id)
-        except (WorkbenchError, ImportError, AttributeError) as err:
-            _log.warning("Study hook %s for study %s failed: %s", name, study_id, err)
+    from nenscope.pipeline.viewer import prepare_view_volumes  # heavy: import on use
+
+    try:
+        prepare_view_volumes(study_folder, store.data_dir / "viewer" / str(study_id))
+    except WorkbenchError as err:
+        _log.warning("Viewer volumes of study %s not written: %s", study_id, err)
 
 
 def _commit_result(
@@ -263,7 +253,7 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
                 )
             _progress(store, job_id, 0.9)
             _save_arrays(outcome, partial)
-            _run_study_hooks(settings, store, study_id, work / "study")
+            _prepare_viewer(store, study_id, work / "study")
             final = version_dir(store, analysis_id)
             shutil.rmtree(final, ignore_errors=True)
             partial.rename(final)

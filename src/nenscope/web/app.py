@@ -8,7 +8,6 @@ installed. The job runner starts and stops with the app.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,21 +61,6 @@ def _mount_pages(app: FastAPI) -> None:
     pages.mount(app)
 
 
-VIEWER_HOOK = "nenscope.web.app:prepare_viewer"
-"""Worker hook writing the browser viewer's volumes while an analysed study is linked."""
-
-
-def prepare_viewer(study_folder: Path, data_dir: Path, study_id: int) -> None:
-    """Write the viewer's compact volumes of a study (the pages' first image shows at once)."""
-    from nenscope.pipeline.viewer import prepare_view_volumes  # heavy: import on use
-
-    prepare_view_volumes(study_folder, data_dir / "viewer" / str(study_id))
-
-
-def _study_hooks() -> tuple[str, ...]:
-    return (VIEWER_HOOK,) if importlib.util.find_spec("nenscope.web.pages") else ()
-
-
 def create_app(settings: ServiceSettings) -> FastAPI:
     """Build the service app on the store of ``settings`` (migrated to the newest schema)."""
     store = Store(settings.data_dir, settings.db_url)
@@ -85,9 +69,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     runner = (
         JobRunner(
             store,
-            WorkerSettings(
-                data_dir=store.data_dir, db_url=settings.db_url, study_hooks=_study_hooks()
-            ),
+            WorkerSettings(data_dir=store.data_dir, db_url=settings.db_url),
             workers=settings.workers,
         )
         if settings.run_jobs
