@@ -40,7 +40,6 @@ LAYERS: dict[str, int] = {
     "pacs": 7,
     "cohort": 8,
     "models": 8,
-    "jobs": 8,  # background analyses of the service (store + api), below the web shell
     "cli": 9,
     "web": 9,
 }

@@ -44,6 +44,12 @@ import numpy as np
 import numpy.typing as npt
 
 from nenscope.core.geometry import ImageVolume
+from nenscope.dicom.deidentify import (
+    BurnedInPolicy,
+    DeidentifiedStudy,
+    DeidentifySettings,
+    deidentify_folder,
+)
 from nenscope.dicom.discovery import Discovery, capabilities, scan_folder
 from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
 from nenscope.dicom.series import DicomSeries, read_series
@@ -83,6 +89,9 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "BatchSummary",
+    "BurnedInPolicy",
+    "DeidentifiedStudy",
+    "DeidentifySettings",
     "DemoResult",
     "DicomSeries",
     "Discovery",
@@ -105,6 +114,7 @@ __all__ = [
     "capabilities",
     "compute_suv",
     "convert_to_suv_nifti",
+    "deidentify_folder",
     "extract_features",
     "inventory_to_dict",
     "list_presets",

@@ -16,7 +16,7 @@ import pytest
 
 import nenscope.cli
 from nenscope.cli import EXIT_ENVIRONMENT, EXIT_INTERNAL_ERROR
-from nenscope.cli.commands import recommend as recommend_module
+from nenscope.knowledge import scenario_io as scenario_module
 from tests.cli.conftest import RunCli
 from tests.conftest import shared_data_path
 
@@ -34,7 +34,7 @@ def test_unexpected_exception_is_one_line_with_bug_hint(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("an invariant broke")
 
-    monkeypatch.setattr(recommend_module, "load_scenario", broken)
+    monkeypatch.setattr(scenario_module, "load_scenario", broken)
     scenario = tmp_path / "s.yaml"
     scenario.write_text("question: staging\n", encoding="utf-8")
     run = nenscope_cli("recommend", scenario)
@@ -51,7 +51,7 @@ def test_debug_variable_shows_the_traceback(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("an invariant broke")
 
-    monkeypatch.setattr(recommend_module, "load_scenario", broken)
+    monkeypatch.setattr(scenario_module, "load_scenario", broken)
     monkeypatch.setenv(nenscope.cli.DEBUG_ENV, "1")
     scenario = tmp_path / "s.yaml"
     scenario.write_text("question: staging\n", encoding="utf-8")
@@ -66,7 +66,7 @@ def test_disk_full_is_one_line(
     def full(*args: object, **kwargs: object) -> object:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out"))
 
-    monkeypatch.setattr(recommend_module, "load_scenario", full)
+    monkeypatch.setattr(scenario_module, "load_scenario", full)
     scenario = tmp_path / "s.yaml"
     scenario.write_text("question: staging\n", encoding="utf-8")
     run = nenscope_cli("recommend", scenario)

@@ -143,6 +143,8 @@ class SrMeasurementGroup:
         Total lesion glycolysis (SUVmean × volume) in g.
     krenning
         Krenning score 0–4 (lesions only).
+    finding_site
+        SNOMED CT anatomic location ``(code value, meaning)`` of a lesion, or ``None``.
     """
 
     segment_number: int
@@ -155,6 +157,15 @@ class SrMeasurementGroup:
     volume_ml: float | None = None
     tlg: float | None = None
     krenning: int | None = None
+    finding_site: tuple[str, str] | None = None
+
+
+def _finding_sites(site: tuple[str, str] | None) -> list[hd.sr.FindingSite] | None:
+    """TID 1419 Finding Site of a lesion from its SNOMED CT (value, meaning), or None."""
+    if site is None:
+        return None
+    value, meaning = site
+    return [hd.sr.FindingSite(anatomic_location=Code(value, "SCT", meaning))]
 
 
 def _algorithm() -> hd.AlgorithmIdentificationSequence:
@@ -410,6 +421,7 @@ def write_sr(
                 ),
                 finding_type=kind_codes[1],
                 finding_category=kind_codes[0],
+                finding_sites=_finding_sites(group.finding_site),
                 measurements=_measurements(group, suv_name, suv_unit),
             )
         )

@@ -24,6 +24,7 @@ from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_mask
 from nenscope.dicom.organ_masks import read_organ_masks
+from nenscope.pipeline.align import AlignOutcome, align_studies
 from nenscope.pipeline.anatomy import add_anatomy
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
 from nenscope.pipeline.outputs import check_output_folder, render_figures, write_outputs
@@ -36,6 +37,7 @@ from nenscope.pipeline.references import (
 )
 from nenscope.pipeline.report import (
     NO_SEARCH_TEXT,
+    ComputedScores,
     build_report,
     ct_coverage_warning,
     krenning_grades,
@@ -45,7 +47,6 @@ from nenscope.pipeline.scores import netpet_score
 from nenscope.pipeline.stages import Stages
 from nenscope.pipeline.study import StudySource, load_study
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
-from nenscope.registration import register_ct
 from nenscope.reporting.model import ScoreEntry
 from nenscope.segmentation import (
     DetectionSettings,
@@ -388,6 +389,7 @@ def _netpet(
     options: AnalysisOptions,
     references: Mapping[str, ReferenceRegion],
     stats: Sequence[LesionStatistics],
+    grades: Sequence[int | None],
 ) -> tuple[tuple[ScoreEntry, ...], AnalysisResult | None]:
     if options.fdg_study is None:
         return (), None
@@ -402,19 +404,14 @@ def _netpet(
         stages.error(f"FDG study: {text}")
     if fdg.study is None:
         return (), fdg
-    registration = None
-    if fdg.study.suv.frame_of_reference_uid != study.suv.frame_of_reference_uid:
-        if study.ct is None or fdg.study.ct is None:
-            stages.warn("NETPET: a study has no CT; FDG lesions matched without registration.")
-        else:
-            with stages.stage("registration"):
-                try:
-                    registration = register_ct(study.ct.volume, fdg.study.ct.volume)
-                except WorkbenchError as err:
-                    stages.warn(f"NETPET: {err}; FDG lesions matched without registration.")
+    alignment = align_studies(stages, study, fdg.study)
+    if alignment.outcome is AlignOutcome.NO_CT:
+        stages.warn("NETPET: a study has no CT; FDG lesions matched without registration.")
+    elif alignment.outcome is AlignOutcome.FAILED:
+        stages.warn(f"NETPET: {alignment.reason}; FDG lesions matched without registration.")
+    registration = alignment.registration
     if registration is not None:
         stages.note(f"FDG study registered onto this study: {registration.method}.")
-    grades, _ = krenning_grades(study, references, stats)
     score, notes = netpet_score(
         stats, references, grades, fdg.statistics, fdg.references, registration
     )
@@ -480,10 +477,12 @@ def analyze(
     radiomics: tuple[LesionRadiomics, ...] | None = None
     if data is not None and lesions is not None and options.radiomics is not None:
         radiomics = run_radiomics(stages, data.suv, lesions.labels, options.radiomics)
+    # Krenning once: the report and NETPET use the same grades.
+    krenning = krenning_grades(data, references, stats)
     extra: tuple[ScoreEntry, ...] = ()
     fdg: AnalysisResult | None = None
     if data is not None:
-        extra, fdg = _netpet(stages, data, options, references, stats)
+        extra, fdg = _netpet(stages, data, options, references, stats, krenning[0])
     with stages.stage("report"):
         report = build_report(
             study=data,
@@ -492,7 +491,9 @@ def analyze(
             statistics=stats,
             detection=() if lesions is None else lesions.detection,
             stages=stages,
-            extra_scores=extra,
+            scores_in=ComputedScores(
+                krenning_grades=tuple(krenning[0]), krenning_reason=krenning[1], extra=extra
+            ),
         )
         if data is not None and lesions is not None:
             report = add_anatomy(

@@ -43,6 +43,7 @@ from nenscope.reporting import (
     write_pdf,
 )
 from nenscope.reporting.presentation import target_ids
+from nenscope.segmentation.sites import site_code
 
 __all__ = [
     "OUTPUT_NAMES",
@@ -164,6 +165,7 @@ def write_dicom_outputs(
             volume_ml=les.value("volume_ml"),
             tlg=les.value("tlg"),
             krenning=les.krenning,
+            finding_site=site_code(les.site),
         )
         for les in report.lesions
     ]

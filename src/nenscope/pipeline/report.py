@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nenscope import __version__
@@ -34,6 +35,7 @@ from nenscope.segmentation.physiology import PhysiologicalUptake
 
 __all__ = [
     "KRENNING_DEFINITION",
+    "ComputedScores",
     "build_report",
     "ct_coverage_fraction",
     "ct_coverage_text",
@@ -345,6 +347,25 @@ NO_SEARCH_TEXT = (
 """Warning and note of a report for which no lesion search ran."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComputedScores:
+    """Scores computed by the analysis before the report is assembled.
+
+    Parameters
+    ----------
+    krenning_grades
+        Krenning grade per lesion (report order), ``None`` where not graded.
+    krenning_reason
+        Why no lesion is graded (``None`` when graded).
+    extra
+        Further score entries (NETPET).
+    """
+
+    krenning_grades: tuple[int | None, ...]
+    krenning_reason: str | None
+    extra: tuple[ScoreEntry, ...] = ()
+
+
 def build_report(
     *,
     study: StudyData | None,
@@ -353,12 +374,17 @@ def build_report(
     statistics: Sequence[LesionStatistics],
     detection: Sequence[str],
     stages: Stages,
-    extra_scores: Sequence[ScoreEntry] = (),
+    scores_in: ComputedScores,
     physiological: Sequence[PhysiologicalUptake] = (),
 ) -> Report:
-    """Assemble the report (without figures) of one analysed study."""
+    """Assemble the report (without figures) of one analysed study.
+
+    The scores come computed (:class:`ComputedScores`, once per analysis); only SSTR-RADS,
+    which needs the user's clinical inputs, is evaluated here.
+    """
     unit = "g/mL" if study is None else _suv_unit(study)
-    grades, reason = krenning_grades(study, references, statistics)
+    grades, reason = scores_in.krenning_grades, scores_in.krenning_reason
+    extra_scores = scores_in.extra
     categories: dict[int, str] = {}
     scores: list[ScoreEntry] = []
     prrt: str | None = None

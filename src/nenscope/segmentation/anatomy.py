@@ -179,11 +179,14 @@ def _largest(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
 def _ct_slices(
     ct: npt.NDArray[np.float64] | None, pet_body: npt.NDArray[np.bool_], fraction: float
 ) -> npt.NDArray[np.bool_]:
-    """Slices where the CT has a value on at least ``fraction`` of the PET body's voxels."""
+    """Slices where the CT has a value on at least ``fraction`` of the body's voxels."""
     if ct is None:
         return np.zeros(pet_body.shape[0], dtype=bool)
-    inside = ((ct != CT_OUTSIDE_HU) & pet_body).sum(axis=(1, 2))
-    total = pet_body.sum(axis=(1, 2))
+    has_ct = ct != CT_OUTSIDE_HU
+    # The body is the PET's, or the CT's where the PET shows little (a faint end slice).
+    reference = pet_body | (has_ct & (ct > CT_BODY_HU))
+    inside = (has_ct & reference).sum(axis=(1, 2))
+    total = reference.sum(axis=(1, 2))
     return np.asarray((total > 0) & (inside >= fraction * np.maximum(total, 1)))
 
 

@@ -24,7 +24,7 @@ from nenscope.core import ImageVolume
 from nenscope.segmentation.anatomy import Anatomy
 from nenscope.segmentation.organs import lps_axes
 
-__all__ = ["MAJORITY", "lesion_site"]
+__all__ = ["MAJORITY", "SITE_CODES", "lesion_site", "site_code"]
 
 LIMB_BELOW_BLADDER_MM = 50.0
 """Lesions centred this far below the bladder's centre lie in the thighs (pelvic floor)."""
@@ -170,3 +170,45 @@ def _in_limb(suv: ImageVolume, anatomy: Anatomy, cx: float, cz: float) -> bool:
     trunk = max(crosses, key=lambda b: sizes[b])
     trunk_x = xs[labels == trunk]
     return not (float(trunk_x.min()) <= cx <= float(trunk_x.max()))
+
+
+SITE_CODES: tuple[tuple[str, str, str], ...] = (
+    ("liver", "10200004", "Liver structure"),
+    ("pancreas", "15776009", "Pancreatic structure"),
+    ("spleen", "78961009", "Splenic structure"),
+    ("kidney", "64033007", "Kidney structure"),
+    ("lung", "39607008", "Lung structure"),
+    ("bone", "272673000", "Bone structure"),
+    ("brain", "12738006", "Brain structure"),
+    ("heart", "80891009", "Heart structure"),
+    ("mediastinum", "72410000", "Mediastinal structure"),
+    ("retroperitoneum", "82849001", "Retroperitoneal structure"),
+    ("head and neck", "774007", "Structure of head and/or neck"),
+    ("neck", "45048000", "Neck structure"),
+    ("chest wall", "78904004", "Chest wall structure"),
+    ("thorax", "51185008", "Thoracic structure"),
+    ("abdomen", "113345001", "Abdominal structure"),
+    ("pelvis", "12921003", "Pelvic structure"),
+    ("lower limb", "61685007", "Lower limb structure"),
+    ("upper limb", "53120007", "Upper limb structure"),
+)
+"""Site keyword → SNOMED CT anatomic location (value, meaning), first match wins."""
+
+
+def site_code(site: str | None) -> tuple[str, str] | None:
+    """SNOMED CT code (value, meaning) of a site named by :func:`lesion_site`, or None.
+
+    Examples
+    --------
+    >>> site_code("liver, right lobe")
+    ('10200004', 'Liver structure')
+    >>> site_code(None) is None
+    True
+    """
+    if not site:
+        return None
+    text = site.lower()
+    for keyword, value, meaning in SITE_CODES:
+        if keyword in text:
+            return value, meaning
+    return None

@@ -8,20 +8,18 @@ not the seed, not the date shift.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
-from nenscope.core.enums import parse_option
 from nenscope.core.errors import WorkbenchError
-from nenscope.dicom.deidentify import (
-    BurnedInPolicy,
-    DeidentifiedStudy,
-    DeidentifySettings,
-    deidentify_folder,
-)
+
+if TYPE_CHECKING:
+    from nenscope.dicom.deidentify import (
+        DeidentifiedStudy,
+    )
 
 __all__ = ["deidentify_command", "summary_payload"]
 
@@ -64,6 +62,9 @@ def deidentify_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Copy a study de-identified (DICOM PS3.15 Annex E Basic Profile + research options)."""
+    from nenscope.api import BurnedInPolicy, DeidentifySettings, deidentify_folder
+    from nenscope.core.enums import parse_option
+
     try:
         settings = DeidentifySettings(
             seed=seed, burned_in=parse_option(burned_in, BurnedInPolicy, what="--burned-in")
