@@ -3,7 +3,9 @@
 The study is the phantom generator's ``clinical`` preset: PET 200 × 200 × 600 (3 × 3 × 1.5 mm),
 CT 512 × 512 × 600, Ga-68 DOTATATE, 6 mm FWHM blur and noise. The analysis runs end to end with
 every output (figures, HTML, PDF, SEG, SR) in a fresh child process, so that its peak resident
-memory is the analysis's own. Goal (issue 4): under 30 s on 2 cores, peak memory under 4 GB.
+memory is the analysis's own. Goals: under 30 s on 2 cores, peak memory under 4 GB (issue 4);
+under 10 s (issue 10). Each stage prints its wall and its CPU time: on a shared machine the CPU
+time is the one to compare.
 
 Usage::
 
@@ -19,9 +21,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-GOAL_S = 30.0
+GOAL_S = 10.0
 GOAL_GB = 4.0
 KIB_PER_GB = 1024.0**2
 
@@ -38,12 +42,39 @@ def _generate(study: Path, size: str) -> float:
     return time.perf_counter() - start
 
 
+def _count_stage_cpu() -> dict[str, float]:
+    """Make every pipeline stage also add its CPU time (all threads) to the returned dict.
+
+    On a shared machine the wall time of a stage says more about the other users than about
+    the stage; its CPU time does not.
+    """
+    from nenscope.pipeline.stages import Stages
+
+    cpu: dict[str, float] = {}
+    wall_stage = Stages.stage
+
+    @contextmanager
+    def stage(self: Stages, name: str) -> Iterator[None]:
+        start = time.process_time()
+        try:
+            with wall_stage(self, name):
+                yield
+        finally:
+            cpu[name] = cpu.get(name, 0.0) + time.process_time() - start
+
+    Stages.stage = stage  # type: ignore[method-assign]
+    return cpu
+
+
 def _analyse(study: Path, out: Path) -> None:
     """Child process: analyse and print timings and peak RSS as JSON."""
     start = time.perf_counter()
+    cpu_start = time.process_time()
     from nenscope.pipeline import analyze_study
 
     import_s = time.perf_counter() - start
+    import_cpu_s = time.process_time() - cpu_start
+    stage_cpu = _count_stage_cpu()
     result = analyze_study(study, out)
     total = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -52,7 +83,9 @@ def _analyse(study: Path, out: Path) -> None:
         json.dumps(
             {
                 "import_s": import_s,
+                "import_cpu_s": import_cpu_s,
                 "stages_s": dict(result.timings_s),
+                "stages_cpu_s": stage_cpu,
                 "total_s": total,
                 "cpu_s": usage.ru_utime + usage.ru_stime,
                 "peak_rss_gb": peak_kib / KIB_PER_GB,
@@ -83,10 +116,10 @@ def main() -> None:
         check=True,
     )
     data = json.loads(run.stdout.strip().splitlines()[-1])
-    print(f"{'stage':24s} {'s':>7s}")
-    print(f"{'imports':24s} {data['import_s']:7.2f}")
+    print(f"{'stage':24s} {'wall s':>7s} {'CPU s':>7s}")
+    print(f"{'imports':24s} {data['import_s']:7.2f} {data['import_cpu_s']:7.2f}")
     for stage, seconds in data["stages_s"].items():
-        print(f"{stage:24s} {seconds:7.2f}")
+        print(f"{stage:24s} {seconds:7.2f} {data['stages_cpu_s'].get(stage, 0.0):7.2f}")
     print(f"{'total (wall)':24s} {data['total_s']:7.2f}   goal < {GOAL_S:g} s")
     # CPU time shows what the analysis itself costs when the machine is shared.
     print(f"{'total (CPU, all threads)':24s} {data['cpu_s']:7.2f}")

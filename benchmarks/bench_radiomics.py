@@ -28,9 +28,11 @@ extraction first, then ``--repeat`` extractions of lesion (a), best time, and ea
 (b) once; wall time and process CPU time, the latter being what to compare on a busy machine)
 and once "whole process" (interpreter start, imports, loading the volume, every lesion of (a)
 and (b) once, exit), whose wall time, CPU time (user + system) and peak resident memory
-(VmHWM) are reported. A peer that is not installed is skipped with a message
-(``pip install 'nenscope[bench]'`` installs both). Ratios printed: peer time / nenscope time
-(goal > 1 for PyRadiomics, >= 20 for MIRP) and peer memory / nenscope memory (goal > 1).
+(VmHWM) are reported, and a third time "one lesion" (start, imports, the largest lesion of (b),
+exit: the cost of a single ``nenscope radiomics`` call). A peer that is not installed is
+skipped with a message (``pip install 'nenscope[bench]'`` installs both). Ratios printed: peer
+time / nenscope time (goal > 1 for PyRadiomics, >= 20 for MIRP) and peer memory / nenscope
+memory (goal > 1).
 """
 
 from __future__ import annotations
@@ -252,6 +254,12 @@ def worker(tool: str, data_dir: Path, mode: str, repeat: int) -> dict[str, Any]:
     out: dict[str, Any] = {"tool": tool, "mode": mode}
     runners = {c: EXTRACTORS[tool](image, cases[c], data_dir, c) for c in cases}
     boxes = {c: lesion_boxes(cases[c]) for c in cases}
+    if mode == "single":
+        # One `nenscope radiomics`-like call: start, imports, one lesion (the largest of (b)).
+        k, box = max(boxes["b"], key=lambda kb: int((cases["b"][kb[1]] == kb[0]).sum()))
+        out["n_features"] = runners["b"](k, box)
+        out["peak_rss_mb"] = _peak_rss_mb()
+        return out
     if mode == "whole":
         for c in ("a", "b"):
             for k, box in boxes[c]:
@@ -320,7 +328,40 @@ def _run_worker(tool: str, data_dir: Path, mode: str, repeat: int) -> dict[str, 
 def _ratio(peer: float | None, ours: float | None) -> str:
     if peer is None or ours is None or ours == 0:
         return "-"
-    return f"{peer / ours:.1f}x"
+    return f"{peer / ours:.2f}x"
+
+
+def _print_ratios(results: dict[str, dict[str, Any]], *, single_only: bool) -> None:
+    ours = results.get("nenscope")
+    if not ours:
+        return
+    for peer in ("pyradiomics", "mirp"):
+        if peer not in results:
+            continue
+        p = results[peer]
+        if single_only:
+            print(
+                f"one lesion, whole process, {peer}/nenscope: CPU "
+                f"{_ratio(p.get('single_cpu_s'), ours.get('single_cpu_s'))}  peak memory "
+                f"{_ratio(p.get('single_peak_rss_mb'), ours.get('single_peak_rss_mb'))} "
+                "(goal >= 1.0x for both)"
+            )
+            continue
+        print(
+            f"ratio {peer}/nenscope: (a) {_ratio(p['a_s'], ours['a_s'])} "
+            f"(CPU {_ratio(p['a_cpu_s'], ours['a_cpu_s'])})  "
+            f"(b) {_ratio(p['b_s'], ours['b_s'])} "
+            f"(CPU {_ratio(p['b_cpu_s'], ours['b_cpu_s'])})  "
+            f"whole {_ratio(p.get('whole_s'), ours.get('whole_s'))} "
+            f"(CPU {_ratio(p.get('whole_cpu_s'), ours.get('whole_cpu_s'))})  "
+            f"peak memory {_ratio(p.get('whole_peak_rss_mb'), ours.get('whole_peak_rss_mb'))}"
+        )
+        print(
+            f"one lesion, whole process, {peer}/nenscope: CPU "
+            f"{_ratio(p.get('single_cpu_s'), ours.get('single_cpu_s'))}  peak memory "
+            f"{_ratio(p.get('single_peak_rss_mb'), ours.get('single_peak_rss_mb'))} "
+            "(goal >= 1.0x for both)"
+        )
 
 
 def main() -> None:
@@ -328,10 +369,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--skip-whole", action="store_true")
+    parser.add_argument(
+        "--single-only", action="store_true", help="only the one-lesion whole-process runs"
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--worker", choices=TOOLS)
     parser.add_argument("--data", type=Path)
-    parser.add_argument("--mode", choices=("inprocess", "whole"), default="inprocess")
+    parser.add_argument("--mode", choices=("inprocess", "whole", "single"), default="inprocess")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.data, args.mode, args.repeat)))
@@ -356,12 +400,28 @@ def main() -> None:
             if not _available(tool):
                 print(f"SKIP {tool}: not installed (pip install 'nenscope[bench]').")
                 continue
+            if args.single_only:
+                single = _run_worker(tool, data_dir, "single", 1)
+                results[tool] = {
+                    "single_s": single["wall_s"],
+                    "single_cpu_s": single["cpu_s"],
+                    "single_peak_rss_mb": single["peak_rss_mb"],
+                }
+                print(
+                    f"{tool:12s} one lesion, whole process {single['wall_s']:.2f} s (CPU "
+                    f"{single['cpu_s']:.2f} s, peak RSS {single['peak_rss_mb']:.0f} MB)"
+                )
+                continue
             res = _run_worker(tool, data_dir, "inprocess", args.repeat)
             if not args.skip_whole:
                 whole = _run_worker(tool, data_dir, "whole", 1)
                 res["whole_s"] = whole["wall_s"]
                 res["whole_cpu_s"] = whole["cpu_s"]
                 res["whole_peak_rss_mb"] = whole["peak_rss_mb"]
+                single = _run_worker(tool, data_dir, "single", 1)
+                res["single_s"] = single["wall_s"]
+                res["single_cpu_s"] = single["cpu_s"]
+                res["single_peak_rss_mb"] = single["peak_rss_mb"]
             results[tool] = res
             print(
                 f"{tool:12s} features {res['n_features']:4d}  (a) {res['a_s']:.3f} s "
@@ -369,23 +429,12 @@ def main() -> None:
                 f"(CPU {res['b_cpu_s']:.3f} s; {res['b_s'] / 20:.3f} s/lesion)  "
                 f"whole process {res.get('whole_s', float('nan')):.1f} s "
                 f"(CPU {res.get('whole_cpu_s', float('nan')):.1f} s)  "
-                f"peak RSS {res.get('whole_peak_rss_mb', float('nan')):.0f} MB"
+                f"peak RSS {res.get('whole_peak_rss_mb', float('nan')):.0f} MB  "
+                f"one lesion, whole process {res.get('single_s', float('nan')):.2f} s "
+                f"(CPU {res.get('single_cpu_s', float('nan')):.2f} s, peak RSS "
+                f"{res.get('single_peak_rss_mb', float('nan')):.0f} MB)"
             )
-    ours = results.get("nenscope")
-    if ours:
-        for peer in ("pyradiomics", "mirp"):
-            if peer not in results:
-                continue
-            p = results[peer]
-            print(
-                f"ratio {peer}/nenscope: (a) {_ratio(p['a_s'], ours['a_s'])} "
-                f"(CPU {_ratio(p['a_cpu_s'], ours['a_cpu_s'])})  "
-                f"(b) {_ratio(p['b_s'], ours['b_s'])} "
-                f"(CPU {_ratio(p['b_cpu_s'], ours['b_cpu_s'])})  "
-                f"whole {_ratio(p.get('whole_s'), ours.get('whole_s'))} "
-                f"(CPU {_ratio(p.get('whole_cpu_s'), ours.get('whole_cpu_s'))})  "
-                f"peak memory {_ratio(p.get('whole_peak_rss_mb'), ours.get('whole_peak_rss_mb'))}"
-            )
+    _print_ratios(results, single_only=args.single_only)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

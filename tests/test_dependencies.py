@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "nenscope"
 TESTS = ROOT / "tests"
 
-OPTIONAL_PARTS = ("store", "pacs", "web", "cohort", "models")
+OPTIONAL_PARTS = ("store", "pacs", "jobs", "web", "cohort", "models")
 """Subpackages of nenscope that belong to an optional extra, not to the base install."""
 
 IMPORT_TO_DISTRIBUTION = {

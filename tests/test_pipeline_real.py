@@ -101,12 +101,20 @@ def test_gtv_statistics_match_independent_computation(
 
 
 def test_gtv_outputs_written_and_valid(sts: tuple[AnalysisResult, Path, Path]) -> None:
-    _, _, out = sts
+    result, _, out = sts
     data = json.loads((out / "lesions.json").read_text())
     assert len(data) == 1
     assert data[0]["detection"].startswith("user mask 'GTV_Mass'")
     assert data[0]["krenning"] is None  # FDG study: Krenning does not apply
     assert "SSTR" in data[0]["not_computable"]["krenning"]
+    # The reports a physician reads show no Krenning at all on FDG (scores only where they
+    # apply), name the patient and date for people, and say where the CT ends.
+    assert not any("Krenning" in s.name for s in result.report.scores)
+    html = (out / "report.html").read_text()
+    assert "Krenning" not in html
+    assert "STS_001" in html
+    assert "7 Sep 2000" in html
+    assert "CT covers 22 % of the PET" in html
     if shutil.which("dciodvfy") is None:
         pytest.fail("dciodvfy missing: install dicom3tools (.ci/run does).")
     for name in ("seg.dcm", "sr.dcm"):
@@ -122,3 +130,10 @@ def test_two_pet_series_choice_is_reported(sts: tuple[AnalysisResult, Path, Path
     assert result.study is not None
     assert result.study.pet_ref.n_instances == 267
     assert any("2 PET series found" in w for w in result.report.warnings)
+
+
+def test_partial_ct_coverage_is_a_warning(sts: tuple[AnalysisResult, Path, Path]) -> None:
+    # Issue 8: "the CT covers only 22 % of the PET" must reach the terminal, so it is a
+    # warning of the analysis (not only a line of the report's technique section).
+    result, _, _ = sts
+    assert any(w.startswith("The CT covers only 22 % of the PET") for w in result.report.warnings)

@@ -6,11 +6,21 @@ Choose the right scan (``nenscope.knowledge``), quantify it (``nenscope.dicom``,
 (``nenscope.radiomics``). See ``shared/DESIGN.md`` for the architecture.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("nenscope")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from __future__ import annotations
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # The version is read from the installed metadata on first use (importlib.metadata costs
+    # about a tenth of a second, which every ``nenscope --help`` would pay).
+    if name != "__version__":
+        raise AttributeError(f"module 'nenscope' has no attribute '{name}'")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("nenscope")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        value = "0.0.0+unknown"
+    globals()["__version__"] = value
+    return value

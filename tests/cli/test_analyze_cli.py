@@ -78,10 +78,10 @@ def test_missing_study_is_one_line_error(tmp_path: Path) -> None:
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("nenscope: error:")
-    assert "does not exist" in lines[0]
+    assert "no such folder" in lines[0]
     assert "Traceback" not in run.stderr
-    # Partial results: the report says why.
-    assert "does not exist" in (tmp_path / "out" / "report.html").read_text()
+    # A refused input writes nothing (issue 8: the old code wrote a report of 0 lesions).
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_point_is_refused(study: tuple[Path, PhantomTruth], tmp_path: Path) -> None:

@@ -480,14 +480,13 @@ def test_bad_input_gives_one_clear_line(case: str, inputs: Inputs, nenscope_cli:
     _assert_one_clear_line(run.exit_code, run.stderr, words)
 
 
-def test_refused_analyze_still_explains_itself_in_the_report(
-    inputs: Inputs, nenscope_cli: RunCli
-) -> None:
-    # A refused study leaves a report that says why (partial results are never silent).
+def test_refused_analyze_writes_nothing(inputs: Inputs, nenscope_cli: RunCli) -> None:
+    # A study that cannot be analysed at all is refused with the reason and writes nothing
+    # (issue 8: no output files for a refused input; the old code wrote an empty report).
     out = inputs.tmp / "out"
     run = nenscope_cli("analyze", inputs.no_weight, "--out", out, "--no-pdf")
     _assert_one_clear_line(run.exit_code, run.stderr, ("PatientWeight",))
-    assert "PatientWeight" in (out / "report.html").read_text()
+    assert not out.exists()
 
 
 # --- Bugs found end to end; each flips to a pass when its owner fixes it. -------------------

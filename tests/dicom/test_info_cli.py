@@ -13,12 +13,19 @@ from tests.conftest import shared_data_path
 
 def test_info_json_lists_patient_study_and_series() -> None:
     folder = shared_data_path("dicom", "tcia-sts-001-ge-petct")
-    result = CliRunner().invoke(app, ["info", str(folder), "--format", "json"])
+    args = ["info", str(folder), "--format", "json"]
+    result = CliRunner().invoke(app, [*args, "--show-identity"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["n_series"] == 4
     (patient,) = payload["patients"]
     assert patient["patient_id"] == "STS_001"
+    assert patient["patient"] == "P1"
+    # Without --show-identity: the pseudonymous label only.
+    (hidden,) = json.loads(CliRunner().invoke(app, args).stdout)["patients"]
+    assert hidden["patient"] == "P1"
+    assert "patient_id" not in hidden
+    assert "patient_name" not in hidden
     (study,) = patient["studies"]
     series = {s["series_description"]: s for s in study["series"]}
     pet = next(s for s in series.values() if s["units"] == "BQML")
@@ -33,7 +40,12 @@ def test_info_table_names_the_series() -> None:
     folder = shared_data_path("dicom", "lu177-dotatate-spect-xspect-subset")
     result = CliRunner().invoke(app, ["info", str(folder)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "ANON54121" in result.stdout
+    assert "ANON54121" not in result.stdout
+    assert "P1" in result.stdout
+    shown = CliRunner().invoke(
+        app, ["info", str(folder), "--show-identity"], env={"COLUMNS": "200"}
+    )
+    assert "ANON54121" in shown.stdout
     assert "RTSTRUCT" in result.stdout
     assert "BQML" in result.stdout
 

@@ -416,7 +416,7 @@ def test_lesion_outside_field_of_view_is_refused(tmp_path: Path) -> None:
 
 def test_existing_output_needs_overwrite(study: tuple[Path, PhantomTruth]) -> None:
     out, _ = study
-    with pytest.raises(OptionError, match="overwrite"):
+    with pytest.raises(OptionError, match="allow replacing the phantom"):
         write_phantom_study(out, PhantomSettings(size="small"))
 
 

@@ -106,11 +106,18 @@ def test_every_list_value_is_accepted() -> None:
         ),
         ({"question": "stagin"}, "Did you mean 'staging'"),
         ({"question": "staging", "grade": "G4"}, "field 'grade'.*Did you mean 'G"),
-        ({"question": "staging", "primary_site": "ileum"}, "primary_site"),
+        # 'ileum' is a synonym now (issue 8); a misspelling is suggested by meaning.
+        (
+            {"question": "staging", "primary_site": "ilium"},
+            "primary_site.*Did you mean 'small-intestine' \\('ileum'\\)",
+        ),
         ({"question": "staging", "findings": ["rising-marker"]}, "Did you mean 'rising-markers'"),
         ({"question": "staging", "available": ["ga68-pet"]}, "Did you mean 'ga68-sstr-pet'"),
-        ({"question": "staging", "prior": {"dotatate": "positive"}}, "unknown exam id 'dotatate'"),
-        ({"question": "staging", "prior": {"fdg-pet": "pos"}}, "Did you mean 'positive'"),
+        (
+            {"question": "staging", "prior": {"dotatate": "positive"}},
+            "unknown value 'dotatate'. Did you mean 'ga68-sstr-pet'",
+        ),
+        ({"question": "staging", "prior": {"fdg-pet": "postive"}}, "Did you mean 'positive'"),
         ({"question": "staging", "gastric_type": 4}, "1, 2 or 3"),
         ({"question": "staging", "pregnant": "yes"}, "true or false"),
         ({"question": "staging", "weight_kg": "70"}, "expected a number"),

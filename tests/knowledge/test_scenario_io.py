@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from nenscope.core.errors import ScenarioError
+from nenscope.core.safe_yaml import parse_yaml
 from nenscope.knowledge.recommender import recommend
 from nenscope.knowledge.scenario_io import (
-    _UniqueKeyLoader,
     list_examples,
     load_example,
     load_scenario,
@@ -68,17 +67,17 @@ def test_bundled_examples_give_a_plan(name: str) -> None:
         (
             "twice.yaml",
             "question: staging\nweight_kg: 70\nquestion: diagnosis\n",
-            ("twice.yaml", "field 'question' is given twice (lines 1 and 3)"),
+            ("twice.yaml", "key 'question' is given twice (lines 1 and 3)"),
         ),
         (
             "nested.yaml",
             "question: staging\nprior:\n  a: 1\n  a: 2\n",
-            ("nested.yaml", "field 'a' is given twice (lines 3 and 4)"),
+            ("nested.yaml", "key 'a' is given twice (lines 3 and 4)"),
         ),
         (
             "twice.json",
             '{"question": "staging", "question": "diagnosis"}',
-            ("twice.json", "field 'question' is given twice in the same JSON object"),
+            ("twice.json", "key 'question' is given twice in the same JSON object"),
         ),
     ],
 )
@@ -95,5 +94,5 @@ def test_duplicate_field_is_refused(
 def test_yaml_merge_key_may_still_be_overridden() -> None:
     text = "question: staging\nweight_kg: 70\n"
     assert parse_scenario_text(text, source="x").weight_kg == 70.0
-    loaded = yaml.load("base: &b {a: 1}\nx:\n  <<: *b\n  a: 2\n", Loader=_UniqueKeyLoader)
+    loaded = parse_yaml("base: &b {a: 1}\nx:\n  <<: *b\n  a: 2\n", source="x", error=ScenarioError)
     assert loaded["x"] == {"a": 2}

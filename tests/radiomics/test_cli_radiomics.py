@@ -161,7 +161,10 @@ def test_batch_one_row_per_lesion_errors_recorded_and_resumable(tmp_path: Path) 
         ("A", "label_2", "ok"),
         ("B", "", "error"),
     ]
-    assert "missing.nii.gz" in rows[2]["error"]
+    # No file path in the research export: the missing image is named by its role.
+    assert "<image>" in rows[2]["error"]
+    assert "image" not in rows[0]
+    assert "mask" not in rows[0]
     assert rows[0]["RNU0"] > 0
     meta = frame.schema.metadata
     assert meta[b"nenscope_version"].decode() == __version__
@@ -220,7 +223,7 @@ def test_batch_text_restart_and_table_errors(tmp_path: Path) -> None:
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "3 row(s) written" in first.stdout
-    assert "missing.nii.gz" in first.stdout
+    assert "error B" in first.stdout  # the case id names the row; no path is kept
     again = CliRunner().invoke(app, [*args, "--restart", "--format", "json"])
     assert json.loads(again.stdout)["resumed_cases"] == 0
     dup = tmp_path / "dup.csv"

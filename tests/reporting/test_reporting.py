@@ -33,6 +33,7 @@ from nenscope.reporting import (
     coronal_mip,
     lesions_to_csv,
     lesions_to_json,
+    lesions_to_long_csv,
     render_html,
     render_lesion_png,
     render_mip_png,
@@ -168,8 +169,19 @@ def test_lesions_json_contract() -> None:
     assert data[1]["not_computable"]["krenning"] == "no spleen reference"
 
 
-def test_lesions_csv_long_form_round_trip() -> None:
+def test_lesions_csv_is_one_row_per_lesion_with_units_in_the_header() -> None:
+    # Issue 8: the long form gave 1,309 rows for 109 lesions; a person wants one per lesion.
     rows = list(csv.DictReader(io.StringIO(lesions_to_csv(_report()))))
+    assert len(rows) == 2
+    assert float(rows[0]["suvmax (g/mL)"]) == 10.0
+    assert float(rows[1]["centroid_x (mm)"]) == -30.0
+    assert rows[0]["suvpeak (g/mL)"] == ""
+    assert rows[0]["not_computable"].startswith("suvpeak: lesion smaller than the peak sphere")
+    assert "tlg (g)" in rows[0]
+
+
+def test_lesions_csv_long_form_round_trip() -> None:
+    rows = list(csv.DictReader(io.StringIO(lesions_to_long_csv(_report()))))
     assert tuple(rows[0]) == CSV_COLUMNS
     # 3 centroid rows + 5 quantities + krenning per lesion
     assert len(rows) == 2 * 9
@@ -233,7 +245,11 @@ def test_figures_are_png_with_content() -> None:
 def test_html_is_self_contained() -> None:
     html = render_html(_report(_figures()))
     assert html.count("data:image/png;base64,") == 3
-    assert "PHANTOM^ONE" in html
+    # Names and dates for people, not DICOM strings.
+    assert "One Phantom" in html
+    assert "1 Jan 2026" in html
+    assert "PHANTOM^ONE" not in html
+    assert "20260101" not in html
     assert "68Ga-DOTATATE" in html
     assert "SUVmax" in html
     assert "Krenning (patient)" in html
@@ -258,7 +274,7 @@ def test_pdf_renders_pages_with_images(tmp_path: Path) -> None:
         timeout=60,
     )
     pages = sorted(tmp_path.glob("page-*.png"))
-    # Front matter, MIP, lesion table, lesion views + methods: at least 4 pages.
+    # Impression to target table, MIP, lesion views, appendix: at least 4 pages.
     assert len(pages) >= 4
     for page in pages:
         img = mpimg.imread(page)
@@ -266,7 +282,9 @@ def test_pdf_renders_pages_with_images(tmp_path: Path) -> None:
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], check=True, capture_output=True, timeout=60
     ).stdout.decode()
-    assert "PHANTOM^ONE" in text
+    assert "One Phantom" in text
+    assert "PHANTOM^ONE" not in text
+    assert "1 Jan 2026" in text
     assert "Krenning" in text
     assert "SUVmax" in text
 
@@ -291,9 +309,12 @@ def test_json_and_csv_round_trip_every_number(
     data = json.loads(lesions_to_json(report))[0]
     assert [data[name] for name in LESION_FIELDS] == values
     assert tuple(data["centroid_mm"]) == centroid
-    rows = {r["quantity"]: r for r in csv.DictReader(io.StringIO(lesions_to_csv(report)))}
+    rows = {r["quantity"]: r for r in csv.DictReader(io.StringIO(lesions_to_long_csv(report)))}
     assert [float(rows[name]["value"]) for name in LESION_FIELDS] == values
     assert tuple(float(rows[f"centroid_{a}_mm"]["value"]) for a in "xyz") == centroid
+    (wide,) = csv.DictReader(io.StringIO(lesions_to_csv(report)))
+    assert [float(wide[f"{name} (u)"]) for name in LESION_FIELDS] == values
+    assert tuple(float(wide[f"centroid_{a} (mm)"]) for a in "xyz") == centroid
 
 
 def test_mip_labels_do_not_overlap_for_lesions_behind_each_other() -> None:

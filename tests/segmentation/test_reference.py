@@ -235,6 +235,64 @@ def test_ct_slice_coverage_from_geometry_matches_resampling() -> None:
         assert _covered_slices(ct, pet) == pytest.approx(expected), (n_slices, z0)
 
 
+# ------------------------------------------------- fast internals against the plain formulas
+
+
+@pytest.mark.parametrize("oblique", [False, True], ids=["axial", "oblique"])
+def test_sphere_mask_equals_the_whole_grid_formula(oblique: bool) -> None:
+    from nenscope.segmentation.organs import lps_axes
+    from nenscope.segmentation.reference import sphere_mask_mm
+
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        affine = affine_from_spacing(
+            tuple(rng.uniform(0.5, 4.0, 3)), origin_mm=tuple(rng.uniform(-50, 50, 3))
+        )
+        if oblique:
+            t = rng.uniform(0.1, 1.0)
+            rot = np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
+            affine[:3, :3] = rot @ affine[:3, :3]
+        volume = ImageVolume(array=np.zeros((20, 25, 30)), affine=affine, unit=Unit.HU)
+        centre, radius = rng.uniform(-80, 120, 3), float(rng.uniform(0.0, 40.0))
+        x, y, z = lps_axes(volume)
+        # The definition, evaluated on every voxel.
+        expected = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2
+        np.testing.assert_array_equal(
+            sphere_mask_mm(volume, centre, radius), expected <= radius**2
+        )
+
+
+def test_placement_convolution_is_scipy_fftconvolve_exactly() -> None:
+    from scipy import signal
+
+    from nenscope.segmentation.reference import _ball, _convolve_same
+
+    rng = np.random.default_rng(3)
+    kernel = _ball((3.0, 2.0, 2.5), 15.0)
+    for shape in [(37, 50, 61), (20, 33, 18), (5, 5, 5)]:
+        image = rng.random(shape) * 5.0
+        mean, square = _convolve_same(image, image * image, kernel=kernel)
+        np.testing.assert_array_equal(mean, signal.fftconvolve(image, kernel, mode="same"))
+        np.testing.assert_array_equal(
+            square, signal.fftconvolve(image * image, kernel, mode="same")
+        )
+
+
+def test_bounding_box_equals_find_objects() -> None:
+    from scipy import ndimage
+
+    from nenscope.segmentation.organs import bounding_box
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        mask = rng.random((9, 11, 13)) > 0.97
+        if not mask.any():
+            continue
+        assert bounding_box(mask) == ndimage.find_objects(mask.astype(np.uint8))[0]
+    with pytest.raises(ValueError, match="at least one True"):
+        bounding_box(np.zeros((2, 2, 2), dtype=bool))
+
+
 def test_blood_pool_placed_from_the_lungs_when_the_liver_is_given_not_estimated() -> None:
     # Issue 10: with --liver-mm on a study whose liver estimate is not used (FDG, raised arms),
     # the blood pool said "the liver ... was not found" although the liver was given. The CT

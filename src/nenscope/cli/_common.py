@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
-from datetime import date, datetime
-from enum import Enum, StrEnum
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from typing import Any, NoReturn
 
-import numpy as np
 import typer
 from rich.console import Console
 
-__all__ = ["EXIT_BAD_INPUT", "OutputFormat", "console", "fail", "print_json", "to_jsonable"]
+from nenscope.core.jsonable import to_jsonable
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "OutputFormat",
+    "console",
+    "fail",
+    "print_json",
+    "stage_progress",
+    "to_jsonable",
+]
 
 EXIT_BAD_INPUT = 2
 """Exit status for refused input (bad file, unknown option, impossible value)."""
 
 console = Console()
+
+progress_console = Console(stderr=True)
+"""Where progress goes: stderr, so ``--format json`` output on stdout stays clean."""
 
 
 class OutputFormat(StrEnum):
@@ -27,31 +38,6 @@ class OutputFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert dataclasses' contents, numpy scalars, paths, enums and datetimes for JSON.
-
-    Non-finite floats become ``None`` (JSON has no NaN); callers that produce NaN must attach
-    the reason elsewhere in the payload.
-    """
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return to_jsonable(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def print_json(payload: Any) -> None:
@@ -64,3 +50,37 @@ def fail(message: str) -> NoReturn:
     one_line = " ".join(str(message).split())
     sys.stderr.write(f"nenscope: error: {one_line}\n")
     raise typer.Exit(code=EXIT_BAD_INPUT)
+
+
+@contextmanager
+def stage_progress(title: str, *, quiet: bool = False) -> Iterator[Callable[[str], None]]:
+    """Show the running stage of a long command with Rich, on stderr.
+
+    Yields the callback to pass as ``on_stage`` to :func:`nenscope.api.analyze` and
+    :func:`nenscope.api.write_outputs`. On a terminal a spinner names the stage with the time
+    spent so far, and each finished stage stays as one line with its duration; where stderr is
+    not a terminal (CI, pipes) or with ``quiet`` nothing is shown.
+    """
+    if quiet or not progress_console.is_terminal:
+        yield lambda _name: None
+        return
+    import time
+
+    current: dict[str, Any] = {}
+
+    def finish() -> None:
+        if current:
+            took = time.perf_counter() - current["start"]
+            progress_console.print(
+                f"  [green]✓[/green] {current['name']} [dim]{took:.1f} s[/dim]", highlight=False
+            )
+
+    with progress_console.status(f"{title}…") as status:
+
+        def on_stage(name: str) -> None:
+            finish()
+            current.update(name=name, start=time.perf_counter())
+            status.update(f"{title}: {name}…")
+
+        yield on_stage
+        finish()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from nenscope import __version__
-
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -20,9 +18,32 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from nenscope import __version__
+
+        typer.echo(f"nenscope {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the nenscope version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Imaging workbench for neuroendocrine neoplasms (options before the command)."""
+
+
 @app.command("version")
 def version_command() -> None:
     """Print the nenscope version."""
+    from nenscope import __version__
+
     typer.echo(__version__)
 
 

@@ -1,4 +1,13 @@
-"""Core value objects shared by every layer: units, geometry, vocabularies, errors. No I/O."""
+"""Core value objects shared by every layer: units, geometry, vocabularies, errors. No I/O.
+
+The geometry names (numpy) load on first access, so that importing the errors (every command
+line start does) does not import numpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import (
@@ -8,6 +17,7 @@ from nenscope.core.errors import (
     EstimatedValueWarning,
     GeometryError,
     ImpossibleValueError,
+    InputLimitError,
     KnowledgeBaseError,
     MissingAttributeError,
     NotComputableError,
@@ -17,14 +27,34 @@ from nenscope.core.errors import (
     WorkbenchError,
     WorkbenchWarning,
 )
-from nenscope.core.geometry import (
-    AFFINE_ATOL_MM,
-    ORTHOGONALITY_ATOL,
-    ImageVolume,
-    affine_from_dicom,
-    affine_from_spacing,
-)
 from nenscope.core.units import Unit
+
+if TYPE_CHECKING:
+    from nenscope.core.geometry import (
+        AFFINE_ATOL_MM,
+        ORTHOGONALITY_ATOL,
+        ImageVolume,
+        affine_from_dicom,
+        affine_from_spacing,
+    )
+
+_GEOMETRY_NAMES = (
+    "AFFINE_ATOL_MM",
+    "ORTHOGONALITY_ATOL",
+    "ImageVolume",
+    "affine_from_dicom",
+    "affine_from_spacing",
+)
+_LAZY = dict.fromkeys(_GEOMETRY_NAMES, "nenscope.core.geometry")
+"""Public name → module that defines it, imported on first access (PEP 562)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nenscope.core' has no attribute '{name}'")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AFFINE_ATOL_MM",
@@ -36,6 +66,7 @@ __all__ = [
     "GeometryError",
     "ImageVolume",
     "ImpossibleValueError",
+    "InputLimitError",
     "KnowledgeBaseError",
     "MissingAttributeError",
     "NotComputableError",

@@ -14,11 +14,13 @@ __all__ = [
     "EstimatedValueWarning",
     "GeometryError",
     "ImpossibleValueError",
+    "InputLimitError",
     "KnowledgeBaseError",
     "MissingAttributeError",
     "NotComputableError",
     "OptionError",
     "ScenarioError",
+    "StoredResultError",
     "UnitError",
     "WorkbenchError",
     "WorkbenchWarning",
@@ -43,6 +45,10 @@ class GeometryError(WorkbenchError, ValueError):
 
 class ImpossibleValueError(WorkbenchError, ValueError):
     """A value is physically or clinically impossible (a negative activity, a 7000 kg patient)."""
+
+
+class InputLimitError(WorkbenchError, ValueError):
+    """An input is larger or deeper than nenscope accepts (a file size, a YAML nesting depth)."""
 
 
 class EmptyRegionError(WorkbenchError, ValueError):
@@ -74,6 +80,10 @@ class ScenarioError(WorkbenchError, ValueError):
 
 class KnowledgeBaseError(WorkbenchError, ValueError):
     """The knowledge-base data files are inconsistent (raised at load time)."""
+
+
+class StoredResultError(WorkbenchError, ValueError):
+    """A stored (serialised) result cannot be restored: wrong format, version or field."""
 
 
 class WorkbenchWarning(UserWarning):

@@ -657,6 +657,7 @@ def read_pixels_at(
             f"{expected} ({frames} frame(s) × {rows} rows × {cols} columns × "
             f"{dtype.itemsize} bytes). The file is truncated; re-export it."
         )
+    _refuse_overlong(length, expected, frames, rows, cols, dtype, path=path)
     flat = np.frombuffer(data, dtype=dtype, count=rows * cols * frames)
     return _restore_bits(flat.reshape(frames, rows, cols), stored)
 
@@ -724,8 +725,34 @@ def _view_native(
             f"({frames} frame(s) × {rows} rows × {cols} columns × {dtype.itemsize} bytes). "
             "The file is truncated; re-export it."
         )
+    _refuse_overlong(len(buffer), expected, frames, rows, cols, dtype, path=path)
     flat = np.frombuffer(buffer, dtype=dtype, count=rows * cols * frames)
     return flat.reshape(frames, rows, cols)
+
+
+def _refuse_overlong(
+    length: int,
+    expected: int,
+    frames: int,
+    rows: int,
+    cols: int,
+    dtype: np.dtype[Any],
+    *,
+    path: Path | str,
+) -> None:
+    """Refuse native PixelData longer than the image (beyond the one byte of even padding).
+
+    Extra bytes mean Rows, Columns, BitsAllocated or NumberOfFrames do not describe the data
+    (PS3.5 §8.1.1): reading the first ``expected`` bytes would give a wrongly shaped image.
+    """
+    if length <= expected + expected % 2:
+        return
+    raise DicomImportError(
+        f"{path}: PixelData (7FE0,0010) holds {length} bytes, but {frames} frame(s) × {rows} "
+        f"Rows × {cols} Columns × {dtype.itemsize} bytes (BitsAllocated) make {expected}; "
+        "Rows (0028,0010), Columns (0028,0011) or BitsAllocated (0028,0100) do not describe "
+        "the pixel data. Correct or re-export the file."
+    )
 
 
 def decode_frames(ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:

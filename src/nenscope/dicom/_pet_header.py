@@ -27,6 +27,7 @@ and compared as a value, as before.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from typing import Any
 import pydicom.datadict
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
@@ -102,6 +104,7 @@ _SLICE_TAGS = {
         "ActualFrameDuration",
         "FrameAcquisitionDuration",
         "RescaleIntercept",
+        "RescaleSlope",
         "AcquisitionDateTime",
         "FrameAcquisitionDateTime",
         "AcquisitionDate",
@@ -213,12 +216,14 @@ class SliceFacts:
 
     acquisition: datetime | None
     frame_reference_s: float | None
+    rescale_slope: float | None
     frame_duration_s: float | None
     rescale_intercept: float
     philips_suv_factor: PrivateValue | None
     philips_activity_factor: PrivateValue | None
     ge_scan_datetime: PrivateValue | None
     siemens_decay_datetime: PrivateValue | None = None
+    acquisition_problem: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -312,13 +317,24 @@ class _StoredValues:
             return elem.value
         key = _stored_key(elem)
         if key is None:
-            return ds[tag].value
+            return _converted(ds, tag)
         memo_key = (tag, context, *key)
         if memo_key in self.memo:
             return self.memo[memo_key]
-        value = ds[tag].value
+        value = _converted(ds, tag)
         self.memo[memo_key] = value
         return value
+
+
+def _converted(ds: Dataset, tag: BaseTag) -> Any:
+    """``ds[tag].value``; a value pydicom cannot convert is refused naming the attribute."""
+    try:
+        return ds[tag].value
+    except (ValueError, TypeError, OverflowError) as err:
+        keyword = pydicom.datadict.keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+        raise DicomImportError(
+            f"{attribute_tag(keyword)} cannot be read as its VR: {err}. Correct the header."
+        ) from err
 
 
 def _radio_key(ds: Dataset) -> StoredKey | None:
@@ -367,7 +383,9 @@ def _raw(ds: Dataset, keyword: str) -> Any:
     if value is None or value == "":
         return None
     if keyword == "CorrectedImage":
-        items = [value] if isinstance(value, str) else list(value)
+        # A CS value or values; anything else (a number stored with VR FD) becomes its text,
+        # which then lacks ATTN and is refused naming the attribute.
+        items = list(value) if isinstance(value, list | tuple | MultiValue) else [value]
         return tuple(str(v).strip().upper() for v in items if str(v).strip())
     if isinstance(value, str):
         return value.strip() or None
@@ -376,10 +394,16 @@ def _raw(ds: Dataset, keyword: str) -> Any:
 
 def _radio_item(ds: Dataset) -> Dataset:
     seq = ds.get("RadiopharmaceuticalInformationSequence")
-    if seq:
-        item: Dataset = seq[0]
-        return item
-    return Dataset()
+    if not seq:
+        return Dataset()
+    item = seq[0] if isinstance(seq, Sequence) and not isinstance(seq, str | bytes) else None
+    if not isinstance(item, Dataset):
+        raise DicomImportError(
+            f"{attribute_tag('RadiopharmaceuticalInformationSequence')} is not a sequence of "
+            f"items (found {str(seq)[:40]!r}), so the injected dose, half-life and injection "
+            "time cannot be read. Correct the header (PS3.3 C.8.9.2: an SQ of items)."
+        )
+    return item
 
 
 _PRIVATE_GROUPS = frozenset({0x0009, 0x0071, 0x7053})
@@ -449,23 +473,45 @@ def _float_or_none(value: Any, keyword: str, label: str) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError) as err:
         raise DicomImportError(
             f"{label}: {attribute_tag(keyword)} must be a number, not {value!r}."
         ) from err
+    if not math.isfinite(number):
+        raise DicomImportError(
+            f"{label}: {attribute_tag(keyword)} must be a finite number, not {value!r}."
+        )
+    return number
 
 
-def _acquisition(get: Callable[[str], Any]) -> datetime | None:
+def _acquisition(get: Callable[[str], Any]) -> tuple[datetime | None, str]:
+    """Return the slice's acquisition start and, if unknown or unreadable, why (for a warning).
+
+    Returns the naive datetime (or ``None``) and "" or a phrase naming the attribute.
+    """
+    problems = []
     for keyword in ("AcquisitionDateTime", "FrameAcquisitionDateTime"):
-        when, _ = parse_dt(get(keyword))
+        raw = get(keyword)
+        when, _ = parse_dt(raw)
         if when is not None:
-            return when
-    day = parse_da(get("AcquisitionDate")) or parse_da(get("SeriesDate"))
-    tod = parse_tm(get("AcquisitionTime"))
+            return when, ""
+        if raw is not None and str(raw).strip():
+            problems.append(f"{attribute_tag(keyword)} {str(raw).strip()!r} is not a DICOM DT")
+    raw_day, raw_time = get("AcquisitionDate"), get("AcquisitionTime")
+    day = parse_da(raw_day) or parse_da(get("SeriesDate"))
+    tod = parse_tm(raw_time)
+    if raw_time is None or not str(raw_time).strip():
+        problems.append(f"{attribute_tag('AcquisitionTime')} is missing")
+    elif tod is None:
+        text = str(raw_time).strip()
+        problems.append(f"{attribute_tag('AcquisitionTime')} {text!r} is not a TM")
+    if raw_day is not None and str(raw_day).strip() and parse_da(raw_day) is None:
+        text = str(raw_day).strip()
+        problems.append(f"{attribute_tag('AcquisitionDate')} {text!r} is not a DA")
     if day is None or tod is None:
-        return None
-    return datetime.combine(day, tod)
+        return None, "; ".join(problems)
+    return datetime.combine(day, tod), "; ".join(problems)
 
 
 def _slice_facts(ds: Dataset, label: str, values: _StoredValues) -> SliceFacts:
@@ -482,6 +528,7 @@ def _slice_facts(ds: Dataset, label: str, values: _StoredValues) -> SliceFacts:
     if dur is None:  # Enhanced PET: FrameContentSequence FrameAcquisitionDuration (0018,9220), ms
         dur = number("FrameAcquisitionDuration")
     intercept = number("RescaleIntercept")
+    acquisition, acquisition_problem = _acquisition(get)
     private = _PrivateReader(
         ds=ds,
         values=values,
@@ -489,8 +536,10 @@ def _slice_facts(ds: Dataset, label: str, values: _StoredValues) -> SliceFacts:
         creators_by_group=_private_creators(ds, values, charset),
     )
     return SliceFacts(
-        acquisition=_acquisition(get),
+        acquisition=acquisition,
+        acquisition_problem=acquisition_problem,
         frame_reference_s=None if frt is None else frt / 1000.0,
+        rescale_slope=number("RescaleSlope"),
         frame_duration_s=None if dur is None else dur / 1000.0,
         rescale_intercept=intercept or 0.0,
         philips_suv_factor=private.get(0x7053, 0x00, PHILIPS_CREATOR),
@@ -560,7 +609,10 @@ def read_pet_header(headers: Sequence[Dataset], *, label: str = "") -> PetHeader
     if not headers:
         raise DicomImportError(f"{label or 'PET series'}: no slice headers to read.")
     first_key = _series_key(headers[0])  # before _series_values converts slice 0's values
-    first = _series_values(headers[0])
+    try:
+        first = _series_values(headers[0])
+    except DicomImportError as err:
+        raise DicomImportError(f"{label or 'PET series'}: {err}") from err
     label = label or f"series {first.get('SeriesInstanceUID') or '(no SeriesInstanceUID)'}"
     diff = _first_difference(headers, first, first_key)
     if diff is not None:
@@ -576,5 +628,32 @@ def read_pet_header(headers: Sequence[Dataset], *, label: str = "") -> PetHeader
         values=first,
         radionuclide_meaning=_nuclide_meaning(headers[0]),
         slices=tuple(_slice_facts(ds, label, values) for ds in headers),
-        notes=(),
+        notes=_vr_notes(headers, label),
     )
+
+
+_CHECKED_VR_TAGS = (*_SERIES_TAGS, *_SLICE_TAGS.values())
+"""Tags whose stored VR is compared with the data dictionary's."""
+
+
+def _vr_notes(headers: Sequence[Dataset], label: str) -> tuple[str, ...]:
+    """Say which SUV attributes are stored with a VR other than the dictionary's.
+
+    A RescaleSlope stored as FD (binary) instead of DS (text) is read as a number all the
+    same, but it is a sign of a corrupt or hand-edited header, so the attribute is named.
+    """
+    notes: dict[BaseTag, str] = {}
+    for ds in headers:
+        for tag in _CHECKED_VR_TAGS:
+            elem: Any = ds.get_item(tag)
+            vr = getattr(elem, "VR", None)
+            if vr is None or vr == "UN" or tag in notes:
+                continue
+            expected = pydicom.datadict.dictionary_VR(tag)
+            if vr not in expected.split(" or "):
+                keyword = pydicom.datadict.keyword_for_tag(tag)
+                notes[tag] = (
+                    f"{label}: {attribute_tag(keyword)} is stored with VR {vr}, expected "
+                    f"{expected} (PS3.6); its value was read all the same. Check the header."
+                )
+    return tuple(notes.values())

@@ -18,14 +18,22 @@ from datetime import datetime, timedelta, timezone
 from nenscope.core.errors import (
     DicomDeviationWarning,
     EstimatedValueWarning,
+    ImpossibleValueError,
     MissingAttributeError,
     NotComputableError,
     UnitError,
     WorkbenchError,
 )
-from nenscope.core.patient import check_body_weight_kg
+from nenscope.core.patient import (
+    ADMINISTERED_ACTIVITY_RANGE_MBQ,
+    BODY_HEIGHT_RANGE_CM,
+    BODY_WEIGHT_RANGE_KG,
+    check_administered_activity_mbq,
+    check_body_height_cm,
+    check_body_weight_kg,
+)
 from nenscope.core.units import BQ_PER_MBQ, CM_PER_M, G_PER_KG
-from nenscope.dicom._pet_header import PetHeader, parse_da, parse_dt, parse_tm
+from nenscope.dicom._pet_header import PetHeader, attribute_tag, parse_da, parse_dt, parse_tm
 from nenscope.quantification.bodysize import (
     LbmFormula,
     Sex,
@@ -61,8 +69,8 @@ WEIGHT_IN_GRAMS_ABOVE = 1000.0
 DOSE_IN_MBQ_BELOW = 1.0e5
 """RadionuclideTotalDose below this many "Bq" (0.1 MBq) was stored in MBq (IBSI DRO_3_0)."""
 
-HEIGHT_RANGE_CM = (30.0, 275.0)
-"""Plausible patient height in cm; PatientSize outside it is not used (never guessed)."""
+HEIGHT_RANGE_CM = BODY_HEIGHT_RANGE_CM
+"""Possible patient height in cm; PatientSize outside it is not used (never guessed)."""
 
 LONG_HALF_LIFE_S = 86400.0
 """Nuclides with T½ above one day are imaged on later days: a time-only injection is refused."""
@@ -339,13 +347,25 @@ def _weight(
         body.weight_problem = f"PatientWeight (0010,1030) is {_shown(raw)}"
         prov["weight"] = body.weight_problem
         return
-    if weight > WEIGHT_IN_GRAMS_ABOVE:
+    in_grams = weight > WEIGHT_IN_GRAMS_ABOVE
+    if in_grams:
+        weight /= G_PER_KG
+    low, high = BODY_WEIGHT_RANGE_KG
+    if not low <= weight <= high:
+        # The range --weight-kg is held to: an impossible header weight is not used either.
+        body.weight_problem = (
+            f"PatientWeight (0010,1030) is {raw}"
+            + (f" (read as grams: {weight:g} kg)" if in_grams else " kg")
+            + f", not a possible body weight (expected {low:g} to {high:g} kg)"
+        )
+        prov["weight"] = body.weight_problem
+        return
+    if in_grams:
         log(
-            f"{header.label}: PatientWeight (0010,1030) is {weight:g}, taken as grams "
-            f"({weight / G_PER_KG:g} kg). Pass --weight-kg if that is wrong.",
+            f"{header.label}: PatientWeight (0010,1030) is {raw}, taken as grams "
+            f"({weight:g} kg). Pass --weight-kg if that is wrong.",
             DicomDeviationWarning,
         )
-        weight /= G_PER_KG
         prov["weight"] = f"{weight:g} kg: PatientWeight {raw} read as grams"
     else:
         prov["weight"] = f"{weight:g} kg from PatientWeight (0010,1030)"
@@ -359,7 +379,7 @@ def _height(
     if override is not None:
         if _positive_float(override) is None:
             raise NotComputableError(f"--height-cm must be a number > 0, not {override}.")
-        body.height_cm = float(override)
+        body.height_cm = check_body_height_cm(float(override), name="--height-cm")
         prov["height"] = f"{override} cm from --height-cm (header PatientSize: {raw})"
         return
     size_m = _positive_float(raw)
@@ -461,7 +481,8 @@ def _dose(
     if override is not None:
         if _positive_float(override) is None:
             raise NotComputableError(f"--injected-mbq must be a number > 0, not {override}.")
-        inputs.dose_bq = float(override) * BQ_PER_MBQ
+        mbq = check_administered_activity_mbq(float(override), name="--injected-mbq")
+        inputs.dose_bq = mbq * BQ_PER_MBQ
         prov["dose"] = f"{override} MBq from --injected-mbq (header RadionuclideTotalDose: {raw})"
         return
     dose = _positive_float(raw)
@@ -471,7 +492,20 @@ def _dose(
             "Pass --injected-mbq or correct the header."
         )
         return
-    if dose < DOSE_IN_MBQ_BELOW:
+    in_mbq = dose < DOSE_IN_MBQ_BELOW
+    mbq = dose if in_mbq else dose / BQ_PER_MBQ
+    try:
+        check_administered_activity_mbq(mbq, name="RadionuclideTotalDose (0018,1074)")
+    except ImpossibleValueError:
+        low, high = ADMINISTERED_ACTIVITY_RANGE_MBQ
+        inputs.problems["dose"] = (
+            f"RadionuclideTotalDose (0018,1074) is {raw}"
+            + (" (read as MBq)" if in_mbq else " Bq")
+            + f", {mbq:g} MBq, not a possible administered activity (expected {low:g} to "
+            f"{high:g} MBq). Pass --injected-mbq or correct the header."
+        )
+        return
+    if in_mbq:
         log(
             f"{header.label}: RadionuclideTotalDose (0018,1074) is {dose:g}, taken as MBq "
             f"({dose:g} MBq = {dose * BQ_PER_MBQ:g} Bq). Pass --injected-mbq if that is wrong.",
@@ -484,18 +518,43 @@ def _dose(
     prov["dose"] = f"{dose:g} Bq from RadionuclideTotalDose (0018,1074), not residual-corrected"
 
 
-def _series_datetime(header: PetHeader) -> datetime | None:
+def _series_datetime(header: PetHeader, log: Warn) -> datetime | None:
+    """SeriesDate + SeriesTime; a missing or unreadable one is said (PET Series: Type 1)."""
     day = parse_da(header.values.get("SeriesDate"))
     tod = parse_tm(header.values.get("SeriesTime"))
+    for keyword, parsed in (("SeriesDate", day), ("SeriesTime", tod)):
+        raw = header.values.get(keyword)
+        if parsed is None:
+            what = "missing" if raw is None else f"{str(raw)!r}, not a DICOM {keyword[6:8]}"
+            log(
+                f"{header.label}: {attribute_tag(keyword)} is {what}; the decay reference "
+                "and injection date come from the other times of the header (see provenance). "
+                "Correct the header if the SUV matters.",
+                DicomDeviationWarning,
+            )
     if day is None or tod is None:
         return None
     return datetime.combine(day, tod)
 
 
+def _acquisition_problems(header: PetHeader, log: Warn) -> None:
+    """Warn once when some slices' acquisition times are missing or unreadable."""
+    problems = [s.acquisition_problem for s in header.slices if s.acquisition_problem]
+    if not problems:
+        return
+    log(
+        f"{header.label}: {problems[0]} on {len(problems)} of {len(header.slices)} slices; "
+        "SeriesTime could not be checked against the acquisition start on those slices (a "
+        "SeriesTime after the acquisition, as in re-exported series, makes every SUV too "
+        "high). Correct the header if the SUV matters.",
+        DicomDeviationWarning,
+    )
+
+
 def _timing(
     header: PetHeader, overrides: object, inputs: Inputs, log: Warn, prov: MutableMapping[str, str]
 ) -> None:
-    series_dt = _series_datetime(header)
+    series_dt = _series_datetime(header, log)
     acq = [s.acquisition for s in header.slices]
     known_acq = [a for a in acq if a is not None]
     earliest = min(known_acq) if known_acq else None
@@ -517,6 +576,7 @@ def _timing(
         if dc is DecayCorrection.NONE:
             _none_corrections(header, inputs, acq)
         return
+    _acquisition_problems(header, log)
     _start_reference(header, inputs, series_dt, acq, log, prov)
 
 
@@ -634,12 +694,15 @@ def _start_reference(
         and len(known) == len(acq)
         and all(s.frame_reference_s is not None and s.frame_duration_s is not None for s in frames)
     ):
-        back = back_computed_reference_times(
-            known,
-            [float(s.frame_reference_s or 0.0) for s in frames],
-            [float(s.frame_duration_s or 0.0) for s in frames],
-            half_life_s=inputs.half_life_s,
-        )
+        try:
+            back = back_computed_reference_times(
+                known,
+                [float(s.frame_reference_s or 0.0) for s in frames],
+                [float(s.frame_duration_s or 0.0) for s in frames],
+                half_life_s=inputs.half_life_s,
+            )
+        except NotComputableError as err:
+            log(f"{header.label}: {err}", DicomDeviationWarning)
     ge = [s.ge_scan_datetime for s in frames if s.ge_scan_datetime is not None]
     explicit, _ = parse_dt(header.values.get("DecayCorrectionDateTime"))
     siemens = [s.siemens_decay_datetime for s in frames if s.siemens_decay_datetime is not None]
@@ -673,6 +736,7 @@ def _start_reference(
     _compare_private(header, ref, siemens_dt, log, prov)
     for message in ref.warnings:
         log(f"{header.label}: {message}")
+    _say_reference_source(header, ref, log)
     inputs.reference = ref
     prov["reference_time"] = f"{ref.when.isoformat()}: {ref.reason}"
     if back is not None:
@@ -682,6 +746,30 @@ def _start_reference(
             f" … spread {spread:.1f} s over {len(back)} slices"
         )
     _check_elapsed(header, inputs, ref, log)
+
+
+def _say_reference_source(header: PetHeader, ref: ReferenceTime, log: Warn) -> None:
+    """Warn when the decay reference is not SeriesTime, naming what it was taken from.
+
+    SeriesDate/SeriesTime is the standard's reference for DecayCorrection START (PS3.3
+    C.8.9.1.1.5); any other source makes the SUV depend on attributes a reader would not
+    expect to matter, so a corruption of them must not pass unnoticed.
+    """
+    sources = {
+        ReferenceMethod.FRAME_BACK_COMPUTED: "back-computed from AcquisitionTime (0008,0032), "
+        "ActualFrameDuration (0018,1242) and FrameReferenceTime (0054,1300)",
+        ReferenceMethod.GE_PRIVATE: "taken from the GE private scan_datetime (0009,100D)",
+        ReferenceMethod.SIEMENS_PRIVATE: "taken from the Siemens private Decay Correction "
+        "DateTime (0071,1022)",
+    }  # EARLIEST_ACQUISITION warns already (ReferenceTime.warnings)
+    source = sources.get(ref.method)
+    if source is None:
+        return
+    log(
+        f"{header.label}: the decay reference {ref.when.isoformat()} was {source}, not from "
+        f"SeriesDate/SeriesTime ({ref.reason}).",
+        DicomDeviationWarning,
+    )
 
 
 def _compare_private(

@@ -9,7 +9,6 @@ slices. Irregular spacing and gantry tilt are detected and, per :class:`StackSet
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,8 +20,14 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from scipy import ndimage
 
+from nenscope.core.diagnostics import warn
 from nenscope.core.enums import parse_option
-from nenscope.core.errors import DicomDeviationWarning, DicomImportError, GeometryError
+from nenscope.core.errors import (
+    DicomDeviationWarning,
+    DicomImportError,
+    GeometryError,
+    MissingAttributeError,
+)
 from nenscope.core.geometry import affine_from_dicom
 from nenscope.dicom._io import FrameDecoder, attribute_tag, get_float, get_floats, get_int
 
@@ -172,12 +177,21 @@ def slice_geometry(ds: Dataset, *, path: Path | str) -> SliceGeometry:
         raise DicomImportError(
             f"{path}: {attribute_tag('PixelSpacing')} must be positive, found {list(spacing)}."
         )
+    size = {keyword: get_int(ds, keyword, 0, path=path) for keyword in ("Rows", "Columns")}
+    for keyword, value in size.items():
+        if value <= 0:
+            found = "missing" if keyword not in ds else f"{value}"
+            error = MissingAttributeError if keyword not in ds else DicomImportError
+            raise error(
+                f"{path}: {attribute_tag(keyword)} is {found}; an image slice needs at least "
+                "one row and one column. Correct or re-export the file."
+            )
     return SliceGeometry(
         position_mm=(ipp[0], ipp[1], ipp[2]),
         orientation=(iop[0], iop[1], iop[2], iop[3], iop[4], iop[5]),
         pixel_spacing_mm=(spacing[0], spacing[1]),
-        rows=get_int(ds, "Rows", 0, path=path),
-        columns=get_int(ds, "Columns", 0, path=path),
+        rows=size["Rows"],
+        columns=size["Columns"],
         thickness_mm=_thickness_mm(ds, path=path),
     )
 
@@ -439,7 +453,7 @@ def _regularise(
             f"{check.spacing_problem}; resampled linearly along the normal onto "
             f"{float(distances[1] - distances[0]):.4g} mm spacing"
         )
-        warnings.warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
+        warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
     steps = len(positions) - 1
     total = positions[-1] - positions[0]
     along = float(total @ normal)
@@ -450,7 +464,7 @@ def _regularise(
         notes.append(
             f"{check.tilt_problem}; each slice shifted in plane (linear) onto an orthogonal grid"
         )
-        warnings.warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
+        warn(f"{notes[-1]}.", DicomDeviationWarning, stacklevel=3)
     return array, _affine(ref, positions[0], slice_vector), notes
 
 

@@ -6,7 +6,6 @@ writer module small (STYLE 1.3).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,11 +16,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 
 from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import OptionError
 from nenscope.core.geometry import affine_from_spacing
+from nenscope.core.safe_yaml import parse_json, parse_yaml, read_config_text
 from nenscope.core.units import BQ_PER_MBQ, G_PER_KG, S_PER_MIN
 from nenscope.dicom._synthetic_dicom import PetUnits, Vendor
 from nenscope.quantification.phantom_model import (
@@ -374,11 +373,9 @@ def read_lesion_file(path: Path) -> tuple[LesionSpec, ...]:
         If the file cannot be read or parsed, is not a list, or a lesion is malformed.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, json.JSONDecodeError, yaml.YAMLError) as err:
-        raise OptionError(f"Cannot read the lesion file {path}: {err}.") from err
+    text = read_config_text(path, what="lesion file", error=OptionError)
+    parse = parse_json if path.suffix.lower() == ".json" else parse_yaml
+    data = parse(text, source=f"Lesion file {path}", error=OptionError)
     if isinstance(data, dict) and "lesions" in data:
         data = data["lesions"]
     if not isinstance(data, list) or not data:

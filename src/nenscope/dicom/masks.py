@@ -13,7 +13,6 @@ line are decided by scikit-image's point-in-polygon test and may fall on either 
 
 from __future__ import annotations
 
-import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from skimage.draw import polygon2mask
 
+from nenscope.core.diagnostics import warn
 from nenscope.core.errors import (
     DicomDeviationWarning,
     DicomImportError,
@@ -188,7 +188,7 @@ def _onto_reference_grid(
 
 def _check_frame_of_reference(uid: str, reference: ImageVolume, *, path: Path, what: str) -> None:
     if not uid:
-        warnings.warn(
+        warn(
             f"{path}: the {what} names no FrameOfReferenceUID; it is aligned with the image "
             "by geometry only.",
             DicomDeviationWarning,
@@ -196,7 +196,7 @@ def _check_frame_of_reference(uid: str, reference: ImageVolume, *, path: Path, w
         )
         return
     if reference.frame_of_reference_uid is None:
-        warnings.warn(
+        warn(
             f"{path}: the reference image has no FrameOfReferenceUID, so the {what} "
             f"(FrameOfReferenceUID {uid or 'missing'}) is aligned by geometry only.",
             DicomDeviationWarning,
@@ -391,7 +391,7 @@ def read_rtstruct_mask(
         issues = notes[number] + dropped
         if issues or not mask.any():
             summary = "; ".join(_count(issues)) or "no contour on this image"
-            warnings.warn(f"{path}: ROI '{name}': {summary}.", DicomDeviationWarning, stacklevel=2)
+            warn(f"{path}: ROI '{name}': {summary}.", DicomDeviationWarning, stacklevel=2)
     return masks
 
 

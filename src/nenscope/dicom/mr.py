@@ -45,6 +45,7 @@ from nenscope.dicom._io import (
     read_dataset,
 )
 from nenscope.dicom._sorting import slice_geometry, stack_slices
+from nenscope.dicom.identity import safe_description
 from nenscope.dicom.series import list_files, split_frames
 from nenscope.quantification.adc import AdcFit, compute_adc
 
@@ -367,6 +368,13 @@ def read_dwi_series(
     )
 
 
+def _safe_description(ds: Dataset) -> str:
+    # Messages reach consoles and logs: no patient name or ID, even inside a description.
+    return safe_description(
+        get_str(ds, "SeriesDescription"), get_str(ds, "PatientID"), get_str(ds, "PatientName")
+    )
+
+
 def _choose_series(
     found: dict[str, list[tuple[Dataset, Path]]],
     source: Path | Sequence[Path],
@@ -381,8 +389,7 @@ def _choose_series(
             f"({n_files} file(s) looked at)."
         )
     listing = "; ".join(
-        f"{uid} ({get_str(items[0][0], 'SeriesDescription') or 'no description'}, "
-        f"{len(items)} file(s))"
+        f"{uid} ({_safe_description(items[0][0]) or 'no description'}, {len(items)} file(s))"
         for uid, items in sorted(found.items())
     )
     if wanted is not None:

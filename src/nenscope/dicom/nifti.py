@@ -10,7 +10,6 @@ A NIfTI affine maps voxel indices ``(i, j, k)`` of ``data[i, j, k]`` to RAS+ mm;
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.diagnostics import warn
 from nenscope.core.errors import DicomImportError, GeometryError, WorkbenchWarning
 from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
@@ -108,7 +108,7 @@ def read_nifti(path: Path, *, unit: Unit | None = None) -> ImageVolume:
     sform_code = int(header["sform_code"])
     qform_code = int(header["qform_code"])
     if sform_code == 0 and qform_code == 0:
-        warnings.warn(
+        warn(
             f"{path}: NIfTI sform_code and qform_code are 0, so the image has no position in "
             "space; using spacing only (origin 0, axes along RAS).",
             WorkbenchWarning,

@@ -16,7 +16,6 @@ slice, how the rescaled stored values become Bq/mL and SUVbw (counts, GML, CM2ML
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,9 +26,12 @@ import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
 
+from nenscope.core.diagnostics import warn
 from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import (
     DicomDeviationWarning,
+    ImpossibleValueError,
+    MissingAttributeError,
     NotComputableError,
     OptionError,
     UnitError,
@@ -45,6 +47,12 @@ from nenscope.dicom._pet_inputs import (
 )
 from nenscope.dicom.series import DicomSeries
 from nenscope.quantification.bodysize import LbmFormula
+from nenscope.quantification.suv import (
+    SUV_IMPLAUSIBLE_MAX_BELOW,
+    SUV_IMPOSSIBLE_ABOVE,
+    SuvRangeVerdict,
+    suv_range_verdict,
+)
 
 __all__ = [
     "Normalisation",
@@ -290,10 +298,14 @@ def compute_suv_from_headers(
         raise NotComputableError(
             f"{header.label}: {values.shape[0]} slices of values but {len(header.slices)} headers."
         )
-    suvmax = None if values is None else _suvmax(values, to_suv_bw)
+    suvmax = None
+    if values is not None:
+        _check_rescale(header, log)
+        suvmax, suvmin = _suv_extremes(values, to_suv_bw)
+        _check_suv_range(header, units, suvmax, suvmin, log)
     ratio = {n: _ratio(body, n) for n in Normalisation}
     for message, category in log.warnings:
-        warnings.warn(message, category, stacklevel=3)
+        warn(message, category, stacklevel=3)
     return SuvResult(
         series_instance_uid=str(header.values.get("SeriesInstanceUID") or ""),
         units=units,
@@ -371,19 +383,96 @@ def _ratio(body: Body, normalisation: Normalisation) -> float | None:
     return None if value is None else value / body.weight_kg
 
 
-def _suvmax(values: npt.NDArray[Any], to_suv_bw: tuple[float, ...]) -> float | None:
+def _suv_extremes(
+    values: npt.NDArray[Any], to_suv_bw: tuple[float, ...]
+) -> tuple[float | None, float | None]:
+    """SUVbw maximum and minimum over the finite values (``None`` if there are none)."""
     scale = np.asarray(to_suv_bw, dtype=np.float64)
     flat = np.asarray(values).reshape(len(scale), -1)
-    # Per-slice maximum in the stored dtype (no float64 copy of the volume); fmax skips NaN.
-    per_slice = np.fmax.reduce(flat, axis=1).astype(np.float64)
-    for k in np.flatnonzero(~np.isfinite(per_slice)):
-        # A slice holding +/-inf: its largest finite value (no all-NaN warning from nanmax).
-        row = flat[k][np.isfinite(flat[k])]
-        per_slice[k] = float(row.max()) if row.size else -np.inf
-    finite = np.isfinite(per_slice)
-    if not finite.any():
-        return None
-    return float(np.max(per_slice[finite] * scale[finite]))
+    if flat.shape[1] == 0:
+        return None, None
+    extremes: list[float | None] = []
+    for reduce, pick in ((np.fmax, max), (np.fmin, min)):
+        # Per-slice extreme in the stored dtype (no float64 copy of the volume); skips NaN.
+        per_slice = reduce.reduce(flat, axis=1).astype(np.float64)
+        for k in np.flatnonzero(~np.isfinite(per_slice)):
+            # A slice holding +/-inf: its extreme finite value (no all-NaN warning).
+            row = flat[k][np.isfinite(flat[k])]
+            per_slice[k] = float(pick(row)) if row.size else np.nan
+        finite = np.isfinite(per_slice)
+        extremes.append(float(pick(per_slice[finite] * scale[finite])) if finite.any() else None)
+    return extremes[0], extremes[1]
+
+
+_RANGE_SUSPECTS = (
+    "Units (0054,1001), RescaleSlope (0028,1053), RescaleIntercept (0028,1052), "
+    "RadionuclideTotalDose (0018,1074) and PatientWeight (0010,1030)"
+)
+
+
+def _check_suv_range(
+    header: PetHeader, units: str, suvmax: float | None, suvmin: float | None, log: _Log
+) -> None:
+    """Refuse a physiologically impossible SUV range; warn about an implausibly low one."""
+    if suvmax is None or suvmin is None:
+        raise NotComputableError(
+            f"Cannot compute SUV for {header.label}: the series holds no finite pixel value."
+        )
+    verdict = suv_range_verdict(suvmax, suvmin)
+    found = f"SUVbw from {suvmin:.4g} to {suvmax:.4g} g/mL (Units {units})"
+    if verdict is SuvRangeVerdict.IMPOSSIBLE:
+        raise ImpossibleValueError(
+            f"Cannot compute SUV for {header.label}: {found}, outside any physiological range "
+            f"(maximum above 0 and at most {SUV_IMPOSSIBLE_ABOVE:g}). One of {_RANGE_SUSPECTS} "
+            "is wrong; check them against the acquisition record, then correct the header or "
+            "pass --injected-mbq/--weight-kg."
+        )
+    if verdict is SuvRangeVerdict.IMPLAUSIBLY_LOW:
+        log.warn(
+            f"{header.label}: {found}: no voxel reaches SUV {SUV_IMPLAUSIBLE_MAX_BELOW:g}, "
+            f"lower than any physiological uptake. Check {_RANGE_SUSPECTS}."
+        )
+
+
+def _check_rescale(header: PetHeader, log: _Log) -> None:
+    """Refuse a missing or non-positive RescaleSlope; warn about a non-zero RescaleIntercept.
+
+    PS3.3 C.8.9.4 (PET Image module): RescaleSlope (0028,1053) and RescaleIntercept
+    (0028,1052) are Type 1, and the intercept shall be 0. Taking a missing slope as 1 turns
+    GE int16 values (scaled to 32767 per slice) into SUV of tens of thousands.
+    """
+    modality = str(header.values.get("Modality") or "")
+    slopes = [s.rescale_slope for s in header.slices]
+    missing = [z for z, slope in enumerate(slopes) if slope is None]
+    if missing and modality == "PT":
+        raise MissingAttributeError(
+            f"Cannot compute SUV for {header.label}: RescaleSlope (0028,1053) is missing on "
+            f"{len(missing)} of {len(slopes)} slices (first: slice {missing[0]} in z order); "
+            "it is required for PET images (PS3.3 C.8.9.4) and no value can be assumed. "
+            "Correct the header."
+        )
+    if missing:
+        log.warn(
+            f"{header.label}: RescaleSlope (0028,1053) is missing on {len(missing)} of "
+            f"{len(slopes)} slices of a Modality {modality or '(none)'} series; the stored "
+            "values were used unscaled."
+        )
+    bad = [(z, slope) for z, slope in enumerate(slopes) if slope is not None and slope <= 0]
+    if bad:
+        z, slope = bad[0]
+        raise ImpossibleValueError(
+            f"Cannot compute SUV for {header.label}: RescaleSlope (0028,1053) is {slope:g} on "
+            f"{len(bad)} slices (first: slice {z} in z order); a slope of 0 or below turns "
+            "activity into nothing or negative values. Correct the header."
+        )
+    offset = [(z, s.rescale_intercept) for z, s in enumerate(header.slices) if s.rescale_intercept]
+    if offset and modality == "PT":
+        z, value = offset[0]
+        log.warn(
+            f"{header.label}: RescaleIntercept (0028,1052) is {value:g} on {len(offset)} of "
+            f"{len(slopes)} slices (first: slice {z}); PET images shall have 0 (PS3.3 "
+            "C.8.9.4.1.2). It was applied as stored; check the SUV."
+        )
 
 
 _QUANTITATIVE_UNITS = frozenset({"BQML", "CNTS", "GML", "CM2ML"})
@@ -631,3 +720,8 @@ def suv_volume(
     # One output allocation, no float64 copy of the input first.
     array = np.multiply(series.volume.array, scale[:, np.newaxis, np.newaxis], dtype=dtype)
     return series.volume.with_array(array, unit=_UNIT_OF[norm])
+
+
+def _suvmax(values: npt.NDArray[Any], to_suv_bw: tuple[float, ...]) -> float | None:
+    """SUVbw maximum over the finite values of ``values`` (``None`` if there are none)."""
+    return _suv_extremes(values, to_suv_bw)[0]

@@ -38,6 +38,7 @@ from nenscope.dicom._io import (
     read_pixels_at,
 )
 from nenscope.dicom._sorting import StackSettings, stack_slices
+from nenscope.dicom.identity import safe_description
 
 __all__ = ["DicomSeries", "list_files", "read_series", "split_frames", "unit_for"]
 
@@ -232,6 +233,13 @@ def _load_stored(entry: _Entry, layouts: dict[tuple[object, ...], Any]) -> npt.N
     return np.asarray(pixels[0])
 
 
+def _safe_description(ds: Dataset) -> str:
+    # Messages reach consoles and logs: no patient name or ID, even inside a description.
+    return safe_description(
+        get_str(ds, "SeriesDescription"), get_str(ds, "PatientID"), get_str(ds, "PatientName")
+    )
+
+
 def _mixed_series_message(
     source: Path | Sequence[Path], by_series: dict[str, list[_Entry]]
 ) -> str:
@@ -240,7 +248,7 @@ def _mixed_series_message(
         ds = members[0].header
         parts.append(
             f"#{get_str(ds, 'SeriesNumber', '?')} {get_str(ds, 'Modality', '?')} "
-            f"'{get_str(ds, 'SeriesDescription')}' ({len(members)} files, UID {uid})"
+            f"'{_safe_description(ds)}' ({len(members)} files, UID {uid})"
         )
     where = source if isinstance(source, str | Path) else "the given files"
     return (
@@ -317,6 +325,23 @@ def _build_series(
     )
 
 
+_IMAGE_SOP_CLASSES = frozenset(
+    {
+        "1.2.840.10008.5.1.4.1.1.128",  # PET Image
+        "1.2.840.10008.5.1.4.1.1.128.1",  # Legacy Converted Enhanced PET Image
+        "1.2.840.10008.5.1.4.1.1.130",  # Enhanced PET Image
+        "1.2.840.10008.5.1.4.1.1.2",  # CT Image
+        "1.2.840.10008.5.1.4.1.1.2.1",  # Enhanced CT Image
+        "1.2.840.10008.5.1.4.1.1.2.2",  # Legacy Converted Enhanced CT Image
+        "1.2.840.10008.5.1.4.1.1.4",  # MR Image
+        "1.2.840.10008.5.1.4.1.1.4.1",  # Enhanced MR Image
+        "1.2.840.10008.5.1.4.1.1.4.4",  # Legacy Converted Enhanced MR Image
+        "1.2.840.10008.5.1.4.1.1.20",  # NM Image
+    }
+)
+"""SOP classes (PS3.4 B.5) whose instances are always images, with Rows and Columns."""
+
+
 def _is_image(ds: Dataset) -> bool:
     """Whether a header (read up to the pixel data) belongs to an image of a series.
 
@@ -324,6 +349,11 @@ def _is_image(ds: Dataset) -> bool:
     private "MR" objects with Rows but no pixels) are not images; standard image objects with
     missing geometry are, and are refused later with the attribute named.
     """
+    if raw_text(ds, "SOPClassUID") in _IMAGE_SOP_CLASSES:
+        # An object of a standard image class is an image even if it lost SeriesInstanceUID,
+        # Modality, Rows or Columns: a damaged slice of the series, refused later naming the
+        # attribute, never silently dropped (20 slices would become 19).
+        return True
     if "SeriesInstanceUID" not in ds or "Rows" not in ds or "Columns" not in ds:
         return False
     if raw_text(ds, "Modality") not in _IMAGE_MODALITIES:

@@ -488,8 +488,8 @@ def _check_out_dir(out_dir: Path, *, overwrite: bool) -> None:
     existing = [str(p) for p in targets if p.exists()]
     if existing and not overwrite:
         raise OptionError(
-            f"Phantom output {out_dir} already holds {existing}. Choose an empty folder or pass "
-            "overwrite=True (--overwrite)."
+            f"Phantom output {out_dir} already holds {existing}. Choose an empty folder or allow "
+            "replacing the phantom there."
         )
     for sub in ("CT", "PET"):
         folder = out_dir / sub

@@ -139,6 +139,8 @@ class Exam:
     dose_evidence: tuple[str, ...]
     substitutes: tuple[ExamId, ...]
     evidence: tuple[str, ...]
+    regions: tuple[str, ...] = ()
+    """Body regions a CT covers (neck, chest, abdomen, pelvis); empty for other exams."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -339,7 +341,20 @@ def _parse_exam(eid: str, raw: Mapping[str, Any], tracers: Mapping[str, Any]) ->
         dose_evidence=_tuple(raw.get("dose_evidence")),
         substitutes=tuple(_enum_value(where, ExamId, s) for s in raw.get("substitutes", ())),
         evidence=_tuple(raw.get("evidence")),
+        regions=_regions(where, raw),
     )
+
+
+BODY_REGIONS = ("neck", "chest", "abdomen", "pelvis")
+"""Body regions an exam may cover (``regions`` in exams.toml)."""
+
+
+def _regions(where: str, raw: Mapping[str, Any]) -> tuple[str, ...]:
+    regions = _tuple(raw.get("regions"))
+    for region in regions:
+        if region not in BODY_REGIONS:
+            raise _bad(where, f"unknown region '{region}'. {suggest(region, list(BODY_REGIONS))}")
+    return regions
 
 
 def _parse_performance(raw: Mapping[str, Any]) -> PerformanceRow:

@@ -293,26 +293,35 @@ class Prescription:
     rule: ActivityRule
     paediatric: bool
     notes: tuple[str, ...] = ()
+    derivation: str = ""
+    """How the activity was obtained, e.g. ``"2 MBq/kg × 82 kg = 164 MBq"`` (with the cap or
+    floor applied, and the label or guideline the rule comes from)."""
 
 
-def _apply_rule(rule: ActivityRule, weight_kg: float | None) -> tuple[float, list[str]]:
+def _apply_rule(rule: ActivityRule, weight_kg: float | None) -> tuple[float, list[str], str]:
     notes: list[str] = []
+    source = f" ({', '.join(rule.evidence)})" if rule.evidence else ""
     if rule.kind is ActivityRuleKind.FIXED:
-        return float(rule.fixed_mbq or 0.0), notes
+        value = float(rule.fixed_mbq or 0.0)
+        return value, notes, f"fixed activity {value:g} MBq{source}"
     if weight_kg is None:
         weight_kg = REFERENCE_ADULT_WEIGHT_KG
         notes.append(
             f"weight not given: estimated for the {REFERENCE_ADULT_WEIGHT_KG:g} kg reference adult"
         )
-    raw = float(rule.per_kg_mbq or 0.0) * weight_kg
+    per_kg = float(rule.per_kg_mbq or 0.0)
+    raw = per_kg * weight_kg
     value = raw
+    derivation = f"{per_kg:g} MBq/kg × {weight_kg:g} kg = {raw:.4g} MBq"
     if rule.max_mbq is not None and value > rule.max_mbq:
         value = rule.max_mbq
         notes.append(f"capped at {rule.max_mbq:g} MBq (rule gives {raw:.0f} MBq)")
+        derivation += f", capped at {rule.max_mbq:g} MBq"
     if rule.min_mbq is not None and value < rule.min_mbq:
         value = rule.min_mbq
         notes.append(f"raised to the minimum {rule.min_mbq:g} MBq (rule gives {raw:.1f} MBq)")
-    return value, notes
+        derivation += f", raised to the minimum {rule.min_mbq:g} MBq"
+    return value, notes, derivation + source
 
 
 def prescribe_activity(
@@ -357,8 +366,10 @@ def prescribe_activity(
         check_age_years(age_years)
     is_child = age_years is not None and age_years < ADULT_AGE_YEARS
     if not is_child:
-        value, notes = _apply_rule(adult, weight_kg)
-        return Prescription(activity_mbq=value, rule=adult, paediatric=False, notes=tuple(notes))
+        value, notes, how = _apply_rule(adult, weight_kg)
+        return Prescription(
+            activity_mbq=value, rule=adult, paediatric=False, notes=tuple(notes), derivation=how
+        )
     if paediatric is None:
         raise NotComputableError(
             f"no paediatric activity rule for this tracer in the knowledge base (age "
@@ -370,8 +381,14 @@ def prescribe_activity(
             f"A paediatric activity (age {age_years:g} years) needs the body weight; "
             "give weight_kg."
         )
-    value, notes = _apply_rule(paediatric, weight_kg)
-    return Prescription(activity_mbq=value, rule=paediatric, paediatric=True, notes=tuple(notes))
+    value, notes, how = _apply_rule(paediatric, weight_kg)
+    return Prescription(
+        activity_mbq=value,
+        rule=paediatric,
+        paediatric=True,
+        notes=tuple(notes),
+        derivation=f"paediatric rule: {how}",
+    )
 
 
 def compute_effective_dose_msv(activity_mbq: float, *, coefficient_msv_per_mbq: float) -> float:

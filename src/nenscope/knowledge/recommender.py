@@ -22,7 +22,11 @@ from nenscope.core.errors import NotComputableError
 from nenscope.knowledge.bayes import compute_post_test_probability
 from nenscope.knowledge.facts import SSTR_EXAMS, derive_tags
 from nenscope.knowledge.kb import Exam, KnowledgeBase, PerformanceRow, load_knowledge_base
-from nenscope.knowledge.physics import compute_effective_dose_msv, prescribe_activity
+from nenscope.knowledge.physics import (
+    ADULT_AGE_YEARS,
+    compute_effective_dose_msv,
+    prescribe_activity,
+)
 from nenscope.knowledge.rules import Context, Proposal, Rule
 from nenscope.knowledge.scenario import Scenario, grade_warnings
 from nenscope.knowledge.vocab import (
@@ -77,6 +81,8 @@ class PlanItem:
     substituted_for: ExamId | None = None
     rules: tuple[str, ...] = ()
     post_test: PostTest | None = None
+    activity_derivation: str | None = None
+    dose_caveat: str | None = None
 
     def to_contract(self) -> dict[str, Any]:
         """Return the JSON object of this item (contract keys first; absent numbers omitted)."""
@@ -92,6 +98,10 @@ class PlanItem:
             if value is not None:
                 out[key] = round(value, 2)
         out["name"] = self.name
+        if self.activity_derivation:
+            out["activity_derivation"] = self.activity_derivation
+        if self.dose_caveat:
+            out["dose_caveat"] = self.dose_caveat
         if self.radiopharmaceutical:
             out["radiopharmaceutical"] = self.radiopharmaceutical
         if self.notes:
@@ -152,6 +162,18 @@ class Plan:
     tags: frozenset[str]
     knowledge_base_version: str
 
+    @property
+    def total_effective_dose_msv(self) -> float:
+        """Effective dose, mSv, if every exam of the plan with a known dose is done."""
+        return sum(i.effective_dose_msv or 0.0 for i in self.items)
+
+    @property
+    def recommended_effective_dose_msv(self) -> float:
+        """Effective dose, mSv, of the items of strength ``recommended`` only."""
+        return sum(
+            i.effective_dose_msv or 0.0 for i in self.items if i.strength is Strength.RECOMMENDED
+        )
+
     def to_contract(self, *, explain: bool = False) -> dict[str, Any]:
         """``{"plan": [...], "avoid": [...], "warnings": [...]}`` (+ ``explain`` on request)."""
         out: dict[str, Any] = {
@@ -162,6 +184,8 @@ class Plan:
         if explain:
             out["explain"] = {
                 "knowledge_base_version": self.knowledge_base_version,
+                "total_effective_dose_msv": round(self.total_effective_dose_msv, 2),
+                "recommended_effective_dose_msv": round(self.recommended_effective_dose_msv, 2),
                 "tags": sorted(self.tags),
                 "rules": [
                     {
@@ -192,6 +216,19 @@ class _Candidate:
     substitutes: tuple[ExamId, ...] | None = None
     substituted_for: ExamId | None = None
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Avoided:
+    """One reason to avoid an exam.
+
+    The rule's text, its id, and whether the rule named the exam itself (True) or reached it
+    through a group selector such as ``@ionising``.
+    """
+
+    reason: str
+    rule: str
+    named: bool
 
 
 def _select(kb: KnowledgeBase, token: str) -> list[ExamId]:
@@ -240,13 +277,11 @@ def _merge(cands: dict[ExamId, _Candidate], rule: Rule, p: Proposal, order: int)
 
 def _collect(
     kb: KnowledgeBase, ctx: Context
-) -> tuple[
-    list[Rule], list[RuleTrace], dict[ExamId, _Candidate], dict[ExamId, list[tuple[str, str]]]
-]:
+) -> tuple[list[Rule], list[RuleTrace], dict[ExamId, _Candidate], dict[ExamId, list[_Avoided]]]:
     fired: list[Rule] = []
     trace: list[RuleTrace] = []
     cands: dict[ExamId, _Candidate] = {}
-    avoid: dict[ExamId, list[tuple[str, str]]] = {}
+    avoid: dict[ExamId, list[_Avoided]] = {}
     order = 0
     for rule in kb.rules:
         why = rule.why_not(ctx)
@@ -269,14 +304,16 @@ def _collect(
         for a in rule.avoid:
             for token in a.exams:
                 for exam in _select(kb, token):
-                    avoid.setdefault(exam, []).append((a.reason, rule.id))
+                    avoid.setdefault(exam, []).append(
+                        _Avoided(reason=a.reason, rule=rule.id, named=not token.startswith("@"))
+                    )
     return fired, trace, cands, avoid
 
 
 def _resolve(
     kb: KnowledgeBase,
     cands: dict[ExamId, _Candidate],
-    avoid: dict[ExamId, list[tuple[str, str]]],
+    avoid: dict[ExamId, list[_Avoided]],
     available: frozenset[str],
 ) -> tuple[dict[ExamId, _Candidate], list[str], list[str]]:
     """Replace avoided or unavailable exams by substitutes; return plan, warnings, steps."""
@@ -287,7 +324,9 @@ def _resolve(
         exam = cand.exam
         blocked = None
         if exam in avoid:
-            blocked = f"ruled out for this patient by rule {avoid[exam][0][1]}, see the avoid list"
+            blocked = (
+                f"ruled out for this patient by rule {avoid[exam][0].rule}, see the avoid list"
+            )
         elif exam.value not in available:
             blocked = "not available at this centre"
         if blocked is None:
@@ -335,17 +374,124 @@ _WITH_NO_IMAGING = (ExamId.NO_IMAGING, ExamId.ENDOSCOPY)
 _ONE_OFF_QUESTIONS = (Question.DIAGNOSIS, Question.LOCALISATION, Question.STAGING)
 
 
+_REPEAT_IS_THE_POINT = (Question.RESPONSE, Question.SURVEILLANCE)
+"""Questions answered by repeating an exam (comparison with the prior one)."""
+
+PRIOR_CURRENT_MONTHS = 6.0
+"""A prior result younger than this is taken as current: the exam is not proposed first again.
+A convention of this knowledge base (imaging before a treatment decision is usually repeated
+when older than about 3-6 months), not a guideline value; an older result is repeated."""
+
+_CLEAR_RESULTS = (PriorResult.POSITIVE, PriorResult.NEGATIVE)
+
+
+def _family(exam: ExamId) -> tuple[ExamId, ...]:
+    """Exams that answer the same question as ``exam`` (SSTR imaging is one family)."""
+    return SSTR_EXAMS if exam in SSTR_EXAMS else (exam,)
+
+
+def _current_prior(scenario: Scenario, exam: ExamId) -> tuple[ExamId, PriorResult] | None:
+    """Return a prior exam of ``exam``'s family with a clear, current result, or None."""
+    for member in _family(exam):
+        result = scenario.prior.get(member.value)
+        if result is None or result not in _CLEAR_RESULTS:
+            continue
+        age = scenario.prior_months_ago.get(member.value)
+        if age is None or age < PRIOR_CURRENT_MONTHS:
+            return member, result
+    return None
+
+
 def _already_done(scenario: Scenario, cands: dict[ExamId, _Candidate]) -> list[str]:
-    """Drop exams the scenario reports as done with a clear result, for one-off questions."""
-    if scenario.question not in _ONE_OFF_QUESTIONS:
+    """Keep exams already done with a clear, current result from leading the plan.
+
+    For one-off questions (diagnosis, localisation, staging) such an exam is dropped; for the
+    others it is ranked after every exam that answers what remains, with a note. Response and
+    surveillance repeat exams on purpose, and a result older than
+    :data:`PRIOR_CURRENT_MONTHS` (``months_ago`` or ``date`` in ``prior``) is repeated.
+    """
+    if scenario.question in _REPEAT_IS_THE_POINT:
         return []
     steps = []
-    for exam in list(cands):
-        result = scenario.prior.get(exam.value)
-        if result in (PriorResult.POSITIVE, PriorResult.NEGATIVE):
+    lowest = min((c.priority for c in cands.values()), default=0)
+    for exam in sorted(cands, key=lambda e: (-cands[e].priority, cands[e].order)):
+        found = _current_prior(scenario, exam)
+        if found is None:
+            continue
+        done, result = found
+        when = _prior_when(scenario, done)
+        if scenario.question in _ONE_OFF_QUESTIONS:
             del cands[exam]
-            steps.append(f"{exam}: already done ({result}) for this question — not repeated")
+            steps.append(f"{exam}: {done} already done ({result}{when}) — not repeated")
+            continue
+        cand = cands[exam]
+        cand.priority = min(cand.priority, lowest - 1)
+        cand.notes.append(
+            f"{done} is already reported ({result}{when}): repeat it only if that result is "
+            f"older than {PRIOR_CURRENT_MONTHS:g} months or the disease has changed since."
+        )
+        steps.append(f"{exam}: {done} already done ({result}{when}) — ranked last")
     return steps
+
+
+def _prior_when(scenario: Scenario, exam: ExamId) -> str:
+    age = scenario.prior_months_ago.get(exam.value)
+    return "" if age is None else f", {age:.0f} months ago"
+
+
+def _builds_on(scenario: Scenario, first: _Candidate) -> str | None:
+    """Return a note for the first item naming the prior results the plan builds on."""
+    if scenario.question in _REPEAT_IS_THE_POINT:
+        return None
+    done = []
+    for key, result in scenario.prior.items():
+        if ":" in key or result not in _CLEAR_RESULTS or key == first.exam.value:
+            continue
+        age = scenario.prior_months_ago.get(key)
+        if age is None or age < PRIOR_CURRENT_MONTHS:
+            done.append(f"{key} ({result}{_prior_when(scenario, ExamId(key))})")
+    if not done:
+        return None
+    return f"Builds on the prior {', '.join(done)}: this exam answers what they left open."
+
+
+def _one_ct_per_region(
+    kb: KnowledgeBase, ordered: list[_Candidate], steps: list[str]
+) -> list[_Candidate]:
+    """Fold a contrast CT whose regions overlap a higher-ranked contrast CT into that one.
+
+    Two contrast CTs of the same region (e.g. CT enterography and a multiphase liver CT for a
+    small-intestine NET) double the dose for one anatomical question: the radiologist runs
+    one examination with both protocols' phases. The lower-ranked exam leaves the plan and
+    the kept one says what to add.
+    """
+    kept: list[_Candidate] = []
+    for cand in ordered:
+        exam = kb.exams[cand.exam]
+        host = next(
+            (
+                k
+                for k in kept
+                if exam.contrast is Contrast.IODINATED
+                and kb.exams[k.exam].contrast is Contrast.IODINATED
+                and set(exam.regions) & set(kb.exams[k.exam].regions)
+            ),
+            None,
+        )
+        if host is None:
+            kept.append(cand)
+            continue
+        extra = sorted(set(exam.regions) - set(kb.exams[host.exam].regions))
+        cover = f"; extend the field of view to the {' and '.join(extra)}" if extra else ""
+        host.notes.append(
+            f"One contrast CT per anatomical region: {cand.exam} ({exam.name}) was also "
+            f"proposed ({cand.rationale.rstrip('.')}) — add its phases to this CT{cover} "
+            "instead of a second examination."
+        )
+        _add_unique(host.evidence, cand.evidence)
+        _add_unique(host.rules, cand.rules)
+        steps.append(f"{cand.exam}: folded into {host.exam} (one contrast CT per region)")
+    return kept
 
 
 def _place(final: dict[ExamId, _Candidate], cand: _Candidate, exam: ExamId) -> None:
@@ -378,12 +524,27 @@ def _adjust(
             cand.priority = min(cand.priority, INVESTIGATIONAL_MAX_PRIORITY)
 
 
-def _nuclear_details(
-    exam: Exam, scenario: Scenario, warnings: list[str]
-) -> tuple[float | None, float | None, float | None, list[str]]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Dose:
+    activity_mbq: float | None = None
+    uptake_min: float | None = None
+    effective_dose_msv: float | None = None
+    notes: tuple[str, ...] = ()
+    derivation: str | None = None
+    caveat: str | None = None
+
+
+def _nuclear_details(exam: Exam, scenario: Scenario, warnings: list[str]) -> _Dose:
     tracer = exam.radiopharmaceutical
     if tracer is None:
-        return None, None, exam.typical_effective_dose_msv, []
+        child = scenario.age_years is not None and scenario.age_years < ADULT_AGE_YEARS
+        caveat = (
+            f"Child: {exam.typical_effective_dose_msv:g} mSv is a typical ADULT dose of this "
+            "exam; a paediatric protocol's dose differs (ask the CT team)."
+            if child and exam.ionising and exam.typical_effective_dose_msv is not None
+            else None
+        )
+        return _Dose(effective_dose_msv=exam.typical_effective_dose_msv, caveat=caveat)
     notes: list[str] = []
     try:
         presc = prescribe_activity(
@@ -394,7 +555,7 @@ def _nuclear_details(
         )
     except NotComputableError as err:
         warnings.append(f"{exam.id} ({tracer.name}): {err}")
-        return None, tracer.typical_uptake_min, None, [str(err)]
+        return _Dose(uptake_min=tracer.typical_uptake_min, notes=(str(err),))
     notes.extend(presc.notes)
     if presc.paediatric:
         notes.append("paediatric weight-based activity")
@@ -413,7 +574,14 @@ def _nuclear_details(
             warnings.append(f"{exam.id}: {coefficient.caveat}")
     else:
         notes.append("no published effective-dose coefficient in the knowledge base")
-    return presc.activity_mbq, tracer.typical_uptake_min, dose, notes
+    return _Dose(
+        activity_mbq=presc.activity_mbq,
+        uptake_min=tracer.typical_uptake_min,
+        effective_dose_msv=dose,
+        notes=tuple(notes),
+        derivation=presc.derivation or None,
+        caveat=None if coefficient is None else coefficient.caveat,
+    )
 
 
 _SSA_LONG = {
@@ -559,6 +727,74 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _plan_items(
+    kb: KnowledgeBase,
+    ordered: list[_Candidate],
+    scenario: Scenario,
+    tags: frozenset[str],
+    warnings: list[str],
+) -> list[PlanItem]:
+    """Turn the ranked candidates into plan items with activity, dose and warnings."""
+    items: list[PlanItem] = []
+    for rank, cand in enumerate(ordered, start=1):
+        exam = kb.exams[cand.exam]
+        details = _nuclear_details(exam, scenario, warnings)
+        warnings.extend(_tracer_warnings(exam, scenario, tags))
+        tracer = exam.radiopharmaceutical
+        notes = list(details.notes)
+        if tracer is None and details.effective_dose_msv is not None:
+            notes.append("typical adult effective dose of the exam (order of magnitude)")
+        if details.caveat and tracer is None:
+            notes.append(details.caveat)
+        items.append(
+            PlanItem(
+                rank=rank,
+                exam=cand.exam,
+                name=exam.name,
+                strength=cand.strength,
+                rationale=cand.rationale,
+                evidence=tuple(cand.evidence),
+                activity_mbq=details.activity_mbq,
+                uptake_min=details.uptake_min,
+                effective_dose_msv=details.effective_dose_msv,
+                radiopharmaceutical=None if tracer is None else tracer.name,
+                notes=_dedupe([*cand.notes, *notes]),
+                preparation=() if tracer is None else tracer.preparation,
+                substituted_for=cand.substituted_for,
+                rules=tuple(cand.rules),
+                post_test=_post_test(kb, cand.exam, scenario, tags),
+                activity_derivation=details.derivation,
+                dose_caveat=details.caveat,
+            )
+        )
+    return items
+
+
+def _avoid_items(
+    avoid: dict[ExamId, list[_Avoided]], *, proposed: frozenset[ExamId]
+) -> tuple[AvoidItem, ...]:
+    """Return the avoid list, items that share a reason together.
+
+    It holds the exams a rule names, and the exams a group rule (``@ionising`` …) rules out
+    that some rule proposed for this question. An exam nobody would consider here (e.g. an
+    investigational tracer under a pregnancy rule) is not listed. Items sharing a reason keep
+    the order of their first mention.
+    """
+    items = [
+        AvoidItem(
+            exam=exam,
+            reason=" ".join(_dedupe(a.reason for a in reasons)),
+            rules=_dedupe(a.rule for a in reasons),
+        )
+        for exam, reasons in avoid.items()
+        if exam in proposed or any(a.named for a in reasons)
+    ]
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(item.reason, index)
+    return tuple(sorted(items, key=lambda i: first[i.reason]))
+
+
 def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
     """Recommend an imaging plan for a scenario.
 
@@ -597,39 +833,18 @@ def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
     _adjust(kb, fired, final, steps)
     for rule in fired:
         warnings.extend(w.text for w in rule.warn if w.applies(scenario))
-    items: list[PlanItem] = []
     ordered = sorted(final.values(), key=lambda c: (-c.priority, c.order))
     if ordered and ordered[0].exam is ExamId.NO_IMAGING:
         dropped = [c.exam.value for c in ordered if c.exam not in _WITH_NO_IMAGING]
         ordered = [c for c in ordered if c.exam in _WITH_NO_IMAGING]
         if dropped:
             steps.append(f"no-imaging ranked first: dropped {', '.join(dropped)}")
-    for rank, cand in enumerate(ordered, start=1):
-        exam = kb.exams[cand.exam]
-        activity, uptake, dose, notes = _nuclear_details(exam, scenario, warnings)
-        warnings.extend(_tracer_warnings(exam, scenario, tags))
-        tracer = exam.radiopharmaceutical
-        if tracer is None and dose is not None:
-            notes = [*notes, "typical adult effective dose of the exam (order of magnitude)"]
-        items.append(
-            PlanItem(
-                rank=rank,
-                exam=cand.exam,
-                name=exam.name,
-                strength=cand.strength,
-                rationale=cand.rationale,
-                evidence=tuple(cand.evidence),
-                activity_mbq=activity,
-                uptake_min=uptake,
-                effective_dose_msv=dose,
-                radiopharmaceutical=None if tracer is None else tracer.name,
-                notes=_dedupe([*cand.notes, *notes]),
-                preparation=() if tracer is None else tracer.preparation,
-                substituted_for=cand.substituted_for,
-                rules=tuple(cand.rules),
-                post_test=_post_test(kb, cand.exam, scenario, tags),
-            )
-        )
+    ordered = _one_ct_per_region(kb, ordered, steps)
+    if ordered:
+        builds_on = _builds_on(scenario, ordered[0])
+        if builds_on:
+            ordered[0].notes.insert(0, builds_on)
+    items = _plan_items(kb, ordered, scenario, tags, warnings)
     if availability_note:
         warnings.append(availability_note)
     if not items:
@@ -643,14 +858,9 @@ def recommend(scenario: Scenario, *, kb: KnowledgeBase | None = None) -> Plan:
             "Child: activities are weight-based paediatric prescriptions; prefer MRI or "
             "ultrasound where they answer the question, and count cumulative dose."
         )
-    avoid_items = tuple(
-        AvoidItem(
-            exam=exam,
-            reason=" ".join(_dedupe(r for r, _ in reasons)),
-            rules=_dedupe(rid for _, rid in reasons),
-        )
-        for exam, reasons in avoid.items()
-    )
+    if scenario.read_as:
+        warnings.extend(f"Scenario input {note}." for note in scenario.read_as)
+    avoid_items = _avoid_items(avoid, proposed=frozenset(cands))
     return Plan(
         items=tuple(items),
         avoid=avoid_items,

@@ -13,12 +13,13 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from nenscope.core.enums import suggest
 from nenscope.core.errors import ScenarioError
 from nenscope.knowledge.physics import AGE_RANGE_YEARS, BODY_WEIGHT_RANGE_KG
+from nenscope.knowledge.synonyms import resolve_term
 from nenscope.knowledge.vocab import (
     Differentiation,
     ExamId,
@@ -152,6 +153,13 @@ class Scenario:
     findings: tuple[Finding, ...] = ()
     available: tuple[ExamId, ...] | None = None
     pretest_probability: float | None = None
+    prior_months_ago: Mapping[str, float] = field(default_factory=dict)
+    """Age of each prior result in months, where the input gave ``months_ago`` or ``date``
+    (``prior: {ga68-sstr-pet: {result: positive, months_ago: 14}}``); set by
+    :func:`parse_scenario` from ``prior``."""
+    read_as: tuple[str, ...] = ()
+    """How synonyms in the input were read (``"primary_site: 'ileum' read as
+    'small-intestine'"``); set by :func:`parse_scenario`, not a scenario field."""
 
     @property
     def effective_grade(self) -> Grade | None:
@@ -169,7 +177,15 @@ class Scenario:
         return max(self.grade, ki67_grade, key=lambda g: g.value)
 
 
-FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Scenario))
+_DERIVED_FIELDS = ("read_as", "prior_months_ago")
+"""Attributes of :class:`Scenario` that the parser derives; not fields a user writes."""
+
+FIELD_NAMES: tuple[str, ...] = tuple(
+    f.name for f in fields(Scenario) if f.name not in _DERIVED_FIELDS
+)
+
+PRIOR_MAX_MONTHS = 600.0
+"""Oldest prior result accepted, months (50 years)."""
 
 _WHO_GRADES = "WHO 2019/2022: G1 Ki-67 < 3 %, G2 3-20 %, G3 > 20 %"
 _LOW_GRADES = (Grade.G1, Grade.G2)
@@ -247,18 +263,32 @@ def _err(source: str, name: str, message: str) -> ScenarioError:
     return ScenarioError(f"Scenario {source}: field '{name}': {message}")
 
 
-def _enum(value: Any, enum_type: type[E], *, source: str, name: str) -> E:
+def _enum(
+    value: Any,
+    enum_type: type[E],
+    *,
+    source: str,
+    name: str,
+    table: str | None = None,
+    read_as: list[str] | None = None,
+) -> E:
+    """Convert one value of a closed vocabulary, accepting the synonyms of ``table``.
+
+    ``table`` is the synonym table (default: the field ``name``); how a synonym was read is
+    appended to ``read_as`` so the plan can say it.
+    """
     if isinstance(value, enum_type):
         return value
     if not isinstance(value, str):
         valid = ", ".join(m.value for m in enum_type)
         raise _err(source, name, f"expected one of {valid}, got {value!r}.")
-    text = value.strip()
-    for member in enum_type:
-        if text == member.value or text.lower() == member.value.lower():
-            return member
-    hint = suggest(text, [m.value for m in enum_type])
-    raise _err(source, name, f"unknown value '{text}'. {hint} Correct the value.")
+    try:
+        member, note = resolve_term(value, enum_type, table=table or name)
+    except ValueError as err:
+        raise _err(source, name, f"{err} Correct the value.") from None
+    if note is not None and read_as is not None:
+        read_as.append(f"{name}: {note}")
+    return member
 
 
 def _number(value: Any, *, source: str, name: str) -> float:
@@ -282,39 +312,91 @@ def _bool(value: Any, *, source: str, name: str) -> bool:
     return value
 
 
-def _list(value: Any, enum_type: type[E], *, source: str, name: str) -> tuple[E, ...]:
+def _list(
+    value: Any, enum_type: type[E], *, source: str, name: str, read_as: list[str]
+) -> tuple[E, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise _err(source, name, f"expected a list, got {value!r}.")
-    return tuple(_enum(v, enum_type, source=source, name=name) for v in items)
+    table = "exam" if enum_type is ExamId else name
+    return tuple(
+        _enum(v, enum_type, source=source, name=name, table=table, read_as=read_as) for v in items
+    )
 
 
-def _prior(value: Any, *, source: str) -> dict[str, PriorResult]:
+_PRIOR_DETAIL_KEYS = ("result", "months_ago", "date")
+_DAYS_PER_MONTH = 365.25 / 12.0
+
+
+def _prior_age_months(detail: Mapping[str, Any], *, source: str, name: str) -> float | None:
+    """Age of a prior result in months, from ``months_ago`` or an ISO ``date`` (or None)."""
+    if "months_ago" in detail and "date" in detail:
+        raise _err(source, name, "give 'months_ago' or 'date', not both.")
+    if "months_ago" in detail:
+        months = detail["months_ago"]
+        if isinstance(months, bool) or not isinstance(months, int | float):
+            raise _err(source, name, f"months_ago: expected a number, got {months!r}.")
+        if not (math.isfinite(months) and 0 <= months <= PRIOR_MAX_MONTHS):
+            raise _err(source, name, f"months_ago must be 0-{PRIOR_MAX_MONTHS:g}, got {months}.")
+        return float(months)
+    if "date" in detail:
+        raw = detail["date"]
+        try:
+            when = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+        except ValueError:
+            raise _err(
+                source, name, f"date: expected an ISO date such as 2026-03-01, got {raw!r}."
+            ) from None
+        today = datetime.now(UTC).date()
+        if when > today:
+            raise _err(source, name, f"date {when.isoformat()} is in the future.")
+        return (today - when).days / _DAYS_PER_MONTH
+    return None
+
+
+def _prior(
+    value: Any, *, source: str, read_as: list[str]
+) -> tuple[dict[str, PriorResult], dict[str, float]]:
     if not isinstance(value, Mapping):
         raise _err(source, "prior", f"expected a map of exam id to result, got {value!r}.")
-    exams = [e.value for e in ExamId]
-    out: dict[str, PriorResult] = {}
-    for key, result in value.items():
-        exam, _, finding = str(key).partition(":")
-        if exam not in exams:
-            raise _err(source, "prior", f"unknown exam id '{exam}'. {suggest(exam, exams)}")
+    results: dict[str, PriorResult] = {}
+    ages: dict[str, float] = {}
+    for key, given in value.items():
+        exam_text, _, finding = str(key).partition(":")
+        exam = _enum(exam_text, ExamId, source=source, name="prior", table="exam", read_as=read_as)
         if ":" in str(key) and not finding:
             raise _err(source, "prior", f"key '{key}' needs a finding after ':'.")
-        out[str(key)] = _enum(result, PriorResult, source=source, name=f"prior.{key}")
-    return out
+        canonical_key = f"{exam.value}:{finding}" if finding else exam.value
+        name = f"prior.{key}"
+        result = given
+        if isinstance(given, Mapping):
+            unknown = [k for k in given if k not in _PRIOR_DETAIL_KEYS]
+            if unknown or "result" not in given:
+                raise _err(
+                    source,
+                    name,
+                    "expected a result (positive, negative, equivocal) or a map with 'result' "
+                    f"and optionally 'months_ago' or 'date', got {dict(given)!r}.",
+                )
+            result = given["result"]
+            age = _prior_age_months(given, source=source, name=name)
+            if age is not None:
+                ages[canonical_key] = age
+        results[canonical_key] = _enum(
+            result, PriorResult, source=source, name=name, table="prior_result"
+        )
+    return results, ages
 
 
-def _convert(name: str, value: Any, source: str) -> Any:
+def _convert(name: str, value: Any, source: str, read_as: list[str]) -> Any:
     if name in ENUM_FIELDS:
-        return _enum(value, ENUM_FIELDS[name], source=source, name=name)
+        return _enum(value, ENUM_FIELDS[name], source=source, name=name, read_as=read_as)
     if name in LIST_FIELDS:
-        return _list(value, LIST_FIELDS[name], source=source, name=name)
+        return _list(value, LIST_FIELDS[name], source=source, name=name, read_as=read_as)
     if name in _BOOL_FIELDS:
         return _bool(value, source=source, name=name)
     if name in NUMERIC_LIMITS:
         return _number(value, source=source, name=name)
-    if name == "prior":
-        return _prior(value, source=source)
     if name == "gastric_type":
         if isinstance(value, bool) or value not in (1, 2, 3):
             raise _err(source, name, f"expected the integer 1, 2 or 3, got {value!r}.")
@@ -375,6 +457,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "<input>") -> Scena
             f"got {type(data).__name__}."
         )
     values: dict[str, Any] = {}
+    read_as: list[str] = []
     for key, value in data.items():
         name = str(key)
         if name not in FIELD_NAMES:
@@ -386,7 +469,12 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "<input>") -> Scena
             )
         if value is None:
             continue
-        values[name] = _convert(name, value, source)
+        if name == "prior":
+            values["prior"], values["prior_months_ago"] = _prior(
+                value, source=source, read_as=read_as
+            )
+            continue
+        values[name] = _convert(name, value, source, read_as)
     if "question" not in values:
         raise ScenarioError(
             f"Scenario {source}: field 'question' is required. "
@@ -397,4 +485,4 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "<input>") -> Scena
     if values.get("gestational_weeks") is not None and "pregnant" not in values:
         values["pregnant"] = True
     _check_consistency(values, source)
-    return Scenario(**values)
+    return Scenario(**values, read_as=tuple(read_as))

@@ -3,6 +3,7 @@
 Modules, from the inside out (each imports only those above it):
 
 ``model``        the types: :class:`AnalysisOptions`, :class:`StudyData`, :class:`AnalysisResult`
+``serialize``    JSON-safe round trip of the types (``AnalysisResult.to_dict``/``from_dict``)
 ``stages``       stage bookkeeping (timings, warnings, errors of one analysis)
 ``study``        study loading: PET/CT series choice, reading, SUV conversion
 ``references``   reference regions (user masks read, then placed by segmentation)
@@ -17,9 +18,16 @@ Modules, from the inside out (each imports only those above it):
 
 from __future__ import annotations
 
-from nenscope.pipeline.analysis import AIR_HU, SEED_SEARCH_MM, analyze_study, check_seed_region
+from nenscope.pipeline.analysis import (
+    AIR_HU,
+    SEED_SEARCH_MM,
+    analyze,
+    analyze_study,
+    check_seed_region,
+)
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
-from nenscope.pipeline.study import load_study
+from nenscope.pipeline.outputs import write_outputs
+from nenscope.pipeline.study import StudySource, load_study
 
 __all__ = [
     "AIR_HU",
@@ -27,7 +35,10 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "StudyData",
+    "StudySource",
+    "analyze",
     "analyze_study",
     "check_seed_region",
     "load_study",
+    "write_outputs",
 ]

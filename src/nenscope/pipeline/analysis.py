@@ -1,17 +1,19 @@
 """``analyze``: the one place where reading, computing and reporting meet (DESIGN.md).
 
-:func:`analyze_study` finds the PET and CT series of a study, converts the PET to SUV, places
-the reference regions, finds and measures the lesions, scores them and writes the outputs of
-the contract: ``lesions.json``, ``lesions.csv``, ``report.json``, ``report.html``,
-``report.pdf``, ``seg.dcm`` and ``sr.dcm``. A stage that fails on bad input records the reason;
-everything that could still be computed is written, and the reason appears in every report.
+:func:`analyze` finds the PET and CT series of a study, converts the PET to SUV, places the
+reference regions, finds and measures the lesions, scores them and assembles the report, in
+memory. :func:`~nenscope.pipeline.outputs.write_outputs` writes the outputs of the contract
+(``lesions.json``, ``lesions.csv``, ``report.json``, ``report.html``, ``report.pdf``,
+``seg.dcm``, ``sr.dcm``); :func:`analyze_study` does both. A stage that fails on bad input
+records the reason; everything that could still be computed is kept, and the reason appears in
+every report.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,10 +24,11 @@ from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_mask
 from nenscope.dicom.organ_masks import read_organ_masks
+from nenscope.pipeline.align import AlignOutcome, align_studies
 from nenscope.pipeline.anatomy import add_anatomy
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
-from nenscope.pipeline.outputs import write_outputs
-from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics, write_radiomics
+from nenscope.pipeline.outputs import check_output_folder, render_figures, write_outputs
+from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics
 from nenscope.pipeline.references import (
     ReferenceRegion,
     ReferenceRegions,
@@ -34,15 +37,16 @@ from nenscope.pipeline.references import (
 )
 from nenscope.pipeline.report import (
     NO_SEARCH_TEXT,
+    ComputedScores,
     build_report,
+    ct_coverage_warning,
     krenning_grades,
     lesion_search_run,
 )
 from nenscope.pipeline.scores import netpet_score
 from nenscope.pipeline.stages import Stages
-from nenscope.pipeline.study import load_study
+from nenscope.pipeline.study import StudySource, load_study
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
-from nenscope.registration import register_ct
 from nenscope.reporting.model import ScoreEntry
 from nenscope.segmentation import (
     DetectionSettings,
@@ -56,6 +60,7 @@ from nenscope.segmentation.patterns import physiological_masks, tracer_family
 __all__ = [
     "AIR_HU",
     "SEED_SEARCH_MM",
+    "analyze",
     "analyze_study",
     "check_seed_region",
     "find_lesions",
@@ -300,10 +305,10 @@ def _detection_text(
 # ----------------------------------------------------------------------------- the pipeline
 
 
-def _read(stages: Stages, study_dir: Path, options: AnalysisOptions) -> StudyData | None:
+def _read(stages: Stages, study: StudySource, options: AnalysisOptions) -> StudyData | None:
     with stages.stage("read + SUV"):
         try:
-            return load_study(study_dir, options)
+            return load_study(study, options)
         except WorkbenchError as err:
             stages.error(f"Study not analysed: {err}")
             return None
@@ -383,53 +388,152 @@ def _netpet(
     stages: Stages,
     study: StudyData,
     options: AnalysisOptions,
-    out_dir: Path,
     references: Mapping[str, ReferenceRegion],
     stats: Sequence[LesionStatistics],
-) -> tuple[ScoreEntry, ...]:
+    grades: Sequence[int | None],
+) -> tuple[tuple[ScoreEntry, ...], AnalysisResult | None]:
     if options.fdg_study is None:
-        return ()
+        return (), None
     if study.tracer_family != "sstr":
         stages.error(
             f"NETPET needs an SSTR study with the FDG study; this study's tracer is "
             f"{study.tracer} ({study.tracer_family}). Pass --tracer sstr if it is SSTR."
         )
-        return ()
-    fdg = analyze_study(options.fdg_study, out_dir / "fdg", _fdg_options(options))
+        return (), None
+    fdg = analyze(options.fdg_study, _fdg_options(options))
     for text in fdg.errors:
         stages.error(f"FDG study: {text}")
     if fdg.study is None:
-        return ()
-    registration = None
-    if fdg.study.suv.frame_of_reference_uid != study.suv.frame_of_reference_uid:
-        if study.ct is None or fdg.study.ct is None:
-            stages.warn("NETPET: a study has no CT; FDG lesions matched without registration.")
-        else:
-            with stages.stage("registration"):
-                try:
-                    registration = register_ct(study.ct.volume, fdg.study.ct.volume)
-                except WorkbenchError as err:
-                    stages.warn(f"NETPET: {err}; FDG lesions matched without registration.")
+        return (), fdg
+    alignment = align_studies(stages, study, fdg.study)
+    if alignment.outcome is AlignOutcome.NO_CT:
+        stages.warn("NETPET: a study has no CT; FDG lesions matched without registration.")
+    elif alignment.outcome is AlignOutcome.FAILED:
+        stages.warn(f"NETPET: {alignment.reason}; FDG lesions matched without registration.")
+    registration = alignment.registration
     if registration is not None:
         stages.note(f"FDG study registered onto this study: {registration.method}.")
-    grades, _ = krenning_grades(study, references, stats)
     score, notes = netpet_score(
         stats, references, grades, fdg.statistics, fdg.references, registration
     )
     for note in notes:
         stages.note(note)
-    return (score,)
+    return (score,), fdg
+
+
+def analyze(
+    study: StudySource,
+    options: AnalysisOptions | None = None,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> AnalysisResult:
+    """Analyse one PET/CT study in memory; nothing is written.
+
+    Parameters
+    ----------
+    study
+        The study's folder, a list of its DICOM files, or its in-memory pydicom datasets.
+    options
+        Analysis options (defaults when ``None``).
+    on_stage
+        Called with each stage's name as it starts ("read + SUV", "reference regions",
+        "lesions" …), e.g. to show progress; it must not raise.
+
+    Returns
+    -------
+    AnalysisResult
+        The report (with its figures when ``options.figures``), the lesion measurements and
+        label map, the reference regions, the radiomics and the stage timings; ``files`` is
+        empty (see :func:`~nenscope.pipeline.outputs.write_outputs`). ``errors`` is empty when
+        every stage ran; otherwise it says what is missing and why.
+
+    Notes
+    -----
+    Bad input does not raise: a stage that fails records its reason in ``errors`` and the
+    analysis goes on with what could be computed. Warnings are returned in the report,
+    never printed and never collected through the process-global ``warnings`` state, so
+    analyses may run in parallel threads.
+    """
+    options = options or AnalysisOptions()
+    stages = Stages(on_stage)
+    data = _read(stages, study, options)
+    references: dict[str, ReferenceRegion] = {}
+    lesions: _LesionMasks | None = None
+    stats: list[LesionStatistics] = []
+    if data is not None:
+        for note in data.notes:
+            stages.warn(note)
+        coverage = ct_coverage_warning(data)
+        if coverage is not None:
+            stages.warn(coverage)
+        references, lesions, stats = _measure(stages, data, options)
+        if lesions is not None and not stats and not lesion_search_run(options):
+            stages.warn(NO_SEARCH_TEXT)
+            stages.note(NO_SEARCH_TEXT)
+        elif lesions is not None and not stats:
+            stages.warn(
+                "No lesion found with the chosen settings; the SEG and SR hold the reference "
+                "regions only. Lower the threshold or give seed points (--lesion-mm)."
+            )
+    radiomics: tuple[LesionRadiomics, ...] | None = None
+    if data is not None and lesions is not None and options.radiomics is not None:
+        radiomics = run_radiomics(stages, data.suv, lesions.labels, options.radiomics)
+    # Krenning once: the report and NETPET use the same grades.
+    krenning = krenning_grades(data, references, stats)
+    extra: tuple[ScoreEntry, ...] = ()
+    fdg: AnalysisResult | None = None
+    if data is not None:
+        extra, fdg = _netpet(stages, data, options, references, stats, krenning[0])
+    with stages.stage("report"):
+        report = build_report(
+            study=data,
+            options=options,
+            references=references,
+            statistics=stats,
+            detection=() if lesions is None else lesions.detection,
+            stages=stages,
+            scores_in=ComputedScores(
+                krenning_grades=tuple(krenning[0]), krenning_reason=krenning[1], extra=extra
+            ),
+        )
+        if data is not None and lesions is not None:
+            report = add_anatomy(
+                report,
+                suv=data.suv,
+                labels=lesions.labels,
+                statistics=stats,
+                detection=lesions.auto,
+                regions=lesions.regions,
+                organ_masks=lesions.organ_masks,
+            )
+    labels = None if lesions is None else lesions.labels
+    if data is not None and options.figures:
+        with stages.stage("figures"):
+            report = dataclasses.replace(report, figures=render_figures(report, data, labels))
+    return AnalysisResult(
+        report=report,
+        study=data,
+        statistics=tuple(stats),
+        references=references,
+        labels=labels,
+        timings_s=dict(stages.timings),
+        options=options,
+        radiomics=radiomics,
+        fdg=fdg,
+    )
 
 
 def analyze_study(
-    study_dir: Path, out_dir: Path, options: AnalysisOptions | None = None
+    study_dir: StudySource, out_dir: Path, options: AnalysisOptions | None = None
 ) -> AnalysisResult:
     """Analyse one PET/CT study and write every output to ``out_dir``.
+
+    ``write_outputs(analyze(study_dir, options), out_dir)``, the command-line ``analyze``.
 
     Parameters
     ----------
     study_dir
-        Folder holding the study's DICOM files.
+        Folder holding the study's DICOM files (or a list of files, or datasets).
     out_dir
         Output folder (created); existing outputs are replaced.
     options
@@ -447,72 +551,5 @@ def analyze_study(
     WorkbenchError
         Only when ``out_dir`` cannot be written.
     """
-    options = options or AnalysisOptions()
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise WorkbenchError(f"Cannot create the output folder {out_dir}: {err}.") from err
-    stages = Stages()
-    study = _read(stages, Path(study_dir), options)
-    references: dict[str, ReferenceRegion] = {}
-    lesions: _LesionMasks | None = None
-    stats: list[LesionStatistics] = []
-    if study is not None:
-        for note in study.notes:
-            stages.warn(note)
-        references, lesions, stats = _measure(stages, study, options)
-        if lesions is not None and not stats and not lesion_search_run(options):
-            stages.warn(NO_SEARCH_TEXT)
-            stages.note(NO_SEARCH_TEXT)
-        elif lesions is not None and not stats:
-            stages.warn(
-                "No lesion found with the chosen settings; the SEG and SR hold the reference "
-                "regions only. Lower the threshold or give seed points (--lesion-mm)."
-            )
-    radiomics: tuple[LesionRadiomics, ...] | None = None
-    if study is not None and lesions is not None and options.radiomics is not None:
-        radiomics = run_radiomics(stages, study.suv, lesions.labels, options.radiomics)
-    extra: tuple[ScoreEntry, ...] = ()
-    if study is not None:
-        extra = _netpet(stages, study, options, out_dir, references, stats)
-    with stages.stage("report"):
-        report = build_report(
-            study=study,
-            options=options,
-            references=references,
-            statistics=stats,
-            detection=() if lesions is None else lesions.detection,
-            stages=stages,
-            extra_scores=extra,
-        )
-        if study is not None and lesions is not None:
-            report = add_anatomy(
-                report,
-                suv=study.suv,
-                labels=lesions.labels,
-                statistics=stats,
-                detection=lesions.auto,
-                regions=lesions.regions,
-                organ_masks=lesions.organ_masks,
-            )
-    files, report = write_outputs(
-        out_dir,
-        report,
-        study=study,
-        references=references,
-        labels=None if lesions is None else lesions.labels,
-        options=options,
-        stages=stages,
-    )
-    if options.radiomics is not None:
-        files.update(write_radiomics(out_dir, options.radiomics, radiomics))
-    return AnalysisResult(
-        report=report,
-        files=files,
-        study=study,
-        statistics=tuple(stats),
-        references=references,
-        labels=None if lesions is None else lesions.labels,
-        timings_s=dict(stages.timings),
-    )
+    check_output_folder(Path(out_dir))
+    return write_outputs(analyze(study_dir, options), out_dir)

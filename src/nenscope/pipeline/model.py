@@ -7,19 +7,23 @@ is no import cycle inside the package.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from nenscope.core.enums import suggest
-from nenscope.core.errors import OptionError
+from nenscope.core.errors import OptionError, StoredResultError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import DicomSeries, SeriesRef
 from nenscope.dicom.pet import SuvOverrides, SuvResult
+from nenscope.pipeline.radiomics import LesionRadiomics
 from nenscope.pipeline.scores import SstrRadsInputs
+from nenscope.pipeline.serialize import from_plain, to_plain
 from nenscope.quantification.lesions import LesionStatistics
 from nenscope.radiomics.settings import RadiomicsSettings
 from nenscope.reporting.model import Report
@@ -27,11 +31,19 @@ from nenscope.segmentation import DetectionSettings, ReferenceRegion
 
 __all__ = [
     "NORMALISATIONS",
+    "RESULT_FORMAT",
+    "RESULT_FORMAT_VERSION",
     "TRACER_OPTIONS",
     "AnalysisOptions",
     "AnalysisResult",
     "StudyData",
 ]
+
+RESULT_FORMAT = "nenscope-analysis"
+"""``format`` of a stored :class:`AnalysisResult` (:meth:`AnalysisResult.to_dict`)."""
+
+RESULT_FORMAT_VERSION = 1
+"""Version of the stored format; a reader refuses another version with the reason."""
 
 TRACER_OPTIONS = ("auto", "sstr", "fdg", "other")
 """Values of the tracer option: from the header, or SSTR, FDG or another tracer."""
@@ -72,6 +84,9 @@ class AnalysisOptions:
         Tracer family when the header does not say: ``sstr`` or ``fdg`` (or ``auto``).
     pet_series_uid
         Choose this PET series when the study holds several.
+    patient_id
+        Analyse this patient's series when the folder holds several patients' (refused
+        otherwise, naming them).
     sstr_rads
         Clinical inputs of SSTR-RADS per lesion id (site, anatomy, bone, variant).
     fdg_study
@@ -98,6 +113,7 @@ class AnalysisOptions:
     suv_overrides: SuvOverrides | None = None
     tracer: str = "auto"
     pet_series_uid: str | None = None
+    patient_id: str | None = None
     sstr_rads: SstrRadsInputs = field(default_factory=SstrRadsInputs)
     fdg_study: Path | None = None
     figures: bool = True
@@ -155,33 +171,45 @@ class StudyData:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class AnalysisResult:
-    """What :func:`analyze_study` produced.
+    """What :func:`~nenscope.pipeline.analysis.analyze` computed (and what was written).
 
     Parameters
     ----------
     report
-        The report (also written as HTML, PDF and JSON).
-    files
-        Written files by role (``lesions_json``, ``report_html``, ``seg``, …).
+        The report (with its figures when they were rendered).
     study
-        The study as read, or ``None`` when it could not be read.
+        The study as read, or ``None`` when it could not be read or the result was restored
+        with :meth:`from_dict` (images and DICOM headers are not stored).
     statistics
         Lesion measurements in report order.
     references
-        Placed reference regions by name.
+        Placed reference regions by name (typed, with their masks).
     labels
         Lesion label map on the PET grid (lesion ``id`` = label), or ``None``.
     timings_s
         Wall time of each stage in s.
+    options
+        The options the analysis ran with.
+    files
+        Written files by role (``lesions_json``, ``report_html``, ``seg``, …); empty until
+        :func:`~nenscope.pipeline.outputs.write_outputs`.
+    radiomics
+        Per-lesion radiomics when ``options.radiomics`` was given (``None`` otherwise or when
+        no lesion search could run).
+    fdg
+        The analysis of the FDG study of NETPET (``options.fdg_study``), or ``None``.
     """
 
     report: Report
-    files: Mapping[str, Path]
     study: StudyData | None
     statistics: tuple[LesionStatistics, ...]
     references: Mapping[str, ReferenceRegion]
     labels: npt.NDArray[np.uint16] | None
     timings_s: Mapping[str, float]
+    options: AnalysisOptions = field(default_factory=lambda: AnalysisOptions())
+    files: Mapping[str, Path] = field(default_factory=dict)
+    radiomics: tuple[LesionRadiomics, ...] | None = None
+    fdg: AnalysisResult | None = None
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -192,3 +220,42 @@ class AnalysisResult:
     def is_complete(self) -> bool:
         """Whether every stage ran."""
         return not self.report.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON types only (``json.dumps(..., allow_nan=False)`` works).
+
+        Everything but ``study`` (the images and DICOM headers) is kept: the report with its
+        figures, the lesion measurements, the label map and reference masks (compressed), the
+        options, radiomics and the FDG analysis. A non-finite number is stored as ``"NaN"`` /
+        ``"Infinity"``; see :mod:`nenscope.pipeline.serialize`.
+        """
+        data = {
+            f.name: to_plain(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name != "study"
+        }
+        return {"format": RESULT_FORMAT, "format_version": RESULT_FORMAT_VERSION, **data}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AnalysisResult:
+        """Restore a result stored with :meth:`to_dict` (``study`` is ``None``).
+
+        Raises
+        ------
+        StoredResultError
+            If ``data`` is not a stored analysis of a supported format version, or a field
+            does not fit its type (the message names the field).
+        """
+        if data.get("format") != RESULT_FORMAT:
+            raise StoredResultError(
+                f"Not a stored nenscope analysis: 'format' is {data.get('format')!r}, "
+                f"expected '{RESULT_FORMAT}'. Store results with AnalysisResult.to_dict()."
+            )
+        if data.get("format_version") != RESULT_FORMAT_VERSION:
+            raise StoredResultError(
+                f"Stored analysis has format_version {data.get('format_version')!r}; this "
+                f"nenscope reads version {RESULT_FORMAT_VERSION}. Re-run the analysis."
+            )
+        fields = {k: v for k, v in data.items() if k not in ("format", "format_version")}
+        restored: AnalysisResult = from_plain({**fields, "study": None}, cls, where="analysis")
+        return restored

@@ -8,12 +8,13 @@ written.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.diagnostics import capture_library_warnings
 from nenscope.core.errors import WorkbenchError
 from nenscope.core.units import Unit
 from nenscope.dicom.seg_sr import (
@@ -23,9 +24,11 @@ from nenscope.dicom.seg_sr import (
     write_seg,
     write_sr,
 )
-from nenscope.pipeline.model import AnalysisOptions, StudyData
+from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
+from nenscope.pipeline.radiomics import write_radiomics
 from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline.stages import Stages
+from nenscope.pipeline.staging import relocate, staged_folder
 from nenscope.reporting import (
     LesionEntry,
     LesionMarker,
@@ -39,18 +42,17 @@ from nenscope.reporting import (
     report_to_json,
     write_pdf,
 )
+from nenscope.reporting.presentation import target_ids
 from nenscope.segmentation.sites import site_code
 
 __all__ = [
-    "MAX_LESION_VIEWS",
     "OUTPUT_NAMES",
+    "check_output_folder",
     "render_figures",
     "write_dicom_outputs",
+    "write_files",
     "write_outputs",
 ]
-
-MAX_LESION_VIEWS = 30
-"""At most this many lesions get an axial view (the hottest first); the table lists all."""
 
 OUTPUT_NAMES = (
     "lesions.json",
@@ -87,14 +89,21 @@ def _view_fov_mm(lesion: LesionEntry) -> float:
 def render_figures(
     report: Report, study: StudyData, labels: npt.NDArray[np.uint16] | None
 ) -> ReportFigures:
-    """Render the coronal MIP and the axial view of each lesion (up to MAX_LESION_VIEWS)."""
-    markers = [LesionMarker(id=les.id, centroid_mm=les.centroid_mm) for les in report.lesions]
-    mip = render_mip_png(study.suv, markers, title=f"Coronal MIP — {study.tracer}")
+    """Render the coronal MIP (targets numbered, others marked) and the targets' axial views."""
+    targets = target_ids(report)
+    by_id = {les.id: les for les in report.lesions}
+    numbered = [LesionMarker(id=i, centroid_mm=by_id[i].centroid_mm) for i in targets]
+    others = [
+        LesionMarker(id=les.id, centroid_mm=les.centroid_mm)
+        for les in report.lesions
+        if les.id not in set(targets)
+    ]
+    mip = render_mip_png(study.suv, numbered, others=others, title=f"Coronal MIP — {study.tracer}")
     views: dict[int, bytes] = {}
     ct = None if study.ct is None else study.ct.volume
     label_volume = None if labels is None else study.suv.with_array(labels, unit=Unit.LABEL)
-    ordered = sorted(report.lesions, key=lambda les: -(les.value("suvmax") or 0.0))
-    for lesion in sorted(ordered[:MAX_LESION_VIEWS], key=lambda les: les.id):
+    for lesion_id in targets:
+        lesion = by_id[lesion_id]
         suvmax, volume = lesion.quantities["suvmax"], lesion.quantities["volume_ml"]
         views[lesion.id] = render_lesion_png(
             study.suv,
@@ -182,7 +191,7 @@ def _with_error(report: Report, text: str) -> Report:
     return dataclasses.replace(report, errors=(*report.errors, text))
 
 
-def write_outputs(
+def write_files(
     out_dir: Path,
     report: Report,
     *,
@@ -192,22 +201,21 @@ def write_outputs(
     options: AnalysisOptions,
     stages: Stages,
 ) -> tuple[dict[str, Path], Report]:
-    """Write every output of the contract to ``out_dir``; returns the files and final report."""
+    """Write every report output to ``out_dir``; returns the files and the final report."""
     files: dict[str, Path] = {}
     for name in OUTPUT_NAMES:
         # An output of an earlier run must not pass for this run's if this run cannot write it.
         (out_dir / name).unlink(missing_ok=True)
-    if study is not None and options.figures:
-        with stages.stage("figures"):
-            report = dataclasses.replace(report, figures=render_figures(report, study, labels))
     if study is not None and options.dicom_outputs:
+        known = len(stages.warnings)
         with stages.stage("DICOM SEG + SR"):
             try:
-                files.update(
-                    write_dicom_outputs(
-                        out_dir, report, study, references, labels, options.normalisation
+                with capture_library_warnings():
+                    files.update(
+                        write_dicom_outputs(
+                            out_dir, report, study, references, labels, options.normalisation
+                        )
                     )
-                )
             # highdicom and pydicom raise these for source headers they cannot use (missing
             # or malformed attributes); the other outputs must still be written.
             except (
@@ -219,6 +227,9 @@ def write_outputs(
                 IndexError,
             ) as err:
                 report = _with_error(report, f"DICOM SEG/SR not written: {err}")
+        # What the strict writers left out of the source (e.g. an incomplete Clinical Trial
+        # module) is provenance of seg.dcm/sr.dcm: the report says so (issue 15).
+        report = dataclasses.replace(report, warnings=(*report.warnings, *stages.warnings[known:]))
     with stages.stage("JSON + CSV + HTML"):
         texts = {
             "lesions_json": ("lesions.json", lesions_to_json(report)),
@@ -235,3 +246,98 @@ def write_outputs(
             write_pdf(report, out_dir / "report.pdf")
             files["report_pdf"] = out_dir / "report.pdf"
     return files, report
+
+
+def check_output_folder(out_dir: Path) -> None:
+    """Create ``out_dir`` (and its parents) or refuse it with the reason.
+
+    Raises
+    ------
+    WorkbenchError
+        If the folder cannot be created.
+    """
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WorkbenchError(f"Cannot create the output folder {out_dir}: {err}.") from err
+
+
+def write_outputs(
+    result: AnalysisResult,
+    out_dir: Path,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> AnalysisResult:
+    """Write lesions.json/.csv, report.json/.html/.pdf, seg.dcm and sr.dcm of an analysis.
+
+    Parameters
+    ----------
+    result
+        What :func:`~nenscope.pipeline.analysis.analyze` returned (or a result restored with
+        :meth:`AnalysisResult.from_dict`: without the study images it gets the report files
+        but no SEG/SR).
+    out_dir
+        Output folder (created); outputs of an earlier run are replaced. With radiomics, also
+        ``radiomics.json``/``.csv``; with an FDG study (NETPET), its outputs in ``out_dir/fdg``.
+    on_stage
+        Called with each writing stage's name as it starts (progress display).
+
+    Returns
+    -------
+    AnalysisResult
+        ``result`` with ``files`` (written files by role) and the final report (an output that
+        could not be written is named in its errors).
+
+    Raises
+    ------
+    WorkbenchError
+        If ``out_dir`` cannot be created.
+    """
+    out_dir = Path(out_dir)
+    check_output_folder(out_dir)
+    try:
+        # Issue 14: the folder holds the previous complete result or this one, never a mix.
+        with staged_folder(out_dir, owned=ANALYSIS_OUTPUTS) as staging:
+            written = _write_into(result, staging, on_stage)
+    except OSError as err:
+        raise WorkbenchError(
+            f"Cannot write the results to {out_dir}: {err.strerror or err}. Nothing was "
+            "changed there (a previous result stays as it was)."
+        ) from err
+    return _relocated(written, staging, out_dir)
+
+
+ANALYSIS_OUTPUTS = frozenset((*OUTPUT_NAMES, "fdg"))
+"""Entries of an analysis folder that a run writes (a previous run's are not kept)."""
+
+
+def _relocated(result: AnalysisResult, staging: Path, out_dir: Path) -> AnalysisResult:
+    """Return ``result`` with its paths (and its FDG study's) moved from staging to out_dir."""
+    fdg = None if result.fdg is None else _relocated(result.fdg, staging, out_dir)
+    return dataclasses.replace(result, files=relocate(result.files, staging, out_dir), fdg=fdg)
+
+
+def _write_into(
+    result: AnalysisResult, out_dir: Path, on_stage: Callable[[str], None] | None
+) -> AnalysisResult:
+    """Write every output of ``result`` into ``out_dir`` (the staging folder)."""
+    fdg = None if result.fdg is None else write_outputs(result.fdg, out_dir / "fdg")
+    stages = Stages(on_stage)
+    files, report = write_files(
+        out_dir,
+        result.report,
+        study=result.study,
+        references=result.references,
+        labels=result.labels,
+        options=result.options,
+        stages=stages,
+    )
+    if result.options.radiomics is not None:
+        files.update(write_radiomics(out_dir, result.options.radiomics, result.radiomics))
+    return dataclasses.replace(
+        result,
+        report=report,
+        files=files,
+        timings_s={**result.timings_s, **stages.timings},
+        fdg=fdg,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nenscope import __version__
@@ -18,17 +19,31 @@ from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline.scores import sstr_rads_score
 from nenscope.pipeline.stages import Stages
 from nenscope.quantification.lesions import LesionStatistics, tumour_burden
+from nenscope.reporting.figures import ct_z_range_mm
 from nenscope.reporting.model import (
     LesionEntry,
+    PhysiologicalEntry,
     Quantity,
     ReferenceRegionEntry,
     Report,
     ScoreEntry,
     StudyHeader,
 )
+from nenscope.reporting.presentation import select_target_lesions
 from nenscope.scoring.krenning import KrenningReferences, krenning_score, patient_krenning
+from nenscope.segmentation.physiology import PhysiologicalUptake
 
-__all__ = ["KRENNING_DEFINITION", "build_report", "krenning_grades", "lesion_entries"]
+__all__ = [
+    "KRENNING_DEFINITION",
+    "ComputedScores",
+    "build_report",
+    "ct_coverage_fraction",
+    "ct_coverage_text",
+    "ct_coverage_warning",
+    "krenning_grades",
+    "lesion_entries",
+    "physiological_entry",
+]
 
 KRENNING_DEFINITION = (
     "Lesion uptake (SUVmax) against normal organs: 0 none (≤ blood pool), 1 very low "
@@ -77,6 +92,7 @@ def _header(study: StudyData) -> StudyHeader:
         if result.weight_kg is not None
         else Quantity(value=None, unit="kg", method="header", reason="not in the header")
     )
+    model = study.pet.headers[0].get("ManufacturerModelName", "") if study.pet.headers else ""
     return StudyHeader(
         patient_name=ref.patient_name,
         patient_id=ref.patient_id,
@@ -89,6 +105,50 @@ def _header(study: StudyData) -> StudyHeader:
         uptake_time=uptake,
         weight=weight,
         manufacturer=ref.manufacturer,
+        tracer_family=study.tracer_family,
+        scanner_model=str(model or ""),
+        ct_coverage=ct_coverage_text(study),
+    )
+
+
+CT_FULL_COVERAGE = 0.98
+"""From this fraction of the PET's axial extent on, the CT counts as covering the whole PET."""
+
+
+def ct_coverage_fraction(study: StudyData) -> float | None:
+    """Return the fraction of the PET's axial (z) extent the CT covers (None without CT)."""
+    if study.ct is None:
+        return None
+    pet_low, pet_high = ct_z_range_mm(study.suv)
+    ct_low, ct_high = ct_z_range_mm(study.ct.volume)
+    overlap = max(0.0, min(pet_high, ct_high) - max(pet_low, ct_low))
+    return overlap / max(pet_high - pet_low, 1e-9)
+
+
+def ct_coverage_warning(study: StudyData) -> str | None:
+    """Return a warning when the CT covers only part of the PET (None when it covers all)."""
+    fraction = ct_coverage_fraction(study)
+    if fraction is None or fraction >= CT_FULL_COVERAGE:
+        return None
+    return (
+        f"The CT covers only {100 * fraction:.0f} % of the PET's axial extent: outside it, "
+        "anatomy, organ rules and lesion sites come from the PET alone (less reliable)."
+    )
+
+
+def ct_coverage_text(study: StudyData) -> str:
+    """How much of the PET's axial (z) extent the CT covers, in words for the technique."""
+    fraction = ct_coverage_fraction(study)
+    if study.ct is None or fraction is None:
+        return "no CT: anatomy and lesion sites from PET alone"
+    pet_low, pet_high = ct_z_range_mm(study.suv)
+    ct_low, ct_high = ct_z_range_mm(study.ct.volume)
+    where = f"CT z {ct_low:.0f} to {ct_high:.0f} mm, PET z {pet_low:.0f} to {pet_high:.0f} mm"
+    if fraction >= CT_FULL_COVERAGE:
+        return f"CT covers the whole PET field ({where})"
+    return (
+        f"CT covers {100 * fraction:.0f} % of the PET's axial extent ({where}); outside it the "
+        "PET is read alone"
     )
 
 
@@ -287,6 +347,25 @@ NO_SEARCH_TEXT = (
 """Warning and note of a report for which no lesion search ran."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComputedScores:
+    """Scores computed by the analysis before the report is assembled.
+
+    Parameters
+    ----------
+    krenning_grades
+        Krenning grade per lesion (report order), ``None`` where not graded.
+    krenning_reason
+        Why no lesion is graded (``None`` when graded).
+    extra
+        Further score entries (NETPET).
+    """
+
+    krenning_grades: tuple[int | None, ...]
+    krenning_reason: str | None
+    extra: tuple[ScoreEntry, ...] = ()
+
+
 def build_report(
     *,
     study: StudyData | None,
@@ -295,21 +374,29 @@ def build_report(
     statistics: Sequence[LesionStatistics],
     detection: Sequence[str],
     stages: Stages,
-    extra_scores: Sequence[ScoreEntry] = (),
+    scores_in: ComputedScores,
+    physiological: Sequence[PhysiologicalUptake] = (),
 ) -> Report:
-    """Assemble the report (without figures) of one analysed study."""
+    """Assemble the report (without figures) of one analysed study.
+
+    The scores come computed (:class:`ComputedScores`, once per analysis); only SSTR-RADS,
+    which needs the user's clinical inputs, is evaluated here.
+    """
     unit = "g/mL" if study is None else _suv_unit(study)
-    grades, reason = krenning_grades(study, references, statistics)
+    grades, reason = scores_in.krenning_grades, scores_in.krenning_reason
+    extra_scores = scores_in.extra
     categories: dict[int, str] = {}
     scores: list[ScoreEntry] = []
-    if study is not None:
+    prrt: str | None = None
+    if study is not None and study.tracer_family == "sstr":
+        # Krenning and PRRT apply to SSTR imaging only: nothing "not computable" for FDG.
         scores.extend(_scores(grades, reason))
-        if study.tracer_family == "sstr":
-            try:
-                categories, rads = sstr_rads_score(statistics, references, options.sstr_rads)
-                scores.append(rads)
-            except WorkbenchError as err:
-                stages.error(f"SSTR-RADS not computed: {err}")
+        prrt = _prrt_statement(grades, reason)
+        try:
+            categories, rads = sstr_rads_score(statistics, references, options.sstr_rads)
+            scores.append(rads)
+        except WorkbenchError as err:
+            stages.error(f"SSTR-RADS not computed: {err}")
     scores.extend(extra_scores)
     if study is not None and statistics:
         scores.append(_burden(statistics, unit))
@@ -317,6 +404,7 @@ def build_report(
     if study is not None:
         all_warnings = [*study.suv_result.warnings, *all_warnings]
     seen: dict[str, None] = dict.fromkeys(all_warnings)
+    lesions = lesion_entries(statistics, detection, grades, reason, unit, categories)
     return Report(
         title="PET/CT analysis",
         header=None if study is None else _header(study),
@@ -327,9 +415,33 @@ def build_report(
         references=_reference_entries(
             references, unit, 0.0 if study is None else study.suv.voxel_volume_ml
         ),
-        lesions=lesion_entries(statistics, detection, grades, reason, unit, categories),
+        lesions=lesions,
         scores=tuple(scores),
         methods=_methods(options, study),
         lesion_search_run=lesion_search_run(options),
         created=datetime.now(UTC),
+        physiological=tuple(physiological_entry(p) for p in physiological),
+        target_ids=select_target_lesions(lesions),
+        prrt=prrt,
+    )
+
+
+def physiological_entry(uptake: PhysiologicalUptake) -> PhysiologicalEntry:
+    """Report entry of one component the detection classed as physiological uptake."""
+    return PhysiologicalEntry(
+        organ=uptake.organ,
+        centroid_mm=uptake.centroid_mm,
+        volume_ml=uptake.volume_ml,
+        suvmax=uptake.suvmax,
+        reason=uptake.reason,
+    )
+
+
+def _prrt_statement(grades: Sequence[int | None], reason: str | None) -> str:
+    if reason is not None:
+        return f"eligibility not assessable: Krenning not computable ({reason})."
+    result = patient_krenning([g for g in grades if g is not None])
+    return (
+        f"{result.statement} Eligibility also needs the clinical criteria (histology, grade, "
+        "progression, organ function)."
     )

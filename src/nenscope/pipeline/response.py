@@ -38,12 +38,14 @@ from nenscope.core.errors import (
     WorkbenchError,
 )
 from nenscope.core.units import Unit
+from nenscope.pipeline.align import AlignOutcome, align_studies
 from nenscope.pipeline.analysis import SEED_SEARCH_MM, analyze_study, check_seed_region
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult
 from nenscope.pipeline.stages import Stages
+from nenscope.pipeline.staging import relocate, staged_folder
 from nenscope.quantification.bodysize import LbmFormula, Sex, lbm_kg
 from nenscope.quantification.lesions import axial_diameters
-from nenscope.registration import Registration, register_ct
+from nenscope.registration import Registration
 from nenscope.reporting import (
     Quantity,
     Report,
@@ -54,7 +56,7 @@ from nenscope.reporting import (
     write_pdf,
 )
 from nenscope.scoring.choi import choi_response
-from nenscope.scoring.matching import MatchResult, match_lesions
+from nenscope.scoring.matching import DEFAULT_MAX_DISTANCE_MM, MatchResult, match_lesions
 from nenscope.scoring.percist import PercistScan, percist_response
 from nenscope.scoring.recist import RecistLesion, recist_response, select_target_lesions
 from nenscope.segmentation import region_grow_from_seed
@@ -95,8 +97,9 @@ REMEASURE_MIN_CONTRAST = 1.5
 REMEASURE_MAX_VOLUME_RATIO = 3.0
 """A re-measured contour larger than this × the baseline lesion grew into its surroundings."""
 
-MATCH_DISTANCE_MM = 20.0
-"""Largest centroid distance after registration at which two lesions are the same, mm."""
+MATCH_DISTANCE_MM = DEFAULT_MAX_DISTANCE_MM
+"""Largest centroid distance after registration at which two lesions are the same, mm: the
+one matching distance of the package (``scoring.matching.DEFAULT_MAX_DISTANCE_MM``)."""
 
 _DIAMETER_NOTE = (
     "Diameters are the longest axial extent of the PET-delineated lesion outline (not CT "
@@ -139,27 +142,22 @@ class ResponseResult:
 def _register(stages: Stages, base: AnalysisResult, follow: AnalysisResult) -> Registration | None:
     if base.study is None or follow.study is None:
         return None
-    same_frame = (
-        base.study.suv.frame_of_reference_uid is not None
-        and base.study.suv.frame_of_reference_uid == follow.study.suv.frame_of_reference_uid
-    )
-    if same_frame:
+    alignment = align_studies(stages, base.study, follow.study)
+    if alignment.outcome is AlignOutcome.SAME_FRAME:
         stages.note(
             "Both studies share one frame of reference: lesions matched without registration."
         )
         return None
-    if base.study.ct is None or follow.study.ct is None:
+    if alignment.outcome is AlignOutcome.NO_CT:
         stages.warn(
             "A study has no CT: lesions matched in scanner coordinates without "
             "registration (the patient may have moved)."
         )
         return None
-    with stages.stage("registration"):
-        try:
-            reg = register_ct(base.study.ct.volume, follow.study.ct.volume)
-        except WorkbenchError as err:
-            stages.warn(f"{err}; lesions matched without registration.")
-            return None
+    reg = alignment.registration
+    if reg is None:
+        stages.warn(f"{alignment.reason}; lesions matched without registration.")
+        return None
     t = reg.translation_mm
     stages.note(
         f"Follow-up registered to baseline: {reg.method}; translation "
@@ -571,8 +569,40 @@ def analyze_response(
     ResponseResult
         Both analyses, the registration, the lesion matches and the response report.
     """
-    options = options or AnalysisOptions()
     out_dir = Path(out_dir)
+    try:
+        # Issue 14: the folder holds the previous complete result or this one, never a mix.
+        with staged_folder(out_dir, owned=RESPONSE_OUTPUTS) as staging:
+            result = _response_into(
+                baseline_dir, followup_dir, staging, options or AnalysisOptions()
+            )
+    except OSError as err:
+        raise WorkbenchError(
+            f"Cannot write the results to {out_dir}: {err.strerror or err}. Nothing was "
+            "changed there (a previous result stays as it was)."
+        ) from err
+    base, follow = (
+        dataclasses.replace(r, files=relocate(r.files, staging, out_dir))
+        for r in (result.baseline, result.followup)
+    )
+    return dataclasses.replace(
+        result,
+        baseline=base,
+        followup=follow,
+        files=relocate(result.files, staging, out_dir),
+    )
+
+
+RESPONSE_OUTPUTS = frozenset(
+    {"baseline", "followup", "report.json", "report.html", "report.pdf", "response.json"}
+)
+"""Entries of a response folder that a run writes (a previous run's are not kept)."""
+
+
+def _response_into(
+    baseline_dir: Path, followup_dir: Path, out_dir: Path, options: AnalysisOptions
+) -> ResponseResult:
+    """Run both analyses and the response, writing into ``out_dir`` (the staging folder)."""
     base = analyze_study(baseline_dir, out_dir / "baseline", options)
     follow = analyze_study(followup_dir, out_dir / "followup", options)
     stages = Stages()

@@ -24,7 +24,7 @@ from nenscope.pipeline.references import ReferenceRegion
 from nenscope.quantification.lesions import LesionStatistics
 from nenscope.registration import Registration
 from nenscope.reporting.model import ScoreEntry
-from nenscope.scoring.matching import MatchResult, match_lesions
+from nenscope.scoring.matching import DEFAULT_MAX_DISTANCE_MM, MatchResult, match_lesions
 from nenscope.scoring.netpet import NetpetLesion, netpet_grade
 from nenscope.scoring.sstr_rads import (
     AnatomicFinding,
@@ -65,8 +65,9 @@ NETPET_DEFINITION = (
 
 _NETPET_SOURCE = "Chan et al., Theranostics 2017;7:1149"
 
-NETPET_MATCH_MM = 20.0
-"""Largest centroid distance (mm, after registration) for an SSTR and an FDG lesion to match."""
+NETPET_MATCH_MM = DEFAULT_MAX_DISTANCE_MM
+"""Largest centroid distance (mm, after registration) for an SSTR and an FDG lesion to match
+(the one matching distance of the package, as for response)."""
 
 MAX_TARGETS = 5
 """SSTR-RADS target lesions."""
@@ -207,7 +208,7 @@ def _netpet_lesions(
             )
         )
         pairing = (
-            "has no FDG lesion within 20 mm"
+            f"has no FDG lesion within {NETPET_MATCH_MM:g} mm"
             if f is None
             else f"= FDG lesion {partner[i] + 1} (SUVmax/liver {s.suvmax / liver_s:.1f} SSTR, "
             f"{f.suvmax / liver_f:.1f} FDG)"
@@ -222,7 +223,10 @@ def _netpet_lesions(
                 fdg_intensity=f.suvmax / liver_f,
             )
         )
-        notes.append(f"NETPET: FDG lesion {j + 1} has no SSTR lesion within 20 mm (SSTR-negative)")
+        notes.append(
+            f"NETPET: FDG lesion {j + 1} has no SSTR lesion within {NETPET_MATCH_MM:g} mm "
+            "(SSTR-negative)"
+        )
     return lesions, notes
 
 

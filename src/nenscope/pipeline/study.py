@@ -6,17 +6,48 @@ and one the CT (same frame of reference, most slices).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from nenscope.core.errors import DicomImportError
-from nenscope.dicom import SeriesRef, read_series, scan_folder
+from nenscope.dicom import DicomSeries, SeriesRef, read_series, scan_folder
+from nenscope.dicom.datasets import Dataset, is_in_memory, read_dataset_series, scan_sources
 from nenscope.dicom.pet import compute_suv, suv_volume
 from nenscope.dicom.seg_sr import read_radiopharmaceutical
 from nenscope.pipeline.model import AnalysisOptions, StudyData
 
-__all__ = ["load_study"]
+__all__ = ["StudySource", "describe_source", "discover_study", "load_study", "read_study_series"]
+
+StudySource = str | os.PathLike[str] | Sequence[str | os.PathLike[str] | Dataset]
+"""A study: its folder, a list of its DICOM files, or its in-memory datasets (e.g. from a PACS)."""
+
+
+def describe_source(source: StudySource) -> str:
+    """Name a study source in messages: its folder, or how many files / datasets it has."""
+    if isinstance(source, str | os.PathLike):
+        return str(source)
+    n_data = sum(1 for item in source if isinstance(item, Dataset))
+    if n_data == len(source):
+        return f"the {n_data} given datasets"
+    return f"the {len(source)} given files" + (" and datasets" if n_data else "")
+
+
+def discover_study(source: StudySource) -> tuple[SeriesRef, ...]:
+    """Find the series of a study source (headers kept for reading)."""
+    if isinstance(source, str | os.PathLike):
+        return scan_folder(Path(source), keep_headers=True).series
+    return scan_sources(
+        [item if isinstance(item, Dataset) else Path(item) for item in source]
+    ).series
+
+
+def read_study_series(ref: SeriesRef) -> DicomSeries:
+    """Read a discovered series (from its files, or from its in-memory datasets)."""
+    if is_in_memory(ref):
+        return read_dataset_series([header[0] for header in ref.headers])
+    return read_series(list(ref.files), headers=ref.headers)
 
 
 def _series_summary(series: Sequence[SeriesRef]) -> str:
@@ -27,7 +58,7 @@ def _series_summary(series: Sequence[SeriesRef]) -> str:
     )
 
 
-def _choose_pet(series: Sequence[SeriesRef], root: Path, uid: str | None) -> tuple[SeriesRef, str]:
+def _choose_pet(series: Sequence[SeriesRef], root: str, uid: str | None) -> tuple[SeriesRef, str]:
     pets = [s for s in series if s.modality == "PT"]
     if uid is not None:
         chosen = [s for s in pets if s.series_instance_uid == uid]
@@ -65,6 +96,37 @@ def _choose_pet(series: Sequence[SeriesRef], root: Path, uid: str | None) -> tup
 
 _NAC = re.compile(r"(^|[^A-Z])(NAC|NOAC|NON[-_ ]?AC|UNCORR\w*|NO[-_ ]ATTN)([^A-Z]|$)")
 """Series description / image type words that mark a PET series as not attenuation-corrected."""
+
+
+def _one_patient(
+    series: Sequence[SeriesRef], root: str, options: AnalysisOptions
+) -> list[SeriesRef]:
+    """Return the series of one patient; refuse a folder mixing patients unless one is chosen.
+
+    Issue 14: a folder holding two patients' studies was analysed silently as one (the PET of
+    one, perhaps the CT of the other). The PatientID (0010,0020) values are named so that the
+    user can choose with ``--patient-id``.
+    """
+    by_patient: dict[str, list[SeriesRef]] = {}
+    for ref in series:
+        by_patient.setdefault(ref.patient_id.strip(), []).append(ref)
+    listing = "; ".join(
+        f"PatientID '{pid}' ({len(refs)} series)" if pid else f"no PatientID ({len(refs)} series)"
+        for pid, refs in sorted(by_patient.items())
+    )
+    if options.patient_id is not None:
+        chosen = by_patient.get(options.patient_id.strip())
+        if not chosen:
+            raise DicomImportError(
+                f"--patient-id '{options.patient_id}' is not in {root}; it holds {listing}."
+            )
+        return chosen
+    if len(by_patient) > 1:
+        raise DicomImportError(
+            f"{root} holds the series of {len(by_patient)} patients: {listing}. An analysis "
+            "reads one patient's study; pass --patient-id to choose, or the folder of one study."
+        )
+    return list(series)
 
 
 def _looks_nac(ref: SeriesRef) -> bool:
@@ -113,13 +175,14 @@ def _tracer_family(name: str, option: str) -> str:
     return "other"
 
 
-def load_study(study_dir: Path, options: AnalysisOptions | None = None) -> StudyData:
+def load_study(study: StudySource, options: AnalysisOptions | None = None) -> StudyData:
     """Find and read the PET and CT series of a study and convert the PET to SUV.
 
     Parameters
     ----------
-    study_dir
-        Folder holding the study's DICOM files (any layout).
+    study
+        Folder holding the study's DICOM files (any layout), a list of its files, or its
+        in-memory pydicom datasets.
     options
         Analysis options (PET series choice, SUV normalisation and overrides, tracer).
 
@@ -137,10 +200,11 @@ def load_study(study_dir: Path, options: AnalysisOptions | None = None) -> Study
         supplies it.
     """
     options = options or AnalysisOptions()
-    found = scan_folder(Path(study_dir), keep_headers=True).series
-    pet_ref, note = _choose_pet(found, Path(study_dir), options.pet_series_uid)
+    where = describe_source(study)
+    found = _one_patient(discover_study(study), where, options)
+    pet_ref, note = _choose_pet(found, where, options.pet_series_uid)
     notes = [note] if note else []
-    pet = read_series(list(pet_ref.files), headers=pet_ref.headers)
+    pet = read_study_series(pet_ref)
     result = compute_suv(pet, overrides=options.suv_overrides)
     suv = suv_volume(pet, result, normalisation=options.normalisation)
     ct_ref = _choose_ct(found, pet_ref)
@@ -148,11 +212,11 @@ def load_study(study_dir: Path, options: AnalysisOptions | None = None) -> Study
     if ct_ref is None:
         notes.append(
             f"No CT series shares the PET's frame of reference ({pet_ref.frame_of_reference_uid}) "
-            f"in {study_dir}: the analysis uses the PET alone (no fused views, no CT checks of "
+            f"in {where}: the analysis uses the PET alone (no fused views, no CT checks of "
             "seed points, no CT-based response or registration)."
         )
     else:
-        ct = read_series(list(ct_ref.files), headers=ct_ref.headers)
+        ct = read_study_series(ct_ref)
     tracer = read_radiopharmaceutical(pet.headers) or result.radionuclide or "unknown"
     return StudyData(
         pet=pet,

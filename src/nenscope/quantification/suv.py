@@ -23,9 +23,12 @@ from nenscope.core.units import G_PER_KG
 
 __all__ = [
     "REFERENCE_SPREAD_TOL_S",
+    "SUV_IMPLAUSIBLE_MAX_BELOW",
+    "SUV_IMPOSSIBLE_ABOVE",
     "DecayCorrection",
     "ReferenceMethod",
     "ReferenceTime",
+    "SuvRangeVerdict",
     "back_computed_reference_times",
     "choose_reference_time",
     "decay_factor",
@@ -35,10 +38,61 @@ __all__ = [
     "resolve_injection_time",
     "suv_bw_factor",
     "suv_factor",
+    "suv_range_verdict",
 ]
 
 REFERENCE_SPREAD_TOL_S = 1.0
 """Max spread in s of the per-slice back-computed reference times for them to be trusted."""
+
+MAX_FRAME_TIME_S = 30 * 86400.0
+"""Longest frame duration or frame reference time in s (30 days) taken as a real time."""
+
+SUV_IMPOSSIBLE_ABOVE = 500.0
+"""SUVbw above this is not a physiological uptake but a unit or scaling error; refused.
+
+The highest uptakes reported in clinical PET stay below about 200 g/mL (urinary bladder and
+kidneys with PSMA and SSTR ligands; 18F-FDG bladder ~100); 500 leaves a wide margin. The
+errors it catches are orders of magnitude off: Units GML on a Bq/mL series (×10⁴–10⁵),
+a missing RescaleSlope on GE int16 data, a dose stored in MBq read as Bq."""
+
+SUV_IMPLAUSIBLE_MAX_BELOW = 0.2
+"""A series whose SUVbw maximum is below this holds no physiological uptake anywhere.
+
+Blood pool, liver and muscle are 0.5–3 with every tracer in use; a maximum below 0.2 over a
+whole series means a scaling error (RescaleSlope, Units, dose) or an empty series: warned."""
+
+
+class SuvRangeVerdict(StrEnum):
+    """What :func:`suv_range_verdict` says about the SUV range of a series."""
+
+    PLAUSIBLE = "plausible"
+    IMPLAUSIBLY_LOW = "implausibly-low"
+    IMPOSSIBLE = "impossible"
+
+
+def suv_range_verdict(suv_max: float, suv_min: float) -> SuvRangeVerdict:
+    """Judge a series' SUVbw maximum and minimum (g/mL) against physiology.
+
+    ``IMPOSSIBLE`` when the maximum exceeds :data:`SUV_IMPOSSIBLE_ABOVE`, no value is above 0,
+    or the minimum is below ``-SUV_IMPOSSIBLE_ABOVE`` (reconstructions allow small negative
+    values, not these); ``IMPLAUSIBLY_LOW`` when the maximum is below
+    :data:`SUV_IMPLAUSIBLE_MAX_BELOW`.
+
+    Examples
+    --------
+    >>> suv_range_verdict(4.0, 0.0).value, suv_range_verdict(2.7e5, 0.0).value
+    ('plausible', 'impossible')
+    """
+    if not (
+        math.isfinite(suv_max)
+        and math.isfinite(suv_min)
+        and 0.0 < suv_max <= SUV_IMPOSSIBLE_ABOVE
+        and suv_min >= -SUV_IMPOSSIBLE_ABOVE
+    ):
+        return SuvRangeVerdict.IMPOSSIBLE
+    if suv_max < SUV_IMPLAUSIBLE_MAX_BELOW:
+        return SuvRangeVerdict.IMPLAUSIBLY_LOW
+    return SuvRangeVerdict.PLAUSIBLE
 
 
 class DecayCorrection(StrEnum):
@@ -187,6 +241,12 @@ def back_computed_reference_times(
     """
     out: list[datetime] = []
     for t_acq, frt, dur in zip(acquisition, frame_reference_s, frame_duration_s, strict=True):
+        if not (0.0 < dur <= MAX_FRAME_TIME_S and abs(frt) <= MAX_FRAME_TIME_S):
+            raise NotComputableError(
+                f"FrameReferenceTime (0054,1300) {frt:g} s or ActualFrameDuration (0018,1242) "
+                f"{dur:g} s is outside 0 to {MAX_FRAME_TIME_S:g} s, so no reference time can "
+                "be back-computed from them."
+            )
         offset = frame_average_offset_s(dur, half_life_s=half_life_s) - frt
         out.append(t_acq + timedelta(seconds=offset))
     return out
@@ -390,8 +450,9 @@ def choose_reference_time(
             reason=f"{why}; the earliest acquisition time of the series was used (QIBA step 3)",
             warnings=(
                 f"Decay reference time: {why}; no GE private scan time and no consistent frame "
-                "timing, so the earliest AcquisitionTime was used (QIBA step 3). Check the SUV "
-                "if the series was cropped or re-exported.",
+                "timing (ActualFrameDuration (0018,1242), FrameReferenceTime (0054,1300)), so "
+                "the earliest AcquisitionTime was used (QIBA step 3). Check the SUV if the "
+                "series was cropped or re-exported.",
             ),
         )
     raise NotComputableError(

@@ -14,7 +14,9 @@ from typing import Any
 
 from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import OptionError
-from nenscope.radiomics.filters import LAWS_KERNELS, BoundaryMode, Pooling, WaveletFamily
+from nenscope.radiomics.filters._common import BoundaryMode, Pooling
+from nenscope.radiomics.filters.laws import LAWS_KERNELS
+from nenscope.radiomics.filters.wavelets import WaveletFamily
 
 __all__ = [
     "FilterDimension",

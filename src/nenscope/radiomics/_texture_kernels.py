@@ -13,11 +13,13 @@ Kernels that support the 2D and 2.5D approaches return one matrix per slice (axi
 
 from __future__ import annotations
 
+import threading
 from typing import Any, cast
 
-import numba
 import numpy as np
 import numpy.typing as npt
+
+from nenscope.core.numba_cache import configure_numba_cache
 
 __all__ = [
     "DIRECTIONS_2D",
@@ -298,15 +300,45 @@ def _dependence_py(
 
 
 # numba ships no type information: compile the bodies here and call them only through the typed
-# wrappers below.
-_cooccurrence_jit: Any = numba.njit(cache=True, nogil=True)(_cooccurrence_py)
-_count_roi_jit: Any = numba.njit(cache=True, nogil=True)(_count_roi_py)
-_pairs_jit: Any = numba.njit(cache=True, nogil=True)(_pairs_py)
-_run_length_jit: Any = numba.njit(cache=True, nogil=True)(_run_length_py)
-_flood_zone_jit: Any = numba.njit(cache=True, nogil=True)(_flood_zone_py)
-_zone_table_jit: Any = numba.njit(cache=True, nogil=True)(_zone_table_py)
-_grey_tone_jit: Any = numba.njit(cache=True, nogil=True)(_grey_tone_py)
-_dependence_jit: Any = numba.njit(cache=True, nogil=True)(_dependence_py)
+# wrappers below. numba itself (about half a second and 50 MB) is imported on the first texture
+# computation, not when the feature registry is imported: morphology, statistics, histogram and
+# IVH never load it. The compiled kernels come from numba's on-disk cache (cache=True).
+_KERNELS = (
+    # callees first: the bodies of _pairs_py and _zone_table_py call these two
+    "count_roi",
+    "flood_zone",
+    "cooccurrence",
+    "pairs",
+    "run_length",
+    "zone_table",
+    "grey_tone",
+    "dependence",
+)
+_COMPILE_LOCK = threading.Lock()
+_cooccurrence_jit: Any = None
+_count_roi_jit: Any = None
+_pairs_jit: Any = None
+_run_length_jit: Any = None
+_flood_zone_jit: Any = None
+_zone_table_jit: Any = None
+_grey_tone_jit: Any = None
+_dependence_jit: Any = None
+
+
+def _compiled(name: str) -> Any:
+    """Return the numba dispatcher ``_<name>_jit``, importing numba on the first call."""
+    space = globals()
+    if space["_dependence_jit"] is None:
+        with _COMPILE_LOCK:
+            if space["_dependence_jit"] is None:
+                configure_numba_cache()  # the user's cache folder, not the package (issue 14)
+                import numba
+
+                for kernel in _KERNELS:
+                    space[f"_{kernel}_jit"] = numba.njit(cache=True, nogil=True)(
+                        space[f"_{kernel}_py"]
+                    )
+    return space[f"_{name}_jit"]
 
 
 def _as_levels(levels: npt.ArrayLike) -> IntArray:
@@ -345,7 +377,7 @@ def cooccurrence_counts(
     [[0, 1], [0, 1]]
     """
     dz, dy, dx = direction
-    out = _cooccurrence_jit(_as_levels(levels), dz, dy, dx, n_levels, per_slice)
+    out = _compiled("cooccurrence")(_as_levels(levels), dz, dy, dx, n_levels, per_slice)
     return cast(IntArray, out)
 
 
@@ -374,7 +406,7 @@ def cooccurring_pairs(
     ([0, 0], [1, 2], [2, 2])
     """
     dz, dy, dx = direction
-    out = _pairs_jit(_as_levels(levels), dz, dy, dx)
+    out = _compiled("pairs")(_as_levels(levels), dz, dy, dx)
     return cast(tuple[IntArray, IntArray, IntArray], out)
 
 
@@ -400,7 +432,7 @@ def run_length_counts(
     [[0, 1, 0, 0, 0], [2, 0, 0, 0, 0]]
     """
     dz, dy, dx = direction
-    out = _run_length_jit(_as_levels(levels), dz, dy, dx, n_levels, per_slice)
+    out = _compiled("run_length")(_as_levels(levels), dz, dy, dx, n_levels, per_slice)
     return cast(IntArray, out)
 
 
@@ -432,7 +464,7 @@ def zone_table(
     """
     offsets = neighbour_offsets(in_plane=in_plane)
     dist = np.ascontiguousarray(distance, dtype=np.int64)
-    out = _zone_table_jit(_as_levels(levels), dist, offsets)
+    out = _compiled("zone_table")(_as_levels(levels), dist, offsets)
     return cast(tuple[IntArray, IntArray, IntArray, IntArray], out)
 
 
@@ -460,7 +492,7 @@ def grey_tone_differences(
     """
     offsets = neighbour_offsets(in_plane=in_plane)
     values = np.ascontiguousarray(grey, dtype=np.float64)
-    out = _grey_tone_jit(_as_levels(levels), offsets, values, per_slice)
+    out = _compiled("grey_tone")(_as_levels(levels), offsets, values, per_slice)
     return cast(tuple[FloatArray, IntArray], out)
 
 
@@ -489,5 +521,5 @@ def dependence_counts(
     """
     offsets = neighbour_offsets(in_plane=in_plane)
     values = np.ascontiguousarray(grey, dtype=np.float64)
-    out = _dependence_jit(_as_levels(levels), offsets, values, float(alpha), per_slice)
+    out = _compiled("dependence")(_as_levels(levels), offsets, values, float(alpha), per_slice)
     return cast(IntArray, out)

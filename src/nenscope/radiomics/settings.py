@@ -24,10 +24,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import OptionError
+from nenscope.core.safe_yaml import parse_yaml, read_config_text
 from nenscope.core.units import Unit
 from nenscope.radiomics._filter_settings import (
     FilterDimension,
@@ -440,12 +439,9 @@ def load_settings(preset_or_path: str | Path) -> RadiomicsSettings:
                 f"Radiomics config '{text}' is neither a preset nor an existing YAML file. "
                 f"{suggest(text, presets)}"
             )
-        content = path.read_text(encoding="utf-8")
+        content = read_config_text(path, what="radiomics config", error=OptionError)
         source = path.stem
-    try:
-        raw = yaml.safe_load(content)
-    except yaml.YAMLError as err:
-        raise OptionError(f"Radiomics config '{text}' is not valid YAML: {err}") from err
+    raw = parse_yaml(content, source=f"Radiomics config '{text}'", error=OptionError)
     if not isinstance(raw, Mapping):
         raise OptionError(f"Radiomics config '{text}' must hold a YAML mapping, got {raw!r}.")
     try:

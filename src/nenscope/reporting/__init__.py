@@ -3,6 +3,9 @@
 from nenscope.reporting.figures import (
     LesionMarker,
     coronal_mip,
+    ct_z_range_mm,
+    lesion_figure,
+    mip_figure,
     render_lesion_png,
     render_mip_png,
     sample_axial_plane,
@@ -10,7 +13,9 @@ from nenscope.reporting.figures import (
 from nenscope.reporting.html import QUANTITY_LABELS, render_html
 from nenscope.reporting.model import (
     LESION_FIELDS,
+    MAX_TARGET_LESIONS,
     LesionEntry,
+    PhysiologicalEntry,
     Quantity,
     ReferenceRegionEntry,
     Report,
@@ -25,6 +30,7 @@ from nenscope.reporting.tables import (
     lesion_to_dict,
     lesions_to_csv,
     lesions_to_json,
+    lesions_to_long_csv,
     report_to_dict,
     report_to_json,
 )
@@ -32,9 +38,11 @@ from nenscope.reporting.tables import (
 __all__ = [
     "CSV_COLUMNS",
     "LESION_FIELDS",
+    "MAX_TARGET_LESIONS",
     "QUANTITY_LABELS",
     "LesionEntry",
     "LesionMarker",
+    "PhysiologicalEntry",
     "Quantity",
     "ReferenceRegionEntry",
     "Report",
@@ -43,9 +51,13 @@ __all__ = [
     "ScoreEntry",
     "StudyHeader",
     "coronal_mip",
+    "ct_z_range_mm",
+    "lesion_figure",
     "lesion_to_dict",
     "lesions_to_csv",
     "lesions_to_json",
+    "lesions_to_long_csv",
+    "mip_figure",
     "render_html",
     "render_lesion_png",
     "render_mip_png",

@@ -24,10 +24,14 @@ from nenscope.core.errors import GeometryError
 from nenscope.core.geometry import ImageVolume
 
 __all__ = [
+    "CT_MIN_COVERED_FRACTION",
     "CT_WINDOW_HU",
     "FIGURE_DPI",
     "LesionMarker",
     "coronal_mip",
+    "ct_z_range_mm",
+    "lesion_figure",
+    "mip_figure",
     "place_labels",
     "render_lesion_png",
     "render_mip_png",
@@ -128,7 +132,8 @@ def coronal_mip(
 
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    # zlib level 3 instead of 6: a third less encoding time for a file of about the same size.
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, pil_kwargs={"compress_level": 3})
     return buffer.getvalue()
 
 
@@ -136,17 +141,32 @@ def render_mip_png(
     suv: ImageVolume,
     lesions: Sequence[LesionMarker],
     *,
+    others: Sequence[LesionMarker] = (),
     title: str = "Coronal MIP",
     vmax: float | None = None,
 ) -> bytes:
-    """Coronal MIP of ``suv`` (inverted grey) with each lesion's number beside its centre.
+    """PNG of :func:`mip_figure` (same parameters)."""
+    return _png(mip_figure(suv, lesions, others=others, title=title, vmax=vmax))
+
+
+def mip_figure(
+    suv: ImageVolume,
+    lesions: Sequence[LesionMarker],
+    *,
+    others: Sequence[LesionMarker] = (),
+    title: str = "Coronal MIP",
+    vmax: float | None = None,
+) -> Figure:
+    """Coronal MIP of ``suv`` (inverted grey): numbered target lesions, marks for the others.
 
     Parameters
     ----------
     suv
         SUV image (g/mL).
     lesions
-        Lesions to number.
+        Lesions to number (the target lesions: few, so that every number stays readable).
+    others
+        Further lesions, drawn as small open circles without a number.
     title
         Figure title.
     vmax
@@ -155,8 +175,8 @@ def render_mip_png(
 
     Returns
     -------
-    bytes
-        PNG image.
+    matplotlib.figure.Figure
+        The figure (no pyplot state); its axes hold one annotation per numbered lesion.
     """
     mip, extent = coronal_mip(suv)
     positive = mip[mip > 0]
@@ -165,7 +185,10 @@ def render_mip_png(
     vmax = max(vmax, 1e-6)
     width_mm, height_mm = extent[1] - extent[0], extent[3] - extent[2]
     fig_h = 8.0
-    fig_w = float(np.clip(fig_h * width_mm / max(height_mm, 1.0), 3.0, 9.0)) + 1.2
+    # The image's own width at the plot height (0.88 of the figure), plus 0.9 in on the left
+    # for the z labels and 1.6 in on the right for the colour bar and its labels.
+    image_w = float(np.clip(0.88 * fig_h * width_mm / max(height_mm, 1.0), 2.5, 8.0))
+    fig_w = image_w + 2.5
     fig = Figure(figsize=(fig_w, fig_h))
     ax = fig.add_subplot()
     image = ax.imshow(
@@ -177,6 +200,16 @@ def render_mip_png(
         extent=extent,
         interpolation="bilinear",
     )
+    if others:
+        ax.scatter(
+            [m.centroid_mm[0] for m in others],
+            [m.centroid_mm[2] for m in others],
+            s=36,
+            facecolors="none",
+            edgecolors="#1f5fbf",
+            linewidths=1.2,
+            label="other lesions",
+        )
     anchors = [(float(m.centroid_mm[0]), float(m.centroid_mm[2])) for m in lesions]
     texts = [str(m.id) for m in lesions]
     spots = place_labels(anchors, texts, extent=extent)
@@ -186,17 +219,21 @@ def render_mip_png(
             xy=(x, z),
             xytext=spot,
             color="red",
-            fontsize=11,
+            fontsize=12,
             fontweight="bold",
             arrowprops={"arrowstyle": "-", "color": "red", "lw": 1.0},
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "red", "alpha": 0.85},
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "red", "alpha": 0.9},
         )
+    # Marks and labels of lesions outside the image must not widen the axes.
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
     ax.set_title(title)
     ax.set_xlabel("x (mm, patient right ← → left)")
     ax.set_ylabel("z (mm, inferior → superior)")
     fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02, shrink=0.7, label="SUV (g/mL)")
-    fig.tight_layout()
-    return _png(fig)
+    # Fixed margins: tight_layout would draw the whole figure once more just to measure it.
+    fig.subplots_adjust(left=0.9 / fig_w, right=1.0 - 0.9 / fig_w, bottom=0.07, top=0.95)
+    return fig
 
 
 def place_labels(
@@ -351,6 +388,52 @@ def _fusion_rgba(pet: npt.NDArray[np.float64], vmax: float) -> npt.NDArray[np.fl
     return rgba
 
 
+CT_MIN_COVERED_FRACTION = 0.5
+"""A lesion view shows the CT when at least this fraction of its plane lies inside the CT."""
+
+
+def ct_z_range_mm(ct: ImageVolume) -> tuple[float, float]:
+    """Lowest and highest patient z (LPS mm) of the CT's voxel centres.
+
+    Examples
+    --------
+    >>> from nenscope.core.geometry import affine_from_spacing
+    >>> from nenscope.core.units import Unit
+    >>> ct = ImageVolume(array=np.zeros((3, 2, 2)), affine=affine_from_spacing(
+    ...     (5, 1, 1), origin_mm=(0, 0, -10)), unit=Unit.HU)
+    >>> ct_z_range_mm(ct)
+    (-10.0, 0.0)
+    """
+    corners = np.array(
+        [
+            [i, j, k]
+            for i in (0, ct.shape[0] - 1)
+            for j in (0, ct.shape[1] - 1)
+            for k in (0, ct.shape[2] - 1)
+        ],
+        dtype=np.float64,
+    )
+    z = (np.c_[corners, np.ones(len(corners))] @ ct.affine.T)[:, 2]
+    return float(z.min()), float(z.max())
+
+
+def _ct_plane(
+    ct: ImageVolume | None, centre_mm: Sequence[float], *, fov_mm: float, pixel_mm: float
+) -> tuple[npt.NDArray[np.float64] | None, str]:
+    """Sample the CT plane of a lesion view, or give ``None`` and the note shown instead."""
+    if ct is None:
+        return None, "No CT in this study:\nPET only"
+    plane = sample_axial_plane(ct, centre_mm, fov_mm=fov_mm, pixel_mm=pixel_mm, fill=np.nan)
+    inside = np.isfinite(plane)
+    if inside.mean() < CT_MIN_COVERED_FRACTION:
+        low, high = ct_z_range_mm(ct)
+        return None, (
+            f"No CT at this level\n(z = {centre_mm[2]:.0f} mm;\nthe CT covers\n"
+            f"z = {low:.0f} to {high:.0f} mm)"
+        )
+    return np.where(inside, plane, -1000.0), ""
+
+
 def render_lesion_png(
     suv: ImageVolume,
     ct: ImageVolume | None,
@@ -362,7 +445,36 @@ def render_lesion_png(
     fov_mm: float = 120.0,
     suv_max_display: float | None = None,
 ) -> bytes:
+    """PNG of :func:`lesion_figure` (same parameters)."""
+    return _png(
+        lesion_figure(
+            suv,
+            ct,
+            lesion,
+            mask=mask,
+            mask_value=mask_value,
+            caption=caption,
+            fov_mm=fov_mm,
+            suv_max_display=suv_max_display,
+        )
+    )
+
+
+def lesion_figure(
+    suv: ImageVolume,
+    ct: ImageVolume | None,
+    lesion: LesionMarker,
+    *,
+    mask: ImageVolume | None = None,
+    mask_value: float = 1.0,
+    caption: str = "",
+    fov_mm: float = 120.0,
+    suv_max_display: float | None = None,
+) -> Figure:
     """Axial CT, PET and fused PET/CT through a lesion's centre, with its outline.
+
+    Where there is no CT (PET-only study, or a CT that does not reach the lesion's level) the
+    CT panel says so, and the third panel shows the PET in inverted grey instead of a fusion.
 
     Parameters
     ----------
@@ -386,8 +498,8 @@ def render_lesion_png(
 
     Returns
     -------
-    bytes
-        PNG image.
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
     """
     pixel_mm = 1.0 if ct is None else max(0.7, min(ct.spacing_mm[1], ct.spacing_mm[2]))
     pet = sample_axial_plane(suv, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm)
@@ -396,36 +508,47 @@ def render_lesion_png(
     cx, cy, cz = lesion.centroid_mm
     # Rows run anterior→posterior (y increasing), so 'upper' origin puts anterior at the top.
     extent = (cx - half, cx + half, cy + half, cy - half)
-    panels = 2 if ct is None else 3
-    fig = Figure(figsize=(3.3 * panels, 3.6))
-    axes = fig.subplots(1, panels)
+    ct_plane, ct_note = _ct_plane(ct, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm)
+    fig = Figure(figsize=(3.3 * 3, 3.6))
+    axes = fig.subplots(1, 3)
     outline = None
     if mask is not None:
         labels = sample_axial_plane(
             mask, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm, order=0
         )
         outline = (labels == mask_value).astype(np.float64)
-    if ct is not None:
-        ct_plane = sample_axial_plane(
-            ct, lesion.centroid_mm, fov_mm=fov_mm, pixel_mm=pixel_mm, fill=-1000.0
-        )
-        axes[0].imshow(
-            ct_plane, cmap="gray", vmin=CT_WINDOW_HU[0], vmax=CT_WINDOW_HU[1], extent=extent
-        )
+    if ct_plane is not None:
+        for ax in (axes[0], axes[2]):
+            ax.imshow(
+                ct_plane, cmap="gray", vmin=CT_WINDOW_HU[0], vmax=CT_WINDOW_HU[1], extent=extent
+            )
         axes[0].set_title("CT")
-        axes[2].imshow(
-            ct_plane, cmap="gray", vmin=CT_WINDOW_HU[0], vmax=CT_WINDOW_HU[1], extent=extent
-        )
         axes[2].imshow(_fusion_rgba(pet, vmax), extent=extent)
         axes[2].set_title("PET/CT fused")
-    pet_ax = axes[1] if ct is not None else axes[0]
-    image = pet_ax.imshow(pet, cmap="hot", vmin=0.0, vmax=vmax, extent=extent)
-    pet_ax.set_title("PET (SUV)")
-    fig.colorbar(image, ax=pet_ax, fraction=0.046, pad=0.02)
-    if ct is None:
-        axes[1].imshow(pet, cmap="gray_r", vmin=0.0, vmax=vmax, extent=extent)
-        axes[1].set_title("PET (no CT)")
-    for ax in axes:
+    else:
+        # A note instead of a black panel: say why there is no CT here.
+        axes[0].set_facecolor("#eeeeee")
+        axes[0].text(
+            0.5,
+            0.5,
+            ct_note,
+            ha="center",
+            va="center",
+            fontsize=9,
+            wrap=True,
+            transform=axes[0].transAxes,
+        )
+        axes[0].set_title("CT")
+        axes[2].imshow(pet, cmap="gray_r", vmin=0.0, vmax=vmax, extent=extent)
+        axes[2].set_title("PET (inverted grey)")
+    image = axes[1].imshow(pet, cmap="hot", vmin=0.0, vmax=vmax, extent=extent)
+    axes[1].set_title("PET (SUV)")
+    fig.colorbar(image, ax=axes[1], fraction=0.046, pad=0.02)
+    for k, ax in enumerate(axes):
+        if k == 0 and ct_plane is None:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
         if outline is not None and outline.max() > 0:
             ax.contour(
                 outline, levels=[0.5], colors="cyan", linewidths=0.9, extent=extent, origin="upper"
@@ -434,5 +557,6 @@ def render_lesion_png(
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(f"Lesion {lesion.id}: z = {cz:.1f} mm  {caption}", fontsize=10)
-    fig.tight_layout()
-    return _png(fig)
+    # Fixed margins: tight_layout would draw the whole figure once more just to measure it.
+    fig.subplots_adjust(left=0.01, right=0.97, bottom=0.02, top=0.84, wspace=0.06)
+    return fig

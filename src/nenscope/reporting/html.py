@@ -10,9 +10,10 @@ import base64
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from nenscope.reporting.model import Report
+from nenscope.reporting.model import MAX_TARGET_LESIONS, Report
+from nenscope.reporting.presentation import build_view, format_created
 
-__all__ = ["QUANTITY_LABELS", "render_html"]
+__all__ = ["COLUMN_LABELS", "QUANTITY_LABELS", "TARGET_COLUMNS", "render_html"]
 
 QUANTITY_LABELS: dict[str, str] = {
     "volume_ml": "Volume",
@@ -22,6 +23,24 @@ QUANTITY_LABELS: dict[str, str] = {
     "tlg": "TLG",
 }
 """Column headings of the lesion quantities shown in the reports, in order."""
+
+TARGET_COLUMNS: tuple[str, ...] = (
+    "suvmax",
+    "suvpeak",
+    "suvmean",
+    "volume_ml",
+    "longest_diameter_mm",
+    "short_axis_mm",
+    "tlg",
+)
+"""Columns of the target-lesion table, in order (uptake first, then size)."""
+
+COLUMN_LABELS: dict[str, str] = {
+    **QUANTITY_LABELS,
+    "longest_diameter_mm": "Longest diameter",
+    "short_axis_mm": "Short axis",
+}
+"""Headings of every quantity column the reports show."""
 
 
 def _b64(data: bytes) -> str:
@@ -59,9 +78,15 @@ def render_html(report: Report) -> str:
     >>> "<h1>Empty study</h1>" in html and "No lesion was found." in html
     True
     """
+    view = build_view(report)
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,
+        view=view,
+        target_set={les.id for les in view.targets},
+        max_targets=MAX_TARGET_LESIONS,
         quantity_names=list(QUANTITY_LABELS),
-        labels=QUANTITY_LABELS,
+        target_columns=list(TARGET_COLUMNS),
+        labels=COLUMN_LABELS,
+        created=format_created(report.created),
     )

@@ -14,7 +14,9 @@ from datetime import datetime
 
 __all__ = [
     "LESION_FIELDS",
+    "MAX_TARGET_LESIONS",
     "LesionEntry",
+    "PhysiologicalEntry",
     "Quantity",
     "ReferenceRegionEntry",
     "Report",
@@ -68,6 +70,9 @@ class Quantity:
         return f"{self.value:.{digits}g}{unit}"
 
 
+MAX_TARGET_LESIONS = 10
+"""At most this many target lesions are tabled, numbered on the MIP and shown in axial views."""
+
 LESION_FIELDS: tuple[str, ...] = ("volume_ml", "suvmax", "suvpeak", "suvmean", "tlg")
 """Lesion quantities of the ``lesions.json`` contract (DESIGN.md), in table order."""
 
@@ -94,11 +99,17 @@ class LesionEntry:
     krenning_reason
         Why ``krenning`` is ``None``.
     site
-        Organ or region the lesion lies in, where known.
-    candidate_reason
-        Why an automatic candidate was kept (None for seed and mask lesions).
+        Organ or region the lesion lies in, where known (``"liver segment VII"``,
+        ``"pancreas head"``, ``"lymph node, mediastinal"``, ``"bone"``).
     sstr_rads
         SSTR-RADS 1.0 category of a target lesion (SSTR studies), else ``None``.
+    body_region
+        Body region the report groups the lesion under (``"Head and neck"``, ``"Thorax"``,
+        ``"Abdomen"``, ``"Pelvis"``, ``"Skeleton"``, ``"Extremities"``); ``None`` lets the
+        report derive it from ``site`` (:func:`nenscope.reporting.presentation.body_region`).
+    candidate_reason
+        Why an automatic candidate was kept as a lesion (not explained as physiological
+        uptake), where the detection says so.
     """
 
     id: int
@@ -109,6 +120,7 @@ class LesionEntry:
     krenning_reason: str | None = None
     site: str | None = None
     sstr_rads: str | None = None
+    body_region: str | None = None
     candidate_reason: str | None = None
 
     def __post_init__(self) -> None:
@@ -127,25 +139,27 @@ class LesionEntry:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PhysiologicalEntry:
-    """Uptake the automatic analysis classed as physiological (not a lesion).
+    """Uptake found by the detection and classed as physiological, not as a lesion.
 
     Parameters
     ----------
     organ
-        Organ or structure it was attributed to.
-    reason
-        The rule that classed it.
+        Organ or structure it was attributed to (``"urinary bladder"``, ``"myocardium"``).
     centroid_mm
-        ``(x, y, z)`` LPS mm.
-    volume_ml, suvmax
-        Size and maximum uptake of the component.
+        Centre of mass, ``(x, y, z)`` LPS mm.
+    volume_ml
+        Volume above the detection threshold, mL.
+    suvmax
+        Highest SUV in it (the report's SUV unit).
+    reason
+        The rule that classed it as physiological, in words.
     """
 
     organ: str
-    reason: str
     centroid_mm: tuple[float, float, float]
     volume_ml: float
     suvmax: float
+    reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,7 +249,14 @@ class ResponseEntry:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StudyHeader:
-    """Patient and study facts shown at the top of the report (all as read from the headers)."""
+    """Patient and study facts shown at the top of the report (all as read from the headers).
+
+    ``patient_name`` and ``study_date`` are kept as DICOM stores them (``"DOE^JOHN"``,
+    ``"20240131"``); the renderers format them for people
+    (:mod:`nenscope.reporting.presentation`). ``tracer_family`` is ``"sstr"``, ``"fdg"`` or
+    ``"other"`` (empty when unknown), and decides which scores a report shows.
+    ``ct_coverage`` says in words how much of the PET field the CT covers.
+    """
 
     patient_name: str
     patient_id: str
@@ -248,6 +269,9 @@ class StudyHeader:
     uptake_time: Quantity
     weight: Quantity
     manufacturer: str = ""
+    tracer_family: str = ""
+    scanner_model: str = ""
+    ct_coverage: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -295,11 +319,21 @@ class Report:
     created
         When the report was made (timezone-aware).
     physiological
-        Uptake classed as physiological, with its organ (never in ``lesions``).
-    anatomy
-        ``(region, how it was located)`` pairs: "CT", "PET alone ...".
+        Uptake the detection classed as physiological (listed apart from the lesions).
     implausible
-        Why the automatic result may not be a finding (shown at the top of the report).
+        Why the automatic result is not trustworthy, one message each (e.g. more than 30
+        candidates, a tumour volume larger than the liver, a candidate inside a found organ);
+        any puts an "analysis not trustworthy" banner at the top of the report, and the
+        automatic lesions are then called candidates.
+    anatomy
+        ``(region, source)`` pairs: where the anatomy of each region came from (``"CT"``,
+        ``"PET only"``, ``"organ masks"``, optionally with the reason).
+    target_ids
+        Ids of the target lesions (at most :data:`MAX_TARGET_LESIONS`, chosen by
+        :func:`nenscope.reporting.presentation.select_target_lesions`); ``None`` lets the
+        renderers choose them the same way.
+    prrt
+        PRRT eligibility statement (SSTR studies), else ``None``.
     """
 
     title: str
@@ -317,12 +351,21 @@ class Report:
     figures: ReportFigures = field(default_factory=ReportFigures)
     created: datetime | None = None
     physiological: tuple[PhysiologicalEntry, ...] = ()
-    anatomy: tuple[tuple[str, str], ...] = ()
     implausible: tuple[str, ...] = ()
+    anatomy: tuple[tuple[str, str], ...] = ()
+    target_ids: tuple[int, ...] | None = None
+    prrt: str | None = None
 
     def __post_init__(self) -> None:
         ids = [lesion.id for lesion in self.lesions]
         if ids != list(range(1, len(ids) + 1)):
             raise ValueError(f"Lesion ids must be 1..N in order, got {ids}.")
+        if self.target_ids is not None:
+            unknown = sorted(set(self.target_ids) - set(ids))
+            if unknown or len(self.target_ids) > MAX_TARGET_LESIONS:
+                raise ValueError(
+                    f"target_ids must be at most {MAX_TARGET_LESIONS} distinct lesion ids, "
+                    f"got {list(self.target_ids)} (unknown: {unknown})."
+                )
         if self.created is not None and self.created.tzinfo is None:
             raise ValueError("Report.created must be timezone-aware.")

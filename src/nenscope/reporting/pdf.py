@@ -1,7 +1,13 @@
 """PDF rendering of a report with matplotlib's ``PdfPages`` (no system dependencies).
 
-Pages: the header, SUV provenance, warnings, reference regions, scores and response as text;
-then the coronal MIP; the lesion table; the axial lesion views, three per page; the methods.
+Same content and order as the HTML (:mod:`nenscope.reporting.presentation`): the banner when
+the analysis is not trustworthy, the impression, the technique, the findings by body region
+and the target-lesion table; the coronal MIP; the target lesions' axial views, three per page;
+then the appendix (every lesion, physiological uptake, reference regions, scores, response,
+SUV provenance, notes, methods and identifiers).
+
+Figures are embedded at their own resolution (``interpolation="none"``: no resampling to the
+PDF's 72 dpi), which keeps them sharp and costs no rendering time.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from pathlib import Path
 import matplotlib.image as mpimg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
 
-from nenscope.reporting.html import QUANTITY_LABELS
+from nenscope.reporting.html import COLUMN_LABELS, QUANTITY_LABELS, TARGET_COLUMNS
 from nenscope.reporting.model import Report
+from nenscope.reporting.presentation import ReportView, build_view, format_created
 
 __all__ = ["A4_INCHES", "write_pdf"]
 
@@ -122,6 +130,42 @@ class _TextPages:
                 self.para(line, size=7.5, mono=True, width=200)
         self._y -= _LINE * 0.5
 
+    def row(self, label: str, text: str, *, size: float = 8.5) -> None:
+        """Write a label in bold and its text beside it, wrapped in the right-hand column."""
+        lines = textwrap.wrap(text, width=92) or [""]
+        for k, line in enumerate(lines):
+            fig = self._ensure(1)
+            if k == 0:
+                fig.text(_MARGIN, self._y, label, fontsize=size, fontweight="bold", va="top")
+            fig.text(_MARGIN + 0.18, self._y, line, fontsize=size, va="top")
+            self._y -= _LINE * (size / 9.0)
+
+    def banner(self, title: str, lines: Sequence[str]) -> None:
+        """Red-framed block (analysis not trustworthy, incomplete analysis)."""
+        wrapped = [textwrap.wrap(line, width=98) or [""] for line in lines]
+        n_lines = 1 + sum(len(w) for w in wrapped)
+        fig = self._ensure(n_lines + 2)
+        top = self._y
+        height = (n_lines + 0.8) * _LINE
+        fig.patches.append(
+            FancyBboxPatch(
+                (_MARGIN - 0.01, top - height),
+                1.0 - 2 * _MARGIN + 0.02,
+                height,
+                boxstyle="round,pad=0.004",
+                transform=fig.transFigure,
+                facecolor="#fdecea",
+                edgecolor="#bb0000",
+                linewidth=2.0,
+            )
+        )
+        self._y -= _LINE * 0.3
+        self.para(title, size=10.5, color="#770000", width=90)
+        for parts in wrapped:
+            for part in parts:
+                self.para(part, size=9, color="#770000", width=200)
+        self._y = top - height - _LINE * 0.6
+
     def image_page(self, png: bytes, title: str) -> None:
         fig = self._new_page()
         fig.text(
@@ -134,7 +178,7 @@ class _TextPages:
             va="top",
         )
         ax = fig.add_axes((0.05, 0.06, 0.9, 0.84))
-        ax.imshow(mpimg.imread(io.BytesIO(png), format="png"))
+        ax.imshow(mpimg.imread(io.BytesIO(png), format="png"), interpolation="none")
         ax.axis("off")
         self._y = _MARGIN  # the page is full
 
@@ -153,66 +197,161 @@ class _TextPages:
             height = 0.86 / per_page
             for k, png in enumerate(pngs[start : start + per_page]):
                 ax = fig.add_axes((0.05, 0.9 - (k + 1) * height, 0.9, height * 0.97))
-                ax.imshow(mpimg.imread(io.BytesIO(png), format="png"))
+                ax.imshow(mpimg.imread(io.BytesIO(png), format="png"), interpolation="none")
                 ax.axis("off")
             self._y = _MARGIN
 
 
-def _front_matter(pages: _TextPages, report: Report) -> None:
+def _bullets(
+    pages: _TextPages, lines: Sequence[str], *, size: float = 9.0, color: str = "black"
+) -> None:
+    for line in lines:
+        pages.para(f"• {line}", indent="  ", size=size, color=color)
+
+
+def _front(pages: _TextPages, report: Report, view: ReportView) -> None:
     pages.heading(report.title, size=16)
+    if report.header is not None:
+        pages.para(f"{view.patient}  ·  {view.study_date}  ·  {report.header.tracer}", size=10.5)
+    if view.banner:
+        pages.banner(view.banner[0], view.banner[1:])
     if report.errors:
-        pages.heading("Incomplete analysis")
-        for err in report.errors:
-            pages.para(f"• {err}", color="#aa0000", indent="  ")
-    pages.heading("Patient and study")
-    header = report.header
-    if header is None:
-        pages.para("The study could not be read; see above.", color="#aa0000")
-    else:
-        for label, value in (
-            ("Patient", f"{header.patient_name} (ID {header.patient_id})"),
-            ("Study date", header.study_date),
-            ("Tracer", header.tracer),
-            ("Injected activity", header.injected_activity.text(4)),
-            ("Uptake time", header.uptake_time.text(3)),
-            ("Body weight", header.weight.text(3)),
-            ("Scanner", header.manufacturer),
-            ("Study UID", header.study_instance_uid),
-            ("PET series UID", header.pet_series_uid),
-            ("CT series UID", header.ct_series_uid or "no CT"),
-        ):
-            pages.para(f"{label + ':':<20}{value}", mono=True, size=8.5)
-    pages.heading("SUV provenance")
-    for line in report.suv or ("not available",):
-        pages.para(f"• {line}", indent="  ")
+        pages.banner("Incomplete analysis", report.errors)
+    pages.heading("Impression")
+    _bullets(pages, view.impression, size=9.5)
+    pages.heading("Technique")
+    for label, text in view.technique:
+        pages.row(label, text)
     if report.warnings:
-        pages.heading("Warnings", size=11)
-        for line in report.warnings:
-            pages.para(f"• {line}", color="#8a4b00", indent="  ")
+        pages.heading("Data warnings", size=11)
+        _bullets(pages, report.warnings, color="#8a4b00", size=8.5)
 
 
-def _references_and_scores(pages: _TextPages, report: Report) -> None:
-    pages.heading("Reference regions")
-    if report.references:
-        rows = [
-            [
-                r.name,
-                r.mean.text(3),
-                r.sd.text(2),
-                r.volume_ml.text(3),
-                "—" if r.centre_mm is None else "{:.0f}, {:.0f}, {:.0f}".format(*r.centre_mm),
-            ]
-            for r in report.references
-        ]
-        pages.table(
-            ["region", "mean SUV", "SD", "volume", "centre x,y,z mm"], rows, [11, 12, 13, 10, 18]
+def _findings(pages: _TextPages, report: Report, view: ReportView) -> None:
+    pages.heading("Findings by body region")
+    if not view.regions:
+        pages.para(
+            "No lesion was found."
+            if report.lesion_search_run
+            else "No lesion search was run: automatic detection was switched off and no seed "
+            "point or lesion mask was given (not a negative study)."
         )
-        for r in report.references:
-            pages.para(f"{r.name}: {r.placement}", size=8, indent="  ")
-    else:
+    targets = {les.id for les in view.targets}
+    for group in view.regions:
+        pages.heading(group.region, size=10.5)
+        pages.para(group.sentence, size=9)
+        for les in group.listed:
+            mark = " (target)" if les.id in targets else ""
+            kept = f" — kept: {les.candidate_reason}" if les.candidate_reason else ""
+            pages.para(
+                f"#{les.id}{' ' + les.site if les.site else ''}: SUVmax "
+                f"{les.quantities['suvmax'].text(3)}, {les.quantities['volume_ml'].text(3)}"
+                f"{mark}{kept}",
+                size=8.5,
+                indent="    ",
+            )
+        if group.n_more:
+            pages.para(
+                f"{group.n_more} further {view.lesion_word}(s): see the appendix.",
+                size=8,
+                color="#444444",
+            )
+    if view.physiological:
+        pages.heading("Physiological uptake (not reported as lesions)", size=10.5)
+        _bullets(pages, view.physiological, size=8.5)
+
+
+def _targets(pages: _TextPages, report: Report, view: ReportView) -> None:
+    word = view.lesion_word
+    pages.heading(f"Target {word}s")
+    if not view.targets:
+        pages.para("None.")
+        return
+    pages.para(
+        f"At most 10, the most relevant by uptake and size (measurable first, by SUVpeak). "
+        f"{len(report.lesions) - len(view.targets)} other {word}s are in the appendix.",
+        size=8,
+        color="#444444",
+    )
+    header = ["#", "site", *[COLUMN_LABELS[n] for n in TARGET_COLUMNS]]
+    widths = [3, 16, 10, 10, 10, 10, 9, 9, 9]
+    if view.show_krenning:
+        header += ["Krenning", "RADS"]
+        widths += [8, 8]
+    rows = []
+    for les in view.targets:
+        cells = [str(les.id), les.site or "not determined"]
+        cells += [
+            les.quantities[n].text(3) if n in les.quantities else "—" for n in TARGET_COLUMNS
+        ]
+        if view.show_krenning:
+            cells.append("—" if les.krenning is None else str(les.krenning))
+            cells.append(les.sstr_rads or "—")
+        rows.append(cells)
+    pages.table(header, rows, widths)
+
+
+def _all_lesions(pages: _TextPages, report: Report, view: ReportView) -> None:
+    pages.heading(f"All {view.lesion_word}s ({len(report.lesions)})", size=11)
+    if not report.lesions:
+        pages.para("None.")
+        return
+    names = list(QUANTITY_LABELS)
+    header = ["#", "centre x,y,z mm", "site", *[QUANTITY_LABELS[n] for n in names]]
+    widths = [3, 16, 12, 11, 12, 12, 12, 11]
+    if view.show_krenning:
+        header += ["Krenning", "RADS"]
+        widths += [8, 6]
+    rows = []
+    for lesion in report.lesions:
+        cells = [
+            str(lesion.id),
+            "{:.0f}, {:.0f}, {:.0f}".format(*lesion.centroid_mm),
+            lesion.site or "",
+        ]
+        cells += [lesion.quantities[n].text(4) if n in lesion.quantities else "" for n in names]
+        if view.show_krenning:
+            cells.append("—" if lesion.krenning is None else str(lesion.krenning))
+            cells.append(lesion.sstr_rads or "")
+        rows.append(cells)
+    pages.table(header, rows, widths)
+    first = report.lesions[0]
+    for name in names:
+        if name in first.quantities:
+            pages.para(
+                f"{QUANTITY_LABELS[name]} ({first.quantities[name].unit}): "
+                f"{first.quantities[name].method}",
+                size=7.5,
+                indent="  ",
+            )
+    pages.para(f"Delineation: {first.detection}", size=7.5, indent="  ")
+
+
+def _references(pages: _TextPages, report: Report) -> None:
+    pages.heading("Reference regions", size=11)
+    if not report.references:
         pages.para("No reference region was placed.")
-    pages.heading("Scores")
-    for score in report.scores or ():
+        return
+    rows = [
+        [
+            r.name,
+            r.mean.text(3),
+            r.sd.text(2),
+            r.volume_ml.text(3),
+            "—" if r.centre_mm is None else "{:.0f}, {:.0f}, {:.0f}".format(*r.centre_mm),
+        ]
+        for r in report.references
+    ]
+    pages.table(
+        ["region", "mean SUV", "SD", "volume", "centre x,y,z mm"], rows, [11, 12, 13, 10, 18]
+    )
+    for r in report.references:
+        pages.para(f"{r.name}: {r.placement}", size=8, indent="  ")
+
+
+def _scores(pages: _TextPages, report: Report, view: ReportView) -> None:
+    pages.heading("Scores", size=11)
+    for score in view.applicable_scores:
         pages.para(f"{score.name}: {score.value}", size=10)
         pages.para(
             f"Definition: {score.definition}" + (f" ({score.source})" if score.source else ""),
@@ -221,10 +360,10 @@ def _references_and_scores(pages: _TextPages, report: Report) -> None:
         )
         if score.details:
             pages.para(f"Details: {score.details}", size=8, color="#444444", indent="  ")
-    if not report.scores:
-        pages.para("No score computed.")
+    if not view.applicable_scores:
+        pages.para("No score applies to this study.")
     if report.response:
-        pages.heading("Response")
+        pages.heading("Response", size=11)
         for resp in report.response:
             pages.para(f"{resp.criterion}: {resp.category}", size=10)
             pages.para(
@@ -238,57 +377,43 @@ def _references_and_scores(pages: _TextPages, report: Report) -> None:
                 pages.para(f"Details: {resp.details}", size=8, color="#444444", indent="  ")
 
 
-def _lesion_table(pages: _TextPages, report: Report) -> None:
-    pages.heading("Lesions")
-    if not report.lesions:
-        pages.para(
-            "No lesion was found."
-            if report.lesion_search_run
-            else "No lesion search was run: automatic detection was switched off and no seed "
-            "point or lesion mask was given (not a negative study)."
-        )
-        for note in report.notes:
-            pages.para(f"• {note}", size=8, indent="  ")
-        return
-    names = list(QUANTITY_LABELS)
-    header = [
-        "#",
-        "centre x,y,z mm",
-        "site",
-        *[QUANTITY_LABELS[n] for n in names],
-        "Krenning",
-        "RADS",
-    ]
-    rows = []
-    for lesion in report.lesions:
-        cells = [
-            str(lesion.id),
-            "{:.0f}, {:.0f}, {:.0f}".format(*lesion.centroid_mm),
-            lesion.site or "",
+def _appendix(pages: _TextPages, report: Report, view: ReportView) -> None:
+    pages.heading("Appendix", size=14)
+    _all_lesions(pages, report, view)
+    if report.physiological:
+        pages.heading("Physiological uptake", size=11)
+        rows = [
+            [
+                p.organ,
+                "{:.0f}, {:.0f}, {:.0f}".format(*p.centroid_mm),
+                f"{p.suvmax:.1f}",
+                f"{p.volume_ml:.1f}",
+                p.reason,
+            ]
+            for p in report.physiological
         ]
-        cells += [lesion.quantities[n].text(4) if n in lesion.quantities else "" for n in names]
-        cells.append("—" if lesion.krenning is None else str(lesion.krenning))
-        cells.append(lesion.sstr_rads or "")
-        rows.append(cells)
-    pages.table(header, rows, [3, 16, 10, 11, 12, 12, 12, 11, 8, 4])
-    first = report.lesions[0]
-    for name in names:
-        if name in first.quantities:
-            pages.para(
-                f"{QUANTITY_LABELS[name]} ({first.quantities[name].unit}): "
-                f"{first.quantities[name].method}",
-                size=7.5,
-                indent="  ",
-            )
-    pages.para(f"Delineation: {first.detection}", size=7.5, indent="  ")
+        pages.table(["organ", "centre x,y,z mm", "SUVmax", "mL", "why"], rows, [18, 16, 7, 7, 60])
+    _references(pages, report)
+    _scores(pages, report, view)
+    pages.heading("SUV provenance", size=11)
+    _bullets(pages, report.suv or ("not available",), size=8.5)
     if report.notes:
         pages.heading("Analysis notes", size=11)
-        for note in report.notes:
-            pages.para(f"• {note}", size=8, indent="  ")
+        _bullets(pages, report.notes, size=8)
+    pages.heading("Methods and identifiers", size=11)
+    _bullets(pages, report.methods, size=8.5)
+    if report.header is not None:
+        h = report.header
+        for label, value in (
+            ("Study UID", h.study_instance_uid),
+            ("PET series UID", h.pet_series_uid),
+            ("CT series UID", h.ct_series_uid or "no CT"),
+        ):
+            pages.para(f"{label + ':':<16}{value}", mono=True, size=7.5)
 
 
 def write_pdf(report: Report, path: Path) -> None:
-    """Write ``report`` as a multi-page A4 PDF to ``path``.
+    """Write ``report`` as a multi-page A4 PDF to ``path`` (order in the module docstring).
 
     Parameters
     ----------
@@ -297,22 +422,24 @@ def write_pdf(report: Report, path: Path) -> None:
     path
         Output file; its folder must exist.
     """
-    created = report.created.isoformat(timespec="seconds") if report.created else ""
+    view = build_view(report)
     metadata: dict[str, str | datetime] = {"Title": report.title, "Creator": "nenscope"}
     with PdfPages(path, metadata=metadata) as pdf:
-        pages = _TextPages(pdf, footer=f"nenscope report {created}")
-        _front_matter(pages, report)
-        _references_and_scores(pages, report)
+        pages = _TextPages(pdf, footer=f"nenscope report, {format_created(report.created)}")
+        _front(pages, report, view)
+        _findings(pages, report, view)
+        _targets(pages, report, view)
         pages.flush()
         if report.figures.mip_png:
-            pages.image_page(report.figures.mip_png, "Coronal maximum-intensity projection")
-        _lesion_table(pages, report)
-        pages.flush()
+            pages.image_page(
+                report.figures.mip_png,
+                f"Coronal MIP (target {view.lesion_word}s numbered, others circled)",
+            )
         if report.figures.lesion_pngs:
-            pages.images(list(report.figures.lesion_pngs.values()), "Lesion views (axial)")
-        pages.heading("Methods")
-        for line in report.methods:
-            pages.para(f"• {line}", indent="  ")
+            pages.images(
+                list(report.figures.lesion_pngs.values()), f"Target {view.lesion_word}s, axial"
+            )
+        _appendix(pages, report, view)
         pages.para(
             "Research software, not a medical device: every result needs review by a "
             "qualified physician.",

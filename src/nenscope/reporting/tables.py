@@ -4,7 +4,10 @@
 ``id``, ``centroid_mm`` ``[x, y, z]`` (LPS mm), ``volume_ml``, ``suvmax``, ``suvpeak``,
 ``suvmean``, ``tlg`` and ``krenning``; each object also has ``units`` and ``methods`` for every
 number, and ``not_computable`` with the reason for each value that is ``null``.
-``lesions.csv`` is the same content in long form, one row per number with its unit and method.
+``lesions.csv`` is the same numbers as a table a person opens in a spreadsheet: one row per
+lesion, one column per measure with its unit in the header (``suvmax (g/mL)``), and a
+``not_computable`` column giving the reason for each empty cell. The long form (one row per
+number with its unit, method and reason) is :func:`lesions_to_long_csv`.
 """
 
 from __future__ import annotations
@@ -12,25 +15,28 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-from dataclasses import fields, is_dataclass
-from datetime import date, datetime
-from enum import Enum
+from dataclasses import fields
 from typing import Any
 
+from nenscope.core.jsonable import to_jsonable
 from nenscope.reporting.model import LesionEntry, Report
+from nenscope.reporting.presentation import body_region, target_ids
 
 __all__ = [
     "CSV_COLUMNS",
     "lesion_to_dict",
     "lesions_to_csv",
     "lesions_to_json",
+    "lesions_to_long_csv",
     "report_to_dict",
     "report_to_json",
 ]
 
 CSV_COLUMNS: tuple[str, ...] = ("lesion_id", "quantity", "value", "unit", "method", "reason")
-"""Columns of ``lesions.csv`` (long form: one row per number)."""
+"""Columns of the long form (:func:`lesions_to_long_csv`: one row per number)."""
+
+_WIDE_LEADING = ("id", "site", "detection", "candidate_reason")
+_WIDE_TRAILING = ("krenning", "sstr_rads", "not_computable")
 
 _CENTROID_METHOD = "centre of mass of the lesion mask (voxel centres), LPS patient coordinates"
 _KRENNING_METHOD = (
@@ -85,8 +91,68 @@ def lesions_to_json(report: Report) -> str:
     return json.dumps([lesion_to_dict(les) for les in report.lesions], indent=2) + "\n"
 
 
+def _number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
 def lesions_to_csv(report: Report) -> str:
-    """Render ``lesions.csv`` in long form (:data:`CSV_COLUMNS`), one row per number."""
+    """Render ``lesions.csv``: one row per lesion, one column per measure, units in the header.
+
+    Columns: ``id``, ``site``, ``detection``, ``candidate_reason``, ``centroid_x (mm)`` …
+    ``centroid_z (mm)``, then every quantity of the report in the order of
+    :data:`~nenscope.reporting.model.LESION_FIELDS` followed by the others (diameters, ratios)
+    as ``name (unit)``, then ``krenning``, ``sstr_rads`` and ``not_computable``
+    (``"suvpeak: lesion smaller than the peak sphere; …"``). An empty cell is a value that
+    could not be computed; the methods of every number are in ``lesions.json``.
+
+    Examples
+    --------
+    >>> from nenscope.reporting.model import Quantity
+    >>> q = {k: Quantity(value=2.0, unit="g/mL", method="m") for k in
+    ...      ("volume_ml", "suvmax", "suvpeak", "suvmean", "tlg")}
+    >>> report = Report(title="t", header=None, lesions=(LesionEntry(
+    ...     id=1, centroid_mm=(1.0, 2.0, 3.0), quantities=q, detection="test"),))
+    >>> lesions_to_csv(report).splitlines()[0].split(",")[4:7]
+    ['centroid_x (mm)', 'centroid_y (mm)', 'centroid_z (mm)']
+    """
+    units: dict[str, str] = {}
+    for lesion in report.lesions:
+        for name, quantity in lesion.quantities.items():
+            units.setdefault(name, quantity.unit)
+    header = [
+        *_WIDE_LEADING,
+        *(f"centroid_{axis} (mm)" for axis in "xyz"),
+        *(f"{name} ({unit})" for name, unit in units.items()),
+        *_WIDE_TRAILING,
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for lesion in report.lesions:
+        missing = {n: q.reason for n, q in lesion.quantities.items() if q.reason is not None}
+        if lesion.krenning is None:
+            missing["krenning"] = lesion.krenning_reason or "not applicable"
+        writer.writerow(
+            [
+                lesion.id,
+                lesion.site or "",
+                lesion.detection,
+                lesion.candidate_reason or "",
+                *(_number(v) for v in lesion.centroid_mm),
+                *(
+                    _number(lesion.quantities[n].value) if n in lesion.quantities else ""
+                    for n in units
+                ),
+                "" if lesion.krenning is None else lesion.krenning,
+                lesion.sstr_rads or "",
+                "; ".join(f"{n}: {reason}" for n, reason in missing.items()),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def lesions_to_long_csv(report: Report) -> str:
+    """Render the lesions in long form (:data:`CSV_COLUMNS`), one row per number."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -104,26 +170,24 @@ def lesions_to_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def report_to_dict(report: Report) -> dict[str, Any]:
     """Convert the whole report to plain JSON types; figures are left out (see HTML/PDF)."""
-    data = {f.name: _plain(getattr(report, f.name)) for f in fields(report) if f.name != "figures"}
-    data["lesions"] = [lesion_to_dict(les) for les in report.lesions]
+    data = {
+        f.name: to_jsonable(getattr(report, f.name)) for f in fields(report) if f.name != "figures"
+    }
+    targets = set(target_ids(report))
+    data["target_ids"] = sorted(targets)
+    # report.json also says where each lesion is reported and why it was kept (lesions.json
+    # keeps its own contract).
+    data["lesions"] = [
+        lesion_to_dict(les)
+        | {
+            "body_region": body_region(les),
+            "candidate_reason": les.candidate_reason,
+            "target": les.id in targets,
+        }
+        for les in report.lesions
+    ]
     return data
 
 

@@ -29,13 +29,15 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage, signal
+from scipy import fft as sfft
+from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, GeometryError, ImageVolume, NotComputableError
 from nenscope.segmentation.anatomy import CT_OUTSIDE_HU
 from nenscope.segmentation.organs import (
     OrganEstimate,
     OrganSettings,
+    bounding_box,
     estimate_organs,
     is_axial,
     lps_axes,
@@ -179,7 +181,31 @@ def sphere_mask_mm(
     """
     x, y, z = lps_axes(volume)
     cx, cy, cz = (float(c) for c in centre_mm)
-    return np.asarray((x - cx) ** 2 + (y - cy) ** 2 + (z - cz) ** 2 <= radius_mm**2)
+    terms = [(x - cx) ** 2, (y - cy) ** 2, (z - cz) ** 2]
+    limit = radius_mm**2
+    # Every term is >= 0, so a voxel can only be inside where each term alone is <= r²: the
+    # sum is evaluated on that box only (same arithmetic, far fewer voxels than the grid).
+    box = [slice(0, n) for n in volume.shape]
+    for term in terms:
+        for axis in range(3):
+            if term.shape[axis] == 1:
+                continue
+            other = tuple(a for a in range(3) if a != axis)
+            hit = np.flatnonzero(np.any(term <= limit, axis=other))
+            if hit.size == 0:
+                return np.zeros(volume.shape, dtype=bool)
+            start = max(box[axis].start, int(hit[0]))
+            stop = min(box[axis].stop, int(hit[-1]) + 1)
+            if start >= stop:
+                return np.zeros(volume.shape, dtype=bool)
+            box[axis] = slice(start, stop)
+
+    def part(term: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return term[tuple(b if term.shape[a] > 1 else slice(None) for a, b in enumerate(box))]
+
+    out = np.zeros(volume.shape, dtype=bool)
+    out[tuple(box)] = part(terms[0]) + part(terms[1]) + part(terms[2]) <= limit
+    return out
 
 
 def cylinder_mask_mm(
@@ -323,6 +349,28 @@ def _ball(spacing: Sequence[float], radius_mm: float) -> npt.NDArray[np.float64]
     return np.asarray(sum(g * g for g in grids) <= radius_mm**2, dtype=np.float64)
 
 
+def _convolve_same(
+    *images: npt.NDArray[np.float64], kernel: npt.NDArray[np.float64]
+) -> list[npt.NDArray[np.float64]]:
+    """``scipy.signal.fftconvolve(image, kernel, mode="same")`` of each image, kernel FFT once.
+
+    The same steps as SciPy's (real FFTs of the fast length of the full convolution, the
+    centred part of it), so the values are those of ``fftconvolve``; the kernel's spectrum is
+    computed once for all images, and ``scipy.signal`` (about 1 s to import, with
+    ``scipy.stats``) is not needed.
+    """
+    full = [a + b - 1 for a, b in zip(images[0].shape, kernel.shape, strict=True)]
+    fshape = [sfft.next_fast_len(n, True) for n in full]
+    spectrum = sfft.rfftn(kernel, fshape)
+    out = []
+    for image in images:
+        result = sfft.irfftn(sfft.rfftn(image, fshape) * spectrum, fshape)
+        start = [(f - n) // 2 for f, n in zip(full, image.shape, strict=True)]
+        crop = tuple(slice(a, a + n) for a, n in zip(start, image.shape, strict=True))
+        out.append(np.asarray(result[tuple(slice(0, f) for f in full)][crop], dtype=np.float64))
+    return out
+
+
 def _most_homogeneous_sphere(
     suv: ImageVolume,
     organ: npt.NDArray[np.bool_],
@@ -331,7 +379,7 @@ def _most_homogeneous_sphere(
     prefer: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], tuple[float, float, float], str]:
     """Centre of the lowest-CV sphere inside ``organ`` (see the module docstring)."""
-    box = ndimage.find_objects(organ.astype(np.uint8))[0]
+    box = bounding_box(organ)
     local = organ[box]
     depth = np.asarray(ndimage.distance_transform_edt(np.pad(local, 1), sampling=suv.spacing_mm))
     depth = depth[1:-1, 1:-1, 1:-1]
@@ -349,8 +397,7 @@ def _most_homogeneous_sphere(
     values = np.asarray(suv.array[box], dtype=np.float64)
     ball = _ball(suv.spacing_mm, r)
     n = float(ball.sum())
-    mean = signal.fftconvolve(values, ball, mode="same") / n
-    sq = signal.fftconvolve(values * values, ball, mode="same") / n
+    mean, sq = (s / n for s in _convolve_same(values, values * values, kernel=ball))
     cv = np.sqrt(np.clip(sq - mean * mean, 0.0, None)) / np.maximum(mean, 1e-12)
     # Normal parenchyma: the sphere mean must be near the organ's median SUV, so that the
     # uniform inside of a large lesion is never chosen.

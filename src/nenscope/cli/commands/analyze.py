@@ -7,38 +7,27 @@ written with the reason; the exit status is then 2 and the reason is printed on 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from nenscope.cli._common import EXIT_BAD_INPUT, OutputFormat, console, print_json
-from nenscope.cli.app import app
-from nenscope.cli.commands.suv import (
+from nenscope.cli._common import OutputFormat, fail, stage_progress
+from nenscope.cli._options import (
     DoseOpt,
     HeightOpt,
     InjectionOpt,
     SexOpt,
     WeightOpt,
+    detection_settings,
+    parse_id_values,
     parse_injection_time,
+    parse_point_mm,
 )
-from nenscope.core.enums import parse_option
-from nenscope.core.errors import OptionError
-from nenscope.dicom.pet import SuvOverrides
-from nenscope.pipeline import AnalysisOptions, AnalysisResult, analyze_study
-from nenscope.pipeline.scores import SstrRadsInputs
-from nenscope.radiomics.settings import load_settings
-from nenscope.reporting import lesion_to_dict, report_to_dict
-from nenscope.segmentation import Delineation, DetectionSettings, ThresholdMethod
+from nenscope.cli._results import print_result
+from nenscope.cli.app import app
 
-__all__ = [
-    "analyze_command",
-    "detection_settings",
-    "parse_id_values",
-    "parse_point_mm",
-    "print_result",
-]
+__all__ = ["analyze_command"]
 
 PointsOpt = Annotated[
     list[str] | None,
@@ -55,75 +44,6 @@ RoiOpt = Annotated[
 RefMaskOpt = Annotated[Path | None, typer.Option(help="Reference region mask file.")]
 
 
-def parse_point_mm(text: str, *, option: str) -> tuple[float, float, float]:
-    """Parse ``"x,y,z"`` (LPS mm) from the command line.
-
-    Examples
-    --------
-    >>> parse_point_mm("-50, 6.5,38", option="--liver-mm")
-    (-50.0, 6.5, 38.0)
-    """
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) != 3 or not all(abs(v) < 1e5 for v in values):
-        raise OptionError(
-            f"{option} '{text}' must be three numbers x,y,z in LPS mm, e.g. {option} -50,6,38."
-        )
-    return (values[0], values[1], values[2])
-
-
-def parse_id_values(items: list[str] | None, *, option: str) -> dict[int, str]:
-    """Parse repeated ``ID=VALUE`` options (lesion number = value).
-
-    Examples
-    --------
-    >>> parse_id_values(["1=atypical", "3=typical"], option="--lesion-site")
-    {1: 'atypical', 3: 'typical'}
-    """
-    out: dict[int, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip().isdigit() or not value.strip():
-            raise OptionError(
-                f"{option} '{item}' must be LESION_NUMBER=VALUE, e.g. {option} 2=atypical."
-            )
-        out[int(key)] = value.strip()
-    return out
-
-
-def detection_settings(
-    *,
-    threshold: str,
-    suv_threshold: float,
-    percent_of_max: float,
-    min_volume_ml: float,
-    delineation: str,
-) -> DetectionSettings:
-    """Build detection settings from the command-line options; refuse impossible values.
-
-    Examples
-    --------
-    >>> detection_settings(threshold="fixed", suv_threshold=3.0, percent_of_max=40.0,
-    ...                    min_volume_ml=1.0, delineation="none").suv_threshold
-    3.0
-    """
-    try:
-        return DetectionSettings(
-            method=parse_option(threshold, ThresholdMethod, what="threshold method"),
-            suv_threshold=suv_threshold,
-            percent_of_max=percent_of_max,
-            min_volume_ml=min_volume_ml,
-            delineation=parse_option(delineation, Delineation, what="delineation"),
-        )
-    except ValueError as err:
-        if isinstance(err, OptionError):
-            raise
-        raise OptionError(f"Detection option refused: {err}") from err
-
-
 def _references(
     points: dict[str, str | None], masks: dict[str, Path | None]
 ) -> tuple[dict[str, tuple[float, float, float]], dict[str, Path]]:
@@ -136,42 +56,17 @@ def _references(
     return ref_points, ref_masks
 
 
-def print_result(result: AnalysisResult, out_dir: Path, output_format: OutputFormat) -> None:
-    """Print the outcome (text or the JSON summary) and set the exit status."""
-    if output_format is OutputFormat.JSON:
-        print_json(
-            {
-                "out_dir": out_dir,
-                "files": dict(result.files),
-                "lesions": [lesion_to_dict(les) for les in result.report.lesions],
-                "scores": report_to_dict(result.report)["scores"],
-                "references": report_to_dict(result.report)["references"],
-                "warnings": list(result.report.warnings),
-                "errors": list(result.errors),
-                "timings_s": dict(result.timings_s),
-            }
-        )
-    else:
-        console.print(f"Analysed {len(result.report.lesions)} lesion(s); outputs in {out_dir}:")
-        for role, path in result.files.items():
-            console.print(f"  {role:13s} {path}")
-        for score in result.report.scores:
-            console.print(f"{score.name}: {score.value}", highlight=False)
-        for text in result.report.warnings:
-            console.print(f"[yellow]warning:[/yellow] {text}", highlight=False)
-        total = sum(result.timings_s.values())
-        console.print(f"Total {total:.1f} s.")
-    if result.errors:
-        sys.stderr.write("nenscope: error: " + " ".join(" | ".join(result.errors).split()) + "\n")
-        raise typer.Exit(code=EXIT_BAD_INPUT)
-
-
 @app.command("analyze")
 def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     study_dir: Annotated[Path, typer.Argument(help="Folder of the PET/CT study (DICOM).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     threshold: Annotated[
-        str, typer.Option(help="Detection threshold: fixed, percent-max or percist-liver.")
+        str,
+        typer.Option(
+            help="Detection threshold: fixed (--suv-threshold), percent-max (--percent-of-max), "
+            "percist-liver (PERCIST liver-adaptive) or liver-fraction (a fraction of the liver "
+            "mean)."
+        ),
     ] = "fixed",
     suv_threshold: Annotated[float, typer.Option(help="SUV for --threshold fixed.")] = 2.5,
     percent_of_max: Annotated[float, typer.Option(help="Percent for percent-max.")] = 40.0,
@@ -216,6 +111,10 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ] = None,
     normalisation: Annotated[str, typer.Option(help="SUV: bw, lbm, bsa or ibw.")] = "bw",
     pet_series: Annotated[str | None, typer.Option(help="PET SeriesInstanceUID.")] = None,
+    patient_id: Annotated[
+        str | None,
+        typer.Option(help="PatientID to analyse when the folder holds several patients."),
+    ] = None,
     weight_kg: WeightOpt = None,
     height_cm: HeightOpt = None,
     injected_mbq: DoseOpt = None,
@@ -240,8 +139,27 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text or json.")
     ] = OutputFormat.TEXT,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress and no summary; errors still on stderr."),
+    ] = False,
 ) -> None:
     """Analyse a PET/CT study: SUV, reference regions, lesions, scores, reports, SEG and SR."""
+    from nenscope.api import (
+        AnalysisOptions,
+        SstrRadsInputs,
+        SuvOverrides,
+        analyze,
+        load_settings,
+        write_outputs,
+    )
+
+    if not study_dir.is_dir():
+        fail(
+            f"{study_dir}: no such folder. Give the folder that holds the PET/CT study's DICOM "
+            "files (nothing was written)."
+        )
+
     detection = detection_settings(
         threshold=threshold,
         suv_threshold=suv_threshold,
@@ -271,6 +189,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         ),
         tracer=tracer,
         pet_series_uid=pet_series,
+        patient_id=patient_id,
         sstr_rads=SstrRadsInputs(
             sites=parse_id_values(lesion_site, option="--lesion-site"),
             anatomy=parse_id_values(lesion_anatomy, option="--lesion-anatomy"),
@@ -282,5 +201,10 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         radiomics=None if radiomics is None else load_settings(radiomics),
         organs=organs,
     )
-    result = analyze_study(study_dir, out, options)
-    print_result(result, out, output_format)
+    with stage_progress(f"Analysing {study_dir}", quiet=quiet) as on_stage:
+        result = analyze(study_dir, options, on_stage=on_stage)
+        if result.study is None:
+            # Refused input (no DICOM, no PET series, unreadable study): nothing is written.
+            fail(" | ".join(result.errors) + f" (nothing written to {out})")
+        result = write_outputs(result, out, on_stage=on_stage)
+    print_result(result, out, output_format, quiet=quiet)

@@ -6,25 +6,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
-from nenscope.cli.app import app
-from nenscope.cli.commands.suv import (
+from nenscope.cli._options import (
     DoseOpt,
     HeightOpt,
     InjectionOpt,
     LbmOpt,
     SexOpt,
     WeightOpt,
-    contract_payload,
     parse_injection_time,
-    run_suv,
 )
-from nenscope.core.errors import WorkbenchError
-from nenscope.dicom.nifti import write_nifti
-from nenscope.dicom.pet import SuvOverrides, suv_volume
+from nenscope.cli.app import app
 
 __all__ = ["ConvertTarget", "convert_command"]
 
@@ -56,23 +50,27 @@ def convert_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     lbm_formula: LbmOpt = "janmahasatian",
 ) -> None:
     """Convert a PET series to an SUV volume (float32 NIfTI, LPS geometry kept)."""
-    if not (out.name.endswith(".nii") or out.name.endswith(".nii.gz")):
-        fail(f"Output {out} must end in .nii or .nii.gz.")
+    from nenscope import api
+    from nenscope.core.errors import WorkbenchError
+
     try:
-        overrides = SuvOverrides(
+        overrides = api.SuvOverrides(
             weight_kg=weight_kg,
             height_cm=height_cm,
             injected_mbq=injected_mbq,
             injection_time=parse_injection_time(injection_time),
             sex=sex,
         )
-        run = run_suv(series_dir, overrides=overrides, lbm_formula=lbm_formula)
-        volume = suv_volume(run.series, run.result, normalisation=to.value.removeprefix("suv"))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_nifti(volume.with_array(volume.array.astype(np.float32)), out)
-    except (WorkbenchError, OSError) as err:
+        done = api.convert_to_suv_nifti(
+            series_dir,
+            out,
+            normalisation=to.value.removeprefix("suv"),
+            overrides=overrides,
+            lbm_formula=lbm_formula,
+        )
+    except WorkbenchError as err:
         fail(str(err))
-    maximum = float(np.nanmax(volume.array))
+    run, volume, maximum = done.run, done.volume, done.maximum
     if output_format is OutputFormat.JSON:
         print_json(
             {
@@ -81,7 +79,7 @@ def convert_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
                 "unit": volume.unit.value,
                 "shape_zyx": list(volume.shape),
                 "max": maximum,
-                "suv": contract_payload(run),
+                "suv": run.to_contract(),
             }
         )
         return

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console
+from nenscope.cli._results import print_result
 from nenscope.cli.app import app
-from nenscope.cli.commands.analyze import print_result
-from nenscope.dicom.synthetic import PhantomSettings
-from nenscope.pipeline.demo import DemoResult, run_demo
+
+if TYPE_CHECKING:
+    from nenscope.api import DemoResult
 
 __all__ = ["DEFAULT_DEMO_DIR", "demo_command"]
 
@@ -53,6 +54,8 @@ def demo_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Generate a synthetic PET/CT study with known lesions, analyse it and show the report."""
+    from nenscope.api import PhantomSettings, run_demo
+
     settings = PhantomSettings(
         tracer=tracer, size=size, seed=seed, fwhm_mm=6.0, noise=0.1, ct_noise_hu=10.0
     )

@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
-from nenscope.core.units import S_PER_MIN
-from nenscope.knowledge.calculators import (
-    compute_exam_dose,
-    compute_exam_effective_dose,
-    compute_follow_up_dose,
-    find_nuclide,
-)
-from nenscope.knowledge.kb import load_knowledge_base
-from nenscope.knowledge.physics import (
-    DoseCoefficient,
-    compute_activity_after_mbq,
-    compute_decay_factor,
-    compute_fdg_activity_eanm_mbq,
-    compute_latest_time_with_activity,
-)
+
+if TYPE_CHECKING:
+    from nenscope.knowledge.physics import DoseCoefficient
 
 __all__ = ["dose_app", "parse_datetime", "parse_schedule_item"]
 
@@ -88,6 +76,11 @@ def decay_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Activity remaining after physical decay between two times."""
+    from nenscope.core.units import S_PER_MIN
+    from nenscope.knowledge.calculators import find_nuclide
+    from nenscope.knowledge.kb import load_knowledge_base
+    from nenscope.knowledge.physics import compute_activity_after_mbq, compute_decay_factor
+
     nuc = find_nuclide(load_knowledge_base(), nuclide)
     if elapsed_min is not None:
         elapsed_s = elapsed_min * S_PER_MIN
@@ -136,6 +129,10 @@ def activity_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Prescribed activity and effective dose of a nuclear-medicine exam for a patient."""
+    from nenscope.knowledge.calculators import compute_exam_dose
+    from nenscope.knowledge.kb import load_knowledge_base
+    from nenscope.knowledge.physics import compute_fdg_activity_eanm_mbq
+
     if fdg_minutes_per_bed is not None:
         if tracer not in ("fdg", "fdg-pet"):
             fail("--fdg-minutes-per-bed applies to fdg-pet only.")
@@ -209,6 +206,9 @@ def exam_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Effective dose of one exam (computed for a tracer, typical for CT)."""
+    from nenscope.knowledge.calculators import compute_exam_effective_dose
+    from nenscope.knowledge.kb import load_knowledge_base
+
     result = compute_exam_effective_dose(
         load_knowledge_base(),
         exam_id,
@@ -242,6 +242,9 @@ def schedule_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Cumulative effective dose of a follow-up schedule."""
+    from nenscope.knowledge.calculators import compute_follow_up_dose
+    from nenscope.knowledge.kb import load_knowledge_base
+
     schedule = [parse_schedule_item(i) for i in items]
     result = compute_follow_up_dose(
         load_knowledge_base(),
@@ -272,6 +275,11 @@ def latest_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Latest time at which enough activity remains for the prescription."""
+    from nenscope.core.units import S_PER_MIN
+    from nenscope.knowledge.calculators import find_nuclide
+    from nenscope.knowledge.kb import load_knowledge_base
+    from nenscope.knowledge.physics import compute_latest_time_with_activity
+
     nuc = find_nuclide(load_knowledge_base(), nuclide)
     t0 = parse_datetime(at, option="--at")
     latest = compute_latest_time_with_activity(

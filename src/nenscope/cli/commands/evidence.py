@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, print_json
 from nenscope.cli.app import app
-from nenscope.core.enums import suggest
 from nenscope.core.errors import OptionError
-from nenscope.knowledge.kb import KnowledgeBase, Reference, load_knowledge_base
-from nenscope.knowledge.vocab import ExamId
+
+if TYPE_CHECKING:
+    from nenscope.knowledge.kb import KnowledgeBase, Reference
 
 __all__ = ["evidence_command", "lookup_evidence"]
 
@@ -49,6 +49,9 @@ def lookup_evidence(kb: KnowledgeBase, item_id: str) -> dict[str, Any]:
     OptionError
         If the id is none of these; the message names the closest id.
     """
+    from nenscope.core.enums import suggest
+    from nenscope.knowledge.vocab import ExamId
+
     if item_id in kb.references:
         return {"reference": _ref(kb.references[item_id]), "cited_by": _cited_by(kb, item_id)}
     rules = {r.id: r for r in kb.rules}
@@ -77,6 +80,22 @@ def lookup_evidence(kb: KnowledgeBase, item_id: str) -> dict[str, Any]:
     raise OptionError(f"Unknown evidence, rule or exam id '{item_id}'. {suggest(item_id, valid)}")
 
 
+def _heading_lines(payload: dict[str, Any]) -> list[str]:
+    """Say in words what the id is and who cites it (the table holds the references)."""
+    lines = []
+    if "rule" in payload:
+        rule = payload["rule"]
+        lines.append(f"Rule {rule['id']}: {rule['title']} ({rule['section']})")
+    if "performance" in payload:
+        row = payload["performance"]
+        lines.append(f"Performance row {row['id']}: {row['exam']} in {row['population']}")
+    if "exam" in payload:
+        lines.append(f"Exam {payload['exam']}: its references")
+    if payload.get("cited_by"):
+        lines.append(f"Cited by: {', '.join(payload['cited_by'])}")
+    return lines
+
+
 @app.command("evidence")
 def evidence_command(
     item_id: Annotated[
@@ -87,6 +106,8 @@ def evidence_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Show the full reference behind a citation id (or all references without an id)."""
+    from nenscope.knowledge.kb import load_knowledge_base
+
     kb = load_knowledge_base()
     if item_id is None:
         payload: dict[str, Any] = {"references": [_ref(r) for r in kb.references.values()]}
@@ -96,9 +117,8 @@ def evidence_command(
         print_json(payload)
         return
     refs = [payload["reference"]] if "reference" in payload else payload["references"]
-    heading = {k: v for k, v in payload.items() if k not in ("reference", "references")}
-    if heading:
-        console.print(heading, highlight=False)
+    for line in _heading_lines(payload):
+        console.print(line, highlight=False)
     table = Table(show_lines=True)
     for column in ("id", "citation", "confidence", "doi / url"):
         table.add_column(column, overflow="fold")

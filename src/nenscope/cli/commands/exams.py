@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, print_json
 from nenscope.cli.app import app
-from nenscope.core.enums import parse_option
-from nenscope.knowledge.kb import Exam, PerformanceRow, Radiopharmaceutical, load_knowledge_base
-from nenscope.knowledge.physics import ActivityRule
-from nenscope.knowledge.vocab import ExamId
+
+if TYPE_CHECKING:
+    from nenscope.knowledge.kb import (
+        Exam,
+        PerformanceRow,
+        Radiopharmaceutical,
+    )
+    from nenscope.knowledge.physics import ActivityRule
 
 __all__ = ["exam_to_dict", "exams_command", "tracer_to_dict"]
 
@@ -110,6 +114,10 @@ def exams_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """List the exams of the knowledge base (tracer, activity, uptake, dose, status)."""
+    from nenscope.core.enums import parse_option
+    from nenscope.knowledge.kb import load_knowledge_base
+    from nenscope.knowledge.vocab import ExamId
+
     kb = load_knowledge_base()
     exams = list(kb.exams.values())
     if exam_id is not None:

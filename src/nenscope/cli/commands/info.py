@@ -1,74 +1,37 @@
-"""``nenscope info DIR``: list the patients, studies and series found under a folder."""
+"""``nenscope info DIR``: list the patients, studies and series found under a folder.
+
+Patients are shown as ``P1``, ``P2``… and descriptions without the patient's name or ID,
+unless ``--show-identity`` is given (consoles end up in tickets and screenshots).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
-from nenscope.core.errors import WorkbenchError
-from nenscope.dicom.discovery import Discovery, SeriesRef, capabilities, scan_folder
 
-__all__ = ["info_command", "to_payload"]
+if TYPE_CHECKING:
+    from nenscope.dicom.discovery import Discovery
 
-
-def _series_payload(ref: SeriesRef) -> dict[str, Any]:
-    return {
-        "series_instance_uid": ref.series_instance_uid,
-        "series_number": ref.series_number,
-        "series_description": ref.series_description,
-        "modality": ref.modality,
-        "manufacturer": ref.manufacturer,
-        "units": ref.units or None,
-        "n_instances": ref.n_instances,
-        "n_frames": ref.n_frames,
-        "n_positions": ref.n_positions,
-        "b_values": list(ref.b_values),
-        "enhanced": ref.is_enhanced,
-        "frame_of_reference_uid": ref.frame_of_reference_uid,
-        "folder": str(ref.files[0].parent) if ref.files else None,
-        "can_do": list(capabilities(ref)),
-    }
+__all__ = ["info_command"]
 
 
-def to_payload(found: Discovery) -> dict[str, Any]:
-    """Arrange discovered series as patients → studies → series for the JSON output."""
-    patients: dict[str, dict[str, Any]] = {}
-    for ref in found.series:
-        patient = patients.setdefault(
-            ref.patient_id,
-            {"patient_id": ref.patient_id, "patient_name": ref.patient_name, "studies": {}},
-        )
-        study = patient["studies"].setdefault(
-            ref.study_instance_uid,
-            {
-                "study_instance_uid": ref.study_instance_uid,
-                "study_date": ref.study_date,
-                "study_description": ref.study_description,
-                "series": [],
-            },
-        )
-        study["series"].append(_series_payload(ref))
-    for patient in patients.values():
-        patient["studies"] = list(patient["studies"].values())
-    return {
-        "root": str(found.root),
-        "patients": list(patients.values()),
-        "n_series": len(found.series),
-        "skipped_files": [{"path": str(s.path), "reason": s.reason} for s in found.skipped],
-    }
+def _print_table(found: Discovery, show_identity: bool) -> None:
+    from nenscope import api
+    from nenscope.dicom.discovery import capabilities
 
-
-def _print_table(found: Discovery) -> None:
+    labels = api.patient_labels(found)
     table = Table(title=f"DICOM series under {found.root}", show_lines=False)
     for column in (
         "Patient",
         "Study",
         "#",
+        "Folder",
         "Modality",
         "Vendor",
         "Slices",
@@ -79,14 +42,15 @@ def _print_table(found: Discovery) -> None:
         table.add_column(column, overflow="fold")
     for ref in found.series:
         table.add_row(
-            ref.patient_id or "?",
+            (ref.patient_id or "?") if show_identity else labels[ref.patient_id],
             f"{ref.study_date or '?'}",
             "" if ref.series_number is None else str(ref.series_number),
+            api.series_folder(ref, found.root) or "",
             ref.modality,
             ref.manufacturer,
             str(ref.n_frames),
             ref.units or ("HU" if ref.modality == "CT" else ""),
-            ref.series_description,
+            api.series_description(ref.series_description, ref, show_identity=show_identity),
             "; ".join(capabilities(ref)),
         )
     console.print(table)
@@ -100,10 +64,21 @@ def info_command(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text (table) or json.")
     ] = OutputFormat.TEXT,
+    show_identity: Annotated[
+        bool,
+        typer.Option(
+            "--show-identity",
+            help="Show patient IDs, names and descriptions as stored (default: P1, P2… and "
+            "descriptions without the patient's name or ID).",
+        ),
+    ] = False,
 ) -> None:
     """List patients, studies and series under FOLDER and what nenscope can do with each."""
+    from nenscope import api
+    from nenscope.core.errors import WorkbenchError
+
     try:
-        found = scan_folder(folder)
+        found = api.scan_folder(folder)
     except WorkbenchError as err:
         fail(str(err))
     if not found.series:
@@ -112,6 +87,6 @@ def info_command(
             "not DICOM or unreadable)."
         )
     if output_format is OutputFormat.JSON:
-        print_json(to_payload(found))
+        print_json(api.inventory_to_dict(found, show_identity=show_identity))
     else:
-        _print_table(found)
+        _print_table(found, show_identity)

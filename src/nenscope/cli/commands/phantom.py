@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
 from nenscope.core.errors import WorkbenchError
-from nenscope.dicom.synthetic import (
-    PhantomSettings,
-    PhantomTruth,
-    read_lesion_file,
-    write_phantom_study,
-)
+
+if TYPE_CHECKING:
+    from nenscope.dicom.synthetic import (
+        PhantomTruth,
+    )
 
 __all__ = ["phantom_command", "summary_payload"]
 
@@ -73,6 +72,8 @@ def phantom_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ] = OutputFormat.TEXT,
 ) -> None:
     """Write a synthetic PET/CT study (real DICOM) with known organs and lesions to OUT_DIR."""
+    from nenscope.dicom.synthetic import PhantomSettings, read_lesion_file, write_phantom_study
+
     try:
         settings = PhantomSettings(
             tracer=tracer,
@@ -92,7 +93,8 @@ def phantom_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         )
         truth = write_phantom_study(out_dir, settings, overwrite=overwrite)
     except WorkbenchError as err:
-        fail(str(err))
+        hint = " (--overwrite)" if "allow replacing the phantom" in str(err) else ""
+        fail(f"{err}{hint}")
     if output_format is OutputFormat.JSON:
         print_json(summary_payload(out_dir, truth))
         return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,9 +11,11 @@ from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
-from nenscope.knowledge.recommender import Plan, PlanItem, recommend
-from nenscope.knowledge.scenario import Scenario
-from nenscope.knowledge.scenario_io import list_examples, load_example, load_scenario
+from nenscope.examples import list_examples
+
+if TYPE_CHECKING:
+    from nenscope.knowledge.recommender import Plan, PlanItem
+    from nenscope.knowledge.scenario import Scenario
 
 __all__ = ["print_plan", "recommend_command"]
 
@@ -28,7 +30,34 @@ _ROUTINE_NOTES = ("effective dose of the radiopharmaceutical", "typical adult ef
 def _notes(item: PlanItem) -> str:
     """Return the notes a reader must see (estimates, caps, paediatric rules), one per line."""
     shown = [n for n in item.notes if not n.startswith(_ROUTINE_NOTES)]
+    if item.activity_derivation:
+        shown.insert(0, f"activity: {item.activity_derivation}")
     return "".join(f"\nnote: {n}" for n in shown)
+
+
+def _grouped_avoid(plan: Plan) -> list[tuple[str, str]]:
+    """Return (exams, reason) rows: exams that share a reason on one row."""
+    rows: dict[str, list[str]] = {}
+    for item in plan.avoid:
+        rows.setdefault(item.reason, []).append(item.exam.value)
+    return [(", ".join(exams), reason) for reason, exams in rows.items()]
+
+
+def _print_total_and_avoid(plan: Plan) -> None:
+    if plan.items:
+        console.print(
+            f"Total effective dose if every exam of the plan is done: "
+            f"{plan.total_effective_dose_msv:.1f} mSv (recommended exams only: "
+            f"{plan.recommended_effective_dose_msv:.1f} mSv).",
+            highlight=False,
+        )
+    if plan.avoid:
+        avoid = Table(title="Avoid", show_lines=True)
+        avoid.add_column("exams")
+        avoid.add_column("reason", overflow="fold")
+        for exams, reason in _grouped_avoid(plan):
+            avoid.add_row(exams, escape(reason))
+        console.print(avoid)
 
 
 def print_plan(plan: Plan, *, explain: bool) -> None:
@@ -49,13 +78,7 @@ def print_plan(plan: Plan, *, explain: bool) -> None:
             _number(item.effective_dose_msv, 1),
         )
     console.print(table)
-    if plan.avoid:
-        avoid = Table(title="Avoid", show_lines=True)
-        avoid.add_column("exam")
-        avoid.add_column("reason", overflow="fold")
-        for a in plan.avoid:
-            avoid.add_row(a.exam.value, escape(a.reason))
-        console.print(avoid)
+    _print_total_and_avoid(plan)
     for warning in plan.warnings:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     if explain:
@@ -92,6 +115,9 @@ def recommend_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Recommend imaging for a NEN scenario: ranked plan, exams to avoid, warnings."""
+    from nenscope.knowledge.recommender import recommend
+    from nenscope.knowledge.scenario_io import load_example, load_scenario
+
     if (scenario_file is None) == (example is None):
         fail("Give either a SCENARIO file or --example NAME (not both, not neither).")
     scenario: Scenario = (

@@ -8,13 +8,9 @@ from typing import Annotated
 
 import typer
 
-from nenscope.cli._common import EXIT_BAD_INPUT, OutputFormat, console, print_json
+from nenscope.cli._common import EXIT_BAD_INPUT, OutputFormat, console, fail, print_json
+from nenscope.cli._options import detection_settings
 from nenscope.cli.app import app
-from nenscope.cli.commands.analyze import detection_settings
-from nenscope.pipeline import AnalysisOptions
-from nenscope.pipeline.response import analyze_response
-from nenscope.reporting import report_to_dict
-from nenscope.segmentation import DetectionSettings
 
 __all__ = ["response_command"]
 
@@ -25,7 +21,11 @@ def response_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     followup_dir: Annotated[Path, typer.Argument(help="Follow-up PET/CT study folder.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     threshold: Annotated[
-        str, typer.Option(help="Detection threshold: fixed, percent-max or percist-liver.")
+        str,
+        typer.Option(
+            help="Detection threshold: fixed (--suv-threshold), percent-max, percist-liver "
+            "(PERCIST liver-adaptive) or liver-fraction (a fraction of the liver mean)."
+        ),
     ] = "fixed",
     suv_threshold: Annotated[float, typer.Option(help="SUV for --threshold fixed.")] = 2.5,
     min_volume_ml: Annotated[float, typer.Option(help="Smallest lesion kept, mL.")] = 0.5,
@@ -36,6 +36,10 @@ def response_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ] = OutputFormat.TEXT,
 ) -> None:
     """Compare a follow-up PET/CT with its baseline: PERCIST 1.0, RECIST 1.1 and Choi."""
+    from nenscope.api import AnalysisOptions, analyze_response
+    from nenscope.reporting import report_to_dict
+    from nenscope.segmentation import DetectionSettings
+
     options = AnalysisOptions(
         detection=detection_settings(
             threshold=threshold,
@@ -47,6 +51,12 @@ def response_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         tracer=tracer,
         pdf=pdf,
     )
+    for study in (baseline_dir, followup_dir):
+        if not study.is_dir():
+            fail(
+                f"{study}: no such folder. Give the baseline and follow-up PET/CT study folders "
+                "(nothing was written)."
+            )
     result = analyze_response(baseline_dir, followup_dir, out, options)
     if output_format is OutputFormat.JSON:
         print_json(
@@ -66,6 +76,8 @@ def response_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
                 highlight=False,
             )
         console.print(f"Report: {result.files['report_html'].resolve()}")
+        for text in result.report.warnings:
+            console.print(f"[yellow]warning:[/yellow] {text}", highlight=False)
     if result.errors:
         sys.stderr.write("nenscope: error: " + " ".join(" | ".join(result.errors).split()) + "\n")
         raise typer.Exit(code=EXIT_BAD_INPUT)

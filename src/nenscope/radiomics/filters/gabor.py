@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
 from nenscope.core.enums import parse_option
 from nenscope.core.errors import NotComputableError
@@ -153,6 +152,10 @@ def _modulus_by_plane(
     stack: FloatArray, kernel: ComplexArray, boundary: BoundaryMode
 ) -> FloatArray:
     """``|slice * kernel|`` for every slice of ``stack`` (axis 0), padded per ``boundary``."""
+    # Imported here: scipy.signal (with scipy.stats) takes about 1 s to import, and every
+    # analysis imports this module through the radiomics settings without filtering.
+    from scipy import signal
+
     radius = kernel.shape[0] // 2
     out = np.empty(stack.shape, dtype=np.float64)
     for start in range(0, stack.shape[0], SLICES_PER_CHUNK):

@@ -1,0 +1,153 @@
+"""The public Python API of nenscope: what the CLI, the web service, PACS bridge and cohorts call.
+
+Every command-line command is argument parsing + one call of this module + printing; the
+web service and the cohort engine call the very same functions (DESIGN.md "Python API").
+
+Analysis
+    :func:`analyze` computes and writes nothing; :func:`write_outputs` writes the files of the
+    contract; :class:`AnalysisResult` round-trips through :meth:`~AnalysisResult.to_dict` /
+    :meth:`~AnalysisResult.from_dict` (JSON-safe), so a stored result can be re-reported
+    without reading the DICOM again. :func:`analyze_response` compares two studies.
+SUV
+    :func:`run_suv` (find, read and convert a PET series folder: the ``suv`` command),
+    :func:`compute_suv` (factors and provenance of a series read by :func:`read_series`).
+Radiomics
+    :func:`extract_features` (IBSI features of one ROI; the numba kernels load on first use),
+    :func:`roi_radiomics` (image and mask files), :func:`radiomics_batch` (a CSV table →
+    Parquet, resumable).
+Folders, ADC, conversion
+    :func:`scan_folder` + :func:`inventory_to_dict` (``info``), :func:`run_adc`,
+    :func:`convert_to_suv_nifti`.
+Demo
+    :func:`run_demo` (a synthetic study with known lesions, analysed and compared).
+Recommendation
+    :func:`recommend` (a :class:`Scenario` → an imaging :class:`Plan`).
+
+Thread safety: nothing here keeps process-global state; warnings of an analysis are returned
+in its report (``result.report.warnings``), never collected through the ``warnings`` module's
+global filters, so analyses may run in parallel threads.
+
+Examples
+--------
+>>> from nenscope import api
+>>> result = api.analyze("study/")                         # doctest: +SKIP
+>>> stored = result.to_dict()                              # doctest: +SKIP
+>>> api.write_outputs(api.AnalysisResult.from_dict(stored), "out/")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from nenscope.core.geometry import ImageVolume
+from nenscope.dicom.deidentify import (
+    BurnedInPolicy,
+    DeidentifiedStudy,
+    DeidentifySettings,
+    deidentify_folder,
+)
+from nenscope.dicom.discovery import Discovery, capabilities, scan_folder
+from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
+from nenscope.dicom.series import DicomSeries, read_series
+from nenscope.dicom.synthetic import PhantomSettings
+from nenscope.knowledge.recommender import Plan, recommend
+from nenscope.knowledge.scenario import Scenario
+from nenscope.pipeline.adc import AdcRun, run_adc
+from nenscope.pipeline.analysis import analyze, analyze_study
+from nenscope.pipeline.batch import BatchSummary, RoiRadiomics, radiomics_batch, roi_radiomics
+from nenscope.pipeline.demo import DemoResult, run_demo
+from nenscope.pipeline.inventory import (
+    inventory_to_dict,
+    patient_labels,
+    series_description,
+    series_folder,
+)
+from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
+from nenscope.pipeline.outputs import write_outputs
+from nenscope.pipeline.response import ResponseResult, analyze_response
+from nenscope.pipeline.scores import SstrRadsInputs
+from nenscope.pipeline.study import StudySource
+from nenscope.pipeline.suv import (
+    SuvConversion,
+    SuvRun,
+    convert_to_suv_nifti,
+    load_pet_series,
+    run_suv,
+)
+from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_settings
+
+if TYPE_CHECKING:
+    from nenscope.radiomics.extract import FeatureResult
+    from nenscope.radiomics.registry import Family
+
+__all__ = [
+    "AdcRun",
+    "AnalysisOptions",
+    "AnalysisResult",
+    "BatchSummary",
+    "BurnedInPolicy",
+    "DeidentifiedStudy",
+    "DeidentifySettings",
+    "DemoResult",
+    "DicomSeries",
+    "Discovery",
+    "PhantomSettings",
+    "Plan",
+    "RadiomicsSettings",
+    "ResponseResult",
+    "RoiRadiomics",
+    "Scenario",
+    "SstrRadsInputs",
+    "StudyData",
+    "StudySource",
+    "SuvConversion",
+    "SuvOverrides",
+    "SuvResult",
+    "SuvRun",
+    "analyze",
+    "analyze_response",
+    "analyze_study",
+    "capabilities",
+    "compute_suv",
+    "convert_to_suv_nifti",
+    "deidentify_folder",
+    "extract_features",
+    "inventory_to_dict",
+    "list_presets",
+    "load_pet_series",
+    "load_settings",
+    "patient_labels",
+    "radiomics_batch",
+    "read_series",
+    "recommend",
+    "roi_radiomics",
+    "run_adc",
+    "run_demo",
+    "run_suv",
+    "scan_folder",
+    "series_description",
+    "series_folder",
+    "suv_volume",
+    "write_outputs",
+]
+
+
+def extract_features(
+    image: ImageVolume,
+    mask: npt.NDArray[np.bool_],
+    settings: RadiomicsSettings,
+    *,
+    families: Sequence[Family] | None = None,
+) -> FeatureResult:
+    """IBSI features of one ROI: :func:`nenscope.radiomics.extract.extract_features`.
+
+    The extraction machinery (numba kernels) is imported on the first call, so importing
+    :mod:`nenscope.api` stays cheap.
+    """
+    from nenscope.radiomics.extract import extract_features as _extract
+
+    return _extract(image, mask, settings, families=families)

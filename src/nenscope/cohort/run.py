@@ -1,0 +1,314 @@
+"""Run the analysis over a cohort on dask.distributed and gather one lesion table.
+
+The client holds only the manifest and the small per-study outcomes. Workers read the studies
+and write per-study Parquet parts; :func:`gather_lesions` then streams the parts, one study at
+a time, into ``lesions.parquet`` (a folder of Parquet files, one per study), adding the
+manifest's study, patient and label columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nenscope.cohort.adapter import LESION_COLUMNS
+from nenscope.cohort.errors import CohortError
+from nenscope.cohort.manifest import StudyEntry
+from nenscope.cohort.task import PARTS_DIR, StudyOutcome, StudyTask, part_path, run_study
+
+__all__ = ["ClusterSpec", "CohortSummary", "gather_lesions", "run_cohort"]
+
+LESIONS_DATASET = "lesions.parquet"
+FAILURES_FILE = "failures.csv"
+STUDIES_FILE = "studies.csv"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterSpec:
+    """Where the work runs: a local cluster of ``workers`` processes, or ``scheduler``.
+
+    Parameters
+    ----------
+    workers
+        Worker processes of the local cluster (one thread each).
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``); overrides ``workers``.
+    dashboard
+        Report the Dask dashboard's address. A local cluster always binds its dashboard (when
+        ``bokeh`` is installed) to a free port on 127.0.0.1: a fixed port (8787) may be taken
+        by another cluster on the same machine.
+    """
+
+    workers: int = 2
+    scheduler: str | None = None
+    dashboard: bool = True
+
+    def __post_init__(self) -> None:
+        if self.scheduler is None and self.workers < 1:
+            raise CohortError(f"--workers must be at least 1, not {self.workers}.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CohortSummary:
+    """The ``--format json`` contract plus where things are."""
+
+    studies: int
+    done: int
+    failed: int
+    lesions: int
+    skipped: int
+    dashboard: str | None
+    outcomes: tuple[StudyOutcome, ...]
+
+    def to_contract(self) -> dict[str, Any]:
+        """``{"studies", "done", "failed", "lesions"}`` (+ ``skipped``: done in an earlier run)."""
+        return {
+            "studies": self.studies,
+            "done": self.done,
+            "failed": self.failed,
+            "lesions": self.lesions,
+            "skipped": self.skipped,
+        }
+
+
+def _client(spec: ClusterSpec) -> Any:
+    from distributed import Client, LocalCluster
+
+    if spec.scheduler is not None:
+        try:
+            return Client(spec.scheduler, timeout="20s")  # type: ignore[no-untyped-call]  # untyped
+        except OSError as err:
+            raise CohortError(
+                f"Cannot reach the Dask scheduler at {spec.scheduler}: {err}. Start one with "
+                "'dask scheduler' and give its tcp:// address."
+            ) from err
+    # Dashboard (when bokeh is installed) and every port on the loopback interface only.
+    dashboard = "127.0.0.1:0"
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+        n_workers=spec.workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=dashboard,
+        silence_logs=logging.CRITICAL,  # shutdown heartbeats under load are not errors
+    )
+    return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
+
+
+def _outcome(future: Any, study: str) -> StudyOutcome:
+    """Return the study's outcome; a task that Dask itself lost is a failure of that study.
+
+    A worker killed (e.g. out of memory) more often than
+    ``distributed.scheduler.allowed-failures`` raises ``KilledWorker`` here.
+    """
+    try:
+        result: StudyOutcome = future.result()
+    except Exception as err:  # the per-study boundary: KilledWorker, CancelledError, ...
+        return StudyOutcome(
+            study=study, state="failed", error=f"{type(err).__name__}: {err} (worker lost)"
+        )
+    return result
+
+
+def run_cohort(
+    entries: Sequence[StudyEntry],
+    out_dir: Path,
+    *,
+    cluster: ClusterSpec,
+    radiomics: str | None = None,
+    on_start: Callable[[str | None], None] | None = None,
+    on_outcome: Callable[[StudyOutcome], None] | None = None,
+) -> CohortSummary:
+    """Analyse every study of ``entries`` on Dask; write lesions.parquet and failures.csv.
+
+    Parameters
+    ----------
+    entries
+        The manifest.
+    out_dir
+        Output folder; must be visible to every worker under the same path.
+    cluster
+        Local cluster or scheduler address.
+    radiomics
+        Radiomics preset or YAML path (validated here before any work starts).
+    on_start
+        Called once the cluster is up, with the dashboard address (or None).
+    on_outcome
+        Called after each study (progress display).
+
+    Returns
+    -------
+    CohortSummary
+        Counts (the JSON contract) and each study's outcome.
+    """
+    out_dir = Path(out_dir).resolve()
+    if radiomics is not None:
+        from nenscope.radiomics.settings import load_settings
+
+        load_settings(radiomics)  # refuse a bad preset before starting a cluster
+    try:
+        (out_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CohortError(f"Cannot create the output folder {out_dir}: {err}.") from err
+    tasks = [
+        StudyTask(
+            study=e.study, path=str(e.path.resolve()), out_dir=str(out_dir), radiomics=radiomics
+        )
+        for e in entries
+    ]
+    from distributed import as_completed
+
+    client = _client(cluster)
+    outcomes: dict[str, StudyOutcome] = {}
+    try:
+        if on_start is not None:
+            on_start(client.dashboard_link if cluster.dashboard else None)
+        futures = client.map(run_study, tasks, pure=False, retries=0)
+        study_of = {f.key: t.study for f, t in zip(futures, tasks, strict=True)}
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]  # untyped
+            outcome = _outcome(future, study_of[future.key])
+            outcomes[outcome.study] = outcome
+            if on_outcome is not None:
+                on_outcome(outcome)
+        dashboard = client.dashboard_link if cluster.dashboard else None
+    finally:
+        cluster_obj = client.cluster
+        client.close()
+        if cluster_obj is not None:
+            cluster_obj.close()
+    ordered = tuple(outcomes[e.study] for e in entries)
+    _write_status(out_dir, entries, ordered)
+    lesions = gather_lesions(out_dir, entries, ordered)
+    return CohortSummary(
+        studies=len(entries),
+        done=sum(o.state in ("done", "skipped") for o in ordered),
+        failed=sum(o.state == "failed" for o in ordered),
+        lesions=lesions,
+        skipped=sum(o.state == "skipped" for o in ordered),
+        dashboard=dashboard,
+        outcomes=ordered,
+    )
+
+
+def _write_status(
+    out_dir: Path, entries: Sequence[StudyEntry], outcomes: Sequence[StudyOutcome]
+) -> None:
+    with (out_dir / FAILURES_FILE).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["study", "patient_id", "error"])
+        for entry, outcome in zip(entries, outcomes, strict=True):
+            if outcome.state == "failed":
+                writer.writerow([entry.study, entry.patient_id, outcome.error])
+    with (out_dir / STUDIES_FILE).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["study", "patient_id", "state", "study_key", "lesions", "seconds", "notes"]
+        )
+        for entry, o in zip(entries, outcomes, strict=True):
+            writer.writerow(
+                [
+                    entry.study,
+                    entry.patient_id,
+                    o.state,
+                    o.key,
+                    o.lesions,
+                    f"{o.seconds:.2f}",
+                    " | ".join(o.notes),
+                ]
+            )
+
+
+def _label_value(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text if text != "" else None
+
+
+def gather_lesions(
+    out_dir: Path, entries: Sequence[StudyEntry], outcomes: Sequence[StudyOutcome]
+) -> int:
+    """Write ``lesions.parquet`` (one file per study) from the parts of the done studies.
+
+    Reads one part at a time; the schema is the union of the parts' schemas (read from their
+    footers only), so a feature missing for one study is null there. The dataset is written
+    to a temporary folder and renamed, so a killed gather leaves the previous one intact.
+
+    Returns
+    -------
+    int
+        Number of lesion rows.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    done = [
+        (e, o) for e, o in zip(entries, outcomes, strict=True) if o.state in ("done", "skipped")
+    ]
+    label_names = sorted({k for e in entries for k in e.labels})
+    fields: dict[str, pa.DataType] = {}
+    for _, outcome in done:
+        for f in pq.read_schema(part_path(out_dir, outcome.key)):
+            if not pa.types.is_null(f.type):
+                fields.setdefault(f.name, f.type)
+    numeric_labels = {
+        n
+        for n in label_names
+        if all(isinstance(_label_value(e.labels.get(n, "")), float | None) for e in entries)
+    }
+    features = [n for n in fields if n not in LESION_COLUMNS]
+    columns = ["study", "patient_id", "study_key", *label_names, *LESION_COLUMNS, *features]
+    types = {
+        "study": pa.string(),
+        "patient_id": pa.string(),
+        "study_key": pa.string(),
+        **{n: pa.float64() if n in numeric_labels else pa.string() for n in label_names},
+        **{c: fields.get(c, pa.string()) for c in LESION_COLUMNS},
+        **{n: fields[n] for n in features},
+    }
+    schema = pa.schema([(c, types[c]) for c in columns])
+    final = out_dir / LESIONS_DATASET
+    tmp = out_dir / f"{LESIONS_DATASET}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    total = 0
+    for index, (entry, outcome) in enumerate(done):
+        part = pq.read_table(part_path(out_dir, outcome.key))
+        n = part.num_rows
+        constant = {
+            "study": entry.study,
+            "patient_id": entry.patient_id,
+            "study_key": outcome.key,
+            **{
+                k: _label_value(entry.labels.get(k, ""))
+                if k in numeric_labels
+                else entry.labels.get(k)
+                for k in label_names
+            },
+        }
+        arrays = []
+        for name in columns:
+            if name in constant:
+                arrays.append(pa.array([constant[name]] * n, type=types[name]))
+            elif name in part.column_names and not pa.types.is_null(part[name].type):
+                arrays.append(part[name].cast(types[name]))
+            else:
+                arrays.append(pa.nulls(n, type=types[name]))
+        pq.write_table(
+            pa.Table.from_arrays(arrays, schema=schema), tmp / f"part-{index:06d}.parquet"
+        )
+        total += n
+    if not done:
+        pq.write_table(schema.empty_table(), tmp / "part-000000.parquet")
+    old = out_dir / f"{LESIONS_DATASET}.old-{os.getpid()}"
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return total

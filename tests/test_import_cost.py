@@ -1,0 +1,51 @@
+"""What each entry point imports (issue 9 part 6): costly libraries load only when used.
+
+Counts modules, not seconds (tests never assert on timings): ``nenscope --help`` must not
+import numpy, SciPy, numba or pydicom, and the radiomics registry must not import numba
+until a texture family runs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("numpy", "scipy", "numba", "pydicom", "SimpleITK", "matplotlib", "highdicom")
+
+
+def _modules_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import contextlib, io\n"
+        "from nenscope.cli import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    app(['--help'], prog_name='nenscope')"
+    )
+    loaded = _modules_after(code)
+    assert "nenscope.cli.commands.analyze" in loaded  # the commands were registered
+    assert not {m for m in HEAVY if m in loaded}
+
+
+def test_radiomics_loads_numba_only_for_texture() -> None:
+    code = (
+        "import numpy as np\n"
+        "from nenscope.core import ImageVolume, Unit, affine_from_spacing\n"
+        "from nenscope.radiomics import load_settings\n"
+        "from nenscope.radiomics.extract import extract_features\n"
+        "from nenscope.radiomics.registry import Family\n"
+        "img = ImageVolume(array=np.arange(1000, dtype=float).reshape(10, 10, 10) % 7,\n"
+        "                  affine=affine_from_spacing((1.0, 1.0, 1.0)), unit=Unit.UNITLESS)\n"
+        "mask = np.zeros((10, 10, 10), bool); mask[2:8, 2:8, 2:8] = True\n"
+        "extract_features(img, mask, load_settings('ibsi-a'), families=[Family.STATISTICS])\n"
+        "import sys; assert 'numba' not in sys.modules, 'statistics loaded numba'\n"
+        "extract_features(img, mask, load_settings('ibsi-a'), families=[Family.GLCM])"
+    )
+    assert "numba" in _modules_after(code)
