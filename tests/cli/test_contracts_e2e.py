@@ -263,7 +263,7 @@ def test_analyze_lesions_json_matches_the_phantom_truth(analyzed_study: Analyzed
 
 _PDF_ROW = re.compile(
     # The site may be several words ("liver, right lobe"); the PDF wraps it in its column.
-    r"^\s*(?P<id>\d+)\s+(?P<c>-?[\d.]+, -?[\d.]+, -?[\d.]+)\s+(?:[a-z][\w,/()-]*\s+)?"
+    r"^\s*(?P<id>\d+)\s+(?P<c>-?[\d.]+, -?[\d.]+, -?[\d.]+)\s+(?:[a-z][\w,/()-]*\s+)*"
     r"(?P<volume>[\d.]+) mL\s+(?P<suvmax>[\d.]+) g/mL\s+(?P<suvpeak>[\d.]+) g/mL\s+"
     r"(?P<suvmean>[\d.]+) g/mL\s+(?P<tlg>[\d.]+) g\s+(?P<krenning>\d)\b"
 )
