@@ -374,7 +374,8 @@ def _measure(
 def _fdg_options(options: AnalysisOptions) -> AnalysisOptions:
     """Options for the FDG study of NETPET: same detection, no user points (other frame)."""
     return AnalysisOptions(
-        detection=options.detection,
+        # NETPET: every FDG lesion above the liver counts, not only PERCIST-measurable ones.
+        detection=dataclasses.replace(options.detection, percist_measurable=False),
         normalisation=options.normalisation,
         tracer="fdg",
         figures=options.figures,

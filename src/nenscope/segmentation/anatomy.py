@@ -93,7 +93,7 @@ class AnatomySettings:
     myocardium_fraction: float = 0.3
     myocardium_min_ml: float = 40.0
     heart_height_mm: float = 150.0
-    heart_right_mm: float = 10.0
+    heart_right_mm: float = 40.0
     central_thorax_mm: float = 110.0
     heart_below_dome_mm: float = 50.0
     myocardium_max_ml: float = 500.0

@@ -115,6 +115,10 @@ class DetectionSettings:
     spill_margin_mm
         Excluded organs and the liver mask are grown by this distance (mm) before use, so that
         the blurred edge of an organ (partial-volume spill-out) is not detected as a lesion.
+    percist_measurable
+        On FDG, keep only candidates whose SUVpeak reaches the PERCIST measurable level
+        (1.5 × liver mean + 2 SD). Off for NETPET's FDG study, where every lesion above the
+        liver counts as FDG-positive.
     """
 
     method: ThresholdMethod = ThresholdMethod.FIXED
@@ -126,6 +130,7 @@ class DetectionSettings:
     delineation_fraction: float = 0.5
     liver_adaptive: bool = True
     spill_margin_mm: float = SPILL_MARGIN_MM
+    percist_measurable: bool = True
 
     def __post_init__(self) -> None:
         # Accept the option strings too ("fixed", "background-corrected", ...).

@@ -86,6 +86,7 @@ from nenscope.segmentation.lesions import (
 from nenscope.segmentation.organs import OrganEstimate, lps_axes
 from nenscope.segmentation.patterns import PHYSIOLOGICAL_UPTAKE, TracerFamily, not_modelled
 from nenscope.segmentation.reference import ReferenceRegions
+from nenscope.segmentation.sites import NECK_ABOVE_DOME_MM
 
 __all__ = [
     "LesionDetection",
@@ -297,8 +298,10 @@ def detect_lesions(
         liver=liver_ref,
         excluded={k: v for k, v in exclude.items() if k != "spleen"},
         spill_margin_mm=settings.spill_margin_mm,
+        measurable=settings.percist_measurable,
     )
     dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology, context)
+    dropped = _excluded_entries(suv, context.excluded) + dropped
     bladder = [p for p in dropped if p.organ == "urinary bladder"]
     if anatomy is not None and bladder:
         # The pelvic floor: below the bladder lie the thighs (sites of the lesions).
@@ -421,6 +424,7 @@ class _Context:
     liver: tuple[float, float] | None = None
     excluded: Mapping[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
     spill_margin_mm: float = 10.0
+    measurable: bool = True
 
 
 def _classify(
@@ -486,7 +490,7 @@ def _classify(
     _fdg_rules(shapes, context, reasons, below)
     dropped = [
         PhysiologicalUptake(
-            organ=_named_organ(reasons[c.label]) or frame.guess(c),
+            organ=_named_organ(reasons[c.label]) or _guessed(frame.guess(c), context.family),
             reason=reasons[c.label],
             centroid_mm=(float(c.centroid[0]), float(c.centroid[1]), float(c.centroid[2])),
             volume_ml=c.volume_ml,
@@ -497,6 +501,40 @@ def _classify(
     ]
     kept = [c.label for c in comps if c.label not in reasons]
     return dropped, kept
+
+
+_EXCLUDED_ORGAN = {"brain": "brain", "myocardium": "heart"}
+"""Anatomy masks excluded before detection → the organ named in the physiological list."""
+
+
+def _excluded_entries(
+    suv: ImageVolume, excluded: Mapping[str, npt.NDArray[np.bool_]]
+) -> list[PhysiologicalUptake]:
+    """One physiological entry per organ mask excluded before detection (brain, myocardium)."""
+    values = np.asarray(suv.array, dtype=np.float64)
+    out = []
+    for name, mask in excluded.items():
+        if not mask.any():
+            continue
+        organ = _EXCLUDED_ORGAN.get(name, name)
+        centre = suv.index_to_lps(np.argwhere(mask).mean(axis=0)[None])[0]
+        out.append(
+            PhysiologicalUptake(
+                organ=organ,
+                reason=f"{name} located on the images and excluded before detection ({organ})",
+                centroid_mm=(float(centre[0]), float(centre[1]), float(centre[2])),
+                volume_ml=float(mask.sum()) * suv.voxel_volume_ml,
+                suvmax=float(values[mask].max()),
+            )
+        )
+    return out
+
+
+def _guessed(organ: str, family: TracerFamily) -> str:
+    """Name a dropped component by position; on FDG say it is the region, not the organ."""
+    if family is TracerFamily.FDG:
+        return f"{organ} region (position only)"
+    return organ
 
 
 def _kidneys(
@@ -552,12 +590,24 @@ def _fdg_rules(
         return
     open_shapes = {k: v for k, v in shapes.items() if k not in protected}
     settings = rules.RuleSettings()
-    rules.symmetric(
-        open_shapes, context.liver[0], reasons, settings, "Waldeyer's ring / paired glands"
-    )
+    marks = {} if context.anatomy is None else context.anatomy.landmarks_z_mm
+    floor = marks.get("lung_apex")
+    if floor is None and "diaphragm" in marks:
+        floor = marks["diaphragm"] + NECK_ABOVE_DOME_MM
+    if floor is not None and context.anatomy is not None:
+        rules.symmetric(
+            open_shapes,
+            context.liver[0],
+            reasons,
+            settings,
+            "Waldeyer's ring / paired glands",
+            midline_x_mm=context.anatomy.midline_x_mm,
+            floor_z=floor,
+        )
     rules.elongated(open_shapes, context.liver[0], reasons, settings, "bowel or muscle")
     rules.sprawling(open_shapes, context.liver[0], reasons, settings, "bowel, muscle or brown fat")
-    rules.not_measurable(shapes, context.liver, reasons)
+    if context.measurable:
+        rules.not_measurable(shapes, context.liver, reasons)
 
 
 BLADDER_CORE_FRACTION = 0.5

@@ -20,10 +20,11 @@ on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICA
   myocardium, spleen, kidneys) whose maximum lies on that border and whose SUVmax is below
   ``spill_fraction`` × the organ's SUVmax is the blurred edge of that organ (partial-volume
   spill-out); a lesion beside an organ has its own maximum inside.
-* **Symmetric structure on the midline** (FDG: Waldeyer's ring, tonsils; every tracer: the
-  two glands of a pair joined): a component crossing the midline whose mirror image overlaps
-  it by at least ``symmetry_overlap`` (intersection over union) with SUVmax below
-  ``symmetric_max_liver`` × the liver mean.
+* **Symmetric structure on the midline** (FDG: Waldeyer's ring, tonsils), in the neck and
+  head only (above the lung apex): a component crossing the midline whose mirror image
+  overlaps it by at least ``symmetry_overlap`` (intersection over union), whose hottest voxel
+  lies ``symmetric_peak_mm`` or more off the midline (one peak each side, not a midline
+  lesion) and whose SUVmax is below ``symmetric_max_liver`` × the liver mean.
 * **Elongated moderate uptake** (FDG: bowel and muscle): a component of at least
   ``elongated_min_ml`` whose longest extent is at least ``elongation`` × the diameter of a
   sphere of its volume and whose SUVmax is below ``elongated_max_liver`` × the liver mean.
@@ -66,6 +67,7 @@ class RuleSettings:
     spill_fraction: float = 0.5
     symmetry_overlap: float = 0.5
     symmetric_max_liver: float = 4.0
+    symmetric_peak_mm: float = 8.0
     elongated_min_ml: float = 3.0
     elongation: float = 2.0
     elongated_max_liver: float = 3.0
@@ -318,13 +320,20 @@ def symmetric(
     reasons: dict[int, str],
     settings: RuleSettings,
     organ: str,
+    *,
+    midline_x_mm: float,
+    floor_z: float | None,
 ) -> None:
-    """Mark mirror-symmetric moderate uptake crossing the midline (in place)."""
+    """Mark mirror-symmetric moderate uptake crossing the midline in the neck (in place)."""
     for label, s in shapes.items():
-        if label in reasons:
+        if label in reasons or (floor_z is not None and float(s.max_lps[2]) < floor_z):
             continue
+        # Two peaks, one each side (tonsils), not one on the midline (a midline lesion is
+        # symmetric too).
+        bilateral = abs(float(s.max_lps[0]) - midline_x_mm) >= settings.symmetric_peak_mm
         if (
-            s.symmetry >= settings.symmetry_overlap
+            bilateral
+            and s.symmetry >= settings.symmetry_overlap
             and s.suvmax < settings.symmetric_max_liver * liver_mean
         ):
             reasons[label] = (
