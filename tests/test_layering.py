@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "pacs": 7,
     "cohort": 8,
     "models": 8,
+    "jobs": 8,  # background analyses of the service (store + api below, web above)
     "cli": 9,
     "web": 9,
 }
