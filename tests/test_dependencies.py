@@ -227,3 +227,14 @@ def test_the_check_itself(tmp_path: Path, source: str, base_only: bool, flagged:
     lazy_allowed = declared.base if base_only else declared.dev
     problems = _undeclared([target], {target: ("base", declared.base)}, lazy_allowed=lazy_allowed)
     assert bool(problems) is flagged, problems
+
+
+def test_dev_extra_spells_out_every_optional_part_with_the_same_pins() -> None:
+    # CI installs `.[dev]`; dev lists each optional part's requirements itself (no
+    # self-reference), and a pin changed in one place only would let the two drift apart.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras: dict[str, list[str]] = project["optional-dependencies"]
+    dev = set(extras["dev"])
+    for part in ("service", "web", "cohort", "models"):
+        missing = [r for r in extras[part] if not _self_extras(r) and r not in dev]
+        assert missing == [], f"the {part} extra's {missing} are not in dev (same pin)"
