@@ -124,7 +124,19 @@ BROKEN = {
         lambda d: _exam(d)["fdg-pet"].update(radiopharmaceutical="fdgg"),
         "unknown radiopharmaceutical 'fdgg'",
     ),
-    "nuclide": (lambda d: _tracer(d)["fdg"].update(nuclide="F18"), "unknown nuclide 'F18'"),
+    # The name and nuclide of a tracer live in the tracer table (core/data/tracers.toml) only.
+    "nuclide": (
+        lambda d: _tracer(d)["fdg"].update(nuclide="F18"),
+        r"\['nuclide'\] are tracer facts and live in the tracer table",
+    ),
+    "name": (
+        lambda d: _tracer(d)["fdg"].update(name="FDG"),
+        r"\['name'\] are tracer facts",
+    ),
+    "tracer-id": (
+        lambda d: _tracer(d).update({"fdgg": dict(_tracer(d)["fdg"])}),
+        "no tracer 'fdgg' in the tracer table.*Did you mean 'fdg'",
+    ),
     "half-life-copy": (
         lambda d: d["radiopharmaceuticals"]["nuclide"]["Ga-68"].update(half_life_s=4057.7),
         "half_life_s is not accepted",

@@ -146,11 +146,11 @@ def test_loader_refuses_a_paediatric_coefficient_for_an_unknown_phantom_age() ->
     kb = load_knowledge_base()
     fdg = kb.exams["fdg-pet"].radiopharmaceutical  # type: ignore[index]
     assert fdg is not None
+    # Name and nuclide come from the tracer table (issue 9: one entry per tracer), so the
+    # clinical facts are parsed under a tracer id of that table.
     raw = {
-        "name": "x",
         "targets": ["glucose metabolism"],
         "mechanism": "substrate",
-        "nuclide": "F-18",
         "status": "routine",
         "activity": {"kind": "fixed", "fixed_mbq": 100.0},
         "typical_uptake_min": 60,
@@ -159,4 +159,4 @@ def test_loader_refuses_a_paediatric_coefficient_for_an_unknown_phantom_age() ->
         "paediatric_dose_evidence": ["icrp-106"],
     }
     with pytest.raises(KnowledgeBaseError, match="ICRP phantom ages are 1, 5, 10, 15"):
-        _parse_tracer("x", raw, {"F-18": fdg.nuclide})
+        _parse_tracer("fdg", raw, {"18F": fdg.nuclide})

@@ -18,6 +18,8 @@ __all__ = [
     "HeightOpt",
     "InjectionOpt",
     "LbmOpt",
+    "PatientIdOpt",
+    "PetSeriesOpt",
     "SexOpt",
     "WeightOpt",
     "detection_settings",
@@ -27,6 +29,18 @@ __all__ = [
     "preset_names",
 ]
 
+PetSeriesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pet-series",
+        help="PET SeriesInstanceUID, where the folder holds several PET series "
+        "(default: attenuation-corrected, then the most slices).",
+    ),
+]
+PatientIdOpt = Annotated[
+    str | None,
+    typer.Option("--patient-id", help="PatientID to read when the folder holds several patients."),
+]
 WeightOpt = Annotated[
     float | None, typer.Option("--weight-kg", help="Patient weight in kg (replaces the header).")
 ]

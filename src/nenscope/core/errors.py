@@ -21,6 +21,7 @@ __all__ = [
     "OptionError",
     "ScenarioError",
     "StoredResultError",
+    "TracerTableError",
     "UnitError",
     "WorkbenchError",
     "WorkbenchWarning",
@@ -80,6 +81,10 @@ class ScenarioError(WorkbenchError, ValueError):
 
 class KnowledgeBaseError(WorkbenchError, ValueError):
     """The knowledge-base data files are inconsistent (raised at load time)."""
+
+
+class TracerTableError(WorkbenchError, ValueError):
+    """The tracer table (``core/data/tracers.toml`` or a site's copy) is invalid or lacks an id."""
 
 
 class StoredResultError(WorkbenchError, ValueError):

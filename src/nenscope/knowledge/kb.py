@@ -18,6 +18,7 @@ from typing import Any
 
 from nenscope.core.enums import suggest
 from nenscope.core.errors import KnowledgeBaseError
+from nenscope.core.tracers import TracerTable, default_tracer_table
 from nenscope.knowledge.physics import (
     ICRP_PHANTOM_AGES_YEARS,
     ActivityRule,
@@ -256,20 +257,48 @@ def _parse_nuclide(nid: str, raw: Mapping[str, Any]) -> Nuclide:
     return Nuclide(id=nid, half_life_s=table[label].half_life_s, evidence=_tuple(raw["evidence"]))
 
 
-def _parse_tracer(tid: str, raw: Mapping[str, Any], nuclides: Mapping[str, Nuclide]) -> Any:
+def _parse_tracer(
+    tid: str,
+    raw: Mapping[str, Any],
+    nuclides: Mapping[str, Nuclide],
+    table: TracerTable | None = None,
+) -> Any:
+    """Clinical facts of one tracer; its name and radionuclide come from the tracer table.
+
+    ``nuclides`` maps radionuclide labels (``"18F"``) to the knowledge base's nuclides.
+    """
+    table = table or default_tracer_table()
     where = f"radiopharmaceuticals.toml [{tid}]"
-    if raw.get("nuclide") not in nuclides:
-        raise _bad(where, f"unknown nuclide '{raw.get('nuclide')}'. Valid: {sorted(nuclides)}.")
+    moved = sorted({"name", "nuclide"} & set(raw))
+    if moved:
+        raise _bad(
+            where,
+            f"{moved} are tracer facts and live in the tracer table (core/data/tracers.toml, "
+            f"[tracer.{tid}]), the one place that names a tracer; remove them here.",
+        )
+    if tid not in table:
+        raise _bad(
+            where,
+            f"no tracer '{tid}' in the tracer table (core/data/tracers.toml): add its entry "
+            f"there (name, radionuclide, family, words). {suggest(tid, list(table.ids))}",
+        )
+    tracer = table[tid]
+    if tracer.radionuclide not in nuclides:
+        raise _bad(
+            where,
+            f"its radionuclide '{tracer.radionuclide}' (tracer table) has no [nuclide.*] entry "
+            f"here. Valid: {sorted(nuclides)}.",
+        )
     adult = _activity(where, raw.get("activity"))
     if adult is None:
         raise _bad(where, "missing 'activity' rule.")
     low, high = raw.get("uptake_min", (0, 0))
     return Radiopharmaceutical(
         id=tid,
-        name=str(raw["name"]),
+        name=tracer.name,
         targets=tuple(_enum_value(where, Target, t) for t in raw["targets"]),
         mechanism=_enum_value(where, Mechanism, raw["mechanism"]),
-        nuclide=nuclides[raw["nuclide"]],
+        nuclide=nuclides[tracer.radionuclide],
         status=_enum_value(where, ClinicalStatus, raw["status"]),
         activity=adult,
         paediatric_activity=_activity(where, raw.get("paediatric_activity")),
@@ -408,13 +437,18 @@ def _check_citations(kb: KnowledgeBase) -> None:
             )
 
 
-def parse_knowledge_base(documents: Mapping[str, Mapping[str, Any]]) -> KnowledgeBase:
+def parse_knowledge_base(
+    documents: Mapping[str, Mapping[str, Any]], *, tracers: TracerTable | None = None
+) -> KnowledgeBase:
     """Build and validate the knowledge base from decoded TOML documents.
 
     Parameters
     ----------
     documents
         One decoded document per stem of :data:`DATA_FILES`.
+    tracers
+        The tracer table that names each radiopharmaceutical (its name and radionuclide);
+        default the packaged ``core/data/tracers.toml``.
 
     Raises
     ------
@@ -433,12 +467,18 @@ def parse_knowledge_base(documents: Mapping[str, Mapping[str, Any]]) -> Knowledg
     nuclides = {
         nid: _parse_nuclide(nid, raw) for nid, raw in tracer_doc.get("nuclide", {}).items()
     }
-    tracers = {
-        tid: _parse_tracer(tid, raw, nuclides)
+    by_label = {
+        str(raw.get("radionuclide")): nuclide
+        for nid, raw in tracer_doc.get("nuclide", {}).items()
+        for nuclide in (nuclides[nid],)
+    }
+    table = tracers or default_tracer_table()
+    radiopharmaceuticals = {
+        tid: _parse_tracer(tid, raw, by_label, table)
         for tid, raw in tracer_doc.get("radiopharmaceutical", {}).items()
     }
     exams = {
-        ExamId(eid): _parse_exam(eid, raw, tracers)
+        ExamId(eid): _parse_exam(eid, raw, radiopharmaceuticals)
         for eid, raw in documents["exams"].get("exam", {}).items()
     }
     absent = [e.value for e in ExamId if e not in exams]
@@ -448,7 +488,7 @@ def parse_knowledge_base(documents: Mapping[str, Mapping[str, Any]]) -> Knowledg
         version=str(documents["rules"].get("version", "unversioned")),
         references=refs,
         nuclides=nuclides,
-        radiopharmaceuticals=tracers,
+        radiopharmaceuticals=radiopharmaceuticals,
         exams=exams,
         performance=tuple(_parse_performance(r) for r in documents["performance"]["performance"]),
         rules=parse_rules(documents["rules"]),

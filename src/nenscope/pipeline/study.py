@@ -12,13 +12,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nenscope.core.errors import DicomImportError
+from nenscope.core.tracers import AnalysisFamily, TracerTable
 from nenscope.dicom import DicomSeries, SeriesRef, read_series, scan_folder
 from nenscope.dicom.datasets import Dataset, is_in_memory, read_dataset_series, scan_sources
 from nenscope.dicom.pet import compute_suv, suv_volume
 from nenscope.dicom.seg_sr import read_radiopharmaceutical
+from nenscope.dicom.tracer import detect_tracer
 from nenscope.pipeline.model import AnalysisOptions, StudyData
 
-__all__ = ["StudySource", "describe_source", "discover_study", "load_study", "read_study_series"]
+__all__ = [
+    "StudySource",
+    "analysis_family",
+    "choose_pet_series",
+    "describe_source",
+    "discover_study",
+    "load_study",
+    "one_patient",
+    "read_study_series",
+]
 
 StudySource = str | os.PathLike[str] | Sequence[str | os.PathLike[str] | Dataset]
 """A study: its folder, a list of its DICOM files, or its in-memory datasets (e.g. from a PACS)."""
@@ -58,8 +69,49 @@ def _series_summary(series: Sequence[SeriesRef]) -> str:
     )
 
 
-def _choose_pet(series: Sequence[SeriesRef], root: str, uid: str | None) -> tuple[SeriesRef, str]:
+def choose_pet_series(
+    series: Sequence[SeriesRef],
+    root: str,
+    uid: str | None = None,
+    *,
+    spect: bool = False,
+) -> tuple[SeriesRef, str]:
+    """Choose the PET series of a study: the one policy of ``analyze``, ``suv`` and ``convert``.
+
+    Parameters
+    ----------
+    series
+        The discovered series (of one patient).
+    root
+        The source, named in messages.
+    uid
+        SeriesInstanceUID (0020,000E) the user chose (``--pet-series``), if any.
+    spect
+        Take the NM (SPECT) series where the study holds no PET (``suv``/``convert``: SPECT
+        quantification; the lesion analysis reads PET only).
+
+    Returns
+    -------
+    tuple of SeriesRef and str
+        The series and a note on the choice (``""`` where the study holds one candidate).
+
+    Notes
+    -----
+    Attenuation-corrected before non-corrected (NAC images give meaningless SUVs), then the
+    series with the most slices (the whole-body acquisition, not a cropped or derived series
+    such as an SUV map or a reformat), then the lower UID, so that the choice is repeatable.
+
+    Raises
+    ------
+    DicomImportError
+        If ``uid`` is not a PET series of the study, or the study holds no PET series; the
+        message lists what it holds.
+    """
     pets = [s for s in series if s.modality == "PT"]
+    kind = "PET series (Modality PT)"
+    if spect and not pets:
+        pets = [s for s in series if s.modality == "NM"]
+        kind = "PET or SPECT series (Modality PT or NM)"
     if uid is not None:
         chosen = [s for s in pets if s.series_instance_uid == uid]
         if not chosen:
@@ -70,12 +122,9 @@ def _choose_pet(series: Sequence[SeriesRef], root: str, uid: str | None) -> tupl
         return chosen[0], f"PET series {uid} chosen by the user."
     if not pets:
         raise DicomImportError(
-            f"No PET series (Modality PT) in {root}: found {_series_summary(series)}. "
+            f"No {kind} in {root}: found {_series_summary(series)}. "
             "Pass the folder of a PET/CT study."
         )
-    # Attenuation-corrected before non-corrected (NAC images give meaningless SUVs), then
-    # the series with the most slices: the whole-body acquisition, not a cropped or derived
-    # series (SUV maps, reformats).
     pets = sorted(
         pets,
         key=lambda s: (_looks_nac(s), -s.n_instances * max(s.n_frames, 1), s.series_instance_uid),
@@ -98,8 +147,8 @@ _NAC = re.compile(r"(^|[^A-Z])(NAC|NOAC|NON[-_ ]?AC|UNCORR\w*|NO[-_ ]ATTN)([^A-Z
 """Series description / image type words that mark a PET series as not attenuation-corrected."""
 
 
-def _one_patient(
-    series: Sequence[SeriesRef], root: str, options: AnalysisOptions
+def one_patient(
+    series: Sequence[SeriesRef], root: str, patient_id: str | None = None
 ) -> list[SeriesRef]:
     """Return the series of one patient; refuse a folder mixing patients unless one is chosen.
 
@@ -114,11 +163,11 @@ def _one_patient(
         f"PatientID '{pid}' ({len(refs)} series)" if pid else f"no PatientID ({len(refs)} series)"
         for pid, refs in sorted(by_patient.items())
     )
-    if options.patient_id is not None:
-        chosen = by_patient.get(options.patient_id.strip())
+    if patient_id is not None:
+        chosen = by_patient.get(patient_id.strip())
         if not chosen:
             raise DicomImportError(
-                f"--patient-id '{options.patient_id}' is not in {root}; it holds {listing}."
+                f"--patient-id '{patient_id}' is not in {root}; it holds {listing}."
             )
         return chosen
     if len(by_patient) > 1:
@@ -146,33 +195,28 @@ def _choose_ct(series: Sequence[SeriesRef], pet: SeriesRef) -> SeriesRef | None:
     return sorted(cts, key=lambda s: (-s.n_instances, s.series_instance_uid))[0]
 
 
-_SSTR_WORDS = (
-    "dota",
-    "tate",
-    "toc",
-    "noc",
-    "octreo",
-    "sstr",
-    "somato",
-    "edotreotide",
-    "oxodotreotide",
-    "pentetreotide",
-    "jr11",
-    "lm3",
-    "ops",
-)
-_FDG_WORDS = ("fdg", "fluorodeoxyglucose", "deoxyglucose")
+def analysis_family(
+    headers: Sequence[Dataset], option: str = "auto", *, table: TracerTable | None = None
+) -> AnalysisFamily:
+    """Choose the analysis family of a PET series: the user's ``--tracer``, else its tracer's.
 
-
-def _tracer_family(name: str, option: str) -> str:
-    if option in ("sstr", "fdg", "other"):
-        return option
-    lowered = name.lower()
-    if any(word in lowered for word in _FDG_WORDS):
-        return "fdg"
-    if any(word in lowered for word in _SSTR_WORDS):
-        return "sstr"
-    return "other"
+    Parameters
+    ----------
+    headers
+        The PET series' datasets.
+    option
+        ``sstr``, ``fdg`` or ``other`` decides; ``auto`` (default) takes the family of the
+        tracer the headers name (:func:`nenscope.dicom.tracer.detect_tracer`, the tracer table
+        of :mod:`nenscope.core.tracers`); ``other`` when they name none.
+    table
+        Tracer table; default the packaged one.
+    """
+    if option in tuple(AnalysisFamily):
+        return AnalysisFamily(option)
+    found = detect_tracer(headers, table=table)
+    if found is None or found.analysis_family is None:
+        return AnalysisFamily.OTHER
+    return found.analysis_family
 
 
 def load_study(study: StudySource, options: AnalysisOptions | None = None) -> StudyData:
@@ -201,8 +245,8 @@ def load_study(study: StudySource, options: AnalysisOptions | None = None) -> St
     """
     options = options or AnalysisOptions()
     where = describe_source(study)
-    found = _one_patient(discover_study(study), where, options)
-    pet_ref, note = _choose_pet(found, where, options.pet_series_uid)
+    found = one_patient(discover_study(study), where, options.patient_id)
+    pet_ref, note = choose_pet_series(found, where, options.pet_series_uid)
     notes = [note] if note else []
     pet = read_study_series(pet_ref)
     result = compute_suv(pet, overrides=options.suv_overrides)
@@ -224,7 +268,7 @@ def load_study(study: StudySource, options: AnalysisOptions | None = None) -> St
         suv=suv,
         suv_result=result,
         tracer=tracer,
-        tracer_family=_tracer_family(tracer, options.tracer),
+        tracer_family=analysis_family(pet.headers, options.tracer),
         pet_ref=pet_ref,
         ct_ref=ct_ref,
         notes=tuple(notes),

@@ -1,8 +1,10 @@
 """SUV of one PET series (the ``suv`` and ``convert`` commands): find it, read it, compute.
 
 A folder holding one series is read as that series; a folder holding several series is
-searched for its PET (or NM) series. Warnings of reading and computing are returned with the
-result (collected per thread, see :mod:`nenscope.core.diagnostics`), never printed.
+searched for its PET (or NM) series by the PET-series policy of ``analyze``
+(:func:`nenscope.pipeline.study.choose_pet_series`). Warnings of reading and computing are
+returned with the result (collected per thread, see :mod:`nenscope.core.diagnostics`), never
+printed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from nenscope.dicom.discovery import discover_series
 from nenscope.dicom.nifti import write_nifti
 from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
 from nenscope.dicom.series import DicomSeries, read_series
+from nenscope.pipeline.study import choose_pet_series, one_patient
 
 __all__ = ["SuvConversion", "SuvRun", "convert_to_suv_nifti", "load_pet_series", "run_suv"]
 
@@ -38,41 +41,58 @@ class SuvRun:
         return payload
 
 
-def load_pet_series(path: Path) -> tuple[DicomSeries, list[str]]:
-    """Read the PET series in ``path``: a series folder, or a folder with one PT series.
+def load_pet_series(
+    path: Path, *, pet_series_uid: str | None = None, patient_id: str | None = None
+) -> tuple[DicomSeries, list[str]]:
+    """Read the PET series in ``path``: a series folder, or the folder of a study.
 
-    Returns the series and the notes of choosing it (empty when ``path`` held one series).
+    A folder of several series is searched with the one PET-series policy of ``analyze``
+    (:func:`nenscope.pipeline.study.choose_pet_series`: attenuation-corrected, then the most
+    slices; ``pet_series_uid`` chooses), taking an NM (SPECT) series where there is no PET.
+
+    Parameters
+    ----------
+    path
+        Folder of one series (or one file), or the folder of a study.
+    pet_series_uid
+        SeriesInstanceUID of the PET series to read (``--pet-series``).
+    patient_id
+        PatientID (0010,0020) to read where the folder holds several patients.
+
+    Returns
+    -------
+    tuple of DicomSeries and list of str
+        The series and the notes of choosing it (empty when ``path`` held one series).
 
     Raises
     ------
     DicomImportError
-        If ``path`` does not exist, or holds several series of which not exactly one is PET.
+        If ``path`` does not exist, holds no PET/SPECT series, holds several patients and none
+        is chosen, or ``pet_series_uid`` is not among its PET series.
     """
     path = Path(path)
     if not path.exists():
         raise DicomImportError(f"{path} does not exist; pass the folder of a PET series.")
     refs = discover_series(path) if path.is_dir() else []
-    if len(refs) <= 1:
+    if len(refs) <= 1 and pet_series_uid is None:
         return read_series(path), []
-    pets = [r for r in refs if r.modality == "PT"] or [r for r in refs if r.modality == "NM"]
-    if len(pets) != 1:
-        listing = "; ".join(
-            f"{r.modality} {r.series_instance_uid} in {r.files[0].parent}" for r in refs
+    found = one_patient(refs, str(path), patient_id)
+    ref, note = choose_pet_series(found, str(path), pet_series_uid, spect=True)
+    if not note:
+        note = (
+            f"{path} holds {len(refs)} series; the only PT/NM series {ref.series_instance_uid} "
+            f"({ref.n_instances} files) was used"
         )
-        raise DicomImportError(
-            f"{path} holds {len(refs)} series and {len(pets)} of them are PET ({listing}); "
-            "pass the folder of one PET series."
-        )
-    ref = pets[0]
-    note = (
-        f"{path} holds {len(refs)} series; the only PT/NM series {ref.series_instance_uid} "
-        f"({ref.n_instances} files) was used"
-    )
     return read_series(list(ref.files)), [note]
 
 
 def run_suv(
-    path: Path, *, overrides: SuvOverrides | None = None, lbm_formula: str = "janmahasatian"
+    path: Path,
+    *,
+    overrides: SuvOverrides | None = None,
+    lbm_formula: str = "janmahasatian",
+    pet_series_uid: str | None = None,
+    patient_id: str | None = None,
 ) -> SuvRun:
     """Read the series at ``path`` and compute its SUV, with every warning as text.
 
@@ -84,6 +104,8 @@ def run_suv(
         Values replacing or completing the header (weight, height, activity, time, sex).
     lbm_formula
         Lean-body-mass formula: ``janmahasatian`` or ``james``.
+    pet_series_uid, patient_id
+        Choose the PET series and the patient in a study folder (:func:`load_pet_series`).
 
     Returns
     -------
@@ -91,7 +113,7 @@ def run_suv(
         The series, the SUV factors with provenance, and the warnings.
     """
     with collect_warnings() as caught:
-        series, notes = load_pet_series(path)
+        series, notes = load_pet_series(path, pet_series_uid=pet_series_uid, patient_id=patient_id)
         result = compute_suv(series, overrides=overrides, lbm_formula=lbm_formula)
     messages = list(notes)
     for message in (*caught, *result.warnings):
@@ -123,10 +145,13 @@ def convert_to_suv_nifti(
     normalisation: str = "bw",
     overrides: SuvOverrides | None = None,
     lbm_formula: str = "janmahasatian",
+    pet_series_uid: str | None = None,
+    patient_id: str | None = None,
 ) -> SuvConversion:
     """Convert the PET series at ``path`` to SUV (``bw``, ``lbm``, ``bsa``, ``ibw``) as NIfTI.
 
-    The volume is written as float32 with its LPS geometry.
+    The volume is written as float32 with its LPS geometry. ``pet_series_uid`` and
+    ``patient_id`` choose in a study folder, as for :func:`run_suv`.
 
     Raises
     ------
@@ -135,7 +160,13 @@ def convert_to_suv_nifti(
     """
     if not (out.name.endswith(".nii") or out.name.endswith(".nii.gz")):
         raise OptionError(f"Output {out} must end in .nii or .nii.gz.")
-    run = run_suv(path, overrides=overrides, lbm_formula=lbm_formula)
+    run = run_suv(
+        path,
+        overrides=overrides,
+        lbm_formula=lbm_formula,
+        pet_series_uid=pet_series_uid,
+        patient_id=patient_id,
+    )
     volume = suv_volume(run.series, run.result, normalisation=normalisation)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from scipy import ndimage
 
 from nenscope.core.enums import suggest
 from nenscope.core.errors import GeometryError, OptionError
+from nenscope.core.tracers import default_tracer_table
 from nenscope.core.units import ML_PER_MM3, MM3_PER_ML
 
 __all__ = [
@@ -58,7 +59,11 @@ LESION_MIN_GAP_MM = 0.0
 
 
 class Tracer(StrEnum):
-    """PET tracers the phantom knows uptake values for."""
+    """PET tracers the phantom knows uptake values for.
+
+    Each value is the id of its entry in the tracer table (``core/data/tracers.toml``), which
+    gives its radionuclide; the phantom adds only what a scanner writes (below).
+    """
 
     GA68_DOTATATE = "ga68-dotatate"
     FDG = "fdg"
@@ -72,9 +77,9 @@ class TracerInfo:
     Parameters
     ----------
     radiopharmaceutical
-        Free-text name for Radiopharmaceutical (0018,0031).
+        Free-text name for Radiopharmaceutical (0018,0031), as a scanner writes it.
     radionuclide
-        Radionuclide name, e.g. ``"68Ga"``.
+        Radionuclide label, e.g. ``"68Ga"``: the tracer table's (:func:`_tracer_info`).
     half_life_s
         Physical half-life in s.
     positron_fraction
@@ -90,25 +95,43 @@ class TracerInfo:
     default_activity_mbq: float
 
 
+def _tracer_info(
+    tracer: Tracer,
+    *,
+    radiopharmaceutical: str,
+    half_life_s: float,
+    positron_fraction: float,
+    default_activity_mbq: float,
+) -> TracerInfo:
+    """Header facts of a phantom tracer; the radionuclide is the tracer table's."""
+    return TracerInfo(
+        radiopharmaceutical=radiopharmaceutical,
+        radionuclide=default_tracer_table()[tracer.value].radionuclide,
+        half_life_s=half_life_s,
+        positron_fraction=positron_fraction,
+        default_activity_mbq=default_activity_mbq,
+    )
+
+
 TRACERS: Mapping[Tracer, TracerInfo] = {
     # Half-lives as found in scanner headers (shared/reference/suv-rules.md §4.4).
-    Tracer.GA68_DOTATATE: TracerInfo(
+    Tracer.GA68_DOTATATE: _tracer_info(
+        Tracer.GA68_DOTATATE,
         radiopharmaceutical="Ga-68 DOTATATE",
-        radionuclide="68Ga",
         half_life_s=4057.7,
         positron_fraction=0.889,
         default_activity_mbq=150.0,
     ),
-    Tracer.FDG: TracerInfo(
+    Tracer.FDG: _tracer_info(
+        Tracer.FDG,
         radiopharmaceutical="FDG -- fluorodeoxyglucose",
-        radionuclide="18F",
         half_life_s=6586.2,
         positron_fraction=0.967,
         default_activity_mbq=250.0,
     ),
-    Tracer.CU64_DOTATATE: TracerInfo(
+    Tracer.CU64_DOTATATE: _tracer_info(
+        Tracer.CU64_DOTATATE,
         radiopharmaceutical="Cu-64 DOTATATE",
-        radionuclide="64Cu",
         half_life_s=45720.0,
         positron_fraction=0.175,
         default_activity_mbq=200.0,

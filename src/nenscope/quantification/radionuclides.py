@@ -10,6 +10,10 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from nenscope.core.enums import suggest
+from nenscope.core.errors import TracerTableError
+from nenscope.core.tracers import TracerTable, default_tracer_table
+
 __all__ = [
     "HALF_LIFE_RTOL",
     "RADIONUCLIDES",
@@ -61,13 +65,6 @@ RADIONUCLIDES: tuple[Radionuclide, ...] = (
     Radionuclide(label="201Tl", symbol="tl", element="thallium", mass="201", half_life_s=262800.0),
 )
 
-_TRACER_ALIASES = {
-    "fdg": "18F",
-    "fluorodeoxyglucose": "18F",
-    "fdopa": "18F",
-    "fluciclovine": "18F",
-}
-
 
 def _aliases(nuc: Radionuclide) -> set[str]:
     out = set()
@@ -86,7 +83,7 @@ def _candidates(text: str) -> set[str]:
     return set(tokens) | pairs
 
 
-def identify_radionuclide(text: str) -> Radionuclide | None:
+def identify_radionuclide(text: str, *, table: TracerTable | None = None) -> Radionuclide | None:
     """Recognise the radionuclide named in free text, or return ``None`` if unsure.
 
     Parameters
@@ -94,6 +91,9 @@ def identify_radionuclide(text: str) -> Radionuclide | None:
     text
         A CodeMeaning of RadionuclideCodeSequence (0054,0300) such as ``"^18^Fluorine"`` or
         ``"177 Lutetium"``, or the Radiopharmaceutical (0018,0031) text (``"Ga68-PSMA"``).
+    table
+        Tracer table whose ``nuclide_names`` imply a nuclide (``"FDG"`` is 18F); default the
+        packaged :mod:`nenscope.core.tracers` table.
 
     Returns
     -------
@@ -115,9 +115,17 @@ def identify_radionuclide(text: str) -> Radionuclide | None:
     """
     cands = _candidates(text)
     found = {nuc.label: nuc for nuc in RADIONUCLIDES if _aliases(nuc) & cands}
-    for alias, label in _TRACER_ALIASES.items():
+    aliases = (table or default_tracer_table()).nuclide_aliases()
+    by_label = {nuc.label: nuc for nuc in RADIONUCLIDES}
+    for alias, label in aliases.items():
         if alias in cands:
-            found.setdefault(label, next(n for n in RADIONUCLIDES if n.label == label))
+            if label not in by_label:
+                raise TracerTableError(
+                    f"The tracer table says '{alias}' implies radionuclide '{label}', which "
+                    "is not in nenscope.quantification.radionuclides. "
+                    f"{suggest(label, list(by_label))}"
+                )
+            found.setdefault(label, by_label[label])
     if len(found) != 1:
         return None
     return next(iter(found.values()))

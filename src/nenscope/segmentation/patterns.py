@@ -12,10 +12,11 @@ per family (EANM/SNMMI procedure guidelines: Bozkurt et al., Eur J Nucl Med Mol 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
+
+from nenscope.core.tracers import TracerTable, UptakePattern, match_tracer
 
 __all__ = [
     "MASK_ORGANS",
@@ -28,15 +29,10 @@ __all__ = [
 ]
 
 
-class TracerFamily(StrEnum):
-    """Tracer families with different physiological uptake."""
-
-    SSTR = "sstr"
-    FDG = "fdg"
-    DOPA = "dopa"
-    EXENDIN = "exendin"
-    MIBG = "mibg"
-    OTHER = "other"
+TracerFamily = UptakePattern
+"""The uptake pattern of a tracer (the name this module has always used): the enum of
+:class:`nenscope.core.tracers.UptakePattern`, whose value each tracer entry of
+``core/data/tracers.toml`` gives as ``pattern``."""
 
 
 PHYSIOLOGICAL_UPTAKE: Mapping[TracerFamily, tuple[str, ...]] = {
@@ -104,34 +100,28 @@ MODELLED: frozenset[str] = frozenset(
 )
 """Organs the automatic rules recognise (by position, shape, CT or the anatomy masks)."""
 
-_NAMES: tuple[tuple[TracerFamily, tuple[str, ...]], ...] = (
-    (
-        TracerFamily.SSTR,
-        ("dotatate", "dotatoc", "dotanoc", "octreot", "sstr", "somatostatin", "satoreotide"),
-    ),
-    (TracerFamily.DOPA, ("dopa", "fluorodopa")),
-    (TracerFamily.EXENDIN, ("exendin", "glp-1", "glp1")),
-    (TracerFamily.MIBG, ("mibg", "iobenguane", "metaiodobenzylguanidine")),
-    (TracerFamily.FDG, ("fdg", "fluorodeoxyglucose", "fludeoxyglucose")),
-)
 
+def tracer_family(
+    tracer: str, family: str = "other", *, table: TracerTable | None = None
+) -> TracerFamily:
+    """Uptake pattern of the tracer named in ``tracer``, else from the pipeline's family.
 
-def tracer_family(tracer: str, family: str = "other") -> TracerFamily:
-    """Tracer family from the tracer text, else from the pipeline's family (sstr/fdg/other).
+    The tracer is recognised by :func:`nenscope.core.tracers.match_tracer` (the tracer table);
+    where the text names none (or tracers of different patterns), ``family`` (``sstr``,
+    ``fdg``, ``other``: the pipeline's analysis family) decides.
 
     Examples
     --------
     >>> tracer_family("18F-DOPA")
-    <TracerFamily.DOPA: 'dopa'>
+    <UptakePattern.DOPA: 'dopa'>
     >>> tracer_family("Fluorodeoxyglucose")
-    <TracerFamily.FDG: 'fdg'>
+    <UptakePattern.FDG: 'fdg'>
     >>> tracer_family("unknown", "sstr")
-    <TracerFamily.SSTR: 'sstr'>
+    <UptakePattern.SSTR: 'sstr'>
     """
-    text = tracer.lower()
-    for fam, words in _NAMES:
-        if any(word in text for word in words):
-            return fam
+    found = match_tracer(tracer, table=table)
+    if found is not None and found.pattern is not None:
+        return found.pattern
     try:
         return TracerFamily(family.lower())
     except ValueError:

@@ -14,6 +14,8 @@ from nenscope.cli._options import (
     HeightOpt,
     InjectionOpt,
     LbmOpt,
+    PatientIdOpt,
+    PetSeriesOpt,
     SexOpt,
     WeightOpt,
     parse_injection_time,
@@ -34,7 +36,9 @@ class ConvertTarget(StrEnum):
 
 @app.command("convert")
 def convert_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
-    series_dir: Annotated[Path, typer.Argument(help="Folder of one PET series (DICOM).")],
+    series_dir: Annotated[
+        Path, typer.Argument(help="Folder of a PET series, or of a study (DICOM).")
+    ],
     out: Annotated[Path, typer.Argument(help="Output NIfTI file (.nii or .nii.gz).")],
     to: Annotated[
         ConvertTarget, typer.Option("--to", help="suvbw, suvlbm, suvbsa (cm²/mL) or suvibw.")
@@ -48,6 +52,8 @@ def convert_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     injection_time: InjectionOpt = None,
     sex: SexOpt = None,
     lbm_formula: LbmOpt = "janmahasatian",
+    pet_series: PetSeriesOpt = None,
+    patient_id: PatientIdOpt = None,
 ) -> None:
     """Convert a PET series to an SUV volume (float32 NIfTI, LPS geometry kept)."""
     from nenscope import api
@@ -67,6 +73,8 @@ def convert_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
             normalisation=to.value.removeprefix("suv"),
             overrides=overrides,
             lbm_formula=lbm_formula,
+            pet_series_uid=pet_series,
+            patient_id=patient_id,
         )
     except WorkbenchError as err:
         fail(str(err))

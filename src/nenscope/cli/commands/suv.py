@@ -15,6 +15,8 @@ from nenscope.cli._options import (
     HeightOpt,
     InjectionOpt,
     LbmOpt,
+    PatientIdOpt,
+    PetSeriesOpt,
     SexOpt,
     WeightOpt,
     parse_injection_time,
@@ -58,8 +60,10 @@ def _num(value: float | None) -> str:
 
 
 @app.command("suv")
-def suv_command(
-    series_dir: Annotated[Path, typer.Argument(help="Folder of one PET series (DICOM).")],
+def suv_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
+    series_dir: Annotated[
+        Path, typer.Argument(help="Folder of a PET series, or of a study (DICOM).")
+    ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text (table) or json.")
     ] = OutputFormat.TEXT,
@@ -69,6 +73,8 @@ def suv_command(
     injection_time: InjectionOpt = None,
     sex: SexOpt = None,
     lbm_formula: LbmOpt = "janmahasatian",
+    pet_series: PetSeriesOpt = None,
+    patient_id: PatientIdOpt = None,
 ) -> None:
     """SUV factors of a PET series: bw, lbm, bsa, with the reasons for every choice."""
     from nenscope.api import SuvOverrides, run_suv
@@ -82,7 +88,13 @@ def suv_command(
             injection_time=parse_injection_time(injection_time),
             sex=sex,
         )
-        run = run_suv(series_dir, overrides=overrides, lbm_formula=lbm_formula)
+        run = run_suv(
+            series_dir,
+            overrides=overrides,
+            lbm_formula=lbm_formula,
+            pet_series_uid=pet_series,
+            patient_id=patient_id,
+        )
     except WorkbenchError as err:
         fail(str(err))
     if output_format is OutputFormat.JSON:
