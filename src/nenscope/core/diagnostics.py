@@ -10,7 +10,9 @@ caller of the reader on its own still sees it.
 
 Libraries (highdicom, pydicom) warn through the :mod:`warnings` module only; the few blocks
 that call them where a warning must become report text use :func:`capture_library_warnings`,
-which holds a lock for the block, so that two threads never interleave the module's global
+those that drop or count them :func:`suppress_library_warnings` /
+:func:`record_library_warnings` (``dicom/_io.quiet_pydicom``, ``deidentify_folder``); all
+three hold one lock for the block, so that two threads never interleave the module's global
 state.
 """
 
@@ -24,7 +26,13 @@ from contextvars import ContextVar
 
 from nenscope.core.errors import WorkbenchWarning
 
-__all__ = ["capture_library_warnings", "collect_warnings", "warn"]
+__all__ = [
+    "capture_library_warnings",
+    "collect_warnings",
+    "record_library_warnings",
+    "suppress_library_warnings",
+    "warn",
+]
 
 _COLLECTOR: ContextVar[list[str] | None] = ContextVar("nenscope_warning_collector", default=None)
 """The open collector of the current thread / task (``None``: warn normally)."""
@@ -86,3 +94,28 @@ def capture_library_warnings() -> Iterator[None]:
         yield
     for item in caught:
         warn(" ".join(str(item.message).split()), item.category)
+
+
+@contextmanager
+def suppress_library_warnings() -> Iterator[None]:
+    """Drop the warnings a library raises inside the block (under the same process-wide lock).
+
+    For readers that report what matters themselves (pydicom's value-validation warnings on
+    a tolerant read). Holding the lock means that two threads never interleave the swaps of
+    the module's global filters, which would otherwise leave them silenced for good.
+    """
+    with _LIBRARY_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@contextmanager
+def record_library_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record (and keep from showing) the warnings a library raises inside the block.
+
+    The caller decides what to do with them (count them, say them without their values);
+    under the same process-wide lock as :func:`capture_library_warnings`.
+    """
+    with _LIBRARY_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught

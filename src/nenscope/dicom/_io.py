@@ -11,7 +11,6 @@ import gc
 import gzip
 import io
 import logging
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import UID
 
+from nenscope.core.diagnostics import suppress_library_warnings
 from nenscope.core.errors import DicomImportError, MissingAttributeError
 
 __all__ = [
@@ -274,19 +274,24 @@ def paused_gc() -> Iterator[None]:
 def quiet_pydicom() -> Iterator[None]:
     """Silence pydicom's value-validation warnings and log records inside the block.
 
+    Thread-safe: the block holds the process-wide lock of
+    :func:`nenscope.core.diagnostics.suppress_library_warnings` (re-entrant), so that
+    parallel readers never leave the warnings module's global filters silenced.
+
     A tolerant reader keeps odd values as read (a 17-character SH, a malformed DS) and reports
     what matters itself; pydicom would otherwise warn on first access, which test suites that
     turn warnings into errors cannot tell from real problems.
     """
     pydicom_logger = logging.getLogger("pydicom")
     drop = _DropRecords()
-    pydicom_logger.addFilter(drop)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    # The lock of suppress_library_warnings also covers the logger filter: two threads never
+    # interleave the swaps of the warnings module's (process-global) filters.
+    with suppress_library_warnings():
+        pydicom_logger.addFilter(drop)
+        try:
             yield
-    finally:
-        pydicom_logger.removeFilter(drop)
+        finally:
+            pydicom_logger.removeFilter(drop)
 
 
 def _touch(ds: Dataset) -> None:
@@ -802,8 +807,7 @@ def decode_frames(ds: Dataset, *, path: Path | str) -> npt.NDArray[Any]:
             "Install pylibjpeg/gdcm or decompress the file first."
         )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with suppress_library_warnings():
             arr, _ = decoder.as_array(ds)
     except Exception as err:  # decoders raise a wide range of errors on damaged streams
         raise DicomImportError(

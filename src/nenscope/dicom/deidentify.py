@@ -43,7 +43,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,6 +58,7 @@ from pydicom.dataelem import DataElement
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag
 
+from nenscope.core.diagnostics import record_library_warnings
 from nenscope.core.errors import WorkbenchError
 from nenscope.dicom.identity import identity_tokens, redact_text
 
@@ -400,8 +400,7 @@ def _write_copies(
     copies = _Copies(written=[], sources=[], nonconforming=0)
     for done, path in enumerate(headers, start=1):
         # pydicom warns about malformed values quoting them (identity): count, never show.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with record_library_warnings() as caught:
             ds = _read(path, headers_only=False)
             if ds is None:
                 continue
