@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,7 +11,7 @@ from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
 
 if TYPE_CHECKING:
-    from nenscope.knowledge.physics import DoseCoefficient
+    from nenscope.knowledge.payloads import Answer
 
 __all__ = ["dose_app", "parse_datetime", "parse_schedule_item"]
 
@@ -57,11 +56,11 @@ def parse_schedule_item(text: str) -> tuple[str, float]:
         fail(f"Schedule item '{text}' must be EXAM:MONTHS, e.g. ga68-sstr-pet:12.")
 
 
-def _emit(payload: dict[str, Any], output_format: OutputFormat, text: str) -> None:
+def _emit(answer: Answer, output_format: OutputFormat) -> None:
     if output_format is OutputFormat.JSON:
-        print_json(payload)
+        print_json(answer.payload)
     else:
-        console.print(text, highlight=False)
+        console.print(answer.text, highlight=False)
 
 
 @dose_app.command("decay")
@@ -77,11 +76,9 @@ def decay_command(
 ) -> None:
     """Activity remaining after physical decay between two times."""
     from nenscope.core.units import S_PER_MIN
-    from nenscope.knowledge.calculators import find_nuclide
     from nenscope.knowledge.kb import load_knowledge_base
-    from nenscope.knowledge.physics import compute_activity_after_mbq, compute_decay_factor
+    from nenscope.knowledge.payloads import decay_answer
 
-    nuc = find_nuclide(load_knowledge_base(), nuclide)
     if elapsed_min is not None:
         elapsed_s = elapsed_min * S_PER_MIN
     elif start is not None and end is not None:
@@ -91,23 +88,9 @@ def decay_command(
     else:
         fail("Give --elapsed-min, or both --start and --end.")
     # The API refuses an activity that is not > 0 MBq (PhysicsInputError → one line, exit 2).
-    remaining = compute_activity_after_mbq(
-        activity_mbq, elapsed_s=elapsed_s, half_life_s=nuc.half_life_s
-    )
-    factor = compute_decay_factor(elapsed_s, half_life_s=nuc.half_life_s)
-    payload = {
-        "nuclide": nuc.id,
-        "half_life_s": nuc.half_life_s,
-        "elapsed_s": elapsed_s,
-        "decay_factor": factor,
-        "activity_start_mbq": activity_mbq,
-        "activity_end_mbq": remaining,
-    }
     _emit(
-        payload,
+        decay_answer(load_knowledge_base(), nuclide, activity_mbq, elapsed_s=elapsed_s),
         output_format,
-        f"{activity_mbq:g} MBq {nuc.id} after {elapsed_s / S_PER_MIN:.1f} min: "
-        f"{remaining:.1f} MBq (factor {factor:.4f})",
     )
 
 
@@ -129,70 +112,23 @@ def activity_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Prescribed activity and effective dose of a nuclear-medicine exam for a patient."""
-    from nenscope.knowledge.calculators import compute_exam_dose
+    from nenscope.core.errors import OptionError
     from nenscope.knowledge.kb import load_knowledge_base
-    from nenscope.knowledge.physics import compute_fdg_activity_eanm_mbq
+    from nenscope.knowledge.payloads import activity_answer
 
-    if fdg_minutes_per_bed is not None:
-        if tracer not in ("fdg", "fdg-pet"):
-            fail("--fdg-minutes-per-bed applies to fdg-pet only.")
-        if weight_kg is None:
-            fail("The EANM FDG rule needs --weight-kg.")
-        activity_mbq = compute_fdg_activity_eanm_mbq(
-            weight_kg,
-            minutes_per_bed=fdg_minutes_per_bed,
-            overlap_over_30_percent=fdg_overlap_over_30,
+    try:
+        answer = activity_answer(
+            load_knowledge_base(),
+            tracer,
+            weight_kg=weight_kg,
+            age_years=age_years,
+            activity_mbq=activity_mbq,
+            fdg_minutes_per_bed=fdg_minutes_per_bed,
+            fdg_overlap_over_30=fdg_overlap_over_30,
         )
-    result = compute_exam_dose(
-        load_knowledge_base(),
-        tracer,
-        weight_kg=weight_kg,
-        age_years=age_years,
-        activity_mbq=activity_mbq,
-    )
-    t = result.tracer
-    payload = {
-        "tracer": t.id,
-        "name": t.name,
-        "activity_mbq": result.prescription.activity_mbq,
-        "paediatric": result.prescription.paediatric,
-        "notes": list(result.prescription.notes),
-        "rule_evidence": list(result.prescription.rule.evidence),
-        "uptake_min": list(t.uptake_min),
-        "effective_dose_msv": result.effective_dose_msv,
-        **_coefficient_payload(result.dose_coefficient),
-    }
-    dose = (
-        "no dose coefficient"
-        if result.effective_dose_msv is None or result.dose_coefficient is None
-        else f"{result.effective_dose_msv:.2f} mSv ({result.dose_coefficient.basis})"
-    )
-    notes = f" ({'; '.join(result.prescription.notes)})" if result.prescription.notes else ""
-    caveat = result.dose_coefficient.caveat if result.dose_coefficient else None
-    _emit(
-        payload,
-        output_format,
-        f"{t.name}: {result.prescription.activity_mbq:.0f} MBq{notes}, scan "
-        f"{t.uptake_min[0]:g}-{t.uptake_min[1]:g} min after injection, {dose}"
-        + (f"\nCAVEAT: {caveat}" if caveat else ""),
-    )
-
-
-def _coefficient_payload(coefficient: DoseCoefficient | None) -> dict[str, Any]:
-    """Describe the dose coefficient used: value, phantom, source, caveat (for a child)."""
-    if coefficient is None:
-        return {
-            "dose_coefficient_msv_per_mbq": None,
-            "dose_coefficient_phantom": None,
-            "dose_evidence": [],
-            "dose_caveat": None,
-        }
-    return {
-        "dose_coefficient_msv_per_mbq": coefficient.msv_per_mbq,
-        "dose_coefficient_phantom": coefficient.phantom,
-        "dose_evidence": list(coefficient.evidence),
-        "dose_caveat": coefficient.caveat,
-    }
+    except OptionError as err:
+        fail(str(err))
+    _emit(answer, output_format)
 
 
 @dose_app.command("exam")
@@ -206,29 +142,17 @@ def exam_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Effective dose of one exam (computed for a tracer, typical for CT)."""
-    from nenscope.knowledge.calculators import compute_exam_effective_dose
     from nenscope.knowledge.kb import load_knowledge_base
+    from nenscope.knowledge.payloads import exam_dose_answer
 
-    result = compute_exam_effective_dose(
+    answer = exam_dose_answer(
         load_knowledge_base(),
         exam_id,
         weight_kg=weight_kg,
         age_years=age_years,
         activity_mbq=activity_mbq,
     )
-    payload = {
-        "exam": result.exam.id.value,
-        "effective_dose_msv": result.effective_dose_msv,
-        "activity_mbq": result.activity_mbq,
-        "basis": result.basis,
-        "dose_caveat": result.caveat,
-    }
-    _emit(
-        payload,
-        output_format,
-        f"{result.exam.id}: {result.effective_dose_msv:.2f} mSv ({result.basis})"
-        + (f"\nCAVEAT: {result.caveat}" if result.caveat else ""),
-    )
+    _emit(answer, output_format)
 
 
 @dose_app.command("schedule")
@@ -242,28 +166,17 @@ def schedule_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Cumulative effective dose of a follow-up schedule."""
-    from nenscope.knowledge.calculators import compute_follow_up_dose
     from nenscope.knowledge.kb import load_knowledge_base
+    from nenscope.knowledge.payloads import schedule_answer
 
-    schedule = [parse_schedule_item(i) for i in items]
-    result = compute_follow_up_dose(
+    answer = schedule_answer(
         load_knowledge_base(),
-        schedule,
-        duration_months=years * 12.0,
+        [parse_schedule_item(i) for i in items],
+        years=years,
         weight_kg=weight_kg,
         include_baseline=not no_baseline,
     )
-    payload = {
-        "duration_months": years * 12.0,
-        "include_baseline": not no_baseline,
-        "counts": result.counts,
-        "per_exam_msv": result.per_exam_msv,
-        "total_msv": result.total_msv,
-    }
-    parts = ", ".join(
-        f"{k} ×{result.counts[k]} = {v:.1f} mSv" for k, v in result.per_exam_msv.items()
-    )
-    _emit(payload, output_format, f"{years:g} years: {parts}; total {result.total_msv:.1f} mSv")
+    _emit(answer, output_format)
 
 
 @dose_app.command("latest")
@@ -275,32 +188,14 @@ def latest_command(
     output_format: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Latest time at which enough activity remains for the prescription."""
-    from nenscope.core.units import S_PER_MIN
-    from nenscope.knowledge.calculators import find_nuclide
     from nenscope.knowledge.kb import load_knowledge_base
-    from nenscope.knowledge.physics import compute_latest_time_with_activity
+    from nenscope.knowledge.payloads import latest_time_answer
 
-    nuc = find_nuclide(load_knowledge_base(), nuclide)
-    t0 = parse_datetime(at, option="--at")
-    latest = compute_latest_time_with_activity(
+    answer = latest_time_answer(
+        load_knowledge_base(),
+        nuclide,
         activity_mbq=activity_mbq,
-        measured_at=t0,
+        measured_at=parse_datetime(at, option="--at"),
         required_mbq=required_mbq,
-        half_life_s=nuc.half_life_s,
     )
-    payload = {
-        "nuclide": nuc.id,
-        "half_life_s": nuc.half_life_s,
-        "latest_time": latest.isoformat(),
-        "minutes_after_calibration": (latest - t0).total_seconds() / S_PER_MIN,
-    }
-    # The text rounds down to the whole minute: a later printed time would already hold less
-    # than the required activity (JSON keeps the exact time).
-    minutes = math.floor((latest - t0).total_seconds() / S_PER_MIN)
-    until = (t0 + timedelta(minutes=minutes)).isoformat(timespec="minutes")
-    _emit(
-        payload,
-        output_format,
-        f"{activity_mbq:g} MBq {nuc.id} at {t0.isoformat(timespec='minutes')} still holds "
-        f"{required_mbq:g} MBq until {until} ({minutes} min after calibration)",
-    )
+    _emit(answer, output_format)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,89 +11,9 @@ from nenscope.cli._common import OutputFormat, console, print_json
 from nenscope.cli.app import app
 
 if TYPE_CHECKING:
-    from nenscope.knowledge.kb import (
-        Exam,
-        PerformanceRow,
-        Radiopharmaceutical,
-    )
-    from nenscope.knowledge.physics import ActivityRule
+    from nenscope.knowledge.kb import Radiopharmaceutical
 
-__all__ = ["exam_to_dict", "exams_command", "tracer_to_dict"]
-
-
-def _rule_to_dict(rule: ActivityRule | None) -> dict[str, Any] | None:
-    if rule is None:
-        return None
-    return {
-        "kind": rule.kind.value,
-        "per_kg_mbq": rule.per_kg_mbq,
-        "fixed_mbq": rule.fixed_mbq,
-        "min_mbq": rule.min_mbq,
-        "max_mbq": rule.max_mbq,
-        "evidence": list(rule.evidence),
-    }
-
-
-def tracer_to_dict(t: Radiopharmaceutical) -> dict[str, Any]:
-    """JSON form of a radiopharmaceutical."""
-    return {
-        "id": t.id,
-        "name": t.name,
-        "targets": [x.value for x in t.targets],
-        "mechanism": t.mechanism.value,
-        "nuclide": t.nuclide.id,
-        "half_life_s": t.nuclide.half_life_s,
-        "status": t.status.value,
-        "status_note": t.status_note or None,
-        "activity": _rule_to_dict(t.activity),
-        "paediatric_activity": _rule_to_dict(t.paediatric_activity),
-        "paediatric_note": t.paediatric_note or None,
-        "uptake_min": list(t.uptake_min),
-        "typical_uptake_min": t.typical_uptake_min,
-        "dose_coefficient_msv_per_mbq": t.dose_coefficient_msv_per_mbq,
-        "dose_evidence": list(t.dose_evidence),
-        "dose_note": t.dose_note or None,
-        "preparation": list(t.preparation),
-        "breastfeeding": t.breastfeeding or None,
-        "breastfeeding_interruption_h": t.breastfeeding_interruption_h,
-        "evidence": list(t.evidence),
-    }
-
-
-def _performance_to_dict(r: PerformanceRow) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "population": r.population,
-        "sensitivity": r.sensitivity,
-        "specificity": r.specificity,
-        "detection_rate": r.detection_rate,
-        "accuracy": r.accuracy,
-        "n": r.n,
-        "level": r.level,
-        "evidence": list(r.evidence),
-    }
-
-
-def exam_to_dict(exam: Exam, performance: list[PerformanceRow]) -> dict[str, Any]:
-    """JSON form of an exam with its tracer and performance rows."""
-    return {
-        "id": exam.id.value,
-        "name": exam.name,
-        "modality": exam.modality.value,
-        "status": exam.status.value,
-        "contrast": exam.contrast.value,
-        "ionising": exam.ionising,
-        "protocol": list(exam.protocol),
-        "typical_effective_dose_msv": exam.typical_effective_dose_msv,
-        "dose_evidence": list(exam.dose_evidence),
-        "radiopharmaceutical": None
-        if exam.radiopharmaceutical is None
-        else tracer_to_dict(exam.radiopharmaceutical),
-        "alternative_radiopharmaceuticals": list(exam.alternatives),
-        "substitutes": [s.value for s in exam.substitutes],
-        "performance": [_performance_to_dict(r) for r in performance],
-        "evidence": list(exam.evidence),
-    }
+__all__ = ["exams_command"]
 
 
 def _activity_text(t: Radiopharmaceutical | None) -> str:
@@ -114,18 +34,17 @@ def exams_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """List the exams of the knowledge base (tracer, activity, uptake, dose, status)."""
-    from nenscope.core.enums import parse_option
     from nenscope.knowledge.kb import load_knowledge_base
+    from nenscope.knowledge.payloads import exams_payload
     from nenscope.knowledge.vocab import ExamId
 
     kb = load_knowledge_base()
-    exams = list(kb.exams.values())
-    if exam_id is not None:
-        exams = [kb.exams[parse_option(exam_id, ExamId, what="exam id")]]
-    payload = [exam_to_dict(e, [r for r in kb.performance if r.exam is e.id]) for e in exams]
+    full = exams_payload(kb, exam_id)
     if output_format is OutputFormat.JSON:
-        print_json({"knowledge_base_version": kb.version, "exams": payload})
+        print_json(full)
         return
+    payload = full["exams"]
+    exams = [kb.exams[ExamId(e["id"])] for e in payload]
     table = Table(title=f"nenscope exams (knowledge base {kb.version})", show_lines=False)
     table.add_column("id", no_wrap=True)
     for column in ("status", "tracer", "activity", "uptake min", "mSv/MBq", "typ. mSv"):
