@@ -62,7 +62,9 @@ def test_unknown_pet_series_refused_with_the_same_words(study: Path) -> None:
 
 def test_study_without_pet_refused(study: Path) -> None:
     others = [s for s in discover_study(study) if s.modality != "PT"]
-    with pytest.raises(DicomImportError, match=r"No PET series \(Modality PT\) in x: found RTSTRUCT"):
+    with pytest.raises(
+        DicomImportError, match=r"No PET series \(Modality PT\) in x: found RTSTRUCT"
+    ):
         choose_pet_series(others, "x")
     with pytest.raises(DicomImportError, match=r"No PET or SPECT series \(Modality PT or NM\)"):
         choose_pet_series(others, "x", spect=True)

@@ -8,9 +8,31 @@ from typing import TypeVar
 
 from nenscope.core.errors import OptionError
 
-__all__ = ["parse_option", "suggest"]
+__all__ = ["Normalisation", "ReferenceKind", "parse_option", "suggest"]
 
 E = TypeVar("E", bound=StrEnum)
+
+
+class Normalisation(StrEnum):
+    """SUV normalisation: body weight, lean body mass, body surface area, ideal body weight.
+
+    One vocabulary for every layer: the SUV reader (:mod:`nenscope.dicom.pet`), the analysis
+    options, the reports and the CLI (``--normalisation``); the values are those of the JSON
+    outputs.
+    """
+
+    BW = "bw"
+    LBM = "lbm"
+    BSA = "bsa"
+    IBW = "ibw"
+
+
+class ReferenceKind(StrEnum):
+    """Reference regions of SUV (PERCIST, Krenning): the keys of ``references`` everywhere."""
+
+    LIVER = "liver"
+    SPLEEN = "spleen"
+    BLOOD_POOL = "blood_pool"
 
 
 def suggest(value: str, valid: list[str] | tuple[str, ...]) -> str:

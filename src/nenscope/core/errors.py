@@ -15,6 +15,7 @@ __all__ = [
     "GeometryError",
     "ImpossibleValueError",
     "InputLimitError",
+    "InvalidArgumentError",
     "KnowledgeBaseError",
     "MissingAttributeError",
     "NotComputableError",
@@ -46,6 +47,10 @@ class GeometryError(WorkbenchError, ValueError):
 
 class ImpossibleValueError(WorkbenchError, ValueError):
     """A value is physically or clinically impossible (a negative activity, a 7000 kg patient)."""
+
+
+class InvalidArgumentError(WorkbenchError, ValueError):
+    """A parameter or setting is out of its valid range; the message names it and the range."""
 
 
 class InputLimitError(WorkbenchError, ValueError):

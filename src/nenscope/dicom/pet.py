@@ -19,7 +19,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 
 from nenscope.core.diagnostics import warn
-from nenscope.core.enums import parse_option, suggest
+from nenscope.core.enums import Normalisation, parse_option, suggest
 from nenscope.core.errors import (
     DicomDeviationWarning,
     ImpossibleValueError,
@@ -76,15 +75,6 @@ _NON_QUANTITATIVE = {
     "PCNT": "percent",
 }
 """Units (0054,1001) defined terms that are not an activity concentration or an SUV."""
-
-
-class Normalisation(StrEnum):
-    """SUV normalisation: body weight, lean body mass, body surface area, ideal body weight."""
-
-    BW = "bw"
-    LBM = "lbm"
-    BSA = "bsa"
-    IBW = "ibw"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

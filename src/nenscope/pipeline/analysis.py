@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from nenscope.core.errors import EmptyRegionError, GeometryError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
+from nenscope.core.tracers import AnalysisFamily
 from nenscope.dicom import read_mask
 from nenscope.dicom.organ_masks import read_organ_masks
 from nenscope.pipeline.align import AlignOutcome, align_studies
@@ -394,7 +395,7 @@ def _netpet(
 ) -> tuple[tuple[ScoreEntry, ...], AnalysisResult | None]:
     if options.fdg_study is None:
         return (), None
-    if study.tracer_family != "sstr":
+    if study.tracer_family != AnalysisFamily.SSTR:
         stages.error(
             f"NETPET needs an SSTR study with the FDG study; this study's tracer is "
             f"{study.tracer} ({study.tracer_family}). Pass --tracer sstr if it is SSTR."

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nenscope.core.enums import suggest
+from nenscope.core.enums import Normalisation, parse_option, suggest
 from nenscope.core.errors import OptionError, StoredResultError
 from nenscope.core.geometry import ImageVolume
+from nenscope.core.tracers import AnalysisFamily
 from nenscope.dicom import DicomSeries, SeriesRef
 from nenscope.dicom.pet import SuvOverrides, SuvResult
 from nenscope.pipeline.radiomics import LesionRadiomics
@@ -45,11 +46,11 @@ RESULT_FORMAT = "nenscope-analysis"
 RESULT_FORMAT_VERSION = 1
 """Version of the stored format; a reader refuses another version with the reason."""
 
-TRACER_OPTIONS = ("auto", "sstr", "fdg", "other")
+TRACER_OPTIONS: tuple[str, ...] = ("auto", *AnalysisFamily)
 """Values of the tracer option: from the header, or SSTR, FDG or another tracer."""
 
-NORMALISATIONS = ("bw", "lbm", "bsa", "ibw")
-"""SUV normalisations."""
+NORMALISATIONS: tuple[str, ...] = tuple(Normalisation)
+"""SUV normalisations (values of :class:`nenscope.core.enums.Normalisation`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,7 +110,7 @@ class AnalysisOptions:
     lesion_rois: tuple[str, ...] = ()
     reference_points_mm: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
     reference_masks: Mapping[str, Path] = field(default_factory=dict)
-    normalisation: str = "bw"
+    normalisation: Normalisation = Normalisation.BW
     suv_overrides: SuvOverrides | None = None
     tracer: str = "auto"
     pet_series_uid: str | None = None
@@ -127,11 +128,9 @@ class AnalysisOptions:
             raise OptionError(
                 f"Unknown tracer '{self.tracer}'. {suggest(self.tracer, TRACER_OPTIONS)}"
             )
-        if self.normalisation not in NORMALISATIONS:
-            raise OptionError(
-                f"Unknown SUV normalisation '{self.normalisation}'. "
-                f"{suggest(self.normalisation, NORMALISATIONS)}"
-            )
+        # A caller's string ("lbm") becomes the enum here, at the API boundary (STYLE 3.1).
+        normalisation = parse_option(self.normalisation, Normalisation, what="SUV normalisation")
+        object.__setattr__(self, "normalisation", normalisation)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -151,7 +150,7 @@ class StudyData:
     tracer
         Radiopharmaceutical as written in the header (or the user's tracer option).
     tracer_family
-        ``sstr``, ``fdg`` or ``other``.
+        :class:`~nenscope.core.tracers.AnalysisFamily`: ``sstr``, ``fdg`` or ``other``.
     pet_ref, ct_ref
         The discovered series.
     notes
@@ -163,7 +162,7 @@ class StudyData:
     suv: ImageVolume
     suv_result: SuvResult
     tracer: str
-    tracer_family: str
+    tracer_family: AnalysisFamily
     pet_ref: SeriesRef
     ct_ref: SeriesRef | None
     notes: tuple[str, ...] = ()

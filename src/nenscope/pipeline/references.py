@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.enums import ReferenceKind
 from nenscope.core.errors import WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.dicom import read_mask
@@ -29,7 +30,7 @@ __all__ = [
     "references_by_name",
 ]
 
-REFERENCE_NAMES: tuple[str, ...] = ("liver", "spleen", "blood_pool")
+REFERENCE_NAMES: tuple[str, ...] = tuple(ReferenceKind)
 """Reference regions the pipeline places, in report order."""
 
 
@@ -93,7 +94,7 @@ def place_references(
         regions = place_reference_regions(
             suv, ct, points=dict(points_mm), masks=masks, sul_factor=sul_factor
         )
-    except (WorkbenchError, ValueError) as err:
+    except WorkbenchError as err:
         errors.append(f"Reference regions not placed: {err}")
         return None, [], errors
     notes = [note for note in regions.notes if "not placed" in note or "not found" in note]

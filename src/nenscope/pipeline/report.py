@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from nenscope import __version__
 from nenscope.core.errors import WorkbenchError
+from nenscope.core.tracers import AnalysisFamily
 from nenscope.core.units import BQ_PER_MBQ, S_PER_MIN
 from nenscope.pipeline.model import AnalysisOptions, StudyData
 from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
@@ -197,7 +198,7 @@ def krenning_grades(
     """Krenning grade of each lesion, or ``None`` with the reason it does not apply."""
     if study is None:
         return [None] * len(statistics), "no study"
-    if study.tracer_family != "sstr":
+    if study.tracer_family != AnalysisFamily.SSTR:
         return [None] * len(statistics), (
             f"Krenning applies to SSTR imaging; tracer is {study.tracer} "
             f"({study.tracer_family}); pass --tracer sstr if this is SSTR PET"
@@ -212,7 +213,7 @@ def krenning_grades(
             spleen_mean=references["spleen"].mean,
             background_mean=None if blood is None else blood.mean,
         )
-    except ValueError as err:
+    except WorkbenchError as err:
         return [None] * len(statistics), f"reference regions not usable: {err}"
     return [krenning_score(s.suvmax, refs) for s in statistics], None
 
@@ -388,7 +389,7 @@ def build_report(
     categories: dict[int, str] = {}
     scores: list[ScoreEntry] = []
     prrt: str | None = None
-    if study is not None and study.tracer_family == "sstr":
+    if study is not None and study.tracer_family == AnalysisFamily.SSTR:
         # Krenning and PRRT apply to SSTR imaging only: nothing "not computable" for FDG.
         scores.extend(_scores(grades, reason))
         prrt = _prrt_statement(grades, reason)

@@ -37,6 +37,7 @@ from nenscope.core.errors import (
     NotComputableError,
     WorkbenchError,
 )
+from nenscope.core.tracers import AnalysisFamily
 from nenscope.core.units import Unit
 from nenscope.pipeline.align import AlignOutcome, align_studies
 from nenscope.pipeline.analysis import SEED_SEARCH_MM, analyze_study, check_seed_region
@@ -215,9 +216,9 @@ def _percist(
                 )
             )
         study = follow.study
-        is_fdg = study is not None and study.tracer_family == "fdg"
+        is_fdg = study is not None and study.tracer_family == AnalysisFamily.FDG
         res = percist_response(scans[0], scans[1], new_lesions=bool(matches.new), is_fdg=is_fdg)
-    except (WorkbenchError, ValueError) as err:
+    except WorkbenchError as err:
         return _not_computable(name, "SUL", PERCIST_DEFINITION, str(err))
     for text in res.warnings:
         stages.warn(f"PERCIST: {text}")
@@ -424,7 +425,7 @@ def _recist(
             for k, m in found.measured.items()
         }
         res = recist_response(targets, measured, new_lesions=bool(matches.new))
-    except (WorkbenchError, ValueError) as err:
+    except WorkbenchError as err:
         return _not_computable(name, "mm", RECIST_DEFINITION, str(err))
     ids = ", ".join(str(int(t.lesion_id) + 1) for t in targets)
     return ResponseEntry(
@@ -485,7 +486,7 @@ def _choi(
             followup_hu=float(np.mean(known_follow)) if known_follow else None,
             new_lesions=bool(matches.new),
         )
-    except (WorkbenchError, ValueError) as err:
+    except WorkbenchError as err:
         return _not_computable(name, "mm", CHOI_DEFINITION, str(err))
     density = (
         "not measured (no CT)"

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, ImageVolume
+from nenscope.core.errors import GeometryError, InvalidArgumentError
 from nenscope.core.units import MM3_PER_ML
 
 __all__ = ["PEAK_SPHERE_RADIUS_MM", "peak_kernel", "suv_peak", "suv_peak_in_box"]
@@ -51,7 +52,7 @@ def peak_kernel(
     7
     """
     if not radius_mm > 0:
-        raise ValueError(f"radius_mm must be > 0, got {radius_mm}.")
+        raise InvalidArgumentError(f"radius_mm must be > 0, got {radius_mm}.")
     linear = np.asarray(affine, dtype=np.float64)[:3, :3]
     # |offset in mm| >= smallest singular value × |index offset|, so this box holds every voxel
     # centre within the radius on any (also oblique) grid; empty outer planes are trimmed below.
@@ -120,7 +121,7 @@ def suv_peak(
     """
     region = np.asarray(mask, dtype=bool)
     if region.shape != suv.shape:
-        raise ValueError(f"mask shape {region.shape} differs from image shape {suv.shape}.")
+        raise GeometryError(f"mask shape {region.shape} differs from image shape {suv.shape}.")
     if not region.any():
         raise EmptyRegionError("Cannot compute SUVpeak: the lesion mask has no voxel.")
     nz = np.nonzero(region)

@@ -15,6 +15,7 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull
 
 from nenscope.core import EmptyRegionError, GeometryError, ImageVolume
+from nenscope.core.errors import ImpossibleValueError
 from nenscope.quantification._peak import PEAK_SPHERE_RADIUS_MM, suv_peak_in_box
 
 __all__ = [
@@ -326,7 +327,9 @@ def label_statistics(
     if not np.issubdtype(lab.dtype, np.integer):
         raise TypeError(f"Label map must hold integers, got dtype {lab.dtype}.")
     if lab.size and lab.min() < 0:
-        raise ValueError("Label map has negative labels; 0 is background, lesions are > 0.")
+        raise ImpossibleValueError(
+            "Label map has negative labels; 0 is background, lesions are > 0."
+        )
     results = []
     # find_objects gives None for labels that are absent (the stubs omit this).
     boxes: list[tuple[slice, ...] | None] = list(ndimage.find_objects(lab))

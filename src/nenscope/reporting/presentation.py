@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from nenscope.core.tracers import AnalysisFamily
 from nenscope.reporting.model import (
     MAX_TARGET_LESIONS,
     LesionEntry,
@@ -340,7 +341,7 @@ def body_region(lesion: LesionEntry) -> str:
 def krenning_applies(report: Report) -> bool:
     """Whether Krenning / SSTR-RADS / PRRT belong in this report (SSTR imaging)."""
     if report.header is not None and report.header.tracer_family:
-        return report.header.tracer_family == "sstr"
+        return report.header.tracer_family == AnalysisFamily.SSTR
     return any(les.krenning is not None or les.sstr_rads for les in report.lesions)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from nenscope.core.errors import ImpossibleValueError
 from nenscope.scoring._common import BOUNDARY_ATOL
 
 __all__ = ["ChoiCategory", "ChoiResult", "choi_response"]
@@ -84,12 +85,12 @@ def choi_response(
     <ChoiCategory.PR: 'PR'>
     """
     if baseline_sum_mm <= 0 or followup_sum_mm < 0:
-        raise ValueError("The baseline sum must be > 0 and the follow-up sum >= 0 (mm).")
+        raise ImpossibleValueError("The baseline sum must be > 0 and the follow-up sum >= 0 (mm).")
     size = (followup_sum_mm - baseline_sum_mm) / baseline_sum_mm
     density = None
     if baseline_hu is not None and followup_hu is not None:
         if baseline_hu <= 0:
-            raise ValueError(
+            raise ImpossibleValueError(
                 f"Baseline attenuation must be > 0 HU for a ratio, got {baseline_hu}."
             )
         density = (followup_hu - baseline_hu) / baseline_hu

@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nenscope.core.errors import ImpossibleValueError, InvalidArgumentError, NotComputableError
+
 __all__ = [
     "KRENNING_LOW_FRACTION",
     "PRRT_MIN_SCORE",
@@ -71,27 +73,27 @@ class KrenningReferences:
 
     def __post_init__(self) -> None:
         if not self.liver_mean > 0:
-            raise ValueError(f"liver_mean must be > 0, got {self.liver_mean}.")
+            raise ImpossibleValueError(f"liver_mean must be > 0, got {self.liver_mean}.")
         upper = self.spleen_mean if self.spleen_mean is not None else self.kidney_mean
         if upper is None:
-            raise ValueError(
+            raise NotComputableError(
                 "Krenning grade 4 needs the spleen SUVmean (or the kidney SUVmean after "
                 "splenectomy); give spleen_mean or kidney_mean."
             )
         if upper < self.liver_mean:
-            raise ValueError(
+            raise ImpossibleValueError(
                 f"The spleen/kidney reference ({upper}) must not be below the liver "
                 f"({self.liver_mean})."
             )
         if not 0.0 < self.low_fraction < 1.0:
-            raise ValueError(f"low_fraction must be in (0, 1), got {self.low_fraction}.")
+            raise InvalidArgumentError(f"low_fraction must be in (0, 1), got {self.low_fraction}.")
 
     @property
     def upper_mean(self) -> float:
         """The grade-4 reference: spleen SUVmean, or kidney SUVmean without a spleen."""
         value = self.spleen_mean if self.spleen_mean is not None else self.kidney_mean
         if value is None:  # pragma: no cover - __post_init__ guarantees one of them
-            raise ValueError("No spleen or kidney reference.")
+            raise NotComputableError("No spleen or kidney reference.")
         return value
 
 
@@ -188,7 +190,7 @@ def patient_krenning(scores: Sequence[int]) -> PatientKrenning:
     """
     for s in scores:
         if s not in (0, 1, 2, 3, 4):
-            raise ValueError(f"Krenning grades are 0..4, got {s}.")
+            raise ImpossibleValueError(f"Krenning grades are 0..4, got {s}.")
     if not scores:
         return PatientKrenning(
             score=0,

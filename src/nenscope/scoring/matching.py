@@ -9,6 +9,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
+from nenscope.core.errors import GeometryError, ImpossibleValueError, InvalidArgumentError
+
 __all__ = ["LesionMatch", "MatchResult", "match_lesions"]
 
 DEFAULT_MAX_DISTANCE_MM = 20.0
@@ -54,7 +56,7 @@ class MatchResult:
 def _points(points: Sequence[Sequence[float]], what: str) -> npt.NDArray[np.float64]:
     arr = np.asarray(points, dtype=np.float64).reshape(-1, 3) if len(points) else np.zeros((0, 3))
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{what} centroids must be finite.")
+        raise ImpossibleValueError(f"{what} centroids must be finite.")
     return arr
 
 
@@ -95,13 +97,13 @@ def match_lesions(
     ([(0, 1), (1, 0)], (2,))
     """
     if not max_distance_mm > 0:
-        raise ValueError(f"max_distance_mm must be > 0, got {max_distance_mm}.")
+        raise InvalidArgumentError(f"max_distance_mm must be > 0, got {max_distance_mm}.")
     base = _points(baseline_mm, "Baseline")
     follow = _points(followup_mm, "Follow-up")
     if followup_to_baseline is not None:
         t = np.asarray(followup_to_baseline, dtype=np.float64)
         if t.shape != (4, 4):
-            raise ValueError(f"followup_to_baseline must be 4x4, got {t.shape}.")
+            raise GeometryError(f"followup_to_baseline must be 4x4, got {t.shape}.")
         follow = follow @ t[:3, :3].T + t[:3, 3]
     pairs: list[LesionMatch] = []
     if len(base) and len(follow):

@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from nenscope.core.errors import ImpossibleValueError, InvalidArgumentError, NotComputableError
+
 __all__ = ["NetpetGrade", "NetpetLesion", "NetpetResult", "netpet_grade"]
 
 EQUAL_TOLERANCE = 0.20
@@ -109,9 +111,11 @@ _SUITABILITY = {
 def _compare(lesion: NetpetLesion, tolerance: float) -> int:
     """-1: FDG < SSTR, 0: equal, +1: FDG > SSTR."""
     if lesion.sstr_intensity is None or lesion.fdg_intensity is None:
-        raise ValueError("A lesion positive on both scans needs both intensities to compare.")
+        raise NotComputableError(
+            "A lesion positive on both scans needs both intensities to compare."
+        )
     if lesion.sstr_intensity <= 0:
-        raise ValueError("sstr_intensity must be > 0 for a positive lesion.")
+        raise ImpossibleValueError("sstr_intensity must be > 0 for a positive lesion.")
     ratio = lesion.fdg_intensity / lesion.sstr_intensity
     if ratio > 1.0 + tolerance:
         return 1
@@ -132,7 +136,7 @@ def netpet_grade(
     <NetpetGrade.P2: 'P2'>
     """
     if not 0 <= equal_tolerance < 1:
-        raise ValueError(f"equal_tolerance must be in [0, 1), got {equal_tolerance}.")
+        raise InvalidArgumentError(f"equal_tolerance must be in [0, 1), got {equal_tolerance}.")
     discordant = sum(1 for les in lesions if les.fdg_positive and not les.sstr_positive)
     both = [les for les in lesions if les.fdg_positive and les.sstr_positive]
     comparisons = [_compare(les, equal_tolerance) for les in both]

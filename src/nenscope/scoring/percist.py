@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from nenscope.core import NotComputableError
+from nenscope.core.errors import ImpossibleValueError, InvalidArgumentError
 from nenscope.scoring._common import BOUNDARY_ATOL
 
 __all__ = [
@@ -62,7 +63,7 @@ def percist_measurable_threshold(liver_mean: float, liver_sd: float) -> float:
     2.8000000000000003
     """
     if liver_mean <= 0 or liver_sd < 0:
-        raise ValueError("liver_mean must be > 0 and liver_sd >= 0.")
+        raise ImpossibleValueError("liver_mean must be > 0 and liver_sd >= 0.")
     return 1.5 * liver_mean + 2.0 * liver_sd
 
 
@@ -75,7 +76,7 @@ def percist_blood_pool_threshold(blood_mean: float, blood_sd: float) -> float:
     2.2
     """
     if blood_mean <= 0 or blood_sd < 0:
-        raise ValueError("blood_mean must be > 0 and blood_sd >= 0.")
+        raise ImpossibleValueError("blood_mean must be > 0 and blood_sd >= 0.")
     return 2.0 * blood_mean + 2.0 * blood_sd
 
 
@@ -110,9 +111,9 @@ class PercistScan:
 
     def __post_init__(self) -> None:
         if self.tlgs and len(self.tlgs) != len(self.sulpeaks):
-            raise ValueError("tlgs must have one value per lesion, like sulpeaks.")
+            raise InvalidArgumentError("tlgs must have one value per lesion, like sulpeaks.")
         if self.liver_mean <= 0 or self.liver_sd < 0:
-            raise ValueError("liver_mean must be > 0 and liver_sd >= 0.")
+            raise ImpossibleValueError("liver_mean must be > 0 and liver_sd >= 0.")
 
     @property
     def hottest(self) -> float:

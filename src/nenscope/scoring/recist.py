@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from nenscope.core.errors import ImpossibleValueError, NotComputableError
 from nenscope.scoring._common import BOUNDARY_ATOL
 
 __all__ = [
@@ -82,7 +83,7 @@ class RecistLesion:
 
     def __post_init__(self) -> None:
         if self.longest_diameter_mm < 0 or self.short_axis_mm < 0:
-            raise ValueError(f"Lesion {self.lesion_id}: diameters must be >= 0 mm.")
+            raise ImpossibleValueError(f"Lesion {self.lesion_id}: diameters must be >= 0 mm.")
 
     @property
     def diameter_mm(self) -> float:
@@ -180,10 +181,10 @@ def recist_response(
         If there is no target or a target has no follow-up measurement.
     """
     if not targets:
-        raise ValueError("RECIST response needs at least one baseline target lesion.")
+        raise NotComputableError("RECIST response needs at least one baseline target lesion.")
     missing = [t.lesion_id for t in targets if t.lesion_id not in followup]
     if missing:
-        raise ValueError(f"No follow-up measurement for target lesion(s) {missing}.")
+        raise NotComputableError(f"No follow-up measurement for target lesion(s) {missing}.")
     base = sum(t.diameter_mm for t in targets)
     now_lesions = [followup[t.lesion_id] for t in targets]
     now = sum(les.diameter_mm for les in now_lesions)

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from nenscope.core import parse_option
+from nenscope.core.errors import ImpossibleValueError, InvalidArgumentError, NotComputableError
 
 __all__ = [
     "AnatomicFinding",
@@ -97,7 +98,7 @@ def sstr_rads_uptake(suvmax: float, *, blood_pool_mean: float) -> Uptake:
     ['none', 'equivocal', 'intense']
     """
     if blood_pool_mean <= 0:
-        raise ValueError(f"blood_pool_mean must be > 0, got {blood_pool_mean}.")
+        raise ImpossibleValueError(f"blood_pool_mean must be > 0, got {blood_pool_mean}.")
     if suvmax <= blood_pool_mean:
         return Uptake.NONE
     if suvmax <= INTENSE_BLOOD_POOL_FACTOR * blood_pool_mean:
@@ -153,7 +154,9 @@ def sstr_rads_category(
     if uptake is Uptake.NONE:
         if anatomy is AnatomicFinding.SUSPICIOUS:
             return SstrRads.R3D
-        raise ValueError("No uptake and no anatomic finding: there is no lesion to categorise.")
+        raise NotComputableError(
+            "No uptake and no anatomic finding: there is no lesion to categorise."
+        )
     if physiological_variant:
         return SstrRads.R2
     if uptake is Uptake.EQUIVOCAL:
@@ -177,8 +180,12 @@ def sstr_rads_overall(categories: Sequence[SstrRads]) -> SstrRads:
     '4'
     """
     if not categories:
-        raise ValueError("The overall SSTR-RADS category needs at least one target lesion.")
+        raise InvalidArgumentError(
+            "The overall SSTR-RADS category needs at least one target lesion."
+        )
     categories = [parse_option(c, SstrRads, what="SSTR-RADS category") for c in categories]
     if len(categories) > 5:
-        raise ValueError(f"SSTR-RADS uses at most 5 target lesions, got {len(categories)}.")
+        raise InvalidArgumentError(
+            f"SSTR-RADS uses at most 5 target lesions, got {len(categories)}."
+        )
     return max(categories, key=_ORDER.index)

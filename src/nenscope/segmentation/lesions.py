@@ -39,6 +39,7 @@ from nenscope.core import (
     NotComputableError,
     parse_option,
 )
+from nenscope.core.errors import InvalidArgumentError
 
 __all__ = [
     "Delineation",
@@ -137,22 +138,26 @@ class DetectionSettings:
         object.__setattr__(self, "method", parse_option(self.method, ThresholdMethod))
         object.__setattr__(self, "delineation", parse_option(self.delineation, Delineation))
         if not (self.suv_threshold > 0.0 and math.isfinite(self.suv_threshold)):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"suv_threshold must be a finite SUV > 0, got {self.suv_threshold}; a threshold "
                 "at or below 0 selects the whole body."
             )
         if not self.liver_fraction > 0.0:
-            raise ValueError(f"liver_fraction must be > 0, got {self.liver_fraction}.")
+            raise InvalidArgumentError(f"liver_fraction must be > 0, got {self.liver_fraction}.")
         if not 0.0 < self.percent_of_max <= 100.0:
-            raise ValueError(f"percent_of_max must be in (0, 100], got {self.percent_of_max}.")
+            raise InvalidArgumentError(
+                f"percent_of_max must be in (0, 100], got {self.percent_of_max}."
+            )
         if not 0.0 < self.delineation_fraction < 1.0:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"delineation_fraction must be in (0, 1), got {self.delineation_fraction}."
             )
         if self.min_volume_ml < 0:
-            raise ValueError(f"min_volume_ml must be >= 0, got {self.min_volume_ml}.")
+            raise InvalidArgumentError(f"min_volume_ml must be >= 0, got {self.min_volume_ml}.")
         if self.spill_margin_mm < 0:
-            raise ValueError(f"spill_margin_mm must be >= 0, got {self.spill_margin_mm}.")
+            raise InvalidArgumentError(
+                f"spill_margin_mm must be >= 0, got {self.spill_margin_mm}."
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -207,7 +212,9 @@ def percist_liver_threshold(liver_mean: float, liver_sd: float) -> float:
     3.6
     """
     if liver_mean <= 0 or liver_sd < 0:
-        raise ValueError(f"Liver mean must be > 0 and SD >= 0, got {liver_mean}, {liver_sd}.")
+        raise InvalidArgumentError(
+            f"Liver mean must be > 0 and SD >= 0, got {liver_mean}, {liver_sd}."
+        )
     return 1.5 * liver_mean + 2.0 * liver_sd
 
 
@@ -496,7 +503,7 @@ def region_grow_from_seed(
         If the seed lies outside the image.
     """
     if not 0.0 < fraction < 1.0:
-        raise ValueError(f"fraction must be in (0, 1), got {fraction}.")
+        raise InvalidArgumentError(f"fraction must be in (0, 1), got {fraction}.")
     seed = suv.lps_to_index(seed_mm)[0]
     if np.any(seed < -0.5) or np.any(seed > np.asarray(suv.shape) - 0.5):
         raise GeometryError(f"Seed {list(seed_mm)} mm lies outside the image grid {suv.shape}.")

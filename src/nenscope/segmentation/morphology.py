@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from nenscope.core.errors import GeometryError
+
 __all__ = ["binary_dilation_in_box", "binary_erosion_in_box", "binary_opening_in_box"]
 
 
@@ -36,11 +38,11 @@ def _reach(structure: npt.NDArray[np.bool_]) -> tuple[int, ...]:
 
 def _check(mask: npt.NDArray[np.bool_], structure: npt.NDArray[np.bool_]) -> None:
     if mask.ndim != structure.ndim:
-        raise ValueError(
+        raise GeometryError(
             f"The structure must have the mask's {mask.ndim} dimensions, not {structure.ndim}."
         )
     if any(n % 2 == 0 for n in structure.shape):
-        raise ValueError(
+        raise GeometryError(
             f"The structure needs an odd size on every axis (centred), not {structure.shape}."
         )
 

@@ -182,7 +182,7 @@ def bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, ...]:
         other = tuple(a for a in range(mask.ndim) if a != axis)
         hit = np.flatnonzero(np.any(mask, axis=other))
         if hit.size == 0:
-            raise ValueError("bounding_box needs a mask with at least one True voxel.")
+            raise EmptyRegionError("bounding_box needs a mask with at least one True voxel.")
         box.append(slice(int(hit[0]), int(hit[-1]) + 1))
     return tuple(box)
 

@@ -33,6 +33,8 @@ from scipy import fft as sfft
 from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, GeometryError, ImageVolume, NotComputableError
+from nenscope.core.enums import ReferenceKind
+from nenscope.core.errors import OptionError
 from nenscope.segmentation.anatomy import CT_OUTSIDE_HU
 from nenscope.segmentation.organs import (
     OrganEstimate,
@@ -73,7 +75,7 @@ NORMAL_TOLERANCE = 0.15
 CV_TIE = 1e-6
 """Sphere CVs closer than this to the minimum count as ties (uniform organs)."""
 
-REGION_NAMES = ("liver", "spleen", "blood_pool")
+REGION_NAMES: tuple[str, ...] = tuple(ReferenceKind)
 """Names of the reference regions."""
 
 
@@ -461,7 +463,7 @@ def place_reference_regions(
     points, masks = dict(points or {}), dict(masks or {})
     for key in (*points, *masks):
         if key not in REGION_NAMES:
-            raise ValueError(
+            raise OptionError(
                 f"Unknown reference region '{key}'. Valid: {', '.join(REGION_NAMES)}."
             )
     found: dict[str, ReferenceRegion | None] = {}

@@ -9,6 +9,7 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from nenscope.core import GeometryError, ImageVolume
+from nenscope.core.errors import InvalidArgumentError
 
 __all__ = ["resample_to"]
 
@@ -63,7 +64,7 @@ def resample_to(
             f"Cannot resample: frames of reference differ ({a} vs {b}); register the images first."
         )
     if not 0 <= order <= 5:
-        raise ValueError(f"order must be 0..5, got {order}.")
+        raise InvalidArgumentError(f"order must be 0..5, got {order}.")
     if volume.same_grid(reference):
         return reference.with_array(
             np.array(volume.array, dtype=np.float64, copy=True), unit=volume.unit

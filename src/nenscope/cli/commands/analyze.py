@@ -153,6 +153,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         load_settings,
         write_outputs,
     )
+    from nenscope.core.enums import Normalisation, parse_option
 
     if not study_dir.is_dir():
         fail(
@@ -179,7 +180,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         lesion_rois=tuple(lesion_roi or ()),
         reference_points_mm=ref_points,
         reference_masks=ref_masks,
-        normalisation=normalisation,
+        normalisation=parse_option(normalisation, Normalisation, what="SUV normalisation"),
         suv_overrides=SuvOverrides(
             weight_kg=weight_kg,
             height_cm=height_cm,

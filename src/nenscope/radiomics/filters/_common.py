@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from nenscope.core.errors import GeometryError
+from nenscope.core.errors import GeometryError, NotComputableError
 
 __all__ = [
     "ISOTROPY_RTOL",
@@ -251,5 +251,5 @@ def pool(responses: Iterable[tuple[FloatArray, int]], method: Pooling) -> FloatA
         else:
             total += weight * response
     if total is None:
-        raise ValueError("Nothing to pool: no response map was given.")
+        raise NotComputableError("Nothing to pool: no response map was given.")
     return total if method is Pooling.MAX else total / count
