@@ -22,6 +22,11 @@ Demo
     :func:`run_demo` (a synthetic study with known lesions, analysed and compared).
 Recommendation
     :func:`recommend` (a :class:`Scenario` → an imaging :class:`Plan`).
+Knowledge payloads
+    :func:`exams_payload`, :func:`evidence_payload` and the dose answers
+    (:func:`decay_answer`, :func:`activity_answer`, :func:`exam_dose_answer`,
+    :func:`schedule_answer`, :func:`latest_time_answer`: JSON payload + text) of the
+    ``exams``, ``evidence`` and ``dose`` commands.
 
 Thread safety: nothing here keeps process-global state; warnings of an analysis are returned
 in its report (``result.report.warnings``), never collected through the ``warnings`` module's
@@ -54,6 +59,16 @@ from nenscope.dicom.discovery import Discovery, capabilities, scan_folder
 from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
 from nenscope.dicom.series import DicomSeries, read_series
 from nenscope.dicom.synthetic import PhantomSettings
+from nenscope.knowledge.payloads import (
+    Answer,
+    activity_answer,
+    decay_answer,
+    evidence_payload,
+    exam_dose_answer,
+    exams_payload,
+    latest_time_answer,
+    schedule_answer,
+)
 from nenscope.knowledge.recommender import Plan, recommend
 from nenscope.knowledge.scenario import Scenario
 from nenscope.pipeline.adc import AdcRun, run_adc
@@ -88,6 +103,7 @@ __all__ = [
     "AdcRun",
     "AnalysisOptions",
     "AnalysisResult",
+    "Answer",
     "BatchSummary",
     "BurnedInPolicy",
     "DeidentifiedStudy",
@@ -108,15 +124,21 @@ __all__ = [
     "SuvOverrides",
     "SuvResult",
     "SuvRun",
+    "activity_answer",
     "analyze",
     "analyze_response",
     "analyze_study",
     "capabilities",
     "compute_suv",
     "convert_to_suv_nifti",
+    "decay_answer",
     "deidentify_folder",
+    "evidence_payload",
+    "exam_dose_answer",
+    "exams_payload",
     "extract_features",
     "inventory_to_dict",
+    "latest_time_answer",
     "list_presets",
     "load_pet_series",
     "load_settings",
@@ -129,6 +151,7 @@ __all__ = [
     "run_demo",
     "run_suv",
     "scan_folder",
+    "schedule_answer",
     "series_description",
     "series_folder",
     "suv_volume",
