@@ -46,6 +46,12 @@ def test_radiomics_loads_numba_only_for_texture() -> None:
         "mask = np.zeros((10, 10, 10), bool); mask[2:8, 2:8, 2:8] = True\n"
         "extract_features(img, mask, load_settings('ibsi-a'), families=[Family.STATISTICS])\n"
         "import sys; assert 'numba' not in sys.modules, 'statistics loaded numba'\n"
-        "extract_features(img, mask, load_settings('ibsi-a'), families=[Family.GLCM])"
+        # A small ROI's texture uses the NumPy kernels (NUMPY_MAX_VOXELS): still no numba.
+        "extract_features(img, mask, load_settings('ibsi-a'), families=[Family.GLCM])\n"
+        "assert 'numba' not in sys.modules, 'a 216-voxel GLCM loaded numba'\n"
+        "big = ImageVolume(array=np.arange(27000, dtype=float).reshape(30, 30, 30) % 7,\n"
+        "                  affine=affine_from_spacing((1.0, 1.0, 1.0)), unit=Unit.UNITLESS)\n"
+        "extract_features(big, np.ones((30, 30, 30), bool), load_settings('ibsi-a'),\n"
+        "                 families=[Family.GLCM])"
     )
     assert "numba" in _modules_after(code)

@@ -37,9 +37,8 @@ def test_interleaved_quiet_blocks_restore_the_filters() -> None:
 def test_quiet_block_nests_in_a_capture_block() -> None:
     # The lock is re-entrant: a reader called inside capture_library_warnings (same thread)
     # does not deadlock, and its silenced warning does not reach the capture.
-    with collect_warnings() as caught:
-        with capture_library_warnings():
-            with quiet_pydicom():
-                warnings.warn("dropped", UserWarning, stacklevel=1)
-            warnings.warn("kept", UserWarning, stacklevel=1)
+    with collect_warnings() as caught, capture_library_warnings():
+        with quiet_pydicom():
+            warnings.warn("dropped", UserWarning, stacklevel=1)
+        warnings.warn("kept", UserWarning, stacklevel=1)
     assert caught == ["kept"]

@@ -2,7 +2,9 @@
 
 A copy of the package is made read-only (as in a system-wide install) and a radiomics
 extraction that compiles every texture kernel runs from it: it must succeed, put its cache
-files under ``$XDG_CACHE_HOME/nenscope/numba`` and write nothing into the package.
+files under ``$XDG_CACHE_HOME/nenscope/numba`` and write nothing into the package. The ROI
+is larger than ``NUMPY_MAX_VOXELS`` (smaller ROIs use the NumPy kernels and never load numba),
+so the IBSI digital phantom of the first version of this test no longer reaches numba.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import nenscope
+from nenscope.core import ImageVolume, Unit, affine_from_spacing
 from nenscope.core.numba_cache import CACHE_ENV, numba_cache_dir
-from tests.conftest import shared_data_path
+from nenscope.dicom.nifti import write_nifti
+from nenscope.radiomics._texture_kernels import NUMPY_MAX_VOXELS
 
 
 def test_cache_dir_follows_xdg_and_honours_the_user(
@@ -51,6 +56,21 @@ def _writable(root: Path) -> None:
             (Path(folder) / name).chmod(stat.S_IRUSR | stat.S_IWUSR)
 
 
+def _large_roi(folder: Path) -> tuple[Path, Path]:
+    """A 30 x 30 x 30 image and an all-ROI mask (27,000 voxels > NUMPY_MAX_VOXELS)."""
+    shape = (30, 30, 30)
+    assert np.prod(shape) > NUMPY_MAX_VOXELS
+    rng = np.random.default_rng(7)
+    affine = affine_from_spacing((2.0, 2.0, 2.0))
+    image = ImageVolume(
+        array=rng.integers(0, 7, size=shape).astype(np.float64), affine=affine, unit=Unit.UNITLESS
+    )
+    mask = ImageVolume(array=np.ones(shape), affine=affine, unit=Unit.UNITLESS)
+    write_nifti(image, folder / "image.nii.gz")
+    write_nifti(mask, folder / "mask.nii.gz")
+    return folder / "image.nii.gz", folder / "mask.nii.gz"
+
+
 @pytest.mark.slow
 def test_read_only_install_extracts_and_caches_in_the_user_folder(tmp_path: Path) -> None:
     site = tmp_path / "site"
@@ -61,8 +81,7 @@ def test_read_only_install_extracts_and_caches_in_the_user_folder(tmp_path: Path
         ignore=shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc"),
     )
     _read_only(site)
-    image = shared_data_path("ibsi", "ibsi_1_digital_phantom", "nifti", "image", "phantom.nii.gz")
-    mask = shared_data_path("ibsi", "ibsi_1_digital_phantom", "nifti", "mask", "mask.nii.gz")
+    image, mask = _large_roi(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != CACHE_ENV}
     env.update(
         PYTHONPATH=str(site),

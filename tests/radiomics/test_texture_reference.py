@@ -555,26 +555,28 @@ def test_compiled_kernels_equal_their_python_bodies(seed: int) -> None:
     compact = np.unique(levels, return_inverse=True)[1].reshape(levels.shape).astype(np.int64)
     n_present = int(compact.max())
     grey = np.arange(1, n_present + 1, dtype=np.float64) * 1.5
+    # The public wrappers use the NumPy kernels for ROIs this small (NUMPY_MAX_VOXELS; their
+    # agreement is tests/radiomics/test_texture_numpy.py): call the compiled ones directly.
+    jit = kernels._compiled
+    jit("count_roi")  # compiles every kernel: the _py bodies call _count_roi_jit/_flood_zone_jit
     for per_slice in (True, False):
         for d in DIRS_3D:
             for got, want in zip(
-                kernels._pairs_py(compact, *d), kernels.cooccurring_pairs(compact, d), strict=True
+                kernels._pairs_py(compact, *d), jit("pairs")(compact, *d), strict=True
             ):
                 np.testing.assert_array_equal(got, want)
             np.testing.assert_array_equal(
                 kernels._cooccurrence_py(compact, *d, n_present, per_slice),
-                kernels.cooccurrence_counts(compact, d, n_levels=n_present, per_slice=per_slice),
+                jit("cooccurrence")(compact, *d, n_present, per_slice),
             )
             np.testing.assert_array_equal(
                 kernels._run_length_py(compact, *d, n_present, per_slice),
-                kernels.run_length_counts(compact, d, n_levels=n_present, per_slice=per_slice),
+                jit("run_length")(compact, *d, n_present, per_slice),
             )
         for in_plane in (True, False):
             offsets = kernels.neighbour_offsets(in_plane=in_plane)
             s_py, n_py = kernels._grey_tone_py(compact, offsets, grey, per_slice)
-            s_jit, n_jit = kernels.grey_tone_differences(
-                compact, grey=grey, in_plane=in_plane, per_slice=per_slice
-            )
+            s_jit, n_jit = jit("grey_tone")(compact, offsets, grey, per_slice)
             np.testing.assert_allclose(s_py, s_jit, rtol=1e-12)
             np.testing.assert_array_equal(n_py, n_jit)
             # alpha = 1.5 grey units: neighbours one level apart are dependent.
@@ -588,7 +590,7 @@ def test_compiled_kernels_equal_their_python_bodies(seed: int) -> None:
         offsets = kernels.neighbour_offsets(in_plane=in_plane)
         for got, want in zip(
             kernels._zone_table_py(compact, distance, offsets),
-            kernels.zone_table(compact, distance, in_plane=in_plane),
+            jit("zone_table")(compact, distance, offsets),
             strict=True,
         ):
             np.testing.assert_array_equal(got, want)
