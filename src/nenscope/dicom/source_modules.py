@@ -41,6 +41,7 @@ Every deviation names the attribute by keyword and tag and what was done, **neve
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -165,7 +166,9 @@ def _label(keyword: str) -> str:
     return f"{keyword} ({tag.group:04X},{tag.element:04X})"
 
 
+@functools.cache
 def _ie_keywords() -> frozenset[str]:
+    # highdicom parses its module table (JSON) on every call: 0.45 s, once per process here.
     modules = get_module_attribute_map()
     return frozenset(
         str(item["keyword"])
