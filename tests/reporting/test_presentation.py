@@ -419,8 +419,9 @@ def test_pdf_text_stays_inside_the_right_margin(tmp_path: Path) -> None:
     lesions = tuple(
         dataclasses.replace(
             _lesion(i, 40.0 - i, 1234.5 + i, krenning=3),
-            site=LONG_SITE if i % 2 else "mediastinum / hilum (mediastinal and hilar nodal "
-            "stations)",
+            site=LONG_SITE
+            if i % 2
+            else "mediastinum / hilum (mediastinal and hilar nodal stations)",
             sstr_rads="SSTR-RADS 5",
         )
         for i in range(1, 13)

@@ -127,8 +127,7 @@ class _TextPages:
 
         def lines(cells: Sequence[str]) -> list[str]:
             wrapped = [
-                textwrap.wrap(c, width=w, break_on_hyphens=False, break_long_words=False)
-                or [""]
+                textwrap.wrap(c, width=w, break_on_hyphens=False, break_long_words=False) or [""]
                 for c, w in zip(cells, widths, strict=True)
             ]
             depth = max(len(w) for w in wrapped)
