@@ -499,7 +499,9 @@ def clean_source_headers(headers: Sequence[pydicom.Dataset]) -> CleanSources:
     for header in headers:
         # Dataset(header) would share the element dict: a new dict of the same (raw, not yet
         # converted) elements. update() would do the same through __setitem__, 20x slower.
-        copy = pydicom.Dataset({tag: header.get_item(tag) for tag in header.keys()})
+        # (Iterating a Dataset yields converted elements; its keys are the tags.)
+        tags = header.keys()
+        copy = pydicom.Dataset({tag: header.get_item(tag) for tag in tags})
         if hasattr(header, "file_meta"):
             copy.file_meta = header.file_meta
         for tag in ie_tags:

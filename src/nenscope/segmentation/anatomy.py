@@ -334,6 +334,7 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     avid_myocardium: bool = True,
     liver: npt.NDArray[np.bool_] | None = None,
     settings: AnatomySettings | None = None,
+    smooth: npt.NDArray[np.float64] | None = None,
 ) -> Anatomy:
     """Find body, lungs, landmarks and organ zones (method in the module docstring).
 
@@ -350,6 +351,9 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
         the lung bases, and PET-only lungs must lie above it.
     settings
         Constants.
+    smooth
+        ``suv`` smoothed with a Gaussian of 1 voxel (sigma), if already computed (the organ
+        estimate's); computed here otherwise.
 
     Returns
     -------
@@ -372,7 +376,8 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
         )
     spacing = suv.spacing_mm
     voxel_ml = suv.voxel_volume_ml
-    smooth = ndimage.gaussian_filter(values, 1.0)
+    if smooth is None or smooth.shape != values.shape:
+        smooth = ndimage.gaussian_filter(values, 1.0)
     ct = None if ct_on_pet is None else np.asarray(ct_on_pet, dtype=np.float64)
     from_pet = pet_body(smooth)
     covered = _ct_slices(ct, from_pet, settings.min_slice_coverage)
