@@ -494,7 +494,7 @@ def clean_source_headers(headers: Sequence[pydicom.Dataset]) -> CleanSources:
     ie_keywords = _ie_keywords() | set(_DEID_KEYWORDS)
     kept = {element.keyword for element in clean}
     not_copied = sorted(k for k in ie_keywords if k in headers[0] and k not in kept)
-    ie_tags = [BaseTag(t) for k in ie_keywords if (t := tag_for_keyword(k)) is not None]
+    ie_tags = {BaseTag(t) for k in ie_keywords if (t := tag_for_keyword(k)) is not None}
     copies = []
     for header in headers:
         # Dataset(header) would share the element dict: a new dict of the same (raw, not yet
@@ -504,9 +504,9 @@ def clean_source_headers(headers: Sequence[pydicom.Dataset]) -> CleanSources:
         copy = pydicom.Dataset({tag: header.get_item(tag) for tag in tags})
         if hasattr(header, "file_meta"):
             copy.file_meta = header.file_meta
-        for tag in ie_tags:
-            if tag in copy:
-                del copy[tag]
+        # The IE attributes this header holds (one set operation, not a lookup per keyword).
+        for tag in ie_tags.intersection(tags):
+            del copy[tag]
         copy.update(clean)
         copies.append(copy)
     return CleanSources(
