@@ -396,6 +396,65 @@ def test_pdf_as_rendered_reads_in_report_order(tmp_path: Path) -> None:
     assert np.any((top[..., 0] > 0.6) & (top[..., 1] < 0.3) & (top[..., 2] < 0.3))
 
 
+def test_patient_id_once_when_the_name_is_the_id() -> None:
+    # De-identified studies (TCIA) store the ID as the name: "X (ID X)" says it twice.
+    header = dataclasses.replace(_header("fdg"), patient_name="ACRIN-042", patient_id="ACRIN-042")
+    assert build_view(_fdg_report(header=header)).patient == "ID ACRIN-042"
+    assert build_view(_fdg_report()).patient == "John Doe (ID P7)"
+
+
+LONG_SITE = "neck / supraclavicular, right (cervical nodal stations)"
+
+
+def test_pdf_text_stays_inside_the_right_margin(tmp_path: Path) -> None:
+    """The ACRIN header line (long ID and tracer) and long site words, as rendered."""
+    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
+        pytest.fail("pdftoppm/pdftotext missing: install poppler-utils (.ci/run does).")
+    header = dataclasses.replace(
+        _header("sstr"),  # the widest tables: Krenning and SSTR-RADS columns too
+        patient_name="ACRIN-NSCLC-FDG-PET-042",
+        patient_id="ACRIN-NSCLC-FDG-PET-042",
+        tracer="FDG -- fluorodeoxyglucose (FDG), Fludeoxyglucose F18 Injection",
+    )
+    lesions = tuple(
+        dataclasses.replace(
+            _lesion(i, 40.0 - i, 1234.5 + i, krenning=3),
+            site=LONG_SITE
+            if i % 2
+            else "mediastinum / hilum (mediastinal and hilar nodal stations)",
+            sstr_rads="SSTR-RADS 5",
+        )
+        for i in range(1, 13)
+    )
+    report = dataclasses.replace(_sstr_report(), header=header, lesions=lesions)
+    pdf = tmp_path / "report.pdf"
+    write_pdf(report, pdf)
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], check=True, capture_output=True, timeout=60
+    ).stdout.decode()
+    first_page = text.split("\f", 1)[0]
+    assert "ID ACRIN-NSCLC-FDG-PET-042" in first_page
+    assert "(ID ACRIN" not in first_page
+    assert "Fludeoxyglucose F18 Injection" in first_page
+    # Site words are wrapped whole, never cut inside a word ("supra" / "clavicular,").
+    appendix = text[text.index("All lesions (12)") :]
+    assert "supraclavicular," in appendix
+    assert "(mediastinal" in appendix
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-gray", "-png", str(pdf), str(tmp_path / "p")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert len(pages) >= 3
+    for page_png in pages:
+        page = mpimg.imread(page_png)
+        # Text and tables end at the 6 % right margin; nothing dark in the outer 4 %.
+        edge = page[:, int(0.96 * page.shape[1]) :]
+        assert edge.min() > 0.9, f"{page_png.name}: ink beyond the right margin"
+
+
 def test_html_as_rendered_by_chromium_shows_the_banner_first(tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:

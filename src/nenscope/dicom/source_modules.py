@@ -41,6 +41,7 @@ Every deviation names the attribute by keyword and tag and what was done, **neve
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -165,7 +166,9 @@ def _label(keyword: str) -> str:
     return f"{keyword} ({tag.group:04X},{tag.element:04X})"
 
 
+@functools.cache
 def _ie_keywords() -> frozenset[str]:
+    # highdicom parses its module table (JSON) on every call: 0.45 s, once per process here.
     modules = get_module_attribute_map()
     return frozenset(
         str(item["keyword"])
@@ -491,17 +494,19 @@ def clean_source_headers(headers: Sequence[pydicom.Dataset]) -> CleanSources:
     ie_keywords = _ie_keywords() | set(_DEID_KEYWORDS)
     kept = {element.keyword for element in clean}
     not_copied = sorted(k for k in ie_keywords if k in headers[0] and k not in kept)
-    ie_tags = [BaseTag(t) for k in ie_keywords if (t := tag_for_keyword(k)) is not None]
+    ie_tags = {BaseTag(t) for k in ie_keywords if (t := tag_for_keyword(k)) is not None}
     copies = []
     for header in headers:
-        # Dataset(header) would share the element dict; update() copies the references.
-        copy = pydicom.Dataset()
-        copy.update(header)
+        # Dataset(header) would share the element dict: a new dict of the same (raw, not yet
+        # converted) elements. update() would do the same through __setitem__, 20x slower.
+        # (Iterating a Dataset yields converted elements; its keys are the tags.)
+        tags = header.keys()
+        copy = pydicom.Dataset({tag: header.get_item(tag) for tag in tags})
         if hasattr(header, "file_meta"):
             copy.file_meta = header.file_meta
-        for tag in ie_tags:
-            if tag in copy:
-                del copy[tag]
+        # The IE attributes this header holds (one set operation, not a lookup per keyword).
+        for tag in ie_tags.intersection(tags):
+            del copy[tag]
         copy.update(clean)
         copies.append(copy)
     return CleanSources(

@@ -34,6 +34,9 @@ A4_INCHES = (8.27, 11.69)
 
 _MARGIN = 0.06
 _LINE = 0.0165  # line height as a fraction of the page for 9 pt text
+_TEXT_WIDTH_PT = (1.0 - 2 * _MARGIN) * A4_INCHES[0] * 72.0
+_MONO_ADVANCE = 0.602  # DejaVu Sans Mono: every character is 0.602 em wide
+_TABLE_PT = 7.5
 
 
 class _TextPages:
@@ -90,6 +93,9 @@ class _TextPages:
         mono: bool = False,
         indent: str = "",
     ) -> None:
+        if size > 9.0 and not mono:
+            # ``width`` (characters) is measured for 9 pt text: fewer fit at a larger size.
+            width = int(width * 9.0 / size)
         lines = textwrap.wrap(text, width=width, subsequent_indent=indent) or [""]
         for line in lines:
             fig = self._ensure(1)
@@ -107,11 +113,21 @@ class _TextPages:
     def table(
         self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]
     ) -> None:
-        """Monospaced table; a cell longer than its column wraps onto further lines."""
+        """Monospaced table; a cell longer than its column wraps onto further lines.
+
+        Cells wrap at spaces only: a column is widened to its longest word, and the font is
+        made smaller (down from 7.5 pt) when the columns would run past the right margin.
+        """
+        widths = [
+            max([w, *(len(word) for cells in (header, *rows) for word in cells[i].split())])
+            for i, w in enumerate(widths)
+        ]
+        chars = sum(widths) + 2 * (len(widths) - 1)
+        size = min(_TABLE_PT, _TEXT_WIDTH_PT / (_MONO_ADVANCE * chars))
 
         def lines(cells: Sequence[str]) -> list[str]:
             wrapped = [
-                textwrap.wrap(c, width=w, break_on_hyphens=False) or [""]
+                textwrap.wrap(c, width=w, break_on_hyphens=False, break_long_words=False) or [""]
                 for c, w in zip(cells, widths, strict=True)
             ]
             depth = max(len(w) for w in wrapped)
@@ -124,10 +140,10 @@ class _TextPages:
             ]
 
         for line in lines(header):
-            self.para(line, size=7.5, mono=True, width=200, color="#334455")
+            self.para(line, size=size, mono=True, width=chars + 1, color="#334455")
         for row in rows:
             for line in lines(row):
-                self.para(line, size=7.5, mono=True, width=200)
+                self.para(line, size=size, mono=True, width=chars + 1)
         self._y -= _LINE * 0.5
 
     def row(self, label: str, text: str, *, size: float = 8.5) -> None:
@@ -274,7 +290,7 @@ def _targets(pages: _TextPages, report: Report, view: ReportView) -> None:
         color="#444444",
     )
     header = ["#", "site", *[COLUMN_LABELS[n] for n in TARGET_COLUMNS]]
-    widths = [3, 16, 10, 10, 10, 10, 9, 9, 9]
+    widths = [3, 22, 10, 10, 10, 10, 9, 9, 9]
     if view.show_krenning:
         header += ["Krenning", "RADS"]
         widths += [8, 8]
@@ -298,7 +314,7 @@ def _all_lesions(pages: _TextPages, report: Report, view: ReportView) -> None:
         return
     names = list(QUANTITY_LABELS)
     header = ["#", "centre x,y,z mm", "site", *[QUANTITY_LABELS[n] for n in names]]
-    widths = [3, 16, 12, 11, 12, 12, 12, 11]
+    widths = [3, 16, 24, 10, 11, 11, 11, 9]
     if view.show_krenning:
         header += ["Krenning", "RADS"]
         widths += [8, 6]

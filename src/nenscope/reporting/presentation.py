@@ -219,6 +219,22 @@ def _name_part(text: str) -> str:
     return re.sub(r"[A-Za-z]+", lambda m: m[0].capitalize(), text.lower())
 
 
+def _patient_line(name: str, patient_id: str) -> str:
+    """Return the patient's name and ID; the ID alone when the name is the ID (de-identified).
+
+    Examples
+    --------
+    >>> _patient_line("DOE^JOHN", "123")
+    'John Doe (ID 123)'
+    >>> _patient_line("ACRIN-042", "ACRIN-042")
+    'ID ACRIN-042'
+    """
+    person = format_person_name(name)
+    if patient_id and person.casefold() == patient_id.strip().casefold():
+        return f"ID {patient_id}"
+    return f"{person} (ID {patient_id})"
+
+
 def format_person_name(value: str) -> str:
     """Format a DICOM PN value as a name: ``"DOE^JOHN^A^DR^JR"`` → ``"Dr John A Doe Jr"``.
 
@@ -591,7 +607,7 @@ def build_view(report: Report) -> ReportView:
         impression.append(f"Incomplete analysis: {len(report.errors)} step(s) failed (below).")
     h = report.header
     return ReportView(
-        patient="" if h is None else f"{format_person_name(h.patient_name)} (ID {h.patient_id})",
+        patient="" if h is None else _patient_line(h.patient_name, h.patient_id),
         study_date="" if h is None else format_dicom_date(h.study_date),
         banner=_banner(report),
         impression=tuple(impression),

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,7 @@ from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
+from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
     field_of_view_mm,
     fill_holes_per_slice,
@@ -176,6 +178,13 @@ def _largest(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     return np.asarray(labels == int(np.argmax(sizes)))
 
 
+def _lookup(labels: npt.NDArray[np.integer[Any]], keep: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """``np.isin(labels, keep)`` by a lookup table: one gather over the volume, no sort."""
+    table = np.zeros(int(labels.max()) + 1, dtype=bool)
+    table[np.asarray(keep, dtype=np.int64)] = True
+    return np.asarray(table[labels])
+
+
 def _ct_slices(
     ct: npt.NDArray[np.float64] | None, pet_body: npt.NDArray[np.bool_], fraction: float
 ) -> npt.NDArray[np.bool_]:
@@ -202,16 +211,15 @@ def _body(
     return fill_holes_per_slice(_largest(raw))
 
 
-def _lungs(
+def _low_on_pet(
     smooth: npt.NDArray[np.float64],
     body: npt.NDArray[np.bool_],
-    ct: npt.NDArray[np.float64] | None,
-    covered: npt.NDArray[np.bool_],
     spacing: tuple[float, float, float],
     settings: AnatomySettings,
     z_axis: npt.NDArray[np.float64],
     liver_top: float | None,
 ) -> npt.NDArray[np.bool_]:
+    """Low-uptake voxels deep inside the body: lung candidates on PET alone."""
     # Depth inside the body, in-plane (per slice), so that skin and subcutaneous fat are left.
     depth = np.zeros(body.shape)
     for k in np.flatnonzero(body.any(axis=(1, 2))):
@@ -224,8 +232,30 @@ def _lungs(
     if liver_top is not None:
         # On PET the lungs lie above the liver dome (the bowel and fat below are low too).
         low &= (z_axis > liver_top - settings.lung_below_liver_top_mm)[:, None, None]
-    if ct is not None and covered.any():
-        low[covered] = body[covered] & (ct[covered] < settings.lung_hu)
+    return low
+
+
+def _lungs(
+    smooth: npt.NDArray[np.float64],
+    body: npt.NDArray[np.bool_],
+    ct: npt.NDArray[np.float64] | None,
+    covered: npt.NDArray[np.bool_],
+    spacing: tuple[float, float, float],
+    settings: AnatomySettings,
+    z_axis: npt.NDArray[np.float64],
+    liver_top: float | None,
+) -> npt.NDArray[np.bool_]:
+    has_ct = ct is not None and bool(covered.any())
+    # The PET rule only decides on the slices without CT: with CT over every body slice, its
+    # depth map (a distance transform per slice) would be computed for nothing.
+    if not has_ct or body[~covered].any():
+        low = _low_on_pet(smooth, body, spacing, settings, z_axis, liver_top)
+    else:
+        low = np.zeros(body.shape, dtype=bool)
+    if ct is not None and has_ct:
+        # Slice by slice: a boolean-indexed assignment would copy the covered slices twice.
+        for k in np.flatnonzero(covered):
+            low[k] = body[k] & (ct[k] < settings.lung_hu)
     labels, n = ndimage.label(low)
     if n == 0:
         return low
@@ -235,16 +265,23 @@ def _lungs(
     if big.size == 0:
         return np.zeros_like(low)
     if liver_top is not None:
-        # On PET the lung bases rest on the liver dome.
-        lowest = ndimage.minimum(np.broadcast_to(z_axis[:, None, None], labels.shape), labels, big)
-        big = big[np.asarray(lowest) <= liver_top + settings.lung_above_liver_mm]
+        # On PET the lung bases rest on the liver dome. The lowest z of a region is that of
+        # the first or last row of its bounding box (z is monotonic along the array's axis 0).
+        boxes = ndimage.find_objects(labels, max_label=int(big.max()))
+        lowest = np.array(
+            [
+                min(z_axis[rows.start], z_axis[rows.stop - 1])
+                for rows in (boxes[int(b) - 1][0] for b in big)
+            ]
+        )
+        big = big[lowest <= liver_top + settings.lung_above_liver_mm]
         if big.size == 0:
             return np.zeros_like(low)
     # The lungs are the two largest low regions (or one when joined).
     big = big[np.argsort(-sizes[big])][:2]
     if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
         big = big[:1]
-    return np.asarray(np.isin(labels, big))
+    return _lookup(labels, big)
 
 
 def _diaphragm(
@@ -297,6 +334,7 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     avid_myocardium: bool = True,
     liver: npt.NDArray[np.bool_] | None = None,
     settings: AnatomySettings | None = None,
+    smooth: npt.NDArray[np.float64] | None = None,
 ) -> Anatomy:
     """Find body, lungs, landmarks and organ zones (method in the module docstring).
 
@@ -313,6 +351,9 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
         the lung bases, and PET-only lungs must lie above it.
     settings
         Constants.
+    smooth
+        ``suv`` smoothed with a Gaussian of 1 voxel (sigma), if already computed (the organ
+        estimate's); computed here otherwise.
 
     Returns
     -------
@@ -335,7 +376,8 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
         )
     spacing = suv.spacing_mm
     voxel_ml = suv.voxel_volume_ml
-    smooth = ndimage.gaussian_filter(values, 1.0)
+    if smooth is None or smooth.shape != values.shape:
+        smooth = ndimage.gaussian_filter(values, 1.0)
     ct = None if ct_on_pet is None else np.asarray(ct_on_pet, dtype=np.float64)
     from_pet = pet_body(smooth)
     covered = _ct_slices(ct, from_pet, settings.min_slice_coverage)
@@ -571,7 +613,7 @@ def _brain_cut_by_field(
     keep = [t for t in touching if sizes[t] * voxel_ml >= settings.partial_brain_min_ml]
     if not keep:
         return None
-    return np.asarray(np.isin(labels, keep))
+    return _lookup(labels, keep)
 
 
 def _mediastinum(
@@ -586,8 +628,11 @@ def _mediastinum(
     for k in np.flatnonzero(lungs.any(axis=(1, 2))):
         if z_axis[k] < low:
             continue
-        hull = np.asarray(convex_hull_image(lungs[k])) > 0  # type: ignore[no-untyped-call]
-        out[k] = hull & ~lungs[k] & body[k]
+        # The hull of the slice's lung pixels lies within their bounding box: computed there.
+        rows, cols = np.flatnonzero(lungs[k].any(axis=1)), np.flatnonzero(lungs[k].any(axis=0))
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        hull = np.asarray(convex_hull_image(lungs[k][box])) > 0  # type: ignore[no-untyped-call]
+        out[k][box] = hull & ~lungs[k][box] & body[k][box]
     # Below the lung bases the heart still sits on the diaphragm: extend the lowest hull.
     return out
 
@@ -636,22 +681,27 @@ def _myocardium(  # noqa: PLR0913
     while avid.sum() * voxel_ml > settings.myocardium_max_ml and fraction < 0.9:
         fraction += 0.1
         avid = zone & (smooth > fraction * top)
-    labels, n = ndimage.label(
-        ndimage.binary_opening(avid, structure=_ball(settings.organ_opening_mm / 2.0, spacing))
+    # On the avid part's box only (the same result as on the whole grid).
+    labels, _ = ndimage.label(
+        binary_opening_in_box(avid, _ball(settings.organ_opening_mm / 2.0, spacing))
     )
-    best: npt.NDArray[np.bool_] | None = None
+    best_index = 0
     best_size = 0.0
-    for index in range(1, n + 1):
-        part = labels == index
+    x_full = np.broadcast_to(x, labels.shape)
+    # Each part on its own box (same voxels in the same order as on the whole grid).
+    # (``label`` numbers its parts 1..n without gaps: every box is found.)
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        part = labels[box] == index
         size = float(part.sum()) * voxel_ml
         if size < settings.myocardium_min_ml:
             continue
-        if float(x[part].mean()) < midline - settings.heart_right_mm:
+        if float(x_full[box][part].mean()) < midline - settings.heart_right_mm:
             continue
         if size > best_size:
-            best, best_size = part, size
-    if best is None:
+            best_index, best_size = index, size
+    if best_index == 0:
         return None
-    grown = ndimage.binary_dilation(best, structure=_ball(settings.organ_opening_mm, spacing))
+    best = labels == best_index
+    grown = binary_dilation_in_box(best, _ball(settings.organ_opening_mm, spacing))
     # The avid myocardium is the left ventricle's: nothing far right of the midline.
     return np.asarray(grown & avid & (x >= midline - settings.heart_right_mm))

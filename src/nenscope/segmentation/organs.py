@@ -114,6 +114,9 @@ class OrganEstimate:
         The CT resampled onto the PET grid (HU), or None without CT.
     notes
         What was found and how.
+    smooth
+        The SUV smoothed with a Gaussian of 1 voxel (what the masks were found on; the
+        anatomy uses the same), or None.
     """
 
     body: npt.NDArray[np.bool_]
@@ -124,6 +127,7 @@ class OrganEstimate:
     body_median_suv: float
     ct_on_pet: ImageVolume | None
     notes: tuple[str, ...]
+    smooth: npt.NDArray[np.float64] | None = None
 
 
 def lps_axes(volume: ImageVolume) -> tuple[npt.NDArray[np.float64], ...]:
@@ -412,6 +416,7 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
             trunk_slices=np.zeros(suv.shape[0], dtype=bool),
             body_median_suv=float(np.median(values[body])),
             ct_on_pet=ct_on_pet,
+            smooth=smooth,
             notes=(
                 f"field of view {fov_mm:.0f} mm craniocaudally (< {settings.min_fov_mm:g} mm): "
                 "too short to estimate the organs by their position; give the references as "
@@ -485,6 +490,7 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
         body_median_suv=body_median,
         ct_on_pet=ct_on_pet,
         notes=tuple(notes),
+        smooth=smooth,
     )
 
 

@@ -280,6 +280,7 @@ def detect_lesions(
             avid_brain="brain" in normal,
             avid_myocardium="myocardium" in normal,
             liver=organs.liver,
+            smooth=organs.smooth,
         )
         for organ in ("brain", "myocardium"):
             mask = anatomy.mask(organ)

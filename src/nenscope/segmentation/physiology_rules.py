@@ -160,10 +160,27 @@ def _symmetry(lps: npt.NDArray[np.float64], midline: float, step: float) -> floa
     keys = np.round(lps / step).astype(np.int64)
     mirrored = keys.copy()
     mirrored[:, 0] = np.round((2.0 * midline - lps[:, 0]) / step).astype(np.int64)
-    own = {tuple(k) for k in keys.tolist()}
-    other = {tuple(k) for k in mirrored.tolist()}
-    union = len(own | other)
-    return len(own & other) / union if union else 0.0
+    # The sets of (x, y, z) cells, each cell packed into one integer (sets of tuples took
+    # seconds on a large component).
+    both = np.concatenate([keys, mirrored])
+    low = both.min(axis=0)
+    size = both.max(axis=0) - low + 1
+    packed = ((both - low) * np.array([size[1] * size[2], size[2], 1])).sum(axis=1)
+    cells = int(np.prod(size))
+    if cells <= 4 * packed.size + 1_000_000:
+        # Cells as flags on the bounding grid: no sort.
+        own_grid = np.zeros(cells, dtype=bool)
+        own_grid[packed[: len(keys)]] = True
+        other_grid = np.zeros(cells, dtype=bool)
+        other_grid[packed[len(keys) :]] = True
+        common = int(np.count_nonzero(own_grid & other_grid))
+        union = int(np.count_nonzero(own_grid | other_grid))
+    else:
+        own = np.unique(packed[: len(keys)])
+        other = np.unique(packed[len(keys) :])
+        common = np.intersect1d(own, other, assume_unique=True).size
+        union = own.size + other.size - common
+    return common / union if union else 0.0
 
 
 def kidney_masks(
