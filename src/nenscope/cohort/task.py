@@ -230,7 +230,15 @@ def run_study(task: StudyTask) -> StudyOutcome:
             target = part_path(Path(task.out_dir), key)
             record = record_path(Path(task.out_dir), key)
             if target.is_file() and (not task.keep_record or record.is_dir()):
-                return StudyOutcome(study=task.study, state="skipped", key=key, worker_pid=pid)
+                import pyarrow.parquet as pq
+
+                return StudyOutcome(
+                    study=task.study,
+                    state="skipped",
+                    key=key,
+                    lesions=pq.read_metadata(target).num_rows,  # the footer only
+                    worker_pid=pid,
+                )
             from nenscope.radiomics.settings import load_settings
 
             settings = None if task.radiomics is None else load_settings(task.radiomics)
