@@ -29,7 +29,14 @@ if TYPE_CHECKING:
     from nenscope.cohort.database import CohortStore
     from nenscope.pacs.nodes import PacsNode
 
-__all__ = ["ClusterSpec", "CohortSummary", "StoreTarget", "gather_lesions", "run_cohort"]
+__all__ = [
+    "QUIET_DASK_CONFIG",
+    "ClusterSpec",
+    "CohortSummary",
+    "StoreTarget",
+    "gather_lesions",
+    "run_cohort",
+]
 
 LESIONS_DATASET = "lesions.parquet"
 FAILURES_FILE = "failures.csv"
@@ -49,14 +56,18 @@ class ClusterSpec:
     scheduler
         Address of a running Dask scheduler (``tcp://host:8786``); overrides ``workers``.
     dashboard
-        Report the Dask dashboard's address. A local cluster always binds its dashboard (when
+        Report the Dask dashboard's address. A local cluster binds its dashboard (when
         ``bokeh`` is installed) to a free port on 127.0.0.1: a fixed port (8787) may be taken
-        by another cluster on the same machine.
+        by another cluster on the same machine. Without it no dashboard is started.
+    quiet
+        Run the local cluster with :data:`QUIET_DASK_CONFIG` (Dask's background monitoring
+        at a low rate); False keeps Dask's defaults (the benchmark compares both).
     """
 
     workers: int = 2
     scheduler: str | None = None
     dashboard: bool = True
+    quiet: bool = True
 
     def __post_init__(self) -> None:
         if self.scheduler is None and self.workers < 1:
@@ -110,6 +121,27 @@ class CohortSummary:
         return contract
 
 
+QUIET_DASK_CONFIG: dict[str, Any] = {
+    # Event-loop health check, every 20 ms by default in each process: 1 s still catches a
+    # blocked loop (Dask warns after tick.limit = 3 s).
+    "distributed.admin.tick.interval": "1s",
+    # Host CPU/memory/network sampling for the dashboard, every 500 ms by default.
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+    # The statistical profiler samples the task thread's stack every 10 ms.
+    "distributed.worker.profile.enabled": False,
+    # The nanny's memory check (pause/spill/kill at the limits), every 100 ms by default; a
+    # study's analysis grows its memory over seconds, not milliseconds.
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
+"""Dask settings of a local cluster that run background work per unit of wall time.
+
+A worker's own CPU beyond its tasks grows with wall time, not with work: on small studies
+under load it was +50 % per study with Dask's defaults (docs/cohort.md). Workers started by
+``dask worker`` for ``--scheduler`` take the same settings from their Dask configuration
+(YAML or ``DASK_*`` environment variables; docs/cohort.md)."""
+
+
 def _client(spec: ClusterSpec) -> Any:
     from distributed import Client, LocalCluster
 
@@ -121,17 +153,20 @@ def _client(spec: ClusterSpec) -> Any:
                 f"Cannot reach the Dask scheduler at {spec.scheduler}: {err}. Start one with "
                 "'dask scheduler' and give its tcp:// address."
             ) from err
-    # Dashboard (when bokeh is installed) and every port on the loopback interface only.
-    dashboard = "127.0.0.1:0"
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-        n_workers=spec.workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=dashboard,
-        silence_logs=logging.CRITICAL,  # shutdown heartbeats under load are not errors
-    )
-    return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
+    import dask
+
+    # Dashboard (when asked for and bokeh is installed) and every port on loopback only. The
+    # nannies hand the configuration set here to the worker processes they start.
+    with dask.config.set(QUIET_DASK_CONFIG if spec.quiet else {}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+            n_workers=spec.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0" if spec.dashboard else None,
+            silence_logs=logging.CRITICAL,  # shutdown heartbeats under load are not errors
+        )
+        return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
 
 
 def _outcome(future: Any, study: str) -> StudyOutcome:

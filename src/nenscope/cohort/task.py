@@ -193,9 +193,10 @@ def _study_folder(task: StudyTask) -> Iterator[Path]:
                 f"{task.study_instance_uid}; check the UID (find it with a C-FIND/QIDO search)."
             )
         folder = Path(tmp)
-        for index, (_name, data) in enumerate(files):
-            # Named by position: a name the PACS sends is never used as a path.
-            (folder / f"{index:06d}.dcm").write_bytes(data)
+        for _name, data in files:
+            # Named by content: a name the PACS sends is never used as a path, and the study
+            # key does not depend on the order the PACS sends the instances in.
+            (folder / f"{hashlib.sha256(data).hexdigest()[:40]}.dcm").write_bytes(data)
         yield folder
 
 
