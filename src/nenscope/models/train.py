@@ -234,7 +234,8 @@ def _check_ki67_target(table: PreparedTable, target: str) -> None:
     if table.task is not Task.REGRESSION:
         raise ModelInputError(
             f"--ki67-agreement is for a numeric Ki-67 target (regression); '{target}' is a "
-            "class target (with --ki67-grades the grades are the target already)."
+            "class target here: give --task regression if it holds few distinct values (with "
+            "--ki67-grades the grades are the target already)."
         )
     y = np.asarray(table.y, dtype=np.float64)
     if np.any(~np.isfinite(y) | (y < 0) | (y > 100)):
