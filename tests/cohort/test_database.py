@@ -8,6 +8,8 @@ A second run adds nothing (the analyses carry the study's content key).
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +77,9 @@ def _store_rows(target: StoreTarget) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_results_go_into_the_store_once(manifest: Path, tmp_path: Path, store_url: str) -> None:
+def test_results_go_into_the_store_once(
+    manifest: Path, tmp_path: Path, store_url: str, nenscope_cli: RunCli
+) -> None:
     entries = read_manifest(manifest)
     out = tmp_path / "out"
     target = StoreTarget(db_url=store_url, data_dir=tmp_path / "service")
@@ -118,10 +122,32 @@ def test_results_go_into_the_store_once(manifest: Path, tmp_path: Path, store_ur
     studies_csv = (out / "studies.csv").read_text(encoding="utf-8").splitlines()
     assert studies_csv[0].endswith(",db_analysis_id")
 
-    # Resumed: nothing analysed again, nothing stored twice, the same analyses.
-    second = run_cohort(entries, out, cluster=spec, store=target)
-    assert (second.skipped, second.stored) == (2, 2)
-    assert second.analysis_ids == first.analysis_ids
+    # Resumed through the CLI: nothing analysed again, nothing stored twice, same analyses.
+    run = nenscope_cli(
+        "cohort",
+        "run",
+        manifest,
+        "--out",
+        out,
+        "--workers",
+        "1",
+        "--db",
+        store_url,
+        "--data-dir",
+        target.data_dir,
+        "--format",
+        "json",
+    )
+    assert run.exit_code == 0, run.stderr
+    payload = json.loads(run.stdout)
+    assert (payload["skipped"], payload["stored"], payload["failed"]) == (2, 2, 1)
+    with (out / "studies.csv").open(encoding="utf-8", newline="") as handle:
+        ids = {r["study"]: r["db_analysis_id"] for r in csv.DictReader(handle)}
+    assert ids == {
+        "s0": str(first.analysis_ids["s0"]),
+        "s1": str(first.analysis_ids["s1"]),
+        "broken": "",
+    }
     assert _store_rows(target) == rows
 
 

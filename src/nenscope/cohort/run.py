@@ -155,15 +155,18 @@ def _client(spec: ClusterSpec) -> Any:
             ) from err
     import dask
 
-    # Dashboard (when asked for and bokeh is installed) and every port on loopback only. The
-    # nannies hand the configuration set here to the worker processes they start.
+    # Every port on loopback only. The nannies hand the configuration set here to the worker
+    # processes they start.
     with dask.config.set(QUIET_DASK_CONFIG if spec.quiet else {}):
         cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
             n_workers=spec.workers,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address="127.0.0.1:0" if spec.dashboard else None,
+            # The scheduler's HTTP server always listens (a free port: 8787 may be taken by
+            # another cluster); the dashboard pages only when asked for.
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": spec.dashboard},
             silence_logs=logging.CRITICAL,  # shutdown heartbeats under load are not errors
         )
         return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
