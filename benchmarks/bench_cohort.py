@@ -107,6 +107,7 @@ import json, resource, sys, time
 from pathlib import Path
 mode, manifest, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 wall0 = time.perf_counter()
+extra = {}
 if mode == "serial":
     from nenscope.cohort import read_manifest
     from nenscope.cohort.adapter import analyze_for_cohort
@@ -125,12 +126,15 @@ else:
     spec = ClusterSpec(workers=workers, dashboard=False, quiet=quiet)
     summary = run_cohort(read_manifest(manifest), out, cluster=spec)
     assert summary.failed == 0 and summary.skipped == 0, summary.to_contract()
+    extra["task_cpu_s"] = sum(o.cpu_seconds for o in summary.outcomes)
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({
     "wall_s": time.perf_counter() - wall0,
     "self_cpu_s": me.ru_utime + me.ru_stime,
     "children_cpu_s": kids.ru_utime + kids.ru_stime,
+    "sys_cpu_s": me.ru_stime + kids.ru_stime,
     "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+    **extra,
 }))
 """
 
