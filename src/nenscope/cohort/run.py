@@ -135,7 +135,7 @@ QUIET_DASK_CONFIG: dict[str, Any] = {
     "distributed.worker.memory.monitor-interval": "500ms",
     # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers (freed memory goes back
     # to the system at once): every large array is then page-faulted in afresh. Measured on
-    # the small studies: 7x the page faults and sys CPU 0.20 instead of 0.04 s per study.
+    # the small studies: 7x the page faults, sys CPU 0.20-0.22 instead of 0.04-0.07 s/study.
     # One-thread BLAS/OpenMP (Dask's other defaults here) is kept: it also saves CPU.
     "distributed.nanny.pre-spawn-environ": {
         "OMP_NUM_THREADS": 1,
