@@ -119,6 +119,11 @@ def test_results_go_into_the_store_once(
         assert np.load(run / "affine.npy").shape == (4, 4)
     finally:
         store.close()
+    # Once stored, the cohort folder keeps the small record only, not a copy of the arrays.
+    from nenscope.cohort.task import record_path
+
+    s0_key = next(o.key for o in first.outcomes if o.study == "s0")
+    assert sorted(p.name for p in record_path(out, s0_key).iterdir()) == ["record.json"]
     studies_csv = (out / "studies.csv").read_text(encoding="utf-8").splitlines()
     assert studies_csv[0].endswith(",db_analysis_id")
 

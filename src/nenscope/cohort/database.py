@@ -146,9 +146,14 @@ class CohortStore:
         if existing is not None:
             return existing
         try:
-            return self._insert(entry, outcome, record, folder)
+            stored = self._insert(entry, outcome, record, folder)
         except (WorkbenchError, OSError) as err:
             raise CohortError(f"Study {entry.study}: not stored in the database: {err}") from err
+        # The arrays now live in the store (a whole-body SUV image is ~100 MB); record.json
+        # stays, so a rerun finds the stored analysis by the study's UID and key.
+        for name in ARRAY_FILES:
+            (folder / name).unlink(missing_ok=True)
+        return stored
 
     def _insert(
         self, entry: StudyEntry, outcome: StudyOutcome, record: Mapping[str, Any], folder: Path
