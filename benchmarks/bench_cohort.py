@@ -1,6 +1,7 @@
 """Cohort scaling on this machine: 1 vs 2 worker processes, overhead vs serial, worker memory.
 
 Usage: ``python benchmarks/bench_cohort.py [--studies 24] [--work DIR] [--whole-body]``
+``python benchmarks/bench_cohort.py --processes [--cli]``: the whole-process comparison below.
 
 1. Generates N small synthetic studies (cached in --work).
 2. Serial baseline: the same per-study analysis (``nenscope.cohort.adapter``) in one process,
@@ -10,6 +11,14 @@ Usage: ``python benchmarks/bench_cohort.py [--studies 24] [--work DIR] [--whole-
    work does not distort: per-study worker CPU time, the busiest worker's CPU time, and the
    overhead per study of the cohort machinery against the serial baseline.
 5. ``--whole-body``: one clinical-size study on 1 worker; the worker's peak resident memory.
+
+``--processes`` measures instead every run in a fresh Python process and counts the CPU of
+the whole process tree (its own threads + every child it waited for: the Dask worker
+processes, or the CLI processes): the serial loop in one process (imports included), the
+serial CLI (``nenscope analyze`` per study, ``--cli``), and the cohort with 1 and 2 workers,
+with the quiet Dask settings of :data:`nenscope.cohort.run.QUIET_DASK_CONFIG` and with Dask's
+defaults. The overhead per study is the cohort's extra CPU over the serial loop, divided by
+the number of studies, relative to the serial loop's CPU per study.
 """
 
 from __future__ import annotations
@@ -93,6 +102,100 @@ def _whole_body(work: Path, size: str) -> dict[str, float]:
     return {**result, "study_mb": size_mb}
 
 
+_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+mode, manifest, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+wall0 = time.perf_counter()
+extra = {}
+if mode == "serial":
+    from nenscope.cohort import read_manifest
+    from nenscope.cohort.adapter import analyze_for_cohort
+    for entry in read_manifest(manifest):
+        analyze_for_cohort(entry.path, None)
+elif mode == "cli":
+    import subprocess
+    from nenscope.cohort import read_manifest
+    exe = str(Path(sys.executable).with_name("nenscope"))
+    for i, entry in enumerate(read_manifest(manifest)):
+        subprocess.run([exe, "analyze", str(entry.path), "--out", str(out / str(i)),
+                        "--format", "json"], check=True, capture_output=True)
+else:
+    from nenscope.cohort import ClusterSpec, read_manifest, run_cohort
+    workers, quiet = int(mode.split("-")[1]), mode.endswith("quiet")
+    spec = ClusterSpec(workers=workers, dashboard=False, quiet=quiet)
+    summary = run_cohort(read_manifest(manifest), out, cluster=spec)
+    assert summary.failed == 0 and summary.skipped == 0, summary.to_contract()
+    extra["task_cpu_s"] = sum(o.cpu_seconds for o in summary.outcomes)
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({
+    "wall_s": time.perf_counter() - wall0,
+    "self_cpu_s": me.ru_utime + me.ru_stime,
+    "children_cpu_s": kids.ru_utime + kids.ru_stime,
+    "sys_cpu_s": me.ru_stime + kids.ru_stime,
+    "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+    **extra,
+}))
+"""
+
+
+def _process(mode: str, manifest: Path, out: Path) -> dict[str, float]:
+    """Run one mode in a fresh interpreter; CPU of its whole process tree."""
+    import subprocess
+    import sys
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    run = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, str(manifest), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(run.stdout.strip().splitlines()[-1])
+    return result
+
+
+def processes(work: Path, n: int, with_cli: bool) -> dict[str, object]:
+    """The whole-process comparison (see the module docstring).
+
+    Each mode runs on all ``n`` studies and on the first third of them: the difference is
+    the CPU per study with every one-off cost (interpreter, imports, JIT, cluster start)
+    cancelled; the full run's total gives the overhead with those costs spread over ``n``.
+    """
+    small = max(2, n // 3)
+    full_manifest = _generate(work, n)
+    small_manifest = work / f"manifest-{n}-first-{small}.csv"
+    lines = full_manifest.read_text(encoding="utf-8").splitlines()
+    small_manifest.write_text("\n".join(lines[: small + 1]) + "\n", encoding="utf-8")
+    report: dict[str, object] = {"studies": n, "small": small, "load_avg_start": os.getloadavg()}
+    modes = ["serial", "cohort-1-quiet", "cohort-1-default", "cohort-2-quiet"]
+    if with_cli:
+        modes.append("cli")
+    marginal: dict[str, float] = {}
+    for mode in modes:
+        full = _process(mode, full_manifest, work / f"proc-{mode}")
+        report[mode] = full
+        if mode in ("serial", "cohort-1-quiet", "cohort-1-default"):
+            part = _process(mode, small_manifest, work / f"proc-{mode}-small")
+            report[f"{mode}-first-{small}"] = part
+            marginal[mode] = (full["cpu_s"] - part["cpu_s"]) / (n - small)
+            report[f"{mode}_cpu_per_study_s"] = marginal[mode]
+    serial_total = report["serial"]["cpu_s"]  # type: ignore[index]
+    for mode in modes[1:]:
+        if mode in marginal:
+            report[f"overhead_per_study_marginal_pct_{mode}"] = 100.0 * (
+                marginal[mode] / marginal["serial"] - 1.0
+            )
+        extra = report[mode]["cpu_s"] - serial_total  # type: ignore[index]
+        report[f"overhead_per_study_total_pct_{mode}"] = 100.0 * extra / n / marginal["serial"]
+    report["speedup_wall_1_to_2"] = (
+        report["cohort-1-quiet"]["wall_s"] / report["cohort-2-quiet"]["wall_s"]  # type: ignore[index]
+    )
+    report["load_avg_end"] = os.getloadavg()
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--studies", type=int, default=24)
@@ -100,9 +203,14 @@ def main() -> None:
     parser.add_argument("--whole-body", action="store_true")
     parser.add_argument("--no-two", action="store_true", help="skip the 2-worker run")
     parser.add_argument("--whole-body-size", default="default", choices=["default", "clinical"])
+    parser.add_argument("--processes", action="store_true", help="whole-process comparison")
+    parser.add_argument("--cli", action="store_true", help="with --processes: the CLI loop too")
     args = parser.parse_args()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
+    if args.processes:
+        print(json.dumps(processes(work, args.studies, args.cli), indent=2))
+        return
     report: dict[str, object] = {"cpus": os.cpu_count(), "load_avg_start": os.getloadavg()}
     manifest = _generate(work, args.studies)
     report["serial"] = serial = _serial(manifest)

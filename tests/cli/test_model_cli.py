@@ -78,3 +78,35 @@ def test_unknown_target_is_one_line_error(nenscope_cli: RunCli, tmp_path: Path) 
     run = nenscope_cli("model", "train", table, "--target", "grade", "--out", tmp_path / "m")
     assert run.exit_code == 2
     assert "no target column 'grade'" in run.error_line
+
+
+def test_ki67_agreement_in_json_and_text(nenscope_cli: RunCli, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    n = 60
+    # One value per patient, around 1.5, 9 and 40 %.
+    ki67 = np.repeat(rng.choice([1.5, 9.0, 40.0], n // 2) + rng.uniform(0, 1, n // 2), 2)
+    frame = pd.DataFrame(
+        {
+            "patient_id": [f"P{i // 2}" for i in range(n)],
+            "ki67": ki67,
+            "f1": np.log(ki67) + rng.normal(0, 0.5, n),
+            "f2": rng.normal(size=n),
+        }
+    )
+    table = tmp_path / "table.csv"
+    frame.to_csv(table, index=False)
+    common = ["model", "train", table, "--target", "ki67", "--group", "patient_id"]
+    fast = ["--learners", "lr", "--outer-folds", "3", "--inner-folds", "2"]
+    fast += ["--bootstrap", "50", "--permutations", "0", "--ki67-agreement"]
+    run = nenscope_cli(*common, "--out", tmp_path / "m", *fast, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    payload = json.loads(run.stdout)
+    grades = payload["grade_agreement"]
+    assert np.asarray(grades["confusion"]).sum() == n
+    assert set(grades["kappa_linear"]) == {"estimate", "ci95", "n_boot"}
+    text = nenscope_cli(*common, "--out", tmp_path / "m2", *fast)
+    assert text.exit_code == 0, text.stderr
+    assert "weighted kappa" in text.stdout
+    refused = nenscope_cli(*common, "--out", tmp_path / "m3", *fast, "--ki67-grades")
+    assert refused.exit_code == 2
+    assert "numeric Ki-67 target" in refused.error_line

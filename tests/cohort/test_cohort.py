@@ -189,12 +189,6 @@ def test_study_key_follows_content_and_settings(tmp_path: Path) -> None:
     assert study_key(folder, plain) != key
 
 
-def test_db_option_says_not_yet(nenscope_cli: RunCli, manifest: Path, tmp_path: Path) -> None:
-    run = nenscope_cli("cohort", "run", manifest, "--out", tmp_path, "--db", "sqlite:///x.db")
-    assert run.exit_code == 2
-    assert "not available yet" in run.error_line
-
-
 def test_a_lost_worker_fails_only_its_study() -> None:
     from distributed import KilledWorker
 

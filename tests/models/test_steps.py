@@ -17,6 +17,17 @@ def test_correlation_pruner_keeps_one_of_a_duplicated_pair() -> None:
     assert CorrelationPruner(threshold=0.9).fit(x).transform(x).shape == (100, 2)
 
 
+def test_correlation_pruner_with_two_columns() -> None:
+    # scipy's spearmanr gives a scalar, not a matrix, for two columns (found by a 2-feature
+    # Ki-67 table through the CLI: IndexError).
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2, 100))
+    pair = CorrelationPruner(threshold=0.9).fit(np.column_stack([a, a * 3.0])).support_
+    assert pair.tolist() in ([True, False], [False, True])
+    apart = CorrelationPruner(threshold=0.9).fit(np.column_stack([a, b])).support_
+    assert apart.tolist() == [True, True]
+
+
 def test_mrmr_prefers_a_new_signal_to_a_redundant_copy() -> None:
     rng = np.random.default_rng(1)
     s1, s2, noise = rng.normal(size=(3, 300))

@@ -7,13 +7,20 @@ by content hash. Needs the ``cohort`` extra.
 
 from nenscope.cohort.errors import CohortError, StudyFailedError
 from nenscope.cohort.manifest import StudyEntry, read_manifest
-from nenscope.cohort.run import ClusterSpec, CohortSummary, gather_lesions, run_cohort
+from nenscope.cohort.run import (
+    ClusterSpec,
+    CohortSummary,
+    StoreTarget,
+    gather_lesions,
+    run_cohort,
+)
 from nenscope.cohort.task import StudyOutcome, StudyTask, run_study, study_key
 
 __all__ = [
     "ClusterSpec",
     "CohortError",
     "CohortSummary",
+    "StoreTarget",
     "StudyEntry",
     "StudyFailedError",
     "StudyOutcome",

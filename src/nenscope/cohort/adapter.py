@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nenscope.cohort.errors import StudyFailedError
 from nenscope.radiomics.settings import RadiomicsSettings
+
+if TYPE_CHECKING:
+    from nenscope.api import AnalysisResult
 
 __all__ = ["LESION_COLUMNS", "analyze_for_cohort", "lesion_rows"]
 
@@ -61,8 +64,11 @@ def lesion_rows(
 
 def analyze_for_cohort(
     study_dir: Path, radiomics: RadiomicsSettings | None
-) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
-    """Analyse one study; return its lesion rows and the analysis' non-fatal errors.
+) -> tuple[list[dict[str, Any]], AnalysisResult]:
+    """Analyse one study; return its lesion rows and the whole result.
+
+    The result's ``errors`` are the analysis' non-fatal errors; the result itself is what
+    ``--db`` stores (:func:`nenscope.jobs.analysis.outcome_of`).
 
     Parameters
     ----------
@@ -90,4 +96,4 @@ def analyze_for_cohort(
             key: (float(value) if math.isfinite(value) else None)
             for key, value in entry.features.items()
         }
-    return lesion_rows(lesions, features), tuple(result.errors)
+    return lesion_rows(lesions, features), result

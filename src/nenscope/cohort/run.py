@@ -9,24 +9,40 @@ manifest's study, patient and label columns.
 from __future__ import annotations
 
 import csv
+import difflib
+import fcntl
 import logging
 import os
 import shutil
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nenscope.cohort.adapter import LESION_COLUMNS
 from nenscope.cohort.errors import CohortError
 from nenscope.cohort.manifest import StudyEntry
 from nenscope.cohort.task import PARTS_DIR, StudyOutcome, StudyTask, part_path, run_study
 
-__all__ = ["ClusterSpec", "CohortSummary", "gather_lesions", "run_cohort"]
+if TYPE_CHECKING:
+    from nenscope.cohort.database import CohortStore
+    from nenscope.pacs.nodes import PacsNode
+
+__all__ = [
+    "QUIET_DASK_CONFIG",
+    "ClusterSpec",
+    "CohortSummary",
+    "StoreTarget",
+    "gather_lesions",
+    "run_cohort",
+]
 
 LESIONS_DATASET = "lesions.parquet"
 FAILURES_FILE = "failures.csv"
 STUDIES_FILE = "studies.csv"
+LOCK_FILE = ".lock"
+"""Held (flock) by the run that writes the output folder: two runs never share one."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,18 +56,38 @@ class ClusterSpec:
     scheduler
         Address of a running Dask scheduler (``tcp://host:8786``); overrides ``workers``.
     dashboard
-        Report the Dask dashboard's address. A local cluster always binds its dashboard (when
+        Report the Dask dashboard's address. A local cluster binds its dashboard (when
         ``bokeh`` is installed) to a free port on 127.0.0.1: a fixed port (8787) may be taken
-        by another cluster on the same machine.
+        by another cluster on the same machine. Without it no dashboard is started.
+    quiet
+        Run the local cluster with :data:`QUIET_DASK_CONFIG` (Dask's background monitoring
+        at a low rate); False keeps Dask's defaults (the benchmark compares both).
     """
 
     workers: int = 2
     scheduler: str | None = None
     dashboard: bool = True
+    quiet: bool = True
 
     def __post_init__(self) -> None:
         if self.scheduler is None and self.workers < 1:
             raise CohortError(f"--workers must be at least 1, not {self.workers}.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreTarget:
+    """The service store that ``--db`` also writes to.
+
+    Parameters
+    ----------
+    db_url
+        SQLAlchemy URL of the service database.
+    data_dir
+        The service's data folder (DICOM files, analysis folders), as ``nenscope serve``.
+    """
+
+    db_url: str
+    data_dir: Path
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,16 +101,54 @@ class CohortSummary:
     skipped: int
     dashboard: str | None
     outcomes: tuple[StudyOutcome, ...]
+    stored: int | None = None
+    analysis_ids: Mapping[str, int] | None = None
 
     def to_contract(self) -> dict[str, Any]:
-        """``{"studies", "done", "failed", "lesions"}`` (+ ``skipped``: done in an earlier run)."""
-        return {
+        """``{"studies", "done", "failed", "lesions"}`` (+ ``skipped``: done in an earlier run).
+
+        With ``--db`` also ``stored``: done studies whose result is in the service store.
+        """
+        contract: dict[str, Any] = {
             "studies": self.studies,
             "done": self.done,
             "failed": self.failed,
             "lesions": self.lesions,
             "skipped": self.skipped,
         }
+        if self.stored is not None:
+            contract["stored"] = self.stored
+        return contract
+
+
+QUIET_DASK_CONFIG: dict[str, Any] = {
+    # Event-loop health check, every 20 ms by default in each process: 1 s still catches a
+    # blocked loop (Dask warns after tick.limit = 3 s).
+    "distributed.admin.tick.interval": "1s",
+    # Host CPU/memory/network sampling for the dashboard, every 500 ms by default.
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+    # The statistical profiler samples the task thread's stack every 10 ms.
+    "distributed.worker.profile.enabled": False,
+    # The nanny's memory check (pause/spill/kill at the limits), every 100 ms by default; a
+    # study's analysis grows its memory over seconds, not milliseconds.
+    "distributed.worker.memory.monitor-interval": "500ms",
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers (freed memory goes back
+    # to the system at once): every large array is then page-faulted in afresh. Measured on
+    # the small studies: 7x the page faults, sys CPU 0.20-0.22 instead of 0.04-0.07 s/study.
+    # One-thread BLAS/OpenMP (Dask's other defaults here) is kept: it also saves CPU.
+    "distributed.nanny.pre-spawn-environ": {
+        "OMP_NUM_THREADS": 1,
+        "MKL_NUM_THREADS": 1,
+        "OPENBLAS_NUM_THREADS": 1,
+    },
+}
+"""Dask settings of a local cluster that run background work per unit of wall time.
+
+A worker's own CPU beyond its tasks grows with wall time, not with work: on small studies
+under load it was +50 % per study with Dask's defaults (docs/cohort.md). Workers started by
+``dask worker`` for ``--scheduler`` take the same settings from their Dask configuration
+(YAML or ``DASK_*`` environment variables; docs/cohort.md)."""
 
 
 def _client(spec: ClusterSpec) -> Any:
@@ -88,17 +162,23 @@ def _client(spec: ClusterSpec) -> Any:
                 f"Cannot reach the Dask scheduler at {spec.scheduler}: {err}. Start one with "
                 "'dask scheduler' and give its tcp:// address."
             ) from err
-    # Dashboard (when bokeh is installed) and every port on the loopback interface only.
-    dashboard = "127.0.0.1:0"
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-        n_workers=spec.workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=dashboard,
-        silence_logs=logging.CRITICAL,  # shutdown heartbeats under load are not errors
-    )
-    return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
+    import dask
+
+    # Every port on loopback only. The nannies hand the configuration set here to the worker
+    # processes they start.
+    with dask.config.set(QUIET_DASK_CONFIG if spec.quiet else {}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+            n_workers=spec.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            # The scheduler's HTTP server always listens (a free port: 8787 may be taken by
+            # another cluster); the dashboard pages only when asked for.
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": spec.dashboard},
+            silence_logs=logging.CRITICAL,  # shutdown heartbeats under load are not errors
+        )
+        return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
 
 
 def _outcome(future: Any, study: str) -> StudyOutcome:
@@ -116,12 +196,87 @@ def _outcome(future: Any, study: str) -> StudyOutcome:
     return result
 
 
+@contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for this run; clear what a killed run left half-written.
+
+    A temporary part or record (``*.tmp-PID``) is only ever renamed into place whole, so one
+    found while no other run holds the folder belongs to a run that was killed.
+    """
+    parts = out_dir / PARTS_DIR
+    try:
+        parts.mkdir(parents=True, exist_ok=True)
+        handle = (out_dir / LOCK_FILE).open("a")
+    except OSError as err:
+        raise CohortError(f"Cannot create the output folder {out_dir}: {err}.") from err
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            raise CohortError(
+                f"Another cohort run is writing {out_dir}; wait for it to end or choose "
+                "another --out folder."
+            ) from err
+        stale_files = [*parts.glob("*.tmp-*"), *out_dir.glob("*.tmp-*"), *out_dir.glob("*.old-*")]
+        for stale in stale_files:
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+        yield
+
+
+def _tasks(
+    entries: Sequence[StudyEntry],
+    out_dir: Path,
+    radiomics: str | None,
+    pacs: Mapping[str, PacsNode],
+    keep_record: bool,
+) -> list[StudyTask]:
+    unknown = sorted({e.pacs_node for e in entries if e.pacs_node and e.pacs_node not in pacs})
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(pacs), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise CohortError(
+            f"The manifest names PACS node {unknown[0]!r}, which is not configured.{hint} "
+            f"Known nodes: {', '.join(sorted(pacs)) or 'none'}; add it to the PACS TOML "
+            "(--pacs-file) or give --pacs NAME=URL."
+        )
+    return [
+        StudyTask(
+            study=e.study,
+            path="" if e.path is None else str(e.path.resolve()),
+            out_dir=str(out_dir),
+            radiomics=radiomics,
+            pacs=None if e.pacs_node is None else pacs[e.pacs_node],
+            study_instance_uid=e.study_instance_uid,
+            keep_record=keep_record,
+        )
+        for e in entries
+    ]
+
+
+def _store_outcome(
+    db: CohortStore | None, entry: StudyEntry, outcome: StudyOutcome, out_dir: Path
+) -> tuple[StudyOutcome, int | None]:
+    """Put a done study into the store (``--db``); a refusal becomes a note of the study."""
+    if db is None or outcome.state not in ("done", "skipped"):
+        return outcome, None
+    try:
+        stored = db.record(entry, outcome, out_dir)
+    except CohortError as err:
+        return replace(outcome, notes=(*outcome.notes, str(err))), None
+    return outcome, stored.analysis_id
+
+
 def run_cohort(
     entries: Sequence[StudyEntry],
     out_dir: Path,
     *,
     cluster: ClusterSpec,
     radiomics: str | None = None,
+    store: StoreTarget | None = None,
+    pacs: Mapping[str, PacsNode] | None = None,
     on_start: Callable[[str | None], None] | None = None,
     on_outcome: Callable[[StudyOutcome], None] | None = None,
 ) -> CohortSummary:
@@ -137,6 +292,11 @@ def run_cohort(
         Local cluster or scheduler address.
     radiomics
         Radiomics preset or YAML path (validated here before any work starts).
+    store
+        Also put each done study into this service store (written by this process, one
+        study at a time as its outcome arrives).
+    pacs
+        PACS nodes by name, for manifest rows naming a study on a PACS.
     on_start
         Called once the cluster is up, with the dashboard address (or None).
     on_outcome
@@ -152,39 +312,25 @@ def run_cohort(
         from nenscope.radiomics.settings import load_settings
 
         load_settings(radiomics)  # refuse a bad preset before starting a cluster
-    try:
-        (out_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CohortError(f"Cannot create the output folder {out_dir}: {err}.") from err
-    tasks = [
-        StudyTask(
-            study=e.study, path=str(e.path.resolve()), out_dir=str(out_dir), radiomics=radiomics
-        )
-        for e in entries
-    ]
-    from distributed import as_completed
+    tasks = _tasks(entries, out_dir, radiomics, pacs or {}, store is not None)
+    with _locked(out_dir):
+        db = None
+        if store is not None:
+            from nenscope.cohort.database import CohortStore
 
-    client = _client(cluster)
-    outcomes: dict[str, StudyOutcome] = {}
-    try:
-        if on_start is not None:
-            on_start(client.dashboard_link if cluster.dashboard else None)
-        futures = client.map(run_study, tasks, pure=False, retries=0)
-        study_of = {f.key: t.study for f, t in zip(futures, tasks, strict=True)}
-        for future in as_completed(futures):  # type: ignore[no-untyped-call]  # untyped
-            outcome = _outcome(future, study_of[future.key])
-            outcomes[outcome.study] = outcome
-            if on_outcome is not None:
-                on_outcome(outcome)
-        dashboard = client.dashboard_link if cluster.dashboard else None
-    finally:
-        cluster_obj = client.cluster
-        client.close()
-        if cluster_obj is not None:
-            cluster_obj.close()
-    ordered = tuple(outcomes[e.study] for e in entries)
-    _write_status(out_dir, entries, ordered)
-    lesions = gather_lesions(out_dir, entries, ordered)
+            db = CohortStore(
+                store.data_dir, store.db_url, source=f"cohort:{out_dir.name}", pacs=pacs
+            )
+        try:
+            outcomes, analysis_ids, dashboard = _run_tasks(
+                entries, tasks, out_dir, cluster, db, on_start, on_outcome
+            )
+        finally:
+            if db is not None:
+                db.close()
+        ordered = tuple(outcomes[e.study] for e in entries)
+        _write_status(out_dir, entries, ordered, analysis_ids)
+        lesions = gather_lesions(out_dir, entries, ordered)
     return CohortSummary(
         studies=len(entries),
         done=sum(o.state in ("done", "skipped") for o in ordered),
@@ -193,35 +339,101 @@ def run_cohort(
         skipped=sum(o.state == "skipped" for o in ordered),
         dashboard=dashboard,
         outcomes=ordered,
+        stored=None if store is None else len(analysis_ids),
+        analysis_ids=None if store is None else analysis_ids,
     )
 
 
+def _run_tasks(
+    entries: Sequence[StudyEntry],
+    tasks: Sequence[StudyTask],
+    out_dir: Path,
+    cluster: ClusterSpec,
+    db: CohortStore | None,
+    on_start: Callable[[str | None], None] | None,
+    on_outcome: Callable[[StudyOutcome], None] | None,
+) -> tuple[dict[str, StudyOutcome], dict[str, int], str | None]:
+    from distributed import as_completed
+
+    entry_of = {e.study: e for e in entries}
+    client = _client(cluster)
+    outcomes: dict[str, StudyOutcome] = {}
+    analysis_ids: dict[str, int] = {}
+    try:
+        if on_start is not None:
+            on_start(client.dashboard_link if cluster.dashboard else None)
+        futures = client.map(run_study, tasks, pure=False, retries=0)
+        study_of = {f.key: t.study for f, t in zip(futures, tasks, strict=True)}
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]  # untyped
+            outcome = _outcome(future, study_of[future.key])
+            outcome, analysis_id = _store_outcome(db, entry_of[outcome.study], outcome, out_dir)
+            if analysis_id is not None:
+                analysis_ids[outcome.study] = analysis_id
+            outcomes[outcome.study] = outcome
+            future.release()
+            if on_outcome is not None:
+                on_outcome(outcome)
+        dashboard = client.dashboard_link if cluster.dashboard else None
+    finally:
+        cluster_obj = client.cluster
+        client.close()
+        if cluster_obj is not None:
+            cluster_obj.close()
+    return outcomes, analysis_ids, dashboard
+
+
+STUDIES_HEADER = (
+    "study",
+    "patient_id",
+    "state",
+    "study_key",
+    "lesions",
+    "seconds",
+    "notes",
+    "db_analysis_id",
+)
+"""Columns of studies.csv (``db_analysis_id``: the analysis in the service store, --db)."""
+
+
+def _write_csv(target: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Write a CSV whole or not at all (temporary name, then rename)."""
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    tmp.replace(target)
+
+
 def _write_status(
-    out_dir: Path, entries: Sequence[StudyEntry], outcomes: Sequence[StudyOutcome]
+    out_dir: Path,
+    entries: Sequence[StudyEntry],
+    outcomes: Sequence[StudyOutcome],
+    analysis_ids: Mapping[str, int],
 ) -> None:
-    with (out_dir / FAILURES_FILE).open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["study", "patient_id", "error"])
-        for entry, outcome in zip(entries, outcomes, strict=True):
-            if outcome.state == "failed":
-                writer.writerow([entry.study, entry.patient_id, outcome.error])
-    with (out_dir / STUDIES_FILE).open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            ["study", "patient_id", "state", "study_key", "lesions", "seconds", "notes"]
-        )
-        for entry, o in zip(entries, outcomes, strict=True):
-            writer.writerow(
-                [
-                    entry.study,
-                    entry.patient_id,
-                    o.state,
-                    o.key,
-                    o.lesions,
-                    f"{o.seconds:.2f}",
-                    " | ".join(o.notes),
-                ]
+    pairs = list(zip(entries, outcomes, strict=True))
+    _write_csv(
+        out_dir / FAILURES_FILE,
+        ("study", "patient_id", "error"),
+        [(e.study, e.patient_id, o.error) for e, o in pairs if o.state == "failed"],
+    )
+    _write_csv(
+        out_dir / STUDIES_FILE,
+        STUDIES_HEADER,
+        [
+            (
+                e.study,
+                e.patient_id,
+                o.state,
+                o.key,
+                o.lesions,
+                f"{o.seconds:.2f}",
+                " | ".join(o.notes),
+                analysis_ids.get(e.study, ""),
             )
+            for e, o in pairs
+        ],
+    )
 
 
 def _label_value(text: str) -> Any:

@@ -1,9 +1,14 @@
 """What a Dask worker runs for one study: hash, skip if done, analyse, write the part file.
 
-The worker reads the study files itself and writes its result to ``OUT/.parts/KEY.parquet``
-atomically (temporary name, then rename); only a small :class:`StudyOutcome` travels back to
-the client. KEY is a content hash of the study's files and the analysis settings, so a study
-already done is skipped, a killed run loses nothing, and a changed study is analysed again.
+The worker reads the study files itself (from a folder, or retrieved from a PACS into a
+temporary folder of its own) and writes its result to ``OUT/.parts/KEY.parquet`` atomically
+(temporary name, then rename); only a small :class:`StudyOutcome` travels back to the client.
+KEY is a content hash of the study's files and the analysis settings, so a study already done
+is skipped, a killed run loses nothing, and a changed study is analysed again.
+
+With ``--db`` the worker also leaves ``OUT/.parts/KEY.record/`` (the stored form of the whole
+result and the SUV/label arrays) for the client to put into the service store; it is written
+before the part, so a part never exists without its record when one was asked for.
 """
 
 from __future__ import annotations
@@ -12,19 +17,39 @@ import hashlib
 import json
 import os
 import resource
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nenscope import __version__
 from nenscope.cohort.adapter import analyze_for_cohort
 from nenscope.cohort.errors import StudyFailedError
 
-__all__ = ["PARTS_DIR", "StudyOutcome", "StudyTask", "part_path", "run_study", "study_key"]
+if TYPE_CHECKING:
+    from nenscope.api import AnalysisResult
+    from nenscope.pacs.nodes import PacsNode
+
+__all__ = [
+    "PARTS_DIR",
+    "RECORD_FILE",
+    "StudyOutcome",
+    "StudyTask",
+    "part_path",
+    "record_path",
+    "run_study",
+    "study_key",
+]
 
 PARTS_DIR = ".parts"
 """Sub-folder of the output folder holding one Parquet file per analysed study."""
+
+RECORD_FILE = "record.json"
+"""File of a record folder: the StudyInstanceUID, the stored result and its errors."""
 
 _CHUNK = 1 << 20
 
@@ -38,17 +63,26 @@ class StudyTask:
     study
         Manifest value (for messages).
     path
-        Study folder, as the worker sees it (shared file system).
+        Study folder, as the worker sees it (shared file system); empty for a PACS study.
     out_dir
         Cohort output folder (shared file system).
     radiomics
         Radiomics preset name or YAML path, or None.
+    pacs
+        The PACS node holding the study (the worker retrieves it), or None for a folder.
+    study_instance_uid
+        StudyInstanceUID of the study on ``pacs``.
+    keep_record
+        Also write the record folder the client stores with ``--db``.
     """
 
     study: str
     path: str
     out_dir: str
     radiomics: str | None = None
+    pacs: PacsNode | None = None
+    study_instance_uid: str = ""
+    keep_record: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +141,65 @@ def part_path(out_dir: Path, key: str) -> Path:
     return Path(out_dir) / PARTS_DIR / f"{key}.parquet"
 
 
+def record_path(out_dir: Path, key: str) -> Path:
+    """Where the record folder of study ``key`` lives (``--db`` only)."""
+    return Path(out_dir) / PARTS_DIR / f"{key}.record"
+
+
+def _write_record(result: AnalysisResult, target: Path) -> None:
+    """Write the stored form of ``result`` and its arrays to ``target`` (atomic rename)."""
+    import numpy as np
+
+    from nenscope.jobs.analysis import outcome_of
+
+    if result.study is None:
+        raise StudyFailedError("The analysis kept no study; nothing to store.")
+    outcome = outcome_of(result)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    record = {
+        "study_instance_uid": result.study.pet_ref.study_instance_uid,
+        "result": outcome.result,
+        "errors": list(outcome.errors),
+    }
+    (tmp / RECORD_FILE).write_text(json.dumps(record, allow_nan=False), encoding="utf-8")
+    for name, array in (("suv", outcome.suv), ("affine", outcome.affine)):
+        if array is not None:
+            np.save(tmp / f"{name}.npy", array)
+    if outcome.labels is not None:
+        np.save(tmp / "labels.npy", outcome.labels)
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+
+
+@contextmanager
+def _study_folder(task: StudyTask) -> Iterator[Path]:
+    """Yield the study's folder: the task's own, or a temporary one holding the PACS study.
+
+    The retrieval goes from the PACS straight to this worker (WADO-RS or C-GET), never
+    through the scheduler; the temporary folder is removed whatever happens.
+    """
+    if task.pacs is None:
+        yield Path(task.path)
+        return
+    from nenscope.pacs import retrieve_study
+
+    with tempfile.TemporaryDirectory(prefix="nenscope-cohort-") as tmp:
+        files = retrieve_study(task.pacs, task.study_instance_uid)
+        if not files:
+            raise StudyFailedError(
+                f"PACS node {task.pacs.name!r} returned no instance of study "
+                f"{task.study_instance_uid}; check the UID (find it with a C-FIND/QIDO search)."
+            )
+        folder = Path(tmp)
+        for _name, data in files:
+            # Named by content: a name the PACS sends is never used as a path, and the study
+            # key does not depend on the order the PACS sends the instances in.
+            (folder / f"{hashlib.sha256(data).hexdigest()[:40]}.dcm").write_bytes(data)
+        yield folder
+
+
 def _write_part(rows: list[dict[str, Any]], target: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -125,29 +218,42 @@ def _write_part(rows: list[dict[str, Any]], target: Path) -> None:
 def run_study(task: StudyTask) -> StudyOutcome:
     """Analyse one study on a worker (or skip it if its part exists); never raises.
 
-    Any failure of this study (unreadable files, an analysis crash) is returned as a
-    ``failed`` outcome with its reason, so one broken study cannot stop the cohort.
+    Any failure of this study (unreadable files, an unreachable PACS, an analysis crash) is
+    returned as a ``failed`` outcome with its reason, so one broken study cannot stop the
+    cohort.
     """
     start = time.perf_counter()
     cpu_start = time.process_time()
     pid = os.getpid()
     try:
-        from nenscope.radiomics.settings import load_settings
+        with _study_folder(task) as folder:
+            key = study_key(folder, settings_fingerprint(task.radiomics))
+            target = part_path(Path(task.out_dir), key)
+            record = record_path(Path(task.out_dir), key)
+            if target.is_file() and (not task.keep_record or record.is_dir()):
+                import pyarrow.parquet as pq
 
-        key = study_key(Path(task.path), settings_fingerprint(task.radiomics))
-        target = part_path(Path(task.out_dir), key)
-        if target.is_file():
-            return StudyOutcome(study=task.study, state="skipped", key=key, worker_pid=pid)
-        settings = None if task.radiomics is None else load_settings(task.radiomics)
-        rows, notes = analyze_for_cohort(Path(task.path), settings)
-        _write_part(rows, target)
+                return StudyOutcome(
+                    study=task.study,
+                    state="skipped",
+                    key=key,
+                    lesions=pq.read_metadata(target).num_rows,  # the footer only
+                    worker_pid=pid,
+                )
+            from nenscope.radiomics.settings import load_settings
+
+            settings = None if task.radiomics is None else load_settings(task.radiomics)
+            rows, result = analyze_for_cohort(folder, settings)
+            if task.keep_record:
+                _write_record(result, record)
+            _write_part(rows, target)
         return StudyOutcome(
             study=task.study,
             state="done",
             key=key,
             lesions=len(rows),
             seconds=time.perf_counter() - start,
-            notes=notes,
+            notes=tuple(result.errors),
             worker_pid=pid,
             cpu_seconds=time.process_time() - cpu_start,
             peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

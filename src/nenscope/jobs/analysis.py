@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nenscope.api import analyze, write_outputs
+from nenscope.api import AnalysisResult, analyze, write_outputs
 from nenscope.core.enums import suggest
 from nenscope.core.errors import GeometryError, OptionError
 from nenscope.core.geometry import ImageVolume
@@ -43,6 +43,7 @@ __all__ = [
     "GrownLesion",
     "grow_lesion_from_seed",
     "load_suv",
+    "outcome_of",
     "parse_analysis_options",
     "run_analysis",
     "run_response",
@@ -151,11 +152,28 @@ def run_analysis(study_dir: Path, out_dir: Path, options: Mapping[str, Any]) -> 
     parsed = parse_analysis_options(options)
     # The CLI's defaults: the service's analysis is the CLI's analysis, nothing more.
     analysis = write_outputs(analyze(study_dir, parsed), out_dir)
-    report = report_to_dict(analysis.report)
     whole = analysis.to_dict()
     (Path(out_dir) / "result.json").write_text(
         json.dumps(whole, allow_nan=False), encoding="utf-8"
     )
+    return outcome_of(analysis, whole=whole)
+
+
+def outcome_of(
+    analysis: AnalysisResult, *, whole: dict[str, Any] | None = None
+) -> AnalysisOutcome:
+    """Return what the store keeps of an analysis: the JSON result and the review's arrays.
+
+    Used by the service's jobs and by ``nenscope cohort run --db`` (one stored form).
+
+    Parameters
+    ----------
+    analysis
+        The analysis (with its study, for the SUV image).
+    whole
+        ``analysis.to_dict()`` when the caller has it already (it is not cheap).
+    """
+    whole = analysis.to_dict() if whole is None else whole
     stored = {
         **whole,
         "report": {**whole["report"], "figures": {"mip_png": None, "lesion_pngs": {}}},
@@ -169,7 +187,7 @@ def run_analysis(study_dir: Path, out_dir: Path, options: Mapping[str, Any]) -> 
     result = {
         "format": RESULT_FORMAT,
         "analysis": stored,
-        "report": report,
+        "report": report_to_dict(analysis.report),
         "errors": list(analysis.errors),
         "files": {role: Path(path).name for role, path in analysis.files.items()},
         "suv_unit": None if analysis.study is None else analysis.study.suv.unit.value,

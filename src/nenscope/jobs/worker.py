@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from nenscope.core.errors import WorkbenchError
 from nenscope.jobs.analysis import AnalysisOutcome, run_analysis, run_response
+from nenscope.store.analyses import record_result
 from nenscope.store.audit import record_event
 from nenscope.store.db import Store
 from nenscope.store.models import (
     Analysis,
     AnalysisState,
-    AnalysisVersion,
     Instance,
     Job,
     JobState,
@@ -31,7 +31,6 @@ from nenscope.store.models import (
     StudyState,
     utc_now,
 )
-from nenscope.store.review import replace_lesion_rows
 
 __all__ = ["WorkerSettings", "analysis_dir", "run_job", "version_dir"]
 
@@ -108,28 +107,10 @@ def _commit_result(
         analysis = session.get(Analysis, analysis_id)
         if job is None or analysis is None:
             return
-        version = AnalysisVersion(
-            analysis_id=analysis_id, version=1, result=result, reason="analysis"
-        )
-        session.add(version)
-        replace_lesion_rows(session, analysis_id, result)
-        analysis.version = 1
-        analysis.status = AnalysisState.DONE.value
-        analysis.error = " ".join(errors) or None
-        study = session.get(Study, analysis.study_id)
-        if study is not None:
-            study.status = StudyState.ANALYSED.value
+        record_result(session, analysis, result, errors)
         job.state = JobState.DONE.value
         job.progress = 1.0
         job.finished_at = utc_now()
-        record_event(
-            session,
-            user=None,
-            action="analysis.done",
-            object_type="analysis",
-            object_id=analysis_id,
-            after={"version": 1, "errors": list(errors)},
-        )
 
 
 def _fail(store: Store, job_id: int, analysis_id: int, reason: str) -> None:

@@ -105,6 +105,13 @@ def _performance(s: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append((name, _ci(s["auc"])))
     if "mae" in s:
         rows += [("MAE", _ci(s["mae"])), ("R²", _ci(s["r2"]))]
+    grades = s.get("grade_agreement")
+    if grades:
+        low, high = grades["cutoffs_percent"]
+        rows += [
+            (f"grade accuracy (Ki-67 at {low:g} % and {high:g} %)", _ci(grades["accuracy"])),
+            ("grade agreement, weighted κ (linear)", _ci(grades["kappa_linear"])),
+        ]
     cal = s.get("calibration", {})
     if "slope" in cal:
         rows.append(("calibration slope", f"{cal['slope']:.2f} (ideal 1)"))

@@ -124,7 +124,9 @@ class CorrelationPruner(_Step):
         n = data.shape[1]
         keep = np.ones(n, dtype=bool)
         if n > 1:
-            rho = np.abs(np.atleast_2d(stats.spearmanr(data).statistic))
+            # With two columns spearmanr returns the one coefficient, not a 2 x 2 matrix.
+            statistic = stats.spearmanr(data).statistic
+            rho = np.abs(np.array([[1.0, statistic], [statistic, 1.0]]) if n == 2 else statistic)
             np.fill_diagonal(rho, 0.0)
             rho = np.nan_to_num(rho)
             mean_abs = rho.mean(axis=0)

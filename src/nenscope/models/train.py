@@ -25,8 +25,10 @@ from nenscope.models.metrics import (
     bootstrap_ci,
     calibration,
     decision_curve,
+    grade_confusion,
     mae_r2,
     regression_calibration,
+    weighted_kappa,
 )
 from nenscope.models.nested import (
     NestedResult,
@@ -38,7 +40,7 @@ from nenscope.models.nested import (
     permuted_target,
     selected_features,
 )
-from nenscope.models.table import PreparedTable
+from nenscope.models.table import KI67_G2_MIN, KI67_G3_ABOVE, PreparedTable, ki67_to_grade
 
 __all__ = ["TrainSettings", "TrainedModel", "train_model", "write_model"]
 
@@ -62,12 +64,16 @@ class TrainSettings:
     permutation_budget_s
         Wall-clock budget for the permutations; the test stops when it is spent and reports
         how many permutations it ran (the smallest p it can give is 1 / (done + 1)).
+    ki67_agreement
+        The numeric target is a Ki-67 index (%): also report how well the predicted grades
+        (G1 < 3 %, G2 3-20 %, G3 > 20 %) agree with the true ones.
     """
 
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     n_boot: int = 1000
     permutations: int = 100
     permutation_budget_s: float = 180.0
+    ki67_agreement: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -219,6 +225,69 @@ def _regression_summary(
     }
 
 
+GRADES = ("G1", "G2", "G3")
+"""WHO grades of a Ki-67 index, in order (codes 0, 1, 2 of the agreement measures)."""
+
+
+def _check_ki67_target(table: PreparedTable, target: str) -> None:
+    """Refuse grade agreement before the (long) validation when the target is not Ki-67 %."""
+    if table.task is not Task.REGRESSION:
+        raise ModelInputError(
+            f"--ki67-agreement is for a numeric Ki-67 target (regression); '{target}' is a "
+            "class target here: give --task regression if it holds few distinct values (with "
+            "--ki67-grades the grades are the target already)."
+        )
+    y = np.asarray(table.y, dtype=np.float64)
+    if np.any(~np.isfinite(y) | (y < 0) | (y > 100)):
+        raise ModelInputError(
+            f"--ki67-agreement: target '{target}' holds values outside 0-100 "
+            f"(range {np.nanmin(y):g} to {np.nanmax(y):g}); give the Ki-67 index in %."
+        )
+
+
+def _grade_codes(values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    grades = ki67_to_grade(values)
+    return np.searchsorted(np.asarray(GRADES), grades).astype(np.int64)
+
+
+def _grade_agreement(
+    table: PreparedTable, nested: NestedResult, settings: TrainSettings
+) -> dict[str, Any]:
+    """Grade agreement of the out-of-fold Ki-67 predictions (confusion, accuracy, kappa).
+
+    A predicted index outside 0-100 % (a linear model may give one) is clipped to that range
+    before grading: it is still a prediction of G1 or G3.
+    """
+    true = _grade_codes(table.y.astype(np.float64))
+    pred = _grade_codes(np.clip(nested.predictions.astype(np.float64), 0.0, 100.0))
+    k = len(GRADES)
+
+    def accuracy(rows: npt.NDArray[np.intp]) -> float:
+        return float(np.mean(true[rows] == pred[rows]))
+
+    def kappa(rows: npt.NDArray[np.intp]) -> float:
+        return weighted_kappa(grade_confusion(true[rows], pred[rows], k))
+
+    seed = settings.validation.seed
+    acc = bootstrap_ci(
+        accuracy, table.groups, n_boot=settings.n_boot, rng=np.random.default_rng(seed + 4)
+    )
+    kap = bootstrap_ci(
+        kappa, table.groups, n_boot=settings.n_boot, rng=np.random.default_rng(seed + 5)
+    )
+    return {
+        "grades": list(GRADES),
+        "cutoffs_percent": [KI67_G2_MIN, KI67_G3_ABOVE],
+        "confusion": grade_confusion(true, pred, k).tolist(),
+        "accuracy": {"estimate": acc.estimate, "ci95": list(acc.ci95), "n_boot": acc.n_boot},
+        "kappa_linear": {
+            "estimate": kap.estimate,
+            "ci95": list(kap.ci95),
+            "n_boot": kap.n_boot,
+        },
+    }
+
+
 def _selection_frequency(nested: NestedResult) -> dict[str, float]:
     counts: dict[str, int] = {}
     for names in nested.selected:
@@ -247,6 +316,8 @@ def train_model(table: PreparedTable, target: str, settings: TrainSettings) -> T
     """
     start = time.perf_counter()
     val = settings.validation
+    if settings.ki67_agreement:
+        _check_ki67_target(table, target)
     nested = nested_cv(
         table.x,
         table.y,
@@ -260,6 +331,8 @@ def train_model(table: PreparedTable, target: str, settings: TrainSettings) -> T
         perf = _classification_summary(table, nested, settings)
     else:
         perf = _regression_summary(table, nested, settings)
+    if settings.ki67_agreement:
+        perf["grade_agreement"] = _grade_agreement(table, nested, settings)
     observed = _score(table.task, table.y, nested)
     p_value, null, p_note = _permutation_test(table, observed, settings, nested.seconds)
     search = fit_final(

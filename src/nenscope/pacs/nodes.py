@@ -34,6 +34,7 @@ __all__ = [
     "load_nodes",
     "parse_node",
     "parse_node_option",
+    "read_nodes_file",
 ]
 
 PACS_FILE = "pacs.toml"
@@ -148,23 +149,34 @@ def parse_node_option(text: str) -> PacsNode:
     return parse_node(name.strip(), url.strip())
 
 
+def read_nodes_file(path: Path) -> dict[str, PacsNode]:
+    """Nodes of a PACS TOML file (``[nodes.NAME]`` tables, as ``pacs.toml``).
+
+    Raises
+    ------
+    OptionError
+        The file is unreadable, not TOML, or a node has no ``url``.
+    """
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError) as err:
+        raise OptionError(f"{path}: not readable TOML ({err}).") from err
+    entries = table.get("nodes", {})
+    if not isinstance(entries, Mapping):
+        raise OptionError(f"{path}: [nodes.NAME] tables expected.")
+    nodes: dict[str, PacsNode] = {}
+    for name, entry in entries.items():
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("url"), str):
+            raise OptionError(f'{path}: [nodes.{name}] needs url = "...".')
+        calling = str(entry.get("calling_aet", DEFAULT_CALLING_AET))
+        nodes[name] = parse_node(name, entry["url"], calling_aet=calling)
+    return nodes
+
+
 def load_nodes(data_dir: Path, options: Iterable[str] = ()) -> dict[str, PacsNode]:
     """Nodes from ``data_dir/pacs.toml`` and then the ``--pacs`` options (which win)."""
-    nodes: dict[str, PacsNode] = {}
     path = data_dir / PACS_FILE
-    if path.exists():
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError) as err:
-            raise OptionError(f"{path}: not readable TOML ({err}).") from err
-        entries = table.get("nodes", {})
-        if not isinstance(entries, Mapping):
-            raise OptionError(f"{path}: [nodes.NAME] tables expected.")
-        for name, entry in entries.items():
-            if not isinstance(entry, Mapping) or not isinstance(entry.get("url"), str):
-                raise OptionError(f'{path}: [nodes.{name}] needs url = "...".')
-            calling = str(entry.get("calling_aet", DEFAULT_CALLING_AET))
-            nodes[name] = parse_node(name, entry["url"], calling_aet=calling)
+    nodes = read_nodes_file(path) if path.exists() else {}
     for text in options:
         node = parse_node_option(text)
         nodes[node.name] = node

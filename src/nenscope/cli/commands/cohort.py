@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,8 +25,38 @@ cohort_app = typer.Typer(
 app.add_typer(cohort_app, name="cohort")
 
 
+def _pacs_nodes(
+    pacs_file: Path | None, pacs: list[str] | None, data_dir: Path | None
+) -> dict[str, Any]:
+    """PACS nodes: --pacs-file (else DATA_DIR/pacs.toml when given), then --pacs (wins)."""
+    from nenscope.pacs.nodes import PACS_FILE, parse_node_option, read_nodes_file
+
+    nodes: dict[str, Any] = {}
+    if pacs_file is not None:
+        nodes.update(read_nodes_file(pacs_file))
+    elif data_dir is not None and (data_dir / PACS_FILE).is_file():
+        nodes.update(read_nodes_file(data_dir / PACS_FILE))
+    for text in pacs or ():
+        node = parse_node_option(text)
+        nodes[node.name] = node
+    return nodes
+
+
+def _store_target(db: str | None, data_dir: Path | None) -> Any:
+    if db is None:
+        if data_dir is not None:
+            fail("--data-dir is the service's data folder for --db; give --db URL with it.")
+        return None
+    try:
+        from nenscope.cohort import StoreTarget
+        from nenscope.store.db import resolve_data_dir
+    except ImportError:
+        fail("--db needs the service extra: pip install 'nenscope[service]'.")
+    return StoreTarget(db_url=db, data_dir=resolve_data_dir(data_dir))
+
+
 @cohort_app.command("run")
-def cohort_run_command(
+def cohort_run_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     manifest: Annotated[Path, typer.Argument(help="CSV: study (folder), patient_id, labels.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (shared with the workers).")],
     workers: Annotated[
@@ -40,18 +70,28 @@ def cohort_run_command(
         str | None, typer.Option("--radiomics", help="Radiomics preset or YAML settings file.")
     ] = None,
     db: Annotated[
-        str | None, typer.Option("--db", help="Also store results in the service database.")
+        str | None,
+        typer.Option("--db", help="Also store results in the service database (URL)."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="The service's data folder for --db (default: $NENSCOPE_DATA_DIR)."
+        ),
+    ] = None,
+    pacs_file: Annotated[
+        Path | None,
+        typer.Option("--pacs-file", help="PACS TOML ([nodes.NAME] url=...) for PACS rows."),
+    ] = None,
+    pacs: Annotated[
+        list[str] | None,
+        typer.Option("--pacs", help="NAME=URL of a PACS node; repeatable."),
     ] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = (
         OutputFormat.TEXT
     ),
 ) -> None:
     """Analyse every study of MANIFEST; write lesions.parquet, failures.csv and studies.csv."""
-    if db is not None:
-        fail(
-            "--db is not available yet: the results store of the web service is not part of "
-            "this version. Load OUT/lesions.parquet instead."
-        )
     try:
         from nenscope.cohort import ClusterSpec, read_manifest, run_cohort
     except ImportError:
@@ -65,6 +105,8 @@ def cohort_run_command(
         fail("This command needs the cohort extra: pip install 'nenscope[cohort]'.")
     logging.getLogger("distributed").setLevel(logging.ERROR)
     try:
+        store = _store_target(db, data_dir)
+        nodes = _pacs_nodes(pacs_file, pacs, None if store is None else store.data_dir)
         entries = read_manifest(manifest)
         spec = ClusterSpec(workers=workers, scheduler=scheduler)
         with Progress(
@@ -95,6 +137,8 @@ def cohort_run_command(
                 out,
                 cluster=spec,
                 radiomics=radiomics,
+                store=store,
+                pacs=nodes,
                 on_start=started,
                 on_outcome=advanced,
             )
@@ -109,6 +153,12 @@ def cohort_run_command(
     )
     if summary.failed:
         console.print(f"[yellow]Failures and their reasons: {out / 'failures.csv'}[/yellow]")
+    if summary.stored is not None:
+        unstored = summary.done - summary.stored
+        console.print(
+            f"{summary.stored} studies' results are in the service store"
+            + (f"; {unstored} not (reasons: {out / 'studies.csv'}, notes)" if unstored else "")
+        )
 
 
 @cohort_app.command("generate")

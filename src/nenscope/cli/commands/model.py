@@ -63,6 +63,14 @@ def _text_summary(model: TrainedModel, out: Path) -> None:
         for key in ("mae", "r2"):
             low, high = s[key]["ci95"]
             console.print(f"{key.upper()} {s[key]['estimate']:.3f}  95 % CI {low:.3f}-{high:.3f}")
+        grades = s.get("grade_agreement")
+        if grades:
+            acc, kap = grades["accuracy"], grades["kappa_linear"]
+            console.print(
+                f"grades (Ki-67 3 %/20 %): accuracy {acc['estimate']:.3f} "
+                f"(95 % CI {acc['ci95'][0]:.3f}-{acc['ci95'][1]:.3f}), weighted kappa "
+                f"{kap['estimate']:.3f} (95 % CI {kap['ci95'][0]:.3f}-{kap['ci95'][1]:.3f})"
+            )
     p = s["permutation_p"]
     console.print(
         f"permutation p: {s['permutation_note']}"
@@ -95,6 +103,13 @@ def train_command(  # noqa: PLR0913  (one parameter per CLI option)
     ] = None,
     ki67_grades: Annotated[
         bool, typer.Option("--ki67-grades", help="Map a Ki-67 % target to G1/G2/G3 (3, 20).")
+    ] = False,
+    ki67_agreement: Annotated[
+        bool,
+        typer.Option(
+            "--ki67-agreement",
+            help="Numeric Ki-67 % target: also report grade agreement (3 %, 20 %).",
+        ),
     ] = False,
     features: Annotated[
         str | None, typer.Option("--features", help="Comma-separated feature columns.")
@@ -158,6 +173,7 @@ def train_command(  # noqa: PLR0913  (one parameter per CLI option)
             ),
             n_boot=bootstrap,
             permutations=permutations,
+            ki67_agreement=ki67_agreement,
             permutation_budget_s=budget_s,
         )
         if harmonise and batch is None:
