@@ -54,6 +54,7 @@ from nenscope.dicom.discovery import Discovery, capabilities, scan_folder
 from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
 from nenscope.dicom.series import DicomSeries, read_series
 from nenscope.dicom.synthetic import PhantomSettings
+from nenscope.dicom.totalsegmentator import OrganModel
 from nenscope.knowledge.recommender import Plan, recommend
 from nenscope.knowledge.scenario import Scenario
 from nenscope.pipeline.adc import AdcRun, run_adc
@@ -95,6 +96,7 @@ __all__ = [
     "DemoResult",
     "DicomSeries",
     "Discovery",
+    "OrganModel",
     "PhantomSettings",
     "Plan",
     "RadiomicsSettings",
