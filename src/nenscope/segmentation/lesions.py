@@ -39,6 +39,7 @@ from nenscope.core import (
     NotComputableError,
     parse_option,
 )
+from nenscope.segmentation._peaks import split_basins
 
 __all__ = [
     "Delineation",
@@ -119,6 +120,12 @@ class DetectionSettings:
         On FDG, keep only candidates whose SUVpeak reaches the PERCIST measurable level
         (1.5 × liver mean + 2 SD). Off for NETPET's FDG study, where every lesion above the
         liver counts as FDG-positive.
+    split_prominence
+        A component with several peaks (a node joined at threshold to a ureter or an organ)
+        is split into the basins of the peaks that rise at least this fraction of their
+        height above the detection level over the pass to a higher peak (and at least
+        ``SPLIT_MIN_PROMINENCE_SUV``); each basin is delineated on its own. 0 = one contour
+        per component (the hottest part only).
     """
 
     method: ThresholdMethod = ThresholdMethod.FIXED
@@ -131,6 +138,7 @@ class DetectionSettings:
     liver_adaptive: bool = True
     spill_margin_mm: float = SPILL_MARGIN_MM
     percist_measurable: bool = True
+    split_prominence: float = 0.2
 
     def __post_init__(self) -> None:
         # Accept the option strings too ("fixed", "background-corrected", ...).
@@ -145,6 +153,8 @@ class DetectionSettings:
             raise ValueError(f"liver_fraction must be > 0, got {self.liver_fraction}.")
         if not 0.0 < self.percent_of_max <= 100.0:
             raise ValueError(f"percent_of_max must be in (0, 100], got {self.percent_of_max}.")
+        if not (0.0 <= self.split_prominence < 1.0):
+            raise ValueError(f"split_prominence must be in [0, 1), got {self.split_prominence}.")
         if not 0.0 < self.delineation_fraction < 1.0:
             raise ValueError(
                 f"delineation_fraction must be in (0, 1), got {self.delineation_fraction}."
@@ -320,6 +330,33 @@ def _delineate(
     return np.asarray(labels == labels[peak_index])
 
 
+SPLIT_MIN_PROMINENCE_SUV = 0.5
+"""Smallest rise (SUV) of a peak over its pass for it to be split off (noise bumps are not)."""
+
+
+def _peak_parts(
+    values: npt.NDArray[np.float64],
+    candidate: npt.NDArray[np.bool_],
+    allowed: npt.NDArray[np.bool_],
+    floor: float,
+    settings: DetectionSettings,
+    min_voxels: float,
+) -> list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]]:
+    """Return the candidate's peak basins, each with where its contour may grow."""
+    if settings.split_prominence <= 0 or np.count_nonzero(candidate) < 2 * min_voxels:
+        return [(candidate, allowed)]
+    parts = split_basins(
+        ndimage.uniform_filter(values, size=3, mode="nearest"),
+        candidate,
+        floor=floor,
+        prominence_fraction=settings.split_prominence,
+        min_prominence=SPLIT_MIN_PROMINENCE_SUV,
+    )
+    if len(parts) == 1:
+        return [(candidate, allowed)]
+    return [(part, allowed & ~(candidate & ~part)) for part in parts]
+
+
 def threshold_lesions(
     suv: ImageVolume,
     *,
@@ -420,9 +457,11 @@ def _label_and_delineate(
             zone = liver_zone[box]
             if np.count_nonzero(zone & candidate) * 2 < np.count_nonzero(candidate):
                 local_allowed &= ~zone | candidate
-        region = _delineate(values[box], candidate, local_allowed, settings)
-        if region.sum() >= min_voxels and region.any():
-            regions.append((float(values[box][region].max()), box, region, lowest))
+        for part, part_allowed in _peak_parts(values[box], candidate, local_allowed, lowest,
+                                              settings, min_voxels):  # fmt: skip
+            region = _delineate(values[box], part, part_allowed, settings)
+            if region.sum() >= min_voxels and region.any():
+                regions.append((float(values[box][region].max()), box, region, lowest))
     labels = np.zeros(suv.shape, dtype=np.uint32)
     # Number by decreasing SUVmax; paint the coolest first so that where two contours overlap
     # the hotter lesion keeps the voxels.

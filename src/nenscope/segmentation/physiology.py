@@ -128,6 +128,9 @@ class PhysiologySettings:
     faint_organ_min_ml, faint_organ_elongation
         Smallest volume (mL) and longest extent / equivalent-sphere diameter of the faint
         organ rule (normal pancreas, bowel).
+    hilum_max_ml
+        SSTR: components smaller than this (mL) with their peak on the medial side of a
+        kidney are hilum structures (nodes), not kidney.
     """
 
     max_lesion_volume_ml: float = 100.0
@@ -145,6 +148,7 @@ class PhysiologySettings:
     pituitary_max_ml: float = 2.0
     faint_organ_min_ml: float = 10.0
     faint_organ_elongation: float = 1.8
+    hilum_max_ml: float = 15.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -457,15 +461,7 @@ def _classify(
         else np.asarray(organs.ct_on_pet.array, dtype=np.float64)
     )
     shapes = rules.measure_shapes(suv, labels, midline)
-    # The anatomy-based urinary-tract rules are validated on real FDG studies only so far.
-    fdg = context.family is TracerFamily.FDG
-    kidneys = _kidneys(suv, labels, context, shapes, reasons, settings.organ_min_ml) if fdg else []
-    bladder = _bladder(comps, frame, reasons, settings, ct, labels)
-    if fdg and "urinary tract" in context.normal:
-        seeds = kidneys + ([] if bladder is None else [bladder.label])
-        gap = 1.5 * max(suv.spacing_mm)
-        seeds = rules.same_organ(shapes, seeds, reasons, gap)
-        rules.ureters(shapes, seeds, reasons, rules.RuleSettings())
+    bladder = _urinary_tract(suv, labels, comps, shapes, frame, reasons, settings, context, ct)
     limb_z = None if bladder is None else float(bladder.box_lo[2])
     # Below the bladder lie the thighs: nothing physiological with high uptake (STYLE: rule
     # documented in docs/analysis.md), so no organ rule may drop what lies there.
@@ -487,6 +483,8 @@ def _classify(
     if "pituitary gland" in context.normal:
         _pituitary(comps, frame, reasons, settings)
     _faint_organs(comps, reasons, settings, liver_mean)
+    if "uncinate process" in context.normal and liver_mean is not None:
+        rules.uncinate(suv, shapes, reasons, rules.RuleSettings(), liver_mean, liver_zone, midline)
     _fdg_rules(shapes, context, reasons, below)
     dropped = [
         PhysiologicalUptake(
@@ -501,6 +499,39 @@ def _classify(
     ]
     kept = [c.label for c in comps if c.label not in reasons]
     return dropped, kept
+
+
+def _urinary_tract(  # noqa: PLR0913 - the rules need the image, its components and anatomy
+    suv: ImageVolume,
+    labels: npt.NDArray[np.uint32],
+    comps: list[_Component],
+    shapes: Mapping[int, rules.ComponentShape],
+    frame: _Frame,
+    reasons: dict[int, str],
+    settings: PhysiologySettings,
+    context: _Context,
+    ct: npt.NDArray[np.float64] | None,
+) -> _Component | None:
+    """Mark kidneys, bladder and ureters (in place); return the bladder.
+
+    Kidneys and ureters from the anatomy on FDG (validated on the real FDG studies) and SSTR
+    (generated studies only), where a small structure at the renal hilum is not kidney.
+    """
+    fdg = context.family is TracerFamily.FDG
+    urinary = fdg or context.family is TracerFamily.SSTR
+    kidneys = (
+        _kidneys(suv, labels, context, shapes, reasons, settings, hilum=not fdg) if urinary else []
+    )
+    bladder = _bladder(comps, frame, reasons, settings, ct, labels)
+    if urinary and "urinary tract" in context.normal:
+        seeds = kidneys + ([] if bladder is None else [bladder.label])
+        if fdg:
+            # FDG: the background-corrected contour of a hot pelvis or bladder leaves its
+            # cooler rest as separate components touching it (SSTR: the hot renal cortex is
+            # one component with its pelvis; a cooler neighbour there may be a hilum node).
+            seeds = rules.same_organ(shapes, seeds, reasons, 1.5 * max(suv.spacing_mm))
+        rules.ureters(shapes, seeds, reasons, rules.RuleSettings())
+    return bladder
 
 
 _EXCLUDED_ORGAN = {"brain": "brain", "myocardium": "heart"}
@@ -543,13 +574,20 @@ def _kidneys(
     context: _Context,
     shapes: Mapping[int, rules.ComponentShape],
     reasons: dict[int, str],
-    organ_min_ml: float,
+    settings: PhysiologySettings,
+    *,
+    hilum: bool = False,
 ) -> list[int]:
     """Mark the components in the kidneys found on the anatomy (in place); their labels.
 
-    A kidney smaller than ``organ_min_ml`` is not used (the organ-size rules are off when
-    that setting is larger than any organ).
+    A kidney smaller than ``settings.organ_min_ml`` is not used (the organ-size rules are off
+    when that setting is larger than any organ). With ``hilum`` (SSTR, where the renal cortex
+    is as avid as a node and the kidney mask takes in what touches it): a component smaller
+    than ``settings.hilum_max_ml`` whose peak lies medial of the kidney's medial quarter
+    (:data:`HILUM_QUANTILE` of the mask's distances from the midline) is a structure at the
+    renal hilum (a node, vessels), not kidney.
     """
+    organ_min_ml = settings.organ_min_ml
     if (
         "kidneys" not in context.normal
         or context.anatomy is None
@@ -569,10 +607,23 @@ def _kidneys(
         # Also what mostly lies in the kidney zone and overlaps the kidney (a pole that the
         # opening cut off the kidney's mask).
         zone = rules.in_mask_fraction(labels, context.anatomy.masks["kidney zone"], n)
+        medial_mm = None
+        if hilum:
+            x = suv.index_to_lps(np.argwhere(mask).astype(np.float64))[:, 0]
+            medial_mm = float(
+                np.quantile(np.abs(x - context.anatomy.midline_x_mm), HILUM_QUANTILE)
+            )
         for label in shapes:
             inside = fraction[label - 1] >= 0.5 or (
                 fraction[label - 1] >= 0.25 and zone[label - 1] >= 0.5
             )
+            s = shapes[label]
+            if (
+                medial_mm is not None
+                and s.volume_ml < settings.hilum_max_ml
+                and abs(float(s.max_lps[0]) - context.anatomy.midline_x_mm) < medial_mm
+            ):
+                continue  # at the renal hilum: may be a node (kept for the reader)
             if label not in reasons and inside:
                 reasons[label] = f"lies in the {side}, with its collecting system (kidney)"
                 found.append(label)
@@ -609,6 +660,9 @@ def _fdg_rules(
     if context.measurable:
         rules.not_measurable(shapes, context.liver, reasons)
 
+
+HILUM_QUANTILE = 0.25
+"""Kidney voxels nearer the midline than this quantile of their distances form its medial side."""
 
 BLADDER_CORE_FRACTION = 0.5
 """Voxels at or above this fraction of a component's SUVmax form its core for the CT check."""
@@ -756,6 +810,8 @@ _NAMED_BY_RULE = (
     "Waldeyer's ring / paired glands",
     "bowel or muscle",
     "bowel, muscle or brown fat",
+    "normal pancreas or bowel",
+    "uncinate process",
 )
 """Organs that a rule names in its reason (last parenthesis)."""
 
