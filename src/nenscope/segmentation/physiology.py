@@ -81,6 +81,7 @@ from nenscope.segmentation.lesions import (
     LesionSegmentation,
     grow_mask_mm,
     percist_liver_threshold,
+    reunite_split,
     threshold_lesions,
 )
 from nenscope.segmentation.organs import OrganEstimate, lps_axes
@@ -289,8 +290,15 @@ def detect_lesions(
             mask = anatomy.mask(organ)
             if mask is not None and organ in normal:
                 exclude[organ] = mask
+    # Split at peaks: a node joined at threshold to an organ is classed apart from it; the
+    # parts that are not physiological are joined again below (reunite_split).
     seg = threshold_lesions(
-        suv, settings=settings, exclude=exclude, liver_mask=liver, liver_reference=liver_ref
+        suv,
+        settings=settings,
+        exclude=exclude,
+        liver_mask=liver,
+        liver_reference=liver_ref,
+        split=True,
     )
     liver_zone = (
         None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
@@ -304,14 +312,17 @@ def detect_lesions(
         spill_margin_mm=settings.spill_margin_mm,
         measurable=settings.percist_measurable,
     )
-    dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology, context)
+    dropped, kept, organs_found = _classify(
+        suv, seg.labels, organs, liver_zone, physiology, context
+    )
+    joined, kept = reunite_split(seg, kept, organs=organs_found)
     dropped = _excluded_entries(suv, context.excluded) + dropped
     bladder = [p for p in dropped if p.organ == "urinary bladder"]
     if anatomy is not None and bladder:
         # The pelvic floor: below the bladder lie the thighs (sites of the lesions).
         marks = {**anatomy.landmarks_z_mm, "bladder": min(p.centroid_mm[2] for p in bladder)}
         anatomy = dataclasses.replace(anatomy, landmarks_z_mm=marks)
-    lut = np.zeros(int(seg.labels.max()) + 1, dtype=np.uint32)
+    lut = np.zeros(int(joined.max()) + 1, dtype=np.uint32)
     lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
     auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
     missing = not_modelled(family)
@@ -325,7 +336,7 @@ def detect_lesions(
             "no organ estimate: liver-adaptive threshold and spleen exclusion not used"
         )
     return LesionDetection(
-        labels=lut[seg.labels],
+        labels=lut[joined],
         segmentation=seg,
         physiological=tuple(dropped),
         liver_mask=liver,
@@ -438,7 +449,12 @@ def _classify(
     liver_zone: npt.NDArray[np.bool_] | None,
     settings: PhysiologySettings,
     context: _Context | None = None,
-) -> tuple[list[PhysiologicalUptake], list[int]]:
+) -> tuple[list[PhysiologicalUptake], list[int], set[int]]:
+    """Class the components: physiological (with reasons), kept, and identified organs.
+
+    The labels identified as an organ matter for split components: a part split off one of
+    them at a peak of its own may be a lesion beside it.
+    """
     context = _Context() if context is None else context
     liver_mean = None if context.liver is None else context.liver[0]
     spleen = None if organs is None else organs.spleen
@@ -498,7 +514,8 @@ def _classify(
         if c.label in reasons
     ]
     kept = [c.label for c in comps if c.label not in reasons]
-    return dropped, kept
+    organs_found = {label for label, why in reasons.items() if _named_organ(why) in _ORGANS}
+    return dropped, kept, organs_found
 
 
 def _urinary_tract(  # noqa: PLR0913 - the rules need the image, its components and anatomy
@@ -798,6 +815,12 @@ def _organ_slot(c: _Component, frame: _Frame, settings: PhysiologySettings) -> s
         return "kidney-left" if offset > 0 else "kidney-right"
     return None
 
+
+_ORGANS = frozenset(
+    {"urinary bladder", "brain", "heart", "kidney", "ureter", "myocardium", "spleen"}
+)
+"""Organs identified as such (by position, anatomy or the urinary tract), not by a shape or
+uptake-level rule: a structure split off one of them at a peak of its own is classed apart."""
 
 _NAMED_BY_RULE = (
     "urinary bladder",
