@@ -357,6 +357,9 @@ def _delineate(
     return np.asarray(labels == labels[peak_index])
 
 
+LIVER_CONTOUR_SD = 3.0
+"""In the liver zone a contour keeps voxels above liver mean + this many liver SDs only."""
+
 SPLIT_MIN_PROMINENCE_SUV = 1.0
 """Smallest rise (SUV) of a peak over its pass for it to be split off (noise bumps are not)."""
 
@@ -443,8 +446,24 @@ def threshold_lesions(
         liver_threshold = max(threshold, percist_liver_threshold(*liver_reference))
         level[liver_zone] = liver_threshold
     candidates = (values > level) & allowed
+    # Inside the liver zone a contour never takes in normal liver: its voxels must lie above
+    # the liver reference mean + LIVER_CONTOUR_SD SD (a faint structure on the liver's edge,
+    # e.g. an adrenal, has a contour level close to the liver's uptake).
+    liver_floor = (
+        None
+        if liver_zone is None or liver_reference is None
+        else liver_reference[0] + LIVER_CONTOUR_SD * liver_reference[1]
+    )
     labels, groups = _label_and_delineate(
-        suv, values, candidates, allowed, level, settings, liver_zone=liver_zone, split=split
+        suv,
+        values,
+        candidates,
+        allowed,
+        level,
+        settings,
+        liver_zone=liver_zone,
+        liver_floor=liver_floor,
+        split=split,
     )
     return LesionSegmentation(
         groups=groups,
@@ -457,7 +476,7 @@ def threshold_lesions(
     )
 
 
-def _label_and_delineate(  # noqa: C901 - one pass: label, split, delineate, number
+def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delineate, number
     suv: ImageVolume,
     values: npt.NDArray[np.float64],
     candidates: npt.NDArray[np.bool_],
@@ -466,6 +485,7 @@ def _label_and_delineate(  # noqa: C901 - one pass: label, split, delineate, num
     settings: DetectionSettings,
     *,
     liver_zone: npt.NDArray[np.bool_] | None = None,
+    liver_floor: float | None = None,
     split: bool = False,
 ) -> tuple[npt.NDArray[np.uint32], tuple[SplitGroup, ...]]:
     components, n = ndimage.label(candidates, STRUCTURE_26)
@@ -493,6 +513,8 @@ def _label_and_delineate(  # noqa: C901 - one pass: label, split, delineate, num
             zone = liver_zone[box]
             if np.count_nonzero(zone & candidate) * 2 < np.count_nonzero(candidate):
                 local_allowed &= ~zone | candidate
+            if liver_floor is not None:
+                local_allowed &= ~zone | (values[box] > liver_floor)
         parts = (
             _peak_parts(values[box], candidate, local_allowed, lowest, settings, min_voxels)
             if split

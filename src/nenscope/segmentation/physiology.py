@@ -495,7 +495,7 @@ def _classify(
         for c in (a, b):
             reasons.setdefault(c.label, "paired with its mirror image across the midline")
     if "adrenal glands" in context.normal:
-        _adrenals(comps, frame, reasons, settings)
+        _adrenals(comps, frame, reasons, settings, None if organs is None else organs.liver)
     if "pituitary gland" in context.normal:
         _pituitary(comps, frame, reasons, settings)
     _faint_organs(comps, reasons, settings, liver_mean)
@@ -602,7 +602,8 @@ def _kidneys(
     is as avid as a node and the kidney mask takes in what touches it): a component smaller
     than ``settings.hilum_max_ml`` whose peak lies medial of the kidney's medial quarter
     (:data:`HILUM_QUANTILE` of the mask's distances from the midline) is a structure at the
-    renal hilum (a node, vessels), not kidney.
+    renal hilum (a node, vessels), not kidney; and the kidney level is
+    ``kidney_level_liver_sstr`` × the liver mean, above the avid liver.
     """
     organ_min_ml = settings.organ_min_ml
     if (
@@ -614,8 +615,14 @@ def _kidneys(
         return []
     found = []
     n = int(labels.max())
+    rule_settings = rules.RuleSettings()
+    if hilum:
+        # SSTR: the liver is avid too; the kidney level must lie above it.
+        rule_settings = dataclasses.replace(
+            rule_settings, kidney_level_liver=rule_settings.kidney_level_liver_sstr
+        )
     for side, mask in rules.kidney_masks(
-        suv, context.anatomy, context.liver[0], rules.RuleSettings()
+        suv, context.anatomy, context.liver[0], rule_settings
     ).items():
         if float(mask.sum()) * suv.voxel_volume_ml < organ_min_ml:
             continue
@@ -854,11 +861,18 @@ def _adrenals(
     frame: _Frame,
     reasons: dict[int, str],
     settings: PhysiologySettings,
+    liver: npt.NDArray[np.bool_] | None = None,
 ) -> None:
-    """Mark small posterior-lateral uptake on a kidney's upper pole as adrenal (in place)."""
+    """Mark small posterior-lateral uptake on a kidney's upper pole as adrenal (in place).
+
+    The right adrenal touches the liver: a component in the liver zone counts when its
+    centroid lies outside the liver estimate itself (a liver lesion's lies inside).
+    """
     kidneys = [c for c in comps if c.label in reasons and frame.guess(c) == "kidney"]
     for c in comps:
-        if c.label in reasons or c.volume_ml > settings.adrenal_max_ml or c.in_liver >= 0.5:
+        if c.label in reasons or c.volume_ml > settings.adrenal_max_ml:
+            continue
+        if c.in_liver >= 0.5 and (liver is None or _inside(frame, liver, c.centroid)):
             continue
         if abs(float(c.centroid[0]) - frame.midline) < 25.0:
             continue
@@ -869,6 +883,17 @@ def _adrenals(
             if high and posterior and float(np.linalg.norm(gap)) <= settings.adrenal_distance_mm:
                 reasons[c.label] = "small uptake on the upper pole of a kidney (adrenal)"
                 break
+
+
+def _inside(frame: _Frame, mask: npt.NDArray[np.bool_], point_mm: npt.NDArray[np.float64]) -> bool:
+    """Whether the voxel holding ``point_mm`` (LPS) is in ``mask`` (outside the grid: no)."""
+    if frame.affine is None:
+        return True
+    k, j, i = (
+        int(v) for v in np.round(np.linalg.solve(frame.affine, np.append(point_mm, 1.0))[:3])
+    )
+    inside = all(0 <= a < n for a, n in zip((k, j, i), mask.shape, strict=True))
+    return bool(inside and mask[k, j, i])
 
 
 def _pituitary(
@@ -945,6 +970,7 @@ class _Frame:
     body_y_centre: float
     trunk_z: tuple[float, float] | None = None
     suv: npt.NDArray[np.float64] | None = None
+    affine: npt.NDArray[np.float64] | None = None
 
     @staticmethod
     def build(suv: ImageVolume, organs: OrganEstimate | None) -> _Frame:
@@ -967,6 +993,7 @@ class _Frame:
             body_y_centre=float(np.median(y[organs.body])),
             trunk_z=trunk_z,
             suv=np.asarray(suv.array, dtype=np.float64),
+            affine=np.asarray(suv.affine, dtype=np.float64),
         )
 
     def guess(self, c: _Component) -> str:

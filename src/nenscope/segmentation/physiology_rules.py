@@ -11,6 +11,8 @@ on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICA
   bowel and the spleen), the largest part of at least ``kidney_min_ml``; a component with at
   least half its voxels in that region (grown by the spill margin), or a quarter there and
   half in the kidney zone (a pole the opening cut off), is kidney / renal collecting system.
+  On SSTR, where the liver is avid too, the level is ``kidney_level_liver_sstr`` × the liver
+  mean (SSTR kidneys are about twice the liver), so the liver is not taken for a kidney.
 * **Urinary tract**: starting from the kidneys and the bladder, a component is a ureter when
   it lies within ``ureter_gap_mm`` of a urinary component (peristalsis leaves gaps), between
   the kidneys' upper edge and the bladder's lower edge, and is tubular (its narrower in-plane
@@ -66,6 +68,7 @@ class RuleSettings:
     """Constants of the rules (module docstring)."""
 
     kidney_level_liver: float = 1.0
+    kidney_level_liver_sstr: float = 1.3
     kidney_opening_mm: float = 7.0
     kidney_min_ml: float = 30.0
     ureter_gap_mm: float = 30.0
