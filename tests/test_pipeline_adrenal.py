@@ -35,7 +35,7 @@ def test_adrenal_above_the_liver_threshold_at_6mm_is_not_a_lesion(
     # Cu-64 columns) as the reproduction did.
     ga, fdg, cu = phantom_model._UPTAKE["adrenal"]
     del ga, cu
-    monkeypatch.setitem(phantom_model._UPTAKE, "adrenal", (12.0, fdg, 12.0))  # type: ignore[arg-type]
+    monkeypatch.setitem(phantom_model._UPTAKE, "adrenal", (12.0, fdg, 12.0))
     settings = PhantomSettings(size="small", seed=seed, fwhm_mm=6.0, noise=0.1, ct_noise_hu=10.0)
     truth = write_phantom_study(tmp_path / "study", settings)
     result = analyze_study(
