@@ -333,8 +333,13 @@ def _delineate(
     candidate: npt.NDArray[np.bool_],
     allowed: npt.NDArray[np.bool_],
     settings: DetectionSettings,
+    grow: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Contour of one candidate on its crop; returns the connected part holding its max."""
+    """Contour of one candidate on its crop; returns the connected part holding its max.
+
+    ``grow`` (optional) limits where the contour may extend, not where its background shell
+    is measured (the normal liver is background, never contour).
+    """
     if settings.delineation is Delineation.NONE:
         return candidate
     # The contour level uses a noise-robust peak: the 3×3×3 local mean, highest in the
@@ -353,6 +358,8 @@ def _delineate(
         background = float(np.median(values[shell])) if shell.any() else 0.0
         level = background + f * (peak - background)
     above = (values >= level) & allowed
+    if grow is not None:
+        above &= grow | candidate
     labels, _ = ndimage.label(above, STRUCTURE_26)
     return np.asarray(labels == labels[peak_index])
 
@@ -513,8 +520,9 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
             zone = liver_zone[box]
             if np.count_nonzero(zone & candidate) * 2 < np.count_nonzero(candidate):
                 local_allowed &= ~zone | candidate
-            if liver_floor is not None:
-                local_allowed &= ~zone | (values[box] > liver_floor)
+        grow = None
+        if liver_zone is not None and liver_floor is not None:
+            grow = ~liver_zone[box] | (values[box] > liver_floor)
         parts = (
             _peak_parts(values[box], candidate, local_allowed, lowest, settings, min_voxels)
             if split
@@ -522,12 +530,12 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
         )
         members: list[tuple[int, Any]] = []
         for part, part_allowed in parts:
-            region = _delineate(values[box], part, part_allowed, settings)
+            region = _delineate(values[box], part, part_allowed, settings, grow)
             if region.sum() >= min_voxels and region.any():
                 members.append((len(regions), part))
                 regions.append((float(values[box][region].max()), box, region, lowest))
         if len(parts) > 1 and members:
-            whole = _delineate(values[box], candidate, local_allowed, settings)
+            whole = _delineate(values[box], candidate, local_allowed, settings, grow)
             split_parts.append((box, whole, members))
     labels = np.zeros(suv.shape, dtype=np.uint32)
     # Number by decreasing SUVmax; paint the coolest first so that where two contours overlap

@@ -547,7 +547,7 @@ def _urinary_tract(  # noqa: PLR0913 - the rules need the image, its components 
             # cooler rest as separate components touching it (SSTR: the hot renal cortex is
             # one component with its pelvis; a cooler neighbour there may be a hilum node).
             seeds = rules.same_organ(shapes, seeds, reasons, 1.5 * max(suv.spacing_mm))
-        rules.ureters(shapes, seeds, reasons, rules.RuleSettings())
+        rules.ureters(shapes, seeds, reasons, rules.RuleSettings(), craniocaudal=not fdg)
     return bladder
 
 

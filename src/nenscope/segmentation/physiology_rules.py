@@ -238,8 +238,14 @@ def ureters(
     urinary: Sequence[int],
     reasons: dict[int, str],
     settings: RuleSettings,
+    *,
+    craniocaudal: bool = False,
 ) -> None:
-    """Mark the tubular components that continue the urinary tract (in place)."""
+    """Mark the tubular components that continue the urinary tract (in place).
+
+    With ``craniocaudal`` (SSTR, where the pancreas is a faint horizontal tube beside the
+    kidneys) a ureter must also run head to foot: its height at least its in-plane width.
+    """
     found = [shapes[u] for u in urinary if u in shapes]
     if len(found) < 2:
         return
@@ -252,6 +258,8 @@ def ureters(
             if label in reasons or not (bottom <= float(s.max_lps[2]) <= top):
                 continue
             if not s.tubular(settings.ureter_width_mm):
+                continue
+            if craniocaudal and s.height_mm < s.width_mm:
                 continue
             if any(_gap(s, u) <= settings.ureter_gap_mm for u in found):
                 reasons[label] = "tubular uptake continuing the urinary tract (ureter)"
