@@ -299,6 +299,7 @@ def detect_lesions(
         liver_mask=liver,
         liver_reference=liver_ref,
         split=True,
+        liver_contour_floor=family is TracerFamily.SSTR,
     )
     liver_zone = (
         None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
