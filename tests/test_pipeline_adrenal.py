@@ -7,9 +7,9 @@ not with the phantom's adrenal uptake of SUV 10 (seeds 0-4, and Cu-64 seeds 0-2)
 liver, so it lies in the liver zone with the PERCIST liver threshold (about 11.5 here); from SUV
 12 it is above it, and (a) its background-corrected contour, whose level was close to the
 liver's uptake, grew into the normal liver (24-25 mL reported instead of 4 mL), and (b) the
-adrenal rule skipped anything mostly in the liver zone. Fixed: inside the liver zone a contour
-keeps only voxels above liver mean + 3 SD on SSTR (``LIVER_CONTOUR_SD``), and the adrenal rule takes a
-component in the liver zone whose centroid lies outside the liver estimate itself.
+adrenal rule skipped anything mostly in the liver zone. Fixed: on SSTR, inside the liver zone a
+contour grows only into voxels above liver mean + 3 SD (``LIVER_CONTOUR_SD``), and the adrenal
+rule takes a component in the liver zone whose centroid lies outside the liver estimate itself.
 """
 
 from __future__ import annotations
