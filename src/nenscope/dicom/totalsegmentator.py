@@ -140,13 +140,13 @@ def check_weights(model: OrganModel | str, folder: Path) -> None:
         )
 
 
-def _runner() -> Callable[..., Any]:
+def _runner(model: OrganModel) -> Callable[..., Any]:
     """TotalSegmentator's Python entry point, or a refusal naming the package."""
     try:
         from totalsegmentator.python_api import totalsegmentator
     except ImportError as err:
         raise OrganModelError(
-            "--organs totalsegmentator: the TotalSegmentator package is not installed "
+            f"--organs {model.value}: the TotalSegmentator package is not installed "
             f"({err}). Install it with {INSTALL_HINT} (it brings PyTorch), or run "
             "TotalSegmentator yourself and give its output folder with --organs DIR."
         ) from err
@@ -201,7 +201,7 @@ def segment_organs(
         If the package or its weights are missing (nothing is downloaded), or the run failed.
     """
     model = OrganModel(model)
-    run = _runner()
+    run = _runner(model)
     check_weights(model, weights_dir(environ))
     with tempfile.TemporaryDirectory(prefix="nenscope-totalseg-") as tmp:
         folder = Path(tmp)
