@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 
 from nenscope.core import ImageVolume, Unit
-from nenscope.dicom.nifti import write_nifti
+from nenscope.dicom.nifti import read_nifti, write_nifti
 from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study
+from nenscope.dicom.totalsegmentator import OrganModel
 from nenscope.pipeline import AnalysisOptions, analyze_study, load_study
 from tests.factories import lps_coordinates
 
@@ -52,3 +57,63 @@ def test_totalsegmentator_masks_exclude_the_kidneys_and_name_sites(tmp_path: Pat
         AnalysisOptions(figures=False, pdf=False, dicom_outputs=False, organs=bad),
     )
     assert any("Organ masks not used" in e for e in broken.errors)
+
+
+def _install_fake_totalsegmentator(monkeypatch: pytest.MonkeyPatch, calls: list[str]) -> None:
+    """A fake ``totalsegmentator`` package writing the phantom's kidneys as TotalSegmentator."""
+
+    def run(**kwargs: Any) -> None:
+        calls.append(str(kwargs["input"]))
+        ct = read_nifti(Path(kwargs["input"]))
+        out = Path(kwargs["output"])
+        out.mkdir()
+        for name, x in (("kidney_right", -70.0), ("kidney_left", 70.0)):
+            mask = _ellipsoid(ct, (x, 55.0, -40.0), (30.0, 30.0, 60.0)).astype(np.uint8)
+            write_nifti(
+                ImageVolume(array=mask, affine=ct.affine, unit=Unit.LABEL),
+                out / f"{name}.nii.gz",
+            )
+
+    package = types.ModuleType("totalsegmentator")
+    api = types.ModuleType("totalsegmentator.python_api")
+    api.totalsegmentator = run  # type: ignore[attr-defined]  # a fake module's attribute
+    monkeypatch.setitem(sys.modules, "totalsegmentator", package)
+    monkeypatch.setitem(sys.modules, "totalsegmentator.python_api", api)
+
+
+def test_totalsegmentator_in_process_on_the_ct(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = tmp_path / "study"
+    write_phantom_study(study, PhantomSettings(size="small", seed=3))
+    options = AnalysisOptions(
+        figures=False,
+        pdf=False,
+        dicom_outputs=False,
+        organ_model=OrganModel.TOTALSEGMENTATOR_FAST,
+    )
+    # No package: refused with the install command, the automatic anatomy is used instead.
+    monkeypatch.setitem(sys.modules, "totalsegmentator", None)
+    monkeypatch.setitem(sys.modules, "totalsegmentator.python_api", None)
+    refused = analyze_study(study, tmp_path / "refused", options)
+    assert any(
+        "Organ masks not used" in e and "nenscope[totalsegmentator]" in e for e in refused.errors
+    ), refused.errors
+    # With the package (fake) but no weights: refused before it runs (nothing downloaded).
+    calls: list[str] = []
+    _install_fake_totalsegmentator(monkeypatch, calls)
+    monkeypatch.delenv("TOTALSEG_WEIGHTS_PATH", raising=False)
+    monkeypatch.setenv("TOTALSEG_HOME_DIR", str(tmp_path / "ts"))
+    no_weights = analyze_study(study, tmp_path / "no-weights", options)
+    assert any("weights are not on this computer" in e for e in no_weights.errors)
+    assert calls == []
+    fold = tmp_path / "ts/nnunet/results/Dataset297_TotalSegmentator_total_3mm_1559subj/f/fold_0"
+    fold.mkdir(parents=True)
+    (fold / "checkpoint_final.pth").write_bytes(b"weights")
+    result = analyze_study(study, tmp_path / "out", options)
+    assert not result.errors, result.errors
+    assert len(calls) == 1
+    notes = " | ".join(result.report.notes)
+    assert "organ masks from totalsegmentator-fast on the CT" in notes
+    assert "organ masks excluded: kidney_left, kidney_right" in notes
+    assert "send_usage_stats" in notes  # no TotalSegmentator config here: counts not off

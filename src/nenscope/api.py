@@ -59,6 +59,7 @@ from nenscope.dicom.discovery import Discovery, capabilities, scan_folder
 from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
 from nenscope.dicom.series import DicomSeries, read_series
 from nenscope.dicom.synthetic import PhantomSettings
+from nenscope.dicom.totalsegmentator import OrganModel
 from nenscope.knowledge.payloads import (
     Answer,
     activity_answer,
@@ -111,6 +112,7 @@ __all__ = [
     "DemoResult",
     "DicomSeries",
     "Discovery",
+    "OrganModel",
     "PhantomSettings",
     "Plan",
     "RadiomicsSettings",

@@ -126,3 +126,14 @@ def test_response_same_study_is_stable(study: tuple[Path, PhantomTruth], tmp_pat
     for entry in data["response"]:
         assert entry["change_percent"]["value"] == 0.0
     assert (tmp_path / "resp" / "response.json").is_file()
+
+
+def test_organs_option_names_a_folder_or_the_in_process_model() -> None:
+    from nenscope.cli.commands.analyze import _organ_source
+
+    assert _organ_source(None) == (None, None)
+    assert _organ_source("TotalSegmentator-Fast") == (None, "totalsegmentator-fast")
+    assert _organ_source("totalsegmentator") == (None, "totalsegmentator")
+    # A folder that happens to have the model's name is given as a path.
+    assert _organ_source("./totalsegmentator") == (Path("totalsegmentator"), None)
+    assert _organ_source("/data/seg") == (Path("/data/seg"), None)

@@ -228,3 +228,33 @@ def test_bladder_rule_needs_water_density_where_the_ct_covers_it() -> None:
     det = detect_lesions(p.suv, references=place_reference_regions(p.suv, p.ct))
     assert "urinary bladder" not in {d.organ for d in det.physiological}
     assert det.n_lesions == 1
+
+
+def test_sstr_urinary_tract_rules_keep_the_hilum_node() -> None:
+    # Issue 10 (d): the kidney and ureter rules run on SSTR too. A ureter segment (a thin
+    # ellipsoid, SUV 12, 10 mm below the right kidney's lower pole: peristalsis leaves gaps)
+    # is tubular uptake continuing the urinary tract; the node at the renal hilum (medial,
+    # mid-kidney height, SUV 11) is kept.
+    ureter = OrganSpec(
+        name="ureter_right", centre_mm=(-55, 20, 117), semi_axes_mm=(5, 5, 17.5), suv=12, hu=10
+    )
+    node = PhantomLesion(centre_mm=(-30.0, 40.0, 200.0), radius_mm=8.0, suv=11.0, organ="node")
+    p = make_body_phantom(
+        organs=(*SSTR_ORGANS, ureter),
+        lesions=(*make_body_phantom().lesions, node),
+        fwhm_mm=5.0,
+    )
+    refs = place_reference_regions(p.suv, p.ct)
+    sstr = detect_lesions(p.suv, references=refs, tracer="sstr")
+    _assert_lesions_exactly_found(p, sstr)
+    reasons = [d.reason for d in sstr.physiological]
+    assert any("continuing the urinary tract (ureter)" in r for r in reasons), reasons
+    # The kidney rule of the anatomy runs on SSTR (the left kidney, touching the spleen here,
+    # may be named by the organ-position rule instead).
+    assert any("with its collecting system (kidney)" in r for r in reasons), reasons
+    # Without the urinary-tract rules (tracer family "other") the ureter segment is a
+    # candidate: the rule, not something else, keeps it out on SSTR.
+    other = detect_lesions(p.suv, references=refs, tracer="other")
+    ureter_mask = p.organs["ureter_right"]
+    assert (other.labels[ureter_mask] > 0).any()
+    assert not (sstr.labels[ureter_mask] > 0).any()

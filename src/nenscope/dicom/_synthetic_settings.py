@@ -26,6 +26,7 @@ from nenscope.dicom._synthetic_dicom import PetUnits, Vendor
 from nenscope.quantification.phantom_model import (
     TRACERS,
     LesionSpec,
+    PhantomAnatomy,
     Tracer,
     default_lesions,
     sphere_diameter_mm,
@@ -170,6 +171,11 @@ class PhantomSettings:
         ``BQML``, or ``CNTS`` (Philips only) with the Philips private scale factors.
     lesions
         Lesions to paint; None = the tracer's default lesions.
+    anatomy
+        ``basic`` (the original ellipsoid phantom) or ``detailed`` (adds a myocardial ring,
+        brain cortex, renal pelves and ureters, bowel loops, muscles and an uncinate-process
+        focus: :class:`~nenscope.quantification.phantom_model.PhantomAnatomy`). A unit-test
+        tool either way, not evidence that a method holds on patients.
     injection_datetime
         Timezone-aware time of injection.
     """
@@ -190,6 +196,7 @@ class PhantomSettings:
     bed_length_mm: float = 160.0
     pet_units: str = PetUnits.BQML
     lesions: tuple[LesionSpec, ...] | None = None
+    anatomy: str = PhantomAnatomy.BASIC
     injection_datetime: datetime = field(
         default_factory=lambda: datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
     )
@@ -198,6 +205,8 @@ class PhantomSettings:
         object.__setattr__(self, "tracer", parse_option(self.tracer, Tracer, what="tracer"))
         object.__setattr__(self, "vendor", parse_option(self.vendor, Vendor, what="vendor"))
         object.__setattr__(self, "size", parse_option(self.size, PhantomSize, what="size"))
+        anatomy = parse_option(self.anatomy, PhantomAnatomy, what="phantom anatomy")
+        object.__setattr__(self, "anatomy", anatomy)
         units = parse_option(self.pet_units, PetUnits, what="PET units")
         object.__setattr__(self, "pet_units", units)
         if units is PetUnits.CNTS and self.vendor is not Vendor.PHILIPS:
@@ -270,8 +279,13 @@ class PhantomSettings:
 
 
 def settings_to_dict(s: PhantomSettings) -> dict[str, Any]:
-    """Return the settings as plain JSON types (the ``settings`` object of ``truth.json``)."""
-    return {
+    """Return the settings as plain JSON types (the ``settings`` object of ``truth.json``).
+
+    ``anatomy`` is written only when it is not ``basic``: a basic study's truth (and its UIDs,
+    derived from these settings) stay what they were before the detailed anatomy existed.
+    """
+    extra = {} if s.anatomy == PhantomAnatomy.BASIC else {"anatomy": str(s.anatomy)}
+    return extra | {
         "tracer": s.tracer,
         "seed": s.seed,
         "vendor": s.vendor,
@@ -415,6 +429,7 @@ def settings_from_dict(data: Mapping[str, Any]) -> PhantomSettings:
             bed_length_mm=float(data["bed_length_mm"]),
             pet_units=str(data["pet_units"]),
             lesions=lesions,
+            anatomy=str(data.get("anatomy", PhantomAnatomy.BASIC)),
             injection_datetime=datetime.fromisoformat(str(data["injection_datetime"])),
         )
     except (KeyError, TypeError, ValueError, IndexError) as err:

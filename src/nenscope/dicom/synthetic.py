@@ -248,11 +248,14 @@ def _beds_json(settings: PhantomSettings, grid: GridSpec) -> list[dict[str, Any]
 
 
 def _shape_dict(shape: Shape) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "kind": shape.kind.value,
         "centre_mm": list(shape.centre_mm),
         "radii_mm": list(shape.radii_mm),
     }
+    if shape.path_mm:
+        out["path_mm"] = [list(p) for p in shape.path_mm]
+    return out
 
 
 def _region_dict(r: Region) -> dict[str, Any]:
@@ -353,7 +356,9 @@ def _compute_truth(
     settings: PhantomSettings, uids: Mapping[str, str], pet: _PetImage | None = None
 ) -> PhantomTruth:
     grid = grid_spec(settings.size)
-    model = build_phantom_model(settings.tracer_enum, settings.lesion_specs)
+    model = build_phantom_model(
+        settings.tracer_enum, settings.lesion_specs, anatomy=settings.anatomy
+    )
     if pet is None:
         pet = _pet_image(settings, model, grid)
     voxel_ml = abs(float(np.linalg.det(grid.pet_affine[:3, :3]))) * ML_PER_MM3
@@ -530,7 +535,9 @@ def write_phantom_study(
         raise OptionError(f"Phantom output {out_dir} exists and is not a folder.")
     _check_out_dir(out_dir, overwrite=overwrite)
     grid = grid_spec(settings.size)
-    model = build_phantom_model(settings.tracer_enum, settings.lesion_specs)
+    model = build_phantom_model(
+        settings.tracer_enum, settings.lesion_specs, anatomy=settings.anatomy
+    )
     pet = _pet_image(settings, model, grid)
     uids = _study_uids(settings)
     truth = _compute_truth(settings, uids, pet)

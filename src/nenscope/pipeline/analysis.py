@@ -25,6 +25,7 @@ from nenscope.core.geometry import ImageVolume
 from nenscope.core.tracers import AnalysisFamily
 from nenscope.dicom import read_mask
 from nenscope.dicom.organ_masks import read_organ_masks
+from nenscope.dicom.totalsegmentator import OrganModelError, segment_organs, usage_statistics_note
 from nenscope.pipeline.align import AlignOutcome, align_studies
 from nenscope.pipeline.anatomy import add_anatomy
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
@@ -240,6 +241,36 @@ def _organ_masks(regions: ReferenceRegions | None) -> dict[str, npt.NDArray[np.b
     return {name: mask for name, mask in found.items() if mask is not None}
 
 
+def _outside_organs(
+    study: StudyData, options: AnalysisOptions, notes: list[str], errors: list[str]
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Organ masks from ``--organs``: a folder or label map, or TotalSegmentator on the CT."""
+    try:
+        if options.organs is not None:
+            outside = read_organ_masks(options.organs, study.suv)
+            notes.append(f"organ masks from {options.organs}: {', '.join(sorted(outside))}")
+            return outside
+        if options.organ_model is None:
+            return {}
+        if study.ct is None:
+            raise OrganModelError(
+                f"--organs {options.organ_model.value} segments the CT, and this study has "
+                "no CT in the PET's frame of reference."
+            )
+        outside = segment_organs(study.ct.volume, study.suv, model=options.organ_model)
+        notes.append(
+            f"organ masks from {options.organ_model.value} on the CT (run here): "
+            f"{', '.join(sorted(outside))}"
+        )
+        stats = usage_statistics_note()
+        if stats is not None:
+            notes.append(stats)
+        return outside
+    except WorkbenchError as err:
+        errors.append(f"Organ masks not used (automatic anatomy instead): {err}")
+        return {}
+
+
 def find_lesions(
     study: StudyData,
     options: AnalysisOptions,
@@ -257,13 +288,7 @@ def find_lesions(
     errors: list[str] = []
     detection = None
     family = tracer_family(study.tracer, study.tracer_family)
-    outside: dict[str, npt.NDArray[np.bool_]] = {}
-    if options.organs is not None:
-        try:
-            outside = read_organ_masks(options.organs, study.suv)
-            notes.append(f"organ masks from {options.organs}: {', '.join(sorted(outside))}")
-        except WorkbenchError as err:
-            errors.append(f"Organ masks not used (automatic anatomy instead): {err}")
+    outside = _outside_organs(study, options, notes, errors)
     if options.auto_detect:
         detection = detect_lesions(
             study.suv,

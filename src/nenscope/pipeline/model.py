@@ -22,6 +22,7 @@ from nenscope.core.geometry import ImageVolume
 from nenscope.core.tracers import AnalysisFamily
 from nenscope.dicom import DicomSeries, SeriesRef
 from nenscope.dicom.pet import SuvOverrides, SuvResult
+from nenscope.dicom.totalsegmentator import OrganModel
 from nenscope.pipeline.radiomics import LesionRadiomics
 from nenscope.pipeline.scores import SstrRadsInputs
 from nenscope.pipeline.serialize import from_plain, to_plain
@@ -70,6 +71,11 @@ class AnalysisOptions:
     organs
         Organ masks from outside (``--organs``): a TotalSegmentator output folder or a label
         map with a name table; the physiology rules then use them.
+    organ_model
+        Organ masks segmented in this process from the study's CT
+        (:class:`~nenscope.dicom.totalsegmentator.OrganModel`: ``--organs totalsegmentator``
+        or ``totalsegmentator-fast``); needs the optional package and its weights locally
+        (nothing is downloaded). Not together with ``organs``.
     lesion_rois
         Names of the ROIs/segments to take from ``lesion_masks`` (``--lesion-roi``); all if
         empty.
@@ -122,6 +128,7 @@ class AnalysisOptions:
     pdf: bool = True
     radiomics: RadiomicsSettings | None = None
     organs: Path | None = None
+    organ_model: OrganModel | None = None
 
     def __post_init__(self) -> None:
         if self.tracer not in TRACER_OPTIONS:
@@ -131,6 +138,15 @@ class AnalysisOptions:
         # A caller's string ("lbm") becomes the enum here, at the API boundary (STYLE 3.1).
         normalisation = parse_option(self.normalisation, Normalisation, what="SUV normalisation")
         object.__setattr__(self, "normalisation", normalisation)
+        if self.organ_model is not None:
+            object.__setattr__(
+                self, "organ_model", parse_option(self.organ_model, OrganModel, what="--organs")
+            )
+            if self.organs is not None:
+                raise OptionError(
+                    f"Give either an organ-mask folder ({self.organs}) or an organ model "
+                    f"({self.organ_model.value}) for --organs, not both."
+                )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

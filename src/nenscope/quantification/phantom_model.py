@@ -18,6 +18,7 @@ They are not measurements of any patient and must not be used as reference range
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,16 +28,23 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from nenscope.core.enums import suggest
+from nenscope.core.enums import parse_option, suggest
 from nenscope.core.errors import GeometryError, OptionError
 from nenscope.core.tracers import default_tracer_table
 from nenscope.core.units import ML_PER_MM3, MM3_PER_ML
+from nenscope.quantification._phantom_detailed import (
+    DETAILED_INSERTIONS,
+    DETAILED_UPTAKE,
+    DETAILED_UPTAKE_OVERRIDES,
+    Entry,
+)
 
 __all__ = [
     "FWHM_PER_SIGMA",
     "LESION_MIN_GAP_MM",
     "TRACERS",
     "LesionSpec",
+    "PhantomAnatomy",
     "PhantomModel",
     "Region",
     "RegionKind",
@@ -145,6 +153,22 @@ class ShapeKind(StrEnum):
 
     ELLIPSOID = "ellipsoid"
     CYLINDER = "cylinder"
+    TUBE = "tube"
+
+
+class PhantomAnatomy(StrEnum):
+    """Which anatomy the phantom has.
+
+    ``basic`` is the original ellipsoid phantom (every existing study and test). ``detailed``
+    adds the structures a real body shows on PET (issue 10): a myocardial ring with a blood
+    pool inside, a brain cortex shell over lower-uptake white matter, renal pelves and ureters
+    joined to the bladder (one urinary tract), meandering bowel loops, psoas and thigh
+    muscles, and a focus in the pancreatic uncinate process (SSTR). Still a unit-test tool
+    built from simple shapes, not evidence that a method holds on patients.
+    """
+
+    BASIC = "basic"
+    DETAILED = "detailed"
 
 
 class RegionKind(StrEnum):
@@ -161,36 +185,71 @@ _BOUNDARY_RTOL = 1e-9
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shape:
-    """Axis-aligned ellipsoid or elliptic cylinder in LPS mm.
+    """Axis-aligned ellipsoid, elliptic cylinder, or tube along a polyline, in LPS mm.
 
     Parameters
     ----------
     kind
-        ``ellipsoid``, or ``cylinder`` (elliptic cross-section in x-y, axis along z).
+        ``ellipsoid``; ``cylinder`` (elliptic cross-section in x-y, axis along z); or ``tube``
+        (every point within ``radii_mm[0]`` of the polyline ``path_mm``: a ureter, a bowel
+        loop, a muscle).
     centre_mm
-        Centre ``(x, y, z)`` in LPS mm.
+        Centre ``(x, y, z)`` in LPS mm (for a tube: the mean of its path points).
     radii_mm
-        Semi-axes ``(x, y, z)`` in mm; for a cylinder the z value is half its length.
+        Semi-axes ``(x, y, z)`` in mm; for a cylinder the z value is half its length; for a
+        tube three equal values, its radius.
+    path_mm
+        Tube only: two or more points ``(x, y, z)`` LPS mm, joined by straight segments.
     """
 
     kind: ShapeKind
     centre_mm: tuple[float, float, float]
     radii_mm: tuple[float, float, float]
+    path_mm: tuple[tuple[float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if not all(math.isfinite(r) and r > 0 for r in self.radii_mm):
             raise GeometryError(f"Shape radii must be finite and > 0 mm, got {self.radii_mm}.")
         if not all(math.isfinite(c) for c in self.centre_mm):
             raise GeometryError(f"Shape centre must be finite, got {self.centre_mm}.")
+        is_tube = self.kind is ShapeKind.TUBE
+        if is_tube != bool(self.path_mm):
+            raise GeometryError(
+                f"A {self.kind.value} shape {'needs' if is_tube else 'takes no'} path_mm "
+                "(the polyline of a tube)."
+            )
+        if is_tube and (
+            len(self.path_mm) < 2
+            or len(set(self.radii_mm)) != 1
+            or not all(all(math.isfinite(v) for v in p) for p in self.path_mm)
+        ):
+            raise GeometryError(
+                "A tube needs at least two finite path points (x, y, z) mm and one radius "
+                f"(three equal radii), got path {self.path_mm} and radii {self.radii_mm}."
+            )
+
+    @classmethod
+    def tube(cls, path_mm: Sequence[Sequence[float]], radius_mm: float) -> Shape:
+        """Return a tube of ``radius_mm`` along the polyline ``path_mm`` (LPS mm)."""
+        points = tuple((float(p[0]), float(p[1]), float(p[2])) for p in path_mm)
+        centre = np.mean(np.asarray(points, dtype=np.float64), axis=0) if points else np.zeros(3)
+        return cls(
+            kind=ShapeKind.TUBE,
+            centre_mm=(float(centre[0]), float(centre[1]), float(centre[2])),
+            radii_mm=(radius_mm, radius_mm, radius_mm),
+            path_mm=points,
+        )
 
     def contains(self, points_mm: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """Whether each LPS point (``(..., 3)`` array, mm) lies inside the shape (boundary in)."""
-        c = np.asarray(self.centre_mm)
-        r = np.asarray(self.radii_mm)
-        q = (points_mm - c) / r
         # "Boundary in" up to rounding: a grid point on the surface in exact arithmetic stays in
         # whatever the float error of its coordinates (the label map is translation-equivariant).
         one = 1.0 + _BOUNDARY_RTOL
+        if self.kind is ShapeKind.TUBE:
+            return _in_tube(points_mm, self.path_mm, self.radii_mm[0], one)
+        c = np.asarray(self.centre_mm)
+        r = np.asarray(self.radii_mm)
+        q = (points_mm - c) / r
         if self.kind is ShapeKind.ELLIPSOID:
             return np.asarray(np.sum(q * q, axis=-1) <= one)
         in_plane = q[..., 0] ** 2 + q[..., 1] ** 2 <= one
@@ -199,16 +258,46 @@ class Shape:
     @property
     def bounds_mm(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Lower and upper LPS corners of the axis-aligned bounding box, mm."""
-        c = np.asarray(self.centre_mm, dtype=np.float64)
         r = np.asarray(self.radii_mm, dtype=np.float64)
+        if self.kind is ShapeKind.TUBE:
+            path = np.asarray(self.path_mm, dtype=np.float64)
+            return path.min(axis=0) - r, path.max(axis=0) + r
+        c = np.asarray(self.centre_mm, dtype=np.float64)
         return c - r, c + r
 
     @property
     def nominal_volume_ml(self) -> float:
-        """Continuous volume of the shape in mL."""
+        """Continuous volume of the shape in mL.
+
+        A tube: its segments plus the end caps; where segments meet at an angle the joint is
+        counted twice, so an upper bound.
+        """
         rx, ry, rz = self.radii_mm
+        if self.kind is ShapeKind.TUBE:
+            path = np.asarray(self.path_mm, dtype=np.float64)
+            length = float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
+            return (math.pi * rx**2 * length + 4.0 / 3.0 * math.pi * rx**3) * ML_PER_MM3
         factor = 4.0 / 3.0 if self.kind is ShapeKind.ELLIPSOID else 2.0
         return factor * math.pi * rx * ry * rz * ML_PER_MM3
+
+
+def _in_tube(
+    points_mm: npt.NDArray[np.float64],
+    path: Sequence[tuple[float, float, float]],
+    radius_mm: float,
+    one: float,
+) -> npt.NDArray[np.bool_]:
+    """Points within ``radius_mm`` of the polyline (distance to the nearest segment)."""
+    pts = np.asarray(points_mm, dtype=np.float64)
+    inside = np.zeros(pts.shape[:-1], dtype=bool)
+    limit = (radius_mm * radius_mm) * one
+    for a_, b_ in itertools.pairwise(path):
+        a, b = np.asarray(a_), np.asarray(b_)
+        ab = b - a
+        t = np.clip(((pts - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+        d = pts - (a + t[..., None] * ab)
+        inside |= np.sum(d * d, axis=-1) <= limit
+    return inside
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -531,8 +620,67 @@ def _index_window(
     return (j0, j1), (i0, i1)
 
 
-def build_phantom_model(tracer: Tracer, lesions: Sequence[LesionSpec]) -> PhantomModel:
+def _anatomy_regions(col: int, anatomy: PhantomAnatomy) -> list[Region]:
+    """Return the anatomy's regions in paint order, uptake of tracer column ``col``."""
+    detailed = anatomy is PhantomAnatomy.DETAILED
+    uptake = {**_UPTAKE, **DETAILED_UPTAKE} if detailed else _UPTAKE
+    regions = []
+    for name, kind, skind, centre, radii, hu, key in _ANATOMY:
+        if detailed:
+            key = DETAILED_UPTAKE_OVERRIDES.get(name, key)
+        regions.append(
+            Region(
+                name=name,
+                kind=kind,
+                shape=Shape(
+                    kind=skind,
+                    centre_mm=(float(centre[0]), float(centre[1]), float(centre[2])),
+                    radii_mm=(float(radii[0]), float(radii[1]), float(radii[2])),
+                ),
+                hu=float(hu),
+                suv=uptake[key][col],
+            )
+        )
+        if detailed:
+            regions.extend(
+                _detailed_region(entry, uptake, col) for entry in DETAILED_INSERTIONS.get(name, ())
+            )
+    return regions
+
+
+def _detailed_region(
+    entry: Entry, uptake: Mapping[str, tuple[float, float, float]], col: int
+) -> Region:
+    name, kind, skind, centre, radii, hu, key, path = entry
+    if skind == ShapeKind.TUBE:
+        shape = Shape.tube(path, float(radii[0]))
+    else:
+        shape = Shape(
+            kind=ShapeKind(skind),
+            centre_mm=(float(centre[0]), float(centre[1]), float(centre[2])),
+            radii_mm=(float(radii[0]), float(radii[1]), float(radii[2])),
+        )
+    return Region(
+        name=name, kind=RegionKind(kind), shape=shape, hu=float(hu), suv=uptake[key][col]
+    )
+
+
+def build_phantom_model(
+    tracer: Tracer,
+    lesions: Sequence[LesionSpec],
+    *,
+    anatomy: PhantomAnatomy | str = PhantomAnatomy.BASIC,
+) -> PhantomModel:
     """Build the built-in anatomy with uptake for ``tracer`` and ``lesions`` painted last.
+
+    Parameters
+    ----------
+    tracer
+        Sets the uptake column.
+    lesions
+        Painted after the anatomy.
+    anatomy
+        ``basic`` (default: the original phantom) or ``detailed`` (:class:`PhantomAnatomy`).
 
     Raises
     ------
@@ -541,21 +689,8 @@ def build_phantom_model(tracer: Tracer, lesions: Sequence[LesionSpec]) -> Phanto
         does not contain the lesion centre, or two lesions overlap.
     """
     col = _TRACER_COLUMN[tracer]
-    anatomy = [
-        Region(
-            name=name,
-            kind=kind,
-            shape=Shape(
-                kind=skind,
-                centre_mm=(float(centre[0]), float(centre[1]), float(centre[2])),
-                radii_mm=(float(radii[0]), float(radii[1]), float(radii[2])),
-            ),
-            hu=float(hu),
-            suv=_UPTAKE[key][col],
-        )
-        for name, kind, skind, centre, radii, hu, key in _ANATOMY
-    ]
-    by_name = {r.name: r for r in anatomy}
+    regions = _anatomy_regions(col, parse_option(anatomy, PhantomAnatomy, what="anatomy"))
+    by_name = {r.name: r for r in regions}
     for lesion in lesions:
         if lesion.lesion_id in by_name:
             raise OptionError(
@@ -563,7 +698,7 @@ def build_phantom_model(tracer: Tracer, lesions: Sequence[LesionSpec]) -> Phanto
             )
         organ = by_name.get(lesion.site)
         if organ is None and lesion.site not in FREE_LESION_SITES:
-            sites = sorted({*FREE_LESION_SITES, *(r.name for r in anatomy if r.kind is _O)})
+            sites = sorted({*FREE_LESION_SITES, *(r.name for r in regions if r.kind is _O)})
             raise OptionError(
                 f"Lesion '{lesion.lesion_id}': unknown site '{lesion.site}'. "
                 + suggest(lesion.site, sites)
@@ -576,7 +711,7 @@ def build_phantom_model(tracer: Tracer, lesions: Sequence[LesionSpec]) -> Phanto
             )
         _check_inside_patient(lesion, [by_name[name] for name in _OUTLINE])
     _check_lesions_apart(lesions)
-    return PhantomModel(regions=(*anatomy, *(les.to_region() for les in lesions)))
+    return PhantomModel(regions=(*regions, *(les.to_region() for les in lesions)))
 
 
 def _check_inside_patient(lesion: LesionSpec, outline: Sequence[Region]) -> None:

@@ -81,6 +81,7 @@ from nenscope.segmentation.lesions import (
     LesionSegmentation,
     grow_mask_mm,
     percist_liver_threshold,
+    reunite_split,
     threshold_lesions,
 )
 from nenscope.segmentation.organs import OrganEstimate, lps_axes
@@ -128,6 +129,9 @@ class PhysiologySettings:
     faint_organ_min_ml, faint_organ_elongation
         Smallest volume (mL) and longest extent / equivalent-sphere diameter of the faint
         organ rule (normal pancreas, bowel).
+    hilum_max_ml
+        SSTR: components smaller than this (mL) with their peak on the medial side of a
+        kidney are hilum structures (nodes), not kidney.
     """
 
     max_lesion_volume_ml: float = 100.0
@@ -145,6 +149,7 @@ class PhysiologySettings:
     pituitary_max_ml: float = 2.0
     faint_organ_min_ml: float = 10.0
     faint_organ_elongation: float = 1.8
+    hilum_max_ml: float = 15.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -286,8 +291,16 @@ def detect_lesions(
             mask = anatomy.mask(organ)
             if mask is not None and organ in normal:
                 exclude[organ] = mask
+    # Split at peaks: a node joined at threshold to an organ is classed apart from it; the
+    # parts that are not physiological are joined again below (reunite_split).
     seg = threshold_lesions(
-        suv, settings=settings, exclude=exclude, liver_mask=liver, liver_reference=liver_ref
+        suv,
+        settings=settings,
+        exclude=exclude,
+        liver_mask=liver,
+        liver_reference=liver_ref,
+        split=True,
+        liver_contour_floor=family is TracerFamily.SSTR,
     )
     liver_zone = (
         None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
@@ -301,14 +314,17 @@ def detect_lesions(
         spill_margin_mm=settings.spill_margin_mm,
         measurable=settings.percist_measurable,
     )
-    dropped, kept = _classify(suv, seg.labels, organs, liver_zone, physiology, context)
+    dropped, kept, organs_found = _classify(
+        suv, seg.labels, organs, liver_zone, physiology, context
+    )
+    joined, kept = reunite_split(seg, kept, organs=organs_found)
     dropped = _excluded_entries(suv, context.excluded) + dropped
     bladder = [p for p in dropped if p.organ == "urinary bladder"]
     if anatomy is not None and bladder:
         # The pelvic floor: below the bladder lie the thighs (sites of the lesions).
         marks = {**anatomy.landmarks_z_mm, "bladder": min(p.centroid_mm[2] for p in bladder)}
         anatomy = dataclasses.replace(anatomy, landmarks_z_mm=marks)
-    lut = np.zeros(int(seg.labels.max()) + 1, dtype=np.uint32)
+    lut = np.zeros(int(joined.max()) + 1, dtype=np.uint32)
     lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
     auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
     missing = not_modelled(family)
@@ -322,7 +338,7 @@ def detect_lesions(
             "no organ estimate: liver-adaptive threshold and spleen exclusion not used"
         )
     return LesionDetection(
-        labels=lut[seg.labels],
+        labels=lut[joined],
         segmentation=seg,
         physiological=tuple(dropped),
         liver_mask=liver,
@@ -435,7 +451,12 @@ def _classify(
     liver_zone: npt.NDArray[np.bool_] | None,
     settings: PhysiologySettings,
     context: _Context | None = None,
-) -> tuple[list[PhysiologicalUptake], list[int]]:
+) -> tuple[list[PhysiologicalUptake], list[int], set[int]]:
+    """Class the components: physiological (with reasons), kept, and identified organs.
+
+    The labels identified as an organ matter for split components: a part split off one of
+    them at a peak of its own may be a lesion beside it.
+    """
     context = _Context() if context is None else context
     liver_mean = None if context.liver is None else context.liver[0]
     spleen = None if organs is None else organs.spleen
@@ -458,15 +479,7 @@ def _classify(
         else np.asarray(organs.ct_on_pet.array, dtype=np.float64)
     )
     shapes = rules.measure_shapes(suv, labels, midline)
-    # The anatomy-based urinary-tract rules are validated on real FDG studies only so far.
-    fdg = context.family is TracerFamily.FDG
-    kidneys = _kidneys(suv, labels, context, shapes, reasons, settings.organ_min_ml) if fdg else []
-    bladder = _bladder(comps, frame, reasons, settings, ct, labels)
-    if fdg and "urinary tract" in context.normal:
-        seeds = kidneys + ([] if bladder is None else [bladder.label])
-        gap = 1.5 * max(suv.spacing_mm)
-        seeds = rules.same_organ(shapes, seeds, reasons, gap)
-        rules.ureters(shapes, seeds, reasons, rules.RuleSettings())
+    bladder = _urinary_tract(suv, labels, comps, shapes, frame, reasons, settings, context, ct)
     limb_z = None if bladder is None else float(bladder.box_lo[2])
     # Below the bladder lie the thighs: nothing physiological with high uptake (STYLE: rule
     # documented in docs/analysis.md), so no organ rule may drop what lies there.
@@ -484,10 +497,12 @@ def _classify(
         for c in (a, b):
             reasons.setdefault(c.label, "paired with its mirror image across the midline")
     if "adrenal glands" in context.normal:
-        _adrenals(comps, frame, reasons, settings)
+        _adrenals(comps, frame, reasons, settings, None if organs is None else organs.liver)
     if "pituitary gland" in context.normal:
         _pituitary(comps, frame, reasons, settings)
     _faint_organs(comps, reasons, settings, liver_mean)
+    if "uncinate process" in context.normal and liver_mean is not None:
+        rules.uncinate(suv, shapes, reasons, rules.RuleSettings(), liver_mean, liver_zone, midline)
     _fdg_rules(shapes, context, reasons, below)
     dropped = [
         PhysiologicalUptake(
@@ -501,7 +516,41 @@ def _classify(
         if c.label in reasons
     ]
     kept = [c.label for c in comps if c.label not in reasons]
-    return dropped, kept
+    organs_found = {label for label, why in reasons.items() if _named_organ(why) in _ORGANS}
+    return dropped, kept, organs_found
+
+
+def _urinary_tract(  # noqa: PLR0913 - the rules need the image, its components and anatomy
+    suv: ImageVolume,
+    labels: npt.NDArray[np.uint32],
+    comps: list[_Component],
+    shapes: Mapping[int, rules.ComponentShape],
+    frame: _Frame,
+    reasons: dict[int, str],
+    settings: PhysiologySettings,
+    context: _Context,
+    ct: npt.NDArray[np.float64] | None,
+) -> _Component | None:
+    """Mark kidneys, bladder and ureters (in place); return the bladder.
+
+    Kidneys and ureters from the anatomy on FDG (validated on the real FDG studies) and SSTR
+    (generated studies only), where a small structure at the renal hilum is not kidney.
+    """
+    fdg = context.family is TracerFamily.FDG
+    urinary = fdg or context.family is TracerFamily.SSTR
+    kidneys = (
+        _kidneys(suv, labels, context, shapes, reasons, settings, hilum=not fdg) if urinary else []
+    )
+    bladder = _bladder(comps, frame, reasons, settings, ct, labels)
+    if urinary and "urinary tract" in context.normal:
+        seeds = kidneys + ([] if bladder is None else [bladder.label])
+        if fdg:
+            # FDG: the background-corrected contour of a hot pelvis or bladder leaves its
+            # cooler rest as separate components touching it (SSTR: the hot renal cortex is
+            # one component with its pelvis; a cooler neighbour there may be a hilum node).
+            seeds = rules.same_organ(shapes, seeds, reasons, 1.5 * max(suv.spacing_mm))
+        rules.ureters(shapes, seeds, reasons, rules.RuleSettings(), craniocaudal=not fdg)
+    return bladder
 
 
 _EXCLUDED_ORGAN = {"brain": "brain", "myocardium": "heart"}
@@ -544,13 +593,21 @@ def _kidneys(
     context: _Context,
     shapes: Mapping[int, rules.ComponentShape],
     reasons: dict[int, str],
-    organ_min_ml: float,
+    settings: PhysiologySettings,
+    *,
+    hilum: bool = False,
 ) -> list[int]:
     """Mark the components in the kidneys found on the anatomy (in place); their labels.
 
-    A kidney smaller than ``organ_min_ml`` is not used (the organ-size rules are off when
-    that setting is larger than any organ).
+    A kidney smaller than ``settings.organ_min_ml`` is not used (the organ-size rules are off
+    when that setting is larger than any organ). With ``hilum`` (SSTR, where the renal cortex
+    is as avid as a node and the kidney mask takes in what touches it): a component smaller
+    than ``settings.hilum_max_ml`` whose peak lies medial of the kidney's medial quarter
+    (:data:`HILUM_QUANTILE` of the mask's distances from the midline) is a structure at the
+    renal hilum (a node, vessels), not kidney; and the kidney level is
+    ``kidney_level_liver_sstr`` × the liver mean, above the avid liver.
     """
+    organ_min_ml = settings.organ_min_ml
     if (
         "kidneys" not in context.normal
         or context.anatomy is None
@@ -560,8 +617,14 @@ def _kidneys(
         return []
     found = []
     n = int(labels.max())
+    rule_settings = rules.RuleSettings()
+    if hilum:
+        # SSTR: the liver is avid too; the kidney level must lie above it.
+        rule_settings = dataclasses.replace(
+            rule_settings, kidney_level_liver=rule_settings.kidney_level_liver_sstr
+        )
     for side, mask in rules.kidney_masks(
-        suv, context.anatomy, context.liver[0], rules.RuleSettings()
+        suv, context.anatomy, context.liver[0], rule_settings
     ).items():
         if float(mask.sum()) * suv.voxel_volume_ml < organ_min_ml:
             continue
@@ -570,10 +633,23 @@ def _kidneys(
         # Also what mostly lies in the kidney zone and overlaps the kidney (a pole that the
         # opening cut off the kidney's mask).
         zone = rules.in_mask_fraction(labels, context.anatomy.masks["kidney zone"], n)
+        medial_mm = None
+        if hilum:
+            x = suv.index_to_lps(np.argwhere(mask).astype(np.float64))[:, 0]
+            medial_mm = float(
+                np.quantile(np.abs(x - context.anatomy.midline_x_mm), HILUM_QUANTILE)
+            )
         for label in shapes:
             inside = fraction[label - 1] >= 0.5 or (
                 fraction[label - 1] >= 0.25 and zone[label - 1] >= 0.5
             )
+            s = shapes[label]
+            if (
+                medial_mm is not None
+                and s.volume_ml < settings.hilum_max_ml
+                and abs(float(s.max_lps[0]) - context.anatomy.midline_x_mm) < medial_mm
+            ):
+                continue  # at the renal hilum: may be a node (kept for the reader)
             if label not in reasons and inside:
                 reasons[label] = f"lies in the {side}, with its collecting system (kidney)"
                 found.append(label)
@@ -610,6 +686,9 @@ def _fdg_rules(
     if context.measurable:
         rules.not_measurable(shapes, context.liver, reasons)
 
+
+HILUM_QUANTILE = 0.25
+"""Kidney voxels nearer the midline than this quantile of their distances form its medial side."""
 
 BLADDER_CORE_FRACTION = 0.5
 """Voxels at or above this fraction of a component's SUVmax form its core for the CT check."""
@@ -746,6 +825,12 @@ def _organ_slot(c: _Component, frame: _Frame, settings: PhysiologySettings) -> s
     return None
 
 
+_ORGANS = frozenset(
+    {"urinary bladder", "brain", "heart", "kidney", "ureter", "myocardium", "spleen"}
+)
+"""Organs identified as such (by position, anatomy or the urinary tract), not by a shape or
+uptake-level rule: a structure split off one of them at a peak of its own is classed apart."""
+
 _NAMED_BY_RULE = (
     "urinary bladder",
     "brain",
@@ -757,6 +842,8 @@ _NAMED_BY_RULE = (
     "Waldeyer's ring / paired glands",
     "bowel or muscle",
     "bowel, muscle or brown fat",
+    "normal pancreas or bowel",
+    "uncinate process",
 )
 """Organs that a rule names in its reason (last parenthesis)."""
 
@@ -776,11 +863,18 @@ def _adrenals(
     frame: _Frame,
     reasons: dict[int, str],
     settings: PhysiologySettings,
+    liver: npt.NDArray[np.bool_] | None = None,
 ) -> None:
-    """Mark small posterior-lateral uptake on a kidney's upper pole as adrenal (in place)."""
+    """Mark small posterior-lateral uptake on a kidney's upper pole as adrenal (in place).
+
+    The right adrenal touches the liver: a component in the liver zone counts when its
+    centroid lies outside the liver estimate itself (a liver lesion's lies inside).
+    """
     kidneys = [c for c in comps if c.label in reasons and frame.guess(c) == "kidney"]
     for c in comps:
-        if c.label in reasons or c.volume_ml > settings.adrenal_max_ml or c.in_liver >= 0.5:
+        if c.label in reasons or c.volume_ml > settings.adrenal_max_ml:
+            continue
+        if c.in_liver >= 0.5 and (liver is None or _inside(frame, liver, c.centroid)):
             continue
         if abs(float(c.centroid[0]) - frame.midline) < 25.0:
             continue
@@ -791,6 +885,17 @@ def _adrenals(
             if high and posterior and float(np.linalg.norm(gap)) <= settings.adrenal_distance_mm:
                 reasons[c.label] = "small uptake on the upper pole of a kidney (adrenal)"
                 break
+
+
+def _inside(frame: _Frame, mask: npt.NDArray[np.bool_], point_mm: npt.NDArray[np.float64]) -> bool:
+    """Whether the voxel holding ``point_mm`` (LPS) is in ``mask`` (outside the grid: no)."""
+    if frame.affine is None:
+        return True
+    k, j, i = (
+        int(v) for v in np.round(np.linalg.solve(frame.affine, np.append(point_mm, 1.0))[:3])
+    )
+    inside = all(0 <= a < n for a, n in zip((k, j, i), mask.shape, strict=True))
+    return bool(inside and mask[k, j, i])
 
 
 def _pituitary(
@@ -867,6 +972,7 @@ class _Frame:
     body_y_centre: float
     trunk_z: tuple[float, float] | None = None
     suv: npt.NDArray[np.float64] | None = None
+    affine: npt.NDArray[np.float64] | None = None
 
     @staticmethod
     def build(suv: ImageVolume, organs: OrganEstimate | None) -> _Frame:
@@ -889,6 +995,7 @@ class _Frame:
             body_y_centre=float(np.median(y[organs.body])),
             trunk_z=trunk_z,
             suv=np.asarray(suv.array, dtype=np.float64),
+            affine=np.asarray(suv.affine, dtype=np.float64),
         )
 
     def guess(self, c: _Component) -> str:

@@ -11,6 +11,8 @@ on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICA
   bowel and the spleen), the largest part of at least ``kidney_min_ml``; a component with at
   least half its voxels in that region (grown by the spill margin), or a quarter there and
   half in the kidney zone (a pole the opening cut off), is kidney / renal collecting system.
+  On SSTR, where the liver is avid too, the level is ``kidney_level_liver_sstr`` × the liver
+  mean (SSTR kidneys are about twice the liver), so the liver is not taken for a kidney.
 * **Urinary tract**: starting from the kidneys and the bladder, a component is a ureter when
   it lies within ``ureter_gap_mm`` of a urinary component (peristalsis leaves gaps), between
   the kidneys' upper edge and the bladder's lower edge, and is tubular (its narrower in-plane
@@ -32,6 +34,12 @@ on the study's tracer family (:data:`nenscope.segmentation.patterns.PHYSIOLOGICA
   component of at most ``sprawling_max_ml`` filling less than ``sprawling_fill`` of its
   bounding box (holes filled; a sphere fills 52 %) with SUVmax below ``sprawling_max_liver`` ×
   the liver mean; nodes are compact, tumours larger or hotter. Not below the bladder (limbs).
+* **Uncinate process** (SSTR): a focus of at most ``uncinate_max_ml`` below
+  ``uncinate_max_liver`` × the liver mean, right of the midline, joined at
+  ``uncinate_link_liver`` × the liver mean (smoothed, outside the liver zone, not above the
+  focus) to a band of uptake that reaches ``uncinate_across_mm`` left of the midline (the
+  pancreatic body), the focus at the band's right end: the pancreatic head (SSTR-RADS 2
+  pitfall). Without such a band nothing is marked.
 * **Measurable** (FDG): a component whose SUVpeak (highest 3×3×3 local mean) is below the
   PERCIST measurability level 1.5 × liver mean + 2 SD is not a candidate (Wahl et al., J Nucl
   Med 2009;50 Suppl 1:122S).
@@ -52,7 +60,7 @@ from nenscope.segmentation.anatomy import Anatomy
 from nenscope.segmentation.lesions import grow_mask_mm, percist_liver_threshold
 from nenscope.segmentation.organs import lps_axes
 
-__all__ = ["ComponentShape", "RuleSettings", "kidney_masks", "measure_shapes"]
+__all__ = ["ComponentShape", "RuleSettings", "kidney_masks", "measure_shapes", "uncinate"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +68,7 @@ class RuleSettings:
     """Constants of the rules (module docstring)."""
 
     kidney_level_liver: float = 1.0
+    kidney_level_liver_sstr: float = 1.3
     kidney_opening_mm: float = 7.0
     kidney_min_ml: float = 30.0
     ureter_gap_mm: float = 30.0
@@ -74,6 +83,10 @@ class RuleSettings:
     sprawling_fill: float = 0.25
     sprawling_max_liver: float = 3.5
     sprawling_max_ml: float = 60.0
+    uncinate_max_ml: float = 8.0
+    uncinate_max_liver: float = 1.5
+    uncinate_link_liver: float = 0.3
+    uncinate_across_mm: float = 20.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -242,8 +255,14 @@ def ureters(
     urinary: Sequence[int],
     reasons: dict[int, str],
     settings: RuleSettings,
+    *,
+    craniocaudal: bool = False,
 ) -> None:
-    """Mark the tubular components that continue the urinary tract (in place)."""
+    """Mark the tubular components that continue the urinary tract (in place).
+
+    With ``craniocaudal`` (SSTR, where the pancreas is a faint horizontal tube beside the
+    kidneys) a ureter must also run head to foot: its height at least its in-plane width.
+    """
     found = [shapes[u] for u in urinary if u in shapes]
     if len(found) < 2:
         return
@@ -256,6 +275,8 @@ def ureters(
             if label in reasons or not (bottom <= float(s.max_lps[2]) <= top):
                 continue
             if not s.tubular(settings.ureter_width_mm):
+                continue
+            if craniocaudal and s.height_mm < s.width_mm:
                 continue
             if any(_gap(s, u) <= settings.ureter_gap_mm for u in found):
                 reasons[label] = "tubular uptake continuing the urinary tract (ureter)"
@@ -414,4 +435,63 @@ def not_measurable(
             reasons[label] = (
                 f"SUVpeak {s.suvpeak:.1f} below the PERCIST measurable level {level:.1f} "
                 "(1.5 × liver mean + 2 SD): background"
+            )
+
+
+UNCINATE_BOX_MM = ((-20.0, 90.0), (-25.0, 25.0), (-15.0, 35.0))
+"""Where the pancreatic band next to an uncinate focus is looked for, around the focus's peak:
+x towards the patient's left (LPS +x), y, and z (the body and tail rise), mm."""
+
+
+def uncinate(
+    suv: ImageVolume,
+    shapes: Mapping[int, ComponentShape],
+    reasons: dict[int, str],
+    settings: RuleSettings,
+    liver_mean: float,
+    liver_zone: npt.NDArray[np.bool_] | None,
+    midline_x_mm: float,
+) -> None:
+    """Mark a small moderate focus at the right end of the pancreatic uptake (in place).
+
+    See the module docstring. A pancreatic-head or duodenal lesion of the same uptake looks
+    alike; the reason says so, and the entry stays in the report's physiological list.
+    """
+    todo = [
+        s
+        for label, s in shapes.items()
+        if label not in reasons
+        and s.volume_ml <= settings.uncinate_max_ml
+        and s.suvmax < settings.uncinate_max_liver * liver_mean
+        and float(s.max_lps[0]) < midline_x_mm
+    ]
+    if not todo:
+        return
+    smooth = ndimage.gaussian_filter(np.asarray(suv.array, dtype=np.float64), 1.0)
+    x, y, z = (np.broadcast_to(a, suv.shape) for a in lps_axes(suv))
+    (x0, x1), (y0, y1), (z0, z1) = UNCINATE_BOX_MM
+    for s in todo:
+        px, py, pz = (float(v) for v in s.max_lps)
+        band = (
+            (x >= px + x0) & (x <= px + x1) & (y >= py + y0) & (y <= py + y1)
+            & (z >= pz + z0) & (z <= pz + z1)
+            & (smooth >= settings.uncinate_link_liver * liver_mean) & (smooth <= s.suvmax)
+        )  # fmt: skip
+        if liver_zone is not None:
+            band &= ~liver_zone
+        k, j, i = (int(v) for v in np.round(suv.lps_to_index(s.max_lps[None])[0]))
+        labels, _ = ndimage.label(band, np.ones((3, 3, 3), dtype=bool))
+        own = int(labels[k, j, i])
+        if own == 0:
+            continue
+        part = labels == own
+        if (
+            float(x[part].max()) >= midline_x_mm + settings.uncinate_across_mm
+            and px <= float(x[part].min()) + 30.0
+        ):
+            reasons[s.label] = (
+                f"small focus at the right end of the pancreatic uptake, SUVmax {s.suvmax:.1f} "
+                f"below {settings.uncinate_max_liver:g} × liver mean: physiological uptake of "
+                "the pancreatic head; a head or duodenal lesion of this uptake looks alike, "
+                "check on CT (uncinate process)"
             )

@@ -56,6 +56,19 @@ def _references(
     return ref_points, ref_masks
 
 
+ORGAN_MODELS = ("totalsegmentator", "totalsegmentator-fast")
+"""``--organs`` values that run an organ model instead of naming a folder or file."""
+
+
+def _organ_source(value: str | None) -> tuple[Path | None, str | None]:
+    """``--organs``: (folder or label map, None) or (None, organ model name)."""
+    if value is None:
+        return None, None
+    if value.lower() in ORGAN_MODELS:
+        return None, value.lower()
+    return Path(value), None
+
+
 @app.command("analyze")
 def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     study_dir: Annotated[Path, typer.Argument(help="Folder of the PET/CT study (DICOM).")],
@@ -122,10 +135,13 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     sex: SexOpt = None,
     pdf: Annotated[bool, typer.Option(help="Write report.pdf.")] = True,
     organs: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--organs",
-            help="Organ masks: TotalSegmentator output folder or a label map with names.",
+            help="Organ masks: TotalSegmentator output folder or a label map with names; or "
+            "'totalsegmentator' / 'totalsegmentator-fast' to run TotalSegmentator here on the "
+            "CT (needs nenscope[totalsegmentator] and its weights on this computer; nothing "
+            "is downloaded). A folder of that name: give ./totalsegmentator.",
         ),
     ] = None,
     radiomics: Annotated[
@@ -147,6 +163,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     """Analyse a PET/CT study: SUV, reference regions, lesions, scores, reports, SEG and SR."""
     from nenscope.api import (
         AnalysisOptions,
+        OrganModel,
         SstrRadsInputs,
         SuvOverrides,
         analyze,
@@ -172,6 +189,7 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         {"liver": liver_mm, "spleen": spleen_mm, "blood_pool": blood_pool_mm},
         {"liver": liver_mask, "spleen": spleen_mask, "blood_pool": blood_pool_mask},
     )
+    organ_folder, organ_model = _organ_source(organs)
     options = AnalysisOptions(
         detection=detection,
         auto_detect=auto,
@@ -200,7 +218,8 @@ def analyze_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         fdg_study=fdg,
         pdf=pdf,
         radiomics=None if radiomics is None else load_settings(radiomics),
-        organs=organs,
+        organs=organ_folder,
+        organ_model=None if organ_model is None else OrganModel(organ_model),
     )
     with stage_progress(f"Analysing {study_dir}", quiet=quiet) as on_stage:
         result = analyze(study_dir, options, on_stage=on_stage)

@@ -50,6 +50,13 @@ def phantom_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
         float, typer.Option(help="PET noise: coefficient of variation at SUV 1.")
     ] = 0.0,
     size: Annotated[str, typer.Option(help="small, default or clinical.")] = "default",
+    anatomy: Annotated[
+        str,
+        typer.Option(
+            help="basic (ellipsoid organs) or detailed (adds myocardial ring, brain cortex, "
+            "renal pelves and ureters, bowel loops, muscles, uncinate focus). A unit-test tool."
+        ),
+    ] = "basic",
     units: Annotated[str, typer.Option(help="PET units: BQML, or CNTS (Philips).")] = "BQML",
     lesions: Annotated[
         Path | None,
@@ -82,6 +89,7 @@ def phantom_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
             fwhm_mm=fwhm_mm,
             noise=noise,
             size=size,
+            anatomy=anatomy,
             pet_units=units,
             lesions=None if lesions is None else read_lesion_file(lesions),
             weight_kg=weight_kg,
