@@ -11,7 +11,7 @@ SEG and SR must reference its source images.
 ``result["review"]`` holds::
 
     {"decisions": {"3": {"status": "rejected", "by": "doc"}},
-     "added": [{"id": 8, "mask": "review-lesion-8-v2.npy", "statistics": {...},
+     "added": [{"id": 8, "mask": "review-lesion-8.npy", "statistics": {...},
                 "detection": "...", "by": "doc"}],
      "references": {"liver": {"region": {...}, "by": "doc"}},
      "sstr_rads": {"inputs": {...}, "by": "doc"}}
@@ -202,7 +202,8 @@ def rescore_result(
     out_dir: Path,
     *,
     suv: ImageVolume | None = None,
-    pdf: bool = True,
+    pdf: bool = False,
+    lesion_views: bool = False,
 ) -> dict[str, Any]:
     """Re-score a stored result with its review and write the reviewed report into ``out_dir``.
 
@@ -218,15 +219,22 @@ def rescore_result(
     out_dir
         Folder of this version's reviewed files (HTML, JSON, CSV, PDF).
     suv
-        The stored SUV image: with it the report gets its MIP and lesion views (PET only).
+        The stored SUV image: with it the report gets its MIP (PET only).
     pdf
-        Write the PDF as well.
+        Write the PDF as well (2-5 s: a review edit leaves it to :func:`write_review_pdf` on
+        request and to signing).
+    lesion_views
+        Draw the target lesions' views too (about 0.5 s each).
     """
     reviewed = _reviewed(result, run_dir)
     analysis = reviewed.result
     if suv is not None:
         figures = review_figures(
-            analysis.report, suv, analysis.labels, tracer=_tracer(analysis.report)
+            analysis.report,
+            suv,
+            analysis.labels,
+            tracer=_tracer(analysis.report),
+            lesion_views=lesion_views,
         )
         analysis = dataclasses.replace(
             analysis, report=dataclasses.replace(analysis.report, figures=figures)

@@ -615,11 +615,14 @@ def review_figures(
     labels: npt.NDArray[np.uint16] | None,
     *,
     tracer: str = "",
+    lesion_views: bool = True,
 ) -> ReportFigures:
     """Draw the coronal MIP and the target lesions' views of a reviewed report from the SUV.
 
     What :func:`~nenscope.pipeline.outputs.render_figures` draws, without the CT (not stored
-    with a result): the lesion views show the PET with the lesion outline.
+    with a result): the lesion views show the PET with the lesion outline. With
+    ``lesion_views=False`` only the MIP is drawn (about 0.5 s instead of 0.5 s per target
+    lesion: what a review edit can afford).
     """
     targets = target_ids(report)
     by_id = {les.id: les for les in report.lesions}
@@ -633,7 +636,7 @@ def review_figures(
     mip = render_mip_png(suv, numbered, others=others, title=title)
     label_volume = None if labels is None else suv.with_array(labels, unit=Unit.LABEL)
     views: dict[int, bytes] = {}
-    for lesion_id in targets:
+    for lesion_id in targets if lesion_views else ():
         lesion = by_id[lesion_id]
         suvmax, volume = lesion.quantities["suvmax"], lesion.quantities["volume_ml"]
         views[lesion.id] = render_lesion_png(

@@ -334,8 +334,9 @@ def add_lesion(analysis_id: int, body: Seed, store: StoreDep, user: Reviewer) ->
                     detail=f"A lesion is already there (lesion {clash[0]}); confirm or reject "
                     "it instead of adding one.",
                 )
-        # One file per version: an id freed by an undo may come back with another mask.
-        mask_name = f"review-lesion-{new_id}-v{analysis.version + 1}.npy"
+        # The name the viewer's overlay reads (web/pages/_store.py). An id freed by undoing an
+        # add is given again with the new mask; the undone version is never current again.
+        mask_name = f"review-lesion-{new_id}.npy"
         np.save(folder / mask_name, grown.mask)
 
         def edit(current: dict[str, Any]) -> dict[str, Any]:
@@ -687,22 +688,22 @@ def report_pdf(
     _user: Reader,
     version: Annotated[int | None, Query()] = None,
 ) -> FileResponse:
-    """Return the PDF of ``version``: signed, else reviewed; without it, the analysis run's."""
+    """Return the PDF of ``version``: signed, else reviewed; without it, the analysis run's.
+
+    The PDF of a reviewed version that is not signed is written on the first request (a few
+    seconds: review edits write the HTML at once and leave the PDF to here and to signing).
+    """
     folder = analysis_dir(store, analysis_id)
-    candidates = [folder / "run/report.pdf"]
+    path = folder / "run" / "report.pdf"
     if version:
-        candidates = [
-            folder / f"signed-v{version}" / "report.pdf",
-            *_review_file(store, analysis_id, version, "report_pdf"),
-        ]
-    for path in candidates:
-        if path.exists():
-            return FileResponse(path, media_type="application/pdf", filename="report.pdf")
-    raise HTTPException(404, detail=f"No report PDF for analysis {analysis_id}.")
+        signed = folder / f"signed-v{version}" / "report.pdf"
+        path = signed if signed.exists() else _reviewed_pdf(store, analysis_id, version)
+    if not path.exists():
+        raise HTTPException(404, detail=f"No report PDF for analysis {analysis_id}.")
+    return FileResponse(path, media_type="application/pdf", filename="report.pdf")
 
 
-def _review_file(store: Store, analysis_id: int, version: int, role: str) -> list[Path]:
-    """Return the file of ``role`` that version ``version`` shows (reviewed, else the run's)."""
+def _version_result(store: Store, analysis_id: int, version: int) -> dict[str, Any]:
     with store.session() as session:
         row = session.scalar(
             select(AnalysisVersion).where(
@@ -711,7 +712,28 @@ def _review_file(store: Store, analysis_id: int, version: int, role: str) -> lis
         )
         if row is None:
             raise HTTPException(404, detail=f"Analysis {analysis_id} has no version {version}.")
-        relative = (row.result.get("review_files") or {}).get(role)
+        return dict(row.result)
+
+
+def _reviewed_pdf(store: Store, analysis_id: int, version: int) -> Path:
+    """Return the PDF of a version, writing a reviewed version's on first request."""
+    result = _version_result(store, analysis_id, version)
+    folder = analysis_dir(store, analysis_id)
+    html = (result.get("review_files") or {}).get("report_html")
+    if not result.get("rescored") or not html:
+        return folder / "run" / "report.pdf"
+    out = (folder / str(html)).parent
+    pdf = out / "report.pdf"
+    if not pdf.exists():
+        run = version_dir(store, analysis_id)
+        suv = load_suv(run, result.get("suv_unit")) if (run / "suv.npy").exists() else None
+        rescore_result(result, run, out, suv=suv, pdf=True, lesion_views=True)
+    return pdf
+
+
+def _review_file(store: Store, analysis_id: int, version: int, role: str) -> list[Path]:
+    """Return the file of ``role`` that version ``version`` shows (reviewed, else the run's)."""
+    relative = (_version_result(store, analysis_id, version).get("review_files") or {}).get(role)
     folder = analysis_dir(store, analysis_id)
     if relative:
         return [folder / relative]
