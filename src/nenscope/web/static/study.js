@@ -180,13 +180,14 @@
     form.elements.z.value = NS.fmt(c[2], 1);
     form.elements.radius_mm.value = "";
     document.getElementById("viewer").classList.add("adding");
-    form.elements.x.focus();
+    form.elements.x.focus({ preventScroll: true });
   }
 
   function stopMove() {
     state.moveRef = null;
     document.getElementById("reference-form").hidden = true;
     document.getElementById("viewer").classList.remove("adding");
+    document.querySelector(".side-pane").scrollLeft = 0;
   }
 
   async function moveReference(kind, centreLps, radius) {
