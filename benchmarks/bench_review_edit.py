@@ -17,7 +17,8 @@ machine's load (``uptime`` is printed).
 Usage::
 
     python benchmarks/bench_review_edit.py --size clinical
-    python benchmarks/bench_review_edit.py --study ../shared/data/dicom/tcia-sts-001-ge-petct
+    python benchmarks/bench_review_edit.py --study ../shared/data/dicom/tcia-acrin-nsclc-fdg-042 \
+        --only PT CT
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ GOAL_S = 2.0
 PASSWORD = "a long benchmark password"
 
 
-def _zip(folder: Path) -> bytes:
+def _zip(folder: Path, subfolders: list[str]) -> bytes:
     buffer = io.BytesIO()
+    roots = [folder / sub for sub in subfolders] or [folder]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for path in sorted(folder.rglob("*")):
+        for path in sorted(p for root in roots for p in root.rglob("*")):
             if path.is_file() and not path.name.endswith((".txt", ".md", ".json")):
                 archive.write(path, f"study/{path.relative_to(folder).as_posix()}")
     return buffer.getvalue()
@@ -56,6 +58,9 @@ def main() -> None:
     parser.add_argument("--study", type=Path, help="a DICOM study folder (default: a phantom)")
     parser.add_argument("--size", default="clinical", help="phantom size when no --study")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="upload only these sub-folders (e.g. PT CT)"
+    )
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
@@ -94,7 +99,7 @@ def main() -> None:
             ).json()["token"]
             auth = {"Authorization": f"Bearer {token}"}
             upload = client.post(
-                "/api/studies", headers=auth, files=[("files", ("s.zip", _zip(study)))]
+                "/api/studies", headers=auth, files=[("files", ("s.zip", _zip(study, args.only)))]
             )
             upload.raise_for_status()
             study_id = upload.json()["study_id"]
