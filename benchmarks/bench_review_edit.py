@@ -138,9 +138,14 @@ def main() -> None:
                 grow.append(seconds)
 
             reject, add, move = _edits(client, auth, url, target, args.repeat)
+            rescore, figures = _rescore_alone(
+                client.app.state.store, analysis_id, root, args.repeat
+            )  # type: ignore[attr-defined]
 
     line("seed segmentation alone (grow_lesion_from_seed)", grow)
     line("POST lesions (add from seed, re-score, report)", add, GOAL_S)
+    line("re-score alone (rescore_result, HTML + JSON)", rescore)
+    line("re-score with MIP + lesion views (first report view)", figures)
     line("PATCH lesion rejected (re-score, report)", reject)
     line("PUT references/liver (re-measure, re-score)", move)
     print(f"load: {os.getloadavg()}")
@@ -155,6 +160,33 @@ def line(name: str, values: list[float], goal: float | None = None) -> None:
         verdict = "met" if median < goal else "NOT met"
         text += f"  goal < {goal:g} s: ratio {median / goal:.2f} ({verdict})"
     print(text)
+
+
+def _rescore_alone(
+    store: Any, analysis_id: int, root: Path, repeat: int
+) -> tuple[list[float], list[float]]:
+    """Time the re-score of the current version in-process, without and with figures."""
+    import copy
+
+    from nenscope.jobs.analysis import load_suv
+    from nenscope.jobs.review import rescore_result
+    from nenscope.jobs.worker import version_dir
+    from nenscope.store.models import Analysis
+    from nenscope.store.review import current_result
+
+    with store.session() as session:
+        result = current_result(session, session.get(Analysis, analysis_id))
+    run = version_dir(store, analysis_id)
+    plain, drawn = [], []
+    for k in range(repeat):
+        start = time.perf_counter()
+        rescore_result(copy.deepcopy(result), run, root / f"plain-{k}")
+        plain.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        suv = load_suv(run, result.get("suv_unit"))
+        rescore_result(copy.deepcopy(result), run, root / f"drawn-{k}", suv=suv, lesion_views=True)
+        drawn.append(time.perf_counter() - start)
+    return plain, drawn
 
 
 def _edits(

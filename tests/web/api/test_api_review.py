@@ -81,6 +81,10 @@ def test_edits_rescore_and_undo_restores(
         assert html.status_code == 200
         assert f"analysis lesion {hottest['id']} at" in html.text
         assert "rejected by doc" in html.text
+        assert 'class="mip"' in html.text  # the reviewed MIP, drawn on this first request
+        pdf = client.get(f"{url}/report.pdf?version={after['version']}", headers=doc)
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF")
 
         # Add it back from a seed (its place is free now): the totals return.
         added = client.post(

@@ -278,12 +278,40 @@ class Seed(BaseModel):
 
 
 def _rescore(store: Store, analysis: Analysis, result: dict[str, Any]) -> dict[str, Any]:
-    """Re-score ``result`` (the next version's) with its review; writes its report files."""
+    """Re-score ``result`` (the next version's) with its review; writes its report files.
+
+    The HTML and JSON are written at once without figures; the figures (MIP, lesion views,
+    about 0.5 s each) and the PDF follow on the first request of the report (see
+    :func:`_with_figures`), so that an edit answers in the time of the re-score.
+    """
     version = analysis.version + 1
     run = version_dir(store, analysis.id)
-    suv = load_suv(run, result.get("suv_unit")) if (run / "suv.npy").exists() else None
     out = analysis_dir(store, analysis.id) / f"review-v{version}"
-    return rescore_result(result, run, out, suv=suv)
+    _figures_marker(out).unlink(missing_ok=True)
+    return rescore_result(result, run, out)
+
+
+def _figures_marker(out: Path) -> Path:
+    return out.with_name(f"{out.name}.figures")
+
+
+def _with_figures(store: Store, analysis_id: int, version: int, *, pdf: bool) -> Path | None:
+    """Return the reviewed report folder of a version with its figures (and PDF) written.
+
+    ``None`` for a version without review edits (its files are the analysis run's).
+    """
+    result = _version_result(store, analysis_id, version)
+    html = (result.get("review_files") or {}).get("report_html")
+    if not result.get("rescored") or not html:
+        return None
+    out = (analysis_dir(store, analysis_id) / str(html)).parent
+    marker = _figures_marker(out)
+    if not marker.exists() or (pdf and not (out / "report.pdf").exists()):
+        run = version_dir(store, analysis_id)
+        suv = load_suv(run, result.get("suv_unit")) if (run / "suv.npy").exists() else None
+        rescore_result(result, run, out, suv=suv, pdf=pdf, lesion_views=True)
+        marker.touch()
+    return out
 
 
 def _lesion_masks(folder: Path, result: dict[str, Any]) -> np.ndarray[Any, Any] | None:
@@ -717,28 +745,10 @@ def _version_result(store: Store, analysis_id: int, version: int) -> dict[str, A
 
 def _reviewed_pdf(store: Store, analysis_id: int, version: int) -> Path:
     """Return the PDF of a version, writing a reviewed version's on first request."""
-    result = _version_result(store, analysis_id, version)
-    folder = analysis_dir(store, analysis_id)
-    html = (result.get("review_files") or {}).get("report_html")
-    if not result.get("rescored") or not html:
-        return folder / "run" / "report.pdf"
-    out = (folder / str(html)).parent
-    pdf = out / "report.pdf"
-    if not pdf.exists():
-        run = version_dir(store, analysis_id)
-        suv = load_suv(run, result.get("suv_unit")) if (run / "suv.npy").exists() else None
-        rescore_result(result, run, out, suv=suv, pdf=True, lesion_views=True)
-    return pdf
-
-
-def _review_file(store: Store, analysis_id: int, version: int, role: str) -> list[Path]:
-    """Return the file of ``role`` that version ``version`` shows (reviewed, else the run's)."""
-    relative = (_version_result(store, analysis_id, version).get("review_files") or {}).get(role)
-    folder = analysis_dir(store, analysis_id)
-    if relative:
-        return [folder / relative]
-    name = {"report_pdf": "report.pdf", "report_html": "report.html"}[role]
-    return [folder / "run" / name]
+    out = _with_figures(store, analysis_id, version, pdf=True)
+    if out is None:
+        return analysis_dir(store, analysis_id) / "run" / "report.pdf"
+    return out / "report.pdf"
 
 
 @router.get("/analyses/{analysis_id}/report.html", response_class=HTMLResponse)
@@ -748,11 +758,18 @@ def report_html(
     _user: Reader,
     version: Annotated[int | None, Query()] = None,
 ) -> HTMLResponse:
-    """Return the HTML report of ``version`` (default: the current one), re-scored after review."""
+    """Return the HTML report of ``version`` (default: the current one), re-scored after review.
+
+    A reviewed version's figures (MIP and lesion views from the stored SUV image) are drawn on
+    the first request (a few seconds), then kept.
+    """
     if version is None:
         with store.session() as session:
             version = get_or_404(session, Analysis, analysis_id, "analysis").version
-    for path in _review_file(store, analysis_id, version, "report_html"):
-        if path.exists():
-            return HTMLResponse(path.read_text(encoding="utf-8"))
-    raise HTTPException(404, detail=f"No HTML report for analysis {analysis_id} v{version}.")
+    out = _with_figures(store, analysis_id, version, pdf=False)
+    path = analysis_dir(store, analysis_id) / "run" / "report.html"
+    if out is not None:
+        path = out / "report.html"
+    if not path.exists():
+        raise HTTPException(404, detail=f"No HTML report for analysis {analysis_id} v{version}.")
+    return HTMLResponse(path.read_text(encoding="utf-8"))
