@@ -98,6 +98,26 @@ def test_edits_update_scores_references_and_report_link(page: Page, server: Live
     page.get_by_test_id("undo").click()
     expect(liver).to_have_text(liver_before)
 
+    # Move it by a click in the viewer: onto a lesion (the crosshair jumps there from its row).
+    canvas = page.get_by_test_id("viewer")
+    expect(canvas).to_have_attribute("data-ready", "true", timeout=60_000)
+    page.select_option("#layout", "axial")
+    counted = page.locator("[data-testid=lesion-row]:not([data-status=rejected])").first
+    counted.click()
+    x_px, y_px = page.evaluate(
+        "() => { const nv = window.nenscope.viewer;"
+        " const p = nv.frac2canvasPos(nv.scene.crosshairPos);"
+        " return [p[0] / (window.devicePixelRatio || 1), p[1] / (window.devicePixelRatio || 1)]; }"
+    )
+    page.locator("[data-testid=reference-move][data-reference=liver]").click()
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + x_px, box["y"] + y_px)
+    expect(liver).not_to_have_text(liver_before)
+    expect(form).to_be_hidden()
+    page.get_by_test_id("undo").click()
+    expect(liver).to_have_text(liver_before)
+
     # SSTR-RADS: a misspelt value gets the API's message with the closest valid value;
     # the corrected value re-scores.
     rads_before = _score_text(page, RADS)
