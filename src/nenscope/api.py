@@ -8,6 +8,11 @@ Analysis
     contract; :class:`AnalysisResult` round-trips through :meth:`~AnalysisResult.to_dict` /
     :meth:`~AnalysisResult.from_dict` (JSON-safe), so a stored result can be re-reported
     without reading the DICOM again. :func:`analyze_response` compares two studies.
+Review
+    :func:`review_analysis` re-scores and re-reports a stored result after a reader's
+    :class:`ReviewState` (confirmed/rejected/added lesions, moved references via
+    :func:`measure_reference`, SSTR-RADS inputs); :func:`review_figures` redraws its figures
+    from the SUV image alone.
 SUV
     :func:`run_suv` (find, read and convert a PET series folder: the ``suv`` command),
     :func:`compute_suv` (factors and provenance of a series read by :func:`read_series`).
@@ -85,8 +90,17 @@ from nenscope.pipeline.inventory import (
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
 from nenscope.pipeline.outputs import write_outputs
 from nenscope.pipeline.response import ResponseResult, analyze_response
+from nenscope.pipeline.review import (
+    AddedLesion,
+    LesionDecision,
+    ReviewedAnalysis,
+    ReviewState,
+    measure_reference,
+    review_analysis,
+    review_figures,
+)
 from nenscope.pipeline.scores import SstrRadsInputs
-from nenscope.pipeline.study import StudySource
+from nenscope.pipeline.study import StudySource, load_study
 from nenscope.pipeline.suv import (
     SuvConversion,
     SuvRun,
@@ -102,6 +116,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AdcRun",
+    "AddedLesion",
     "AnalysisOptions",
     "AnalysisResult",
     "Answer",
@@ -112,11 +127,14 @@ __all__ = [
     "DemoResult",
     "DicomSeries",
     "Discovery",
+    "LesionDecision",
     "OrganModel",
     "PhantomSettings",
     "Plan",
     "RadiomicsSettings",
     "ResponseResult",
+    "ReviewState",
+    "ReviewedAnalysis",
     "RoiRadiomics",
     "Scenario",
     "SstrRadsInputs",
@@ -144,10 +162,14 @@ __all__ = [
     "list_presets",
     "load_pet_series",
     "load_settings",
+    "load_study",
+    "measure_reference",
     "patient_labels",
     "radiomics_batch",
     "read_series",
     "recommend",
+    "review_analysis",
+    "review_figures",
     "roi_radiomics",
     "run_adc",
     "run_demo",

@@ -33,6 +33,7 @@ from nenscope.core.units import Unit
 from nenscope.pipeline import SEED_SEARCH_MM, AnalysisOptions, check_seed_region
 from nenscope.pipeline.response import analyze_response
 from nenscope.quantification import label_statistics
+from nenscope.quantification.lesions import LesionStatistics
 from nenscope.reporting import report_to_dict
 from nenscope.segmentation import DetectionSettings, region_grow_from_seed
 
@@ -203,6 +204,7 @@ class GrownLesion:
 
     mask: npt.NDArray[np.bool_]
     lesion: dict[str, Any]
+    statistics: LesionStatistics
 
 
 def _reference_mean(result: Mapping[str, Any], name: str) -> float | None:
@@ -255,7 +257,7 @@ def grow_lesion_from_seed(
             f"review: seed at ({point}) mm, 50 % background-corrected contour of the local maximum"
         ),
     }
-    return GrownLesion(mask=region, lesion=lesion)
+    return GrownLesion(mask=region, lesion=lesion, statistics=stats)
 
 
 def load_suv(folder: Path, unit: str | None) -> ImageVolume:

@@ -32,7 +32,7 @@ from nenscope.store.models import (
     utc_now,
 )
 
-__all__ = ["WorkerSettings", "analysis_dir", "run_job", "version_dir"]
+__all__ = ["WorkerSettings", "analysis_dir", "link_study", "run_job", "version_dir"]
 
 _log = logging.getLogger(__name__)
 
@@ -64,6 +64,11 @@ def _progress(store: Store, job_id: int, value: float) -> None:
         job = session.get(Job, job_id)
         if job is not None:
             job.progress = value
+
+
+def link_study(store: Store, session: Session, study_id: int, folder: Path) -> int:
+    """Link a stored study's DICOM files (content-addressed) into ``folder``; returns the count."""
+    return _link_study(store, session, study_id, folder)
 
 
 def _link_study(store: Store, session: Session, study_id: int, folder: Path) -> int:

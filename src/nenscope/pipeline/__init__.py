@@ -13,6 +13,7 @@ Modules, from the inside out (each imports only those above it):
 ``outputs``      the output files: figures, DICOM SEG/SR, JSON/CSV, HTML, PDF
 ``analysis``     lesions and the orchestration of one analysis
 ``response``     PERCIST / RECIST / Choi from two analyses
+``review``       a stored result re-scored and re-reported after a reader's review
 ``demo``         the synthetic demo study, analysed and compared with its truth
 """
 

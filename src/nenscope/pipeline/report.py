@@ -42,6 +42,7 @@ __all__ = [
     "ct_coverage_text",
     "ct_coverage_warning",
     "krenning_grades",
+    "krenning_grades_for",
     "lesion_entries",
     "physiological_entry",
 ]
@@ -198,10 +199,24 @@ def krenning_grades(
     """Krenning grade of each lesion, or ``None`` with the reason it does not apply."""
     if study is None:
         return [None] * len(statistics), "no study"
-    if study.tracer_family != AnalysisFamily.SSTR:
+    return krenning_grades_for(study.tracer, study.tracer_family, references, statistics)
+
+
+def krenning_grades_for(
+    tracer: str,
+    family: str,
+    references: Mapping[str, ReferenceRegion],
+    statistics: Sequence[LesionStatistics],
+) -> tuple[list[int | None], str | None]:
+    """Krenning grades from the tracer (as named, and its family) instead of the study.
+
+    What :func:`krenning_grades` does once the study is read; a stored result re-scored after
+    a review has no study, only its report header.
+    """
+    if family != AnalysisFamily.SSTR:
         return [None] * len(statistics), (
-            f"Krenning applies to SSTR imaging; tracer is {study.tracer} "
-            f"({study.tracer_family}); pass --tracer sstr if this is SSTR PET"
+            f"Krenning applies to SSTR imaging; tracer is {tracer} "
+            f"({family}); pass --tracer sstr if this is SSTR PET"
         )
     if "liver" not in references or "spleen" not in references:
         missing = [n for n in ("liver", "spleen") if n not in references]

@@ -34,7 +34,7 @@ from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, GeometryError, ImageVolume, NotComputableError
 from nenscope.core.enums import ReferenceKind
-from nenscope.core.errors import OptionError
+from nenscope.core.errors import InvalidArgumentError, OptionError
 from nenscope.segmentation.anatomy import CT_OUTSIDE_HU
 from nenscope.segmentation.organs import (
     OrganEstimate,
@@ -55,6 +55,7 @@ __all__ = [
     "ReferenceRegions",
     "cylinder_mask_mm",
     "place_reference_regions",
+    "reference_region_at",
     "reference_region_from_mask",
     "reference_region_from_point",
     "sphere_mask_mm",
@@ -488,6 +489,42 @@ def place_reference_regions(
         organs=organs,
         notes=tuple(notes),
     )
+
+
+def reference_region_at(
+    suv: ImageVolume,
+    name: str,
+    point_mm: Sequence[float],
+    *,
+    radius_mm: float | None = None,
+    sul_factor: float | None = None,
+) -> ReferenceRegion:
+    """Place one reference region at a user point, as :func:`place_reference_regions` does.
+
+    The liver and spleen get a sphere (default radius: PERCIST 15 mm for the liver, 10 mm for
+    the spleen), the blood pool the PERCIST cylinder (default diameter 10 mm, length 20 mm
+    along the patient axis); ``radius_mm`` replaces the sphere radius or half the cylinder
+    diameter. Used to move a region in review without placing the others again.
+
+    Raises
+    ------
+    OptionError, InvalidArgumentError
+        For an unknown region name or a radius that is not positive.
+    EmptyRegionError
+        If the region holds no voxel (point outside the image).
+    """
+    if name not in REGION_NAMES:
+        raise OptionError(f"Unknown reference region '{name}'. Valid: {', '.join(REGION_NAMES)}.")
+    settings = PlacementSettings()
+    if radius_mm is not None:
+        if not radius_mm > 0:
+            raise InvalidArgumentError(f"Reference radius must be > 0 mm, not {radius_mm}.")
+        settings = PlacementSettings(
+            liver_radius_mm=radius_mm,
+            spleen_radius_mm=radius_mm,
+            blood_pool_diameter_mm=2.0 * radius_mm,
+        )
+    return _from_point(suv, name, point_mm, sul_factor if name == "liver" else None, settings)
 
 
 def _from_point(

@@ -5,7 +5,8 @@
   const NS = window.nenscope;
   const root = document.getElementById("study");
   const studyId = root.dataset.studyId;
-  const state = { analysisId: null, analysis: null, nv: null, addMode: false, volumes: [] };
+  const state = { analysisId: null, analysis: null, nv: null, addMode: false, volumes: [], moveRef: null };
+  const REFERENCE_NAMES = { liver: "Liver", spleen: "Spleen", blood_pool: "Blood pool" };
 
   // DICOM patient coordinates (LPS) <-> NiiVue world coordinates (RAS).
   const lpsToRas = (p) => [-p[0], -p[1], p[2]];
@@ -41,8 +42,9 @@
       title: "Show this lesion in the viewer",
       onclick: () => jumpTo(lesion.centroid_mm),
       onkeydown: (e) => { if (e.key === "Enter" && e.target === row) jumpTo(lesion.centroid_mm); } },
-      NS.el("td", { text: String(index + 1) }),
-      NS.el("td", { text: lesion.site || "" }),
+      NS.el("td", { "data-testid": "lesion-number", title: `lesion id ${id}`,
+        text: lesion.report_id === undefined ? String(index + 1) : lesion.report_id === null ? "–" : String(lesion.report_id) }),
+      NS.el("td", { text: lesion.site || (lesion.detection && lesion.detection.includes("added") ? "added" : "") }),
       NS.el("td", { class: "num", text: NS.fmt(lesion.suvmax, 1) }),
       NS.el("td", { class: "num", text: NS.fmt(lesion.volume_ml, 1) }),
       NS.el("td", { class: "num", text: lesion.krenning ?? "" }),
@@ -59,7 +61,7 @@
       : scores && typeof scores === "object" ? Object.entries(scores).map(([name, value]) => ({ name, value })) : [];
     for (const sc of list) {
       const value = sc.value !== null && typeof sc.value === "object" ? summarise(sc.value) : String(sc.value ?? "—");
-      const dd = NS.el("dd", { "data-score": sc.name, text: value });
+      const dd = NS.el("dd", { "data-score": sc.name, "data-testid": "score", text: value });
       if (sc.details) {
         const more = NS.el("details", {}, NS.el("summary", { text: "why" }), NS.el("small", { text: sc.details }));
         dd.append(" ", more);
@@ -68,9 +70,9 @@
     }
     if (!list.length) dl.append(NS.el("dd", { text: "No scores." }));
     const note = document.getElementById("scores-note");
-    note.textContent = a.rescored === false && a.version > 1
-      ? "Scores are those of the analysis run: the review edits are not re-scored yet (lesion statuses are current)."
-      : "";
+    note.textContent = a.rescored
+      ? `Re-scored after the review (version ${a.version}): rejected lesions are left out, added ones count.`
+      : "Scores of the automatic analysis (no review edit yet).";
   }
 
   function summarise(obj) {
@@ -89,11 +91,15 @@
     } else {
       const kept = (a.lesions || []).filter((l) => l.status !== "rejected");
       const max = kept.reduce((m, l) => Math.max(m, Number(l.suvmax) || 0), 0);
+      const rejected = (a.lesions || []).length - kept.length;
       box.append(NS.el("p", { "data-testid": "report-line",
-        text: `${kept.length} lesion(s) not rejected` + (kept.length ? `; highest SUVmax ${NS.fmt(max, 1)}.` : ".") }));
+        text: `${kept.length} lesion(s) reported` + (rejected ? `, ${rejected} rejected` : "")
+          + (kept.length ? `; highest SUVmax ${NS.fmt(max, 1)}.` : ".") }));
     }
-    if (a.report_url || report.html_url) {
-      box.append(NS.el("p", {}, NS.el("a", { href: a.report_url || report.html_url, target: "_blank", text: "Full report" })));
+    const url = a.report_html || a.report_url || report.html_url;
+    if (url) {
+      box.append(NS.el("p", {}, NS.el("a", { href: url, target: "_blank", "data-testid": "report-link",
+        "data-version": String(a.version), text: `Full report (version ${a.version}${a.rescored ? ", reviewed" : ""})` })));
     }
   }
 
@@ -131,8 +137,145 @@
     (a.lesions || []).forEach((l, i) => body.append(lesionRow(l, i)));
     if (!(a.lesions || []).length) body.append(NS.el("tr", {}, NS.el("td", { colspan: 7, text: "No lesion found." })));
     renderScores(a);
+    renderReferences(a);
+    renderSstrRads(a);
     renderReport(a);
     renderSigned(a);
+  }
+
+  function renderReferences(a) {
+    const body = document.getElementById("references-body");
+    body.replaceChildren();
+    const moved = (a.review && a.review.references) || {};
+    const canEdit = a.status !== "signed" && ["physician", "admin"].includes(document.body.dataset.role);
+    for (const r of a.reference_regions || []) {
+      const centre = r.centre_mm ? r.centre_mm.map((v) => NS.fmt(v, 0)).join(", ") : "—";
+      const who = moved[r.name] ? `moved by ${moved[r.name].by}` : (r.placement || "").split(":")[0];
+      const button = NS.el("button", { type: "button", class: "small", "data-testid": "reference-move",
+        "data-reference": r.name, "aria-label": `Move the ${REFERENCE_NAMES[r.name] || r.name} region`,
+        text: "Move", onclick: () => startMove(r) });
+      button.disabled = !canEdit;
+      body.append(NS.el("tr", { "data-testid": "reference-row", "data-reference": r.name },
+        NS.el("th", { scope: "row", text: REFERENCE_NAMES[r.name] || r.name }),
+        NS.el("td", { class: "num", "data-testid": "reference-mean", "data-reference": r.name,
+          text: NS.fmt(r.mean && r.mean.value, 2) }),
+        NS.el("td", { class: "num", text: centre }),
+        NS.el("td", { text: who, title: r.placement || "" }),
+        NS.el("td", {}, button)));
+    }
+    if (!(a.reference_regions || []).length) {
+      body.append(NS.el("tr", {}, NS.el("td", { colspan: 5, text: "No reference region placed." })));
+    }
+  }
+
+  function startMove(region) {
+    state.moveRef = region.name;
+    const form = document.getElementById("reference-form");
+    form.hidden = false;
+    document.getElementById("reference-legend").textContent =
+      `Move the ${REFERENCE_NAMES[region.name] || region.name} region: new centre (LPS mm)`;
+    const c = region.centre_mm || [0, 0, 0];
+    form.elements.x.value = NS.fmt(c[0], 1);
+    form.elements.y.value = NS.fmt(c[1], 1);
+    form.elements.z.value = NS.fmt(c[2], 1);
+    form.elements.radius_mm.value = "";
+    document.getElementById("viewer").classList.add("adding");
+    form.elements.x.focus({ preventScroll: true });
+  }
+
+  function stopMove() {
+    state.moveRef = null;
+    document.getElementById("reference-form").hidden = true;
+    document.getElementById("viewer").classList.remove("adding");
+    document.querySelector(".side-pane").scrollLeft = 0;
+  }
+
+  async function moveReference(kind, centreLps, radius) {
+    error("");
+    const body = { centre_mm: centreLps.map((v) => Math.round(v * 10) / 10) };
+    if (radius) body.radius_mm = radius;
+    try {
+      await NS.api(`/api/analyses/${encodeURIComponent(state.analysisId)}/references/${encodeURIComponent(kind)}`,
+        { method: "PUT", body });
+      stopMove();
+      await reload();
+      edited(`${REFERENCE_NAMES[kind] || kind} region moved; scores updated.`);
+    } catch (e) {
+      error(`Could not move the ${REFERENCE_NAMES[kind] || kind} region: ${e.message}`);
+    }
+  }
+
+  function submitReference(event) {
+    event.preventDefault();
+    const f = event.target.elements;
+    const point = [Number(f.x.value), Number(f.y.value), Number(f.z.value)];
+    moveReference(state.moveRef, point, f.radius_mm.value ? Number(f.radius_mm.value) : null);
+  }
+
+  function renderSstrRads(a) {
+    const body = document.getElementById("sstr-rads-body");
+    body.replaceChildren();
+    const inputs = a.sstr_rads_inputs || {};
+    const canEdit = a.status !== "signed" && ["physician", "admin"].includes(document.body.dataset.role);
+    const counted = (a.lesions || []).filter((l) => l.status !== "rejected");
+    for (const l of counted) {
+      const given = inputs[String(l.id)] || {};
+      const number = l.report_id ?? l.id;
+      const text = (name, value, list, label) => NS.el("input", { name: `${name}-${l.id}`, value, list, size: "10",
+        "aria-label": `${label} of lesion ${number}` });
+      const box = (name, checked, label) => {
+        const input = NS.el("input", { type: "checkbox", name: `${name}-${l.id}`, "aria-label": `${label}: lesion ${number}` });
+        input.checked = Boolean(checked);
+        return input;
+      };
+      body.append(NS.el("tr", { "data-testid": "sstr-rads-row", "data-lesion-id": l.id },
+        NS.el("th", { scope: "row", text: `${number}` + (l.sstr_rads ? ` (${l.sstr_rads})` : "") }),
+        NS.el("td", {}, text("site", given.site || "typical", "sstr-sites", "Site")),
+        NS.el("td", {}, text("anatomy", given.anatomy || "none", "sstr-anatomy", "CT/MRI correlate")),
+        NS.el("td", {}, box("bone", given.bone, "Bone lesion")),
+        NS.el("td", {}, box("variant", given.variant, "Physiological variant"))));
+    }
+    if (!counted.length) body.append(NS.el("tr", {}, NS.el("td", { colspan: 5, text: "No lesion to score." })));
+    document.querySelector("#sstr-rads-form [type=submit]").disabled = !canEdit || !counted.length;
+  }
+
+  async function submitSstrRads(event) {
+    event.preventDefault();
+    const out = document.getElementById("sstr-rads-error");
+    out.textContent = "";
+    const form = event.target;
+    const lesions = {};
+    for (const row of form.querySelectorAll("[data-testid=sstr-rads-row]")) {
+      const id = row.dataset.lesionId;
+      const get = (name) => form.elements[`${name}-${id}`];
+      const entry = { site: get("site").value.trim(), anatomy: get("anatomy").value.trim(),
+        bone: get("bone").checked, variant: get("variant").checked };
+      if (entry.site !== "typical" || entry.anatomy !== "none" || entry.bone || entry.variant) lesions[id] = entry;
+    }
+    try {
+      await NS.api(`/api/analyses/${encodeURIComponent(state.analysisId)}/sstr-rads`,
+        { method: "PUT", body: { lesions } });
+      await reload();
+      edited("SSTR-RADS inputs saved; scores updated.");
+    } catch (e) {
+      out.textContent = e.message;
+    }
+  }
+
+  async function undoLast() {
+    error("");
+    try {
+      render(await NS.api(`/api/analyses/${encodeURIComponent(state.analysisId)}/undo`, { method: "POST" }));
+      refreshOverlay();
+      edited("Last edit undone; the previous scores are back.");
+    } catch (e) {
+      error(e.status === 409 ? "Nothing to undo." : "Could not undo: " + e.message);
+    }
+  }
+
+  function edited(text) {
+    const a = state.analysis;
+    document.getElementById("edit-status").textContent = `${text} Version ${a ? a.version : "?"}.`;
   }
 
   async function reload() {
@@ -146,6 +289,7 @@
         { method: "PATCH", body: { status } });
       await reload();
       refreshOverlay();
+      edited(`Lesion ${lesionId} ${status}; scores updated.`);
     } catch (e) {
       error(`Could not mark lesion ${lesionId} ${status}: ${e.message}`);
     }
@@ -159,6 +303,7 @@
       await NS.api(`/api/analyses/${encodeURIComponent(state.analysisId)}/lesions`, { method: "POST", body: { seed_mm: seed } });
       await reload();
       refreshOverlay();
+      edited("Lesion added; scores updated.");
     } catch (e) {
       error(e.status === 409 ? "A lesion is already there." : `Could not add a lesion at ${seed.join(", ")} mm: ${e.message}`);
     }
@@ -268,6 +413,11 @@
       isColorbar: false, isRadiologicalConvention: true, multiplanarShowRender: niivue.SHOW_RENDER.NEVER, dragMode: 0, loadingText: "Loading…",
       onLocationChange: (data) => {
         if (state.addMode && data && data.mm) { addLesion([data.mm[0], data.mm[1], data.mm[2]]); }
+        else if (state.moveRef && data && data.mm) {
+          const f = document.getElementById("reference-form").elements;
+          moveReference(state.moveRef, rasToLps([data.mm[0], data.mm[1], data.mm[2]]),
+            f.radius_mm.value ? Number(f.radius_mm.value) : null);
+        }
         showReadout(data);
       },
     });
@@ -350,8 +500,15 @@
     }
     document.getElementById("layout").addEventListener("change", () => { if (state.nv) setLayout(); });
     document.getElementById("add-lesion").addEventListener("click", () => setAddMode(!state.addMode));
-    document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.addMode) setAddMode(false); });
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && state.addMode) setAddMode(false);
+      if (e.key === "Escape" && state.moveRef) stopMove();
+    });
     document.getElementById("sign-form").addEventListener("submit", sign);
+    document.getElementById("reference-form").addEventListener("submit", submitReference);
+    document.getElementById("reference-cancel").addEventListener("click", stopMove);
+    document.getElementById("sstr-rads-form").addEventListener("submit", submitSstrRads);
+    document.getElementById("undo").addEventListener("click", undoLast);
     document.getElementById("mip").addEventListener("click", (e) => {
       const img = e.target, info = state.mip;
       if (!state.nv || !info) return;
