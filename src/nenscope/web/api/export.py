@@ -38,7 +38,7 @@ from nenscope.store.review import current_result, lesions_of
 from nenscope.web.api._deps import SettingsDep, StoreDep, patient_label
 from nenscope.web.auth import require_roles
 
-__all__ = ["LESION_COLUMNS", "router"]
+__all__ = ["LESION_COLUMNS", "candidate_studies", "router"]
 
 router = APIRouter(tags=["export"])
 
@@ -116,9 +116,15 @@ def _tracer(session: Any, study_id: int) -> str:
     return str(names[0]) if names else ""
 
 
-def _candidates(
-    session: Any, salt: str, user: User, tracer: str | None, signed_only: bool
+def candidate_studies(
+    session: Any, salt: str, tracer: str | None, signed_only: bool
 ) -> list[dict[str, Any]]:
+    """Return the de-identified studies with a finished analysis matching the filters.
+
+    Each is a dict of the export's study columns (``study``, ``patient``,
+    ``study_date_shifted``, ``age_years``, ``sex``, ``tracer``, ``modalities``, ``signed``)
+    and, under ``_analysis``, the analysis the rows come from (never exported).
+    """
     out = []
     for study in session.scalars(select(Study).order_by(Study.id)):
         analysis = _latest_analysis(session, study.id)
@@ -149,7 +155,6 @@ def _candidates(
                 "_analysis": analysis,
             }
         )
-    del user  # the export is the same for every role allowed to make it
     return out
 
 
@@ -167,7 +172,7 @@ def export_studies(
 ) -> list[dict[str, Any]]:
     """List the studies with a finished analysis that an export can hold, de-identified."""
     with store.session() as session:
-        rows = _candidates(session, settings.pseudonym_salt, user, tracer, signed_only)
+        rows = candidate_studies(session, settings.pseudonym_salt, tracer, signed_only)
         return [_public(r) for r in rows]
 
 
@@ -241,7 +246,7 @@ def export_lesions(
 ) -> Response:
     """Send the de-identified lesion table of the chosen studies (one row per lesion)."""
     with store.session() as session:
-        chosen = _candidates(session, settings.pseudonym_salt, user, tracer, signed_only)
+        chosen = candidate_studies(session, settings.pseudonym_salt, tracer, signed_only)
         if study:
             wanted = set(study)
             chosen = [c for c in chosen if c["study"] in wanted]
