@@ -351,7 +351,7 @@ def plans_fragment(request: Request, patient_pk: int) -> HTMLResponse | Redirect
             .where(PatientPlan.patient_id == patient_pk)
             .order_by(PatientPlan.id.desc())
         ).all()
-        names = dict(session.execute(select(User.id, User.username)).tuples().all())
+        names = {int(r[0]): str(r[1]) for r in session.execute(select(User.id, User.username))}
         plans = [
             {
                 "id": r.id,
