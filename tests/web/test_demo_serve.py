@@ -56,7 +56,9 @@ def test_demo_serve_opens_the_demo_study(tmp_path: Path) -> None:
         url = re.search(r"(http://127\.0\.0\.1:\d+/studies/\d+)", printed)
         password = re.search(r"one-time password (\S+)\.", printed)
         folder = re.search(r"Throwaway data folder (\S+) ", printed)
-        assert url and password and folder, printed
+        assert url, printed
+        assert password, printed
+        assert folder, printed
         assert url.group(1).startswith(f"http://127.0.0.1:{port}/studies/")
         deadline = time.monotonic() + 60
         while True:  # the server starts just after the message
