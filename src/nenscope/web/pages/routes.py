@@ -86,9 +86,12 @@ def login_page(request: Request, next: str = "/", error: str | None = None) -> H
 @router.get("/", response_class=HTMLResponse, response_model=None)
 def worklist_page(request: Request) -> HTMLResponse | RedirectResponse:
     """Show the worklist: studies with their status, filters, upload and PACS import."""
-    if signed_in(request) is None:
+    user = signed_in(request)
+    if user is None:
         return to_login(request)
-    return _page(request, "worklist.html", active="worklist")
+    from nenscope.web.pages.worklist import worklist_context  # it imports this module
+
+    return _page(request, "worklist.html", active="worklist", **worklist_context(request, user))
 
 
 @router.get("/studies/{study_id}", response_class=HTMLResponse, response_model=None)
@@ -217,8 +220,10 @@ def viewer_file(request: Request, study_id: int, name: str, _user: Reader) -> Re
 
 def mount(app: FastAPI) -> None:
     """Add the pages and the static files to the service's app."""
-    from nenscope.web.pages.admin import router as admin_router  # it imports this module
+    from nenscope.web.pages.admin import router as admin_router  # they import this module
+    from nenscope.web.pages.worklist import router as worklist_router
 
     app.include_router(router)
     app.include_router(admin_router)
+    app.include_router(worklist_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
