@@ -35,6 +35,7 @@ from nenscope.pipeline import SEED_SEARCH_MM, AnalysisOptions, check_seed_region
 from nenscope.pipeline.response import analyze_response
 from nenscope.pipeline.viewer import write_view_volumes
 from nenscope.quantification import label_statistics
+from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_settings
 from nenscope.reporting import report_to_dict
 from nenscope.segmentation import DetectionSettings, region_grow_from_seed
 
@@ -67,8 +68,10 @@ OPTION_KEYS = (
     "tracer",
     "normalisation",
     "pet_series_uid",
+    "radiomics",
 )
-"""Analysis options accepted as JSON by the service (all optional)."""
+"""Analysis options accepted as JSON by the service (all optional; ``radiomics`` is a preset
+name, never a file path on the server)."""
 
 STAGE_PROGRESS: dict[str, float] = {
     "read + SUV": 0.10,
@@ -124,6 +127,16 @@ def _point(value: object) -> tuple[float, float, float]:
     return (float(value[0]), float(value[1]), float(value[2]))
 
 
+def _radiomics_preset(value: object) -> RadiomicsSettings:
+    presets = list_presets()
+    if not isinstance(value, str) or value not in presets:
+        raise OptionError(
+            f"Analysis option 'radiomics' must be the name of a radiomics preset (never a file "
+            f"on the server), not {value!r}. {suggest(str(value), presets)}"
+        )
+    return load_settings(value)
+
+
 def parse_analysis_options(payload: Mapping[str, Any]) -> AnalysisOptions:
     """Analysis options from the JSON body of an analysis request.
 
@@ -152,6 +165,8 @@ def parse_analysis_options(payload: Mapping[str, Any]) -> AnalysisOptions:
         for key in ("tracer", "normalisation", "pet_series_uid"):
             if key in payload:
                 kwargs[key] = str(payload[key])
+        if payload.get("radiomics") is not None:
+            kwargs["radiomics"] = _radiomics_preset(payload["radiomics"])
         return AnalysisOptions(detection=detection, **kwargs)
     except (TypeError, ValueError) as err:
         if isinstance(err, OptionError):

@@ -47,7 +47,14 @@ def analysed(
         )
         assert answer.status_code == 201, answer.text
         study_id = int(answer.json()["study_id"])
-        queued = client.post(f"/api/studies/{study_id}/analyses", headers=tech, json={}).json()
+        bad = client.post(
+            f"/api/studies/{study_id}/analyses", headers=tech, json={"radiomics": "/etc/passwd"}
+        )
+        assert bad.status_code == 422
+        assert "radiomics preset" in bad.json()["detail"]
+        queued = client.post(
+            f"/api/studies/{study_id}/analyses", headers=tech, json={"radiomics": "pet-suv"}
+        ).json()
         assert wait_job(client, tech, queued["job_id"])["state"] == "done"
         yield client, study_id
 
@@ -170,6 +177,10 @@ def test_research_export_holds_no_identity(analysed: tuple[TestClient, int], fmt
     body = answer.content
     if fmt == "parquet":
         table = pq.read_table(io.BytesIO(body)).to_pylist()
+        # the analysis computed radiomics: their features are columns, numbers per lesion
+        features = [k for k in table[0] if k.startswith("radiomics.")]
+        assert len(features) > 20
+        assert any(isinstance(table[0][k], float) for k in features)
         text = repr(table).encode()
         rows = table
     else:
