@@ -5,13 +5,15 @@ Usage: python benchmarks/web_viewer_first_image.py STUDY_DIR [--runs 3]
 STUDY_DIR is a PET/CT study folder (e.g. ``nenscope phantom OUT --size clinical``). The study is
 imported into a fresh service, its viewer volumes are written as the analysis job writes them,
 then Debian's chromium opens /studies/{id} and reads ``data-loaded-ms`` of the canvas (page
-navigation start → NiiVue has drawn both volumes). Prints JSON.
+navigation start → NiiVue has drawn both volumes). Prints JSON. The volumes are written as the
+analysis job writes them (one display grid, ``nenscope.pipeline.viewer``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -63,6 +65,7 @@ def main() -> None:
             times.append(int(canvas.get_attribute("data-loaded-ms") or -1))
             marks.append(json.loads(canvas.get_attribute("data-marks") or "{}"))
         browser.close()
+    shutil.rmtree(data, ignore_errors=True)  # the throwaway service's data folder
     print(
         json.dumps(
             {

@@ -104,3 +104,17 @@ def test_c_move_to_the_storage_scp(
         studies = client.get("/api/studies", headers=token(client, "tech")).json()
         assert [s["study_id"] for s in studies] == [1]
         assert studies[0]["modalities"] == ["CT", "PT"]
+
+
+def test_admin_echo_endpoint_answers_ok_for_both_protocols(
+    orthanc: OrthancServer, tmp_path: Path
+) -> None:
+    with service(tmp_path / "data", pacs=_nodes(orthanc), run_jobs=False) as client:
+        admin = token(client, "admin")
+        listed = client.get("/api/pacs/nodes", headers=admin).json()
+        assert [n["name"] for n in listed] == ["dimse", "web"]
+        for name in ("web", "dimse"):
+            answer = client.post(f"/api/pacs/nodes/{name}/echo", headers=admin).json()
+            assert answer["ok"] is True, answer
+            assert answer["error"] is None
+            assert answer["ms"] >= 0

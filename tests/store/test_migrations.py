@@ -33,6 +33,7 @@ TABLES = {
     "jobs",
     "audit_events",
     "responses",
+    "patient_plans",
 }
 
 
@@ -52,5 +53,23 @@ def test_upgrade_downgrade_round_trip(db_url: str | None, tmp_path: Path) -> Non
         assert not TABLES & set(inspect(engine).get_table_names())
         upgrade(engine)
         assert schema_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_0003_adds_and_removes_only_the_plans(db_url: str | None, tmp_path: Path) -> None:
+    engine = make_engine(db_url or default_db_url(tmp_path))
+    try:
+        upgrade(engine, "0002")
+        assert "patient_plans" not in inspect(engine).get_table_names()
+        upgrade(engine)
+        assert schema_revision(engine) == "0003"
+        columns = {c["name"] for c in inspect(engine).get_columns("patient_plans")}
+        assert columns == {"id", "patient_id", "scenario", "plan", "created_by", "created_at"}
+        downgrade(engine, "0002")
+        assert schema_revision(engine) == "0002"
+        names = set(inspect(engine).get_table_names())
+        assert "patient_plans" not in names
+        assert "responses" in names
     finally:
         engine.dispose()

@@ -69,6 +69,7 @@ __all__ = [
     "DeidentificationError",
     "DeidentifiedStudy",
     "DeidentifySettings",
+    "date_shift_days",
     "deidentify_folder",
 ]
 
@@ -225,6 +226,15 @@ def _method() -> tuple[str, ...]:
         "Retain Safe Private (SUV attributes only)",
         f"nenscope deidentify with dicognito {version('dicognito')}",
     )
+
+
+def date_shift_days(seed: str | None) -> int:
+    """Return the whole-day shift into the past that a de-identification with ``seed`` uses.
+
+    Research tables made outside DICOM (the service's lesion export) shift their dates by the
+    same rule, so that a study keeps the same modified date in both.
+    """
+    return _shift_days(seed)
 
 
 def _shift_days(seed: str | None) -> int:

@@ -17,7 +17,8 @@ store keeps:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,19 +28,22 @@ import numpy.typing as npt
 
 from nenscope.api import AnalysisResult, analyze, write_outputs
 from nenscope.core.enums import suggest
-from nenscope.core.errors import GeometryError, OptionError
+from nenscope.core.errors import GeometryError, OptionError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
 from nenscope.pipeline import SEED_SEARCH_MM, AnalysisOptions, check_seed_region
 from nenscope.pipeline.response import analyze_response
+from nenscope.pipeline.viewer import write_view_volumes
 from nenscope.quantification import label_statistics
 from nenscope.quantification.lesions import LesionStatistics
+from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_settings
 from nenscope.reporting import report_to_dict
 from nenscope.segmentation import DetectionSettings, region_grow_from_seed
 
 __all__ = [
     "OPTION_KEYS",
     "RESULT_FORMAT",
+    "STAGE_PROGRESS",
     "AnalysisOutcome",
     "GrownLesion",
     "grow_lesion_from_seed",
@@ -49,6 +53,8 @@ __all__ = [
     "run_analysis",
     "run_response",
 ]
+
+_log = logging.getLogger(__name__)
 
 RESULT_FORMAT = "nenscope.service.result/1"
 """``format`` of a stored result (``analysis``: ``AnalysisResult.to_dict()``; ``report``)."""
@@ -64,8 +70,28 @@ OPTION_KEYS = (
     "tracer",
     "normalisation",
     "pet_series_uid",
+    "radiomics",
 )
-"""Analysis options accepted as JSON by the service (all optional)."""
+"""Analysis options accepted as JSON by the service (all optional; ``radiomics`` is a preset
+name, never a file path on the server)."""
+
+STAGE_PROGRESS: dict[str, float] = {
+    "read + SUV": 0.10,
+    "registration": 0.25,
+    "reference regions": 0.30,
+    "lesions": 0.40,
+    "lesion statistics": 0.60,
+    "radiomics": 0.62,
+    "report": 0.66,
+    "figures": 0.72,
+    "DICOM SEG + SR": 0.78,
+    "JSON + CSV + HTML": 0.86,
+    "PDF": 0.88,
+    "viewer": 0.94,
+}
+"""Job progress when a pipeline stage starts (the share of a clinical study's run time spent
+before it: read 10 %, anatomy and lesions ~50 %, report and files ~25 %). A stage not named
+here (a later addition) leaves the progress where it was."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -103,6 +129,16 @@ def _point(value: object) -> tuple[float, float, float]:
     return (float(value[0]), float(value[1]), float(value[2]))
 
 
+def _radiomics_preset(value: object) -> RadiomicsSettings:
+    presets = list_presets()
+    if not isinstance(value, str) or value not in presets:
+        raise OptionError(
+            f"Analysis option 'radiomics' must be the name of a radiomics preset (never a file "
+            f"on the server), not {value!r}. {suggest(str(value), presets)}"
+        )
+    return load_settings(value)
+
+
 def parse_analysis_options(payload: Mapping[str, Any]) -> AnalysisOptions:
     """Analysis options from the JSON body of an analysis request.
 
@@ -131,6 +167,8 @@ def parse_analysis_options(payload: Mapping[str, Any]) -> AnalysisOptions:
         for key in ("tracer", "normalisation", "pet_series_uid"):
             if key in payload:
                 kwargs[key] = str(payload[key])
+        if payload.get("radiomics") is not None:
+            kwargs["radiomics"] = _radiomics_preset(payload["radiomics"])
         return AnalysisOptions(detection=detection, **kwargs)
     except (TypeError, ValueError) as err:
         if isinstance(err, OptionError):
@@ -138,7 +176,14 @@ def parse_analysis_options(payload: Mapping[str, Any]) -> AnalysisOptions:
         raise OptionError(f"Analysis options refused: {err}") from err
 
 
-def run_analysis(study_dir: Path, out_dir: Path, options: Mapping[str, Any]) -> AnalysisOutcome:
+def run_analysis(
+    study_dir: Path,
+    out_dir: Path,
+    options: Mapping[str, Any],
+    *,
+    on_stage: Callable[[str], None] | None = None,
+    viewer_dir: Path | None = None,
+) -> AnalysisOutcome:
     """Analyse the study in ``study_dir``; report files go to ``out_dir``.
 
     Parameters
@@ -149,10 +194,25 @@ def run_analysis(study_dir: Path, out_dir: Path, options: Mapping[str, Any]) -> 
         Folder for the report files (PDF, HTML, SEG, SR, …).
     options
         JSON analysis options (:data:`OPTION_KEYS`).
+    on_stage
+        Told each stage's name as it starts (the job's progress; :data:`STAGE_PROGRESS`).
+    viewer_dir
+        Where to write the browser viewer's volumes from the study in memory (no second
+        read of the DICOM); ``None`` = not written.
     """
     parsed = parse_analysis_options(options)
     # The CLI's defaults: the service's analysis is the CLI's analysis, nothing more.
-    analysis = write_outputs(analyze(study_dir, parsed), out_dir)
+    analysis = write_outputs(
+        analyze(study_dir, parsed, on_stage=on_stage), out_dir, on_stage=on_stage
+    )
+    if viewer_dir is not None and analysis.study is not None:
+        if on_stage is not None:
+            on_stage("viewer")
+        try:
+            write_view_volumes(analysis.study, viewer_dir)
+        except (WorkbenchError, OSError) as err:
+            # The review page writes them on first view instead; the analysis stands.
+            _log.warning("Viewer volumes not written to %s: %s", viewer_dir, err)
     whole = analysis.to_dict()
     (Path(out_dir) / "result.json").write_text(
         json.dumps(whole, allow_nan=False), encoding="utf-8"

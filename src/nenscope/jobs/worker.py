@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nenscope.core.errors import WorkbenchError
-from nenscope.jobs.analysis import AnalysisOutcome, run_analysis, run_response
+from nenscope.jobs.analysis import STAGE_PROGRESS, AnalysisOutcome, run_analysis, run_response
 from nenscope.store.analyses import record_result
 from nenscope.store.audit import record_event
 from nenscope.store.db import Store
@@ -90,18 +91,25 @@ def _save_arrays(outcome: AnalysisOutcome, folder: Path) -> None:
         np.save(folder / "labels.npy", outcome.labels)
 
 
-def _prepare_viewer(store: Store, study_id: int, study_folder: Path) -> None:
-    """Write the browser viewer's compact volumes while the study is linked.
+def _stage_progress(store: Store, job_id: int) -> Callable[[str], None]:
+    """Return the pipeline's ``on_stage`` callback: the job's progress as each stage starts.
 
-    The review page then shows its first image at once; a failure here only costs the page
-    the time to write them on first view.
+    Progress only rises (a stage run twice, e.g. NETPET's FDG study, does not move it back);
+    a failure to write it is logged, never raised into the analysis.
     """
-    from nenscope.pipeline.viewer import prepare_view_volumes  # heavy: import on use
+    reached = [0.0]
 
-    try:
-        prepare_view_volumes(study_folder, store.data_dir / "viewer" / str(study_id))
-    except WorkbenchError as err:
-        _log.warning("Viewer volumes of study %s not written: %s", study_id, err)
+    def on_stage(name: str) -> None:
+        value = STAGE_PROGRESS.get(name)
+        if value is None or value <= reached[0]:
+            return
+        reached[0] = value
+        try:
+            _progress(store, job_id, value)
+        except Exception:  # progress is a display; the analysis goes on
+            _log.warning("Progress of job %s not written:\n%s", job_id, traceback.format_exc())
+
+    return on_stage
 
 
 def _commit_result(
@@ -229,17 +237,22 @@ def run_job(settings: WorkerSettings, job_id: int) -> None:
         try:
             with store.session() as session:
                 _link_study(store, session, study_id, work / "study")
-            _progress(store, job_id, 0.1)
-            outcome = run_analysis(work / "study", partial, options)
+            _progress(store, job_id, 0.05)
+            outcome = run_analysis(
+                work / "study",
+                partial,
+                options,
+                on_stage=_stage_progress(store, job_id),
+                viewer_dir=store.data_dir / "viewer" / str(study_id),
+            )
             if outcome.suv is None:
                 # Nothing was measured (no readable PET): that is a failed job, not a result.
                 raise WorkbenchError(
                     "The study could not be analysed: "
                     + (" ".join(outcome.errors) or "no PET series was read.")
                 )
-            _progress(store, job_id, 0.9)
+            _progress(store, job_id, 0.97)
             _save_arrays(outcome, partial)
-            _prepare_viewer(store, study_id, work / "study")
             final = version_dir(store, analysis_id)
             shutil.rmtree(final, ignore_errors=True)
             partial.rename(final)

@@ -32,6 +32,7 @@ __all__ = [
     "issue_token",
     "resolve_token",
     "revoke_token",
+    "update_user",
 ]
 
 MIN_PASSWORD_LENGTH = 8
@@ -159,3 +160,55 @@ def resolve_token(session: Session, secret: str, *, kind: str) -> ApiToken | Non
 def revoke_token(session: Session, secret: str) -> None:
     """Delete the credential for ``secret`` (log out); unknown secrets are ignored."""
     session.execute(delete(ApiToken).where(ApiToken.token_sha256 == _sha256(secret)))
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    *,
+    role: str | None = None,
+    is_active: bool | None = None,
+    actor: User | None = None,
+) -> User:
+    """Change an account's role or disable/enable it (audited, before and after).
+
+    A disabled account can no longer log in, and its tokens and sessions stop working at once
+    (:func:`resolve_token` checks ``is_active``).
+
+    Raises
+    ------
+    AccountError
+        For an unknown account or role, or a change that would leave no active admin (nobody
+        could manage the accounts any more).
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError(f"No account with id {user_id}.")
+    before = {"role": user.role, "is_active": user.is_active}
+    new_role = user.role if role is None else parse_option(role, Role, what="role").value
+    new_active = user.is_active if is_active is None else bool(is_active)
+    loses_admin = user.role == Role.ADMIN.value and user.is_active
+    if loses_admin and (new_role != Role.ADMIN.value or not new_active):
+        others = session.scalar(
+            select(User.id)
+            .where(User.role == Role.ADMIN.value, User.is_active.is_(True), User.id != user.id)
+            .limit(1)
+        )
+        if others is None:
+            raise AccountError(
+                f"{user.username!r} is the last active admin; make another account admin "
+                "first, then change this one."
+            )
+    user.role, user.is_active = new_role, new_active
+    after = {"role": user.role, "is_active": user.is_active}
+    if after != before:
+        record_event(
+            session,
+            user=actor,
+            action="user.update",
+            object_type="user",
+            object_id=user.id,
+            before=before,
+            after=after,
+        )
+    return user

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nenscope.core.errors import DicomImportError, WorkbenchError
+from nenscope.core.safe_yaml import MAX_UPLOAD_BYTES
 from nenscope.dicom.instances import InstanceHeader, read_instance_header
 from nenscope.store.audit import record_event
 from nenscope.store.db import Store
@@ -52,7 +53,7 @@ class ImportLimits:
         Highest compression ratio of a zip member (DICOM compresses ~2-10x; a bomb ~1000x).
     """
 
-    max_total_bytes: int = 4 * 1024**3
+    max_total_bytes: int = MAX_UPLOAD_BYTES
     max_members: int = 100_000
     max_ratio: float = 200.0
 

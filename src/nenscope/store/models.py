@@ -42,6 +42,7 @@ __all__ = [
     "JobState",
     "Lesion",
     "Patient",
+    "PatientPlan",
     "Response",
     "ReviewEdit",
     "Role",
@@ -300,6 +301,26 @@ class Response(Base):
     status: Mapped[str] = mapped_column(String(16), default=AnalysisState.QUEUED)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class PatientPlan(Base):
+    """An imaging plan from the recommender, saved to a patient (shown on the timeline).
+
+    ``scenario`` is the scenario as validated (the YAML field names); ``plan`` is the
+    recommender's contract answer (``plan``, ``avoid``, ``warnings``) plus the knowledge-base
+    version and the total effective dose, computed by the server when the plan was saved.
+    """
+
+    __tablename__ = "patient_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    scenario: Mapped[dict[str, Any]]
+    plan: Mapped[dict[str, Any]]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 

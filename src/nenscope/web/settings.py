@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from nenscope.core.safe_yaml import MAX_UPLOAD_BYTES
 from nenscope.pacs.nodes import PacsNode
 from nenscope.pacs.scp import QueueRule
 
@@ -32,7 +33,8 @@ class ServiceSettings:
     session_lifetime
         Validity of a browser session.
     max_upload_bytes
-        Largest upload accepted (after unzipping).
+        Largest upload accepted (after unzipping); by default the product's one upload cap,
+        :data:`nenscope.core.safe_yaml.MAX_UPLOAD_BYTES`.
     secure_cookies
         Mark cookies ``Secure`` (behind a TLS reverse proxy: always).
     run_jobs
@@ -56,7 +58,7 @@ class ServiceSettings:
     workers: int = 2
     token_lifetime: timedelta = timedelta(hours=12)
     session_lifetime: timedelta = timedelta(hours=8)
-    max_upload_bytes: int = 4 * 1024**3
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
     secure_cookies: bool = False
     run_jobs: bool = True
     organisation: str = "nenscope"

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from nenscope.core.safe_yaml import MAX_UPLOAD_BYTES
 from nenscope.pacs.nodes import PacsNode
 from nenscope.pacs.scp import QueueRule
 from nenscope.store import Store
@@ -28,7 +29,7 @@ def service(
     *,
     pacs: Mapping[str, PacsNode] | None = None,
     run_jobs: bool = True,
-    max_upload_bytes: int = 4 * 1024**3,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
     create_users: bool = True,
     scp_port: int | None = None,
     queue_rules: tuple[QueueRule, ...] = (),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from nenscope.cli._common import OutputFormat, console
+from nenscope.cli._common import OutputFormat, console, fail
 from nenscope.cli._results import print_result
 from nenscope.cli.app import app
 
@@ -52,6 +52,15 @@ def demo_command(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text or json.")
     ] = OutputFormat.TEXT,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then open the study in the web app: serve on 127.0.0.1 with a throwaway "
+            "data folder and a one-time password (needs the web extra).",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port of --serve.")] = 8000,
 ) -> None:
     """Generate a synthetic PET/CT study with known lesions, analyse it and show the report."""
     from nenscope.api import PhantomSettings, run_demo
@@ -70,3 +79,43 @@ def demo_command(
         report = demo.analysis.files.get("report_html")
         console.print(f"Report: {report.resolve() if report else 'not written'}")
     print_result(demo.analysis, out / "analysis", output_format)
+    if serve:
+        _serve_demo(demo.study_dir, port)
+
+
+def _serve_demo(study_dir: Path, port: int) -> None:
+    import shutil
+    import tempfile
+    import time
+
+    try:
+        import uvicorn
+
+        from nenscope.web.app import create_app
+        from nenscope.web.demo import DEMO_ADMIN, DEMO_PHYSICIAN, prepare_demo_service
+    except ModuleNotFoundError as err:
+        fail(
+            f"--serve needs the web extra ({err.name} is missing): "
+            ".venv/bin/python -m pip install '.[web]'"
+        )
+    data_dir = Path(tempfile.mkdtemp(prefix="nenscope-demo-serve-"))
+    try:
+        service = prepare_demo_service(study_dir, data_dir)
+        url = f"http://127.0.0.1:{port}"
+        console.print(
+            f"\nThe web app serves the demo study at [bold]{url}/studies/{service.study_id}[/bold]"
+            f" (its analysis runs now; the worklist {url}/ shows the progress).\n"
+            f"Log in as [bold]{DEMO_PHYSICIAN}[/bold] (physician: review, sign) or "
+            f"[bold]{DEMO_ADMIN}[/bold] (admin) with the one-time password "
+            f"[bold]{service.password}[/bold].\n"
+            f"Throwaway data folder {data_dir} (removed when you stop with Ctrl+C).",
+            highlight=False,
+        )
+        uvicorn.run(create_app(service.settings), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        # A worker stopped with the server may still be closing its database connection.
+        for _ in range(20):
+            shutil.rmtree(data_dir, ignore_errors=True)
+            if not data_dir.exists():
+                break
+            time.sleep(0.5)

@@ -14,6 +14,10 @@ import typer
 
 from nenscope.cli.app import app
 from nenscope.core.errors import WorkbenchError
+from nenscope.core.safe_yaml import MAX_UPLOAD_BYTES
+
+DEFAULT_MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 1024**2
+"""``--max-upload-mb`` default: the product's one upload cap (core/safe_yaml)."""
 
 __all__ = ["serve_command", "users_add_command"]
 
@@ -76,7 +80,9 @@ def serve_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     secure_cookies: Annotated[
         bool, typer.Option(help="Mark cookies Secure (behind a TLS reverse proxy).")
     ] = False,
-    max_upload_mb: Annotated[int, typer.Option(help="Largest upload, MB.")] = 4096,
+    max_upload_mb: Annotated[
+        int, typer.Option(help="Largest upload, MiB.")
+    ] = DEFAULT_MAX_UPLOAD_MB,
     scp_port: Annotated[
         int | None, typer.Option(help="Storage SCP port (PACS/modalities push studies).")
     ] = None,

@@ -8,10 +8,16 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from nenscope.store.accounts import TokenKind, authenticate, create_user, issue_token
+from nenscope.store.accounts import (
+    TokenKind,
+    authenticate,
+    create_user,
+    issue_token,
+    update_user,
+)
 from nenscope.store.audit import record_event
 from nenscope.store.models import Role, User
-from nenscope.web.api._deps import Reader, SettingsDep, StoreDep
+from nenscope.web.api._deps import Reader, SettingsDep, StoreDep, get_or_404
 from nenscope.web.auth import require_roles
 
 __all__ = ["router"]
@@ -96,3 +102,26 @@ def list_users(store: StoreDep, _admin: Admin) -> list[dict[str, object]]:
             {"id": u.id, "username": u.username, "role": u.role, "is_active": u.is_active}
             for u in session.scalars(select(User).order_by(User.id))
         ]
+
+
+class UserChange(BaseModel):
+    """What to change of an account (each optional)."""
+
+    role: str | None = None
+    is_active: bool | None = None
+
+
+@router.patch("/users/{user_id}")
+def change_user(
+    user_id: int, body: UserChange, store: StoreDep, admin: Admin
+) -> dict[str, object]:
+    """Change an account's role or disable/enable it (admin; the last admin stays)."""
+    with store.session() as session:
+        get_or_404(session, User, user_id, "account")
+        user = update_user(session, user_id, role=body.role, is_active=body.is_active, actor=admin)
+        return {
+            "id": user.id,
+            "username": user.username,
+            "role": user.role,
+            "is_active": user.is_active,
+        }

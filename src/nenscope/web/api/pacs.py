@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from nenscope import pacs
-from nenscope.pacs.errors import UnknownNodeError
+from nenscope.pacs.errors import PacsError, UnknownNodeError
 from nenscope.pacs.nodes import PacsNode
 from nenscope.store.imports import import_instances
+from nenscope.store.models import Role, User
 from nenscope.web.api._deps import Importer, Reader, SettingsDep, StoreDep
 from nenscope.web.api.studies import import_answer
+from nenscope.web.auth import require_roles
 from nenscope.web.settings import ServiceSettings
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["pacs"])
+_log = logging.getLogger(__name__)
+
+Admin = Annotated[User, Depends(require_roles(Role.ADMIN))]
 
 
 def node_of(settings: ServiceSettings, name: str) -> PacsNode:
@@ -42,6 +49,35 @@ def echo(name: str, settings: SettingsDep, _user: Importer) -> dict[str, object]
     """Check the node answers (C-ECHO or a QIDO-RS search)."""
     pacs.echo(node_of(settings, name))
     return {"name": name, "ok": True}
+
+
+@router.get("/pacs/nodes")
+def configured_nodes(settings: SettingsDep, _admin: Admin) -> list[dict[str, object]]:
+    """List the configured nodes with their protocol and address (admin)."""
+    return [node.describe() for _, node in sorted(settings.pacs.items())]
+
+
+@router.post("/pacs/nodes/{name}/echo")
+def echo_node(name: str, settings: SettingsDep, admin: Admin) -> dict[str, object]:
+    """Test a node (C-ECHO, or a QIDO-RS search for DICOMweb); answers 200 either way.
+
+    ``ok`` says whether it answered; ``error`` why not; ``ms`` how long it took.
+    """
+    node = node_of(settings, name)
+    start = time.perf_counter()
+    error: str | None = None
+    try:
+        pacs.echo(node)
+    except PacsError as err:
+        error = str(err)
+    ok = error is None
+    _log.info("PACS echo %s by %s: %s", name, admin.username, "ok" if ok else error)
+    return {
+        "name": name,
+        "ok": ok,
+        "error": error,
+        "ms": round((time.perf_counter() - start) * 1000.0),
+    }
 
 
 @router.get("/pacs/{name}/studies")

@@ -26,7 +26,15 @@ from nenscope.web.pages.recommend_form import FORM_FIELDS, parse_form, plan_view
 Reader = Annotated[User, Depends(current_user)]
 """Any signed-in user (session cookie or bearer token)."""
 
-__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "mount", "router"]
+__all__ = [
+    "STATIC_DIR",
+    "TEMPLATES_DIR",
+    "mount",
+    "render_page",
+    "router",
+    "templates",
+    "to_login",
+]
 
 _WEB = Path(__file__).resolve().parent.parent
 STATIC_DIR = _WEB / "static"
@@ -50,13 +58,20 @@ def _static(name: str) -> str:
 templates.env.globals["static"] = _static
 
 
-def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+def render_page(
+    request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a whole page with the signed-in user and the session's CSRF token."""
     user = signed_in(request)
     context = {"user": user, "csrf": csrf_of(request) if user is not None else None, **context}
-    return templates.TemplateResponse(request, template, context)
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
-def _to_login(request: Request) -> RedirectResponse:
+_page = render_page
+
+
+def to_login(request: Request) -> RedirectResponse:
+    """Send the browser to the log-in page, coming back here afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
@@ -71,16 +86,19 @@ def login_page(request: Request, next: str = "/", error: str | None = None) -> H
 @router.get("/", response_class=HTMLResponse, response_model=None)
 def worklist_page(request: Request) -> HTMLResponse | RedirectResponse:
     """Show the worklist: studies with their status, filters, upload and PACS import."""
-    if signed_in(request) is None:
-        return _to_login(request)
-    return _page(request, "worklist.html", active="worklist")
+    user = signed_in(request)
+    if user is None:
+        return to_login(request)
+    from nenscope.web.pages.worklist import worklist_context  # it imports this module
+
+    return _page(request, "worklist.html", active="worklist", **worklist_context(request, user))
 
 
 @router.get("/studies/{study_id}", response_class=HTMLResponse, response_model=None)
 def study_page(request: Request, study_id: int) -> HTMLResponse | RedirectResponse:
     """Show the review of the study's latest analysis: viewer, lesions, scores, sign-off."""
     if signed_in(request) is None:
-        return _to_login(request)
+        return to_login(request)
     return _page(request, "study.html", study_id=study_id, active="worklist")
 
 
@@ -88,7 +106,7 @@ def study_page(request: Request, study_id: int) -> HTMLResponse | RedirectRespon
 def timeline_page(request: Request, patient_pk: int) -> HTMLResponse | RedirectResponse:
     """Show a patient's studies in time: plots of SUVmax, TLG and tumour volume, changes."""
     if signed_in(request) is None:
-        return _to_login(request)
+        return to_login(request)
     return _page(request, "timeline.html", patient_pk=patient_pk, active="worklist")
 
 
@@ -107,6 +125,12 @@ def recommend_page(request: Request) -> HTMLResponse:
         if result.scenario is not None:
             view = plan_view(result.scenario)
     groups = [(g, list(fs)) for g, fs in itertools.groupby(FORM_FIELDS, key=lambda f: f.group)]
+    user = signed_in(request)
+    patients = None
+    if view is not None and user is not None and user.role != "researcher":
+        from nenscope.web.pages.admin import patient_choices  # it imports this module
+
+        patients = patient_choices(request, user)
     return _page(
         request,
         "recommend.html",
@@ -114,6 +138,7 @@ def recommend_page(request: Request) -> HTMLResponse:
         result=result,
         view=view,
         kb_version=load_knowledge_base().version,
+        patients=patients,
         active="recommend",
     )
 
@@ -195,5 +220,10 @@ def viewer_file(request: Request, study_id: int, name: str, _user: Reader) -> Re
 
 def mount(app: FastAPI) -> None:
     """Add the pages and the static files to the service's app."""
+    from nenscope.web.pages.admin import router as admin_router  # they import this module
+    from nenscope.web.pages.worklist import router as worklist_router
+
     app.include_router(router)
+    app.include_router(admin_router)
+    app.include_router(worklist_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,75 +1,13 @@
-// Worklist: the studies table with filters, upload (files, folder or zip), analysis progress.
+// Worklist: upload (files, folder or zip), PACS retrieve, analysis progress; the studies table
+// itself is server-rendered and refreshed by htmx.
 "use strict";
 (function () {
   const NS = window.nenscope;
-  let studies = [];
-  let patients = {}; // shown patient id -> patient key of the timeline page
-  let refreshTimer = null;
-
-  // The store's study states, in the words of a reading room.
-  const STATUS_LABEL = { stored: "received", queued: "queued", analysing: "analysing",
-    analysed: "for review", signed: "signed", failed: "failed" };
-  const label = (status) => STATUS_LABEL[status] || String(status || "");
-
-  function matches(s, f) {
-    const patient = (f.get("patient") || "").trim().toLowerCase();
-    if (patient && !String(s.patient_id || "").toLowerCase().includes(patient)) return false;
-    const date = String(s.study_date || "").replaceAll("-", "");
-    const from = (f.get("from") || "").replaceAll("-", "");
-    const to = (f.get("to") || "").replaceAll("-", "");
-    if (from && date < from) return false;
-    if (to && date > to) return false;
-    const modality = (f.get("modality") || "").trim().toLowerCase();
-    const text = JSON.stringify([s.modalities, s.tracer || ""]).toLowerCase();
-    if (modality && !text.includes(modality)) return false;
-    const status = f.get("status") || "";
-    if (status && label(s.status) !== status) return false;
-    return true;
-  }
-
-  function formatDate(d) {
-    const s = String(d || "");
-    return /^\d{8}$/.test(s) ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}` : s;
-  }
-
-  function render() {
-    const body = document.getElementById("studies-body");
-    const filters = new FormData(document.getElementById("filters"));
-    const shown = studies.filter((s) => matches(s, filters));
-    body.replaceChildren();
-    if (!shown.length) {
-      body.append(NS.el("tr", {}, NS.el("td", { colspan: 5, text: studies.length ? "No study matches the filters." : "No studies yet: upload one." })));
-      return;
-    }
-    for (const s of shown) {
-      const status = label(s.status);
-      const open = NS.el("a", { href: `/studies/${encodeURIComponent(s.study_id)}`, text: "Open" });
-      const analyse = NS.el("button", { type: "button", class: "small", text: "Analyse",
-        onclick: () => startAnalysis(s.study_id) });
-      body.append(NS.el("tr", { "data-testid": "study-row", "data-study-id": s.study_id },
-        NS.el("td", {}, patients[s.patient_id] !== undefined
-          ? NS.el("a", { href: `/patients/${patients[s.patient_id]}`, title: "Timeline of this patient", text: s.patient_id })
-          : s.patient_id || ""),
-        NS.el("td", { text: formatDate(s.study_date) }),
-        NS.el("td", { text: (s.modalities || []).join(", ") }),
-        NS.el("td", {}, NS.el("span", { class: "badge " + status.replaceAll(" ", "-"), "data-status": s.status, text: status })),
-        NS.el("td", {}, open, " ", analyse)));
-    }
-  }
-
-  async function load() {
-    try {
-      studies = await NS.api("/api/studies");
-      patients = Object.fromEntries((await NS.api("/api/patients")).map((p) => [p.patient_id, p.id]));
-      studies.sort((a, b) => String(b.study_date).localeCompare(String(a.study_date)));
-      document.getElementById("worklist-error").textContent = "";
-      render();
-    } catch (e) {
-      document.getElementById("worklist-error").textContent = "Could not load the studies: " + e.message;
-    }
-    clearTimeout(refreshTimer);
-    const busy = studies.some((s) => s.status === "analysing" || s.status === "queued");
-    refreshTimer = setTimeout(load, busy ? 3000 : 15000);
+  // The table is server-rendered (htmx: /worklist/rows with the filters, pages, polling);
+  // this script uploads, starts analyses and follows their progress, then asks the table to
+  // refresh itself.
+  function load() {
+    if (window.htmx) window.htmx.trigger(document.body, "refresh-worklist");
   }
 
   function showJob(label, value) {
@@ -175,7 +113,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.getElementById("filters").addEventListener("input", render);
+    document.addEventListener("click", (e) => {
+      const button = e.target.closest ? e.target.closest("button[data-analyse]") : null;
+      if (button) startAnalysis(button.dataset.analyse);
+    });
     document.getElementById("upload-form").addEventListener("submit", upload);
     // One file input (so that scripts and tests find it unambiguously); the check box turns
     // it into a folder picker.
@@ -185,6 +126,5 @@
       input.toggleAttribute("webkitdirectory", e.target.checked);
     });
     document.getElementById("pacs-form").addEventListener("submit", retrieve);
-    load();
   });
 })();
