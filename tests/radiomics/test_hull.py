@@ -1,10 +1,16 @@
 """The exact lattice convex hull (morphology R3ER, 7T7F, L0JK) against Qhull, and next_fast_len.
 
-Issue 9 item 6 replaced ``scipy.spatial.ConvexHull`` (whose import costs ~0.1 s per process)
-for meshes of up to QHULL_MIN_VERTICES vertices; these tests hold it to Qhull's answers.
+Issue 9 item 6 replaced ``scipy.spatial.ConvexHull`` (its import costs ~0.1 s per process)
+for the first LATTICE_HULL_VERTICES mesh vertices of a process; these tests hold it to Qhull.
+This module imports scipy.spatial, so "auto" means Qhull here: the lattice hull is forced.
 """
 
 from __future__ import annotations
+
+import functools
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -13,10 +19,13 @@ import scipy.fft
 from scipy.spatial import ConvexHull
 from skimage.measure import marching_cubes
 
-from nenscope.radiomics import morphology
+from nenscope.dicom.nifti import read_nifti
+from nenscope.radiomics import load_settings, morphology
 from nenscope.radiomics._fft import next_fast_len
 from nenscope.radiomics._hull import hull_faces, lattice_hull_faces
+from nenscope.radiomics.extract import extract_features
 from nenscope.radiomics.morphology import convex_hull_measures
+from nenscope.radiomics.registry import Family
 
 
 def _volume_area(v: npt.NDArray[np.float64], faces: npt.NDArray[np.int64]) -> tuple[float, float]:
@@ -61,7 +70,7 @@ def test_marching_cubes_mesh_matches_qhull(seed: int) -> None:
     faces = hull_faces(verts, spacing)
     assert faces is not None  # a binary mask meshed at 0.5 lies on the half-voxel lattice
     qhull = ConvexHull(verts)
-    volume, area, diameter = convex_hull_measures(verts, spacing)
+    volume, area, diameter = convex_hull_measures(verts, spacing, method="lattice")
     assert volume == pytest.approx(qhull.volume, rel=1e-12)
     assert area == pytest.approx(qhull.area, rel=1e-12)
     corners = verts[qhull.vertices]
@@ -69,22 +78,60 @@ def test_marching_cubes_mesh_matches_qhull(seed: int) -> None:
     assert diameter == pytest.approx(expected, rel=1e-14)
 
 
-def test_off_lattice_and_large_meshes_use_qhull(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_off_lattice_vertices_use_qhull() -> None:
     rng = np.random.default_rng(7)
     verts = rng.normal(size=(200, 3))
     assert hull_faces(verts, (1.0, 1.0, 1.0)) is None
     qhull = ConvexHull(verts)
-    volume, area, _ = convex_hull_measures(verts, (1.0, 1.0, 1.0))
+    volume, area, _ = convex_hull_measures(verts, (1.0, 1.0, 1.0), method="lattice")
     assert (volume, area) == (pytest.approx(qhull.volume), pytest.approx(qhull.area))
     lattice = rng.integers(0, 9, size=(200, 3)).astype(np.float64)
-    exact = convex_hull_measures(lattice, (2.0, 2.0, 2.0))
-    monkeypatch.setattr(morphology, "QHULL_MIN_VERTICES", 10)
-    via_qhull = convex_hull_measures(lattice, (2.0, 2.0, 2.0))
+    exact = convex_hull_measures(lattice, (2.0, 2.0, 2.0), method="lattice")
+    via_qhull = convex_hull_measures(lattice, (2.0, 2.0, 2.0), method="qhull")
     assert via_qhull == pytest.approx(exact, rel=1e-12)
 
 
+IBSI = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ibsi"
+
+
+@pytest.mark.parametrize("config", ["phantom", "a", "b", "c", "d", "e"])
+def test_ibsi_hull_features_are_qhulls(config: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """R3ER, 7T7F and L0JK of the IBSI 1 data sets: lattice hull = Qhull (to 1e-12), so the
+    IBSI compliance tests, whichever hull a test process ends up using, check both."""
+    folder = "ibsi_1_digital_phantom" if config == "phantom" else "ibsi_1_ct_radiomics_phantom"
+    base = IBSI / folder / "nifti"
+    if not (base / "image" / "phantom.nii.gz").exists():
+        pytest.fail(f"IBSI data missing under {base} (../shared/data/ibsi, see tests/README)")
+    image = read_nifti(base / "image" / "phantom.nii.gz")
+    mask = np.asarray(read_nifti(base / "mask" / "mask.nii.gz").array) > 0
+    settings = load_settings("ibsi-phantom" if config == "phantom" else f"ibsi-{config}")
+    results = {}
+    for method in ("lattice", "qhull"):
+        measure = functools.partial(morphology.convex_hull_measures, method=method)
+        monkeypatch.setattr(morphology, "convex_hull_measures", measure)
+        features = extract_features(image, mask, settings, families=[Family.MORPHOLOGY]).features
+        results[method] = [features[key] for key in ("R3ER", "7T7F", "L0JK")]
+    assert results["lattice"] == pytest.approx(results["qhull"], rel=1e-12)
+
+
+def test_a_process_switches_to_qhull_after_its_budget() -> None:
+    """One small ROI skips the Qhull import; a batch pays it once (issue 9 item 6)."""
+    code = (
+        "import sys, numpy as np\n"
+        "from nenscope.radiomics.morphology import convex_hull_measures, mesh_area_volume\n"
+        "m = np.zeros((12, 12, 12), bool); m[2:10, 3:9, 1:11] = True; m[5, 5, 0] = True\n"
+        "verts, _, _ = mesh_area_volume(m, (2.0, 3.0, 1.5))\n"
+        "convex_hull_measures(verts, (2.0, 3.0, 1.5))\n"
+        "assert 'scipy.spatial' not in sys.modules, 'one small ROI imported Qhull'\n"
+        "for _ in range(10_000 // len(verts) + 1):\n"
+        "    convex_hull_measures(verts, (2.0, 3.0, 1.5))\n"
+        "assert 'scipy.spatial' in sys.modules, 'the budget never switched to Qhull'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
 def test_degenerate_point_sets_are_refused() -> None:
-    with pytest.raises(ValueError, match="at least 4 points"):
+    with pytest.raises(ValueError, match="n >= 4"):
         lattice_hull_faces(np.zeros((3, 3), dtype=np.int64))
     with pytest.raises(ValueError, match="coplanar"):
         lattice_hull_faces(np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [2, 3, 0]]))

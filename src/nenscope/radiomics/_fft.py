@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from nenscope.core.errors import InvalidArgumentError
+
 __all__ = ["next_fast_len"]
 
 
@@ -23,7 +25,7 @@ def next_fast_len(n: int) -> int:
     [1, 8, 12, 100, 125]
     """
     if n < 1:
-        raise ValueError(f"next_fast_len: n must be a positive integer, got {n}")
+        raise InvalidArgumentError(f"next_fast_len: n must be a positive integer, got {n}")
     best = 1 << max(n - 1, 0).bit_length()  # the next power of two is 5-smooth
     p5 = 1
     while p5 < best:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.errors import InputLimitError, InvalidArgumentError, NotComputableError
+
 __all__ = ["hull_faces", "lattice_hull_faces"]
 
 LATTICE_MAX = 1 << 20
@@ -49,11 +51,11 @@ def _initial_simplex(p: npt.NDArray[np.int64]) -> list[int]:
     i2 = int(np.argmax(np.abs(cross).sum(axis=1)))
     normal = np.cross(d01, p[i2] - p[i0])
     if not normal.any():
-        raise ValueError("convex hull: all points are collinear")
+        raise NotComputableError("convex hull: all points are collinear (no 3D hull)")
     heights = (p - p[i0]) @ normal
     i3 = int(np.argmax(np.abs(heights)))
     if heights[i3] == 0:
-        raise ValueError("convex hull: all points are coplanar")
+        raise NotComputableError("convex hull: all points are coplanar (no 3D hull)")
     return [i0, i1, i2, i3]
 
 
@@ -147,9 +149,9 @@ def lattice_hull_faces(points: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """
     pts = np.asarray(points, dtype=np.int64)
     if pts.ndim != 2 or pts.shape[1] != 3 or len(pts) < 4:
-        raise ValueError(f"convex hull: expected at least 4 points, shape (n, 3); got {pts.shape}")
+        raise InvalidArgumentError(f"convex hull: expected (n >= 4, 3) points, got {pts.shape}")
     if int(np.abs(pts).max()) >= LATTICE_MAX:
-        raise ValueError(f"convex hull: lattice coordinates must stay below {LATTICE_MAX}")
+        raise InputLimitError(f"convex hull: lattice coordinates must stay below {LATTICE_MAX}")
     _, first = np.unique(pts, axis=0, return_index=True)  # line ends need distinct points
     candidates = first[_line_extremes(pts[first])]
     p = pts[candidates]

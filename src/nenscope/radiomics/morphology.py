@@ -6,7 +6,8 @@ integrated intensity, Moran's I, Geary's C) use the intensity mask for intensiti
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +29,14 @@ __all__ = [
 AEE_MIN_ECCENTRICITY = 1e-6
 """Floor of α and β in the ellipsoid-area series (relative area error below 1e-11)."""
 
-QHULL_MIN_VERTICES = 10_000
-"""Meshes with more vertices use Qhull (scipy.spatial): its import (~0.1 s CPU) then costs
-less than the exact lattice hull of :mod:`nenscope.radiomics._hull`, which smaller meshes use."""
+LATTICE_HULL_VERTICES = 10_000
+"""Vertices a process hulls with the exact lattice hull (:mod:`nenscope.radiomics._hull`) before
+it switches to Qhull (scipy.spatial): about the CPU time of importing Qhull (~0.1 s), so a
+single small ROI skips that import and a batch pays it once, then gets Qhull's speed."""
+
+_lattice_hull_done = [0]
+"""Mesh vertices this process has hulled with the lattice hull so far (a cost estimate; a
+race between threads only shifts the switch a little)."""
 
 AEE_SERIES_TERMS = 20
 """Terms of the Legendre series of the ellipsoid surface area (IBSI 1, 3.1.21: ν = 0..20)."""
@@ -171,16 +177,21 @@ def autocorrelation_indices(
 
 
 def convex_hull_measures(
-    verts: npt.NDArray[np.float64], spacing_mm: tuple[float, float, float]
+    verts: npt.NDArray[np.float64],
+    spacing_mm: tuple[float, float, float],
+    *,
+    method: Literal["auto", "lattice", "qhull"] = "auto",
 ) -> tuple[float, float, float]:
     """Convex hull of mesh vertices (mm): volume (mm³), area (mm²) and maximum diameter (mm).
 
     Notes
     -----
-    The maximum 3D diameter (L0JK) is the largest distance between two hull vertices. Meshes
-    of up to :data:`QHULL_MIN_VERTICES` vertices of a binary mask use the exact lattice hull;
-    larger meshes, and vertices off the half-voxel lattice, use Qhull. Both give the same
-    volume and area to rounding (relative 1e-15) and the same diameter.
+    The maximum 3D diameter (L0JK) is the largest distance between two hull vertices. Until
+    the process has hulled :data:`LATTICE_HULL_VERTICES` vertices, the vertices of a binary
+    mask's mesh get the exact lattice hull; then, and for vertices off the half-voxel lattice
+    or once scipy.spatial is loaded anyway, Qhull. Both give the same volume and area to
+    rounding (relative 1e-15; IBSI tolerances are 1e-2 and wider) and the same diameter.
+    ``method`` forces one of them ("lattice" still falls back to Qhull off the lattice).
 
     Examples
     --------
@@ -188,7 +199,15 @@ def convex_hull_measures(
     >>> [round(v, 6) for v in convex_hull_measures(cube, (0.5, 0.5, 0.5))]
     [1.0, 6.0, 1.732051]
     """
-    faces = hull_faces(verts, spacing_mm) if len(verts) <= QHULL_MIN_VERTICES else None
+    lattice = method == "lattice" or (
+        method == "auto"
+        and len(verts) <= LATTICE_HULL_VERTICES - _lattice_hull_done[0]
+        and "scipy.spatial" not in sys.modules
+    )
+    faces = None
+    if lattice:
+        faces = hull_faces(verts, spacing_mm)
+        _lattice_hull_done[0] += len(verts)
     if faces is None:
         from scipy.spatial import ConvexHull  # ~0.1 s import: only here
 
