@@ -64,6 +64,7 @@ class _Hull:
 
     def __init__(self, p: npt.NDArray[np.int64]) -> None:
         self.p = p
+        self.points: list[list[int]] = p.tolist()
         self.faces = np.zeros((64, 3), dtype=np.int64)
         self.normals = np.zeros((64, 3), dtype=np.int64)
         self.offsets = np.zeros(64, dtype=np.int64)
@@ -71,7 +72,7 @@ class _Hull:
         self.n = 0
         self.edge_face: dict[tuple[int, int], int] = {}  # directed edge -> live face
 
-    def add(self, new: npt.NDArray[np.int64]) -> None:
+    def add(self, new: list[tuple[int, int, int]]) -> None:
         """Append triangles ``(i, j, k)`` (outward: ``(pj - pi) × (pk - pi)`` points out)."""
         cap = len(self.alive)
         if self.n + len(new) > cap:
@@ -82,21 +83,24 @@ class _Hull:
             alive = np.zeros(cap, dtype=bool)
             alive[: self.n] = self.alive[: self.n]
             self.alive = alive
-        v0 = self.p[new[:, 0]]
-        e1 = self.p[new[:, 1]] - v0
-        e2 = self.p[new[:, 2]] - v0
-        sl = slice(self.n, self.n + len(new))
-        nrm = self.normals[sl]
-        nrm[:, 0] = e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1]
-        nrm[:, 1] = e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2]
-        nrm[:, 2] = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-        self.faces[sl] = new
-        self.offsets[sl] = (nrm * v0).sum(axis=1)
-        self.alive[sl] = True
-        for fid, (i, j, k) in enumerate(new.tolist(), start=self.n):
+        # A fan has a handful of triangles: Python integers beat NumPy's per-call overhead.
+        pts = self.points
+        normals, offsets = [], []
+        for fid, (i, j, k) in enumerate(new, start=self.n):
+            (x0, y0, z0), (x1, y1, z1), (x2, y2, z2) = pts[i], pts[j], pts[k]
+            ax, ay, az = x1 - x0, y1 - y0, z1 - z0
+            bx, by, bz = x2 - x0, y2 - y0, z2 - z0
+            nx, ny, nz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+            normals.append((nx, ny, nz))
+            offsets.append(nx * x0 + ny * y0 + nz * z0)
             self.edge_face[(i, j)] = fid
             self.edge_face[(j, k)] = fid
             self.edge_face[(k, i)] = fid
+        sl = slice(self.n, self.n + len(new))
+        self.faces[sl] = new
+        self.normals[sl] = normals
+        self.offsets[sl] = offsets
+        self.alive[sl] = True
         self.n += len(new)
 
     def live(self) -> npt.NDArray[np.intp]:
@@ -117,7 +121,7 @@ class _Hull:
             if self.edge_face[(e1, e0)] not in visible_set
         ]
         self.alive[visible] = False
-        self.add(np.array(horizon, dtype=np.int64))
+        self.add(horizon)
 
 
 def lattice_hull_faces(points: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -160,7 +164,7 @@ def lattice_hull_faces(points: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     if int(np.cross(p[b] - p[a], p[c] - p[a]) @ (p[d] - p[a])) > 0:
         b, c = c, b  # the fourth point must be below the first face
     hull = _Hull(p)
-    hull.add(np.array([(a, b, c), (a, d, b), (b, d, c), (c, d, a)], dtype=np.int64))
+    hull.add([(a, b, c), (a, d, b), (b, d, c), (c, d, a)])
     remaining = np.setdiff1d(np.arange(len(p)), simplex)
     while remaining.size:
         live = hull.live()
