@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_radiomics.py [--repeat 3] [--tools nenscope,pyradiomics,mirp]
                                          [--skip-whole] [--out results.json]
+    python benchmarks/bench_radiomics.py --single-only --runs 7 --tools nenscope,pyradiomics
 
 Two cases on the same synthetic PET-like volume (192 × 192 × 300 voxels, 3.65 × 3.65 × 2.0 mm,
 float32 SUV; smoothed noise background, lesions with a radial uptake gradient and smoothed
@@ -29,10 +30,11 @@ extraction first, then ``--repeat`` extractions of lesion (a), best time, and ea
 and once "whole process" (interpreter start, imports, loading the volume, every lesion of (a)
 and (b) once, exit), whose wall time, CPU time (user + system) and peak resident memory
 (VmHWM) are reported, and a third time "one lesion" (start, imports, the largest lesion of (b),
-exit: the cost of a single ``nenscope radiomics`` call). A peer that is not installed is
-skipped with a message (``pip install 'nenscope[bench]'`` installs both). Ratios printed: peer
-time / nenscope time (goal > 1 for PyRadiomics, >= 20 for MIRP) and peer memory / nenscope
-memory (goal > 1).
+exit: the cost of a single ``nenscope radiomics`` call; ``--single-only --runs N`` runs only
+that, N times per tool with the tools alternating, and reports medians). A peer that is not
+installed is skipped with a message (``pip install 'nenscope[bench]'`` installs both).
+Ratios printed: peer time / nenscope time (goal > 1 for PyRadiomics, >= 20 for MIRP) and peer
+memory / nenscope memory (goal > 1).
 """
 
 from __future__ import annotations
@@ -364,6 +366,30 @@ def _print_ratios(results: dict[str, dict[str, Any]], *, single_only: bool) -> N
         )
 
 
+def _single_runs(tools: list[str], data_dir: Path, runs: int) -> dict[str, dict[str, Any]]:
+    """``runs`` one-lesion whole-process runs per tool, tools alternating; medians."""
+    samples: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
+    for _ in range(max(runs, 1)):
+        for tool in tools:  # alternating: a load swing hits every tool alike
+            samples[tool].append(_run_worker(tool, data_dir, "single", 1))
+    results: dict[str, dict[str, Any]] = {}
+    for tool, runs_of_tool in samples.items():
+        cpu = [r["cpu_s"] for r in runs_of_tool]
+        results[tool] = {
+            "single_s": float(np.median([r["wall_s"] for r in runs_of_tool])),
+            "single_cpu_s": float(np.median(cpu)),
+            "single_peak_rss_mb": float(np.median([r["peak_rss_mb"] for r in runs_of_tool])),
+            "single_cpu_s_all": cpu,
+        }
+        res = results[tool]
+        print(
+            f"{tool:12s} one lesion, whole process, median of {len(cpu)}: "
+            f"{res['single_s']:.2f} s (CPU {res['single_cpu_s']:.2f} s, range "
+            f"{min(cpu):.2f}-{max(cpu):.2f}; peak RSS {res['single_peak_rss_mb']:.0f} MB)"
+        )
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -371,6 +397,12 @@ def main() -> None:
     parser.add_argument("--skip-whole", action="store_true")
     parser.add_argument(
         "--single-only", action="store_true", help="only the one-lesion whole-process runs"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="one-lesion whole-process runs per tool, tools alternating; medians reported",
     )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--worker", choices=TOOLS)
@@ -401,16 +433,6 @@ def main() -> None:
                 print(f"SKIP {tool}: not installed (pip install 'nenscope[bench]').")
                 continue
             if args.single_only:
-                single = _run_worker(tool, data_dir, "single", 1)
-                results[tool] = {
-                    "single_s": single["wall_s"],
-                    "single_cpu_s": single["cpu_s"],
-                    "single_peak_rss_mb": single["peak_rss_mb"],
-                }
-                print(
-                    f"{tool:12s} one lesion, whole process {single['wall_s']:.2f} s (CPU "
-                    f"{single['cpu_s']:.2f} s, peak RSS {single['peak_rss_mb']:.0f} MB)"
-                )
                 continue
             res = _run_worker(tool, data_dir, "inprocess", args.repeat)
             if not args.skip_whole:
@@ -434,6 +456,8 @@ def main() -> None:
                 f"(CPU {res.get('single_cpu_s', float('nan')):.2f} s, peak RSS "
                 f"{res.get('single_peak_rss_mb', float('nan')):.0f} MB)"
             )
+        if args.single_only:
+            results = _single_runs([t for t in tools if _available(t)], data_dir, args.runs)
     _print_ratios(results, single_only=args.single_only)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

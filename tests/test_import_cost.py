@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 HEAVY = ("numpy", "scipy", "numba", "pydicom", "SimpleITK", "matplotlib", "highdicom")
 
@@ -55,3 +58,46 @@ def test_radiomics_loads_numba_only_for_texture() -> None:
         "                 families=[Family.GLCM])"
     )
     assert "numba" in _modules_after(code)
+
+
+FACADES = ("nenscope.api", "nenscope.dicom", "nenscope.pipeline", "nenscope.quantification")
+
+
+def test_facades_load_their_names_on_first_use() -> None:
+    """The package facades (PEP 562) import nothing heavy, yet every public name resolves."""
+    import importlib
+
+    loaded = _modules_after("import " + ", ".join(FACADES))
+    assert not {m for m in HEAVY if m in loaded}
+    assert "nenscope.pipeline.analysis" not in loaded
+    for facade in FACADES:
+        module = importlib.import_module(facade)
+        assert set(module.__all__) <= set(dir(module)), facade
+        for name in module.__all__:
+            value = getattr(module, name)
+            if name in module._LAZY:  # re-export: the very object of the defining module
+                assert value is getattr(importlib.import_module(module._LAZY[name]), name)
+        with pytest.raises(AttributeError, match=facade):
+            module.no_such_name  # noqa: B018  # the lookup itself is the test
+
+
+def test_radiomics_command_loads_only_radiomics(tmp_path: Path) -> None:
+    """``nenscope radiomics`` on NIfTI files loads neither the analysis pipeline nor Qhull."""
+    code = (
+        "import contextlib, io, numpy as np, nibabel as nib\n"
+        "from nenscope.cli import app\n"
+        f"d = {str(tmp_path)!r}\n"
+        "img = np.random.default_rng(0).random((12, 12, 12)).astype(np.float32) * 5\n"
+        "msk = np.zeros((12, 12, 12), np.uint8); msk[3:9, 3:9, 3:9] = 1\n"
+        "for name, a in (('img', img), ('msk', msk)):\n"
+        "    nib.save(nib.Nifti1Image(a, np.eye(4)), f'{d}/{name}.nii.gz')\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    app(['radiomics', f'{d}/img.nii.gz', f'{d}/msk.nii.gz', '--config', 'ibsi-a',\n"
+        "         '--format', 'json'], prog_name='nenscope')\n"
+        "assert '\"RNU0\"' in out.getvalue(), out.getvalue()[-2000:]"
+    )
+    loaded = _modules_after(code)
+    assert "nenscope.radiomics.morphology" in loaded  # the features were computed
+    unwanted = ("nenscope.pipeline.analysis", "nenscope.dicom.deidentify", "scipy.spatial")
+    assert not {m for m in unwanted if m in loaded}

@@ -47,72 +47,155 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-import numpy as np
-import numpy.typing as npt
-
-from nenscope.core.geometry import ImageVolume
-from nenscope.dicom.deidentify import (
-    BurnedInPolicy,
-    DeidentifiedStudy,
-    DeidentifySettings,
-    deidentify_folder,
-)
-from nenscope.dicom.discovery import Discovery, capabilities, scan_folder
-from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
-from nenscope.dicom.series import DicomSeries, read_series
-from nenscope.dicom.synthetic import PhantomSettings
-from nenscope.dicom.totalsegmentator import OrganModel
-from nenscope.knowledge.payloads import (
-    Answer,
-    activity_answer,
-    decay_answer,
-    evidence_payload,
-    exam_dose_answer,
-    exams_payload,
-    latest_time_answer,
-    schedule_answer,
-)
-from nenscope.knowledge.recommender import Plan, recommend
-from nenscope.knowledge.scenario import Scenario
-from nenscope.pipeline.adc import AdcRun, run_adc
-from nenscope.pipeline.analysis import analyze, analyze_study
-from nenscope.pipeline.batch import BatchSummary, RoiRadiomics, radiomics_batch, roi_radiomics
-from nenscope.pipeline.demo import DemoResult, run_demo
-from nenscope.pipeline.inventory import (
-    inventory_to_dict,
-    patient_labels,
-    series_description,
-    series_folder,
-)
-from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
-from nenscope.pipeline.outputs import write_outputs
-from nenscope.pipeline.response import ResponseResult, analyze_response
-from nenscope.pipeline.review import (
-    AddedLesion,
-    LesionDecision,
-    ReviewedAnalysis,
-    ReviewState,
-    measure_reference,
-    review_analysis,
-    review_figures,
-)
-from nenscope.pipeline.scores import SstrRadsInputs
-from nenscope.pipeline.study import StudySource, load_study
-from nenscope.pipeline.suv import (
-    SuvConversion,
-    SuvRun,
-    convert_to_suv_nifti,
-    load_pet_series,
-    run_suv,
-)
-from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_settings
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from nenscope.core.geometry import ImageVolume
+    from nenscope.dicom.deidentify import (
+        BurnedInPolicy,
+        DeidentifiedStudy,
+        DeidentifySettings,
+        deidentify_folder,
+    )
+    from nenscope.dicom.discovery import Discovery, capabilities, scan_folder
+    from nenscope.dicom.pet import SuvOverrides, SuvResult, compute_suv, suv_volume
+    from nenscope.dicom.series import DicomSeries, read_series
+    from nenscope.dicom.synthetic import PhantomSettings
+    from nenscope.dicom.totalsegmentator import OrganModel
+    from nenscope.knowledge.payloads import (
+        Answer,
+        activity_answer,
+        decay_answer,
+        evidence_payload,
+        exam_dose_answer,
+        exams_payload,
+        latest_time_answer,
+        schedule_answer,
+    )
+    from nenscope.knowledge.recommender import Plan, recommend
+    from nenscope.knowledge.scenario import Scenario
+    from nenscope.pipeline.adc import AdcRun, run_adc
+    from nenscope.pipeline.analysis import analyze, analyze_study
+    from nenscope.pipeline.batch import BatchSummary, RoiRadiomics, radiomics_batch, roi_radiomics
+    from nenscope.pipeline.demo import DemoResult, run_demo
+    from nenscope.pipeline.inventory import (
+        inventory_to_dict,
+        patient_labels,
+        series_description,
+        series_folder,
+    )
+    from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
+    from nenscope.pipeline.outputs import write_outputs
+    from nenscope.pipeline.response import ResponseResult, analyze_response
+    from nenscope.pipeline.review import (
+        AddedLesion,
+        LesionDecision,
+        ReviewedAnalysis,
+        ReviewState,
+        measure_reference,
+        review_analysis,
+        review_figures,
+    )
+    from nenscope.pipeline.scores import SstrRadsInputs
+    from nenscope.pipeline.study import StudySource, load_study
+    from nenscope.pipeline.suv import (
+        SuvConversion,
+        SuvRun,
+        convert_to_suv_nifti,
+        load_pet_series,
+        run_suv,
+    )
     from nenscope.radiomics.extract import FeatureResult
     from nenscope.radiomics.registry import Family
+    from nenscope.radiomics.settings import RadiomicsSettings, list_presets, load_settings
+
+_LAZY = {
+    "BurnedInPolicy": "nenscope.dicom.deidentify",
+    "DeidentifiedStudy": "nenscope.dicom.deidentify",
+    "DeidentifySettings": "nenscope.dicom.deidentify",
+    "deidentify_folder": "nenscope.dicom.deidentify",
+    "Discovery": "nenscope.dicom.discovery",
+    "capabilities": "nenscope.dicom.discovery",
+    "scan_folder": "nenscope.dicom.discovery",
+    "SuvOverrides": "nenscope.dicom.pet",
+    "SuvResult": "nenscope.dicom.pet",
+    "compute_suv": "nenscope.dicom.pet",
+    "suv_volume": "nenscope.dicom.pet",
+    "DicomSeries": "nenscope.dicom.series",
+    "read_series": "nenscope.dicom.series",
+    "PhantomSettings": "nenscope.dicom.synthetic",
+    "OrganModel": "nenscope.dicom.totalsegmentator",
+    "Answer": "nenscope.knowledge.payloads",
+    "activity_answer": "nenscope.knowledge.payloads",
+    "decay_answer": "nenscope.knowledge.payloads",
+    "evidence_payload": "nenscope.knowledge.payloads",
+    "exam_dose_answer": "nenscope.knowledge.payloads",
+    "exams_payload": "nenscope.knowledge.payloads",
+    "latest_time_answer": "nenscope.knowledge.payloads",
+    "schedule_answer": "nenscope.knowledge.payloads",
+    "Plan": "nenscope.knowledge.recommender",
+    "recommend": "nenscope.knowledge.recommender",
+    "Scenario": "nenscope.knowledge.scenario",
+    "AdcRun": "nenscope.pipeline.adc",
+    "run_adc": "nenscope.pipeline.adc",
+    "analyze": "nenscope.pipeline.analysis",
+    "analyze_study": "nenscope.pipeline.analysis",
+    "BatchSummary": "nenscope.pipeline.batch",
+    "RoiRadiomics": "nenscope.pipeline.batch",
+    "radiomics_batch": "nenscope.pipeline.batch",
+    "roi_radiomics": "nenscope.pipeline.batch",
+    "DemoResult": "nenscope.pipeline.demo",
+    "run_demo": "nenscope.pipeline.demo",
+    "inventory_to_dict": "nenscope.pipeline.inventory",
+    "patient_labels": "nenscope.pipeline.inventory",
+    "series_description": "nenscope.pipeline.inventory",
+    "series_folder": "nenscope.pipeline.inventory",
+    "AnalysisOptions": "nenscope.pipeline.model",
+    "AnalysisResult": "nenscope.pipeline.model",
+    "StudyData": "nenscope.pipeline.model",
+    "write_outputs": "nenscope.pipeline.outputs",
+    "ResponseResult": "nenscope.pipeline.response",
+    "analyze_response": "nenscope.pipeline.response",
+    "AddedLesion": "nenscope.pipeline.review",
+    "LesionDecision": "nenscope.pipeline.review",
+    "ReviewedAnalysis": "nenscope.pipeline.review",
+    "ReviewState": "nenscope.pipeline.review",
+    "measure_reference": "nenscope.pipeline.review",
+    "review_analysis": "nenscope.pipeline.review",
+    "review_figures": "nenscope.pipeline.review",
+    "SstrRadsInputs": "nenscope.pipeline.scores",
+    "StudySource": "nenscope.pipeline.study",
+    "load_study": "nenscope.pipeline.study",
+    "SuvConversion": "nenscope.pipeline.suv",
+    "SuvRun": "nenscope.pipeline.suv",
+    "convert_to_suv_nifti": "nenscope.pipeline.suv",
+    "load_pet_series": "nenscope.pipeline.suv",
+    "run_suv": "nenscope.pipeline.suv",
+    "RadiomicsSettings": "nenscope.radiomics.settings",
+    "list_presets": "nenscope.radiomics.settings",
+    "load_settings": "nenscope.radiomics.settings",
+}
+"""Public name → module that defines it, imported on first access (PEP 562): importing
+``nenscope.api`` stays cheap and each command loads only what it uses (issue 9 item 6)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nenscope.api' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AdcRun",

@@ -19,16 +19,50 @@ Modules, from the inside out (each imports only those above it):
 
 from __future__ import annotations
 
-from nenscope.pipeline.analysis import (
-    AIR_HU,
-    SEED_SEARCH_MM,
-    analyze,
-    analyze_study,
-    check_seed_region,
-)
-from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
-from nenscope.pipeline.outputs import write_outputs
-from nenscope.pipeline.study import StudySource, load_study
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nenscope.pipeline.analysis import (
+        AIR_HU,
+        SEED_SEARCH_MM,
+        analyze,
+        analyze_study,
+        check_seed_region,
+    )
+    from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
+    from nenscope.pipeline.outputs import write_outputs
+    from nenscope.pipeline.study import StudySource, load_study
+
+_LAZY = {
+    "AIR_HU": "nenscope.pipeline.analysis",
+    "SEED_SEARCH_MM": "nenscope.pipeline.analysis",
+    "analyze": "nenscope.pipeline.analysis",
+    "analyze_study": "nenscope.pipeline.analysis",
+    "check_seed_region": "nenscope.pipeline.analysis",
+    "AnalysisOptions": "nenscope.pipeline.model",
+    "AnalysisResult": "nenscope.pipeline.model",
+    "StudyData": "nenscope.pipeline.model",
+    "write_outputs": "nenscope.pipeline.outputs",
+    "StudySource": "nenscope.pipeline.study",
+    "load_study": "nenscope.pipeline.study",
+}
+"""Public name → module that defines it, imported on first access (PEP 562): importing
+``nenscope.pipeline`` stays cheap and each command loads only what it uses (issue 9 item 6)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nenscope.pipeline' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AIR_HU",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import scipy.fft as sfft
 import scipy.ndimage as ndi
 
+from nenscope.radiomics._fft import next_fast_len
 from nenscope.radiomics.processing import LOCAL_PEAK_RADIUS_MM, PreparedRoi
 
 __all__ = ["compute_local_intensity_features", "peak_sphere_kernel", "sphere_means"]
@@ -42,11 +42,10 @@ def _fft_correlate_same(
 
     (scipy.signal.fftconvolve does the same but importing scipy.signal costs ~1 s.)
     """
-    shape = tuple(
-        sfft.next_fast_len(n + k - 1, real=True)
-        for n, k in zip(image.shape, kernel.shape, strict=True)
-    )
-    full = sfft.irfftn(sfft.rfftn(image, shape) * sfft.rfftn(kernel, shape), shape)
+    shape = tuple(next_fast_len(n + k - 1) for n, k in zip(image.shape, kernel.shape, strict=True))
+    axes = tuple(range(image.ndim))
+    spectrum = np.fft.rfftn(image, shape, axes=axes) * np.fft.rfftn(kernel, shape, axes=axes)
+    full = np.fft.irfftn(spectrum, shape, axes=axes)
     start = [k // 2 for k in kernel.shape]
     crop = tuple(slice(s, s + n) for s, n in zip(start, image.shape, strict=True))
     return np.asarray(full[crop], dtype=np.float64)
