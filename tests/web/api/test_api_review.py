@@ -81,6 +81,8 @@ def test_edits_rescore_and_undo_restores(
         assert html.status_code == 200
         assert f"analysis lesion {hottest['id']} at" in html.text
         assert "rejected by doc" in html.text
+        gone = next(les for les in after["lesions"] if les["id"] == hottest["id"])
+        assert (gone["status"], gone["reviewed_by"]) == ("rejected", "doc")
         # The reviewed tables mark each lesion; the others are unreviewed candidates.
         assert "<th>Review</th>" in html.text
         assert "? automatic candidate, not reviewed (counted)" in html.text
