@@ -7,6 +7,7 @@ function under test.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 from pathlib import Path
@@ -218,3 +219,78 @@ def test_reviewed_outputs_seg_holds_reviewed_segments(
     plain = write_outputs(review_analysis(stored, review).result, tmp_path / "plain")
     assert "seg" not in plain.files
     assert "report_html" in plain.files
+
+
+def test_reader_decisions_are_written_in_every_output(
+    stored: AnalysisResult, tmp_path: Path
+) -> None:
+    """Each lesion of a reviewed result says: not reviewed, confirmed by whom, added by whom."""
+    assert stored.labels is not None
+    n = len(stored.statistics)
+    assert n >= 3
+    review = ReviewState(
+        decisions={
+            1: LesionDecision(status="rejected", by="dr-a"),
+            2: LesionDecision(status="confirmed", by="dr-a"),
+        },
+        added=(
+            AddedLesion(
+                id=n + 1,
+                mask=stored.labels == 1,
+                statistics=stored.statistics[0],
+                detection="seed",
+                by="dr-b",
+            ),
+        ),
+    )
+    reviewed = review_analysis(stored, review)
+    result = reviewed.result
+    # Report lesion 1 = analysis lesion 2 (confirmed), 2..n-1 = analysis 3..n (not reviewed),
+    # n = the added one.
+    kinds = [(e.review.kind, e.review.by) for e in result.report.lesions if e.review]
+    assert kinds == [
+        ("confirmed", "dr-a"),
+        *[("candidate", "")] * (n - 2),
+        ("added", "dr-b"),
+    ]
+    # The decision survives the service's JSON round trip.
+    again = AnalysisResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again.report.lesions == result.report.lesions
+    written = write_outputs(result, tmp_path / "out")
+    lesions = json.loads(written.files["lesions_json"].read_text(encoding="utf-8"))
+    assert [(les["status"], les["reviewed_by"], les["added_by_reader"]) for les in lesions] == [
+        ("confirmed", "dr-a", False),
+        *[("candidate", None, False)] * (n - 2),
+        ("confirmed", "dr-b", True),
+    ]
+    report = json.loads(written.files["report_json"].read_text(encoding="utf-8"))
+    assert [les["status"] for les in report["lesions"]] == [les["status"] for les in lesions]
+    assert report["lesions"][-1]["reviewed_by"] == "dr-b"
+    with written.files["lesions_csv"].open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    header = list(rows[0])
+    at = header.index("status")
+    assert header[at : at + 3] == ["status", "reviewed_by", "added_by_reader"]
+    cells = [(r["status"], r["reviewed_by"], r["added_by_reader"]) for r in rows]
+    assert cells[0] == ("confirmed", "dr-a", "no")
+    assert cells[-1] == ("confirmed", "dr-b", "yes")
+    html = written.files["report_html"].read_text(encoding="utf-8")
+    assert "<th>Review</th>" in html
+    for mark in ("\u2713", "+", "?"):
+        assert f"<td>{mark}</td>" in html
+    assert (
+        "Review: \u2713 confirmed by the reader (dr-a); + added by the reader (dr-b); "
+        "? automatic candidate, not reviewed (counted)." in html
+    )
+
+
+def test_automatic_analysis_outputs_carry_no_review_fields(
+    stored: AnalysisResult, tmp_path: Path
+) -> None:
+    assert all(e.review is None for e in stored.report.lesions)
+    written = write_outputs(stored, tmp_path / "auto")
+    lesions = json.loads(written.files["lesions_json"].read_text(encoding="utf-8"))
+    assert lesions
+    assert not {"status", "reviewed_by", "added_by_reader"} & set(lesions[0])
+    assert "status" not in written.files["lesions_csv"].read_text(encoding="utf-8").split("\n")[0]
+    assert "<th>Review</th>" not in written.files["report_html"].read_text(encoding="utf-8")

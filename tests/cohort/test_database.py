@@ -9,6 +9,7 @@ A second run adds nothing (the analyses carry the study's content key).
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -117,6 +118,11 @@ def test_results_go_into_the_store_once(
         run = version_dir(store, first.analysis_ids["s0"])
         assert np.load(run / "suv.npy").ndim == 3
         assert np.load(run / "affine.npy").shape == (4, 4)
+        # Same file system: each stored DICOM file is a hard link to the study's own file.
+        for source in (manifest.parent / "s0").rglob("*.dcm"):
+            stored = store.files.path(hashlib.sha256(source.read_bytes()).hexdigest())
+            assert stored.stat().st_ino == source.stat().st_ino
+            assert stored.stat().st_nlink >= 2  # more with each store the module fills
     finally:
         store.close()
     # Once stored, the cohort folder keeps the small record only, not a copy of the arrays.

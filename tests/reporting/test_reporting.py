@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nenscope.core.errors import InvalidArgumentError
 from nenscope.core.geometry import ImageVolume, affine_from_spacing
 from nenscope.core.units import Unit
 from nenscope.reporting import (
@@ -24,6 +25,7 @@ from nenscope.reporting import (
     LESION_FIELDS,
     LesionEntry,
     LesionMarker,
+    LesionReview,
     Quantity,
     ReferenceRegionEntry,
     Report,
@@ -357,3 +359,68 @@ def test_pdf_table_wraps_long_cells_instead_of_cutting_them(tmp_path: Path) -> N
     words = " ".join(section.split())
     for word in ("n/a", "(too", "few", "voxels", "to", "estimate)"):
         assert word in words, section
+
+
+def _reviewed_report() -> Report:
+    report = _report()
+    first, second = report.lesions
+    return dataclasses.replace(
+        report,
+        lesions=(
+            dataclasses.replace(first, review=LesionReview(status="confirmed", by="dr-a")),
+            dataclasses.replace(second, review=LesionReview(status="candidate")),
+        ),
+    )
+
+
+def test_lesion_review_refuses_unknown_states() -> None:
+    with pytest.raises(InvalidArgumentError, match="'candidate' or 'confirmed'"):
+        LesionReview(status="rejected")
+    with pytest.raises(InvalidArgumentError, match="added by the reader"):
+        LesionReview(status="candidate", added=True)
+    assert LesionReview(status="confirmed", by="x", added=True).mark == "+"
+
+
+def test_reviewed_lesions_json_and_csv_carry_the_decision() -> None:
+    plain = _report()
+    plain_json = json.loads(lesions_to_json(plain))
+    assert not {"status", "reviewed_by", "added_by_reader"} & set(plain_json[0])
+    reviewed = _reviewed_report()
+    data = json.loads(lesions_to_json(reviewed))
+    assert [(d["status"], d["reviewed_by"], d["added_by_reader"]) for d in data] == [
+        ("confirmed", "dr-a", False),
+        ("candidate", None, False),
+    ]
+    # Besides the review keys, the objects are those of the automatic analysis.
+    for before, after in zip(plain_json, data, strict=True):
+        for key in ("status", "reviewed_by", "added_by_reader"):
+            after.pop(key)
+        assert before == after
+    rows = list(csv.DictReader(io.StringIO(lesions_to_csv(reviewed))))
+    assert [(r["status"], r["reviewed_by"], r["added_by_reader"]) for r in rows] == [
+        ("confirmed", "dr-a", "no"),
+        ("candidate", "", "no"),
+    ]
+    assert "status" not in lesions_to_csv(plain).splitlines()[0]
+    assert json.loads(report_to_json(reviewed))["lesions"][0]["reviewed_by"] == "dr-a"
+
+
+def test_reviewed_pdf_marks_lesions_with_a_legend(tmp_path: Path) -> None:
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext missing: install poppler-utils (.ci/run does).")
+    texts = {}
+    for name, report in (("plain", _report()), ("reviewed", _reviewed_report())):
+        pdf = tmp_path / f"{name}.pdf"
+        write_pdf(report, pdf)
+        texts[name] = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, timeout=60
+        ).stdout.decode()
+    assert "rev." not in texts["plain"]
+    assert "Review:" not in texts["plain"]
+    reviewed = texts["reviewed"]
+    assert "rev." in reviewed
+    words = " ".join(reviewed.split())
+    assert "Review: \u2713 confirmed by the reader (dr-a)" in words
+    assert "? automatic candidate, not reviewed (counted)" in words
+    appendix = reviewed.split("All lesions", 1)[1]
+    assert "\u2713" in appendix.split("Delineation", 1)[0]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -60,6 +64,96 @@ def test_import_is_content_addressed_and_idempotent(store: Store, phantom_study:
     # Files live under their digest, never in the database.
     for sha in shas:
         assert store.files.path(sha).exists()
+
+
+def _local_study(phantom_study: Path, folder: Path) -> dict[str, Path]:
+    """A private copy of the study's DICOM files (links must not touch the shared fixture)."""
+    folder.mkdir(parents=True)
+    local = {}
+    for p in sorted(phantom_study.rglob("*.dcm")):
+        target = folder / p.name
+        shutil.copyfile(p, target)
+        local[p.name] = target
+    return local
+
+
+def _stored_files(store: Store) -> list[Path]:
+    with store.session() as session:
+        return [store.files.path(sha) for sha in session.scalars(select(Instance.sha256))]
+
+
+def test_import_hard_links_local_files_on_the_same_file_system(
+    store: Store, phantom_study: Path, tmp_path: Path
+) -> None:
+    local = _local_study(phantom_study, tmp_path / "study")
+    files = [(name, p.read_bytes()) for name, p in local.items()]
+    result = import_instances(store, files, user=None, source="cohort:m", paths=local)
+    assert (result.added, result.linked) == (len(files), len(files))
+    inodes = {p.stat().st_ino for p in local.values()}
+    for stored in _stored_files(store):
+        assert stored.stat().st_nlink == 2
+        assert stored.stat().st_ino in inodes
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == stored.parent.name + stored.name
+    assert not list(store.files.root.rglob(".incoming-*"))
+    with store.session() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event is not None
+        assert event.after["hard_linked"] == len(files)
+    # Re-importing links nothing more.
+    again = import_instances(store, files, user=None, source="cohort:m", paths=local)
+    assert (again.added, again.linked) == (0, 0)
+
+
+def _assert_copied(store: Store, local: dict[str, Path]) -> None:
+    inodes = {p.stat().st_ino for p in local.values()}
+    stored_files = _stored_files(store)
+    assert len(stored_files) == len(local)
+    for stored in stored_files:
+        assert stored.stat().st_nlink == 1
+        assert stored.stat().st_ino not in inodes
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == stored.parent.name + stored.name
+
+
+def test_import_copies_where_no_link_can_be_made(
+    store: Store, phantom_study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = _local_study(phantom_study, tmp_path / "study")
+    files = [(name, p.read_bytes()) for name, p in local.items()]
+
+    def cross_device(src: object, dst: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr("nenscope.store.files.os.link", cross_device)
+    result = import_instances(store, files, user=None, source="cohort:m", paths=local)
+    assert (result.added, result.linked) == (len(files), 0)
+    _assert_copied(store, local)
+
+
+def test_import_copies_across_real_file_systems(
+    store: Store, phantom_study: Path, tmp_path: Path
+) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == store.files.root.stat().st_dev:
+        pytest.skip("needs /dev/shm on another file system than the temporary folder")
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        local = _local_study(phantom_study, Path(other) / "study")
+        files = [(name, p.read_bytes()) for name, p in local.items()]
+        result = import_instances(store, files, user=None, source="cohort:m", paths=local)
+        assert (result.added, result.linked) == (len(files), 0)
+        _assert_copied(store, local)
+
+
+def test_put_from_stores_the_bytes_that_were_read(store: Store, tmp_path: Path) -> None:
+    source = tmp_path / "a.dcm"
+    source.write_bytes(b"first content")
+    read = source.read_bytes()
+    source.write_bytes(b"changed after it was read")  # in place: same inode
+    digest, linked = store.files.put_from(source, read)
+    assert not linked
+    assert digest == hashlib.sha256(b"first content").hexdigest()
+    assert store.files.read(digest) == b"first content"
+    assert store.files.path(digest).stat().st_ino != source.stat().st_ino
+    assert not list(store.files.root.rglob(".incoming-*"))
 
 
 def test_import_refuses_non_dicom_and_two_studies(

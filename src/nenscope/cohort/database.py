@@ -10,6 +10,11 @@ analysis, its version and its lesion rows. Workers never open the database:
 - workers on other machines need neither the database's address nor its credentials;
 - the store's DICOM folder need only be visible to the client.
 
+The DICOM files of a study folder are stored as hard links where the store's DICOM folder is
+on the same file system as the study (no second copy; each linked file's SHA-256 is checked
+through the link), copied otherwise (another file system, a PACS study);
+:meth:`nenscope.store.files.FileStore.put_from`.
+
 Resuming adds nothing twice: an analysis carries the study's content key in its options
 (``{"cohort": {"key": ...}}``); a study whose analysis with that key is already stored is
 left alone, and re-importing the files of a stored study adds none (by SOPInstanceUID).
@@ -112,17 +117,19 @@ class CohortStore:
                     return StoredStudy(study_id=study_id, analysis_id=analysis.id, created=False)
         return None
 
-    def _files(self, entry: StudyEntry) -> list[tuple[str, bytes]]:
+    def _files(self, entry: StudyEntry) -> tuple[list[tuple[str, bytes]], dict[str, Path]]:
+        """Return the study's files and, for a study folder, each one's local file (to link)."""
         if entry.path is not None:
-            return [
-                (p.relative_to(entry.path).as_posix(), p.read_bytes())
+            local = {
+                p.relative_to(entry.path).as_posix(): p
                 for p in sorted(entry.path.rglob("*"))
                 if p.is_file()
-            ]
+            }
+            return [(name, p.read_bytes()) for name, p in local.items()], local
         from nenscope.pacs import retrieve_study
 
         node = self._pacs[str(entry.pacs_node)]
-        return retrieve_study(node, entry.study_instance_uid)
+        return retrieve_study(node, entry.study_instance_uid), {}
 
     def record(self, entry: StudyEntry, outcome: StudyOutcome, out_dir: Path) -> StoredStudy:
         """Put one done study (files, analysis, lesions) into the store, once.
@@ -163,8 +170,9 @@ class CohortStore:
         from nenscope.store.imports import import_instances
         from nenscope.store.models import Analysis, AnalysisState
 
+        files, local = self._files(entry)
         imported = import_instances(
-            self._store, self._files(entry), user=None, source=self._source
+            self._store, files, user=None, source=self._source, paths=local
         )
         cohort = {
             "key": outcome.key,

@@ -203,6 +203,7 @@ def _stable_lesions(
 ) -> list[dict[str, Any]]:
     """Return the service's lesion list (review ids, statuses) with the re-scored values."""
     by_number = {int(les["id"]): les for les in report.get("lesions") or []}
+    decisions = (result.get("review") or {}).get("decisions") or {}
     out = []
     for lesion in (result.get("report") or {}).get("lesions") or []:
         rid = int(lesion["id"])
@@ -212,9 +213,11 @@ def _stable_lesions(
             fresh = {**by_number[number], "id": rid, "status": status, "report_id": number}
         else:
             # Left out of the reviewed report: its analysis values, no score.
+            # Its reader is who rejected it (not who may have confirmed it before).
             fresh = {
                 **lesion,
                 "status": status,
+                "reviewed_by": str((decisions.get(str(rid)) or {}).get("by") or "") or None,
                 "report_id": None,
                 "sstr_rads": None,
                 "target": False,

@@ -10,7 +10,10 @@ the stored SUV image), moves reference regions and gives the clinical inputs of 
   and the totals; confirmed, unreviewed (candidate) and added lesions count;
 * the counted lesions are renumbered 1..N (report number = label = SEG segment number); each
   lesion's method text and the report's notes say which analysis lesion it was, who confirmed
-  or added it, and which lesions were rejected by whom;
+  or added it, and which lesions were rejected by whom; each lesion carries the reader's
+  decision (:class:`~nenscope.reporting.model.LesionReview`: not-reviewed candidate, confirmed
+  or added, with the reader), written as ``status``/``reviewed_by``/``added_by_reader`` in
+  lesions.json, lesions.csv and report.json and as a mark in the HTML/PDF lesion tables;
 * moved reference regions replace the analysis's, and the lesion-to-liver/spleen ratios follow;
 * Krenning (per lesion and patient), PRRT eligibility, SSTR-RADS (with the reader's inputs),
   the whole-body tumour burden (volume, TLG) and the target lesions are computed again with the
@@ -50,7 +53,13 @@ from nenscope.pipeline.report import (
 from nenscope.pipeline.scores import SstrRadsInputs, sstr_rads_score
 from nenscope.quantification.lesions import LesionStatistics
 from nenscope.reporting import LesionMarker, render_lesion_png, render_mip_png
-from nenscope.reporting.model import LesionEntry, Report, ReportFigures, ScoreEntry
+from nenscope.reporting.model import (
+    LesionEntry,
+    LesionReview,
+    Report,
+    ReportFigures,
+    ScoreEntry,
+)
 from nenscope.reporting.presentation import select_target_lesions, target_ids
 from nenscope.segmentation.reference import reference_region_at
 
@@ -521,17 +530,29 @@ def _entries(
     entries: list[LesionEntry] = []
     for rid, entry in zip(order, fresh, strict=True):
         old = old_entries.get(rid)
+        if old is None:
+            entries.append(
+                dataclasses.replace(
+                    entry,
+                    review=LesionReview(status="confirmed", by=added[rid].by, added=True),
+                )
+            )
+            continue
+        decision = review.decisions.get(rid)
+        confirmed = decision is not None and decision.status == "confirmed"
         # Keep what the anatomy added to an analysis lesion (site, region, CT values, reason).
         entries.append(
-            entry
-            if old is None
-            else dataclasses.replace(
+            dataclasses.replace(
                 old,
                 id=entry.id,
                 detection=entry.detection,
                 krenning=entry.krenning,
                 krenning_reason=entry.krenning_reason,
                 sstr_rads=entry.sstr_rads,
+                review=LesionReview(
+                    status="confirmed" if confirmed else "candidate",
+                    by=decision.by if confirmed and decision is not None else "",
+                ),
             )
         )
     return tuple(entries)

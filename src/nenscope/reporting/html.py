@@ -11,7 +11,7 @@ import base64
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from nenscope.reporting.model import MAX_TARGET_LESIONS, Report
-from nenscope.reporting.presentation import build_view, format_created
+from nenscope.reporting.presentation import build_view, format_created, review_legend
 
 __all__ = ["COLUMN_LABELS", "QUANTITY_LABELS", "TARGET_COLUMNS", "render_html"]
 
@@ -89,4 +89,5 @@ def render_html(report: Report) -> str:
         target_columns=list(TARGET_COLUMNS),
         labels=COLUMN_LABELS,
         created=format_created(report.created),
+        review_legend=review_legend(report.lesions),
     )

@@ -12,10 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from nenscope.core.errors import InvalidArgumentError
+
 __all__ = [
     "LESION_FIELDS",
     "MAX_TARGET_LESIONS",
+    "REVIEW_MARKS",
     "LesionEntry",
+    "LesionReview",
     "PhysiologicalEntry",
     "Quantity",
     "ReferenceRegionEntry",
@@ -77,6 +81,52 @@ LESION_FIELDS: tuple[str, ...] = ("volume_ml", "suvmax", "suvpeak", "suvmean", "
 """Lesion quantities of the ``lesions.json`` contract (DESIGN.md), in table order."""
 
 
+REVIEW_MARKS: dict[str, str] = {"candidate": "?", "confirmed": "\u2713", "added": "+"}
+"""Short mark of each reader decision in the reports' lesion tables (legend beside them)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LesionReview:
+    """The reader's decision on a lesion of a reviewed result.
+
+    Parameters
+    ----------
+    status
+        ``"candidate"`` (an automatic candidate the reader did not review; it is counted) or
+        ``"confirmed"`` (the DESIGN.md lesions.json ``status`` values; a rejected lesion is
+        left out of a reviewed result). A lesion the reader added is ``"confirmed"``.
+    by
+        The reader who confirmed or added it (user name), empty when unknown or not reviewed.
+    added
+        Whether the reader added the lesion (grown from a seed), not the automatic detection.
+    """
+
+    status: str
+    by: str = ""
+    added: bool = False
+
+    def __post_init__(self) -> None:
+        if self.status not in ("candidate", "confirmed"):
+            raise InvalidArgumentError(
+                f"Lesion review status must be 'candidate' or 'confirmed', not {self.status!r} "
+                "(rejected lesions are left out of a reviewed result)."
+            )
+        if self.added and self.status != "confirmed":
+            raise InvalidArgumentError(
+                "A lesion added by the reader is 'confirmed', not a candidate."
+            )
+
+    @property
+    def kind(self) -> str:
+        """``"added"``, ``"confirmed"`` or ``"candidate"`` (the key of :data:`REVIEW_MARKS`)."""
+        return "added" if self.added else self.status
+
+    @property
+    def mark(self) -> str:
+        """Short table mark of the decision (:data:`REVIEW_MARKS`)."""
+        return REVIEW_MARKS[self.kind]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LesionEntry:
     """One lesion as reported.
@@ -110,6 +160,9 @@ class LesionEntry:
     candidate_reason
         Why an automatic candidate was kept as a lesion (not explained as physiological
         uptake), where the detection says so.
+    review
+        The reader's decision in a reviewed result; ``None`` in an automatic (unreviewed)
+        analysis, whose outputs then carry no review fields.
     """
 
     id: int
@@ -122,6 +175,7 @@ class LesionEntry:
     sstr_rads: str | None = None
     body_region: str | None = None
     candidate_reason: str | None = None
+    review: LesionReview | None = None
 
     def __post_init__(self) -> None:
         missing = [name for name in LESION_FIELDS if name not in self.quantities]

@@ -25,7 +25,12 @@ from matplotlib.patches import FancyBboxPatch
 
 from nenscope.reporting.html import COLUMN_LABELS, QUANTITY_LABELS, TARGET_COLUMNS
 from nenscope.reporting.model import Report
-from nenscope.reporting.presentation import ReportView, build_view, format_created
+from nenscope.reporting.presentation import (
+    ReportView,
+    build_view,
+    format_created,
+    review_legend,
+)
 
 __all__ = ["A4_INCHES", "write_pdf"]
 
@@ -289,14 +294,20 @@ def _targets(pages: _TextPages, report: Report, view: ReportView) -> None:
         size=8,
         color="#444444",
     )
+    legend = review_legend(report.lesions)
     header = ["#", "site", *[COLUMN_LABELS[n] for n in TARGET_COLUMNS]]
     widths = [3, 22, 10, 10, 10, 10, 9, 9, 9]
+    if legend:
+        header.insert(1, "rev.")
+        widths.insert(1, 4)
     if view.show_krenning:
         header += ["Krenning", "RADS"]
         widths += [8, 8]
     rows = []
     for les in view.targets:
         cells = [str(les.id), les.site or "not determined"]
+        if legend:
+            cells.insert(1, les.review.mark if les.review else "")
         cells += [
             les.quantities[n].text(3) if n in les.quantities else "—" for n in TARGET_COLUMNS
         ]
@@ -305,6 +316,8 @@ def _targets(pages: _TextPages, report: Report, view: ReportView) -> None:
             cells.append(les.sstr_rads or "—")
         rows.append(cells)
     pages.table(header, rows, widths)
+    if legend:
+        pages.para(legend, size=7.5, color="#444444")
 
 
 def _all_lesions(pages: _TextPages, report: Report, view: ReportView) -> None:
@@ -313,8 +326,12 @@ def _all_lesions(pages: _TextPages, report: Report, view: ReportView) -> None:
         pages.para("None.")
         return
     names = list(QUANTITY_LABELS)
+    legend = review_legend(report.lesions)
     header = ["#", "centre x,y,z mm", "site", *[QUANTITY_LABELS[n] for n in names]]
     widths = [3, 16, 24, 10, 11, 11, 11, 9]
+    if legend:
+        header.insert(1, "rev.")
+        widths.insert(1, 4)
     if view.show_krenning:
         header += ["Krenning", "RADS"]
         widths += [8, 6]
@@ -325,12 +342,16 @@ def _all_lesions(pages: _TextPages, report: Report, view: ReportView) -> None:
             "{:.0f}, {:.0f}, {:.0f}".format(*lesion.centroid_mm),
             lesion.site or "",
         ]
+        if legend:
+            cells.insert(1, lesion.review.mark if lesion.review else "")
         cells += [lesion.quantities[n].text(4) if n in lesion.quantities else "" for n in names]
         if view.show_krenning:
             cells.append("—" if lesion.krenning is None else str(lesion.krenning))
             cells.append(lesion.sstr_rads or "")
         rows.append(cells)
     pages.table(header, rows, widths)
+    if legend:
+        pages.para(legend, size=7.5, indent="  ")
     first = report.lesions[0]
     for name in names:
         if name in first.quantities:

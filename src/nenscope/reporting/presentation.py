@@ -29,6 +29,7 @@ from datetime import date, datetime
 from nenscope.core.tracers import AnalysisFamily
 from nenscope.reporting.model import (
     MAX_TARGET_LESIONS,
+    REVIEW_MARKS,
     LesionEntry,
     Report,
     ScoreEntry,
@@ -47,6 +48,7 @@ __all__ = [
     "format_dicom_date",
     "format_person_name",
     "krenning_applies",
+    "review_legend",
     "select_target_lesions",
     "target_ids",
 ]
@@ -619,3 +621,26 @@ def build_view(report: Report) -> ReportView:
         lesion_word=word,
         physiological=_physiological_summary(report),
     )
+
+
+def review_legend(lesions: Sequence[LesionEntry]) -> str | None:
+    """Legend of the reader-decision marks of a reviewed result's lesion tables.
+
+    ``None`` when no lesion carries a review (an automatic analysis: no mark column). The
+    legend names the readers of each decision, e.g. ``"Review: ✓ confirmed by the reader
+    (doc); + added by the reader (doc); ? automatic candidate, not reviewed (counted)."``
+    """
+    reviews = [les.review for les in lesions if les.review is not None]
+    if not reviews:
+        return None
+    texts = {
+        "confirmed": "confirmed by the reader",
+        "added": "added by the reader",
+        "candidate": "automatic candidate, not reviewed (counted)",
+    }
+    parts = []
+    for kind, text in texts.items():
+        readers = sorted({r.by for r in reviews if r.kind == kind and r.by})
+        who = f" ({', '.join(readers)})" if readers else ""
+        parts.append(f"{REVIEW_MARKS[kind]} {text}{who}")
+    return "Review: " + "; ".join(parts) + "."

@@ -3,7 +3,10 @@
 ``lesions.json`` follows the DESIGN.md contract: a list with one object per lesion holding
 ``id``, ``centroid_mm`` ``[x, y, z]`` (LPS mm), ``volume_ml``, ``suvmax``, ``suvpeak``,
 ``suvmean``, ``tlg`` and ``krenning``; each object also has ``units`` and ``methods`` for every
-number, and ``not_computable`` with the reason for each value that is ``null``.
+number, and ``not_computable`` with the reason for each value that is ``null``. A lesion of a
+reviewed result also has the reader's decision: ``status`` (``candidate``: an automatic
+candidate not reviewed; ``confirmed``), ``reviewed_by`` (the reader, ``null`` when not reviewed)
+and ``added_by_reader``; an automatic analysis's lesions have none of these keys.
 ``lesions.csv`` is the same numbers as a table a person opens in a spreadsheet: one row per
 lesion, one column per measure with its unit in the header (``suvmax (g/mL)``), and a
 ``not_computable`` column giving the reason for each empty cell. The long form (one row per
@@ -37,6 +40,7 @@ CSV_COLUMNS: tuple[str, ...] = ("lesion_id", "quantity", "value", "unit", "metho
 
 _WIDE_LEADING = ("id", "site", "detection", "candidate_reason")
 _WIDE_TRAILING = ("krenning", "sstr_rads", "not_computable")
+_REVIEW_COLUMNS = ("status", "reviewed_by", "added_by_reader")
 
 _CENTROID_METHOD = "centre of mass of the lesion mask (voxel centres), LPS patient coordinates"
 _KRENNING_METHOD = (
@@ -80,10 +84,23 @@ def lesion_to_dict(lesion: LesionEntry) -> dict[str, Any]:
     out["site"] = lesion.site
     out["candidate_reason"] = lesion.candidate_reason
     out["detection"] = lesion.detection
+    if lesion.review is not None:
+        out.update(_review_fields(lesion))
     out["units"] = units
     out["methods"] = methods
     out["not_computable"] = missing
     return out
+
+
+def _review_fields(lesion: LesionEntry) -> dict[str, Any]:
+    review = lesion.review
+    if review is None:
+        return {}
+    return {
+        "status": review.status,
+        "reviewed_by": (review.by or None) if review.status == "confirmed" else None,
+        "added_by_reader": review.added,
+    }
 
 
 def lesions_to_json(report: Report) -> str:
@@ -103,7 +120,9 @@ def lesions_to_csv(report: Report) -> str:
     :data:`~nenscope.reporting.model.LESION_FIELDS` followed by the others (diameters, ratios)
     as ``name (unit)``, then ``krenning``, ``sstr_rads`` and ``not_computable``
     (``"suvpeak: lesion smaller than the peak sphere; …"``). An empty cell is a value that
-    could not be computed; the methods of every number are in ``lesions.json``.
+    could not be computed; the methods of every number are in ``lesions.json``. A reviewed
+    result (any lesion with a ``review``) has ``status``, ``reviewed_by`` and
+    ``added_by_reader`` after ``candidate_reason``.
 
     Examples
     --------
@@ -119,8 +138,11 @@ def lesions_to_csv(report: Report) -> str:
     for lesion in report.lesions:
         for name, quantity in lesion.quantities.items():
             units.setdefault(name, quantity.unit)
+    reviewed = any(lesion.review is not None for lesion in report.lesions)
+    review_columns = _REVIEW_COLUMNS if reviewed else ()
     header = [
         *_WIDE_LEADING,
+        *review_columns,
         *(f"centroid_{axis} (mm)" for axis in "xyz"),
         *(f"{name} ({unit})" for name, unit in units.items()),
         *_WIDE_TRAILING,
@@ -138,6 +160,7 @@ def lesions_to_csv(report: Report) -> str:
                 lesion.site or "",
                 lesion.detection,
                 lesion.candidate_reason or "",
+                *(_review_cells(lesion) if reviewed else ()),
                 *(_number(v) for v in lesion.centroid_mm),
                 *(
                     _number(lesion.quantities[n].value) if n in lesion.quantities else ""
@@ -149,6 +172,17 @@ def lesions_to_csv(report: Report) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def _review_cells(lesion: LesionEntry) -> tuple[str, str, str]:
+    fields_ = _review_fields(lesion)
+    if not fields_:
+        return ("", "", "")
+    return (
+        str(fields_["status"]),
+        fields_["reviewed_by"] or "",
+        "yes" if fields_["added_by_reader"] else "no",
+    )
 
 
 def lesions_to_long_csv(report: Report) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,13 +61,17 @@ class ImportLimits:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImportResult:
-    """Outcome of an import: the study, whether it is new, and what was added or skipped."""
+    """Outcome of an import: the study, whether it is new, and what was added or skipped.
+
+    ``linked`` counts the added files stored as hard links to local files (``paths``).
+    """
 
     study_id: int
     created: bool
     added: int
     already_stored: int
     skipped: tuple[str, ...] = field(default_factory=tuple)
+    linked: int = 0
 
 
 def _zip_members(name: str, data: bytes, limits: ImportLimits) -> Iterator[tuple[str, bytes]]:
@@ -185,6 +190,7 @@ def import_instances(
     *,
     user: User | None,
     source: str,
+    paths: Mapping[str, Path] | None = None,
 ) -> ImportResult:
     """Store DICOM files of ONE study and index them; re-importing adds only what is new.
 
@@ -198,39 +204,49 @@ def import_instances(
         Who imports (audit); ``None`` for the service (Storage SCP).
     source
         Where the files come from (``upload``, ``pacs:NAME``, ``scp:AE``) for the record.
+    paths
+        File name → the local file its bytes were read from (``cohort run --db``): such a
+        file is stored as a hard link where the store is on the same file system
+        (:meth:`~nenscope.store.files.FileStore.put_from`; a copy otherwise).
+        ``ImportResult.linked`` counts the links.
 
     Raises
     ------
     UploadError
         If no file is DICOM, or the files belong to more than one study.
     """
-    parsed: list[tuple[InstanceHeader, bytes]] = []
+    parsed: list[tuple[InstanceHeader, bytes, Path | None]] = []
     skipped: list[str] = []
+    local = paths or {}
     for name, data in files:
         try:
-            parsed.append((read_instance_header(data, name=name), data))
+            parsed.append((read_instance_header(data, name=name), data, local.get(name)))
         except DicomImportError as err:
             skipped.append(str(err))
     if not parsed:
         detail = f" First problem: {skipped[0]}" if skipped else ""
         raise UploadError(f"No DICOM instance found in the upload.{detail}")
-    studies = sorted({h.study_instance_uid for h, _ in parsed})
+    studies = sorted({h.study_instance_uid for h, _, _ in parsed})
     if len(studies) > 1:
         raise UploadError(
             f"The upload holds {len(studies)} studies ({', '.join(studies[:3])}…); "
             "upload one study at a time."
         )
-    added = already = 0
+    added = already = linked = 0
     with store.session() as session:
         study, created = _study(session, parsed[0][0], source)
-        for header, data in parsed:
+        for header, data, path in parsed:
             known = session.scalar(
                 select(Instance.id).where(Instance.sop_instance_uid == header.sop_instance_uid)
             )
             if known is not None:
                 already += 1
                 continue
-            digest = store.files.put(data)
+            if path is None:
+                digest = store.files.put(data)
+            else:
+                digest, was_linked = store.files.put_from(path, data)
+                linked += was_linked
             series = _series(session, study, header)
             session.add(
                 Instance(
@@ -248,7 +264,8 @@ def import_instances(
             action="study.import" if created else "study.reimport",
             object_type="study",
             object_id=study.id,
-            after={"source": source, "added": added, "already_stored": already},
+            after={"source": source, "added": added, "already_stored": already}
+            | ({"hard_linked": linked} if paths else {}),
         )
         study_id = study.id
     return ImportResult(
@@ -257,4 +274,5 @@ def import_instances(
         added=added,
         already_stored=already,
         skipped=tuple(skipped),
+        linked=linked,
     )

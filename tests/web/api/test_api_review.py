@@ -81,6 +81,11 @@ def test_edits_rescore_and_undo_restores(
         assert html.status_code == 200
         assert f"analysis lesion {hottest['id']} at" in html.text
         assert "rejected by doc" in html.text
+        gone = next(les for les in after["lesions"] if les["id"] == hottest["id"])
+        assert (gone["status"], gone["reviewed_by"]) == ("rejected", "doc")
+        # The reviewed tables mark each lesion; the others are unreviewed candidates.
+        assert "<th>Review</th>" in html.text
+        assert "? automatic candidate, not reviewed (counted)" in html.text
         assert 'class="mip"' in html.text  # the reviewed MIP, drawn on this first request
         pdf = client.get(f"{url}/report.pdf?version={after['version']}", headers=doc)
         assert pdf.status_code == 200
@@ -97,6 +102,10 @@ def test_edits_rescore_and_undo_restores(
         assert new["krenning"] == hottest["krenning"]
         again = client.get(url, headers=doc).json()
         assert _score(again, "Whole-body tumour burden") == _burden(again["lesions"])
+        shown = next(les for les in again["lesions"] if les["id"] == new["id"])
+        assert (shown["reviewed_by"], shown["added_by_reader"]) == ("doc", True)
+        html = client.get(again["report_html"], headers=doc)
+        assert "+ added by the reader (doc)" in html.text
 
         # Move the liver region onto the spleen: the liver mean changes (and Krenning says
         # the references are not usable: liver no longer below spleen).
