@@ -110,6 +110,9 @@ class LesionEntry:
     candidate_reason
         Why an automatic candidate was kept as a lesion (not explained as physiological
         uptake), where the detection says so.
+    volume_warning
+        Why the volume is likely underestimated (the contour keeps a small part of the region
+        above the detection threshold it was drawn in), or ``None``.
     """
 
     id: int
@@ -122,6 +125,7 @@ class LesionEntry:
     sstr_rads: str | None = None
     body_region: str | None = None
     candidate_reason: str | None = None
+    volume_warning: str | None = None
 
     def __post_init__(self) -> None:
         missing = [name for name in LESION_FIELDS if name not in self.quantities]

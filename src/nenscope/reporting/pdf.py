@@ -23,7 +23,13 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from nenscope.reporting.html import COLUMN_LABELS, QUANTITY_LABELS, TARGET_COLUMNS
+from nenscope.reporting.html import (
+    COLUMN_LABELS,
+    QUANTITY_LABELS,
+    TARGET_COLUMNS,
+    VOLUME_FOOTNOTE,
+    volume_mark,
+)
 from nenscope.reporting.model import Report
 from nenscope.reporting.presentation import ReportView, build_view, format_created
 
@@ -298,13 +304,16 @@ def _targets(pages: _TextPages, report: Report, view: ReportView) -> None:
     for les in view.targets:
         cells = [str(les.id), les.site or "not determined"]
         cells += [
-            les.quantities[n].text(3) if n in les.quantities else "—" for n in TARGET_COLUMNS
+            les.quantities[n].text(3) + volume_mark(les, n) if n in les.quantities else "—"
+            for n in TARGET_COLUMNS
         ]
         if view.show_krenning:
             cells.append("—" if les.krenning is None else str(les.krenning))
             cells.append(les.sstr_rads or "—")
         rows.append(cells)
     pages.table(header, rows, widths)
+    if any(les.volume_warning for les in view.targets):
+        pages.para(VOLUME_FOOTNOTE, size=8, color="#444444")
 
 
 def _all_lesions(pages: _TextPages, report: Report, view: ReportView) -> None:

@@ -27,6 +27,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -179,6 +180,13 @@ class LesionSegmentation:
         Names of the excluded organ masks.
     method
         Detection threshold method.
+    candidates
+        Label map (z, y, x) of the connected regions above the detection threshold (26-
+        connected, excluded organs left out) from which the lesions were delineated, or None.
+    candidate_voxels
+        Number of voxels of each region of ``candidates`` (index = region label), or None.
+        A contour that keeps a small part of its region (a large, heterogeneous tumour cut at
+        50 % of its peak) likely underestimates the lesion's volume.
     """
 
     labels: npt.NDArray[np.uint32]
@@ -187,6 +195,8 @@ class LesionSegmentation:
     excluded: npt.NDArray[np.bool_]
     excluded_organs: tuple[str, ...]
     method: ThresholdMethod
+    candidates: npt.NDArray[np.integer[Any]] | None = None
+    candidate_voxels: npt.NDArray[np.integer[Any]] | None = None
 
     @property
     def n_lesions(self) -> int:
@@ -381,7 +391,7 @@ def threshold_lesions(
         liver_threshold = max(threshold, percist_liver_threshold(*liver_reference))
         level[liver_zone] = liver_threshold
     candidates = (values > level) & allowed
-    labels = _label_and_delineate(
+    labels, components, voxels = _label_and_delineate(
         suv, values, candidates, allowed, level, settings, liver_zone=liver_zone
     )
     return LesionSegmentation(
@@ -391,6 +401,8 @@ def threshold_lesions(
         excluded=excluded,
         excluded_organs=tuple(masks),
         method=settings.method,
+        candidates=components,
+        candidate_voxels=voxels,
     )
 
 
@@ -403,9 +415,11 @@ def _label_and_delineate(
     settings: DetectionSettings,
     *,
     liver_zone: npt.NDArray[np.bool_] | None = None,
-) -> npt.NDArray[np.uint32]:
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.integer[Any]], npt.NDArray[np.integer[Any]]]:
+    """Label map of the lesions, and the candidate regions with their voxel counts."""
     components, n = ndimage.label(candidates, STRUCTURE_26)
-    sizes_ml = np.bincount(components.ravel(), minlength=n + 1) * suv.voxel_volume_ml
+    voxels = np.bincount(components.ravel(), minlength=n + 1)
+    sizes_ml = voxels * suv.voxel_volume_ml
     keep = np.flatnonzero(sizes_ml >= settings.min_volume_ml / 4.0)
     keep = keep[keep > 0]
     margin = [int(np.ceil(CROP_MARGIN_MM / s)) for s in suv.spacing_mm]
@@ -452,10 +466,10 @@ def _label_and_delineate(
     ]
     survivors.sort(key=lambda number: -maxima[number])
     if survivors == list(range(1, len(regions) + 1)):
-        return labels
+        return labels, components, voxels
     lut = np.zeros(len(regions) + 1, dtype=np.uint32)
     lut[survivors] = np.arange(1, len(survivors) + 1, dtype=np.uint32)
-    return lut[labels]
+    return lut[labels], components, voxels
 
 
 def region_grow_from_seed(
