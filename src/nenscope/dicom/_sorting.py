@@ -316,9 +316,9 @@ def stack_slices(
     Notes
     -----
     Values are ``stored × RescaleSlope + RescaleIntercept`` (PS3.3 C.11.1.1.2) per slice,
-    computed in float32 over the whole stack (stored integers up to 2**24 are exact; slope
-    and product are each rounded once, so the relative error is ≤ 1.2e-7). Irregular
-    spacing and tilt are refused before any pixel is read.
+    computed in float32 slice by slice as it is stacked (stored integers up to 2**24 are
+    exact; slope and product are each rounded once, so the relative error is ≤ 1.2e-7).
+    Irregular spacing and tilt are refused before any pixel is read.
     """
     settings = settings or StackSettings()
     labels = list(names) if names is not None else [f"slice {i}" for i in range(len(datasets))]
@@ -346,25 +346,26 @@ def stack_slices(
                 f"{label}: pixel array shape {stored.shape} does not match Rows × Columns "
                 f"{ref.rows}×{ref.columns}."
             )
-        out[z] = stored
         slopes[z] = get_float(ds, "RescaleSlope", 1.0, path=label)
         intercepts[z] = get_float(ds, "RescaleIntercept", 0.0, path=label)
-    _rescale(out, slopes, intercepts)
+        out[z] = stored
+        _rescale_slice(out[z], float(slopes[z]), float(intercepts[z]))
     array, affine, notes = _regularise(out, positions, distances, ref, check)
     provenance.extend(notes)
     return StackedSlices(array=array, affine=affine, order=order, provenance=tuple(provenance))
 
 
-def _rescale(
-    out: npt.NDArray[np.float32],
-    slopes: npt.NDArray[np.float64],
-    intercepts: npt.NDArray[np.float64],
-) -> None:
-    """Apply per-slice slope and intercept in place, vectorised over the whole stack."""
-    if np.any(slopes != 1.0):
-        out *= slopes.astype(np.float32)[:, np.newaxis, np.newaxis]
-    if np.any(intercepts != 0.0):
-        out += intercepts.astype(np.float32)[:, np.newaxis, np.newaxis]
+def _rescale_slice(out: npt.NDArray[np.float32], slope: float, intercept: float) -> None:
+    """Apply one slice's slope and intercept in place, while the slice is still in cache.
+
+    The same float32 operations as a pass over the whole stack (slope and intercept each
+    rounded to float32 once, one rounding per operation), without reading the stack from
+    memory twice more.
+    """
+    if slope != 1.0:
+        out *= np.float32(slope)
+    if intercept != 0.0:
+        out += np.float32(intercept)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

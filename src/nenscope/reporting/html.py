@@ -10,10 +10,18 @@ import base64
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from nenscope.reporting.model import MAX_TARGET_LESIONS, Report
+from nenscope.reporting.model import MAX_TARGET_LESIONS, LesionEntry, Report
 from nenscope.reporting.presentation import build_view, format_created, review_legend
 
-__all__ = ["COLUMN_LABELS", "QUANTITY_LABELS", "TARGET_COLUMNS", "render_html"]
+__all__ = [
+    "COLUMN_LABELS",
+    "QUANTITY_LABELS",
+    "TARGET_COLUMNS",
+    "VOLUME_FOOTNOTE",
+    "VOLUME_MARK",
+    "render_html",
+    "volume_mark",
+]
 
 QUANTITY_LABELS: dict[str, str] = {
     "volume_ml": "Volume",
@@ -41,6 +49,23 @@ COLUMN_LABELS: dict[str, str] = {
     "short_axis_mm": "Short axis",
 }
 """Headings of every quantity column the reports show."""
+
+
+VOLUME_MARK = "*"
+"""Mark after the volume of a lesion whose volume is likely underestimated."""
+
+VOLUME_FOOTNOTE = (
+    f"{VOLUME_MARK} Volume likely underestimated: the automatic contour keeps less than 40 % "
+    "of the connected region above the detection threshold it was drawn in (large or "
+    "heterogeneous lesion); review the contour. lesions.json gives the fraction "
+    "(volume_warning)."
+)
+"""Footnote of the target-lesion table when a lesion there carries the mark."""
+
+
+def volume_mark(lesion: LesionEntry, name: str) -> str:
+    """:data:`VOLUME_MARK` for the volume cell of a lesion with a volume warning, else ``""``."""
+    return VOLUME_MARK if name == "volume_ml" and lesion.volume_warning else ""
 
 
 def _b64(data: bytes) -> str:
@@ -90,4 +115,6 @@ def render_html(report: Report) -> str:
         labels=COLUMN_LABELS,
         created=format_created(report.created),
         review_legend=review_legend(report.lesions),
+        volume_mark=volume_mark,
+        volume_footnote=VOLUME_FOOTNOTE,
     )

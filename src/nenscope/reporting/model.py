@@ -163,6 +163,9 @@ class LesionEntry:
     review
         The reader's decision in a reviewed result; ``None`` in an automatic (unreviewed)
         analysis, whose outputs then carry no review fields.
+    volume_warning
+        Why the volume is likely underestimated (the contour keeps a small part of the region
+        above the detection threshold it was drawn in), or ``None``.
     """
 
     id: int
@@ -176,6 +179,7 @@ class LesionEntry:
     body_region: str | None = None
     candidate_reason: str | None = None
     review: LesionReview | None = None
+    volume_warning: str | None = None
 
     def __post_init__(self) -> None:
         missing = [name for name in LESION_FIELDS if name not in self.quantities]

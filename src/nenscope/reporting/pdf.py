@@ -23,7 +23,13 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from nenscope.reporting.html import COLUMN_LABELS, QUANTITY_LABELS, TARGET_COLUMNS
+from nenscope.reporting.html import (
+    COLUMN_LABELS,
+    QUANTITY_LABELS,
+    TARGET_COLUMNS,
+    VOLUME_FOOTNOTE,
+    volume_mark,
+)
 from nenscope.reporting.model import Report
 from nenscope.reporting.presentation import (
     ReportView,
@@ -309,7 +315,8 @@ def _targets(pages: _TextPages, report: Report, view: ReportView) -> None:
         if legend:
             cells.insert(1, les.review.mark if les.review else "")
         cells += [
-            les.quantities[n].text(3) if n in les.quantities else "—" for n in TARGET_COLUMNS
+            les.quantities[n].text(3) + volume_mark(les, n) if n in les.quantities else "—"
+            for n in TARGET_COLUMNS
         ]
         if view.show_krenning:
             cells.append("—" if les.krenning is None else str(les.krenning))
@@ -318,6 +325,8 @@ def _targets(pages: _TextPages, report: Report, view: ReportView) -> None:
     pages.table(header, rows, widths)
     if legend:
         pages.para(legend, size=7.5, color="#444444")
+    if any(les.volume_warning for les in view.targets):
+        pages.para(VOLUME_FOOTNOTE, size=8, color="#444444")
 
 
 def _all_lesions(pages: _TextPages, report: Report, view: ReportView) -> None:

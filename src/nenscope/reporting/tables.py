@@ -83,6 +83,7 @@ def lesion_to_dict(lesion: LesionEntry) -> dict[str, Any]:
     out["sstr_rads"] = lesion.sstr_rads
     out["site"] = lesion.site
     out["candidate_reason"] = lesion.candidate_reason
+    out["volume_warning"] = lesion.volume_warning
     out["detection"] = lesion.detection
     if lesion.review is not None:
         out.update(_review_fields(lesion))

@@ -58,6 +58,7 @@ from nenscope.segmentation.organs import (
     field_of_view_mm,
     fill_holes_per_slice,
     is_axial,
+    largest_component,
     lps_axes,
     pet_body,
 )
@@ -169,15 +170,6 @@ def _ball(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[
     return np.asarray(dist <= radius_mm**2)
 
 
-def _largest(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    labels, n = ndimage.label(mask)
-    if n == 0:
-        return np.zeros_like(mask)
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0
-    return np.asarray(labels == int(np.argmax(sizes)))
-
-
 def _lookup(labels: npt.NDArray[np.integer[Any]], keep: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """``np.isin(labels, keep)`` by a lookup table: one gather over the volume, no sort."""
     table = np.zeros(int(labels.max()) + 1, dtype=bool)
@@ -208,7 +200,7 @@ def _body(
     raw = from_pet.copy()
     if ct is not None and covered.any():
         raw[covered] = ct[covered] > CT_BODY_HU
-    return fill_holes_per_slice(_largest(raw))
+    return fill_holes_per_slice(largest_component(raw))
 
 
 def _low_on_pet(
@@ -316,7 +308,7 @@ def _opened_largest(
     box = ndimage.find_objects(mask.astype(np.uint8))[0]
     sub = mask[box]
     opened = ndimage.binary_opening(sub, structure=_ball(radius_mm, spacing))
-    part = _largest(opened)
+    part = largest_component(opened)
     if part.sum() * voxel_ml < min_ml:
         return np.zeros_like(mask)
     # Back to the organ's own extent: the opened part grown by the ball, within the mask.

@@ -217,6 +217,13 @@ class LesionSegmentation:
     groups
         With ``split=True``: the components that were split into several peaks
         (:class:`SplitGroup`), so that :func:`reunite_split` can join the parts again.
+    candidates
+        Label map (z, y, x) of the connected regions above the detection threshold (26-
+        connected, excluded organs left out) from which the lesions were delineated, or None.
+    candidate_voxels
+        Number of voxels of each region of ``candidates`` (index = region label), or None.
+        A contour that keeps a small part of its region (a large, heterogeneous tumour cut at
+        50 % of its peak) likely underestimates the lesion's volume.
     """
 
     labels: npt.NDArray[np.uint32]
@@ -226,6 +233,8 @@ class LesionSegmentation:
     excluded_organs: tuple[str, ...]
     method: ThresholdMethod
     groups: tuple[SplitGroup, ...] = ()
+    candidates: npt.NDArray[np.integer[Any]] | None = None
+    candidate_voxels: npt.NDArray[np.integer[Any]] | None = None
 
     @property
     def n_lesions(self) -> int:
@@ -493,7 +502,7 @@ def threshold_lesions(
         if liver_zone is None or liver_reference is None or not liver_contour_floor
         else liver_reference[0] + LIVER_CONTOUR_SD * liver_reference[1]
     )
-    labels, groups = _label_and_delineate(
+    labels, groups, components, voxels = _label_and_delineate(
         suv,
         values,
         candidates,
@@ -512,6 +521,8 @@ def threshold_lesions(
         excluded=excluded,
         excluded_organs=tuple(masks),
         method=settings.method,
+        candidates=components,
+        candidate_voxels=voxels,
     )
 
 
@@ -526,9 +537,16 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
     liver_zone: npt.NDArray[np.bool_] | None = None,
     liver_floor: float | None = None,
     split: bool = False,
-) -> tuple[npt.NDArray[np.uint32], tuple[SplitGroup, ...]]:
+) -> tuple[
+    npt.NDArray[np.uint32],
+    tuple[SplitGroup, ...],
+    npt.NDArray[np.integer[Any]],
+    npt.NDArray[np.integer[Any]],
+]:
+    """Label the lesions: label map, split groups, candidate regions and their voxel counts."""
     components, n = ndimage.label(candidates, STRUCTURE_26)
-    sizes_ml = np.bincount(components.ravel(), minlength=n + 1) * suv.voxel_volume_ml
+    voxels = np.bincount(components.ravel(), minlength=n + 1)
+    sizes_ml = voxels * suv.voxel_volume_ml
     keep = np.flatnonzero(sizes_ml >= settings.min_volume_ml / 4.0)
     keep = keep[keep > 0]
     margin = [int(np.ceil(CROP_MARGIN_MM / s)) for s in suv.spacing_mm]
@@ -603,7 +621,7 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
         named = sorted((m for m in named if m[0] > 0), key=lambda m: m[0])
         if named:
             groups.append(SplitGroup(box=box, whole=whole, members=tuple(named)))
-    return labels, tuple(groups)
+    return labels, tuple(groups), components, voxels
 
 
 def reunite_split(

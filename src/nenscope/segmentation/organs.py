@@ -39,7 +39,9 @@ __all__ = [
     "OrganSettings",
     "estimate_organs",
     "field_of_view_mm",
+    "fill_holes_per_slice",
     "is_axial",
+    "largest_component",
     "lps_axes",
     "pet_body",
 ]
@@ -191,20 +193,30 @@ def bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, ...]:
     return tuple(box)
 
 
-def _largest_component(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    labels, n = ndimage.label(mask)
-    if n == 0:
-        return np.zeros_like(mask)
+def largest_component(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Return the largest face-connected component (the first in raster order on a tie).
+
+    Labelled on the mask's bounding box only: outside it there is nothing to connect, and
+    the box keeps the raster order of the voxels, so the components, their numbering and the
+    tie-break are those of the whole grid (the body's box is about half of a PET grid).
+    """
+    out = np.zeros(mask.shape, dtype=bool)
+    try:
+        box = bounding_box(mask)
+    except EmptyRegionError:
+        return out
+    labels, _ = ndimage.label(mask[box])
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
-    return np.asarray(labels == int(np.argmax(sizes)))
+    out[box] = labels == int(np.argmax(sizes))
+    return out
 
 
 def _body_mask(
     smooth: npt.NDArray[np.float64], ct: npt.NDArray[np.float64] | None
 ) -> npt.NDArray[np.bool_]:
     if ct is not None:
-        return fill_holes_per_slice(_largest_component(ct > CT_BODY_HU))
+        return fill_holes_per_slice(largest_component(ct > CT_BODY_HU))
     if not (smooth > 0).any():
         raise EmptyRegionError("The SUV image has no positive voxel; no body to find.")
     return pet_body(smooth)
@@ -223,6 +235,19 @@ def fill_holes_per_slice(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     >>> bool(fill_holes_per_slice(ring)[0, 1, 1])
     True
     """
+    out = np.zeros(mask.shape, dtype=bool)
+    try:
+        box = bounding_box(mask)
+    except EmptyRegionError:
+        return out
+    # On the mask's bounding box only: a background region that touches the box's side is
+    # joined, in the slice, to the background outside the box, which touches the slice's
+    # border; one that does not is enclosed in both. Slices outside the box stay empty.
+    out[box] = _fill_holes_in_box(mask[box])
+    return out
+
+
+def _fill_holes_in_box(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     structure = np.zeros((3, 3, 3), dtype=bool)
     structure[1] = ndimage.generate_binary_structure(2, 1)
     labels, _ = ndimage.label(~mask, structure)
@@ -263,7 +288,7 @@ def pet_body(smooth: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         return np.zeros(smooth.shape, dtype=bool)
     tissue = positive[positive > 0.05 * float(np.percentile(positive, 99))]
     level = PET_BODY_FRACTION * float(np.median(tissue))
-    return fill_holes_per_slice(_largest_component(smooth > level))
+    return fill_holes_per_slice(largest_component(smooth > level))
 
 
 def field_of_view_mm(body: npt.NDArray[np.bool_], volume: ImageVolume) -> float:
@@ -448,7 +473,7 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
     z_full = np.broadcast_to(z, suv.shape)
     right = tissue & (x_full < midline)
     liver = _grow_organ(
-        _fill_holes_3d(_largest_component(right)),
+        _fill_holes_3d(largest_component(right)),
         smooth,
         body,
         suv.spacing_mm,
@@ -501,7 +526,7 @@ def _liver_core(
     ball = _ball_mm(opening_mm, spacing)
     # ndimage.binary_opening/binary_dilation's results, computed on the mask's bounding box
     # only (segmentation/morphology.py): 5 of 9 s of the organ estimate on a whole body.
-    core = _largest_component(binary_opening_in_box(right, ball))
+    core = largest_component(binary_opening_in_box(right, ball))
     if core.any():
         # Back to the organ's own edge (what the opening shaved off), not across the cut.
         core = binary_dilation_in_box(core, ball) & right
@@ -538,16 +563,24 @@ def _spleen(
     left: npt.NDArray[np.bool_], liver: npt.NDArray[np.bool_], z: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.bool_] | None:
     z_lo, z_hi = float(z[liver].min()), float(z[liver].max())
-    labels, n = ndimage.label(left)
-    if n == 0:
+    try:
+        box = bounding_box(left)
+    except EmptyRegionError:
         return None
+    # Labelled on the bounding box of ``left`` only (same components, same raster order, so
+    # the same sums and tie-break as on the whole grid).
+    labels, n = ndimage.label(left[box])
     index = np.arange(1, n + 1)
     where = labels > 0
     lab = labels[where]
     sizes = np.bincount(lab, minlength=n + 1)[1:].astype(np.float64)
-    centroid_z = np.bincount(lab, weights=z[where], minlength=n + 1)[1:] / np.maximum(sizes, 1)
+    centroid_z = np.bincount(lab, weights=z[box][where], minlength=n + 1)[1:] / np.maximum(
+        sizes, 1
+    )
     ok = (centroid_z >= z_lo) & (centroid_z <= z_hi)
     if not ok.any():
         return None
     best = int(index[ok][np.argmax(sizes[ok])])
-    return np.asarray(labels == best)
+    out = np.zeros(left.shape, dtype=bool)
+    out[box] = labels == best
+    return out
