@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_radiomics.py [--repeat 3] [--tools nenscope,pyradiomics,mirp]
                                          [--skip-whole] [--out results.json]
     python benchmarks/bench_radiomics.py --single-only --runs 7 --tools nenscope,pyradiomics
+    python benchmarks/bench_radiomics.py --cli --runs 7
 
 Two cases on the same synthetic PET-like volume (192 × 192 × 300 voxels, 3.65 × 3.65 × 2.0 mm,
 float32 SUV; smoothed noise background, lesions with a radial uptake gradient and smoothed
@@ -33,6 +34,11 @@ and (b) once, exit), whose wall time, CPU time (user + system) and peak resident
 exit: the cost of a single ``nenscope radiomics`` call; ``--single-only --runs N`` runs only
 that, N times per tool with the tools alternating, and reports medians). A peer that is not
 installed is skipped with a message (``pip install 'nenscope[bench]'`` installs both).
+``--cli`` runs instead the real command lines on that lesion's NIfTI crops,
+``nenscope radiomics IMAGE MASK --config bench.yaml --format json`` against
+``pyradiomics IMAGE MASK --param bench.yaml`` (the same bin width 0.25, all feature classes),
+alternating, max(--runs, 5) times each after one unmeasured run; CPU and peak RSS per child
+come from ``wait4``.
 Ratios printed: peer time / nenscope time (goal > 1 for PyRadiomics, >= 20 for MIRP) and peer
 memory / nenscope memory (goal > 1).
 """
@@ -390,6 +396,110 @@ def _single_runs(tools: list[str], data_dir: Path, runs: int) -> dict[str, dict[
     return results
 
 
+NENSCOPE_CLI_YAML = """\
+description: bench_radiomics one lesion (as its worker), fixed bin size 0.25 from 0
+approach: 3d
+resegment:
+  range: [0.0, null]
+discretise:
+  method: fixed-bin-size
+  bin_size: 0.25
+  lower_bound: 0.0
+ivh:
+  method: fixed-bin-size
+  bin_size: 0.1
+  lower_bound: 0.0
+"""
+PYRADIOMICS_CLI_YAML = f"setting:\n  binWidth: {BIN_WIDTH}\n"
+
+
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime,
+                  usage.ru_maxrss / 1024.0]))
+"""
+"""Forks the command from a bare interpreter: a child's ru_maxrss counts the pages it
+inherits at fork, so it must not be forked from this process (numpy, SciPy, the data)."""
+
+
+def _timed_child(cmd: list[str]) -> tuple[float, float, float]:
+    """Run ``cmd``; return its wall time, CPU (user + system) and peak RSS in MB (wait4)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", _LAUNCHER, *cmd],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    code, cpu, rss = json.loads(proc.stdout.strip().splitlines()[-1])
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({code}):\n{proc.stderr[-3000:]}")
+    return wall, float(cpu), float(rss)
+
+
+def _cli_runs(data_dir: Path, runs: int) -> None:
+    """The two command lines on the largest lesion of (b), alternating; medians and ratio."""
+    bindir = Path(sys.executable).parent
+    subprocess.run([sys.executable, __file__, "--cli-prepare", str(data_dir)], check=True)
+    labels = np.load(data_dir / "labels_b.npy")
+    k = int(np.argmax(np.bincount(labels.ravel())[1:])) + 1
+    image, mask = data_dir / f"b_{k}_image.nii.gz", data_dir / f"b_{k}_mask.nii.gz"
+    (data_dir / "nenscope.yaml").write_text(NENSCOPE_CLI_YAML)
+    (data_dir / "pyradiomics.yaml").write_text(PYRADIOMICS_CLI_YAML)
+    commands = {
+        "nenscope": [
+            str(bindir / "nenscope"), "radiomics", str(image), str(mask),
+            "--config", str(data_dir / "nenscope.yaml"), "--format", "json",
+        ],
+        "pyradiomics": [
+            str(bindir / "pyradiomics"), str(image), str(mask),
+            "--param", str(data_dir / "pyradiomics.yaml"),
+        ],
+    }  # fmt: skip
+    for cmd in commands.values():
+        if not Path(cmd[0]).exists():
+            print(
+                f"SKIP command lines: {cmd[0]} is not installed (pip install 'nenscope[bench]')."
+            )
+            return
+    for cmd in commands.values():
+        _timed_child(cmd)  # warm the file cache, not measured
+    samples: dict[str, list[tuple[float, float, float]]] = {t: [] for t in commands}
+    for _ in range(max(runs, 5)):
+        for tool, cmd in commands.items():  # alternating: a load swing hits both alike
+            samples[tool].append(_timed_child(cmd))
+    med = {}
+    for tool, rows in samples.items():
+        wall, cpu, rss = (float(np.median([r[i] for r in rows])) for i in range(3))
+        med[tool] = (wall, cpu, rss)
+        cpus = [r[1] for r in rows]
+        print(
+            f"command line {tool:12s} lesion b{k} ({int((labels == k).sum())} voxels), median of "
+            f"{len(rows)}: {wall:.2f} s (CPU {cpu:.2f} s, range {min(cpus):.2f}-{max(cpus):.2f}; "
+            f"peak RSS {rss:.0f} MB)"
+        )
+    p, n = med["pyradiomics"], med["nenscope"]
+    print(
+        f"command line, pyradiomics/nenscope: CPU {_ratio(p[1], n[1])}  peak memory "
+        f"{_ratio(p[2], n[2])}  wall {_ratio(p[0], n[0])} (goal >= 1.0x for CPU and memory)"
+    )
+
+
+def _cli_main(prepare: Path | None, runs: int) -> None:
+    if prepare is not None:  # the child that writes the volume's lesion crops
+        image, _, label_b = make_data()
+        np.save(prepare / "labels_b.npy", label_b)
+        write_crops_for_mirp(prepare, image, {"b": label_b})
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        _cli_runs(Path(tmp), runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -404,6 +514,13 @@ def main() -> None:
         default=1,
         help="one-lesion whole-process runs per tool, tools alternating; medians reported",
     )
+    parser.add_argument(
+        "--cli",
+        action="store_true",
+        help="only the command lines `nenscope radiomics` vs `pyradiomics` on one lesion "
+        "(NIfTI crops), alternating, medians of max(--runs, 5)",
+    )
+    parser.add_argument("--cli-prepare", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--worker", choices=TOOLS)
     parser.add_argument("--data", type=Path)
@@ -411,6 +528,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.data, args.mode, args.repeat)))
+        return
+    if args.cli_prepare or args.cli:
+        _cli_main(args.cli_prepare, args.runs)
         return
     tools = [t for t in args.tools.split(",") if t]
     results: dict[str, dict[str, Any]] = {}

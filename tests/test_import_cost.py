@@ -101,3 +101,94 @@ def test_radiomics_command_loads_only_radiomics(tmp_path: Path) -> None:
     assert "nenscope.radiomics.morphology" in loaded  # the features were computed
     unwanted = ("nenscope.pipeline.analysis", "nenscope.dicom.deidentify", "scipy.spatial")
     assert not {m for m in unwanted if m in loaded}
+
+
+RADIOMICS_NIFTI_UNWANTED = (
+    "pydicom",  # nibabel's optional import is skipped, nenscope's DICOM readers load lazily
+    "nenscope.dicom._io",
+    "nenscope.dicom.series",
+    "nenscope.dicom.pet",
+    "rich.progress",  # only the batch command shows a progress bar
+    "fastapi",
+    "starlette",
+    "SimpleITK",
+    "matplotlib",
+    "highdicom",
+    "pyarrow",
+    "distributed",
+    "skimage.draw",  # RTSTRUCT rasterisation only
+)
+
+
+def _nifti_pair(tmp_path: Path) -> tuple[Path, Path]:
+    import nibabel as nib
+    import numpy as np
+
+    img = np.random.default_rng(0).random((12, 12, 12)).astype(np.float32) * 5
+    msk = np.zeros((12, 12, 12), np.uint8)
+    msk[3:9, 3:9, 3:9] = 1
+    paths = (tmp_path / "img.nii.gz", tmp_path / "msk.nii.gz")
+    for path, array in zip(paths, (img, msk), strict=True):
+        nib.save(nib.Nifti1Image(array, np.eye(4)), path)  # type: ignore[no-untyped-call]
+    return paths
+
+
+def test_radiomics_json_on_nifti_loads_no_dicom_reader_nor_rich_extras(tmp_path: Path) -> None:
+    """Issue 9 item 6: the one-ROI NIfTI command path stays off pydicom and Rich's bars.
+
+    (``rich.table``, ~5 ms, still loads: six other commands import it at their top.)
+    """
+    image, mask = _nifti_pair(tmp_path)
+    code = (
+        "import contextlib, io\n"
+        "from nenscope.cli import app\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        f"    app(['radiomics', {str(image)!r}, {str(mask)!r}, '--config', 'ibsi-a',\n"
+        "         '--format', 'json'], prog_name='nenscope')\n"
+        "assert '\"RNU0\"' in out.getvalue(), out.getvalue()[-2000:]\n"
+        "import nibabel.nifti1 as n1\n"
+        "assert not n1.have_dicom  # nibabel was loaded with pydicom hidden"
+    )
+    loaded = _modules_after(code)
+    assert "nenscope.radiomics.glszm" in loaded or "nenscope.radiomics.morphology" in loaded
+    assert not {m for m in RADIOMICS_NIFTI_UNWANTED if m in loaded}
+
+
+def test_radiomics_text_and_dicom_mask_still_load_their_modules(tmp_path: Path) -> None:
+    """The lazy imports still load: the table for text output, pydicom for a DICOM mask."""
+    image, mask = _nifti_pair(tmp_path)
+    not_nifti = tmp_path / "mask.dcm"
+    not_nifti.write_bytes(b"not DICOM")
+    code = (
+        "import contextlib, io\n"
+        "from nenscope.cli import app\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        f"    app(['radiomics', {str(image)!r}, {str(mask)!r}, '--config', 'ibsi-a'],\n"
+        "        prog_name='nenscope')\n"
+        "assert 'IBSI features' in out.getvalue(), out.getvalue()[-2000:]\n"
+        "import sys; assert 'pydicom' not in sys.modules\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err), \\\n"
+        "        contextlib.suppress(SystemExit):\n"
+        f"    app(['radiomics', {str(image)!r}, {str(not_nifti)!r}, '--config', 'ibsi-a'],\n"
+        "        prog_name='nenscope')\n"
+        f"assert {str(not_nifti.name)!r} in err.getvalue(), err.getvalue()[-2000:]\n"
+        "import pydicom.dataset  # a real pydicom after nibabel loaded without it"
+    )
+    loaded = _modules_after(code)
+    assert {"rich.table", "pydicom", "nenscope.dicom._io", "nenscope.radiomics.registry"} <= loaded
+
+
+def test_nibabel_without_pydicom_restores_pydicom() -> None:
+    code = (
+        "import sys\n"
+        "from nenscope.dicom._nibabel_import import import_nibabel_without_pydicom as load\n"
+        "assert load() is True and 'nibabel.nifti1' in sys.modules\n"
+        "assert 'pydicom' not in sys.modules\n"
+        "import pydicom\n"
+        "assert pydicom.Dataset is not None\n"
+        "assert load() is False  # already loaded: does nothing"
+    )
+    assert "pydicom" in _modules_after(code)

@@ -16,12 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from pydicom.dataset import Dataset
-from skimage.draw import polygon2mask
 
 from nenscope.core.diagnostics import warn
 from nenscope.core.errors import (
@@ -31,17 +29,10 @@ from nenscope.core.errors import (
     MissingAttributeError,
 )
 from nenscope.core.geometry import ImageVolume
-from nenscope.dicom._io import (
-    attribute_tag,
-    decode_frames,
-    get_float_array,
-    get_floats,
-    get_int,
-    get_str,
-    peek_modality,
-    read_dataset,
-)
 from nenscope.dicom.nifti import read_nifti
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 __all__ = [
     "CONTOUR_PLANE_ATOL",
@@ -92,6 +83,9 @@ def read_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray[np.bo
         path = _single_mask_file(path)
     if path.name.endswith((".nii", ".nii.gz")):
         return read_nifti_mask(path, reference)
+    # pydicom loads for DICOM masks only (issue 9, item 6: a NIfTI call stays without it).
+    from nenscope.dicom._io import get_str, read_dataset
+
     ds, _ = read_dataset(path, headers_only=False)
     modality = get_str(ds, "Modality")
     if modality == "SEG":
@@ -105,6 +99,8 @@ def read_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray[np.bo
 
 
 def _single_mask_file(folder: Path) -> Path:
+    from nenscope.dicom._io import peek_modality
+
     candidates = []
     for p in sorted(folder.iterdir()):
         if not p.is_file():
@@ -227,6 +223,8 @@ def read_seg_mask(
     Each frame must have the reference's orientation, pixel spacing and size and lie on one of
     its slices; FRACTIONAL frames are thresholded at half of MaximumFractionalValue (0062,000E).
     """
+    from nenscope.dicom._io import attribute_tag, decode_frames, get_str
+
     _check_frame_of_reference(
         get_str(ds, "FrameOfReferenceUID"), reference, path=path, what="segmentation"
     )
@@ -272,6 +270,8 @@ def read_seg_mask(
 
 
 def _segment_labels(ds: Dataset, *, path: Path) -> dict[int, str]:
+    from nenscope.dicom._io import attribute_tag, get_int, get_str
+
     segments = ds.get("SegmentSequence")
     if not segments:
         raise MissingAttributeError(f"{path}: {attribute_tag('SegmentSequence')} is missing.")
@@ -305,6 +305,8 @@ def _frame_slice(
     item: Dataset, shared: Dataset | None, reference: ImageVolume, *, path: Path, frame: int
 ) -> int:
     """Return the reference slice on which a SEG frame lies; refuse any mismatch."""
+    from nenscope.dicom._io import attribute_tag, get_floats
+
     where = f"{path} frame {frame + 1}"
     wanted = (
         ("PlaneOrientationSequence", "ImageOrientationPatient", 6),
@@ -359,6 +361,8 @@ def read_rtstruct_mask(
         Contours outside the volume, off the slice centres or not closed planar were dropped
         or snapped to a slice (the message counts them).
     """
+    from nenscope.dicom._io import get_float_array, get_int, get_str
+
     rois = _roi_names_and_frames(ds, path=path)
     frames = {uid for _, uid in rois.values() if uid}
     if not frames:
@@ -396,6 +400,8 @@ def read_rtstruct_mask(
 
 
 def _roi_names_and_frames(ds: Dataset, *, path: Path) -> dict[int, tuple[str, str]]:
+    from nenscope.dicom._io import attribute_tag, get_int, get_str
+
     rois = ds.get("StructureSetROISequence")
     if not rois:
         raise MissingAttributeError(
@@ -432,6 +438,8 @@ def _rasterise(
     plane within half a slice stay empty (contours drawn on a coarser grid): nothing is
     interpolated, and the returned notes say so.
     """
+    from skimage.draw import polygon2mask
+
     mask = np.zeros(reference.shape, dtype=np.bool_)
     notes: list[str] = []
     planes: dict[float, list[npt.NDArray[np.float64]]] = defaultdict(list)

@@ -26,8 +26,6 @@ from nenscope.core.jsonable import to_jsonable
 from nenscope.core.units import Unit
 from nenscope.dicom.masks import read_mask
 from nenscope.dicom.nifti import read_nifti
-from nenscope.dicom.pet import compute_suv, suv_volume
-from nenscope.dicom.series import read_series
 from nenscope.pipeline.staging import append_jsonl, atomic_file, read_jsonl, write_text_atomic
 from nenscope.radiomics.settings import RadiomicsSettings
 
@@ -74,6 +72,10 @@ def read_image_for(
         return read_nifti(path), []
     if not path.exists():
         raise OptionError(f"Image {path} does not exist.")
+    # pydicom loads only for a DICOM image (a NIfTI call stays without it: issue 9, item 6).
+    from nenscope.dicom.pet import compute_suv, suv_volume
+    from nenscope.dicom.series import read_series
+
     series = read_series(path)
     volume = series.volume
     if (

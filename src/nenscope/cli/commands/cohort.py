@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
@@ -104,6 +103,14 @@ def cohort_run_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     except ImportError:
         fail("This command needs the cohort extra: pip install 'nenscope[cohort]'.")
     logging.getLogger("distributed").setLevel(logging.ERROR)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     try:
         store = _store_target(db, data_dir)
         nodes = _pacs_nodes(pacs_file, pacs, None if store is None else store.data_dir)

@@ -9,15 +9,16 @@ invocation imports this module to register the commands.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli._options import preset_names
 from nenscope.cli.app import app
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["radiomics_batch_command", "radiomics_command"]
 
@@ -32,6 +33,8 @@ ConfigOpt = Annotated[
 
 def _feature_table(features: dict[str, float], image_unit: str) -> Table:
     """Rows of IBSI key, feature name, value and unit (the image's unit where it applies)."""
+    from rich.table import Table
+
     from nenscope.radiomics.registry import FEATURES
 
     specs = {spec.ibsi_id: spec for spec in FEATURES if spec.ibsi_id}
@@ -67,6 +70,11 @@ def radiomics_command(
     With a 'filter:' section in the settings (presets ibsi2-1a … ibsi2-9b), the features are
     the IBSI 2 intensity statistics of the filter response map; 'settings.filter' names it.
     """
+    from nenscope.dicom._nibabel_import import import_nibabel_without_pydicom
+
+    if all(p.name.endswith((".nii", ".nii.gz")) for p in (image, mask)):
+        import_nibabel_without_pydicom()  # NIfTI only: no DICOM is read (issue 9, item 6)
+
     from nenscope import __version__
     from nenscope.api import load_settings, roi_radiomics
     from nenscope.core.errors import WorkbenchError
@@ -123,6 +131,14 @@ def radiomics_batch_command(
         fail(str(err))
     if not table.is_file():
         fail(f"Batch table {table} does not exist (nothing was written).")
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("[bold]radiomics"),
         BarColumn(),
