@@ -19,8 +19,9 @@ Modules, from the inside out (each imports only those above it):
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from nenscope.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from nenscope.pipeline.analysis import (
@@ -51,17 +52,7 @@ _LAZY = {
 ``nenscope.pipeline`` stays cheap and each command loads only what it uses (issue 9 item 6)."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nenscope.pipeline' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [

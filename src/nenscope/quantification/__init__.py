@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from nenscope.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from nenscope.quantification._peak import PEAK_SPHERE_RADIUS_MM, peak_kernel, suv_peak
@@ -80,17 +81,7 @@ _LAZY = {
 ``nenscope.quantification`` stays cheap; each command loads only what it uses (issue 9 item 6)."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nenscope.quantification' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [
