@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from nenscope.api import measure_reference
 from nenscope.core.errors import WorkbenchError
+from nenscope.core.geometry import ImageVolume
 from nenscope.dicom.instances import sign_structured_report
 from nenscope.jobs.analysis import grow_lesion_from_seed, load_suv
 from nenscope.jobs.review import (
@@ -329,6 +330,13 @@ def _lesion_masks(folder: Path, result: dict[str, Any]) -> np.ndarray[Any, Any] 
     return labels
 
 
+def _stored_suv(folder: Path, result: dict[str, Any], refused: str) -> ImageVolume:
+    """Load the version's stored SUV image; 409 (saying what is ``refused``) if there is none."""
+    if not (folder / "suv.npy").exists():
+        raise HTTPException(409, detail=f"This analysis has no stored SUV image; {refused}.")
+    return load_suv(folder, result.get("suv_unit"))
+
+
 @router.post("/analyses/{analysis_id}/lesions", status_code=201)
 def add_lesion(analysis_id: int, body: Seed, store: StoreDep, user: Reviewer) -> dict[str, Any]:
     """Add a lesion grown from a seed on the stored SUV image (409 where one already is).
@@ -339,11 +347,7 @@ def add_lesion(analysis_id: int, body: Seed, store: StoreDep, user: Reviewer) ->
         analysis = get_or_404(session, Analysis, analysis_id, "analysis")
         result = current_result(session, analysis)
         folder = version_dir(store, analysis_id)
-        if not (folder / "suv.npy").exists():
-            raise HTTPException(
-                409, detail="This analysis has no stored SUV image; a lesion cannot be added."
-            )
-        suv = load_suv(folder, result.get("suv_unit"))
+        suv = _stored_suv(folder, result, "a lesion cannot be added")
         existing = lesions_of(result)
         new_id = max((int(les["id"]) for les in existing), default=0) + 1
         new_id = max(new_id, analysis_lesion_count(result) + 1)
@@ -419,11 +423,7 @@ def move_reference(
         analysis = get_or_404(session, Analysis, analysis_id, "analysis")
         result = current_result(session, analysis)
         folder = version_dir(store, analysis_id)
-        if not (folder / "suv.npy").exists():
-            raise HTTPException(
-                409, detail="This analysis has no stored SUV image; a region cannot be moved."
-            )
-        suv = load_suv(folder, result.get("suv_unit"))
+        suv = _stored_suv(folder, result, "a region cannot be moved")
         before = _reference_entry(result, kind)
         sul_factor = None
         state = review_state(result, folder)
