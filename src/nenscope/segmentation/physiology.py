@@ -313,6 +313,7 @@ def detect_lesions(
         excluded={k: v for k, v in exclude.items() if k != "spleen"},
         spill_margin_mm=settings.spill_margin_mm,
         measurable=settings.percist_measurable,
+        smooth=None if organs is None else organs.smooth,
     )
     dropped, kept, organs_found = _classify(
         suv, seg.labels, organs, liver_zone, physiology, context
@@ -442,6 +443,8 @@ class _Context:
     excluded: Mapping[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
     spill_margin_mm: float = 10.0
     measurable: bool = True
+    smooth: npt.NDArray[np.float64] | None = None
+    """The SUV smoothed with a 1-voxel Gaussian (the organ estimate's), or None."""
 
 
 def _classify(
@@ -502,7 +505,16 @@ def _classify(
         _pituitary(comps, frame, reasons, settings)
     _faint_organs(comps, reasons, settings, liver_mean)
     if "uncinate process" in context.normal and liver_mean is not None:
-        rules.uncinate(suv, shapes, reasons, rules.RuleSettings(), liver_mean, liver_zone, midline)
+        rules.uncinate(
+            suv,
+            shapes,
+            reasons,
+            rules.RuleSettings(),
+            liver_mean,
+            liver_zone,
+            midline,
+            smooth=context.smooth,
+        )
     _fdg_rules(shapes, context, reasons, below)
     dropped = [
         PhysiologicalUptake(
@@ -624,7 +636,7 @@ def _kidneys(
             rule_settings, kidney_level_liver=rule_settings.kidney_level_liver_sstr
         )
     for side, mask in rules.kidney_masks(
-        suv, context.anatomy, context.liver[0], rule_settings
+        suv, context.anatomy, context.liver[0], rule_settings, smooth=context.smooth
     ).items():
         if float(mask.sum()) * suv.voxel_volume_ml < organ_min_ml:
             continue

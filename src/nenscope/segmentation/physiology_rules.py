@@ -201,12 +201,18 @@ def kidney_masks(
     anatomy: Anatomy,
     liver_mean: float,
     settings: RuleSettings,
+    *,
+    smooth: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, npt.NDArray[np.bool_]]:
-    """Right and left kidney (with the collecting system) in the anatomy's kidney zone."""
+    """Right and left kidney (with the collecting system) in the anatomy's kidney zone.
+
+    ``smooth`` is the SUV smoothed with a 1-voxel Gaussian where the caller has it (the organ
+    estimate's); otherwise it is computed here.
+    """
     zone = anatomy.mask("kidney zone")
     if zone is None or not zone.any():
         return {}
-    values = ndimage.gaussian_filter(np.asarray(suv.array, dtype=np.float64), 1.0)
+    values = _smoothed(suv, smooth)
     x = np.broadcast_to(lps_axes(suv)[0], suv.shape)
     avid = zone & (values >= settings.kidney_level_liver * liver_mean)
     out = {}
@@ -232,6 +238,13 @@ def kidney_masks(
         mask[box] = ndimage.binary_dilation(best, structure=ball) & part[box]
         out[side] = mask
     return out
+
+
+def _smoothed(suv: ImageVolume, smooth: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float64]:
+    """Return the SUV smoothed with a 1-voxel Gaussian: the caller's copy, or computed here."""
+    if smooth is not None and smooth.shape == suv.shape:
+        return smooth
+    return np.asarray(ndimage.gaussian_filter(np.asarray(suv.array, dtype=np.float64), 1.0))
 
 
 def _ball(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
@@ -451,6 +464,8 @@ def uncinate(
     liver_mean: float,
     liver_zone: npt.NDArray[np.bool_] | None,
     midline_x_mm: float,
+    *,
+    smooth: npt.NDArray[np.float64] | None = None,
 ) -> None:
     """Mark a small moderate focus at the right end of the pancreatic uptake (in place).
 
@@ -467,7 +482,7 @@ def uncinate(
     ]
     if not todo:
         return
-    smooth = ndimage.gaussian_filter(np.asarray(suv.array, dtype=np.float64), 1.0)
+    smooth = _smoothed(suv, smooth)
     x, y, z = (np.broadcast_to(a, suv.shape) for a in lps_axes(suv))
     (x0, x1), (y0, y1), (z0, z1) = UNCINATE_BOX_MM
     for s in todo:
