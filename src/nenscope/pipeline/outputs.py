@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from nenscope.core.diagnostics import capture_library_warnings
 from nenscope.core.errors import WorkbenchError
+from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
 from nenscope.dicom.seg_sr import (
     SegmentKind,
@@ -90,6 +91,29 @@ def render_figures(
     report: Report, study: StudyData, labels: npt.NDArray[np.uint16] | None
 ) -> ReportFigures:
     """Render the coronal MIP (targets numbered, others marked) and the targets' axial views."""
+    return draw_figures(
+        report,
+        study.suv,
+        None if study.ct is None else study.ct.volume,
+        labels,
+        title=f"Coronal MIP — {study.tracer}",
+    )
+
+
+def draw_figures(
+    report: Report,
+    suv: ImageVolume,
+    ct: ImageVolume | None,
+    labels: npt.NDArray[np.uint16] | None,
+    *,
+    title: str,
+    lesion_views: bool = True,
+) -> ReportFigures:
+    """Draw the coronal MIP and (with ``lesion_views``) the target lesions' axial views.
+
+    Shared by the analysis's figures (:func:`render_figures`) and a reviewed report's
+    (:func:`nenscope.pipeline.review.review_figures`, no CT); ``ct`` None draws PET only.
+    """
     targets = target_ids(report)
     by_id = {les.id: les for les in report.lesions}
     numbered = [LesionMarker(id=i, centroid_mm=by_id[i].centroid_mm) for i in targets]
@@ -98,15 +122,14 @@ def render_figures(
         for les in report.lesions
         if les.id not in set(targets)
     ]
-    mip = render_mip_png(study.suv, numbered, others=others, title=f"Coronal MIP — {study.tracer}")
+    mip = render_mip_png(suv, numbered, others=others, title=title)
     views: dict[int, bytes] = {}
-    ct = None if study.ct is None else study.ct.volume
-    label_volume = None if labels is None else study.suv.with_array(labels, unit=Unit.LABEL)
-    for lesion_id in targets:
+    label_volume = None if labels is None else suv.with_array(labels, unit=Unit.LABEL)
+    for lesion_id in targets if lesion_views else ():
         lesion = by_id[lesion_id]
         suvmax, volume = lesion.quantities["suvmax"], lesion.quantities["volume_ml"]
         views[lesion.id] = render_lesion_png(
-            study.suv,
+            suv,
             ct,
             LesionMarker(id=lesion.id, centroid_mm=lesion.centroid_mm),
             mask=label_volume,

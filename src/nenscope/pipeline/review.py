@@ -38,9 +38,8 @@ import numpy.typing as npt
 
 from nenscope.core.errors import GeometryError, OptionError, WorkbenchError
 from nenscope.core.geometry import ImageVolume
-from nenscope.core.units import Unit
 from nenscope.pipeline.model import AnalysisResult
-from nenscope.pipeline.outputs import _view_fov_mm
+from nenscope.pipeline.outputs import draw_figures
 from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline.report import (
     _burden,
@@ -52,7 +51,6 @@ from nenscope.pipeline.report import (
 )
 from nenscope.pipeline.scores import SstrRadsInputs, sstr_rads_score
 from nenscope.quantification.lesions import LesionStatistics
-from nenscope.reporting import LesionMarker, render_lesion_png, render_mip_png
 from nenscope.reporting.model import (
     LesionEntry,
     LesionReview,
@@ -60,7 +58,7 @@ from nenscope.reporting.model import (
     ReportFigures,
     ScoreEntry,
 )
-from nenscope.reporting.presentation import select_target_lesions, target_ids
+from nenscope.reporting.presentation import select_target_lesions
 from nenscope.segmentation.reference import reference_region_at
 
 __all__ = [
@@ -645,28 +643,5 @@ def review_figures(
     ``lesion_views=False`` only the MIP is drawn (about 0.5 s instead of 0.5 s per target
     lesion: what a review edit can afford).
     """
-    targets = target_ids(report)
-    by_id = {les.id: les for les in report.lesions}
-    numbered = [LesionMarker(id=i, centroid_mm=by_id[i].centroid_mm) for i in targets]
-    others = [
-        LesionMarker(id=les.id, centroid_mm=les.centroid_mm)
-        for les in report.lesions
-        if les.id not in set(targets)
-    ]
     title = f"Coronal MIP — {tracer} (reviewed)" if tracer else "Coronal MIP (reviewed)"
-    mip = render_mip_png(suv, numbered, others=others, title=title)
-    label_volume = None if labels is None else suv.with_array(labels, unit=Unit.LABEL)
-    views: dict[int, bytes] = {}
-    for lesion_id in targets if lesion_views else ():
-        lesion = by_id[lesion_id]
-        suvmax, volume = lesion.quantities["suvmax"], lesion.quantities["volume_ml"]
-        views[lesion.id] = render_lesion_png(
-            suv,
-            None,
-            LesionMarker(id=lesion.id, centroid_mm=lesion.centroid_mm),
-            mask=label_volume,
-            mask_value=float(lesion.id),
-            caption=f"SUVmax {suvmax.text(3)}, {volume.text(3)}",
-            fov_mm=_view_fov_mm(lesion),
-        )
-    return ReportFigures(mip_png=mip, lesion_pngs=views)
+    return draw_figures(report, suv, None, labels, title=title, lesion_views=lesion_views)
