@@ -4,7 +4,8 @@ For a small ROI, importing numba and loading its compiled kernels (about half a 
 and 70 MB) costs more than the whole computation, which a process that extracts one lesion
 (``nenscope radiomics``) pays in full. These functions compute the identical tables with
 whole-array NumPy operations (shifted copies of the level array, one per neighbour offset)
-and :func:`scipy.ndimage.label` for zones; :mod:`nenscope.radiomics._texture_kernels` uses
+and, for zones, :func:`~nenscope.radiomics._ndimage_np.zone_roots` (the zones of
+``scipy.ndimage.label``, without importing SciPy); :mod:`nenscope.radiomics._texture_kernels` uses
 them below :data:`~nenscope.radiomics._texture_kernels.NUMPY_MAX_VOXELS`.
 
 Results are bit-identical to the loop kernels: integer tables trivially, the NGTDM sums because
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
+
+from nenscope.radiomics._ndimage_np import zone_roots
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -117,47 +119,26 @@ def run_length_np(
     return counts.astype(np.int64).reshape(n_out, n_levels, max_run)
 
 
-def _structure(offsets: IntArray) -> npt.NDArray[np.bool_]:
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1, 1, 1] = True
-    for dz, dy, dx in offsets:
-        structure[dz + 1, dy + 1, dx + 1] = True
-    return structure
-
-
 def zone_table_np(
     levels: IntArray, distance: IntArray, offsets: IntArray
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """As ``_zone_table_py``: zones in raster order of their first voxel."""
-    structure = _structure(offsets)
-    flat_distance = distance.ravel()
-    zone_level, zone_size, zone_dist, zone_first = [], [], [], []
-    for grey in np.unique(levels[levels > 0]):
-        labels, n = ndimage.label(levels == grey, structure=structure)
-        if n == 0:
-            continue
-        position = np.flatnonzero(labels)  # raster order
-        label = labels.ravel()[position]
-        size = np.bincount(label, minlength=n + 1)[1:]
-        first = np.full(n + 1, levels.size, dtype=np.int64)
-        np.minimum.at(first, label, position)
-        dmin = np.full(n + 1, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(dmin, label, flat_distance[position])
-        zone_size.append(size)
-        zone_dist.append(dmin[1:])
-        zone_first.append(first[1:])
-        zone_level.append(np.full(n, grey, dtype=np.int64))
-    if not zone_level:
+    position, root = zone_roots(levels, offsets)
+    if not position.size:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), empty.copy(), empty.copy()
-    first = np.concatenate(zone_first)
-    order = np.argsort(first, kind="stable")
+    is_root = root == np.arange(position.size)  # a zone's root is its first voxel
+    zone = (np.cumsum(is_root) - 1)[root]  # zones numbered in raster order of their roots
+    n = int(np.count_nonzero(is_root))
+    first = position[is_root]
+    dmin = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(dmin, zone, distance.ravel()[position])
     ny_nx = levels.shape[1] * levels.shape[2]
     return (
-        np.concatenate(zone_level)[order],
-        np.concatenate(zone_size).astype(np.int64)[order],
-        np.concatenate(zone_dist)[order],
-        (first[order] // ny_nx).astype(np.int64),
+        levels.ravel()[first].astype(np.int64),
+        np.bincount(zone, minlength=n).astype(np.int64),
+        dmin,
+        (first // ny_nx).astype(np.int64),
     )
 
 

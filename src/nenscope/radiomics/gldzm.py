@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 from nenscope.core.enums import parse_option
 from nenscope.core.errors import GeometryError
+from nenscope.radiomics._ndimage_np import city_block_distance
 from nenscope.radiomics._texture_common import (
     SIZE_FEATURE_KEYS,
     SUFFIX_PLAIN,
@@ -83,12 +83,7 @@ def border_distance(mask: npt.NDArray[np.bool_], *, in_plane: bool) -> npt.NDArr
     2
     """
     padded = np.pad(np.asarray(mask, dtype=bool), 1, constant_values=False)
-    if in_plane:
-        structure = np.zeros((3, 3, 3), dtype=bool)
-        structure[1] = ndimage.generate_binary_structure(2, 1)
-        distance = ndimage.distance_transform_cdt(padded, metric=structure)
-    else:
-        distance = ndimage.distance_transform_cdt(padded, metric="taxicab")
+    distance = city_block_distance(padded, in_plane=in_plane)
     return np.asarray(distance[1:-1, 1:-1, 1:-1], dtype=np.int64)
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import scipy.ndimage as ndi
 
 from nenscope.radiomics._fft import next_fast_len
+from nenscope.radiomics._ndimage_np import correlate_ones
 from nenscope.radiomics.processing import LOCAL_PEAK_RADIUS_MM, PreparedRoi
 
 __all__ = ["compute_local_intensity_features", "peak_sphere_kernel", "sphere_means"]
 
 DIRECT_KERNEL_MAX = 200
 """Largest sphere (in voxels) summed directly; larger ones (fine grids) use FFT convolution."""
+
+SCIPY_MIN_VOXELS = 2_000_000
+"""From this crop size on, the direct sum is ``scipy.ndimage.correlate`` (the same values):
+it is about twice as fast as NumPy's shifted slices there (4 million voxels: 0.26 vs 0.53 s
+CPU), which outweighs its import (~0.2 s). Smaller crops, every lesion of a one-lesion
+process, use :func:`~nenscope.radiomics._ndimage_np.correlate_ones` without SciPy."""
 
 
 def peak_sphere_kernel(spacing_mm: tuple[float, float, float]) -> npt.NDArray[np.float64]:
@@ -51,6 +57,14 @@ def _fft_correlate_same(
     return np.asarray(full[crop], dtype=np.float64)
 
 
+def _scipy_correlate(
+    image: npt.NDArray[np.float64], kernel: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    import scipy.ndimage as ndi  # large crops only (SCIPY_MIN_VOXELS)
+
+    return np.asarray(ndi.correlate(image, kernel, mode="constant", cval=0.0), dtype=np.float64)
+
+
 def sphere_means(
     image: npt.NDArray[np.float64], spacing_mm: tuple[float, float, float]
 ) -> npt.NDArray[np.float64]:
@@ -60,8 +74,9 @@ def sphere_means(
     """
     kernel = peak_sphere_kernel(spacing_mm)
     if kernel.sum() <= DIRECT_KERNEL_MAX:
-        total = ndi.correlate(image, kernel, mode="constant", cval=0.0)
-        count = ndi.correlate(np.ones_like(image), kernel, mode="constant", cval=0.0)
+        correlate = correlate_ones if image.size < SCIPY_MIN_VOXELS else _scipy_correlate
+        total = correlate(image, kernel)
+        count = correlate(np.ones_like(image), kernel)
     else:
         total = _fft_correlate_same(image, kernel)
         count = np.round(_fft_correlate_same(np.ones_like(image), kernel))

@@ -11,11 +11,11 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import eval_legendre
 from skimage.measure import marching_cubes
 
 from nenscope.radiomics._fft import next_fast_len
 from nenscope.radiomics._hull import hull_faces
+from nenscope.radiomics._ndimage_np import legendre_series
 from nenscope.radiomics.processing import PreparedRoi
 
 __all__ = [
@@ -97,7 +97,7 @@ def ellipsoid_area(a: float, b: float, c: float) -> float:
     beta = max(float(np.sqrt(max(1.0 - c**2 / a**2, 0.0))), AEE_MIN_ECCENTRICITY)
     nu = np.arange(AEE_SERIES_TERMS + 1)
     terms = (alpha * beta) ** nu / (1.0 - 4.0 * nu**2)
-    terms *= eval_legendre(nu, (alpha**2 + beta**2) / (2.0 * alpha * beta))
+    terms *= legendre_series(AEE_SERIES_TERMS, (alpha**2 + beta**2) / (2.0 * alpha * beta))
     return float(4.0 * np.pi * a * b * terms.sum())
 
 
