@@ -192,3 +192,13 @@ def test_nibabel_without_pydicom_restores_pydicom() -> None:
         "assert load() is False  # already loaded: does nothing"
     )
     assert "pydicom" in _modules_after(code)
+
+
+def test_version_constant_is_the_installed_metadata() -> None:
+    """``__version__`` is a constant (no importlib.metadata at run time) and the same version."""
+    from importlib.metadata import version
+
+    import nenscope
+
+    assert nenscope.__version__ == version("nenscope")
+    assert "importlib.metadata" not in _modules_after("import nenscope; nenscope.__version__")

@@ -10,17 +10,8 @@ from __future__ import annotations
 
 __all__ = ["__version__"]
 
-
-def __getattr__(name: str) -> str:
-    # The version is read from the installed metadata on first use (importlib.metadata costs
-    # about a tenth of a second, which every ``nenscope --help`` would pay).
-    if name != "__version__":
-        raise AttributeError(f"module 'nenscope' has no attribute '{name}'")
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        value = version("nenscope")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        value = "0.0.0+unknown"
-    globals()["__version__"] = value
-    return value
+__version__ = "0.1.0"
+"""The package version: the one place it is written (``pyproject.toml`` reads it here, hatch's
+dynamic version). A constant, because reading the installed metadata (``importlib.metadata``)
+costs ~25 ms of CPU that every command printing its version (``nenscope radiomics`` in its
+JSON) would pay."""

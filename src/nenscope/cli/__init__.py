@@ -15,7 +15,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from nenscope import __version__
 from nenscope.cli._common import EXIT_BAD_INPUT
-from nenscope.cli.app import app
+from nenscope.cli.app import app, app_for
 from nenscope.core.errors import WorkbenchError
 
 __all__ = [
@@ -104,7 +104,7 @@ def main() -> None:
     try:
         # standalone_mode=False: Click raises usage errors here instead of printing its box, and
         # returns the code of an Exit (``--help``, ``fail()``) instead of calling sys.exit.
-        result = app(prog_name="nenscope", standalone_mode=False)
+        result = app_for(sys.argv[1:])(prog_name="nenscope", standalone_mode=False)
     except NoArgsIsHelpError as err:
         # Bare ``nenscope`` or ``nenscope dose``: Typer has printed the help; keep its status.
         sys.exit(err.exit_code)

@@ -7,12 +7,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
 
 from nenscope.core.jsonable import to_jsonable
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -27,9 +29,35 @@ __all__ = [
 EXIT_BAD_INPUT = 2
 """Exit status for refused input (bad file, unknown option, impossible value)."""
 
-console = Console()
 
-progress_console = Console(stderr=True)
+class LazyConsole:
+    """A Rich :class:`~rich.console.Console` made on first use; attributes are the console's.
+
+    Importing ``rich.console`` costs ~20 ms of CPU, which a command that prints JSON (or
+    only fails) never needs (issue 9, item 6: one ``nenscope radiomics`` call).
+    """
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def rich(self) -> Console:
+        """The Rich console itself (for ``Progress(console=...)``)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich, name)
+
+
+console = LazyConsole()
+"""Where command output goes: stdout."""
+
+progress_console = LazyConsole(stderr=True)
 """Where progress goes: stderr, so ``--format json`` output on stdout stays clean."""
 
 

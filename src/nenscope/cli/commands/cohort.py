@@ -122,7 +122,7 @@ def cohort_run_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
             MofNCompleteColumn(),
             TextColumn("{task.fields[state]}"),
             TimeElapsedColumn(),
-            console=console,
+            console=console.rich,
             disable=quiet,
             transient=False,
         ) as progress:

@@ -145,7 +145,7 @@ def radiomics_batch_command(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.description}"),
-        console=console,
+        console=console.rich,
         disable=output_format is OutputFormat.JSON,
     ) as progress:
         task = progress.add_task("", total=None)
