@@ -105,6 +105,12 @@ def test_radiomics_command_loads_only_radiomics(tmp_path: Path) -> None:
 
 RADIOMICS_NIFTI_UNWANTED = (
     "pydicom",  # nibabel's optional import is skipped, nenscope's DICOM readers load lazily
+    "nibabel",  # a plain NIfTI-1 file is read without it (dicom/_nifti1_plain.py)
+    "scipy.ndimage",  # the one-lesion path uses radiomics/_ndimage_np.py
+    "scipy.special",
+    "scipy.spatial",
+    "numba",  # <= NUMPY_MAX_VOXELS: the NumPy texture kernels
+    "rich.console",  # JSON output prints no Rich text
     "nenscope.dicom._io",
     "nenscope.dicom.series",
     "nenscope.dicom.pet",
@@ -134,7 +140,8 @@ def _nifti_pair(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_radiomics_json_on_nifti_loads_no_dicom_reader_nor_rich_extras(tmp_path: Path) -> None:
-    """Issue 9 item 6: the one-ROI NIfTI command path stays off pydicom and Rich's bars.
+    """Issue 9 item 6: the one-ROI NIfTI command path stays off pydicom, nibabel, SciPy's
+    ndimage/special, numba and Rich's console (each a noticeable part of one call's CPU).
 
     (``rich.table``, ~5 ms, still loads: six other commands import it at their top.)
     """
@@ -147,8 +154,6 @@ def test_radiomics_json_on_nifti_loads_no_dicom_reader_nor_rich_extras(tmp_path:
         f"    app(['radiomics', {str(image)!r}, {str(mask)!r}, '--config', 'ibsi-a',\n"
         "         '--format', 'json'], prog_name='nenscope')\n"
         "assert '\"RNU0\"' in out.getvalue(), out.getvalue()[-2000:]\n"
-        "import nibabel.nifti1 as n1\n"
-        "assert not n1.have_dicom  # nibabel was loaded with pydicom hidden"
     )
     loaded = _modules_after(code)
     assert "nenscope.radiomics.glszm" in loaded or "nenscope.radiomics.morphology" in loaded
@@ -202,3 +207,32 @@ def test_version_constant_is_the_installed_metadata() -> None:
 
     assert nenscope.__version__ == version("nenscope")
     assert "importlib.metadata" not in _modules_after("import nenscope; nenscope.__version__")
+
+
+def test_radiomics_on_a_nifti_that_needs_nibabel_still_hides_pydicom(tmp_path: Path) -> None:
+    """A qform-only NIfTI goes through nibabel, which then loads without pydicom."""
+    import nibabel as nib
+    import numpy as np
+
+    paths = []
+    for name, array in (("img", np.random.default_rng(1).random((10, 10, 10)) * 5),
+                        ("msk", np.pad(np.ones((6, 6, 6), np.uint8), 2))):  # fmt: skip
+        img = nib.Nifti1Image(array.astype(np.float32 if name == "img" else np.uint8), None)
+        img.set_qform(np.diag([2.0, 2.0, 3.0, 1.0]), code=1)  # type: ignore[no-untyped-call]
+        img.set_sform(None, code=0)  # type: ignore[no-untyped-call]
+        nib.save(img, tmp_path / f"{name}.nii")  # type: ignore[no-untyped-call]
+        paths.append(tmp_path / f"{name}.nii")
+    code = (
+        "import contextlib, io\n"
+        "from nenscope.cli import app\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        f"    app(['radiomics', {str(paths[0])!r}, {str(paths[1])!r}, '--config', 'ibsi-a',\n"
+        "         '--format', 'json'], prog_name='nenscope')\n"
+        "assert '\"RNU0\"' in out.getvalue(), out.getvalue()[-2000:]\n"
+        "import nibabel.nifti1 as n1\n"
+        "assert not n1.have_dicom  # nibabel was loaded with pydicom hidden"
+    )
+    loaded = _modules_after(code)
+    assert "nibabel.nifti1" in loaded
+    assert "pydicom" not in loaded

@@ -1,14 +1,38 @@
-"""Load nibabel's NIfTI module without pydicom, for a process that reads NIfTI only.
+"""Load nibabel when a file needs it; without pydicom in a process that reads NIfTI only.
 
-Kept apart from :mod:`nenscope.dicom.nifti`, which imports nibabel at its top: this module
-imports nothing heavy, so a command can call :func:`import_nibabel_without_pydicom` before it.
+This module imports nothing heavy: :mod:`nenscope.dicom.nifti` reads plain NIfTI-1 files
+without nibabel (:mod:`nenscope.dicom._nifti1_plain`) and calls :func:`load_nibabel` for the
+others; a command that reads no DICOM calls :func:`nibabel_without_pydicom` first.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-__all__ = ["import_nibabel_without_pydicom"]
+__all__ = ["import_nibabel_without_pydicom", "load_nibabel", "nibabel_without_pydicom"]
+
+_without_pydicom = [False]
+"""Set by :func:`nibabel_without_pydicom`: load nibabel with pydicom hidden."""
+
+
+def nibabel_without_pydicom() -> None:
+    """Declare that this process reads no DICOM: nibabel, when it loads, loads without pydicom.
+
+    For a single-threaded command (``nenscope radiomics`` with a NIfTI image and mask), called
+    before any file is read; see :func:`import_nibabel_without_pydicom`. Nothing is imported
+    now: a plain NIfTI-1 file is read without nibabel.
+    """
+    _without_pydicom[0] = True
+
+
+def load_nibabel() -> Any:
+    """Import and return ``nibabel`` (untyped: its image classes are only partly annotated)."""
+    if _without_pydicom[0]:
+        import_nibabel_without_pydicom()
+    import nibabel
+
+    return nibabel
 
 
 def import_nibabel_without_pydicom() -> bool:

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
@@ -21,11 +20,10 @@ from nenscope.core.diagnostics import warn
 from nenscope.core.errors import DicomImportError, GeometryError, WorkbenchWarning
 from nenscope.core.geometry import ImageVolume
 from nenscope.core.units import Unit
+from nenscope.dicom._nibabel_import import load_nibabel
+from nenscope.dicom._nifti1_plain import read_plain_nifti1
 
 __all__ = ["lps_to_ras_affine", "ras_to_lps_affine", "read_nifti", "write_nifti"]
-
-_NIB: Any = nib
-"""nibabel, used untyped: its image classes are only partly annotated."""
 
 _FLIP = np.diag([-1.0, -1.0, 1.0, 1.0])
 """RAS ↔ LPS: negate x and y (its own inverse)."""
@@ -92,11 +90,14 @@ def read_nifti(path: Path, *, unit: Unit | None = None) -> ImageVolume:
         fallback affine (spacing only) is used.
     """
     path = Path(path)
-    try:
-        img = _NIB.load(path)
-        data = np.asanyarray(img.dataobj)
-    except (OSError, ValueError, EOFError, _NIB.filebasedimages.ImageFileError) as err:
-        raise DicomImportError(f"Cannot read NIfTI file {path}: {err}") from err
+    plain = read_plain_nifti1(path)  # the common file, without importing nibabel
+    if plain is not None:
+        data, affine_ras, descrip = plain.data, plain.affine, plain.descrip
+        sform_code, qform_code = plain.sform_code, plain.qform_code
+    else:
+        data, affine_ras, header = _read_with_nibabel(path)
+        descrip = header["descrip"].tobytes()
+        sform_code, qform_code = int(header["sform_code"]), int(header["qform_code"])
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:
@@ -104,9 +105,6 @@ def read_nifti(path: Path, *, unit: Unit | None = None) -> ImageVolume:
             f"{path}: NIfTI image has shape {data.shape}; nenscope reads 3-D scalar images. "
             "Split 4-D files into one file per volume."
         )
-    header = img.header
-    sform_code = int(header["sform_code"])
-    qform_code = int(header["qform_code"])
     if sform_code == 0 and qform_code == 0:
         warn(
             f"{path}: NIfTI sform_code and qform_code are 0, so the image has no position in "
@@ -115,15 +113,25 @@ def read_nifti(path: Path, *, unit: Unit | None = None) -> ImageVolume:
             stacklevel=2,
         )
     if unit is None:
-        descrip = header["descrip"].tobytes().decode("latin-1", "replace").rstrip("\x00")
-        found = _UNIT_TAG.search(descrip)
+        found = _UNIT_TAG.search(descrip.decode("latin-1", "replace").rstrip("\x00"))
         unit = Unit(found["unit"]) if found and found["unit"] in set(Unit) else Unit.UNITLESS
     array = np.ascontiguousarray(data.transpose(2, 1, 0))
-    affine = ras_to_lps_affine(img.affine)
+    affine = ras_to_lps_affine(affine_ras)
     try:
         return ImageVolume(array=array, affine=affine, unit=unit)
     except GeometryError as err:
         raise DicomImportError(f"{path}: invalid NIfTI geometry: {err}") from err
+
+
+def _read_with_nibabel(path: Path) -> tuple[npt.NDArray[np.generic], Any, Any]:
+    """Voxels, affine (RAS) and header of any image file nibabel reads."""
+    nib = load_nibabel()
+    try:
+        img = nib.load(path)
+        data = np.asanyarray(img.dataobj)
+    except (OSError, ValueError, EOFError, nib.filebasedimages.ImageFileError) as err:
+        raise DicomImportError(f"Cannot read NIfTI file {path}: {err}") from err
+    return data, img.affine, img.header
 
 
 def write_nifti(volume: ImageVolume, path: Path) -> None:
@@ -154,7 +162,8 @@ def write_nifti(volume: ImageVolume, path: Path) -> None:
         array = array.astype(np.uint8)
     data = np.ascontiguousarray(array.transpose(2, 1, 0))
     affine = lps_to_ras_affine(volume.affine)
-    img = _NIB.Nifti1Image(data, affine)
+    nib = load_nibabel()
+    img = nib.Nifti1Image(data, affine)
     img.set_sform(affine, code=1)
     rot = affine[:3, :3] / np.linalg.norm(affine[:3, :3], axis=0)
     if np.allclose(rot.T @ rot, np.eye(3), atol=1e-6):
@@ -163,4 +172,4 @@ def write_nifti(volume: ImageVolume, path: Path) -> None:
         img.set_qform(None, code=0)
     img.header["descrip"] = f"nenscope unit={volume.unit.value}".encode()[:79]
     img.header.set_xyzt_units(xyz="mm")
-    _NIB.save(img, path)
+    nib.save(img, path)

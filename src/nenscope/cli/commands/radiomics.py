@@ -70,10 +70,10 @@ def radiomics_command(
     With a 'filter:' section in the settings (presets ibsi2-1a … ibsi2-9b), the features are
     the IBSI 2 intensity statistics of the filter response map; 'settings.filter' names it.
     """
-    from nenscope.dicom._nibabel_import import import_nibabel_without_pydicom
+    from nenscope.dicom._nibabel_import import nibabel_without_pydicom
 
     if all(p.name.endswith((".nii", ".nii.gz")) for p in (image, mask)):
-        import_nibabel_without_pydicom()  # NIfTI only: no DICOM is read (issue 9, item 6)
+        nibabel_without_pydicom()  # NIfTI only: no DICOM is read (issue 9, item 6)
 
     from nenscope import __version__
     from nenscope.api import load_settings, roi_radiomics
