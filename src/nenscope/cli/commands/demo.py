@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail
 from nenscope.cli._results import print_result
@@ -22,6 +21,8 @@ DEFAULT_DEMO_DIR = Path("nenscope-demo")
 
 
 def _print_comparison(demo: DemoResult) -> None:
+    from rich.table import Table  # Rich loads only when a table is printed
+
     table = Table(title="Painted lesions (truth) and what the analysis reported")
     for column in ("lesion", "true mL", "found as", "mL", "true SUVmax", "SUVmax"):
         table.add_column(column)

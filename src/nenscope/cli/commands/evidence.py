@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, print_json
 from nenscope.cli.app import app
@@ -39,6 +38,8 @@ def evidence_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Show the full reference behind a citation id (or all references without an id)."""
+    from rich.table import Table  # Rich loads only when a table is printed
+
     from nenscope.knowledge.kb import load_knowledge_base
     from nenscope.knowledge.payloads import evidence_payload
 

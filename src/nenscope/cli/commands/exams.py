@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, print_json
 from nenscope.cli.app import app
@@ -34,6 +33,8 @@ def exams_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """List the exams of the knowledge base (tracer, activity, uptake, dose, status)."""
+    from rich.table import Table  # Rich loads only when a table is printed
+
     from nenscope.knowledge.kb import load_knowledge_base
     from nenscope.knowledge.payloads import exams_payload
     from nenscope.knowledge.vocab import ExamId

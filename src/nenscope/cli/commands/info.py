@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
@@ -22,6 +21,8 @@ __all__ = ["info_command"]
 
 
 def _print_table(found: Discovery, show_identity: bool) -> None:
+    from rich.table import Table  # Rich loads only when a table is printed
+
     from nenscope import api
     from nenscope.dicom.discovery import capabilities
 

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
@@ -44,6 +42,9 @@ def _grouped_avoid(plan: Plan) -> list[tuple[str, str]]:
 
 
 def _print_total_and_avoid(plan: Plan) -> None:
+    from rich.markup import escape  # Rich loads only when a table is printed
+    from rich.table import Table
+
     if plan.items:
         console.print(
             f"Total effective dose if every exam of the plan is done: "
@@ -62,6 +63,9 @@ def _print_total_and_avoid(plan: Plan) -> None:
 
 def print_plan(plan: Plan, *, explain: bool) -> None:
     """Print a plan as Rich tables (the human output of ``recommend``)."""
+    from rich.markup import escape  # Rich loads only when a table is printed
+    from rich.table import Table
+
     table = Table(title="Imaging plan", show_lines=True)
     table.add_column("#", no_wrap=True)
     table.add_column("exam / strength", no_wrap=True)

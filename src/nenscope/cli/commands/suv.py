@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli._options import (
@@ -30,6 +28,9 @@ __all__ = ["parse_injection_time", "suv_command"]
 
 
 def _print_table(run: SuvRun) -> None:
+    from rich.markup import escape  # Rich loads only when a table is printed
+    from rich.table import Table
+
     r = run.result
     table = Table(title=f"SUV of series {r.series_instance_uid}", show_header=False)
     table.add_column("quantity")
