@@ -110,6 +110,7 @@ RADIOMICS_NIFTI_UNWANTED = (
     "scipy.special",
     "scipy.spatial",
     "numba",  # <= NUMPY_MAX_VOXELS: the NumPy texture kernels
+    "numpy.ma",  # numpy.unique imports it: core.arrays.distinct instead
     "rich",  # JSON output prints no Rich text; the commands import rich.table when printing
     "nenscope.dicom._io",
     "nenscope.dicom.series",

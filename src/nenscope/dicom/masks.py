@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.arrays import distinct
 from nenscope.core.diagnostics import warn
 from nenscope.core.errors import (
     DicomDeviationWarning,
@@ -138,7 +139,7 @@ def read_nifti_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray
             f"{path}: mask values must be integers (0 = background), found fractional or "
             "non-finite values; threshold a probability map before using it as a mask."
         )
-    labels = [int(v) for v in np.unique(values) if v != 0]
+    labels = [int(v) for v in distinct(values) if v != 0]  # finite: checked above
     if labels == [1] or not labels:
         return {"mask": values == 1}
     return {f"label_{n}": values == n for n in labels}

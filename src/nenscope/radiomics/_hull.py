@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.arrays import distinct
 from nenscope.core.errors import InputLimitError, InvalidArgumentError, NotComputableError
 
 __all__ = ["hull_faces", "lattice_hull_faces"]
@@ -165,7 +166,9 @@ def lattice_hull_faces(points: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         b, c = c, b  # the fourth point must be below the first face
     hull = _Hull(p)
     hull.add([(a, b, c), (a, d, b), (b, d, c), (c, d, a)])
-    remaining = np.setdiff1d(np.arange(len(p)), simplex)
+    outside_simplex = np.ones(len(p), dtype=bool)
+    outside_simplex[simplex] = False
+    remaining = np.flatnonzero(outside_simplex)  # np.setdiff1d would import numpy.ma
     while remaining.size:
         live = hull.live()
         height = p[remaining] @ hull.normals[live].T - hull.offsets[live]  # exact
@@ -175,7 +178,7 @@ def lattice_hull_faces(points: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         if not remaining.size:
             break
         # The farthest point above each face (in units of that face's normal) is a vertex.
-        best = np.unique(np.argmax(height, axis=0)[above.any(axis=0)])
+        best = distinct(np.argmax(height, axis=0)[above.any(axis=0)])
         for q in remaining[best].tolist():
             hull.insert(q)
         keep = np.ones(len(remaining), dtype=bool)

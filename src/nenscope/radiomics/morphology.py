@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from skimage.measure import marching_cubes
 
+from nenscope.core.arrays import distinct
 from nenscope.radiomics._fft import next_fast_len
 from nenscope.radiomics._hull import hull_faces
 from nenscope.radiomics._ndimage_np import legendre_series
@@ -219,7 +220,7 @@ def convex_hull_measures(
         a, b, c = (verts[faces[:, i]] - centre for i in range(3))
         hull_volume = float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6.0)
         hull_area = float(0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1).sum())
-        corners = verts[np.unique(faces)]
+        corners = verts[distinct(faces)]
     diameter = 0.0
     for start in range(0, len(corners), 512):  # pairwise distances in blocks of 512 rows
         block = corners[start : start + 512]
