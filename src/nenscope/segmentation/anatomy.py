@@ -67,6 +67,7 @@ __all__ = [
     "CT_OUTSIDE_HU",
     "Anatomy",
     "AnatomySettings",
+    "liver_dome_z",
     "locate_anatomy",
 ]
 
@@ -85,6 +86,7 @@ class AnatomySettings:
     min_fov_mm: float = 250.0
     lung_hu: float = -400.0
     lung_depth_mm: float = 15.0
+    lung_opening_mm: float = 10.0
     lung_uptake_fraction: float = 0.55
     lung_min_ml: float = 150.0
     lung_below_liver_top_mm: float = 30.0
@@ -109,6 +111,7 @@ class AnatomySettings:
     kidney_lateral_mm: tuple[float, float] = (20.0, 140.0)
     kidney_above_diaphragm_mm: float = 40.0
     kidney_below_diaphragm_mm: float = 260.0
+    liver_dome_area_fraction: float = 0.1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -161,6 +164,34 @@ class Anatomy:
 
 _PET_ALONE = "PET alone (the CT does not cover it)"
 _NO_CT = "PET alone (no CT)"
+
+
+def liver_dome_z(
+    liver: npt.NDArray[np.bool_],
+    z_axis: npt.NDArray[np.float64],
+    settings: AnatomySettings | None = None,
+) -> float | None:
+    """Patient z of the liver dome: the top of the liver's bulk, or None without a liver.
+
+    The highest slice of the unbroken run of slices, around the liver's largest cross-section,
+    whose cross-section is at least ``liver_dome_area_fraction`` of that largest one. A
+    structure joined to the estimate above the dome through a narrow contact (on a real FDG
+    PET the heart's blood pool, as homogeneous as the liver, joined at the IVC: a tenth of the
+    liver's cross-section) is not taken for the dome.
+    """
+    settings = AnatomySettings() if settings is None else settings
+    area = np.asarray(liver.sum(axis=(1, 2)), dtype=np.float64)
+    if area.max() <= 0:
+        return None
+    wide = area >= settings.liver_dome_area_fraction * area.max()
+    peak = int(np.argmax(area))
+    # The run of wide slices holding the peak (z is monotonic along axis 0).
+    start, stop = peak, peak
+    while start > 0 and wide[start - 1]:
+        start -= 1
+    while stop < area.size - 1 and wide[stop + 1]:
+        stop += 1
+    return float(max(z_axis[start], z_axis[stop]))
 
 
 def _ball(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
@@ -240,8 +271,15 @@ def _lungs(
     has_ct = ct is not None and bool(covered.any())
     # The PET rule only decides on the slices without CT: with CT over every body slice, its
     # depth map (a distance transform per slice) would be computed for nothing.
+    pet_low = None
     if not has_ct or body[~covered].any():
         low = _low_on_pet(smooth, body, spacing, settings, z_axis, liver_top)
+        if low.any():
+            # The fat between the arms and the chest wall, and the subcutaneous fat, are low
+            # and deep too, joined to the lungs by thin bridges: an opening cuts them; the
+            # lungs chosen below come back to their low edge.
+            pet_low = low & ~covered[:, None, None]
+            low = binary_opening_in_box(low, _ball(settings.lung_opening_mm, spacing))
     else:
         low = np.zeros(body.shape, dtype=bool)
     if ct is not None and has_ct:
@@ -273,7 +311,19 @@ def _lungs(
     big = big[np.argsort(-sizes[big])][:2]
     if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
         big = big[:1]
-    return _lookup(labels, big)
+    return _regrown(_lookup(labels, big), pet_low, spacing, settings.lung_opening_mm)
+
+
+def _regrown(
+    lungs: npt.NDArray[np.bool_],
+    pet_low: npt.NDArray[np.bool_] | None,
+    spacing: tuple[float, float, float],
+    radius_mm: float,
+) -> npt.NDArray[np.bool_]:
+    """Grow the lungs back to their low edge on the PET-only slices (the opening shaved it)."""
+    if pet_low is None or not lungs.any():
+        return lungs
+    return np.asarray(lungs | (binary_dilation_in_box(lungs, _ball(radius_mm, spacing)) & pet_low))
 
 
 def _diaphragm(
@@ -419,9 +469,7 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             notes=(f"anatomy {text}",),
             short=True,
         )
-    liver_top = None
-    if liver is not None and liver.any():
-        liver_top = float(z_axis[liver.any(axis=(1, 2))].max())
+    liver_top = None if liver is None else liver_dome_z(liver, z_axis, settings)
     lungs = _lungs(smooth, body, ct, covered, spacing, settings, z_axis, liver_top)
     lung_rows = lungs.any(axis=(1, 2))
     if lungs.any():
@@ -435,9 +483,15 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     if liver_top is not None and (
         "diaphragm" not in landmarks or not covered[np.argmin(np.abs(z_axis - liver_top))]
     ):
-        # Where the CT does not cover the lung bases, the liver dome marks the diaphragm.
-        landmarks["diaphragm"] = liver_top
-        notes.append("diaphragm from the liver dome (PET)")
+        # Where the CT does not cover the lung bases, the liver dome marks the diaphragm; the
+        # lung bases found on PET, when lower (the dome is the diaphragm's top, the bases,
+        # as on CT, its level), mark it there.
+        lung_base = landmarks.get("diaphragm")
+        if lung_base is not None and lung_base < liver_top:
+            notes.append("diaphragm from the lung bases (PET), below the liver dome")
+        else:
+            landmarks["diaphragm"] = liver_top
+            notes.append("diaphragm from the liver dome (PET)")
     if not lungs.any():
         sources["thorax (lungs)"] = "lungs not found (PET alone cannot separate them here)"
         notes.append("no lungs found: the thorax is located from the liver dome, if any")
