@@ -1,0 +1,153 @@
+"""Issue 10: PET-only studies (no CT) analysed on landmarks found from the PET alone.
+
+A real FDG PET without its CT (the ACRIN-NSCLC-FDG-PET 042 torso, written PET-only here) has a
+liver estimate that holds the heart's blood pool, joined at the IVC, and lungs joined to the fat
+between the arms and the chest wall. The landmarks must still be anatomical: the liver dome is
+the top of the liver's bulk, the lungs lie above it, the kidneys below it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nenscope.core import ImageVolume
+from nenscope.pipeline import AnalysisOptions, load_study
+from nenscope.segmentation import detect_lesions, place_reference_regions
+from nenscope.segmentation.anatomy import liver_dome_z, locate_anatomy
+from nenscope.segmentation.patterns import tracer_family
+from tests.conftest import SHARED_DATA
+
+SPACING = 4.0
+
+
+def _grid(shape: tuple[int, int, int]) -> tuple[np.ndarray, ...]:
+    k, j, i = np.indices(shape, dtype=np.float64)
+    return i * SPACING, j * SPACING, k * SPACING  # x, y, z (mm)
+
+
+def _volume(array: np.ndarray) -> ImageVolume:
+    affine = np.eye(4)
+    affine[:3, :3] = [[0.0, 0.0, SPACING], [0.0, SPACING, 0.0], [SPACING, 0.0, 0.0]]
+    return ImageVolume(array=array, affine=affine, unit="SUV")
+
+
+def _torso() -> tuple[ImageVolume, np.ndarray, float]:
+    """A generated PET-only torso whose liver estimate holds a tall narrow appendage.
+
+    Returns the SUV, the liver "estimate" (liver + appendage, as the organ estimate finds the
+    liver joined to the heart's blood pool on a real FDG PET) and the true dome (mm).
+    """
+    shape = (110, 60, 80)
+    x, y, z = _grid(shape)
+    cx, cy = 160.0, 120.0
+    body = ((x - cx) / 140.0) ** 2 + ((y - cy) / 100.0) ** 2 <= 1.0
+    suv = np.where(body, 1.0, 0.0)
+    lungs = np.zeros(shape, dtype=bool)
+    for side in (-1.0, 1.0):
+        lungs |= (
+            ((x - cx - side * 65.0) / 45.0) ** 2
+            + ((y - cy) / 55.0) ** 2
+            + ((z - 320.0) / 70.0) ** 2
+        ) <= 1.0
+    suv[lungs] = 0.2
+    liver = (
+        ((x - cx + 55.0) / 75.0) ** 2 + ((y - cy) / 65.0) ** 2 + ((z - 190.0) / 50.0) ** 2
+    ) <= 1.0
+    dome = float(z[liver].max())
+    # The appendage: ~10 % of the liver's largest cross-section, up between the lungs, joined
+    # to the liver through a narrow neck (the blood pool through the IVC on the real study).
+    radius = np.where((z > dome - 8.0) & (z < dome + 16.0), 10.0, 22.0)
+    appendage = (((x - cx) / radius) ** 2 + ((y - cy + 20.0) / radius) ** 2 <= 1.0) & (
+        (z > 200.0) & (z < 360.0)
+    )
+    suv[liver | appendage] = 2.0
+    for side in (-1.0, 1.0):  # kidneys, paravertebral below the dome
+        kidney = (
+            ((x - cx - side * 70.0) / 25.0) ** 2
+            + ((y - cy - 50.0) / 25.0) ** 2
+            + ((z - 130.0) / 50.0) ** 2
+        ) <= 1.0
+        suv[kidney] = 6.0
+    return _volume(suv), liver | appendage, dome
+
+
+def test_liver_dome_is_the_top_of_the_liver_bulk_not_of_a_joined_appendage() -> None:
+    suv, liver, dome = _torso()
+    z = _grid(suv.shape)[2][:, 0, 0]
+    assert float(z[liver.any(axis=(1, 2))].max()) > dome + 100.0  # the estimate's top
+    found = liver_dome_z(liver, z)
+    assert found is not None
+    assert abs(found - dome) <= 2.0 * SPACING
+    assert liver_dome_z(np.zeros_like(liver), z) is None
+
+
+def test_pet_only_diaphragm_and_kidney_zone_from_the_liver_bulk() -> None:
+    suv, liver, dome = _torso()
+    anatomy = locate_anatomy(suv, None, liver=liver, avid_brain=False)
+    diaphragm = anatomy.landmarks_z_mm["diaphragm"]
+    # The diaphragm at the dome or at the lung bases just below it, never at the appendage's top.
+    assert dome - 40.0 <= diaphragm <= dome + SPACING
+    zone = anatomy.mask("kidney zone")
+    assert zone is not None
+    z = _grid(suv.shape)[2][:, 0, 0]
+    assert float(z[zone.any(axis=(1, 2))].max()) <= dome + 40.0 + SPACING
+    lungs = anatomy.mask("lungs")
+    assert lungs is not None
+    assert anatomy.landmarks_z_mm["lung_apex"] >= 360.0
+
+
+# --- the real ACRIN FDG torso written PET-only (symlinks to its attenuation-corrected PET) ---
+
+ACRIN_PET = SHARED_DATA / "dicom" / "tcia-acrin-nsclc-fdg-042" / "PT"
+
+
+@pytest.fixture(scope="module")
+def acrin_pet_only(tmp_path_factory: pytest.TempPathFactory) -> tuple[ImageVolume, object]:
+    if not ACRIN_PET.is_dir():
+        pytest.skip(f"real PET data absent: {ACRIN_PET} (../shared/data, see its README)")
+    folder = tmp_path_factory.mktemp("acrin-pet-only")
+    for n, path in enumerate(sorted(ACRIN_PET.glob("*.dcm"))):
+        (folder / f"{n:05d}.dcm").symlink_to(path)
+    study = load_study(Path(folder), AnalysisOptions())
+    assert study.ct is None
+    regions = place_reference_regions(study.suv, None)
+    detection = detect_lesions(
+        study.suv, references=regions, tracer=tracer_family(study.tracer, study.tracer_family)
+    )
+    return study.suv, detection
+
+
+@pytest.mark.slow
+def test_acrin_pet_only_tumour_first_and_kidneys_physiological(
+    acrin_pet_only: tuple[ImageVolume, object],
+) -> None:
+    suv, detection = acrin_pet_only
+    values = np.asarray(suv.array)
+    candidates = []
+    for label in range(1, detection.n_lesions + 1):  # type: ignore[attr-defined]
+        mask = detection.labels == label  # type: ignore[attr-defined]
+        centre = suv.index_to_lps(np.argwhere(mask).mean(axis=0)[None])[0]
+        candidates.append((centre, float(values[mask].max())))
+    assert 1 <= len(candidates) <= 10, candidates
+    # The right hilar tumour (SUVmax 42.2 at LPS [-40, -15, -119] mm) is the hottest candidate.
+    centre, suvmax = max(candidates, key=lambda c: c[1])
+    assert suvmax > 40.0
+    assert centre[0] < -20.0
+    assert -160.0 < centre[2] < -80.0
+    physiological = detection.physiological  # type: ignore[attr-defined]
+    assert all(p.suvmax < 40.0 or p.organ == "kidney" for p in physiological)
+    assert not any(p.organ == "kidney" and p.centroid_mm[2] > -200.0 for p in physiological)
+    # Both renal collecting systems (SUVmax 51 and 38, z ~ -330 mm) are kidney.
+    kidneys = sorted(p.suvmax for p in physiological if p.organ == "kidney")
+    assert kidneys[-1] > 45.0
+    assert kidneys[-2] > 30.0
+    anatomy = detection.anatomy  # type: ignore[attr-defined]
+    assert anatomy.sources["thorax (lungs)"].startswith("PET alone")
+    # The diaphragm below the hilum (the dome is ~ -200 mm; the tumour at -119 mm).
+    assert anatomy.landmarks_z_mm["diaphragm"] < -160.0
+    myocardium = anatomy.mask("myocardium")
+    assert myocardium is not None
+    assert not np.any(myocardium & (detection.labels > 0))  # type: ignore[attr-defined]
