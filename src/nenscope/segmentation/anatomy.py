@@ -87,6 +87,7 @@ class AnatomySettings:
     lung_hu: float = -400.0
     lung_depth_mm: float = 15.0
     lung_opening_mm: float = 10.0
+    lung_max_lateral_mm: float = 150.0
     lung_uptake_fraction: float = 0.55
     lung_min_ml: float = 150.0
     lung_below_liver_top_mm: float = 30.0
@@ -258,7 +259,7 @@ def _low_on_pet(
     return low
 
 
-def _lungs(
+def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule needs
     smooth: npt.NDArray[np.float64],
     body: npt.NDArray[np.bool_],
     ct: npt.NDArray[np.float64] | None,
@@ -267,7 +268,9 @@ def _lungs(
     settings: AnatomySettings,
     z_axis: npt.NDArray[np.float64],
     liver_top: float | None,
+    lateral: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.bool_]:
+    """Find the lungs (module docstring, step 3); ``lateral`` is |x - midline| (mm)."""
     has_ct = ct is not None and bool(covered.any())
     # The PET rule only decides on the slices without CT: with CT over every body slice, its
     # depth map (a distance transform per slice) would be computed for nothing.
@@ -294,6 +297,25 @@ def _lungs(
     big = np.flatnonzero(sizes >= settings.lung_min_ml)
     if big.size == 0:
         return np.zeros_like(low)
+    big = _in_chest(big, labels, z_axis, liver_top, lateral, settings)
+    if big.size == 0:
+        return np.zeros_like(low)
+    # The lungs are the two largest low regions (or one when joined).
+    big = big[np.argsort(-sizes[big])][:2]
+    if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
+        big = big[:1]
+    return _regrown(_lookup(labels, big), pet_low, spacing, settings.lung_opening_mm)
+
+
+def _in_chest(
+    big: npt.NDArray[np.intp],
+    labels: npt.NDArray[np.int32],
+    z_axis: npt.NDArray[np.float64],
+    liver_top: float | None,
+    lateral: npt.NDArray[np.float64] | None,
+    settings: AnatomySettings,
+) -> npt.NDArray[np.intp]:
+    """Keep the low regions ``big`` (labels) that can be lungs: above the liver, in the chest."""
     if liver_top is not None:
         # On PET the lung bases rest on the liver dome. The lowest z of a region is that of
         # the first or last row of its bounding box (z is monotonic along the array's axis 0).
@@ -305,13 +327,12 @@ def _lungs(
             ]
         )
         big = big[lowest <= liver_top + settings.lung_above_liver_mm]
-        if big.size == 0:
-            return np.zeros_like(low)
-    # The lungs are the two largest low regions (or one when joined).
-    big = big[np.argsort(-sizes[big])][:2]
-    if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
-        big = big[:1]
-    return _regrown(_lookup(labels, big), pet_low, spacing, settings.lung_opening_mm)
+    if lateral is not None and big.size:
+        # The lungs lie in the chest, on either side of the midline: a low region centred
+        # further out is outside the chest (the fat beside raised arms, on PET).
+        centre = np.asarray(ndimage.mean(lateral, labels, big), dtype=np.float64)
+        big = big[centre <= settings.lung_max_lateral_mm]
+    return big
 
 
 def _regrown(
@@ -470,7 +491,9 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             short=True,
         )
     liver_top = None if liver is None else liver_dome_z(liver, z_axis, settings)
-    lungs = _lungs(smooth, body, ct, covered, spacing, settings, z_axis, liver_top)
+    lungs = _lungs(
+        smooth, body, ct, covered, spacing, settings, z_axis, liver_top, np.abs(xf - midline)
+    )
     lung_rows = lungs.any(axis=(1, 2))
     if lungs.any():
         masks["lungs"] = lungs
@@ -533,6 +556,13 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             body & rows[:, None, None] & (yf > y_centre) & (offset >= low) & (offset <= high)
         )
         sources["abdomen (kidneys, liver)"] = source(rows & body_rows)
+    else:
+        # No lungs and no liver: the heart and kidney zones hang on the diaphragm; say so
+        # rather than guess (a PET of the head, neck and upper thorax).
+        text = "not located (neither the lungs nor the liver dome found to place the diaphragm)"
+        sources["heart (myocardium)"] = text
+        sources["abdomen (kidneys, liver)"] = text
+        notes.append("heart and kidney zones not located: no diaphragm found on the images")
     return Anatomy(
         body=body,
         masks=masks,

@@ -15,8 +15,10 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
      (within ``midline_mm``, 40 mm) of the trunk below the liver (below the trunk's middle
      without a liver estimate): among those components whose SUVmax is at least half the
      group's highest, the lowest; where the CT covers it, its core (≥ 50 % of its SUVmax)
-     must have a median in ``bladder_hu`` (−10 to 30 HU: urine is water-dense). One
-     bladder per study. Components of ≥ ``organ_min_ml`` (50 mL) outside the liver zone are
+     must have a median in ``bladder_hu`` (−10 to 30 HU: urine is water-dense); with the
+     brain in the image, it lies at least ``bladder_below_brain_mm`` (350 mm) below the
+     brain's lowest slice (a head-to-thorax PET has no bladder). One bladder per study.
+     Components of ≥ ``organ_min_ml`` (50 mL) outside the liver zone are
      the **brain** when they lie in the head above the trunk, the **heart** when their
      centroid lies up to 150 mm above the liver dome, 20 mm right to 80 mm left of the
      midline and not posterior, and they cross the midline, and a **kidney**
@@ -140,6 +142,7 @@ class PhysiologySettings:
     kidney_lateral_mm: tuple[float, float] = (30.0, 130.0)
     kidney_below_liver_mm: float = 120.0
     bladder_hu: tuple[float, float] = (-10.0, 30.0)
+    bladder_below_brain_mm: float = 350.0
     pair_distance_mm: float = 20.0
     pair_volume_ratio: float = 2.0
     pair_uptake_ratio: float = 1.5
@@ -553,7 +556,12 @@ def _urinary_tract(  # noqa: PLR0913 - the rules need the image, its components 
     kidneys = (
         _kidneys(suv, labels, context, shapes, reasons, settings, hilum=not fdg) if urinary else []
     )
-    bladder = _bladder(comps, frame, reasons, settings, ct, labels)
+    brain = None if context.anatomy is None else context.anatomy.mask("brain")
+    ceiling = None
+    if brain is not None and brain.any():
+        z_axis = np.broadcast_to(lps_axes(suv)[2], suv.shape)[:, 0, 0]
+        ceiling = float(z_axis[brain.any(axis=(1, 2))].min()) - settings.bladder_below_brain_mm
+    bladder = _bladder(comps, frame, reasons, settings, ct, labels, ceiling)
     if urinary and "urinary tract" in context.normal:
         seeds = kidneys + ([] if bladder is None else [bladder.label])
         if fdg:
@@ -732,6 +740,7 @@ def _bladder(
     settings: PhysiologySettings,
     ct: npt.NDArray[np.float64] | None,
     labels: npt.NDArray[np.uint32],
+    below_brain_z: float | None = None,
 ) -> _Component | None:
     """Mark the urinary bladder (in place) and return it.
 
@@ -739,7 +748,9 @@ def _bladder(
     liver: among components within ``midline_mm`` of the midline, inside the trunk and below
     the liver (below the trunk's middle without a liver estimate) whose SUVmax is at least half
     the highest SUVmax of that group, the most caudal one; where the CT covers it, its core
-    must be water-dense (urine). Only one component is marked.
+    must be water-dense (urine). Only one component is marked. With the brain in the image,
+    the bladder lies below ``below_brain_z`` (``bladder_below_brain_mm`` below the brain's
+    lowest slice): a PET of the head, neck and thorax holds no bladder.
     """
     if frame.trunk_z is None:
         return None
@@ -752,6 +763,7 @@ def _bladder(
         and c.in_liver < 0.5
         and abs(float(c.centroid[0]) - frame.midline) < settings.midline_mm
         and low <= c.centroid[2] < ceiling
+        and (below_brain_z is None or c.centroid[2] < below_brain_z)
     ]
     if not group:
         return None
