@@ -29,7 +29,9 @@ Method (every constant is a field of :class:`AnatomySettings`):
    convex hull of both lungs minus the lungs is the mediastinum. The myocardium is the avid
    part (above ``myocardium_fraction`` × its 99.5th percentile) of the mediastinum's lower
    ``heart_height_mm``, opened like the brain, the largest part of at least
-   ``myocardium_min_ml`` whose centroid lies left of ``heart_right_mm`` from the midline.
+   ``myocardium_min_ml`` whose centroid lies left of ``heart_right_mm`` from the midline;
+   a structure above its level that reaches ``myocardium_split_factor`` × that 99.5th
+   percentile (a tumour joined to a heart of low uptake) is cut out of it.
 7. **Kidney zone**: posterior of the body centre, ``kidney_lateral_mm`` from the midline,
    from ``kidney_above_diaphragm_mm`` above to ``kidney_below_diaphragm_mm`` below the
    diaphragm (the kidneys lie under the posterior diaphragm, the upper poles at the 11th-12th
@@ -87,7 +89,7 @@ class AnatomySettings:
     lung_hu: float = -400.0
     lung_depth_mm: float = 15.0
     lung_opening_mm: float = 10.0
-    lung_max_lateral_mm: float = 150.0
+    lung_max_lateral_mm: float = 120.0
     lung_uptake_fraction: float = 0.55
     lung_min_ml: float = 150.0
     lung_below_liver_top_mm: float = 30.0
@@ -103,6 +105,7 @@ class AnatomySettings:
     central_thorax_mm: float = 110.0
     heart_below_dome_mm: float = 50.0
     myocardium_max_ml: float = 500.0
+    myocardium_split_factor: float = 1.5
     thorax_height_mm: float = 120.0
     head_min_mm: float = 60.0
     head_ct_min_mm: float = 150.0
@@ -268,9 +271,9 @@ def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule need
     settings: AnatomySettings,
     z_axis: npt.NDArray[np.float64],
     liver_top: float | None,
-    lateral: npt.NDArray[np.float64] | None = None,
+    offset: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Find the lungs (module docstring, step 3); ``lateral`` is |x - midline| (mm)."""
+    """Find the lungs (module docstring, step 3); ``offset`` is x - midline (mm)."""
     has_ct = ct is not None and bool(covered.any())
     # The PET rule only decides on the slices without CT: with CT over every body slice, its
     # depth map (a distance transform per slice) would be computed for nothing.
@@ -297,13 +300,21 @@ def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule need
     big = np.flatnonzero(sizes >= settings.lung_min_ml)
     if big.size == 0:
         return np.zeros_like(low)
-    big = _in_chest(big, labels, z_axis, liver_top, lateral, settings)
+    big = _in_chest(big, labels, z_axis, liver_top, offset, settings)
     if big.size == 0:
         return np.zeros_like(low)
     # The lungs are the two largest low regions (or one when joined).
     big = big[np.argsort(-sizes[big])][:2]
     if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
-        big = big[:1]
+        # A small second region is a lung only on the other side of the midline (on PET the
+        # left lung, beside the heart, can be a fifth of the right one).
+        side = (
+            None
+            if offset is None
+            else np.sign(np.asarray(ndimage.mean(offset, labels, big), dtype=np.float64))
+        )
+        if side is None or side[0] == side[1]:
+            big = big[:1]
     return _regrown(_lookup(labels, big), pet_low, spacing, settings.lung_opening_mm)
 
 
@@ -312,7 +323,7 @@ def _in_chest(
     labels: npt.NDArray[np.int32],
     z_axis: npt.NDArray[np.float64],
     liver_top: float | None,
-    lateral: npt.NDArray[np.float64] | None,
+    offset: npt.NDArray[np.float64] | None,
     settings: AnatomySettings,
 ) -> npt.NDArray[np.intp]:
     """Keep the low regions ``big`` (labels) that can be lungs: above the liver, in the chest."""
@@ -327,10 +338,11 @@ def _in_chest(
             ]
         )
         big = big[lowest <= liver_top + settings.lung_above_liver_mm]
-    if lateral is not None and big.size:
+    if offset is not None and big.size:
         # The lungs lie in the chest, on either side of the midline: a low region centred
-        # further out is outside the chest (the fat beside raised arms, on PET).
-        centre = np.asarray(ndimage.mean(lateral, labels, big), dtype=np.float64)
+        # further out is outside the chest (on PET the fat beside the arms, ~145 mm out on
+        # the real ACRIN torso, whose lungs' centres lie 72-77 mm out).
+        centre = np.abs(np.asarray(ndimage.mean(offset, labels, big), dtype=np.float64))
         big = big[centre <= settings.lung_max_lateral_mm]
     return big
 
@@ -491,9 +503,7 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             short=True,
         )
     liver_top = None if liver is None else liver_dome_z(liver, z_axis, settings)
-    lungs = _lungs(
-        smooth, body, ct, covered, spacing, settings, z_axis, liver_top, np.abs(xf - midline)
-    )
+    lungs = _lungs(smooth, body, ct, covered, spacing, settings, z_axis, liver_top, xf - midline)
     lung_rows = lungs.any(axis=(1, 2))
     if lungs.any():
         masks["lungs"] = lungs
@@ -780,4 +790,13 @@ def _myocardium(  # noqa: PLR0913
     best = labels == best_index
     grown = binary_dilation_in_box(best, _ball(settings.organ_opening_mm, spacing))
     # The avid myocardium is the left ventricle's: nothing far right of the midline.
-    return np.asarray(grown & avid & (x >= midline - settings.heart_right_mm))
+    myocardium = grown & avid & (x >= midline - settings.heart_right_mm)
+    # A structure far hotter than the myocardium joined to it at its level (a hilar tumour on
+    # a heart of low uptake) is split from it: the parts above the myocardium's level that
+    # reach ``myocardium_split_factor`` times it are not myocardium.
+    hot = zone & (smooth > settings.myocardium_split_factor * top)
+    if (hot & myocardium).any():
+        parts, _ = ndimage.label(zone & (smooth > top))
+        keep = np.unique(parts[hot])
+        myocardium &= ~_lookup(parts, keep[keep > 0])
+    return np.asarray(myocardium)
