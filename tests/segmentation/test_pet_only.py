@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 
 from nenscope.core import ImageVolume
@@ -104,12 +105,21 @@ def test_pet_only_diaphragm_and_kidney_zone_from_the_liver_bulk() -> None:
 ACRIN_PET = SHARED_DATA / "dicom" / "tcia-acrin-nsclc-fdg-042" / "PT"
 
 
-@pytest.fixture(scope="module")
-def acrin_pet_only(tmp_path_factory: pytest.TempPathFactory) -> tuple[ImageVolume, object]:
-    if not ACRIN_PET.is_dir():
-        pytest.skip(f"real PET data absent: {ACRIN_PET} (../shared/data, see its README)")
-    folder = tmp_path_factory.mktemp("acrin-pet-only")
-    for n, path in enumerate(sorted(ACRIN_PET.glob("*.dcm"))):
+GE_PET = SHARED_DATA / "dicom" / "tcia-sts-001-ge-petct" / "PT_raw_BQML"
+
+
+def _analyse_pet_only(
+    tmp_path_factory: pytest.TempPathFactory, source: Path, z_min: float | None = None
+) -> tuple[ImageVolume, object]:
+    """Analyse the PET files of ``source`` (those above ``z_min`` mm), written PET-only."""
+    if not source.is_dir():
+        pytest.skip(f"real PET data absent: {source} (../shared/data, see its README)")
+    folder = tmp_path_factory.mktemp(source.parent.name)
+    for n, path in enumerate(sorted(source.glob("*.dcm"))):
+        if z_min is not None:
+            header = pydicom.dcmread(path, stop_before_pixels=True)
+            if float(header.ImagePositionPatient[2]) <= z_min:
+                continue
         (folder / f"{n:05d}.dcm").symlink_to(path)
     study = load_study(Path(folder), AnalysisOptions())
     assert study.ct is None
@@ -120,20 +130,30 @@ def acrin_pet_only(tmp_path_factory: pytest.TempPathFactory) -> tuple[ImageVolum
     return study.suv, detection
 
 
+@pytest.fixture(scope="module")
+def acrin_pet_only(tmp_path_factory: pytest.TempPathFactory) -> tuple[ImageVolume, object]:
+    return _analyse_pet_only(tmp_path_factory, ACRIN_PET)
+
+
+def _candidates(suv: ImageVolume, detection: object) -> list[tuple[np.ndarray, float, float]]:
+    values = np.asarray(suv.array)
+    out = []
+    for label in range(1, detection.n_lesions + 1):  # type: ignore[attr-defined]
+        mask = detection.labels == label  # type: ignore[attr-defined]
+        centre = suv.index_to_lps(np.argwhere(mask).mean(axis=0)[None])[0]
+        out.append((centre, float(values[mask].max()), float(mask.sum()) * suv.voxel_volume_ml))
+    return out
+
+
 @pytest.mark.slow
 def test_acrin_pet_only_tumour_first_and_kidneys_physiological(
     acrin_pet_only: tuple[ImageVolume, object],
 ) -> None:
     suv, detection = acrin_pet_only
-    values = np.asarray(suv.array)
-    candidates = []
-    for label in range(1, detection.n_lesions + 1):  # type: ignore[attr-defined]
-        mask = detection.labels == label  # type: ignore[attr-defined]
-        centre = suv.index_to_lps(np.argwhere(mask).mean(axis=0)[None])[0]
-        candidates.append((centre, float(values[mask].max())))
+    candidates = _candidates(suv, detection)
     assert 1 <= len(candidates) <= 10, candidates
     # The right hilar tumour (SUVmax 42.2 at LPS [-40, -15, -119] mm) is the hottest candidate.
-    centre, suvmax = max(candidates, key=lambda c: c[1])
+    centre, suvmax, _ = max(candidates, key=lambda c: c[1])
     assert suvmax > 40.0
     assert centre[0] < -20.0
     assert -160.0 < centre[2] < -80.0
@@ -151,3 +171,45 @@ def test_acrin_pet_only_tumour_first_and_kidneys_physiological(
     myocardium = anatomy.mask("myocardium")
     assert myocardium is not None
     assert not np.any(myocardium & (detection.labels > 0))  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_acrin_pet_only_thorax_crop_keeps_the_tumour_whole_beside_the_heart(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # From the upper abdomen (z > -250 mm: the liver's top) to the neck: the heart of low
+    # uptake (delayed scan) lies below the hilar tumour.
+    suv, detection = _analyse_pet_only(tmp_path_factory, ACRIN_PET, z_min=-250.0)
+    candidates = _candidates(suv, detection)
+    assert 1 <= len(candidates) <= 10, candidates
+    centre, suvmax, volume = max(candidates, key=lambda c: c[1])
+    assert suvmax > 40.0
+    assert centre[0] < -20.0
+    assert volume > 12.0  # one candidate, not cut by the myocardium (17 mL on the whole PET)
+    assert len([c for c in candidates if c[1] > 20.0]) == 1
+    heart = [p for p in detection.physiological if p.organ == "heart"]  # type: ignore[attr-defined]
+    assert heart
+    assert all(p.suvmax < 20.0 for p in heart)
+
+
+@pytest.mark.slow
+def test_ge_pet_only_head_neck_thorax_crop_says_what_it_could_not_locate(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # GE STS_001 PET from the skull base to z -300 mm (the liver dome lies at ~ -290 mm): no
+    # lungs found on this PET, no liver in view; the brain is there, cut by the field of view.
+    suv, detection = _analyse_pet_only(tmp_path_factory, GE_PET, z_min=-300.0)
+    anatomy = detection.anatomy  # type: ignore[attr-defined]
+    assert anatomy.sources["head (brain)"].startswith("PET alone")
+    brain = anatomy.mask("brain")
+    assert brain is not None
+    z = suv.index_to_lps(np.argwhere(brain).astype(np.float64))[:, 2]
+    assert z.min() > -60.0  # the brain, not the heart at z ~ -285 mm
+    for region in ("heart (myocardium)", "abdomen (kidneys, liver)"):
+        assert anatomy.sources[region].startswith("not located")
+    assert anatomy.mask("myocardium") is None
+    # The left neck node (SUVmax 6.7, 29 mL at z ~ -102 mm) is kept, and not sited in a limb.
+    organs = {p.organ for p in detection.physiological}  # type: ignore[attr-defined]
+    assert "urinary bladder" not in organs
+    node = [c for c in _candidates(suv, detection) if 6.0 < c[1] < 7.5 and -130 < c[0][2] < -80]
+    assert len(node) == 1
