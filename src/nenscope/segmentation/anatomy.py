@@ -13,12 +13,19 @@ Method (every constant is a field of :class:`AnatomySettings`):
 3. **Lungs**: inside the hole-filled body, CT below ``lung_hu`` on covered slices; on PET-only
    slices, voxels at least ``lung_depth_mm`` inside the body whose smoothed SUV is below
    ``lung_uptake_fraction`` × the median SUV of the body's deep tissue (lung is the one large
-   low-uptake organ inside the trunk on every tracer). The components of at least
-   ``lung_min_ml`` whose centroid lies in the upper 70 % of the lung-bearing body are lungs.
+   low-uptake organ inside the trunk on every tracer), opened with a ball of
+   ``lung_opening_mm`` (the fat beside the arms and under the skin joins the lungs by thin
+   bridges) and, with a liver estimate, above its dome (:func:`liver_dome_z`: the top of the
+   liver's bulk, not of tissue joined to it such as the heart's blood pool). The components
+   of at least ``lung_min_ml`` whose lowest slice lies at most ``lung_above_liver_mm`` above
+   the dome and whose centre lies within ``lung_max_lateral_mm`` of the midline are lung
+   candidates; the two largest are the lungs (the second only when at least a quarter of the
+   first, or on the other side of the midline); on PET they are grown back to their low edge.
 4. **Landmarks** (patient z, mm): the lung apex (top of the lungs), the diaphragm (per side,
    the lowest slice whose lung area is at least ``diaphragm_area_fraction`` of that lung's
    largest slice), the neck (the narrowest body slice between the lung apex and the top of the
-   body) and the head above it.
+   body) and the head above it. Where the CT does not cover the lung bases the liver dome
+   marks the diaphragm, or the lung bases found on PET when they lie below it.
 5. **Brain**: with CT over the head, everything inside the skull (> ``bone_hu``, holes filled
    per slice) above the neck; on PET alone, in the head above the neck, the avid structure
    (smoothed SUV above ``brain_fraction`` × its 99.5th percentile) opened with a ball of
@@ -40,7 +47,8 @@ Method (every constant is a field of :class:`AnatomySettings`):
 
 Limitations: the heart, brain and kidney zones are found from the lungs and the head; a study
 whose field of view holds neither (a pelvis-only PET) has no such zones and says so in
-:attr:`Anatomy.notes`.
+:attr:`Anatomy.notes`; without lungs or a liver dome (a PET of the head, neck and upper thorax)
+the heart and kidney zones are reported as not located in :attr:`Anatomy.sources`.
 """
 
 from __future__ import annotations
