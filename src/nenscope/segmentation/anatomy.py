@@ -328,7 +328,7 @@ def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule need
 
 def _in_chest(
     big: npt.NDArray[np.intp],
-    labels: npt.NDArray[np.int32],
+    labels: npt.NDArray[np.integer[Any]],
     z_axis: npt.NDArray[np.float64],
     liver_top: float | None,
     offset: npt.NDArray[np.float64] | None,
