@@ -63,6 +63,7 @@ from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
+from nenscope.segmentation._peaks import split_basins
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
     field_of_view_mm,
@@ -119,6 +120,8 @@ class AnatomySettings:
     head_ct_min_mm: float = 150.0
     brain_body_ratio: float = 5.0
     partial_brain_min_ml: float = 10.0
+    brain_split_prominence: float = 0.3
+    brain_split_min_suv: float = 1.0
     lung_above_liver_mm: float = 60.0
     kidney_lateral_mm: tuple[float, float] = (20.0, 140.0)
     kidney_above_diaphragm_mm: float = 40.0
@@ -665,7 +668,7 @@ def _brain(  # noqa: C901, PLR0913
             >= settings.brain_body_ratio * float(np.median(smooth[body]))
         ):
             return np.asarray(fill_holes_per_slice(brain) & head)
-        partial = _brain_cut_by_field(smooth, body, head, z_axis, top, voxel_ml, settings)
+        partial = _brain_cut_by_field(smooth, body, head, z_axis, top, voxel_ml, settings, spacing)
         if partial is not None:
             return partial
     if ct is None or covered[head_rows].mean() < 0.9 or top - floor < settings.head_ct_min_mm:
@@ -688,11 +691,15 @@ def _brain_cut_by_field(
     top: float,
     voxel_ml: float,
     settings: AnatomySettings,
+    spacing: tuple[float, float, float],
 ) -> npt.NDArray[np.bool_] | None:
     """Find the lower brain where the field of view cuts through it (PET from the skull base).
 
     The avid structures (mean SUV at least ``brain_body_ratio`` × the body median) whose
-    upper edge is the top slice of the body in the image: temporal lobes and cerebellum.
+    upper edge is the top slice of the body in the image: temporal lobes and cerebellum. Of
+    their separate peaks' basins (``brain_split_prominence``, ``brain_split_min_suv``: as the
+    lesion split), those that do not reach the top slice are not brain (a primary tumour or
+    a node of the neck joined to the brain at this level).
     """
     level = settings.brain_body_ratio * float(np.median(smooth[body]))
     labels, n = ndimage.label(head & (smooth > level))
@@ -707,7 +714,31 @@ def _brain_cut_by_field(
     keep = [t for t in touching if sizes[t] * voxel_ml >= settings.partial_brain_min_ml]
     if not keep:
         return None
-    return _lookup(labels, keep)
+    brain = _lookup(labels, keep)
+    # A structure joined to the brain at this level with a peak of its own (a primary or a
+    # node below the skull base) is split from it: of the basins of the brain's separate
+    # peaks, only those that reach the top slice are brain.
+    box = ndimage.find_objects(brain.astype(np.uint8))[0]
+    parts = split_basins(
+        smooth[box],
+        brain[box],
+        floor=level,
+        prominence_fraction=settings.brain_split_prominence,
+        min_prominence=settings.brain_split_min_suv,
+    )
+    row = top_row - box[0].start
+    out = np.zeros_like(brain)
+    out[box] = np.any([part for part in parts if part[row].any()], axis=0)
+    # A structure far hotter than the brain in the top slice (where only brain is) and joined
+    # to it above that level is cut out of it, as from the myocardium.
+    cortex = float(np.percentile(smooth[top_row][out[top_row]], 99.0))
+    return _without_hotter(
+        out,
+        smooth,
+        cortex,
+        settings.myocardium_split_factor,
+        margin=_ball(settings.organ_opening_mm, spacing),
+    )
 
 
 def _mediastinum(
@@ -802,9 +833,31 @@ def _myocardium(  # noqa: PLR0913
     # A structure far hotter than the myocardium joined to it at its level (a hilar tumour on
     # a heart of low uptake) is split from it: the parts above the myocardium's level that
     # reach ``myocardium_split_factor`` times it are not myocardium.
-    hot = zone & (smooth > settings.myocardium_split_factor * top)
-    if (hot & myocardium).any():
-        parts, _ = ndimage.label(zone & (smooth > top))
-        keep = np.unique(parts[hot])
-        myocardium &= ~_lookup(parts, keep[keep > 0])
-    return np.asarray(myocardium)
+    return _without_hotter(myocardium, smooth, top, settings.myocardium_split_factor, zone)
+
+
+def _without_hotter(
+    organ: npt.NDArray[np.bool_],
+    smooth: npt.NDArray[np.float64],
+    level: float,
+    factor: float,
+    region: npt.NDArray[np.bool_] | None = None,
+    margin: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Cut out of ``organ`` the parts above ``level`` that reach ``factor`` × ``level``.
+
+    The parts are the connected regions above ``level`` within ``region`` (the organ itself
+    when None): a tumour joined to an organ of lower uptake at the organ's own level; with
+    ``margin`` (a structuring element) they are cut out grown by it.
+    """
+    region = organ if region is None else region
+    hot = region & (smooth > factor * level)
+    if not (hot & organ).any():
+        return organ
+    parts, _ = ndimage.label(region & (smooth > level))
+    keep = np.unique(parts[hot])
+    cut = _lookup(parts, keep[keep > 0])
+    if margin is not None:
+        # With its edge, where its uptake falls to the organ's level and below.
+        cut = binary_dilation_in_box(cut, margin)
+    return np.asarray(organ & ~cut)
