@@ -30,8 +30,12 @@ Method (every constant is a field of :class:`AnatomySettings`):
    per slice) above the neck; on PET alone, in the head above the neck, the avid structure
    (smoothed SUV above ``brain_fraction`` × its 99.5th percentile) opened with a ball of
    ``organ_opening_mm`` (this cuts a node or a salivary gland joined to it at threshold
-   away), the largest part of at least ``brain_min_ml``. Without avid brain (SSTR, DOPA) no
-   brain mask is made: nothing there is then dropped as brain.
+   away), the largest part of at least ``brain_min_ml``; where the field of view cuts
+   through the brain (a PET from the skull base), the avid structures touching the top
+   slice, split at their peaks (only the basins reaching the top slice) and without a
+   structure reaching ``myocardium_split_factor`` × the top slice's level (a primary or a
+   node joined to the brain). Without avid brain (SSTR, DOPA) no brain mask is made:
+   nothing there is then dropped as brain.
 6. **Mediastinum and myocardium**: per slice between the diaphragm and the lung apex, the
    convex hull of both lungs minus the lungs is the mediastinum. The myocardium is the avid
    part (above ``myocardium_fraction`` × its 99.5th percentile) of the mediastinum's lower
