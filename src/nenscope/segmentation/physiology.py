@@ -15,9 +15,10 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
      (within ``midline_mm``, 40 mm) of the trunk below the liver (below the trunk's middle
      without a liver estimate): among those components whose SUVmax is at least half the
      group's highest, the lowest; where the CT covers it, its core (≥ 50 % of its SUVmax)
-     must have a median in ``bladder_hu`` (−10 to 30 HU: urine is water-dense); with the
-     brain in the image, it lies at least ``bladder_below_brain_mm`` (350 mm) below the
-     brain's lowest slice (a head-to-thorax PET has no bladder). One bladder per study.
+     must have a median in ``bladder_hu`` (−10 to 30 HU: urine is water-dense); where no CT
+     covers it and the brain is in the image, it lies at least ``bladder_below_brain_mm``
+     (350 mm) below the brain's lowest slice (a head-to-thorax PET has no bladder; the CT
+     check tells the heart's blood, ~40 HU, from urine). One bladder per study.
      Components of ≥ ``organ_min_ml`` (50 mL) outside the liver zone are
      the **brain** when they lie in the head above the trunk, the **heart** when their
      centroid lies up to 150 mm above the liver dome, 20 mm right to 80 mm left of the
@@ -748,9 +749,9 @@ def _bladder(
     liver: among components within ``midline_mm`` of the midline, inside the trunk and below
     the liver (below the trunk's middle without a liver estimate) whose SUVmax is at least half
     the highest SUVmax of that group, the most caudal one; where the CT covers it, its core
-    must be water-dense (urine). Only one component is marked. With the brain in the image,
-    the bladder lies below ``below_brain_z`` (``bladder_below_brain_mm`` below the brain's
-    lowest slice): a PET of the head, neck and thorax holds no bladder.
+    must be water-dense (urine). Only one component is marked. Where no CT covers it and the
+    brain is in the image, the bladder lies below ``below_brain_z`` (``bladder_below_brain_mm``
+    below the brain's lowest slice): a PET of the head, neck and thorax holds no bladder.
     """
     if frame.trunk_z is None:
         return None
@@ -763,18 +764,25 @@ def _bladder(
         and c.in_liver < 0.5
         and abs(float(c.centroid[0]) - frame.midline) < settings.midline_mm
         and low <= c.centroid[2] < ceiling
-        and (below_brain_z is None or c.centroid[2] < below_brain_z)
     ]
+
+    def core_hu(c: _Component) -> float | None:
+        if ct is None or frame.suv is None:
+            return None
+        return _median_core_hu(c, ct, frame.suv, labels)
+
+    if below_brain_z is not None:
+        # PET alone: too near the brain for a bladder (the heart, on a PET of the upper body).
+        group = [c for c in group if c.centroid[2] < below_brain_z or core_hu(c) is not None]
     if not group:
         return None
     hottest = max(c.suvmax for c in group)
     for c in sorted(group, key=lambda c: float(c.centroid[2])):
         if c.suvmax < 0.5 * hottest:
             continue
-        if ct is not None and frame.suv is not None:
-            hu = _median_core_hu(c, ct, frame.suv, labels)
-            if hu is not None and not settings.bladder_hu[0] <= hu <= settings.bladder_hu[1]:
-                continue
+        hu = core_hu(c)
+        if hu is not None and not settings.bladder_hu[0] <= hu <= settings.bladder_hu[1]:
+            continue
         reasons[c.label] = (
             "most caudal high-uptake midline structure of the trunk, below the liver "
             "(urinary bladder)"
