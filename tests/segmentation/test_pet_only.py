@@ -20,6 +20,7 @@ from nenscope.pipeline import AnalysisOptions, load_study
 from nenscope.segmentation import detect_lesions, place_reference_regions
 from nenscope.segmentation.anatomy import liver_dome_z, locate_anatomy
 from nenscope.segmentation.patterns import tracer_family
+from nenscope.segmentation.physiology import warm_tissue_reference
 from tests.conftest import SHARED_DATA
 
 SPACING = 4.0
@@ -262,3 +263,58 @@ def _lps(suv: ImageVolume) -> tuple[np.ndarray, ...]:
     points = np.stack([k.ravel(), j.ravel(), i.ravel(), np.ones(k.size)])
     lps = (suv.affine @ points)[:3]
     return tuple(axis.reshape(suv.shape) for axis in lps)
+
+
+@pytest.mark.slow
+def test_head_neck_pet_without_liver_runs_the_fdg_rules_with_a_stand_in_reference(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # GE STS_001 PET from the vertex to z -260 mm (head, neck, upper thorax; no liver in view),
+    # with a 40 mL primary of SUV 20 and a 10 mL node of SUV 15 added in the lower neck. On the
+    # previous tip the FDG rules were skipped without a liver reference: 31 candidates.
+    study = load_study(_crop(tmp_path_factory, GE_PET, -260.0), AnalysisOptions())
+    suv = study.suv
+    x, y, z = _lps(suv)
+    values = np.asarray(suv.array, dtype=np.float64).copy()
+    k = int(np.argmin(np.abs(z[:, 0, 0] + 150.0)))
+    body_y = float(y[k][values[k] > 0.3].mean())
+    centres = [np.array([10.0, body_y - 10.0, -150.0]), np.array([40.0, body_y - 5.0, -215.0])]
+    for centre, volume_ml, uptake in zip(centres, (40.0, 10.0), (20.0, 15.0), strict=True):
+        radius = (3.0 * volume_ml * 1000.0 / (4.0 * np.pi)) ** (1.0 / 3.0)
+        ball = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
+        values = np.maximum(values, ndimage.gaussian_filter(ball.astype(np.float64), 1.0) * uptake)
+    volume = ImageVolume(array=values, affine=suv.affine, unit=suv.unit)
+    detection = detect_lesions(
+        volume, references=place_reference_regions(volume, None), tracer="fdg"
+    )
+    assert any("warm soft tissue" in note for note in detection.notes)
+    labels = set()
+    for centre in centres:
+        index = np.round(np.linalg.solve(suv.affine, np.append(centre, 1.0))[:3]).astype(int)
+        labels.add(int(detection.labels[tuple(index)]))
+    assert 0 not in labels
+    assert len(labels) == 2
+    others = [c for c in _candidates(volume, detection) if c[1] < 14.0]
+    assert len(others) <= 20, others  # 31 without the stand-in
+    # The real left neck node (SUVmax 6.7, 29 mL at z ~ -102 mm) is still a candidate.
+    assert any(6.0 < c[1] < 7.5 and -130.0 < c[0][2] < -80.0 for c in others)
+    dropped = [p.reason for p in detection.physiological]
+    assert any("warm soft tissue mean" in reason for reason in dropped)
+
+
+def test_warm_tissue_reference_leaves_the_skin_and_excluded_organs_out() -> None:
+    shape = (20, 40, 40)
+    values = np.full(shape, 1.0)
+    values[:, :10, :] = 0.2  # a cool band near one side of the body
+    body = np.zeros(shape, dtype=bool)
+    body[:, 2:38, 2:38] = True
+    values[~body] = 0.0
+    values[:, 2:5, :] = 9.0  # hot skin: inside the body but within 10 mm of its outline
+    hot = np.zeros(shape, dtype=bool)
+    hot[5:15, 20:30, 20:30] = True
+    values[hot] = 12.0
+    volume = ImageVolume(array=values, affine=np.diag([2.0, 2.0, 2.0, 1.0]), unit="g/mL")
+    mean, sd = warm_tissue_reference(volume, body, {"brain": hot}, 4.0)
+    assert mean == pytest.approx(1.0)
+    assert sd == pytest.approx(0.0)
+    assert warm_tissue_reference(volume, np.zeros(shape, dtype=bool), {}, 4.0) is None
