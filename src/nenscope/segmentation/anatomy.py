@@ -505,9 +505,20 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             f"not located: the field of view ({fov:.0f} mm craniocaudally) is too short to "
             "tell the organs by their position"
         )
+        # The avid brain filling the top of the field (or cut by it) needs no position: a
+        # head-and-neck PET shorter than min_fov_mm still has its brain located.
+        brain = (
+            _brain(smooth, body, None, covered, z_axis, {}, spacing, voxel_ml, True, settings)
+            if avid_brain and ct is None
+            else None
+        )
+        short_masks = {} if brain is None else {"brain": brain}
+        if brain is not None:
+            sources["head (brain)"] = source(brain.any(axis=(1, 2)))
+            text = text.replace("the organs", "the other organs")
         return Anatomy(
             body=body,
-            masks={},
+            masks=short_masks,
             sources={**sources, "organs": text},
             midline_x_mm=midline,
             body_y_centre_mm=y_centre,

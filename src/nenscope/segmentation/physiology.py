@@ -55,7 +55,7 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
    PET): the FDG rules (mirror-symmetric glands, bowel/muscle/brown-fat shapes, PERCIST
    measurability) scale with the body's **warm soft tissue** instead of the liver mean
    (:func:`warm_tissue_reference`: the voxels between the 80th and 95th SUV percentile of the
-   PET body deeper than 10 mm, brain and heart out; 0.7-0.95 × the liver mean on the real FDG
+   PET body deeper than 10 mm, brain and heart out; 0.6-0.8 × the liver mean on the real FDG
    studies, so the rules drop less than with a liver); the notes say so and that PERCIST's
    liver-based level was not used. The shape rules then leave a component whose upper half
    (voxels above the midpoint of the detection level and its SUVmax) is a compact focus (a
@@ -395,8 +395,9 @@ def warm_tissue_reference(
 
     The voxels of ``body`` deeper than :data:`WARM_TISSUE_DEPTH_MM`, outside the ``excluded``
     organs grown by ``margin_mm`` (brain, heart, spleen), between the
-    :data:`WARM_TISSUE_PERCENTILES` of their SUV. On the two real FDG PET/CTs its mean is 0.7-
-    0.95 x their liver reference mean in each part of the body (docs/analysis.md 4b): lower,
+    :data:`WARM_TISSUE_PERCENTILES` of their SUV. On the two real FDG PET/CTs cropped to the
+    head, neck and thorax its mean is 0.6-0.8 x their liver reference mean (docs/analysis.md
+    4b): lower,
     so the rules scaled with it drop less than with a liver. None when no such voxel is left.
     """
     inner = np.asarray(
