@@ -323,3 +323,20 @@ def test_warm_tissue_reference_leaves_the_skin_and_excluded_organs_out() -> None
     assert mean == pytest.approx(1.0)
     assert sd == pytest.approx(0.0)
     assert warm_tissue_reference(volume, np.zeros(shape, dtype=bool), {}, 4.0) is None
+
+
+@pytest.mark.slow
+def test_acrin_pet_only_neck_and_thorax_crop_does_not_take_cool_tissue_for_the_liver(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # ACRIN PET from z -172 mm (above the liver dome at ~ -200 mm) to the oropharynx: the liver
+    # estimate was 1080 mL of the right back (mean SUV 1.07, cooler than the body's warm soft
+    # tissue); its 'dome' put the heart and kidney zones in the chest and the hilar tumour
+    # (17 mL) was cut to 6.4 mL on the previous tip.
+    suv, detection = _analyse_pet_only(tmp_path_factory, ACRIN_PET, z_min=-172.0)
+    assert any("liver estimate not used" in note for note in detection.notes)  # type: ignore[attr-defined]
+    centre, suvmax, volume = max(_candidates(suv, detection), key=lambda c: c[1])
+    assert suvmax > 40.0
+    assert centre[0] < -20.0
+    assert volume > 12.0
+    assert not any(p.organ == "kidney" for p in detection.physiological)  # type: ignore[attr-defined]

@@ -102,7 +102,7 @@ from nenscope.segmentation.lesions import (
 )
 from nenscope.segmentation.organs import OrganEstimate, lps_axes
 from nenscope.segmentation.patterns import PHYSIOLOGICAL_UPTAKE, TracerFamily, not_modelled
-from nenscope.segmentation.reference import ReferenceRegions
+from nenscope.segmentation.reference import PlacementMethod, ReferenceRegions
 from nenscope.segmentation.sites import NECK_ABOVE_DOME_MM
 
 __all__ = [
@@ -289,6 +289,9 @@ def detect_lesions(
         )
     family = parse_option(tracer, TracerFamily, what="tracer family")
     normal = PHYSIOLOGICAL_UPTAKE[family]
+    cool = _cool_liver(suv, family, references, settings.spill_margin_mm)
+    # Not a liver: detection goes on as with the liver out of view.
+    organs, liver_ref = _without_liver(organs, liver_ref, cool)
     liver = None if organs is None else organs.liver
     exclude: dict[str, npt.NDArray[np.bool_]] = {}
     if organs is not None and organs.spleen is not None and "spleen" in normal:
@@ -349,6 +352,7 @@ def detect_lesions(
     lut = np.zeros(int(joined.max()) + 1, dtype=np.uint32)
     lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
     auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
+    auto_notes.extend(() if cool is None else (cool,))
     auto_notes.extend(_stand_in_note(stand_in))
     missing = not_modelled(family)
     if missing:
@@ -427,6 +431,48 @@ def _stand_in(
     if family is not TracerFamily.FDG or liver_ref is not None or organs is None:
         return None
     return warm_tissue_reference(suv, organs.body, excluded, margin_mm)
+
+
+def _cool_liver(
+    suv: ImageVolume,
+    family: TracerFamily,
+    references: ReferenceRegions | None,
+    margin_mm: float,
+) -> str | None:
+    """Why an automatic FDG liver estimate on a PET without CT is not a liver, else None.
+
+    On FDG the liver is warmer than the body's warm soft tissue (1.3-1.6 x its mean on the
+    real studies); an estimate whose reference mean lies below it is other tissue (the back
+    muscles beside a lung of a thorax-only field of view), and its dome would misplace the
+    diaphragm, heart and kidneys. A liver reference given by the user is kept.
+    """
+    if (
+        family is not TracerFamily.FDG
+        or references is None
+        or references.liver is None
+        or references.liver.method is not PlacementMethod.AUTOMATIC
+        or references.organs is None
+        or references.organs.liver is None
+        or references.organs.ct_on_pet is not None
+    ):
+        return None
+    warm = warm_tissue_reference(suv, references.organs.body, {}, margin_mm)
+    if warm is None or references.liver.mean >= warm[0]:
+        return None
+    return (
+        f"liver estimate not used for detection: its reference mean {references.liver.mean:.2f} "
+        f"lies below the body's warm soft tissue ({warm[0]:.2f}); an FDG liver is warmer (the "
+        "estimate is other tissue; give the liver with --liver-mm where it is in view)"
+    )
+
+
+def _without_liver(
+    organs: OrganEstimate | None, liver_ref: tuple[float, float] | None, why: str | None
+) -> tuple[OrganEstimate | None, tuple[float, float] | None]:
+    """Drop the liver from the organ estimate and its reference when ``why`` is given."""
+    if why is None or organs is None:
+        return organs, liver_ref
+    return dataclasses.replace(organs, liver=None), None
 
 
 def _stand_in_note(stand_in: tuple[float, float] | None) -> tuple[str, ...]:
