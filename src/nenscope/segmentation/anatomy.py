@@ -13,23 +13,36 @@ Method (every constant is a field of :class:`AnatomySettings`):
 3. **Lungs**: inside the hole-filled body, CT below ``lung_hu`` on covered slices; on PET-only
    slices, voxels at least ``lung_depth_mm`` inside the body whose smoothed SUV is below
    ``lung_uptake_fraction`` × the median SUV of the body's deep tissue (lung is the one large
-   low-uptake organ inside the trunk on every tracer). The components of at least
-   ``lung_min_ml`` whose centroid lies in the upper 70 % of the lung-bearing body are lungs.
+   low-uptake organ inside the trunk on every tracer), opened with a ball of
+   ``lung_opening_mm`` (the fat beside the arms and under the skin joins the lungs by thin
+   bridges) and, with a liver estimate, above its dome (:func:`liver_dome_z`: the top of the
+   liver's bulk, not of tissue joined to it such as the heart's blood pool). The components
+   of at least ``lung_min_ml`` whose lowest slice lies at most ``lung_above_liver_mm`` above
+   the dome and whose centre lies within ``lung_max_lateral_mm`` of the midline are lung
+   candidates; the two largest are the lungs (the second only when at least a quarter of the
+   first, or on the other side of the midline); on PET they are grown back to their low edge.
 4. **Landmarks** (patient z, mm): the lung apex (top of the lungs), the diaphragm (per side,
    the lowest slice whose lung area is at least ``diaphragm_area_fraction`` of that lung's
    largest slice), the neck (the narrowest body slice between the lung apex and the top of the
-   body) and the head above it.
+   body) and the head above it. Where the CT does not cover the lung bases the liver dome
+   marks the diaphragm, or the lung bases found on PET when they lie below it.
 5. **Brain**: with CT over the head, everything inside the skull (> ``bone_hu``, holes filled
    per slice) above the neck; on PET alone, in the head above the neck, the avid structure
    (smoothed SUV above ``brain_fraction`` × its 99.5th percentile) opened with a ball of
    ``organ_opening_mm`` (this cuts a node or a salivary gland joined to it at threshold
-   away), the largest part of at least ``brain_min_ml``. Without avid brain (SSTR, DOPA) no
-   brain mask is made: nothing there is then dropped as brain.
+   away), the largest part of at least ``brain_min_ml``; where the field of view cuts
+   through the brain (a PET from the skull base), the avid structures touching the top
+   slice, split at their peaks (only the basins reaching the top slice) and without a
+   structure reaching ``myocardium_split_factor`` × the top slice's level (a primary or a
+   node joined to the brain). Without avid brain (SSTR, DOPA) no brain mask is made:
+   nothing there is then dropped as brain.
 6. **Mediastinum and myocardium**: per slice between the diaphragm and the lung apex, the
    convex hull of both lungs minus the lungs is the mediastinum. The myocardium is the avid
    part (above ``myocardium_fraction`` × its 99.5th percentile) of the mediastinum's lower
    ``heart_height_mm``, opened like the brain, the largest part of at least
-   ``myocardium_min_ml`` whose centroid lies left of ``heart_right_mm`` from the midline.
+   ``myocardium_min_ml`` whose centroid lies left of ``heart_right_mm`` from the midline;
+   a structure above its level that reaches ``myocardium_split_factor`` × that 99.5th
+   percentile (a tumour joined to a heart of low uptake) is cut out of it.
 7. **Kidney zone**: posterior of the body centre, ``kidney_lateral_mm`` from the midline,
    from ``kidney_above_diaphragm_mm`` above to ``kidney_below_diaphragm_mm`` below the
    diaphragm (the kidneys lie under the posterior diaphragm, the upper poles at the 11th-12th
@@ -38,7 +51,8 @@ Method (every constant is a field of :class:`AnatomySettings`):
 
 Limitations: the heart, brain and kidney zones are found from the lungs and the head; a study
 whose field of view holds neither (a pelvis-only PET) has no such zones and says so in
-:attr:`Anatomy.notes`.
+:attr:`Anatomy.notes`; without lungs or a liver dome (a PET of the head, neck and upper thorax)
+the heart and kidney zones are reported as not located in :attr:`Anatomy.sources`.
 """
 
 from __future__ import annotations
@@ -53,6 +67,7 @@ from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
+from nenscope.segmentation._peaks import split_basins
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
     field_of_view_mm,
@@ -67,6 +82,7 @@ __all__ = [
     "CT_OUTSIDE_HU",
     "Anatomy",
     "AnatomySettings",
+    "liver_dome_z",
     "locate_anatomy",
 ]
 
@@ -85,6 +101,8 @@ class AnatomySettings:
     min_fov_mm: float = 250.0
     lung_hu: float = -400.0
     lung_depth_mm: float = 15.0
+    lung_opening_mm: float = 10.0
+    lung_max_lateral_mm: float = 120.0
     lung_uptake_fraction: float = 0.55
     lung_min_ml: float = 150.0
     lung_below_liver_top_mm: float = 30.0
@@ -100,15 +118,19 @@ class AnatomySettings:
     central_thorax_mm: float = 110.0
     heart_below_dome_mm: float = 50.0
     myocardium_max_ml: float = 500.0
+    myocardium_split_factor: float = 1.5
     thorax_height_mm: float = 120.0
     head_min_mm: float = 60.0
     head_ct_min_mm: float = 150.0
     brain_body_ratio: float = 5.0
     partial_brain_min_ml: float = 10.0
+    brain_split_prominence: float = 0.3
+    brain_split_min_suv: float = 1.0
     lung_above_liver_mm: float = 60.0
     kidney_lateral_mm: tuple[float, float] = (20.0, 140.0)
     kidney_above_diaphragm_mm: float = 40.0
     kidney_below_diaphragm_mm: float = 260.0
+    liver_dome_area_fraction: float = 0.1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -161,6 +183,34 @@ class Anatomy:
 
 _PET_ALONE = "PET alone (the CT does not cover it)"
 _NO_CT = "PET alone (no CT)"
+
+
+def liver_dome_z(
+    liver: npt.NDArray[np.bool_],
+    z_axis: npt.NDArray[np.float64],
+    settings: AnatomySettings | None = None,
+) -> float | None:
+    """Patient z of the liver dome: the top of the liver's bulk, or None without a liver.
+
+    The highest slice of the unbroken run of slices, around the liver's largest cross-section,
+    whose cross-section is at least ``liver_dome_area_fraction`` of that largest one. A
+    structure joined to the estimate above the dome through a narrow contact (on a real FDG
+    PET the heart's blood pool, as homogeneous as the liver, joined at the IVC: a tenth of the
+    liver's cross-section) is not taken for the dome.
+    """
+    settings = AnatomySettings() if settings is None else settings
+    area = np.asarray(liver.sum(axis=(1, 2)), dtype=np.float64)
+    if area.max() <= 0:
+        return None
+    wide = area >= settings.liver_dome_area_fraction * area.max()
+    peak = int(np.argmax(area))
+    # The run of wide slices holding the peak (z is monotonic along axis 0).
+    start, stop = peak, peak
+    while start > 0 and wide[start - 1]:
+        start -= 1
+    while stop < area.size - 1 and wide[stop + 1]:
+        stop += 1
+    return float(max(z_axis[start], z_axis[stop]))
 
 
 def _ball(radius_mm: float, spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
@@ -227,7 +277,7 @@ def _low_on_pet(
     return low
 
 
-def _lungs(
+def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule needs
     smooth: npt.NDArray[np.float64],
     body: npt.NDArray[np.bool_],
     ct: npt.NDArray[np.float64] | None,
@@ -236,12 +286,21 @@ def _lungs(
     settings: AnatomySettings,
     z_axis: npt.NDArray[np.float64],
     liver_top: float | None,
+    offset: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.bool_]:
+    """Find the lungs (module docstring, step 3); ``offset`` is x - midline (mm)."""
     has_ct = ct is not None and bool(covered.any())
     # The PET rule only decides on the slices without CT: with CT over every body slice, its
     # depth map (a distance transform per slice) would be computed for nothing.
+    pet_low = None
     if not has_ct or body[~covered].any():
         low = _low_on_pet(smooth, body, spacing, settings, z_axis, liver_top)
+        if low.any():
+            # The fat between the arms and the chest wall, and the subcutaneous fat, are low
+            # and deep too, joined to the lungs by thin bridges: an opening cuts them; the
+            # lungs chosen below come back to their low edge.
+            pet_low = low & ~covered[:, None, None]
+            low = binary_opening_in_box(low, _ball(settings.lung_opening_mm, spacing))
     else:
         low = np.zeros(body.shape, dtype=bool)
     if ct is not None and has_ct:
@@ -256,6 +315,33 @@ def _lungs(
     big = np.flatnonzero(sizes >= settings.lung_min_ml)
     if big.size == 0:
         return np.zeros_like(low)
+    big = _in_chest(big, labels, z_axis, liver_top, offset, settings)
+    if big.size == 0:
+        return np.zeros_like(low)
+    # The lungs are the two largest low regions (or one when joined).
+    big = big[np.argsort(-sizes[big])][:2]
+    if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
+        # A small second region is a lung only on the other side of the midline (on PET the
+        # left lung, beside the heart, can be a fifth of the right one).
+        side = (
+            None
+            if offset is None
+            else np.sign(np.asarray(ndimage.mean(offset, labels, big), dtype=np.float64))
+        )
+        if side is None or side[0] == side[1]:
+            big = big[:1]
+    return _regrown(_lookup(labels, big), pet_low, spacing, settings.lung_opening_mm)
+
+
+def _in_chest(
+    big: npt.NDArray[np.intp],
+    labels: npt.NDArray[np.integer[Any]],
+    z_axis: npt.NDArray[np.float64],
+    liver_top: float | None,
+    offset: npt.NDArray[np.float64] | None,
+    settings: AnatomySettings,
+) -> npt.NDArray[np.intp]:
+    """Keep the low regions ``big`` (labels) that can be lungs: above the liver, in the chest."""
     if liver_top is not None:
         # On PET the lung bases rest on the liver dome. The lowest z of a region is that of
         # the first or last row of its bounding box (z is monotonic along the array's axis 0).
@@ -267,13 +353,25 @@ def _lungs(
             ]
         )
         big = big[lowest <= liver_top + settings.lung_above_liver_mm]
-        if big.size == 0:
-            return np.zeros_like(low)
-    # The lungs are the two largest low regions (or one when joined).
-    big = big[np.argsort(-sizes[big])][:2]
-    if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
-        big = big[:1]
-    return _lookup(labels, big)
+    if offset is not None and big.size:
+        # The lungs lie in the chest, on either side of the midline: a low region centred
+        # further out is outside the chest (on PET the fat beside the arms, ~145 mm out on
+        # the real ACRIN torso, whose lungs' centres lie 72-77 mm out).
+        centre = np.abs(np.asarray(ndimage.mean(offset, labels, big), dtype=np.float64))
+        big = big[centre <= settings.lung_max_lateral_mm]
+    return big
+
+
+def _regrown(
+    lungs: npt.NDArray[np.bool_],
+    pet_low: npt.NDArray[np.bool_] | None,
+    spacing: tuple[float, float, float],
+    radius_mm: float,
+) -> npt.NDArray[np.bool_]:
+    """Grow the lungs back to their low edge on the PET-only slices (the opening shaved it)."""
+    if pet_low is None or not lungs.any():
+        return lungs
+    return np.asarray(lungs | (binary_dilation_in_box(lungs, _ball(radius_mm, spacing)) & pet_low))
 
 
 def _diaphragm(
@@ -407,9 +505,20 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             f"not located: the field of view ({fov:.0f} mm craniocaudally) is too short to "
             "tell the organs by their position"
         )
+        # The avid brain filling the top of the field (or cut by it) needs no position: a
+        # head-and-neck PET shorter than min_fov_mm still has its brain located.
+        brain = (
+            _brain(smooth, body, None, covered, z_axis, {}, spacing, voxel_ml, True, settings)
+            if avid_brain and ct is None
+            else None
+        )
+        short_masks = {} if brain is None else {"brain": brain}
+        if brain is not None:
+            sources["head (brain)"] = source(brain.any(axis=(1, 2)))
+            text = text.replace("the organs", "the other organs")
         return Anatomy(
             body=body,
-            masks={},
+            masks=short_masks,
             sources={**sources, "organs": text},
             midline_x_mm=midline,
             body_y_centre_mm=y_centre,
@@ -419,10 +528,8 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             notes=(f"anatomy {text}",),
             short=True,
         )
-    liver_top = None
-    if liver is not None and liver.any():
-        liver_top = float(z_axis[liver.any(axis=(1, 2))].max())
-    lungs = _lungs(smooth, body, ct, covered, spacing, settings, z_axis, liver_top)
+    liver_top = None if liver is None else liver_dome_z(liver, z_axis, settings)
+    lungs = _lungs(smooth, body, ct, covered, spacing, settings, z_axis, liver_top, xf - midline)
     lung_rows = lungs.any(axis=(1, 2))
     if lungs.any():
         masks["lungs"] = lungs
@@ -435,9 +542,15 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     if liver_top is not None and (
         "diaphragm" not in landmarks or not covered[np.argmin(np.abs(z_axis - liver_top))]
     ):
-        # Where the CT does not cover the lung bases, the liver dome marks the diaphragm.
-        landmarks["diaphragm"] = liver_top
-        notes.append("diaphragm from the liver dome (PET)")
+        # Where the CT does not cover the lung bases, the liver dome marks the diaphragm; the
+        # lung bases found on PET, when lower (the dome is the diaphragm's top, the bases,
+        # as on CT, its level), mark it there.
+        lung_base = landmarks.get("diaphragm")
+        if lung_base is not None and lung_base < liver_top:
+            notes.append("diaphragm from the lung bases (PET), below the liver dome")
+        else:
+            landmarks["diaphragm"] = liver_top
+            notes.append("diaphragm from the liver dome (PET)")
     if not lungs.any():
         sources["thorax (lungs)"] = "lungs not found (PET alone cannot separate them here)"
         notes.append("no lungs found: the thorax is located from the liver dome, if any")
@@ -479,6 +592,13 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             body & rows[:, None, None] & (yf > y_centre) & (offset >= low) & (offset <= high)
         )
         sources["abdomen (kidneys, liver)"] = source(rows & body_rows)
+    else:
+        # No lungs and no liver: the heart and kidney zones hang on the diaphragm; say so
+        # rather than guess (a PET of the head, neck and upper thorax).
+        text = "not located (neither the lungs nor the liver dome found to place the diaphragm)"
+        sources["heart (myocardium)"] = text
+        sources["abdomen (kidneys, liver)"] = text
+        notes.append("heart and kidney zones not located: no diaphragm found on the images")
     return Anatomy(
         body=body,
         masks=masks,
@@ -563,7 +683,7 @@ def _brain(  # noqa: C901, PLR0913
             >= settings.brain_body_ratio * float(np.median(smooth[body]))
         ):
             return np.asarray(fill_holes_per_slice(brain) & head)
-        partial = _brain_cut_by_field(smooth, body, head, z_axis, top, voxel_ml, settings)
+        partial = _brain_cut_by_field(smooth, body, head, z_axis, top, voxel_ml, settings, spacing)
         if partial is not None:
             return partial
     if ct is None or covered[head_rows].mean() < 0.9 or top - floor < settings.head_ct_min_mm:
@@ -586,11 +706,15 @@ def _brain_cut_by_field(
     top: float,
     voxel_ml: float,
     settings: AnatomySettings,
+    spacing: tuple[float, float, float],
 ) -> npt.NDArray[np.bool_] | None:
     """Find the lower brain where the field of view cuts through it (PET from the skull base).
 
     The avid structures (mean SUV at least ``brain_body_ratio`` × the body median) whose
-    upper edge is the top slice of the body in the image: temporal lobes and cerebellum.
+    upper edge is the top slice of the body in the image: temporal lobes and cerebellum. Of
+    their separate peaks' basins (``brain_split_prominence``, ``brain_split_min_suv``: as the
+    lesion split), those that do not reach the top slice are not brain (a primary tumour or
+    a node of the neck joined to the brain at this level).
     """
     level = settings.brain_body_ratio * float(np.median(smooth[body]))
     labels, n = ndimage.label(head & (smooth > level))
@@ -605,7 +729,31 @@ def _brain_cut_by_field(
     keep = [t for t in touching if sizes[t] * voxel_ml >= settings.partial_brain_min_ml]
     if not keep:
         return None
-    return _lookup(labels, keep)
+    brain = _lookup(labels, keep)
+    # A structure joined to the brain at this level with a peak of its own (a primary or a
+    # node below the skull base) is split from it: of the basins of the brain's separate
+    # peaks, only those that reach the top slice are brain.
+    box = ndimage.find_objects(brain.astype(np.uint8))[0]
+    parts = split_basins(
+        smooth[box],
+        brain[box],
+        floor=level,
+        prominence_fraction=settings.brain_split_prominence,
+        min_prominence=settings.brain_split_min_suv,
+    )
+    row = top_row - box[0].start
+    out = np.zeros_like(brain)
+    out[box] = np.any([part for part in parts if part[row].any()], axis=0)
+    # A structure far hotter than the brain in the top slice (where only brain is) and joined
+    # to it above that level is cut out of it, as from the myocardium.
+    cortex = float(np.percentile(smooth[top_row][out[top_row]], 99.0))
+    return _without_hotter(
+        out,
+        smooth,
+        cortex,
+        settings.myocardium_split_factor,
+        margin=_ball(settings.organ_opening_mm, spacing),
+    )
 
 
 def _mediastinum(
@@ -696,4 +844,35 @@ def _myocardium(  # noqa: PLR0913
     best = labels == best_index
     grown = binary_dilation_in_box(best, _ball(settings.organ_opening_mm, spacing))
     # The avid myocardium is the left ventricle's: nothing far right of the midline.
-    return np.asarray(grown & avid & (x >= midline - settings.heart_right_mm))
+    myocardium = grown & avid & (x >= midline - settings.heart_right_mm)
+    # A structure far hotter than the myocardium joined to it at its level (a hilar tumour on
+    # a heart of low uptake) is split from it: the parts above the myocardium's level that
+    # reach ``myocardium_split_factor`` times it are not myocardium.
+    return _without_hotter(myocardium, smooth, top, settings.myocardium_split_factor, zone)
+
+
+def _without_hotter(
+    organ: npt.NDArray[np.bool_],
+    smooth: npt.NDArray[np.float64],
+    level: float,
+    factor: float,
+    region: npt.NDArray[np.bool_] | None = None,
+    margin: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Cut out of ``organ`` the parts above ``level`` that reach ``factor`` × ``level``.
+
+    The parts are the connected regions above ``level`` within ``region`` (the organ itself
+    when None): a tumour joined to an organ of lower uptake at the organ's own level; with
+    ``margin`` (a structuring element) they are cut out grown by it.
+    """
+    region = organ if region is None else region
+    hot = region & (smooth > factor * level)
+    if not (hot & organ).any():
+        return organ
+    parts, _ = ndimage.label(region & (smooth > level))
+    keep = np.unique(parts[hot])
+    cut = _lookup(parts, keep[keep > 0])
+    if margin is not None:
+        # With its edge, where its uptake falls to the organ's level and below.
+        cut = binary_dilation_in_box(cut, margin)
+    return np.asarray(organ & ~cut)

@@ -83,6 +83,11 @@ class OrganSettings:
     min_fov_mm
         A body shorter than this craniocaudally (a slab, e.g. a liver SPECT) gives no organ
         estimate: the positions of organs cannot be told apart there.
+    min_liver_right_mm
+        The liver lies in the right upper quadrant: an estimate whose centroid lies less than
+        this right of the midline is other tissue (on a PET of the thorax that shows only the
+        dome, the right half of the heart and its blood pool; the liver's centroid lies ~60 mm
+        right of the midline on the real FDG studies).
     """
 
     window_mm: float = 20.0
@@ -96,6 +101,7 @@ class OrganSettings:
     max_liver_volume_ml: float = 8000.0
     opening_mm: float = 10.0
     min_fov_mm: float = 250.0
+    min_liver_right_mm: float = 30.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -377,10 +383,37 @@ def _implausible_liver(
     z_full: npt.NDArray[np.float64],
     suv: ImageVolume,
     settings: OrganSettings,
+    body_z: tuple[float, float] | None = None,
+    right_mm: float | None = None,
 ) -> str | None:
-    """Why a liver estimate is not a liver (too long or too large), or None if plausible."""
-    extent_mm = float(z_full[liver].max() - z_full[liver].min()) + suv.spacing_mm[0]
+    """Why a liver estimate is not a liver (too long or too large), or None if plausible.
+
+    It is not a liver either when it reaches both the top and the bottom slice of the body in
+    the image (``body_z``, patient z of those slices): the field of view is at least
+    ``min_fov_mm`` long here, longer than a liver, so the estimate holds other tissue (on a
+    PET of the head, neck and thorax: the mediastinum and the muscles of the raised arms).
+    """
+    liver_z = z_full[liver]
+    extent_mm = float(liver_z.max() - liver_z.min()) + suv.spacing_mm[0]
     volume_ml = float(np.count_nonzero(liver)) * suv.voxel_volume_ml
+    half = 0.5 * suv.spacing_mm[0]
+    spans = (
+        body_z is not None
+        and float(liver_z.min()) <= body_z[0] + half
+        and float(liver_z.max()) >= body_z[1] - half
+    )
+    if right_mm is not None and right_mm < settings.min_liver_right_mm:
+        return (
+            f"liver estimate not used: its centre lies {right_mm:.0f} mm right of the midline "
+            f"(a liver's lies >= {settings.min_liver_right_mm:g} mm right); give the liver "
+            "reference with --liver-mm or --liver-mask"
+        )
+    if spans:
+        return (
+            f"liver estimate not used: {volume_ml:.0f} mL reaching both ends of the field of "
+            f"view ({extent_mm:.0f} mm) is not a liver; give the liver reference with "
+            "--liver-mm or --liver-mask"
+        )
     if extent_mm <= settings.max_liver_extent_mm and volume_ml <= settings.max_liver_volume_ml:
         return None
     return (
@@ -480,7 +513,15 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
         settings.grow_mm,
         body_median,
     )
-    if liver.any() and _implausible_liver(liver, z_full, suv, settings) is not None:
+    z_axis = np.broadcast_to(z, suv.shape)[:, 0, 0]
+    body_z_rows = z_axis[body.any(axis=(1, 2))]
+    body_z = (float(body_z_rows.min()), float(body_z_rows.max()))
+
+    def implausible(mask: npt.NDArray[np.bool_]) -> str | None:
+        right_mm = midline - float(x_full[mask].mean())
+        return _implausible_liver(mask, z_full, suv, settings, body_z, right_mm)
+
+    if liver.any() and implausible(liver) is not None:
         # Joined to other tissue (e.g. the muscles of raised arms on FDG): cut thin joins.
         core = _liver_core(right, suv.spacing_mm, settings.opening_mm)
         liver = _grow_organ(core, smooth, body, suv.spacing_mm, settings.grow_mm, body_median)
@@ -488,9 +529,9 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
     if not liver.any():
         notes.append("liver not found (no homogeneous uptake region on the patient's right)")
     else:
-        implausible = _implausible_liver(liver, z_full, suv, settings)
-        if implausible is not None:
-            notes.append(implausible)
+        why = implausible(liver)
+        if why is not None:
+            notes.append(why)
             liver = np.zeros_like(liver)
     # The spleen lies left-posterior (not the stomach or the left liver lobe at the midline).
     y_full = np.broadcast_to(lps_axes(suv)[1], suv.shape)

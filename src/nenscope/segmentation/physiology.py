@@ -15,8 +15,11 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
      (within ``midline_mm``, 40 mm) of the trunk below the liver (below the trunk's middle
      without a liver estimate): among those components whose SUVmax is at least half the
      group's highest, the lowest; where the CT covers it, its core (≥ 50 % of its SUVmax)
-     must have a median in ``bladder_hu`` (−10 to 30 HU: urine is water-dense). One
-     bladder per study. Components of ≥ ``organ_min_ml`` (50 mL) outside the liver zone are
+     must have a median in ``bladder_hu`` (−10 to 30 HU: urine is water-dense); where no CT
+     covers it and the brain is in the image, it lies at least ``bladder_below_brain_mm``
+     (350 mm) below the brain's lowest slice (a head-to-thorax PET has no bladder; the CT
+     check tells the heart's blood, ~40 HU, from urine). One bladder per study.
+     Components of ≥ ``organ_min_ml`` (50 mL) outside the liver zone are
      the **brain** when they lie in the head above the trunk, the **heart** when their
      centroid lies up to 150 mm above the liver dome, 20 mm right to 80 mm left of the
      midline and not posterior, and they cross the midline, and a **kidney**
@@ -48,6 +51,18 @@ sets the zone of the liver-adaptive threshold. Without masks, the automatic meth
      (SUV ~3 on SSTR PET, above a fixed 2.5 threshold) or a bowel loop. A lesion is compact or
      above the liver; small faint lesions (a node at SUV 4) are kept.
 
+4. **FDG without a liver reference** (the liver out of the field of view, a head-and-neck
+   PET): the FDG rules (mirror-symmetric glands, bowel/muscle/brown-fat shapes, PERCIST
+   measurability) scale with the body's **warm soft tissue** instead of the liver mean
+   (:func:`warm_tissue_reference`: the voxels between the 80th and 95th SUV percentile of the
+   PET body deeper than 10 mm, brain and heart out; 0.6-0.8 × the liver mean on the real FDG
+   studies, so the rules drop less than with a liver); the notes say so and that PERCIST's
+   liver-based level was not used. The shape rules then leave a component whose upper half
+   (voxels above the midpoint of the detection level and its SUVmax) is a compact focus (a
+   node joined at threshold to a muscle). Without lungs or diaphragm, the symmetric-gland
+   rule runs down to ``NECK_BELOW_BRAIN_MM`` (200 mm) below a located brain. The kidney
+   rules need a liver reference.
+
    Each dropped component is reported with its reason and a guess of the organ from its
    position (head above the trunk: brain / salivary glands; above the liver dome: heart;
    midline below the liver: bladder; posterior and lateral: kidney; adrenal level: adrenals).
@@ -71,6 +86,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from scipy import ndimage
 
 from nenscope.core import ImageVolume, parse_option
 from nenscope.core.units import MM3_PER_ML
@@ -86,7 +102,7 @@ from nenscope.segmentation.lesions import (
 )
 from nenscope.segmentation.organs import OrganEstimate, lps_axes
 from nenscope.segmentation.patterns import PHYSIOLOGICAL_UPTAKE, TracerFamily, not_modelled
-from nenscope.segmentation.reference import ReferenceRegions
+from nenscope.segmentation.reference import PlacementMethod, ReferenceRegions
 from nenscope.segmentation.sites import NECK_ABOVE_DOME_MM
 
 __all__ = [
@@ -140,6 +156,7 @@ class PhysiologySettings:
     kidney_lateral_mm: tuple[float, float] = (30.0, 130.0)
     kidney_below_liver_mm: float = 120.0
     bladder_hu: tuple[float, float] = (-10.0, 30.0)
+    bladder_below_brain_mm: float = 350.0
     pair_distance_mm: float = 20.0
     pair_volume_ratio: float = 2.0
     pair_uptake_ratio: float = 1.5
@@ -272,6 +289,9 @@ def detect_lesions(
         )
     family = parse_option(tracer, TracerFamily, what="tracer family")
     normal = PHYSIOLOGICAL_UPTAKE[family]
+    cool = _cool_liver(suv, family, references, settings.spill_margin_mm)
+    # Not a liver: detection goes on as with the liver out of view.
+    organs, liver_ref = _without_liver(organs, liver_ref, cool)
     liver = None if organs is None else organs.liver
     exclude: dict[str, npt.NDArray[np.bool_]] = {}
     if organs is not None and organs.spleen is not None and "spleen" in normal:
@@ -305,11 +325,15 @@ def detect_lesions(
     liver_zone = (
         None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
     )
+    stand_in = _stand_in(suv, family, liver_ref, organs, exclude, settings.spill_margin_mm)
     context = _Context(
         anatomy=anatomy,
         normal=normal,
         family=family,
-        liver=liver_ref,
+        liver=liver_ref if stand_in is None else stand_in,
+        stand_in=stand_in is not None,
+        neck_floor_z=_neck_floor(suv, anatomy),
+        detection_level=None if stand_in is None else seg.threshold,
         excluded={k: v for k, v in exclude.items() if k != "spleen"},
         spill_margin_mm=settings.spill_margin_mm,
         measurable=settings.percist_measurable,
@@ -328,6 +352,8 @@ def detect_lesions(
     lut = np.zeros(int(joined.max()) + 1, dtype=np.uint32)
     lut[kept] = np.arange(1, len(kept) + 1, dtype=np.uint32)
     auto_notes = [f"automatic physiological-uptake rules; {len(dropped)} component(s) dropped"]
+    auto_notes.extend(() if cool is None else (cool,))
+    auto_notes.extend(_stand_in_note(stand_in))
     missing = not_modelled(family)
     if missing:
         auto_notes.append(
@@ -345,21 +371,176 @@ def detect_lesions(
         liver_mask=liver,
         method="automatic",
         notes=tuple(auto_notes) + _threshold_notes(seg),
-        kept_reasons=tuple(_kept_reason(seg, family, liver_ref) for _ in kept),
+        kept_reasons=tuple(_kept_reason(seg, family, liver_ref, stand_in) for _ in kept),
         anatomy=anatomy,
     )
 
 
+NECK_BELOW_BRAIN_MM = 200.0
+"""The neck's paired glands, tonsils and larynx lie within this distance below the brain's
+lowest voxel (skull base to thoracic inlet: about 150-200 mm in an adult), mm."""
+
+WARM_TISSUE_PERCENTILES = (80.0, 95.0)
+"""The body's voxels between these SUV percentiles form the warm soft tissue (muscle at work,
+blood vessels, glands) that stands in for the liver reference when the liver is not in view."""
+
+WARM_TISSUE_DEPTH_MM = 10.0
+"""Only body voxels deeper than this below the PET body outline (the skin's partial volume
+lowers the outer ones), mm."""
+
+
+def warm_tissue_reference(
+    suv: ImageVolume,
+    body: npt.NDArray[np.bool_],
+    excluded: Mapping[str, npt.NDArray[np.bool_]],
+    margin_mm: float,
+) -> tuple[float, float] | None:
+    """Mean and SD of the body's warm soft tissue: the stand-in for a liver out of view.
+
+    The voxels of ``body`` deeper than :data:`WARM_TISSUE_DEPTH_MM`, outside the ``excluded``
+    organs grown by ``margin_mm`` (brain, heart, spleen), between the
+    :data:`WARM_TISSUE_PERCENTILES` of their SUV. On the two real FDG PET/CTs cropped to the
+    head, neck and thorax its mean is 0.6-0.8 x their liver reference mean (docs/analysis.md
+    4b): lower,
+    so the rules scaled with it drop less than with a liver. None when no such voxel is left.
+    """
+    inner = np.asarray(
+        ndimage.distance_transform_edt(body, sampling=suv.spacing_mm) > WARM_TISSUE_DEPTH_MM
+    )
+    for mask in excluded.values():
+        inner &= ~grow_mask_mm(mask, suv.spacing_mm, margin_mm)
+    values = np.asarray(suv.array, dtype=np.float64)[inner]
+    if values.size == 0:
+        return None
+    lo, hi = np.percentile(values, WARM_TISSUE_PERCENTILES)
+    band = values[(values >= lo) & (values <= hi)]
+    if band.size == 0 or float(band.mean()) <= 0.0:
+        return None
+    return float(band.mean()), float(band.std())
+
+
+def _stand_in(
+    suv: ImageVolume,
+    family: TracerFamily,
+    liver_ref: tuple[float, float] | None,
+    organs: OrganEstimate | None,
+    excluded: Mapping[str, npt.NDArray[np.bool_]],
+    margin_mm: float,
+) -> tuple[float, float] | None:
+    """FDG without a liver reference (a head-and-neck PET): the warm soft tissue, else None."""
+    if family is not TracerFamily.FDG or liver_ref is not None or organs is None:
+        return None
+    return warm_tissue_reference(suv, organs.body, excluded, margin_mm)
+
+
+def _cool_liver(
+    suv: ImageVolume,
+    family: TracerFamily,
+    references: ReferenceRegions | None,
+    margin_mm: float,
+) -> str | None:
+    """Why an automatic FDG liver estimate on a PET without CT is not a liver, else None.
+
+    On FDG the liver is warmer than the body's warm soft tissue (1.3-1.6 x its mean on the
+    real studies); an estimate whose reference mean lies below it is other tissue (the back
+    muscles beside a lung of a thorax-only field of view), and its dome would misplace the
+    diaphragm, heart and kidneys. A liver reference given by the user is kept.
+    """
+    if (
+        family is not TracerFamily.FDG
+        or references is None
+        or references.liver is None
+        or references.liver.method is not PlacementMethod.AUTOMATIC
+        or references.organs is None
+        or references.organs.liver is None
+        or references.organs.ct_on_pet is not None
+    ):
+        return None
+    warm = warm_tissue_reference(suv, references.organs.body, {}, margin_mm)
+    if warm is None or references.liver.mean >= warm[0]:
+        return None
+    return (
+        f"liver estimate not used for detection: its reference mean {references.liver.mean:.2f} "
+        f"lies below the body's warm soft tissue ({warm[0]:.2f}); an FDG liver is warmer (the "
+        "estimate is other tissue; give the liver with --liver-mm where it is in view)"
+    )
+
+
+def _without_liver(
+    organs: OrganEstimate | None, liver_ref: tuple[float, float] | None, why: str | None
+) -> tuple[OrganEstimate | None, tuple[float, float] | None]:
+    """Drop the liver from the organ estimate and its reference when ``why`` is given."""
+    if why is None or organs is None:
+        return organs, liver_ref
+    return dataclasses.replace(organs, liver=None), None
+
+
+def _stand_in_note(stand_in: tuple[float, float] | None) -> tuple[str, ...]:
+    """Say which reference stood in for the liver, and that PERCIST's level could not be used."""
+    if stand_in is None:
+        return ()
+    return (
+        "no liver reference (the liver is not in the field of view or not found): the FDG "
+        "rules scale with the body's warm soft tissue (voxels between the "
+        f"{WARM_TISSUE_PERCENTILES[0]:g}th and {WARM_TISSUE_PERCENTILES[1]:g}th percentile "
+        f"of the body deeper than {WARM_TISSUE_DEPTH_MM:g} mm, brain and heart out: mean "
+        f"{stand_in[0]:.2f}, SD {stand_in[1]:.2f}) standing in for the liver mean; "
+        "PERCIST's liver-based measurable level could not be used: the level "
+        f"{percist_liver_threshold(*stand_in):.2f} (1.5 × stand-in mean + 2 SD) stands in",
+    )
+
+
+def _compact_foci(
+    suv: ImageVolume,
+    labels: npt.NDArray[np.uint32],
+    shapes: Mapping[int, rules.ComponentShape],
+    level: float,
+    midline_x_mm: float,
+) -> set[int]:
+    """Components whose upper half is a compact focus (neither elongated nor sprawling).
+
+    The upper half: the voxels at or above the midpoint of the detection ``level`` and the
+    component's SUVmax. A muscle's or a bowel loop's upper half is elongated or sprawling too;
+    a node's is a ball, whatever low-level tissue joined it at threshold.
+    """
+    values = np.asarray(suv.array, dtype=np.float64)
+    mids = np.full(int(labels.max()) + 1, np.inf)
+    for label, s in shapes.items():
+        mids[label] = 0.5 * (level + s.suvmax)
+    core = np.where(values >= mids[labels], labels, 0).astype(np.uint32)
+    settings = rules.RuleSettings()
+    return {
+        label
+        for label, c in rules.measure_shapes(suv, core, midline_x_mm).items()
+        if c.elongation < settings.elongation and c.fill >= settings.sprawling_fill
+    }
+
+
+def _neck_floor(suv: ImageVolume, anatomy: Anatomy | None) -> float | None:
+    """Lowest z of the neck's glands: :data:`NECK_BELOW_BRAIN_MM` below a located brain."""
+    brain = None if anatomy is None else anatomy.mask("brain")
+    if brain is None or not brain.any():
+        return None
+    z_axis = np.broadcast_to(lps_axes(suv)[2], suv.shape)[:, 0, 0]
+    return float(z_axis[brain.any(axis=(1, 2))].min()) - NECK_BELOW_BRAIN_MM
+
+
 def _kept_reason(
-    seg: LesionSegmentation, family: TracerFamily, liver: tuple[float, float] | None
+    seg: LesionSegmentation,
+    family: TracerFamily,
+    liver: tuple[float, float] | None,
+    stand_in: tuple[float, float] | None = None,
 ) -> str:
     """Why an automatic candidate was kept."""
     text = f"uptake above the detection threshold SUV {seg.threshold:.2f}"
+    liver = liver if stand_in is None else stand_in
     if family is TracerFamily.FDG and liver is not None:
         text += (
             f" with SUVpeak at or above the PERCIST measurable level "
             f"{percist_liver_threshold(*liver):.2f}"
         )
+        if stand_in is not None:
+            text += " (warm soft tissue standing in for the liver, not in view)"
     return text + f"; outside the organs with normal uptake on {family.value.upper()}"
 
 
@@ -445,6 +626,12 @@ class _Context:
     measurable: bool = True
     smooth: npt.NDArray[np.float64] | None = None
     """The SUV smoothed with a 1-voxel Gaussian (the organ estimate's), or None."""
+    stand_in: bool = False
+    """``liver`` is the warm soft tissue standing in for a liver out of view (FDG rules only)."""
+    neck_floor_z: float | None = None
+    detection_level: float | None = None
+    """The detection threshold (SUV) where a stand-in reference is used, else None."""
+    """Lowest patient z of the neck's paired glands below a located brain, mm, or None."""
 
 
 def _classify(
@@ -461,7 +648,8 @@ def _classify(
     them at a peak of its own may be a lesion beside it.
     """
     context = _Context() if context is None else context
-    liver_mean = None if context.liver is None else context.liver[0]
+    # A stand-in reference (no liver in view) scales the FDG rules only.
+    liver_mean = None if context.liver is None or context.stand_in else context.liver[0]
     spleen = None if organs is None else organs.spleen
     comps = _components(suv, labels, liver_zone, spleen)
     midline = 0.0 if organs is None else organs.midline_x_mm
@@ -515,7 +703,10 @@ def _classify(
             midline,
             smooth=context.smooth,
         )
-    _fdg_rules(shapes, context, reasons, below)
+    focal = set()
+    if context.stand_in and context.detection_level is not None:
+        focal = _compact_foci(suv, labels, shapes, context.detection_level, midline)
+    _fdg_rules(shapes, context, reasons, below, focal)
     dropped = [
         PhysiologicalUptake(
             organ=_named_organ(reasons[c.label]) or _guessed(frame.guess(c), context.family),
@@ -553,7 +744,12 @@ def _urinary_tract(  # noqa: PLR0913 - the rules need the image, its components 
     kidneys = (
         _kidneys(suv, labels, context, shapes, reasons, settings, hilum=not fdg) if urinary else []
     )
-    bladder = _bladder(comps, frame, reasons, settings, ct, labels)
+    brain = None if context.anatomy is None else context.anatomy.mask("brain")
+    ceiling = None
+    if brain is not None and brain.any():
+        z_axis = np.broadcast_to(lps_axes(suv)[2], suv.shape)[:, 0, 0]
+        ceiling = float(z_axis[brain.any(axis=(1, 2))].min()) - settings.bladder_below_brain_mm
+    bladder = _bladder(comps, frame, reasons, settings, ct, labels, ceiling)
     if urinary and "urinary tract" in context.normal:
         seeds = kidneys + ([] if bladder is None else [bladder.label])
         if fdg:
@@ -624,6 +820,7 @@ def _kidneys(
         "kidneys" not in context.normal
         or context.anatomy is None
         or context.liver is None
+        or context.stand_in
         or not shapes
     ):
         return []
@@ -673,16 +870,26 @@ def _fdg_rules(
     context: _Context,
     reasons: dict[int, str],
     protected: set[int],
+    focal: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> None:
-    """FDG: Waldeyer's ring, bowel and muscle, and the PERCIST measurability level."""
+    """FDG: Waldeyer's ring, bowel and muscle, and the PERCIST measurability level.
+
+    ``focal``: components whose upper half is a compact focus; the bowel, muscle and brown fat
+    shape rules leave them (a node joined at threshold to a muscle, with a stand-in reference).
+    """
     if context.family is not TracerFamily.FDG or context.liver is None:
         return
     open_shapes = {k: v for k, v in shapes.items() if k not in protected}
+    before = set(reasons)
     settings = rules.RuleSettings()
     marks = {} if context.anatomy is None else context.anatomy.landmarks_z_mm
     floor = marks.get("lung_apex")
     if floor is None and "diaphragm" in marks:
         floor = marks["diaphragm"] + NECK_ABOVE_DOME_MM
+    if floor is None:
+        # Neither lungs nor diaphragm (a head-and-neck field): the glands and Waldeyer's ring
+        # lie within NECK_BELOW_BRAIN_MM below the brain, where it is in view.
+        floor = context.neck_floor_z
     if floor is not None and context.anatomy is not None:
         rules.symmetric(
             open_shapes,
@@ -693,10 +900,16 @@ def _fdg_rules(
             midline_x_mm=context.anatomy.midline_x_mm,
             floor_z=floor,
         )
-    rules.elongated(open_shapes, context.liver[0], reasons, settings, "bowel or muscle")
-    rules.sprawling(open_shapes, context.liver[0], reasons, settings, "bowel, muscle or brown fat")
+    shaped = {k: v for k, v in open_shapes.items() if k not in focal}
+    rules.elongated(shaped, context.liver[0], reasons, settings, "bowel or muscle")
+    rules.sprawling(shaped, context.liver[0], reasons, settings, "bowel, muscle or brown fat")
     if context.measurable:
         rules.not_measurable(shapes, context.liver, reasons)
+    if context.stand_in:
+        for label in set(reasons) - before:
+            reasons[label] = reasons[label].replace(
+                "liver mean", "warm soft tissue mean (standing in for the liver, not in view)"
+            )
 
 
 HILUM_QUANTILE = 0.25
@@ -732,6 +945,7 @@ def _bladder(
     settings: PhysiologySettings,
     ct: npt.NDArray[np.float64] | None,
     labels: npt.NDArray[np.uint32],
+    below_brain_z: float | None = None,
 ) -> _Component | None:
     """Mark the urinary bladder (in place) and return it.
 
@@ -739,7 +953,9 @@ def _bladder(
     liver: among components within ``midline_mm`` of the midline, inside the trunk and below
     the liver (below the trunk's middle without a liver estimate) whose SUVmax is at least half
     the highest SUVmax of that group, the most caudal one; where the CT covers it, its core
-    must be water-dense (urine). Only one component is marked.
+    must be water-dense (urine). Only one component is marked. Where no CT covers it and the
+    brain is in the image, the bladder lies below ``below_brain_z`` (``bladder_below_brain_mm``
+    below the brain's lowest slice): a PET of the head, neck and thorax holds no bladder.
     """
     if frame.trunk_z is None:
         return None
@@ -753,16 +969,24 @@ def _bladder(
         and abs(float(c.centroid[0]) - frame.midline) < settings.midline_mm
         and low <= c.centroid[2] < ceiling
     ]
+
+    def core_hu(c: _Component) -> float | None:
+        if ct is None or frame.suv is None:
+            return None
+        return _median_core_hu(c, ct, frame.suv, labels)
+
+    if below_brain_z is not None:
+        # PET alone: too near the brain for a bladder (the heart, on a PET of the upper body).
+        group = [c for c in group if c.centroid[2] < below_brain_z or core_hu(c) is not None]
     if not group:
         return None
     hottest = max(c.suvmax for c in group)
     for c in sorted(group, key=lambda c: float(c.centroid[2])):
         if c.suvmax < 0.5 * hottest:
             continue
-        if ct is not None and frame.suv is not None:
-            hu = _median_core_hu(c, ct, frame.suv, labels)
-            if hu is not None and not settings.bladder_hu[0] <= hu <= settings.bladder_hu[1]:
-                continue
+        hu = core_hu(c)
+        if hu is not None and not settings.bladder_hu[0] <= hu <= settings.bladder_hu[1]:
+            continue
         reasons[c.label] = (
             "most caudal high-uptake midline structure of the trunk, below the liver "
             "(urinary bladder)"
