@@ -24,6 +24,7 @@ def test_workers_get_the_quiet_settings(forked: bool) -> None:
         # which pytest's importlib mode leaves off sys.path).
         import os
         import sys
+        from pathlib import Path
 
         import dask
 
@@ -34,6 +35,8 @@ def test_workers_get_the_quiet_settings(forked: bool) -> None:
             "profile": dask.config.get("distributed.worker.profile.enabled"),
             "stack_loaded": "nenscope.cohort.worker_stack" in sys.modules,
             "parent": os.getppid(),
+            # The process it was forked from ran one thread (a fork copies only the caller).
+            "parent_threads": len(list(Path(f"/proc/{os.getppid()}/task").iterdir())),
         }
 
     spec = ClusterSpec(workers=1, dashboard=False)
@@ -47,11 +50,15 @@ def test_workers_get_the_quiet_settings(forked: bool) -> None:
             client.close()
             cluster.close()
     # No MALLOC_TRIM_THRESHOLD_ (7x the page faults per study), one-thread BLAS kept.
-    assert [{k: v for k, v in view.items() if k != "parent"} for view in views] == [
+    mine = ("parent", "parent_threads")
+    assert [{k: v for k, v in view.items() if k not in mine} for view in views] == [
         {"malloc_trim": None, "omp": "1", "tick": "1s", "profile": False, "stack_loaded": forked}
     ]
-    # A forked worker is the fork server's child, not a child of this process.
+    # A forked worker is the fork server's child, not a child of this process, and the fork
+    # server has no thread but its own (pyarrow, which starts one, is not preloaded).
     assert (views[0]["parent"] != os.getpid()) is forked
+    if forked:
+        assert views[0]["parent_threads"] == 1
 
 
 def test_local_cluster_without_quiet_settings_or_with_a_scheduler_forks_nothing() -> None:
