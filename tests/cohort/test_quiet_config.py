@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,26 @@ def test_local_cluster_without_quiet_settings_or_with_a_scheduler_forks_nothing(
     ):
         with _fork_server(spec) as fork_server:
             assert fork_server is False
+
+
+def _fork_servers() -> int:
+    """This process's children that are a multiprocessing fork server (Linux /proc)."""
+    me, count = str(os.getpid()), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1]
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):  # ended meanwhile
+            continue
+        count += parent == me and b"multiprocessing.forkserver" in cmdline
+    return count
+
+
+def test_the_last_run_using_the_fork_server_stops_it() -> None:
+    spec = ClusterSpec(workers=1, dashboard=False)
+    assert _fork_servers() == 0
+    with _fork_server(spec):
+        with _fork_server(spec):  # a second run in another thread of this process
+            assert _fork_servers() == 1
+        assert _fork_servers() == 1  # the first run's workers still need it
+    assert _fork_servers() == 0

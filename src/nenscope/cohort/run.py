@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_futures
@@ -176,6 +177,8 @@ def _client(spec: ClusterSpec, *, fork_server: bool = False) -> Any:
 
     config = dict(QUIET_DASK_CONFIG) if spec.quiet else {}
     if fork_server:
+        # Read by each nanny as it starts its worker: a worker that Dask restarts later (after
+        # a crash) is spawned, with the same quiet settings, which the nanny keeps.
         config["distributed.worker.multiprocessing-method"] = "forkserver"
     # Every port on loopback only. The nannies hand the configuration set here to the worker
     # processes they start.
@@ -228,6 +231,31 @@ def _fork_server(cluster: ClusterSpec) -> Iterator[bool]:
     if cluster.scheduler is not None or not cluster.quiet:
         yield False
         return
+    with _FORK_SERVER_USERS.lock:  # runs in threads of one process share the one server
+        if _FORK_SERVER_USERS.count == 0:
+            _start_fork_server()
+        _FORK_SERVER_USERS.count += 1
+    try:
+        yield True
+    finally:
+        with _FORK_SERVER_USERS.lock:
+            _FORK_SERVER_USERS.count -= 1
+            if _FORK_SERVER_USERS.count == 0:
+                _stop_fork_server()
+
+
+class _ForkServerUsers:
+    """How many runs of this process use its one fork server: the last one stops it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+
+
+_FORK_SERVER_USERS = _ForkServerUsers()
+
+
+def _start_fork_server() -> None:
     import multiprocessing
     from multiprocessing import forkserver
 
@@ -242,10 +270,6 @@ def _fork_server(cluster: ClusterSpec) -> Iterator[bool]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    try:
-        yield True
-    finally:
-        _stop_fork_server()
 
 
 def _stop_fork_server() -> None:
