@@ -233,32 +233,40 @@ def _fork_server(cluster: ClusterSpec) -> Iterator[bool]:
         return
     with _FORK_SERVER_USERS.lock:  # runs in threads of one process share the one server
         if _FORK_SERVER_USERS.count == 0:
-            _start_fork_server()
+            _FORK_SERVER_USERS.owned = _start_fork_server()
         _FORK_SERVER_USERS.count += 1
     try:
         yield True
     finally:
         with _FORK_SERVER_USERS.lock:
             _FORK_SERVER_USERS.count -= 1
-            if _FORK_SERVER_USERS.count == 0:
+            if _FORK_SERVER_USERS.count == 0 and _FORK_SERVER_USERS.owned:
                 _stop_fork_server()
 
 
 class _ForkServerUsers:
-    """How many runs of this process use its one fork server: the last one stops it."""
+    """How many runs of this process use its one fork server: the last one stops it.
+
+    Unless it was running before the first of them (another user of this process's fork
+    server, whose workers lack the preloaded stack): then it is left running.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.count = 0
+        self.owned = False
 
 
 _FORK_SERVER_USERS = _ForkServerUsers()
 
 
-def _start_fork_server() -> None:
+def _start_fork_server() -> bool:
+    """Start the fork server; return False if one was running already (left as it is)."""
     import multiprocessing
     from multiprocessing import forkserver
 
+    if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:
+        return False
     multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORK_SERVER_PRELOAD))
     saved = {name: os.environ.get(name) for name in _fork_server_environ()}
     os.environ.update(_fork_server_environ())
@@ -270,6 +278,7 @@ def _start_fork_server() -> None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+    return True
 
 
 def _stop_fork_server() -> None:
