@@ -8,6 +8,7 @@ nothing and repeats nothing.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,22 @@ def _lesion_table(out: Path) -> list[dict[str, object]]:
     return pq.read_table(out / "lesions.parquet").to_pylist()
 
 
+def _child_processes() -> list[str]:
+    """Command lines of this process's children (Linux /proc), but multiprocessing's
+    resource tracker, which lives as long as this process whatever starts the workers."""
+    me = str(os.getpid())
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):  # ended meanwhile
+            continue
+        if fields[1] == me and "resource_tracker" not in cmdline:
+            children.append(cmdline)
+    return children
+
+
 @pytest.mark.slow
 def test_local_cluster_broken_study_resume_and_interruption(
     manifest: Path, tmp_path: Path
@@ -66,6 +83,8 @@ def test_local_cluster_broken_study_resume_and_interruption(
     assert "PET" in failures[1]
     pids = {o.worker_pid for o in first.outcomes if o.state == "done"}
     assert 0 not in pids  # analysed in worker processes, not in the client
+    # Workers, nannies and the workers' fork server have all ended with the run.
+    assert _child_processes() == []
 
     # Rerun: nothing analysed twice, same table.
     second = run_cohort(entries, out, cluster=spec)

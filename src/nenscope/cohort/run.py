@@ -8,13 +8,18 @@ manifest's study, patient and label columns.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import fcntl
 import logging
 import os
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -151,7 +156,13 @@ under load it was +50 % per study with Dask's defaults (docs/cohort.md). Workers
 (YAML or ``DASK_*`` environment variables; docs/cohort.md)."""
 
 
-def _client(spec: ClusterSpec) -> Any:
+def _client(spec: ClusterSpec, *, fork_server: bool = False) -> Any:
+    """Connect to ``spec.scheduler`` or start a local cluster.
+
+    ``fork_server``: fork the local workers from the fork server :func:`_fork_server`
+    started (Dask's default spawns each one: a new interpreter that imports distributed and,
+    on its first study, the analysis stack).
+    """
     from distributed import Client, LocalCluster
 
     if spec.scheduler is not None:
@@ -164,9 +175,14 @@ def _client(spec: ClusterSpec) -> Any:
             ) from err
     import dask
 
+    config = dict(QUIET_DASK_CONFIG) if spec.quiet else {}
+    if fork_server:
+        # Read by each nanny as it starts its worker: a worker that Dask restarts later (after
+        # a crash) is spawned, with the same quiet settings, which the nanny keeps.
+        config["distributed.worker.multiprocessing-method"] = "forkserver"
     # Every port on loopback only. The nannies hand the configuration set here to the worker
     # processes they start.
-    with dask.config.set(QUIET_DASK_CONFIG if spec.quiet else {}):
+    with dask.config.set(config):
         cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
             n_workers=spec.workers,
             threads_per_worker=1,
@@ -179,6 +195,109 @@ def _client(spec: ClusterSpec) -> Any:
             silence_logs=logging.CRITICAL,  # shutdown heartbeats under load are not errors
         )
         return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
+
+
+FORK_SERVER_PRELOAD = ("__main__", "distributed", "nenscope.cohort.worker_stack")
+"""What the local cluster's fork server imports once, so that every worker forked from it
+starts with it: the main module (which a spawned worker would import again), Dask's worker
+and the analysis stack (:mod:`nenscope.cohort.worker_stack`)."""
+
+
+def _fork_server_environ() -> dict[str, str]:
+    """Return the environment Dask's nanny sets before it starts a worker.
+
+    Its ``pre-spawn-environ``: one-thread BLAS must be set before NumPy is imported: in the
+    fork server, not in the forked worker. Variables already set in this process win, as with
+    Dask's nanny, and so does its fixed hash seed for the workers.
+    """
+    pre_spawn: Mapping[str, Any] = QUIET_DASK_CONFIG["distributed.nanny.pre-spawn-environ"]
+    environ = {name: os.environ.get(name, str(value)) for name, value in pre_spawn.items()}
+    if os.environ.get("PYTHONHASHSEED") in (None, "0"):
+        environ["PYTHONHASHSEED"] = "6640"
+    return environ
+
+
+@contextmanager
+def _fork_server(cluster: ClusterSpec) -> Iterator[bool]:
+    """Start the fork server of a quiet local cluster's workers now; stop it at the end.
+
+    It imports :data:`FORK_SERVER_PRELOAD` while this process reads the store, imports
+    distributed and starts the scheduler; each worker is then a fork of it (a few ms) that
+    needs no import of its own, and that ends without an interpreter's shutdown. The server
+    is Python's one fork server of this process (``multiprocessing.forkserver``); it is
+    stopped once the cluster is closed, so no process outlives the run and a later run
+    starts it afresh.
+    """
+    if cluster.scheduler is not None or not cluster.quiet:
+        yield False
+        return
+    with _FORK_SERVER_USERS.lock:  # runs in threads of one process share the one server
+        if _FORK_SERVER_USERS.count == 0:
+            _FORK_SERVER_USERS.owned = _start_fork_server()
+        _FORK_SERVER_USERS.count += 1
+    try:
+        yield True
+    finally:
+        with _FORK_SERVER_USERS.lock:
+            _FORK_SERVER_USERS.count -= 1
+            if _FORK_SERVER_USERS.count == 0 and _FORK_SERVER_USERS.owned:
+                _stop_fork_server()
+
+
+class _ForkServerUsers:
+    """How many runs of this process use its one fork server: the last one stops it.
+
+    Unless it was running before the first of them (another user of this process's fork
+    server, whose workers lack the preloaded stack): then it is left running.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+        self.owned = False
+
+
+_FORK_SERVER_USERS = _ForkServerUsers()
+
+
+def _start_fork_server() -> bool:
+    """Start the fork server; return False if one was running already (left as it is)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:
+        return False
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORK_SERVER_PRELOAD))
+    saved = {name: os.environ.get(name) for name in _fork_server_environ()}
+    os.environ.update(_fork_server_environ())
+    try:
+        forkserver.ensure_running()  # returns at once; the server imports in the background
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return True
+
+
+def _stop_fork_server() -> None:
+    """Stop the fork server, whose workers ended with the cluster.
+
+    SIGTERM ends it at once: the shutdown it would run when told to stop, an interpreter's
+    teardown of the whole analysis stack, takes 0.6 s. ``_stop`` (which the standard
+    library's own tests use) then reaps it and forgets it, so that a later run starts anew.
+    """
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    pid = getattr(server, "_forkserver_pid", None)
+    stop = getattr(server, "_stop", None)
+    if pid is None or stop is None:  # not started, or another Python: it ends with us
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)  # our child, not yet reaped: the pid is still its own
+    stop()
 
 
 def _outcome(future: Any, study: str) -> StudyOutcome:
@@ -313,7 +432,7 @@ def run_cohort(
 
         load_settings(radiomics)  # refuse a bad preset before starting a cluster
     tasks = _tasks(entries, out_dir, radiomics, pacs or {}, store is not None)
-    with _locked(out_dir):
+    with _locked(out_dir), _fork_server(cluster) as fork_server:
         db = None
         if store is not None:
             from nenscope.cohort.database import CohortStore
@@ -322,15 +441,21 @@ def run_cohort(
                 store.data_dir, store.db_url, source=f"cohort:{out_dir.name}", pacs=pacs
             )
         try:
-            outcomes, analysis_ids, dashboard = _run_tasks(
-                entries, tasks, out_dir, cluster, db, on_start, on_outcome
+            outcomes, analysis_ids, dashboard, closing = _run_tasks(
+                entries, tasks, out_dir, cluster, fork_server, db, on_start, on_outcome
             )
         finally:
             if db is not None:
                 db.close()
-        ordered = tuple(outcomes[e.study] for e in entries)
-        _write_status(out_dir, entries, ordered, analysis_ids)
-        lesions = gather_lesions(out_dir, entries, ordered)
+        # The cluster closes (its workers end) while this process writes the outputs.
+        try:
+            ordered = tuple(outcomes[e.study] for e in entries)
+            _write_status(out_dir, entries, ordered, analysis_ids)
+            lesions = gather_lesions(out_dir, entries, ordered)
+        except BaseException:
+            wait_for_futures([closing])
+            raise
+        closing.result()
     return CohortSummary(
         studies=len(entries),
         done=sum(o.state in ("done", "skipped") for o in ordered),
@@ -349,14 +474,19 @@ def _run_tasks(
     tasks: Sequence[StudyTask],
     out_dir: Path,
     cluster: ClusterSpec,
+    fork_server: bool,
     db: CohortStore | None,
     on_start: Callable[[str | None], None] | None,
     on_outcome: Callable[[StudyOutcome], None] | None,
-) -> tuple[dict[str, StudyOutcome], dict[str, int], str | None]:
+) -> tuple[dict[str, StudyOutcome], dict[str, int], str | None, Future[None]]:
+    """Run every task; return the outcomes and the cluster's close, started in a thread.
+
+    On an error (or an interrupt) the cluster is closed before the error goes on.
+    """
     from distributed import as_completed
 
     entry_of = {e.study: e for e in entries}
-    client = _client(cluster)
+    client = _client(cluster, fork_server=fork_server)
     outcomes: dict[str, StudyOutcome] = {}
     analysis_ids: dict[str, int] = {}
     try:
@@ -374,12 +504,21 @@ def _run_tasks(
             if on_outcome is not None:
                 on_outcome(outcome)
         dashboard = client.dashboard_link if cluster.dashboard else None
-    finally:
-        cluster_obj = client.cluster
-        client.close()
-        if cluster_obj is not None:
-            cluster_obj.close()
-    return outcomes, analysis_ids, dashboard
+    except BaseException:
+        _close(client)
+        raise
+    executor = ThreadPoolExecutor(1, thread_name_prefix="nenscope-cohort-close")
+    closing = executor.submit(_close, client)
+    executor.shutdown(wait=False)  # the thread ends with the close; run_cohort waits for it
+    return outcomes, analysis_ids, dashboard, closing
+
+
+def _close(client: Any) -> None:
+    """Close the client and, for a local cluster, its scheduler, nannies and workers."""
+    cluster_obj = client.cluster
+    client.close()
+    if cluster_obj is not None:
+        cluster_obj.close()
 
 
 STUDIES_HEADER = (
