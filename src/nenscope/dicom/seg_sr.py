@@ -33,6 +33,7 @@ from pydicom.sr.coding import Code
 from nenscope import __version__
 from nenscope.core.errors import DicomDeviationWarning, DicomImportError, WorkbenchError
 from nenscope.dicom.source_modules import CleanSources, clean_source_headers
+from nenscope.dicom.tracer import read_radiopharmaceutical  # defined there, kept importable here
 
 __all__ = [
     "KRENNING_CODE",
@@ -566,22 +567,3 @@ def read_sr(path: Path) -> list[SrMeasurementGroup]:
             )
         )
     return out
-
-
-def read_radiopharmaceutical(headers: Sequence[pydicom.Dataset]) -> str:
-    """Radiopharmaceutical name of a PET series, for report headers (``""`` when absent).
-
-    Reads Radiopharmaceutical (0018,0031) of the first RadiopharmaceuticalInformationSequence
-    (0054,0016) item, else the code meaning of RadiopharmaceuticalCodeSequence (0054,0304).
-    """
-    if not headers:
-        return ""
-    items = headers[0].get("RadiopharmaceuticalInformationSequence") or []
-    if not items:
-        return ""
-    item = items[0]
-    name = str(item.get("Radiopharmaceutical", "") or "").strip()
-    if name:
-        return name
-    codes_seq = item.get("RadiopharmaceuticalCodeSequence") or []
-    return str(codes_seq[0].get("CodeMeaning", "")).strip() if codes_seq else ""

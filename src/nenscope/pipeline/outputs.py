@@ -29,7 +29,7 @@ from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
 from nenscope.pipeline.radiomics import write_radiomics
 from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline.stages import Stages
-from nenscope.pipeline.staging import relocate, staged_folder
+from nenscope.pipeline.staging import check_output_folder, relocate, staged_folder
 from nenscope.reporting import (
     LesionEntry,
     LesionMarker,
@@ -269,20 +269,6 @@ def write_files(
             write_pdf(report, out_dir / "report.pdf")
             files["report_pdf"] = out_dir / "report.pdf"
     return files, report
-
-
-def check_output_folder(out_dir: Path) -> None:
-    """Create ``out_dir`` (and its parents) or refuse it with the reason.
-
-    Raises
-    ------
-    WorkbenchError
-        If the folder cannot be created.
-    """
-    try:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise WorkbenchError(f"Cannot create the output folder {out_dir}: {err}.") from err
 
 
 def write_outputs(

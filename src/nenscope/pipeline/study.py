@@ -16,8 +16,7 @@ from nenscope.core.tracers import AnalysisFamily, TracerTable
 from nenscope.dicom import DicomSeries, SeriesRef, read_series, scan_folder
 from nenscope.dicom.datasets import Dataset, is_in_memory, read_dataset_series, scan_sources
 from nenscope.dicom.pet import compute_suv, suv_volume
-from nenscope.dicom.seg_sr import read_radiopharmaceutical
-from nenscope.dicom.tracer import detect_tracer
+from nenscope.dicom.tracer import detect_tracer, read_radiopharmaceutical
 from nenscope.pipeline.model import AnalysisOptions, StudyData
 
 __all__ = [
