@@ -217,3 +217,38 @@ def test_one_segment_and_missing_type2_attributes(tmp_path: Path) -> None:
     for name in ("seg.dcm", "sr.dcm"):
         assert not _errors(_dciodvfy(tmp_path / name)), name
     assert pydicom.dcmread(tmp_path / "seg.dcm").AccessionNumber == ""
+
+
+def _without_uids_and_times(dataset: pydicom.Dataset) -> list[str]:
+    lines: list[str] = []
+    for element in dataset.iterall():
+        if element.VR == "SQ":  # its items follow (iterall)
+            lines.append(f"{element.tag} SQ {len(element.value)}")
+        elif element.VR in ("UI", "DA", "TM", "DT"):
+            lines.append(f"{element.tag} {element.VR}")
+        else:
+            lines.append(f"{element.tag} {element.VR} {element.value!r}")
+    return lines
+
+
+def test_sr_from_the_segs_cleaned_sources_equals_sr_from_the_headers(tmp_path: Path) -> None:
+    """``write_sr(source_images=info.sources)`` skips the second cleaning, not a single item."""
+    headers = _pet_series(tmp_path / "PET")
+    info = write_seg(tmp_path / "seg.dcm", _labels(), SEGMENTS, headers)
+    assert info.sources is not None
+    assert len(info.sources.datasets) == len(headers)
+    group = SrMeasurementGroup(
+        segment_number=1,
+        tracking_id="Lesion 1",
+        tracking_uid=info.tracking_uids[1],
+        kind=SegmentKind.LESION,
+        suvmax=12.5,
+        volume_ml=2.048,
+    )
+    paths = (tmp_path / "from_headers.dcm", tmp_path / "from_sources.dcm")
+    for path, sources in zip(paths, (headers, info.sources), strict=True):
+        write_sr(path, [group], seg_path=tmp_path / "seg.dcm", source_images=sources)
+    from_headers, from_sources = (pydicom.dcmread(p) for p in paths)
+    assert _without_uids_and_times(from_headers) == _without_uids_and_times(from_sources)
+    assert read_sr(paths[0]) == read_sr(paths[1])
+    assert not _errors(_dciodvfy(paths[1]))

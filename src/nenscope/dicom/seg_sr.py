@@ -111,7 +111,9 @@ class SegInfo:
     """Identity of a written SEG, as the SR needs it, and what was left out of the source.
 
     ``deviations`` and ``not_copied`` are those of
-    :func:`nenscope.dicom.source_modules.clean_source_headers` (attribute names, never values).
+    :func:`nenscope.dicom.source_modules.clean_source_headers` (attribute names, never values);
+    ``sources`` are the cleaned source headers the SEG was written from: given to
+    :func:`write_sr` as its ``source_images``, they are not cleaned a second time.
     """
 
     sop_instance_uid: str
@@ -120,6 +122,7 @@ class SegInfo:
     tracking_uids: dict[int, str]
     deviations: tuple[str, ...] = ()
     not_copied: tuple[str, ...] = ()
+    sources: CleanSources | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -286,6 +289,7 @@ def write_seg(
         tracking_uids=tracking,
         deviations=clean.deviations,
         not_copied=clean.not_copied,
+        sources=clean,
     )
 
 
@@ -369,7 +373,7 @@ def write_sr(
     groups: Sequence[SrMeasurementGroup],
     *,
     seg_path: Path,
-    source_images: Sequence[pydicom.Dataset],
+    source_images: Sequence[pydicom.Dataset] | CleanSources,
     suv_normalisation: str = "bw",
     series_number: int = 901,
 ) -> str:
@@ -384,7 +388,8 @@ def write_sr(
     seg_path
         The SEG written by :func:`write_seg`; it is referenced and listed as evidence.
     source_images
-        Headers of the source PET slices (listed as evidence).
+        Headers of the source PET slices (listed as evidence), or the cleaned headers the SEG
+        was written from (:attr:`SegInfo.sources`: not cleaned again).
     suv_normalisation
         ``"bw"``, ``"lbm"``, ``"bsa"`` or ``"ibw"``: chooses the SUV concept and unit codes.
     series_number
@@ -407,7 +412,12 @@ def write_sr(
         )
     suv_name, suv_unit = _SUV_CODES[suv_normalisation]
     seg = pydicom.dcmread(seg_path, stop_before_pixels=True)
-    pet_series_uid = str(source_images[0].SeriesInstanceUID)
+    if isinstance(source_images, CleanSources):
+        given: CleanSources | None = source_images
+        headers: Sequence[pydicom.Dataset] = source_images.datasets
+    else:
+        given, headers = None, source_images
+    pet_series_uid = str(headers[0].SeriesInstanceUID)
     sources = _segment_sources(seg)
     roi_groups = []
     for group in groups:
@@ -437,7 +447,7 @@ def write_sr(
         procedure_reported=codes.SCT.PositronEmissionTomographyOfWholeBody,
         imaging_measurements=roi_groups,
     )
-    clean = _clean_sources(source_images)
+    clean = _clean_sources(headers) if given is None else given
     sr = hd.sr.Comprehensive3DSR(
         evidence=[*clean.datasets, seg],
         content=report[0],

@@ -204,8 +204,10 @@ def write_dicom_outputs(
                 volume_ml=ref.n_voxels * study.suv.voxel_volume_ml,
             )
         )
+    # The SEG's cleaned source headers: the SR needs the same, cleaning them again cost ~5 %.
+    sources = headers if info.sources is None else info.sources
     write_sr(
-        sr_path, groups, seg_path=seg_path, source_images=headers, suv_normalisation=normalisation
+        sr_path, groups, seg_path=seg_path, source_images=sources, suv_normalisation=normalisation
     )
     return {"seg": seg_path, "sr": sr_path}
 
