@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 from pathlib import Path
@@ -252,3 +253,45 @@ def test_sr_from_the_segs_cleaned_sources_equals_sr_from_the_headers(tmp_path: P
     assert _without_uids_and_times(from_headers) == _without_uids_and_times(from_sources)
     assert read_sr(paths[0]) == read_sr(paths[1])
     assert not _errors(_dciodvfy(paths[1]))
+
+
+def test_writers_pause_the_collector_and_restore_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SEG and SR are built without cycle collections (issue 10 item 6), and a writer
+    leaves the collector as it found it, also when it refuses its input."""
+    headers = _pet_series(tmp_path / "PET")
+    seen: list[bool] = []
+    segmentation = hd.seg.Segmentation
+
+    def spy(*args: object, **kwargs: object) -> hd.seg.Segmentation:
+        seen.append(gc.isenabled())
+        return segmentation(*args, **kwargs)
+
+    monkeypatch.setattr(hd.seg, "Segmentation", spy)
+    assert gc.isenabled()
+    info = write_seg(tmp_path / "seg.dcm", _labels(), SEGMENTS, headers)
+    assert seen == [False]
+    assert gc.isenabled()
+    with pytest.raises(WorkbenchError, match="segmentation is empty"):
+        write_seg(tmp_path / "seg2.dcm", np.zeros_like(_labels()), SEGMENTS, headers)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        write_sr(
+            tmp_path / "sr.dcm",
+            [
+                SrMeasurementGroup(
+                    segment_number=1,
+                    tracking_id="Lesion 1",
+                    tracking_uid=info.tracking_uids[1],
+                    kind=SegmentKind.LESION,
+                    suvmax=1.0,
+                )
+            ],
+            seg_path=tmp_path / "seg.dcm",
+            source_images=headers,
+        )
+        assert not gc.isenabled()  # a caller's paused collector stays paused
+    finally:
+        gc.enable()

@@ -32,6 +32,7 @@ from pydicom.sr.coding import Code
 
 from nenscope import __version__
 from nenscope.core.errors import DicomDeviationWarning, DicomImportError, WorkbenchError
+from nenscope.dicom._io import paused_gc
 from nenscope.dicom.source_modules import CleanSources, clean_source_headers
 from nenscope.dicom.tracer import read_radiopharmaceutical  # defined there, kept importable here
 
@@ -209,6 +210,7 @@ def _check_labels(
         )
 
 
+@paused_gc()  # thousands of new elements and frame items: see paused_gc
 def write_seg(
     path: Path,
     labels: npt.NDArray[np.integer],
@@ -368,6 +370,7 @@ def _measurements(
     return out
 
 
+@paused_gc()  # the evidence of every source slice: see paused_gc
 def write_sr(
     path: Path,
     groups: Sequence[SrMeasurementGroup],
