@@ -272,7 +272,8 @@ def write_files(
             path.write_text(text, encoding="utf-8")
             files[role] = path
     if options.pdf:
-        with stages.stage("PDF"):
+        # matplotlib again (text and images in cycles): see draw_figures.
+        with stages.stage("PDF"), paused_gc():
             write_pdf(report, out_dir / "report.pdf")
             files["report_pdf"] = out_dir / "report.pdf"
     return files, report

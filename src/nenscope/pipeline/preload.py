@@ -18,6 +18,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from nenscope.dicom._io import paused_gc
+
 __all__ = ["FIGURE_MODULES", "OUTPUT_MODULES", "preload"]
 
 FIGURE_MODULES = ("nenscope.reporting.figures",)
@@ -55,6 +57,10 @@ def preload(modules: Sequence[str]) -> threading.Thread | None:
     return thread
 
 
+# Imports make ~130,000 lasting objects and no garbage: collections during them would only
+# walk the analysis's objects again and again. (The analysis thread keeps freeing its own by
+# reference counting; a cycle it makes meanwhile waits for the next collection.)
+@paused_gc()
 def _import_all(modules: Sequence[str]) -> None:
     for name in modules:
         try:
