@@ -60,7 +60,13 @@ def test_radiomics_loads_numba_only_for_texture() -> None:
     assert "numba" in _modules_after(code)
 
 
-FACADES = ("nenscope.api", "nenscope.dicom", "nenscope.pipeline", "nenscope.quantification")
+FACADES = (
+    "nenscope.api",
+    "nenscope.dicom",
+    "nenscope.pipeline",
+    "nenscope.quantification",
+    "nenscope.reporting",
+)
 
 
 def test_facades_load_their_names_on_first_use() -> None:
@@ -79,6 +85,61 @@ def test_facades_load_their_names_on_first_use() -> None:
                 assert value is getattr(importlib.import_module(module._LAZY[name]), name)
         with pytest.raises(AttributeError, match=facade):
             module.no_such_name  # noqa: B018  # the lookup itself is the test
+
+
+OUTPUT_LIBRARIES = ("matplotlib", "highdicom", "jinja2", "nibabel", "pydicom.sr")
+
+
+def test_analysis_loads_the_output_libraries_only_in_the_background() -> None:
+    """Issue 10 item 6: the analysis imports what its first stages need; matplotlib, highdicom,
+    Jinja2 and nibabel load later (in the background once the study is read, see preload)."""
+    loaded = _modules_after(
+        "from nenscope.pipeline import analyze_study\n"
+        "import nenscope.pipeline.report, nenscope.pipeline.study, nenscope.reporting.model"
+    )
+    assert "nenscope.pipeline.analysis" in loaded
+    assert not {m for m in OUTPUT_LIBRARIES if m in loaded}
+
+
+def test_preload_imports_in_a_thread_and_keeps_no_failure() -> None:
+    code = (
+        "import sys, threading\n"
+        "from nenscope.pipeline.preload import OUTPUT_MODULES, preload\n"
+        "thread = preload([*OUTPUT_MODULES, 'nenscope.no_such_module'])\n"
+        "assert isinstance(thread, threading.Thread) and thread.daemon\n"
+        "thread.join()\n"
+        "assert 'nenscope.no_such_module' not in sys.modules\n"
+        "assert preload(OUTPUT_MODULES) is None  # all there: no thread"
+    )
+    loaded = _modules_after(code)
+    assert {"matplotlib", "highdicom", "jinja2", "nenscope.pipeline.outputs"} <= loaded
+
+
+@pytest.mark.slow
+def test_analyze_study_imports_the_output_libraries_in_the_background(tmp_path: Path) -> None:
+    """The analysis imports matplotlib, highdicom and Jinja2 in the preload thread, not in the
+    thread that reads the study, and still writes every output."""
+    code = (
+        "import importlib.abc, sys, threading\n"
+        "from pathlib import Path\n"
+        "seen = {}\n"
+        "class Finder(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name in ('matplotlib', 'highdicom', 'jinja2'):\n"
+        "            seen.setdefault(name, threading.current_thread().name)\n"
+        "sys.meta_path.insert(0, Finder())\n"
+        "from nenscope.dicom.synthetic import PhantomSettings, write_phantom_study\n"
+        f"study, out = Path({str(tmp_path)!r}) / 'study', Path({str(tmp_path)!r}) / 'out'\n"
+        "write_phantom_study(study, PhantomSettings(size='small', seed=3))\n"
+        "assert not seen, seen\n"
+        "from nenscope.pipeline import analyze_study\n"
+        "result = analyze_study(study, out)\n"
+        "assert not result.errors, result.errors\n"
+        "assert {'seg', 'sr', 'report_pdf', 'report_html'} <= set(result.files), result.files\n"
+        "assert seen == dict.fromkeys(('matplotlib', 'highdicom', 'jinja2'),\n"
+        "                             'nenscope-preload'), seen"
+    )
+    assert "nenscope.pipeline.outputs" in _modules_after(code)
 
 
 def test_radiomics_command_loads_only_radiomics(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import gc
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -294,3 +296,28 @@ def test_automatic_analysis_outputs_carry_no_review_fields(
     assert not {"status", "reviewed_by", "added_by_reader"} & set(lesions[0])
     assert "status" not in written.files["lesions_csv"].read_text(encoding="utf-8").split("\n")[0]
     assert "<th>Review</th>" not in written.files["report_html"].read_text(encoding="utf-8")
+
+
+def test_pdf_written_with_the_collector_paused(
+    stored: AnalysisResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 item 6: the PDF (matplotlib) is laid out without cycle collections walking
+    the analysis's objects; the collector is restored afterwards."""
+    from nenscope.pipeline import outputs
+
+    seen: list[bool] = []
+    write_pdf = outputs.write_pdf
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        seen.append(gc.isenabled())
+        write_pdf(*args, **kwargs)
+
+    monkeypatch.setattr(outputs, "write_pdf", spy)
+    assert gc.isenabled()
+    written = write_outputs(
+        dataclasses.replace(stored, options=dataclasses.replace(stored.options, pdf=True)),
+        tmp_path / "pdf",
+    )
+    assert seen == [False]
+    assert gc.isenabled()
+    assert written.files["report_pdf"].read_bytes().startswith(b"%PDF")

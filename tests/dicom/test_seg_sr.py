@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 from pathlib import Path
@@ -217,3 +218,80 @@ def test_one_segment_and_missing_type2_attributes(tmp_path: Path) -> None:
     for name in ("seg.dcm", "sr.dcm"):
         assert not _errors(_dciodvfy(tmp_path / name)), name
     assert pydicom.dcmread(tmp_path / "seg.dcm").AccessionNumber == ""
+
+
+def _without_uids_and_times(dataset: pydicom.Dataset) -> list[str]:
+    lines: list[str] = []
+    for element in dataset.iterall():
+        if element.VR == "SQ":  # its items follow (iterall)
+            lines.append(f"{element.tag} SQ {len(element.value)}")
+        elif element.VR in ("UI", "DA", "TM", "DT"):
+            lines.append(f"{element.tag} {element.VR}")
+        else:
+            lines.append(f"{element.tag} {element.VR} {element.value!r}")
+    return lines
+
+
+def test_sr_from_the_segs_cleaned_sources_equals_sr_from_the_headers(tmp_path: Path) -> None:
+    """``write_sr(source_images=info.sources)`` skips the second cleaning, not a single item."""
+    headers = _pet_series(tmp_path / "PET")
+    info = write_seg(tmp_path / "seg.dcm", _labels(), SEGMENTS, headers)
+    assert info.sources is not None
+    assert len(info.sources.datasets) == len(headers)
+    group = SrMeasurementGroup(
+        segment_number=1,
+        tracking_id="Lesion 1",
+        tracking_uid=info.tracking_uids[1],
+        kind=SegmentKind.LESION,
+        suvmax=12.5,
+        volume_ml=2.048,
+    )
+    paths = (tmp_path / "from_headers.dcm", tmp_path / "from_sources.dcm")
+    for path, sources in zip(paths, (headers, info.sources), strict=True):
+        write_sr(path, [group], seg_path=tmp_path / "seg.dcm", source_images=sources)
+    from_headers, from_sources = (pydicom.dcmread(p) for p in paths)
+    assert _without_uids_and_times(from_headers) == _without_uids_and_times(from_sources)
+    assert read_sr(paths[0]) == read_sr(paths[1])
+    assert not _errors(_dciodvfy(paths[1]))
+
+
+def test_writers_pause_the_collector_and_restore_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SEG and SR are built without cycle collections (issue 10 item 6), and a writer
+    leaves the collector as it found it, also when it refuses its input."""
+    headers = _pet_series(tmp_path / "PET")
+    seen: list[bool] = []
+    segmentation = hd.seg.Segmentation
+
+    def spy(*args: object, **kwargs: object) -> hd.seg.Segmentation:
+        seen.append(gc.isenabled())
+        return segmentation(*args, **kwargs)
+
+    monkeypatch.setattr(hd.seg, "Segmentation", spy)
+    assert gc.isenabled()
+    info = write_seg(tmp_path / "seg.dcm", _labels(), SEGMENTS, headers)
+    assert seen == [False]
+    assert gc.isenabled()
+    with pytest.raises(WorkbenchError, match="segmentation is empty"):
+        write_seg(tmp_path / "seg2.dcm", np.zeros_like(_labels()), SEGMENTS, headers)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        write_sr(
+            tmp_path / "sr.dcm",
+            [
+                SrMeasurementGroup(
+                    segment_number=1,
+                    tracking_id="Lesion 1",
+                    tracking_uid=info.tracking_uids[1],
+                    kind=SegmentKind.LESION,
+                    suvmax=1.0,
+                )
+            ],
+            seg_path=tmp_path / "seg.dcm",
+            source_images=headers,
+        )
+        assert not gc.isenabled()  # a caller's paused collector stays paused
+    finally:
+        gc.enable()

@@ -260,6 +260,11 @@ def paused_gc() -> Iterator[None]:
     objects; the collector would re-scan all of them again and again while they are created
     (about a third of the CPU time of reading a 267-slice PET). Reference counting still
     frees everything as usual; only the cycle search waits until the block ends.
+
+    Also used where the analysis builds many objects while it holds ~320,000 others (issue 10
+    item 6): the SEG and SR writers, the figures and the PDF, the background imports
+    (:mod:`nenscope.pipeline.preload`). Safe across threads in that the collector ends up
+    enabled once every block that found it enabled has ended.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -19,7 +19,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from nenscope.core.errors import DicomImportError
-from nenscope.dicom.seg_sr import read_radiopharmaceutical
+from nenscope.dicom.tracer import read_radiopharmaceutical
 
 __all__ = [
     "Dataset",

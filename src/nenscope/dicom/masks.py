@@ -30,7 +30,6 @@ from nenscope.core.errors import (
     MissingAttributeError,
 )
 from nenscope.core.geometry import ImageVolume
-from nenscope.dicom.nifti import read_nifti
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -125,6 +124,8 @@ def read_nifti_mask(path: Path, reference: ImageVolume) -> dict[str, npt.NDArray
     A mask stored with its axes in another order or direction (e.g. RAS-ordered from another
     tool) but on exactly the same voxel centres is re-indexed without interpolation.
     """
+    from nenscope.dicom.nifti import read_nifti  # nibabel: only when a NIfTI mask is given
+
     image = read_nifti(path)
     values = _onto_reference_grid(image, reference)
     if values is None:

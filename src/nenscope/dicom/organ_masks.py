@@ -26,7 +26,6 @@ import numpy as np
 import numpy.typing as npt
 
 from nenscope.core import DicomImportError, GeometryError, ImageVolume, Unit
-from nenscope.dicom.nifti import read_nifti
 from nenscope.segmentation.resample import resample_to
 
 __all__ = ["ORGAN_NAMES", "TOTALSEGMENTATOR_TOTAL", "read_organ_masks"]
@@ -155,6 +154,8 @@ def _onto(image: ImageVolume, reference: ImageVolume, what: Path) -> npt.NDArray
 def _per_organ_files(
     files: list[Path], reference: ImageVolume
 ) -> dict[str, npt.NDArray[np.bool_]]:
+    from nenscope.dicom.nifti import read_nifti  # nibabel: only when masks are given
+
     out: dict[str, npt.NDArray[np.bool_]] = {}
     for file in files:
         stem = _stem(file)
@@ -198,6 +199,8 @@ def _name_table(path: Path) -> dict[int, str] | None:
 def _label_map(
     path: Path, reference: ImageVolume, names: Mapping[int, str] | None
 ) -> dict[str, npt.NDArray[np.bool_]]:
+    from nenscope.dicom.nifti import read_nifti  # nibabel: only when masks are given
+
     table = names or _name_table(path) or TOTALSEGMENTATOR_TOTAL
     image = read_nifti(path, unit=Unit.LABEL)
     raw = np.asarray(image.array)

@@ -32,7 +32,9 @@ from pydicom.sr.coding import Code
 
 from nenscope import __version__
 from nenscope.core.errors import DicomDeviationWarning, DicomImportError, WorkbenchError
+from nenscope.dicom._io import paused_gc
 from nenscope.dicom.source_modules import CleanSources, clean_source_headers
+from nenscope.dicom.tracer import read_radiopharmaceutical  # defined there, kept importable here
 
 __all__ = [
     "KRENNING_CODE",
@@ -110,7 +112,9 @@ class SegInfo:
     """Identity of a written SEG, as the SR needs it, and what was left out of the source.
 
     ``deviations`` and ``not_copied`` are those of
-    :func:`nenscope.dicom.source_modules.clean_source_headers` (attribute names, never values).
+    :func:`nenscope.dicom.source_modules.clean_source_headers` (attribute names, never values);
+    ``sources`` are the cleaned source headers the SEG was written from: given to
+    :func:`write_sr` as its ``source_images``, they are not cleaned a second time.
     """
 
     sop_instance_uid: str
@@ -119,6 +123,7 @@ class SegInfo:
     tracking_uids: dict[int, str]
     deviations: tuple[str, ...] = ()
     not_copied: tuple[str, ...] = ()
+    sources: CleanSources | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,6 +210,7 @@ def _check_labels(
         )
 
 
+@paused_gc()  # thousands of new elements and frame items: see paused_gc
 def write_seg(
     path: Path,
     labels: npt.NDArray[np.integer],
@@ -285,6 +291,7 @@ def write_seg(
         tracking_uids=tracking,
         deviations=clean.deviations,
         not_copied=clean.not_copied,
+        sources=clean,
     )
 
 
@@ -363,12 +370,13 @@ def _measurements(
     return out
 
 
+@paused_gc()  # the evidence of every source slice: see paused_gc
 def write_sr(
     path: Path,
     groups: Sequence[SrMeasurementGroup],
     *,
     seg_path: Path,
-    source_images: Sequence[pydicom.Dataset],
+    source_images: Sequence[pydicom.Dataset] | CleanSources,
     suv_normalisation: str = "bw",
     series_number: int = 901,
 ) -> str:
@@ -383,7 +391,8 @@ def write_sr(
     seg_path
         The SEG written by :func:`write_seg`; it is referenced and listed as evidence.
     source_images
-        Headers of the source PET slices (listed as evidence).
+        Headers of the source PET slices (listed as evidence), or the cleaned headers the SEG
+        was written from (:attr:`SegInfo.sources`: not cleaned again).
     suv_normalisation
         ``"bw"``, ``"lbm"``, ``"bsa"`` or ``"ibw"``: chooses the SUV concept and unit codes.
     series_number
@@ -406,7 +415,12 @@ def write_sr(
         )
     suv_name, suv_unit = _SUV_CODES[suv_normalisation]
     seg = pydicom.dcmread(seg_path, stop_before_pixels=True)
-    pet_series_uid = str(source_images[0].SeriesInstanceUID)
+    if isinstance(source_images, CleanSources):
+        given: CleanSources | None = source_images
+        headers: Sequence[pydicom.Dataset] = source_images.datasets
+    else:
+        given, headers = None, source_images
+    pet_series_uid = str(headers[0].SeriesInstanceUID)
     sources = _segment_sources(seg)
     roi_groups = []
     for group in groups:
@@ -436,7 +450,7 @@ def write_sr(
         procedure_reported=codes.SCT.PositronEmissionTomographyOfWholeBody,
         imaging_measurements=roi_groups,
     )
-    clean = _clean_sources(source_images)
+    clean = _clean_sources(headers) if given is None else given
     sr = hd.sr.Comprehensive3DSR(
         evidence=[*clean.datasets, seg],
         content=report[0],
@@ -566,22 +580,3 @@ def read_sr(path: Path) -> list[SrMeasurementGroup]:
             )
         )
     return out
-
-
-def read_radiopharmaceutical(headers: Sequence[pydicom.Dataset]) -> str:
-    """Radiopharmaceutical name of a PET series, for report headers (``""`` when absent).
-
-    Reads Radiopharmaceutical (0018,0031) of the first RadiopharmaceuticalInformationSequence
-    (0054,0016) item, else the code meaning of RadiopharmaceuticalCodeSequence (0054,0304).
-    """
-    if not headers:
-        return ""
-    items = headers[0].get("RadiopharmaceuticalInformationSequence") or []
-    if not items:
-        return ""
-    item = items[0]
-    name = str(item.get("Radiopharmaceutical", "") or "").strip()
-    if name:
-        return name
-    codes_seq = item.get("RadiopharmaceuticalCodeSequence") or []
-    return str(codes_seq[0].get("CodeMeaning", "")).strip() if codes_seq else ""

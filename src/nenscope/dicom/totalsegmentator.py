@@ -38,7 +38,6 @@ import numpy.typing as npt
 
 from nenscope.core.errors import WorkbenchError
 from nenscope.core.geometry import ImageVolume
-from nenscope.dicom.nifti import write_nifti
 from nenscope.dicom.organ_masks import read_organ_masks
 
 __all__ = [
@@ -200,6 +199,8 @@ def segment_organs(
     OrganModelError
         If the package or its weights are missing (nothing is downloaded), or the run failed.
     """
+    from nenscope.dicom.nifti import write_nifti  # nibabel: only when the model runs
+
     model = OrganModel(model)
     run = _runner(model)
     check_weights(model, weights_dir(environ))

@@ -19,7 +19,7 @@ import pydicom
 from nenscope.core.tracers import TracerMatch, TracerTable, match_tracer
 from nenscope.quantification.radionuclides import identify_radionuclide
 
-__all__ = ["detect_tracer"]
+__all__ = ["detect_tracer", "read_radiopharmaceutical"]
 
 
 def _text(value: object) -> str:
@@ -73,3 +73,22 @@ def detect_tracer(
     if description:
         return match_tracer(description, radionuclide=nuclide, table=table, whole_words=True)
     return None
+
+
+def read_radiopharmaceutical(headers: Sequence[pydicom.Dataset]) -> str:
+    """Radiopharmaceutical name of a PET series, for report headers (``""`` when absent).
+
+    Reads Radiopharmaceutical (0018,0031) of the first RadiopharmaceuticalInformationSequence
+    (0054,0016) item, else the code meaning of RadiopharmaceuticalCodeSequence (0054,0304).
+    """
+    if not headers:
+        return ""
+    items = headers[0].get("RadiopharmaceuticalInformationSequence") or []
+    if not items:
+        return ""
+    item = items[0]
+    name = str(item.get("Radiopharmaceutical", "") or "").strip()
+    if name:
+        return name
+    codes_seq = item.get("RadiopharmaceuticalCodeSequence") or []
+    return str(codes_seq[0].get("CodeMeaning", "")).strip() if codes_seq else ""

@@ -5,6 +5,7 @@ Modules, from the inside out (each imports only those above it):
 ``model``        the types: :class:`AnalysisOptions`, :class:`StudyData`, :class:`AnalysisResult`
 ``serialize``    JSON-safe round trip of the types (``AnalysisResult.to_dict``/``from_dict``)
 ``stages``       stage bookkeeping (timings, warnings, errors of one analysis)
+``preload``      the later stages' libraries imported in the background (issue 10)
 ``study``        study loading: PET/CT series choice, reading, SUV conversion
 ``references``   reference regions (user masks read, then placed by segmentation)
 ``scores``       SSTR-RADS and NETPET with their definitions

@@ -29,7 +29,7 @@ from nenscope.dicom.totalsegmentator import OrganModelError, segment_organs, usa
 from nenscope.pipeline.align import AlignOutcome, align_studies
 from nenscope.pipeline.anatomy import add_anatomy
 from nenscope.pipeline.model import AnalysisOptions, AnalysisResult, StudyData
-from nenscope.pipeline.outputs import check_output_folder, render_figures, write_outputs
+from nenscope.pipeline.preload import FIGURE_MODULES, OUTPUT_MODULES, preload
 from nenscope.pipeline.radiomics import LesionRadiomics, run_radiomics
 from nenscope.pipeline.references import (
     ReferenceRegion,
@@ -47,9 +47,10 @@ from nenscope.pipeline.report import (
 )
 from nenscope.pipeline.scores import netpet_score
 from nenscope.pipeline.stages import Stages
+from nenscope.pipeline.staging import check_output_folder
 from nenscope.pipeline.study import StudySource, load_study
 from nenscope.quantification.lesions import LesionStatistics, label_statistics
-from nenscope.reporting.model import ScoreEntry
+from nenscope.reporting.model import Report, ScoreEntry
 from nenscope.segmentation import (
     DetectionSettings,
     LesionDetection,
@@ -331,13 +332,18 @@ def _detection_text(
 # ----------------------------------------------------------------------------- the pipeline
 
 
-def _read(stages: Stages, study: StudySource, options: AnalysisOptions) -> StudyData | None:
+def _read(
+    stages: Stages, study: StudySource, options: AnalysisOptions, later_modules: Sequence[str]
+) -> StudyData | None:
+    """Read the study; once it is read, import ``later_modules`` in the background."""
     with stages.stage("read + SUV"):
         try:
-            return load_study(study, options)
+            data = load_study(study, options)
         except WorkbenchError as err:
             stages.error(f"Study not analysed: {err}")
             return None
+    preload(later_modules)
+    return data
 
 
 def _compact(lesions: _LesionMasks) -> _LesionMasks:
@@ -447,6 +453,16 @@ def _netpet(
     return (score,), fdg
 
 
+def _with_figures(
+    stages: Stages, report: Report, data: StudyData, labels: npt.NDArray[np.uint16] | None
+) -> Report:
+    with stages.stage("figures"):
+        # Imported here: matplotlib loads in the background while the lesions are found.
+        from nenscope.pipeline.outputs import render_figures
+
+        return dataclasses.replace(report, figures=render_figures(report, data, labels))
+
+
 def analyze(
     study: StudySource,
     options: AnalysisOptions | None = None,
@@ -481,8 +497,21 @@ def analyze(
     analyses may run in parallel threads.
     """
     options = options or AnalysisOptions()
+    return _analyze(study, options, on_stage, FIGURE_MODULES if options.figures else ())
+
+
+def _analyze(
+    study: StudySource,
+    options: AnalysisOptions,
+    on_stage: Callable[[str], None] | None,
+    later_modules: Sequence[str],
+) -> AnalysisResult:
+    """:func:`analyze`, importing ``later_modules`` in the background once the study is read.
+
+    ``later_modules`` are those of the figures and the outputs (see :mod:`~.preload`).
+    """
     stages = Stages(on_stage)
-    data = _read(stages, study, options)
+    data = _read(stages, study, options, later_modules)
     references: dict[str, ReferenceRegion] = {}
     lesions: _LesionMasks | None = None
     stats: list[LesionStatistics] = []
@@ -534,8 +563,7 @@ def analyze(
             )
     labels = None if lesions is None else lesions.labels
     if data is not None and options.figures:
-        with stages.stage("figures"):
-            report = dataclasses.replace(report, figures=render_figures(report, data, labels))
+        report = _with_figures(stages, report, data, labels)
     return AnalysisResult(
         report=report,
         study=data,
@@ -578,4 +606,8 @@ def analyze_study(
         Only when ``out_dir`` cannot be written.
     """
     check_output_folder(Path(out_dir))
-    return write_outputs(analyze(study_dir, options), out_dir)
+    result = _analyze(study_dir, options or AnalysisOptions(), None, OUTPUT_MODULES)
+    # Imported here, not at the top: it loads in the background while the lesions are found.
+    from nenscope.pipeline.outputs import write_outputs
+
+    return write_outputs(result, out_dir)

@@ -156,9 +156,11 @@ class StudyData:
     Parameters
     ----------
     pet
-        The PET series as read.
+        The PET series as read, with its headers (the SEG and SR copy them).
     ct
-        The CT series in the same frame of reference, or ``None``.
+        The CT series in the same frame of reference, or ``None``. Its ``headers`` are
+        empty: no later step reads them, and a whole-body CT's 600 datasets would stay in
+        memory for every garbage collection of the analysis to walk (issue 10 item 6).
     suv
         SUV image on the PET grid.
     suv_result
@@ -168,7 +170,8 @@ class StudyData:
     tracer_family
         :class:`~nenscope.core.tracers.AnalysisFamily`: ``sstr``, ``fdg`` or ``other``.
     pet_ref, ct_ref
-        The discovered series.
+        The discovered series, without the headers kept for reading them
+        (``SeriesRef.headers`` is empty; the PET's are in ``pet.headers``).
     notes
         What the reader chose and why (series choice, missing CT).
     """

@@ -20,7 +20,7 @@ from nenscope.pipeline.references import REFERENCE_NAMES, ReferenceRegion
 from nenscope.pipeline.scores import sstr_rads_score
 from nenscope.pipeline.stages import Stages
 from nenscope.quantification.lesions import LesionStatistics, tumour_burden
-from nenscope.reporting.figures import ct_z_range_mm
+from nenscope.reporting.extent import ct_z_range_mm
 from nenscope.reporting.model import (
     LesionEntry,
     PhysiologicalEntry,

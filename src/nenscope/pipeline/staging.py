@@ -42,6 +42,7 @@ __all__ = [
     "append_jsonl",
     "atomic_file",
     "check_complete",
+    "check_output_folder",
     "fsync_tree",
     "read_jsonl",
     "relocate",
@@ -306,3 +307,17 @@ def relocate(files: Mapping[str, Path], staging: Path, out_dir: Path) -> dict[st
         except ValueError:
             moved[role] = Path(path)  # written elsewhere on purpose
     return moved
+
+
+def check_output_folder(out_dir: Path) -> None:
+    """Create ``out_dir`` (and its parents) or refuse it with the reason.
+
+    Raises
+    ------
+    WorkbenchError
+        If the folder cannot be created.
+    """
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WorkbenchError(f"Cannot create the output folder {out_dir}: {err}.") from err

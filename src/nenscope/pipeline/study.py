@@ -6,6 +6,7 @@ and one the CT (same frame of reference, most slices).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -16,8 +17,7 @@ from nenscope.core.tracers import AnalysisFamily, TracerTable
 from nenscope.dicom import DicomSeries, SeriesRef, read_series, scan_folder
 from nenscope.dicom.datasets import Dataset, is_in_memory, read_dataset_series, scan_sources
 from nenscope.dicom.pet import compute_suv, suv_volume
-from nenscope.dicom.seg_sr import read_radiopharmaceutical
-from nenscope.dicom.tracer import detect_tracer
+from nenscope.dicom.tracer import detect_tracer, read_radiopharmaceutical
 from nenscope.pipeline.model import AnalysisOptions, StudyData
 
 __all__ = [
@@ -260,7 +260,9 @@ def load_study(study: StudySource, options: AnalysisOptions | None = None) -> St
             "seed points, no CT-based response or registration)."
         )
     else:
-        ct = read_study_series(ct_ref)
+        # No later step reads the CT's headers: only its volume (fusion, organ model, seed
+        # checks) and its SeriesInstanceUID (the report). Its ~600 datasets are released here.
+        ct = dataclasses.replace(read_study_series(ct_ref), headers=())
     tracer = read_radiopharmaceutical(pet.headers) or result.radionuclide or "unknown"
     return StudyData(
         pet=pet,
@@ -269,7 +271,17 @@ def load_study(study: StudySource, options: AnalysisOptions | None = None) -> St
         suv_result=result,
         tracer=tracer,
         tracer_family=analysis_family(pet.headers, options.tracer),
-        pet_ref=pet_ref,
-        ct_ref=ct_ref,
+        pet_ref=_without_headers(pet_ref),
+        ct_ref=None if ct_ref is None else _without_headers(ct_ref),
         notes=tuple(notes),
     )
+
+
+def _without_headers(ref: SeriesRef) -> SeriesRef:
+    """Return the discovered series without the headers kept for reading it (read by now).
+
+    Issue 10 item 6: a whole-body CT's 600 headers are ~86 000 Python objects that every full
+    garbage collection of the rest of the analysis would walk again; the PET's stay in
+    :attr:`StudyData.pet` for the SEG and SR.
+    """
+    return dataclasses.replace(ref, headers=())

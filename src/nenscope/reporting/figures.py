@@ -22,6 +22,7 @@ from scipy import ndimage
 
 from nenscope.core.errors import GeometryError
 from nenscope.core.geometry import ImageVolume
+from nenscope.reporting.extent import ct_z_range_mm
 
 __all__ = [
     "CT_MIN_COVERED_FRACTION",
@@ -390,31 +391,6 @@ def _fusion_rgba(pet: npt.NDArray[np.float64], vmax: float) -> npt.NDArray[np.fl
 
 CT_MIN_COVERED_FRACTION = 0.5
 """A lesion view shows the CT when at least this fraction of its plane lies inside the CT."""
-
-
-def ct_z_range_mm(ct: ImageVolume) -> tuple[float, float]:
-    """Lowest and highest patient z (LPS mm) of the CT's voxel centres.
-
-    Examples
-    --------
-    >>> from nenscope.core.geometry import affine_from_spacing
-    >>> from nenscope.core.units import Unit
-    >>> ct = ImageVolume(array=np.zeros((3, 2, 2)), affine=affine_from_spacing(
-    ...     (5, 1, 1), origin_mm=(0, 0, -10)), unit=Unit.HU)
-    >>> ct_z_range_mm(ct)
-    (-10.0, 0.0)
-    """
-    corners = np.array(
-        [
-            [i, j, k]
-            for i in (0, ct.shape[0] - 1)
-            for j in (0, ct.shape[1] - 1)
-            for k in (0, ct.shape[2] - 1)
-        ],
-        dtype=np.float64,
-    )
-    z = (np.c_[corners, np.ones(len(corners))] @ ct.affine.T)[:, 2]
-    return float(z.min()), float(z.max())
 
 
 def _ct_plane(
