@@ -258,3 +258,26 @@ def test_sstr_urinary_tract_rules_keep_the_hilum_node() -> None:
     ureter_mask = p.organs["ureter_right"]
     assert (other.labels[ureter_mask] > 0).any()
     assert not (sstr.labels[ureter_mask] > 0).any()
+
+
+def test_anatomy_from_the_organ_estimates_ct_body_is_the_same() -> None:
+    # locate_anatomy reuses the organ estimate's CT body outline where the CT covers every
+    # slice with body (here all but the empty end slices) instead of outlining it again:
+    # every mask, landmark and source stays the same.
+    from nenscope.segmentation.anatomy import locate_anatomy
+
+    p = _phantom()
+    organs = place_reference_regions(p.suv, p.ct).organs
+    assert organs is not None and organs.body_from_ct and organs.ct_on_pet is not None
+    ct = np.asarray(organs.ct_on_pet.array)
+    common = {"liver": organs.liver, "smooth": organs.smooth}
+    reused = locate_anatomy(p.suv, ct, ct_body=organs.body, **common)
+    assert reused.ct_slices.any() and not reused.ct_slices.all()
+    again = locate_anatomy(p.suv, ct, **common)
+    assert np.array_equal(reused.body, again.body)
+    assert reused.body is not organs.body
+    assert sorted(reused.masks) == sorted(again.masks)
+    for name, mask in again.masks.items():
+        assert np.array_equal(reused.masks[name], mask), name
+    assert reused.landmarks_z_mm == again.landmarks_z_mm
+    assert reused.sources == again.sources

@@ -53,6 +53,7 @@ from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
+from nenscope.segmentation._counts import label_counts
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
     field_of_view_mm,
@@ -196,7 +197,14 @@ def _body(
     ct: npt.NDArray[np.float64] | None,
     covered: npt.NDArray[np.bool_],
     from_pet: npt.NDArray[np.bool_],
+    ct_body: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
+    if ct is not None and ct_body is not None:
+        rest = ~covered
+        if not from_pet[rest].any() and not (ct[rest] > CT_BODY_HU).any():
+            # The slices without CT are empty on both: the outline below is then made of
+            # ``ct > CT_BODY_HU`` throughout, which the caller has already outlined.
+            return ct_body.copy()
     raw = from_pet.copy()
     if ct is not None and covered.any():
         raw[covered] = ct[covered] > CT_BODY_HU
@@ -251,7 +259,7 @@ def _lungs(
     labels, n = ndimage.label(low)
     if n == 0:
         return low
-    sizes = np.bincount(labels.ravel()) * float(np.prod(spacing)) / 1000.0
+    sizes = label_counts(labels) * float(np.prod(spacing)) / 1000.0
     sizes[0] = 0.0
     big = np.flatnonzero(sizes >= settings.lung_min_ml)
     if big.size == 0:
@@ -327,6 +335,7 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     liver: npt.NDArray[np.bool_] | None = None,
     settings: AnatomySettings | None = None,
     smooth: npt.NDArray[np.float64] | None = None,
+    ct_body: npt.NDArray[np.bool_] | None = None,
 ) -> Anatomy:
     """Find body, lungs, landmarks and organ zones (method in the module docstring).
 
@@ -346,6 +355,10 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     smooth
         ``suv`` smoothed with a Gaussian of 1 voxel (sigma), if already computed (the organ
         estimate's); computed here otherwise.
+    ct_body
+        ``fill_holes_per_slice(largest_component(ct_on_pet > CT_BODY_HU))``, if already
+        computed (the organ estimate's body when it came from the CT): the body outline when
+        the CT covers every slice that has body; computed here otherwise.
 
     Returns
     -------
@@ -373,7 +386,7 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     ct = None if ct_on_pet is None else np.asarray(ct_on_pet, dtype=np.float64)
     from_pet = pet_body(smooth)
     covered = _ct_slices(ct, from_pet, settings.min_slice_coverage)
-    body = _body(smooth, ct, covered, from_pet)
+    body = _body(smooth, ct, covered, from_pet, ct_body)
     x, y, z = lps_axes(suv)
     xf = np.broadcast_to(x, suv.shape)
     yf = np.broadcast_to(y, suv.shape)
@@ -474,9 +487,11 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
         top = landmarks["diaphragm"] + settings.kidney_above_diaphragm_mm
         bottom = landmarks["diaphragm"] - settings.kidney_below_diaphragm_mm
         rows = (z_axis <= top) & (z_axis >= bottom)
-        offset = np.abs(xf - midline)
+        # On the thin coordinate arrays, broadcast by ``&``: the same value per voxel without
+        # two float64 grids of the PET's size.
+        offset = np.abs(x - midline)
         masks["kidney zone"] = (
-            body & rows[:, None, None] & (yf > y_centre) & (offset >= low) & (offset <= high)
+            body & rows[:, None, None] & (y > y_centre) & (offset >= low) & (offset <= high)
         )
         sources["abdomen (kidneys, liver)"] = source(rows & body_rows)
     return Anatomy(
@@ -601,7 +616,7 @@ def _brain_cut_by_field(
     touching = touching[touching > 0]
     if touching.size == 0:
         return None
-    sizes = np.bincount(labels.ravel())
+    sizes = label_counts(labels)
     keep = [t for t in touching if sizes[t] * voxel_ml >= settings.partial_brain_min_ml]
     if not keep:
         return None

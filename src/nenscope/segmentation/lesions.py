@@ -41,6 +41,7 @@ from nenscope.core import (
     parse_option,
 )
 from nenscope.core.errors import InvalidArgumentError
+from nenscope.segmentation._counts import label_counts
 from nenscope.segmentation._peaks import split_basins
 
 __all__ = [
@@ -545,7 +546,7 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
 ]:
     """Label the lesions: label map, split groups, candidate regions and their voxel counts."""
     components, n = ndimage.label(candidates, STRUCTURE_26)
-    voxels = np.bincount(components.ravel(), minlength=n + 1)
+    voxels = label_counts(components, minlength=n + 1)
     sizes_ml = voxels * suv.voxel_volume_ml
     keep = np.flatnonzero(sizes_ml >= settings.min_volume_ml / 4.0)
     keep = keep[keep > 0]

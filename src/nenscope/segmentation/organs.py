@@ -30,6 +30,7 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
+from nenscope.segmentation._counts import label_counts
 from nenscope.segmentation.lesions import grow_mask_mm
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.resample import resample_to
@@ -119,6 +120,10 @@ class OrganEstimate:
     smooth
         The SUV smoothed with a Gaussian of 1 voxel (what the masks were found on; the
         anatomy uses the same), or None.
+    body_from_ct
+        Whether ``body`` is the CT's outline on every slice,
+        ``fill_holes_per_slice(largest_component(ct_on_pet > CT_BODY_HU))`` (the anatomy's
+        body wherever the CT covers every slice), rather than the PET's.
     """
 
     body: npt.NDArray[np.bool_]
@@ -130,6 +135,7 @@ class OrganEstimate:
     ct_on_pet: ImageVolume | None
     notes: tuple[str, ...]
     smooth: npt.NDArray[np.float64] | None = None
+    body_from_ct: bool = False
 
 
 def lps_axes(volume: ImageVolume) -> tuple[npt.NDArray[np.float64], ...]:
@@ -206,7 +212,7 @@ def largest_component(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     except EmptyRegionError:
         return out
     labels, _ = ndimage.label(mask[box])
-    sizes = np.bincount(labels.ravel())
+    sizes = label_counts(labels)
     sizes[0] = 0
     out[box] = labels == int(np.argmax(sizes))
     return out
@@ -442,6 +448,7 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
             body_median_suv=float(np.median(values[body])),
             ct_on_pet=ct_on_pet,
             smooth=smooth,
+            body_from_ct=ct_values is not None,
             notes=(
                 f"field of view {fov_mm:.0f} mm craniocaudally (< {settings.min_fov_mm:g} mm): "
                 "too short to estimate the organs by their position; give the references as "
@@ -516,6 +523,7 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
         ct_on_pet=ct_on_pet,
         notes=tuple(notes),
         smooth=smooth,
+        body_from_ct=ct_values is not None,
     )
 
 

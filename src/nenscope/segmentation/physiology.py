@@ -75,6 +75,7 @@ import numpy.typing as npt
 from nenscope.core import ImageVolume, parse_option
 from nenscope.core.units import MM3_PER_ML
 from nenscope.segmentation import physiology_rules as rules
+from nenscope.segmentation._counts import label_counts
 from nenscope.segmentation.anatomy import Anatomy, locate_anatomy
 from nenscope.segmentation.lesions import (
     DetectionSettings,
@@ -286,6 +287,7 @@ def detect_lesions(
             avid_myocardium="myocardium" in normal,
             liver=organs.liver,
             smooth=organs.smooth,
+            ct_body=organs.body if organs.body_from_ct else None,
         )
         for organ in ("brain", "myocardium"):
             mask = anatomy.mask(organ)
@@ -412,7 +414,7 @@ def _components(
     def fraction(mask: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.float64]:
         if mask is None:
             return np.zeros(n)
-        inside = np.bincount(labels[mask].ravel(), minlength=n + 1)[1:]
+        inside = label_counts(labels[mask], minlength=n + 1)[1:]
         return np.asarray(inside / np.maximum(counts, 1.0))
 
     in_liver, in_spleen = fraction(liver_zone), fraction(spleen)

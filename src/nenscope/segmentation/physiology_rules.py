@@ -56,6 +56,7 @@ from scipy import ndimage
 
 from nenscope.core import ImageVolume
 from nenscope.core.units import MM3_PER_ML
+from nenscope.segmentation._counts import label_counts
 from nenscope.segmentation.anatomy import Anatomy
 from nenscope.segmentation.lesions import grow_mask_mm, percist_liver_threshold
 from nenscope.segmentation.organs import lps_axes
@@ -258,8 +259,8 @@ def in_mask_fraction(
     labels: npt.NDArray[np.uint32], mask: npt.NDArray[np.bool_], n: int
 ) -> npt.NDArray[np.float64]:
     """Fraction of each component's voxels (1..n) inside ``mask``."""
-    counts = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(np.float64)
-    inside = np.bincount(labels[mask].ravel(), minlength=n + 1)[1:]
+    counts = label_counts(labels, minlength=n + 1)[1:].astype(np.float64)
+    inside = label_counts(labels[mask], minlength=n + 1)[1:]
     return np.asarray(inside / np.maximum(counts, 1.0))
 
 

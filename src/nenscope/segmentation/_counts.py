@@ -1,0 +1,48 @@
+"""Voxel counts per label of a whole-grid label map, reading only the labelled voxels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["label_counts"]
+
+
+def label_counts(labels: npt.NDArray[np.integer[Any]], minlength: int = 0) -> npt.NDArray[np.intp]:
+    """Return ``numpy.bincount(labels.ravel(), minlength=minlength)``, exactly.
+
+    ``bincount`` first copies its whole input to ``intp``: 192 MB for a PET grid of
+    200 × 200 × 600 voxels, whose fresh pages cost more than the counting itself. Only the
+    labelled voxels (a few per cent of a whole-body label map) are counted here; the count of
+    label 0 is what is left.
+
+    Parameters
+    ----------
+    labels
+        Non-negative integer labels, any shape.
+    minlength
+        Minimum length of the result, as for ``numpy.bincount``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``intp`` counts of labels ``0 .. max(labels.max(), minlength - 1)``.
+
+    Raises
+    ------
+    ValueError
+        If a label is negative (as ``numpy.bincount``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> label_counts(np.array([[0, 2], [2, 0], [0, 0]]), minlength=4).tolist()
+    [4, 0, 2, 0]
+    """
+    flat = labels.ravel()
+    labelled = flat[flat != 0]
+    counts = np.bincount(labelled, minlength=max(minlength, 1))
+    counts[0] = flat.size - labelled.size
+    return counts
