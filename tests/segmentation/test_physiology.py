@@ -268,11 +268,14 @@ def test_anatomy_from_the_organ_estimates_ct_body_is_the_same() -> None:
 
     p = _phantom()
     organs = place_reference_regions(p.suv, p.ct).organs
-    assert organs is not None and organs.body_from_ct and organs.ct_on_pet is not None
+    assert organs is not None
+    assert organs.body_from_ct
+    assert organs.ct_on_pet is not None
     ct = np.asarray(organs.ct_on_pet.array)
     common = {"liver": organs.liver, "smooth": organs.smooth}
     reused = locate_anatomy(p.suv, ct, ct_body=organs.body, **common)
-    assert reused.ct_slices.any() and not reused.ct_slices.all()
+    assert reused.ct_slices.any()
+    assert not reused.ct_slices.all()
     again = locate_anatomy(p.suv, ct, **common)
     assert np.array_equal(reused.body, again.body)
     assert reused.body is not organs.body

@@ -53,7 +53,7 @@ from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
-from nenscope.segmentation._counts import label_counts
+from nenscope.segmentation._labels import label_counts
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
     field_of_view_mm,

@@ -41,7 +41,7 @@ from nenscope.core import (
     parse_option,
 )
 from nenscope.core.errors import InvalidArgumentError
-from nenscope.segmentation._counts import label_counts
+from nenscope.segmentation._labels import label_counts
 from nenscope.segmentation._peaks import split_basins
 
 __all__ = [
@@ -487,15 +487,17 @@ def threshold_lesions(
         excluded |= grow_mask_mm(mask, suv.spacing_mm, settings.spill_margin_mm)
     allowed = ~excluded
     threshold = _detection_threshold(values, allowed, settings, liver_reference)
-    level = np.full(suv.shape, threshold)
     liver_threshold = None
     liver_zone = None
+    # Each voxel's detection level: ``threshold``, ``liver_threshold`` in the liver zone (no
+    # float64 grid of levels: compared here, and built on each candidate's box below).
+    candidates = values > threshold
     if settings.liver_adaptive and liver_mask is not None and liver_reference is not None:
         liver = _check_masks(suv.shape, {"liver": liver_mask})["liver"]
         liver_zone = grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
         liver_threshold = max(threshold, percist_liver_threshold(*liver_reference))
-        level[liver_zone] = liver_threshold
-    candidates = (values > level) & allowed
+        candidates[liver_zone] = values[liver_zone] > liver_threshold
+    candidates &= allowed
     # With liver_contour_floor, inside the liver zone a contour never takes in normal liver:
     # its voxels must lie above the liver reference mean + LIVER_CONTOUR_SD SD.
     liver_floor = (
@@ -508,7 +510,7 @@ def threshold_lesions(
         values,
         candidates,
         allowed,
-        level,
+        (threshold, liver_threshold),
         settings,
         liver_zone=liver_zone,
         liver_floor=liver_floor,
@@ -532,7 +534,7 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
     values: npt.NDArray[np.float64],
     candidates: npt.NDArray[np.bool_],
     allowed: npt.NDArray[np.bool_],
-    level: npt.NDArray[np.float64],
+    thresholds: tuple[float, float | None],
     settings: DetectionSettings,
     *,
     liver_zone: npt.NDArray[np.bool_] | None = None,
@@ -544,7 +546,10 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
     npt.NDArray[np.integer[Any]],
     npt.NDArray[np.integer[Any]],
 ]:
-    """Label the lesions: label map, split groups, candidate regions and their voxel counts."""
+    """Label the lesions: label map, split groups, candidate regions and their voxel counts.
+
+    ``thresholds``: the detection threshold and the one inside ``liver_zone`` (or None).
+    """
     components, n = ndimage.label(candidates, STRUCTURE_26)
     voxels = label_counts(components, minlength=n + 1)
     sizes_ml = voxels * suv.voxel_volume_ml
@@ -562,8 +567,11 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
         # than the lowest one in the candidate (so a kidney contour never spreads into the
         # liver zone), and never into excluded organs.
         candidate = components[box] == index
-        lowest = float(level[box][candidate].min())
-        local_allowed = allowed[box] & ((level[box] <= lowest) | candidate)
+        level = np.full(candidate.shape, thresholds[0])
+        if liver_zone is not None and thresholds[1] is not None:
+            level[liver_zone[box]] = thresholds[1]
+        lowest = float(level[candidate].min())
+        local_allowed = allowed[box] & ((level <= lowest) | candidate)
         if liver_zone is not None:
             # The same rule when one threshold holds everywhere (PERCIST liver method): a
             # candidate that lies mostly outside the liver zone (a kidney touching the liver)

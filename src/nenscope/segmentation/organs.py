@@ -30,7 +30,7 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
-from nenscope.segmentation._counts import label_counts
+from nenscope.segmentation._labels import label_counts
 from nenscope.segmentation.lesions import grow_mask_mm
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.resample import resample_to

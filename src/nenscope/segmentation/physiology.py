@@ -75,7 +75,7 @@ import numpy.typing as npt
 from nenscope.core import ImageVolume, parse_option
 from nenscope.core.units import MM3_PER_ML
 from nenscope.segmentation import physiology_rules as rules
-from nenscope.segmentation._counts import label_counts
+from nenscope.segmentation._labels import label_counts, relabel
 from nenscope.segmentation.anatomy import Anatomy, locate_anatomy
 from nenscope.segmentation.lesions import (
     DetectionSettings,
@@ -341,7 +341,7 @@ def detect_lesions(
             "no organ estimate: liver-adaptive threshold and spleen exclusion not used"
         )
     return LesionDetection(
-        labels=lut[joined],
+        labels=relabel(joined, lut),
         segmentation=seg,
         physiological=tuple(dropped),
         liver_mask=liver,

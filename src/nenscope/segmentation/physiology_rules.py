@@ -56,10 +56,10 @@ from scipy import ndimage
 
 from nenscope.core import ImageVolume
 from nenscope.core.units import MM3_PER_ML
-from nenscope.segmentation._counts import label_counts
+from nenscope.segmentation._labels import label_counts
 from nenscope.segmentation.anatomy import Anatomy
 from nenscope.segmentation.lesions import grow_mask_mm, percist_liver_threshold
-from nenscope.segmentation.organs import lps_axes
+from nenscope.segmentation.organs import bounding_box, lps_axes
 
 __all__ = ["ComponentShape", "RuleSettings", "kidney_masks", "measure_shapes", "uncinate"]
 
@@ -496,11 +496,15 @@ def uncinate(
         if liver_zone is not None:
             band &= ~liver_zone
         k, j, i = (int(v) for v in np.round(suv.lps_to_index(s.max_lps[None])[0]))
-        labels, _ = ndimage.label(band, np.ones((3, 3, 3), dtype=bool))
-        own = int(labels[k, j, i])
-        if own == 0:
+        if not band[k, j, i]:
             continue
-        part = labels == own
+        # Labelled on the band's bounding box (a few cm around the focus), which holds every
+        # component of the band: the focus's component is that of the whole grid.
+        box = bounding_box(band)
+        labels, _ = ndimage.label(band[box], np.ones((3, 3, 3), dtype=bool))
+        own = int(labels[k - box[0].start, j - box[1].start, i - box[2].start])
+        part = np.zeros(suv.shape, dtype=bool)
+        part[box] = labels == own
         if (
             float(x[part].max()) >= midline_x_mm + settings.uncinate_across_mm
             and px <= float(x[part].min()) + 30.0

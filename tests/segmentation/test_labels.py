@@ -1,4 +1,4 @@
-"""label_counts: numpy.bincount of a label map, counting only the labelled voxels."""
+"""label_counts and relabel: numpy.bincount and lut[labels], reading only the labelled voxels."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from nenscope.segmentation._counts import label_counts
+from nenscope.segmentation._labels import label_counts, relabel
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.uint16, np.int64])
@@ -32,3 +32,21 @@ def test_no_label(minlength: int) -> None:
 def test_negative_label_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         label_counts(np.array([0, -1, 2]))
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32])
+def test_relabel_is_the_table_lookup(dtype: type[np.integer]) -> None:
+    rng = np.random.default_rng(5)
+    labels, n = ndimage.label(rng.random((10, 16, 16)) > 0.85)
+    lut = np.zeros(n + 1, dtype=dtype)
+    kept = rng.choice(np.arange(1, n + 1), size=n // 2, replace=False)
+    lut[kept] = np.arange(1, kept.size + 1)
+    got = relabel(labels.astype(np.uint32), lut)
+    expected = lut[labels]
+    assert got.dtype == expected.dtype
+    assert np.array_equal(got, expected)
+
+
+def test_relabel_refuses_a_table_that_moves_the_background() -> None:
+    with pytest.raises(ValueError, match="label 0 as 0"):
+        relabel(np.zeros((2, 2), dtype=np.uint32), np.array([1, 2], dtype=np.uint32))

@@ -1,4 +1,4 @@
-"""Voxel counts per label of a whole-grid label map, reading only the labelled voxels."""
+"""Whole-grid label maps: counts and renumbering that read only the labelled voxels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["label_counts"]
+__all__ = ["label_counts", "relabel"]
 
 
 def label_counts(labels: npt.NDArray[np.integer[Any]], minlength: int = 0) -> npt.NDArray[np.intp]:
@@ -46,3 +46,32 @@ def label_counts(labels: npt.NDArray[np.integer[Any]], minlength: int = 0) -> np
     counts = np.bincount(labelled, minlength=max(minlength, 1))
     counts[0] = flat.size - labelled.size
     return counts
+
+
+def relabel(
+    labels: npt.NDArray[np.integer[Any]], lut: npt.NDArray[np.integer[Any]]
+) -> npt.NDArray[Any]:
+    """Return ``lut[labels]``, exactly, for a table that keeps 0 as 0.
+
+    Only the labelled voxels are looked up; the rest of the result is the zeros of a fresh
+    array, whose pages the system gives without copying (a whole-grid ``lut[labels]``
+    writes 96 MB of uint32 for a PET grid of 200 × 200 × 600 voxels).
+
+    Raises
+    ------
+    ValueError
+        If ``lut[0]`` is not 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> relabel(np.array([[0, 3], [1, 0]]), np.array([0, 2, 0, 1], dtype=np.uint32)).tolist()
+    [[0, 1], [2, 0]]
+    """
+    if lut[0] != 0:
+        raise ValueError(f"relabel: the table must keep label 0 as 0, not {lut[0]}.")
+    out = np.zeros(labels.shape, dtype=lut.dtype)
+    flat = labels.reshape(-1)
+    where = np.flatnonzero(flat)
+    out.reshape(-1)[where] = lut[flat[where]]
+    return out
