@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from nenscope.core.errors import InvalidArgumentError
 from nenscope.segmentation._labels import label_counts, relabel
 
 
@@ -48,5 +49,5 @@ def test_relabel_is_the_table_lookup(dtype: type[np.integer]) -> None:
 
 
 def test_relabel_refuses_a_table_that_moves_the_background() -> None:
-    with pytest.raises(ValueError, match="label 0 as 0"):
+    with pytest.raises(InvalidArgumentError, match="label 0 as 0"):
         relabel(np.zeros((2, 2), dtype=np.uint32), np.array([1, 2], dtype=np.uint32))

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from nenscope.core.errors import InvalidArgumentError
+
 __all__ = ["label_counts", "relabel"]
 
 
@@ -59,7 +61,7 @@ def relabel(
 
     Raises
     ------
-    ValueError
+    InvalidArgumentError
         If ``lut[0]`` is not 0.
 
     Examples
@@ -69,7 +71,9 @@ def relabel(
     [[0, 1], [2, 0]]
     """
     if lut[0] != 0:
-        raise ValueError(f"relabel: the table must keep label 0 as 0, not {lut[0]}.")
+        raise InvalidArgumentError(
+            f"relabel: the table must keep label 0 as 0 (the background), not {lut[0]}."
+        )
     out = np.zeros(labels.shape, dtype=lut.dtype)
     flat = labels.reshape(-1)
     where = np.flatnonzero(flat)
