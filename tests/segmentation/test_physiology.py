@@ -260,11 +260,17 @@ def test_sstr_urinary_tract_rules_keep_the_hilum_node() -> None:
     assert not (sstr.labels[ureter_mask] > 0).any()
 
 
-def test_anatomy_from_the_organ_estimates_ct_body_is_the_same() -> None:
-    # locate_anatomy reuses the organ estimate's CT body outline where the CT covers every
-    # slice with body (here all but the empty end slices) instead of outlining it again:
-    # every mask, landmark and source stays the same.
+def test_anatomy_from_the_organ_estimates_ct_body_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # locate_anatomy reuses the organ estimate's PET outline, and its CT body outline where
+    # the CT covers every slice with body (here all but the empty end slices), instead of
+    # outlining them again: every mask, landmark and source stays the same.
+    from nenscope.segmentation import anatomy
     from nenscope.segmentation.anatomy import locate_anatomy
+
+    def _not_called(*args: object) -> None:
+        raise AssertionError("pet_body called again")
 
     p = _phantom()
     organs = place_reference_regions(p.suv, p.ct).organs
@@ -273,7 +279,11 @@ def test_anatomy_from_the_organ_estimates_ct_body_is_the_same() -> None:
     assert organs.ct_on_pet is not None
     ct = np.asarray(organs.ct_on_pet.array)
     common = {"liver": organs.liver, "smooth": organs.smooth}
-    reused = locate_anatomy(p.suv, ct, ct_body=organs.body, **common)
+    assert organs.pet_body is not None
+    with monkeypatch.context() as patch:
+        # Given the organ estimate, the PET outline is not found again.
+        patch.setattr(anatomy, "pet_body", _not_called)
+        reused = locate_anatomy(p.suv, ct, organs=organs, **common)
     assert reused.ct_slices.any()
     assert not reused.ct_slices.all()
     again = locate_anatomy(p.suv, ct, **common)

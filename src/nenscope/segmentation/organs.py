@@ -30,6 +30,7 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
+from nenscope.core.threads import side_by_side
 from nenscope.segmentation._labels import label_counts
 from nenscope.segmentation.lesions import grow_mask_mm
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
@@ -124,6 +125,9 @@ class OrganEstimate:
         Whether ``body`` is the CT's outline on every slice,
         ``fill_holes_per_slice(largest_component(ct_on_pet > CT_BODY_HU))`` (the anatomy's
         body wherever the CT covers every slice), rather than the PET's.
+    pet_body
+        The body outline on PET alone, :func:`pet_body` of ``smooth`` (``body`` itself
+        without CT), or None: the anatomy tells the slices with CT by it.
     """
 
     body: npt.NDArray[np.bool_]
@@ -136,6 +140,7 @@ class OrganEstimate:
     notes: tuple[str, ...]
     smooth: npt.NDArray[np.float64] | None = None
     body_from_ct: bool = False
+    pet_body: npt.NDArray[np.bool_] | None = None
 
 
 def lps_axes(volume: ImageVolume) -> tuple[npt.NDArray[np.float64], ...]:
@@ -320,8 +325,10 @@ def _homogeneous(
     settings: OrganSettings,
 ) -> npt.NDArray[np.bool_]:
     size = [max(3, round(settings.window_mm / s) | 1) for s in spacing]
-    mean = ndimage.uniform_filter(smooth, size=size, mode="nearest")
-    sq = ndimage.uniform_filter(smooth * smooth, size=size, mode="nearest")
+    mean, sq = side_by_side(
+        lambda: ndimage.uniform_filter(smooth, size=size, mode="nearest"),
+        lambda: ndimage.uniform_filter(smooth * smooth, size=size, mode="nearest"),
+    )
     sd = np.sqrt(np.clip(sq - mean * mean, 0.0, None))
     return np.asarray(
         (mean >= settings.min_uptake_ratio * body_median)
@@ -430,10 +437,20 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
         )
     settings = OrganSettings() if settings is None else settings
     values = np.asarray(suv.array, dtype=np.float64)
-    smooth = ndimage.gaussian_filter(values, 1.0)
-    ct_on_pet = None if ct is None else resample_to(ct, suv, order=1, cval=-1000.0)
+    # Two independent whole-grid steps that release the GIL: side by side on 2 cores.
+    smooth, ct_on_pet = side_by_side(
+        lambda: ndimage.gaussian_filter(values, 1.0),
+        lambda: None if ct is None else resample_to(ct, suv, order=1, cval=-1000.0),
+    )
     ct_values, coverage_note = _ct_for_body(ct, ct_on_pet, suv, settings)
-    body = _body_mask(smooth, ct_values)
+    if ct_values is None:
+        body = _body_mask(smooth, None)
+        outline = body
+    else:
+        # The anatomy compares each CT slice with the PET's own outline: found meanwhile.
+        body, outline = side_by_side(
+            lambda: _body_mask(smooth, ct_values), lambda: pet_body(smooth)
+        )
     if not body.any():
         raise EmptyRegionError("No body found in the image.")
     x, _, z = lps_axes(suv)
@@ -449,6 +466,7 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
             ct_on_pet=ct_on_pet,
             smooth=smooth,
             body_from_ct=ct_values is not None,
+            pet_body=outline,
             notes=(
                 f"field of view {fov_mm:.0f} mm craniocaudally (< {settings.min_fov_mm:g} mm): "
                 "too short to estimate the organs by their position; give the references as "
@@ -524,6 +542,7 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
         notes=tuple(notes),
         smooth=smooth,
         body_from_ct=ct_values is not None,
+        pet_body=outline,
     )
 
 

@@ -287,7 +287,7 @@ def detect_lesions(
             avid_myocardium="myocardium" in normal,
             liver=organs.liver,
             smooth=organs.smooth,
-            ct_body=organs.body if organs.body_from_ct else None,
+            organs=organs,
         )
         for organ in ("brain", "myocardium"):
             mask = anatomy.mask(organ)
