@@ -1,4 +1,4 @@
-"""Whole-grid label maps: counts and renumbering that read only the labelled voxels."""
+"""Whole-grid label maps and masks: counts, renumbering and boxes without a pass per label."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nenscope.core.errors import InvalidArgumentError
+from nenscope.core.errors import EmptyRegionError, InvalidArgumentError
 
-__all__ = ["label_counts", "relabel"]
+__all__ = ["bounding_box", "label_counts", "relabel"]
 
 
 def label_counts(labels: npt.NDArray[np.integer[Any]], minlength: int = 0) -> npt.NDArray[np.intp]:
@@ -79,3 +79,31 @@ def relabel(
     where = np.flatnonzero(flat)
     out.reshape(-1)[where] = lut[flat[where]]
     return out
+
+
+def bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, ...]:
+    """Smallest box holding every ``True`` voxel (``find_objects`` of a non-empty mask).
+
+    From the projections on each axis, without a label image of the mask's size
+    (``find_objects(mask.astype(np.uint8))`` labels and scans the whole grid, holding the GIL).
+
+    Raises
+    ------
+    EmptyRegionError
+        If the mask has no ``True`` voxel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = np.zeros((3, 4, 5), dtype=bool); m[1, 1:3, 4] = True
+    >>> bounding_box(m)
+    (slice(1, 2, None), slice(1, 3, None), slice(4, 5, None))
+    """
+    box = []
+    for axis in range(mask.ndim):
+        other = tuple(a for a in range(mask.ndim) if a != axis)
+        hit = np.flatnonzero(np.any(mask, axis=other))
+        if hit.size == 0:
+            raise EmptyRegionError("bounding_box needs a mask with at least one True voxel.")
+        box.append(slice(int(hit[0]), int(hit[-1]) + 1))
+    return tuple(box)

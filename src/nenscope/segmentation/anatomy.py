@@ -54,7 +54,7 @@ from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
 from nenscope.core.threads import side_by_side
-from nenscope.segmentation._labels import label_counts
+from nenscope.segmentation._labels import bounding_box, label_counts
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
     OrganEstimate,
@@ -315,7 +315,7 @@ def _opened_largest(
     """Open ``mask`` with a ball (cuts thin joins), keep the largest part, back on ``mask``."""
     if not mask.any():
         return mask
-    box = ndimage.find_objects(mask.astype(np.uint8))[0]
+    box = bounding_box(mask)
     sub = mask[box]
     opened = ndimage.binary_opening(sub, structure=_ball(radius_mm, spacing))
     part = largest_component(opened)

@@ -41,7 +41,7 @@ from nenscope.core import (
     parse_option,
 )
 from nenscope.core.errors import InvalidArgumentError
-from nenscope.segmentation._labels import label_counts
+from nenscope.segmentation._labels import bounding_box, label_counts
 from nenscope.segmentation._peaks import split_basins
 
 __all__ = [
@@ -309,7 +309,7 @@ def grow_mask_mm(
     if margin_mm <= 0 or not region.any():
         return region.copy()
     margin = [int(np.ceil(margin_mm / s)) for s in spacing_mm]
-    box = _crop(region.shape, ndimage.find_objects(region.astype(np.uint8))[0], margin)
+    box = _crop(region.shape, bounding_box(region), margin)
     distance = ndimage.distance_transform_edt(~region[box], sampling=spacing_mm)
     out = np.zeros_like(region)
     out[box] = np.asarray(distance) <= margin_mm

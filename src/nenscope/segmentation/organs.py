@@ -31,7 +31,7 @@ from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
 from nenscope.core.threads import side_by_side
-from nenscope.segmentation._labels import label_counts
+from nenscope.segmentation._labels import bounding_box, label_counts
 from nenscope.segmentation.lesions import grow_mask_mm
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.resample import resample_to
@@ -181,27 +181,6 @@ def is_axial(volume: ImageVolume) -> bool:
     d = volume.direction
     tol = 1e-3
     return bool(abs(abs(d[2, 0]) - 1.0) < tol and abs(d[2, 1]) < tol and abs(d[2, 2]) < tol)
-
-
-def bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, ...]:
-    """Smallest box holding every ``True`` voxel (``find_objects`` of a non-empty mask).
-
-    From the projections on each axis, without a label image of the mask's size.
-
-    Examples
-    --------
-    >>> m = np.zeros((3, 4, 5), dtype=bool); m[1, 1:3, 4] = True
-    >>> bounding_box(m)
-    (slice(1, 2, None), slice(1, 3, None), slice(4, 5, None))
-    """
-    box = []
-    for axis in range(mask.ndim):
-        other = tuple(a for a in range(mask.ndim) if a != axis)
-        hit = np.flatnonzero(np.any(mask, axis=other))
-        if hit.size == 0:
-            raise EmptyRegionError("bounding_box needs a mask with at least one True voxel.")
-        box.append(slice(int(hit[0]), int(hit[-1]) + 1))
-    return tuple(box)
 
 
 def largest_component(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:

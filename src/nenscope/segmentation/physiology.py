@@ -75,7 +75,7 @@ import numpy.typing as npt
 from nenscope.core import ImageVolume, parse_option
 from nenscope.core.units import MM3_PER_ML
 from nenscope.segmentation import physiology_rules as rules
-from nenscope.segmentation._labels import label_counts, relabel
+from nenscope.segmentation._labels import bounding_box, label_counts, relabel
 from nenscope.segmentation.anatomy import Anatomy, locate_anatomy
 from nenscope.segmentation.lesions import (
     DetectionSettings,
@@ -637,6 +637,7 @@ def _kidneys(
         rule_settings = dataclasses.replace(
             rule_settings, kidney_level_liver=rule_settings.kidney_level_liver_sstr
         )
+    zone: npt.NDArray[np.float64] | None = None
     for side, mask in rules.kidney_masks(
         suv, context.anatomy, context.liver[0], rule_settings, smooth=context.smooth
     ).items():
@@ -645,11 +646,15 @@ def _kidneys(
         grown = grow_mask_mm(mask, suv.spacing_mm, context.spill_margin_mm)
         fraction = rules.in_mask_fraction(labels, grown, n)
         # Also what mostly lies in the kidney zone and overlaps the kidney (a pole that the
-        # opening cut off the kidney's mask).
-        zone = rules.in_mask_fraction(labels, context.anatomy.masks["kidney zone"], n)
+        # opening cut off the kidney's mask); the same for both kidneys.
+        if zone is None:
+            zone = rules.in_mask_fraction(labels, context.anatomy.masks["kidney zone"], n)
         medial_mm = None
         if hilum:
-            x = suv.index_to_lps(np.argwhere(mask).astype(np.float64))[:, 0]
+            # The mask's voxel indices in C order, found on its box (the same array).
+            box = bounding_box(mask)
+            where = np.argwhere(mask[box]) + np.array([b.start for b in box], dtype=np.intp)
+            x = suv.index_to_lps(where.astype(np.float64))[:, 0]
             medial_mm = float(
                 np.quantile(np.abs(x - context.anatomy.midline_x_mm), HILUM_QUANTILE)
             )

@@ -56,10 +56,10 @@ from scipy import ndimage
 
 from nenscope.core import ImageVolume
 from nenscope.core.units import MM3_PER_ML
-from nenscope.segmentation._labels import label_counts
+from nenscope.segmentation._labels import bounding_box, label_counts
 from nenscope.segmentation.anatomy import Anatomy
 from nenscope.segmentation.lesions import grow_mask_mm, percist_liver_threshold
-from nenscope.segmentation.organs import bounding_box, lps_axes
+from nenscope.segmentation.organs import lps_axes
 
 __all__ = ["ComponentShape", "RuleSettings", "kidney_masks", "measure_shapes", "uncinate"]
 
@@ -225,7 +225,7 @@ def kidney_masks(
         part = avid & sel
         if not part.any():
             continue
-        box = ndimage.find_objects(part.astype(np.uint8))[0]
+        box = bounding_box(part)
         opened = ndimage.binary_opening(part[box], structure=ball)
         lab, n = ndimage.label(opened)
         if n == 0:
