@@ -51,3 +51,21 @@ def test_relabel_is_the_table_lookup(dtype: type[np.integer]) -> None:
 def test_relabel_refuses_a_table_that_moves_the_background() -> None:
     with pytest.raises(InvalidArgumentError, match="label 0 as 0"):
         relabel(np.zeros((2, 2), dtype=np.uint32), np.array([1, 2], dtype=np.uint32))
+
+
+def test_candidates_labelled_on_their_box_are_labelled_as_on_the_grid() -> None:
+    from nenscope.segmentation.lesions import STRUCTURE_26, _label_in_box
+
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        candidates = np.zeros((30, 40, 50), dtype=bool)
+        box = tuple(slice(int(rng.integers(0, 8)), int(rng.integers(15, 30))) for _ in range(3))
+        candidates[box] = ndimage.gaussian_filter(rng.random(candidates[box].shape), 1.5) > 0.55
+        expected, n = ndimage.label(candidates, STRUCTURE_26)
+        components, m, boxes = _label_in_box(candidates)
+        assert m == n
+        assert components.dtype == expected.dtype
+        assert np.array_equal(components, expected)
+        assert boxes == ndimage.find_objects(expected)
+    components, m, boxes = _label_in_box(np.zeros((3, 4, 5), dtype=bool))
+    assert (m, boxes, components.any()) == (0, [], False)

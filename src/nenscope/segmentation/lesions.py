@@ -529,6 +529,33 @@ def threshold_lesions(
     )
 
 
+def _label_in_box(
+    candidates: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.integer[Any]], int, list[tuple[slice, ...]]]:
+    """``ndimage.label(candidates, STRUCTURE_26)`` and ``find_objects`` of it, on the box only.
+
+    The candidates' bounding box holds every component and keeps the raster order of their
+    voxels, so the labels and their numbering are those of the whole grid; each component's
+    box is given in the grid's indices.
+    """
+    if not candidates.any():
+        components, n = ndimage.label(candidates, STRUCTURE_26)
+        return components, int(n), []
+    box = bounding_box(candidates)
+    sub, n = ndimage.label(candidates[box], STRUCTURE_26)
+    components = np.zeros(candidates.shape, dtype=sub.dtype)
+    components[box] = sub
+    # ndimage.label numbers 1..n without gaps: every label has a box.
+    boxes = [
+        tuple(
+            slice(inner.start + outer.start, inner.stop + outer.start)
+            for inner, outer in zip(found, box, strict=True)
+        )
+        for found in ndimage.find_objects(sub)
+    ]
+    return components, int(n), boxes
+
+
 def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delineate, number
     suv: ImageVolume,
     values: npt.NDArray[np.float64],
@@ -550,13 +577,12 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
 
     ``thresholds``: the detection threshold and the one inside ``liver_zone`` (or None).
     """
-    components, n = ndimage.label(candidates, STRUCTURE_26)
+    components, n, boxes = _label_in_box(candidates)
     voxels = label_counts(components, minlength=n + 1)
     sizes_ml = voxels * suv.voxel_volume_ml
     keep = np.flatnonzero(sizes_ml >= settings.min_volume_ml / 4.0)
     keep = keep[keep > 0]
     margin = [int(np.ceil(CROP_MARGIN_MM / s)) for s in suv.spacing_mm]
-    boxes = ndimage.find_objects(components)
     regions: list[tuple[float, tuple[slice, ...], npt.NDArray[np.bool_], float]] = []
     # Split components: (box, whole contour, [(index in regions, basin)]).
     split_parts: list[tuple[tuple[slice, ...], npt.NDArray[np.bool_], list[tuple[int, Any]]]] = []
