@@ -73,6 +73,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nenscope.core import ImageVolume, parse_option
+from nenscope.core.threads import side_by_side
 from nenscope.core.units import MM3_PER_ML
 from nenscope.segmentation import physiology_rules as rules
 from nenscope.segmentation._labels import bounding_box, label_counts, relabel
@@ -295,17 +296,22 @@ def detect_lesions(
                 exclude[organ] = mask
     # Split at peaks: a node joined at threshold to an organ is classed apart from it; the
     # parts that are not physiological are joined again below (reunite_split).
-    seg = threshold_lesions(
-        suv,
-        settings=settings,
-        exclude=exclude,
-        liver_mask=liver,
-        liver_reference=liver_ref,
-        split=True,
-        liver_contour_floor=family is TracerFamily.SSTR,
-    )
-    liver_zone = (
-        None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
+    # The liver zone of the rules below does not depend on the detection: found meanwhile.
+    seg, liver_zone = side_by_side(
+        lambda: threshold_lesions(
+            suv,
+            settings=settings,
+            exclude=exclude,
+            liver_mask=liver,
+            liver_reference=liver_ref,
+            split=True,
+            liver_contour_floor=family is TracerFamily.SSTR,
+        ),
+        lambda: (
+            None
+            if liver is None
+            else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
+        ),
     )
     context = _Context(
         anatomy=anatomy,
