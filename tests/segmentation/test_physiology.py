@@ -258,3 +258,39 @@ def test_sstr_urinary_tract_rules_keep_the_hilum_node() -> None:
     ureter_mask = p.organs["ureter_right"]
     assert (other.labels[ureter_mask] > 0).any()
     assert not (sstr.labels[ureter_mask] > 0).any()
+
+
+def test_anatomy_from_the_organ_estimates_ct_body_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # locate_anatomy reuses the organ estimate's PET outline, and its CT body outline where
+    # the CT covers every slice with body (here all but the empty end slices), instead of
+    # outlining them again: every mask, landmark and source stays the same.
+    from nenscope.segmentation import anatomy
+    from nenscope.segmentation.anatomy import locate_anatomy
+
+    def _not_called(*args: object) -> None:
+        raise AssertionError("pet_body called again")
+
+    p = _phantom()
+    organs = place_reference_regions(p.suv, p.ct).organs
+    assert organs is not None
+    assert organs.body_from_ct
+    assert organs.ct_on_pet is not None
+    ct = np.asarray(organs.ct_on_pet.array)
+    common = {"liver": organs.liver, "smooth": organs.smooth}
+    assert organs.pet_body is not None
+    with monkeypatch.context() as patch:
+        # Given the organ estimate, the PET outline is not found again.
+        patch.setattr(anatomy, "pet_body", _not_called)
+        reused = locate_anatomy(p.suv, ct, organs=organs, **common)
+    assert reused.ct_slices.any()
+    assert not reused.ct_slices.all()
+    again = locate_anatomy(p.suv, ct, **common)
+    assert np.array_equal(reused.body, again.body)
+    assert reused.body is not organs.body
+    assert sorted(reused.masks) == sorted(again.masks)
+    for name, mask in again.masks.items():
+        assert np.array_equal(reused.masks[name], mask), name
+    assert reused.landmarks_z_mm == again.landmarks_z_mm
+    assert reused.sources == again.sources

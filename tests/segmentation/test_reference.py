@@ -281,7 +281,7 @@ def test_placement_convolution_is_scipy_fftconvolve_exactly() -> None:
 def test_bounding_box_equals_find_objects() -> None:
     from scipy import ndimage
 
-    from nenscope.segmentation.organs import bounding_box
+    from nenscope.segmentation._labels import bounding_box
 
     rng = np.random.default_rng(5)
     for _ in range(20):

@@ -29,6 +29,7 @@ from nenscope.core.errors import (
     MissingAttributeError,
 )
 from nenscope.core.geometry import affine_from_dicom
+from nenscope.core.threads import for_each_in_runs
 from nenscope.dicom._io import FrameDecoder, attribute_tag, get_float, get_floats, get_int
 
 __all__ = [
@@ -333,7 +334,9 @@ def stack_slices(
     intercepts = np.zeros(len(order), dtype=np.float64)
     provenance: list[str] = []
     decoder = FrameDecoder()
-    for z, idx in enumerate(order):
+
+    def put(z: int) -> None:
+        idx = order[z]
         ds, label = datasets[idx], labels[idx]
         if frames is not None:
             stored = frames[idx]
@@ -350,9 +353,21 @@ def stack_slices(
         intercepts[z] = get_float(ds, "RescaleIntercept", 0.0, path=label)
         out[z] = stored
         _rescale_slice(out[z], float(slopes[z]), float(intercepts[z]))
+
+    if loader is not None:
+        # Reading the files, converting the pixels and touching the stack's fresh memory
+        # release the GIL: on 2 cores a 512 x 512 x 600 CT is read in two runs of slices.
+        for_each_in_runs(put, len(order), min_run=MIN_SLICES_PER_THREAD)
+    else:
+        for z in range(len(order)):
+            put(z)
     array, affine, notes = _regularise(out, positions, distances, ref, check)
     provenance.extend(notes)
     return StackedSlices(array=array, affine=affine, order=order, provenance=tuple(provenance))
+
+
+MIN_SLICES_PER_THREAD = 32
+"""A series with fewer slices per thread is read in the calling thread alone."""
 
 
 def _rescale_slice(out: npt.NDArray[np.float32], slope: float, intercept: float) -> None:

@@ -67,9 +67,12 @@ from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
+from nenscope.core.threads import side_by_side
+from nenscope.segmentation._labels import bounding_box, label_counts
 from nenscope.segmentation._peaks import split_basins
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
+    OrganEstimate,
     field_of_view_mm,
     fill_holes_per_slice,
     is_axial,
@@ -246,7 +249,14 @@ def _body(
     ct: npt.NDArray[np.float64] | None,
     covered: npt.NDArray[np.bool_],
     from_pet: npt.NDArray[np.bool_],
+    ct_body: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
+    if ct is not None and ct_body is not None:
+        rest = ~covered
+        if not from_pet[rest].any() and not (ct[rest] > CT_BODY_HU).any():
+            # The slices without CT are empty on both: the outline below is then made of
+            # ``ct > CT_BODY_HU`` throughout, which the caller has already outlined.
+            return ct_body.copy()
     raw = from_pet.copy()
     if ct is not None and covered.any():
         raw[covered] = ct[covered] > CT_BODY_HU
@@ -310,7 +320,7 @@ def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule need
     labels, n = ndimage.label(low)
     if n == 0:
         return low
-    sizes = np.bincount(labels.ravel()) * float(np.prod(spacing)) / 1000.0
+    sizes = label_counts(labels) * float(np.prod(spacing)) / 1000.0
     sizes[0] = 0.0
     big = np.flatnonzero(sizes >= settings.lung_min_ml)
     if big.size == 0:
@@ -403,7 +413,7 @@ def _opened_largest(
     """Open ``mask`` with a ball (cuts thin joins), keep the largest part, back on ``mask``."""
     if not mask.any():
         return mask
-    box = ndimage.find_objects(mask.astype(np.uint8))[0]
+    box = bounding_box(mask)
     sub = mask[box]
     opened = ndimage.binary_opening(sub, structure=_ball(radius_mm, spacing))
     part = largest_component(opened)
@@ -425,6 +435,7 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     liver: npt.NDArray[np.bool_] | None = None,
     settings: AnatomySettings | None = None,
     smooth: npt.NDArray[np.float64] | None = None,
+    organs: OrganEstimate | None = None,
 ) -> Anatomy:
     """Find body, lungs, landmarks and organ zones (method in the module docstring).
 
@@ -444,6 +455,11 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     smooth
         ``suv`` smoothed with a Gaussian of 1 voxel (sigma), if already computed (the organ
         estimate's); computed here otherwise.
+    organs
+        The organ estimate of ``suv`` with ``ct_on_pet`` and ``smooth``, if any: the body
+        outlines it found are used instead of being found again (its PET outline; its CT
+        outline, ``fill_holes_per_slice(largest_component(ct_on_pet > CT_BODY_HU))``, which
+        is the body wherever the CT covers every slice that has body).
 
     Returns
     -------
@@ -469,9 +485,15 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     if smooth is None or smooth.shape != values.shape:
         smooth = ndimage.gaussian_filter(values, 1.0)
     ct = None if ct_on_pet is None else np.asarray(ct_on_pet, dtype=np.float64)
-    from_pet = pet_body(smooth)
+    # The organ estimate's outlines, when it worked on these very arrays.
+    same = organs is not None and organs.smooth is smooth
+    known = organs.pet_body if organs is not None and same else None
+    from_pet = pet_body(smooth) if known is None else known
     covered = _ct_slices(ct, from_pet, settings.min_slice_coverage)
-    body = _body(smooth, ct, covered, from_pet)
+    ct_body = None
+    if organs is not None and same and organs.body_from_ct and organs.ct_on_pet is not None:
+        ct_body = organs.body if ct is organs.ct_on_pet.array else None
+    body = _body(smooth, ct, covered, from_pet, ct_body)
     x, y, z = lps_axes(suv)
     xf = np.broadcast_to(x, suv.shape)
     yf = np.broadcast_to(y, suv.shape)
@@ -557,8 +579,29 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
     _neck_and_head(body, z_axis, spacing, landmarks, settings)
     if ct is not None and covered.any():
         masks["bone"] = body & covered[:, None, None] & (ct > settings.bone_hu)
-    brain = _brain(
-        smooth, body, ct, covered, z_axis, landmarks, spacing, voxel_ml, avid_brain, settings
+
+    def thorax() -> tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]:
+        """Find the mediastinum and the myocardium (None where not found)."""
+        if "diaphragm" not in landmarks:
+            return None, None
+        if lungs.any():
+            mediastinum = _mediastinum(lungs, body, z_axis, landmarks, settings)
+        else:
+            mediastinum = _central_thorax(body, xf, z_axis, midline, landmarks, settings)
+        if not avid_myocardium:
+            return mediastinum, None
+        myo = _myocardium(
+            smooth, mediastinum, xf, z_axis, midline, landmarks, spacing, voxel_ml, settings
+        )
+        return mediastinum, myo
+
+    # The head and the thorax are found independently (each reads the landmarks only): side
+    # by side on 2 cores; their masks are entered in the same order as before.
+    brain, (mediastinum, myo) = side_by_side(
+        lambda: _brain(
+            smooth, body, ct, covered, z_axis, landmarks, spacing, voxel_ml, avid_brain, settings
+        ),
+        thorax,
     )
     head_rows = z_axis > landmarks.get("neck", np.inf)
     if brain is not None:
@@ -570,26 +613,20 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             if not avid_brain
             else "brain not located"
         )
-    if "diaphragm" in landmarks:
-        if lungs.any():
-            mediastinum = _mediastinum(lungs, body, z_axis, landmarks, settings)
-        else:
-            mediastinum = _central_thorax(body, xf, z_axis, midline, landmarks, settings)
+    if mediastinum is not None:  # wherever there is a diaphragm
         masks["mediastinum"] = mediastinum
-        if avid_myocardium:
-            myo = _myocardium(
-                smooth, mediastinum, xf, z_axis, midline, landmarks, spacing, voxel_ml, settings
-            )
-            if myo is not None:
-                masks["myocardium"] = myo
-                sources["heart (myocardium)"] = source(myo.any(axis=(1, 2)))
+        if myo is not None:
+            masks["myocardium"] = myo
+            sources["heart (myocardium)"] = source(myo.any(axis=(1, 2)))
         low, high = settings.kidney_lateral_mm
         top = landmarks["diaphragm"] + settings.kidney_above_diaphragm_mm
         bottom = landmarks["diaphragm"] - settings.kidney_below_diaphragm_mm
         rows = (z_axis <= top) & (z_axis >= bottom)
-        offset = np.abs(xf - midline)
+        # On the thin coordinate arrays, broadcast by ``&``: the same value per voxel without
+        # two float64 grids of the PET's size.
+        offset = np.abs(x - midline)
         masks["kidney zone"] = (
-            body & rows[:, None, None] & (yf > y_centre) & (offset >= low) & (offset <= high)
+            body & rows[:, None, None] & (y > y_centre) & (offset >= low) & (offset <= high)
         )
         sources["abdomen (kidneys, liver)"] = source(rows & body_rows)
     else:
@@ -725,7 +762,7 @@ def _brain_cut_by_field(
     touching = touching[touching > 0]
     if touching.size == 0:
         return None
-    sizes = np.bincount(labels.ravel())
+    sizes = label_counts(labels)
     keep = [t for t in touching if sizes[t] * voxel_ml >= settings.partial_brain_min_ml]
     if not keep:
         return None

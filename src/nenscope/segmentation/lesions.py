@@ -41,6 +41,7 @@ from nenscope.core import (
     parse_option,
 )
 from nenscope.core.errors import InvalidArgumentError
+from nenscope.segmentation._labels import bounding_box, label_counts
 from nenscope.segmentation._peaks import split_basins
 
 __all__ = [
@@ -308,7 +309,7 @@ def grow_mask_mm(
     if margin_mm <= 0 or not region.any():
         return region.copy()
     margin = [int(np.ceil(margin_mm / s)) for s in spacing_mm]
-    box = _crop(region.shape, ndimage.find_objects(region.astype(np.uint8))[0], margin)
+    box = _crop(region.shape, bounding_box(region), margin)
     distance = ndimage.distance_transform_edt(~region[box], sampling=spacing_mm)
     out = np.zeros_like(region)
     out[box] = np.asarray(distance) <= margin_mm
@@ -486,15 +487,17 @@ def threshold_lesions(
         excluded |= grow_mask_mm(mask, suv.spacing_mm, settings.spill_margin_mm)
     allowed = ~excluded
     threshold = _detection_threshold(values, allowed, settings, liver_reference)
-    level = np.full(suv.shape, threshold)
     liver_threshold = None
     liver_zone = None
+    # Each voxel's detection level: ``threshold``, ``liver_threshold`` in the liver zone (no
+    # float64 grid of levels: compared here, and built on each candidate's box below).
+    candidates = values > threshold
     if settings.liver_adaptive and liver_mask is not None and liver_reference is not None:
         liver = _check_masks(suv.shape, {"liver": liver_mask})["liver"]
         liver_zone = grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
         liver_threshold = max(threshold, percist_liver_threshold(*liver_reference))
-        level[liver_zone] = liver_threshold
-    candidates = (values > level) & allowed
+        candidates[liver_zone] = values[liver_zone] > liver_threshold
+    candidates &= allowed
     # With liver_contour_floor, inside the liver zone a contour never takes in normal liver:
     # its voxels must lie above the liver reference mean + LIVER_CONTOUR_SD SD.
     liver_floor = (
@@ -507,7 +510,7 @@ def threshold_lesions(
         values,
         candidates,
         allowed,
-        level,
+        (threshold, liver_threshold),
         settings,
         liver_zone=liver_zone,
         liver_floor=liver_floor,
@@ -526,12 +529,39 @@ def threshold_lesions(
     )
 
 
+def _label_in_box(
+    candidates: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.integer[Any]], int, list[tuple[slice, ...]]]:
+    """``ndimage.label(candidates, STRUCTURE_26)`` and ``find_objects`` of it, on the box only.
+
+    The candidates' bounding box holds every component and keeps the raster order of their
+    voxels, so the labels and their numbering are those of the whole grid; each component's
+    box is given in the grid's indices.
+    """
+    if not candidates.any():
+        components, n = ndimage.label(candidates, STRUCTURE_26)
+        return components, int(n), []
+    box = bounding_box(candidates)
+    sub, n = ndimage.label(candidates[box], STRUCTURE_26)
+    components = np.zeros(candidates.shape, dtype=sub.dtype)
+    components[box] = sub
+    # ndimage.label numbers 1..n without gaps: every label has a box.
+    boxes = [
+        tuple(
+            slice(inner.start + outer.start, inner.stop + outer.start)
+            for inner, outer in zip(found, box, strict=True)
+        )
+        for found in ndimage.find_objects(sub)
+    ]
+    return components, int(n), boxes
+
+
 def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delineate, number
     suv: ImageVolume,
     values: npt.NDArray[np.float64],
     candidates: npt.NDArray[np.bool_],
     allowed: npt.NDArray[np.bool_],
-    level: npt.NDArray[np.float64],
+    thresholds: tuple[float, float | None],
     settings: DetectionSettings,
     *,
     liver_zone: npt.NDArray[np.bool_] | None = None,
@@ -543,14 +573,16 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
     npt.NDArray[np.integer[Any]],
     npt.NDArray[np.integer[Any]],
 ]:
-    """Label the lesions: label map, split groups, candidate regions and their voxel counts."""
-    components, n = ndimage.label(candidates, STRUCTURE_26)
-    voxels = np.bincount(components.ravel(), minlength=n + 1)
+    """Label the lesions: label map, split groups, candidate regions and their voxel counts.
+
+    ``thresholds``: the detection threshold and the one inside ``liver_zone`` (or None).
+    """
+    components, n, boxes = _label_in_box(candidates)
+    voxels = label_counts(components, minlength=n + 1)
     sizes_ml = voxels * suv.voxel_volume_ml
     keep = np.flatnonzero(sizes_ml >= settings.min_volume_ml / 4.0)
     keep = keep[keep > 0]
     margin = [int(np.ceil(CROP_MARGIN_MM / s)) for s in suv.spacing_mm]
-    boxes = ndimage.find_objects(components)
     regions: list[tuple[float, tuple[slice, ...], npt.NDArray[np.bool_], float]] = []
     # Split components: (box, whole contour, [(index in regions, basin)]).
     split_parts: list[tuple[tuple[slice, ...], npt.NDArray[np.bool_], list[tuple[int, Any]]]] = []
@@ -561,8 +593,11 @@ def _label_and_delineate(  # noqa: C901, PLR0913 - one pass: label, split, delin
         # than the lowest one in the candidate (so a kidney contour never spreads into the
         # liver zone), and never into excluded organs.
         candidate = components[box] == index
-        lowest = float(level[box][candidate].min())
-        local_allowed = allowed[box] & ((level[box] <= lowest) | candidate)
+        level = np.full(candidate.shape, thresholds[0])
+        if liver_zone is not None and thresholds[1] is not None:
+            level[liver_zone[box]] = thresholds[1]
+        lowest = float(level[candidate].min())
+        local_allowed = allowed[box] & ((level <= lowest) | candidate)
         if liver_zone is not None:
             # The same rule when one threshold holds everywhere (PERCIST liver method): a
             # candidate that lies mostly outside the liver zone (a kidney touching the liver)

@@ -30,6 +30,8 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from nenscope.core import EmptyRegionError, ImageVolume, NotComputableError
+from nenscope.core.threads import side_by_side
+from nenscope.segmentation._labels import bounding_box, label_counts
 from nenscope.segmentation.lesions import grow_mask_mm
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.resample import resample_to
@@ -125,6 +127,13 @@ class OrganEstimate:
     smooth
         The SUV smoothed with a Gaussian of 1 voxel (what the masks were found on; the
         anatomy uses the same), or None.
+    body_from_ct
+        Whether ``body`` is the CT's outline on every slice,
+        ``fill_holes_per_slice(largest_component(ct_on_pet > CT_BODY_HU))`` (the anatomy's
+        body wherever the CT covers every slice), rather than the PET's.
+    pet_body
+        The body outline on PET alone, :func:`pet_body` of ``smooth`` (``body`` itself
+        without CT), or None: the anatomy tells the slices with CT by it.
     """
 
     body: npt.NDArray[np.bool_]
@@ -136,6 +145,8 @@ class OrganEstimate:
     ct_on_pet: ImageVolume | None
     notes: tuple[str, ...]
     smooth: npt.NDArray[np.float64] | None = None
+    body_from_ct: bool = False
+    pet_body: npt.NDArray[np.bool_] | None = None
 
 
 def lps_axes(volume: ImageVolume) -> tuple[npt.NDArray[np.float64], ...]:
@@ -178,27 +189,6 @@ def is_axial(volume: ImageVolume) -> bool:
     return bool(abs(abs(d[2, 0]) - 1.0) < tol and abs(d[2, 1]) < tol and abs(d[2, 2]) < tol)
 
 
-def bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, ...]:
-    """Smallest box holding every ``True`` voxel (``find_objects`` of a non-empty mask).
-
-    From the projections on each axis, without a label image of the mask's size.
-
-    Examples
-    --------
-    >>> m = np.zeros((3, 4, 5), dtype=bool); m[1, 1:3, 4] = True
-    >>> bounding_box(m)
-    (slice(1, 2, None), slice(1, 3, None), slice(4, 5, None))
-    """
-    box = []
-    for axis in range(mask.ndim):
-        other = tuple(a for a in range(mask.ndim) if a != axis)
-        hit = np.flatnonzero(np.any(mask, axis=other))
-        if hit.size == 0:
-            raise EmptyRegionError("bounding_box needs a mask with at least one True voxel.")
-        box.append(slice(int(hit[0]), int(hit[-1]) + 1))
-    return tuple(box)
-
-
 def largest_component(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     """Return the largest face-connected component (the first in raster order on a tie).
 
@@ -212,7 +202,7 @@ def largest_component(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     except EmptyRegionError:
         return out
     labels, _ = ndimage.label(mask[box])
-    sizes = np.bincount(labels.ravel())
+    sizes = label_counts(labels)
     sizes[0] = 0
     out[box] = labels == int(np.argmax(sizes))
     return out
@@ -320,8 +310,10 @@ def _homogeneous(
     settings: OrganSettings,
 ) -> npt.NDArray[np.bool_]:
     size = [max(3, round(settings.window_mm / s) | 1) for s in spacing]
-    mean = ndimage.uniform_filter(smooth, size=size, mode="nearest")
-    sq = ndimage.uniform_filter(smooth * smooth, size=size, mode="nearest")
+    mean, sq = side_by_side(
+        lambda: ndimage.uniform_filter(smooth, size=size, mode="nearest"),
+        lambda: ndimage.uniform_filter(smooth * smooth, size=size, mode="nearest"),
+    )
     sd = np.sqrt(np.clip(sq - mean * mean, 0.0, None))
     return np.asarray(
         (mean >= settings.min_uptake_ratio * body_median)
@@ -457,10 +449,20 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
         )
     settings = OrganSettings() if settings is None else settings
     values = np.asarray(suv.array, dtype=np.float64)
-    smooth = ndimage.gaussian_filter(values, 1.0)
-    ct_on_pet = None if ct is None else resample_to(ct, suv, order=1, cval=-1000.0)
+    # Two independent whole-grid steps that release the GIL: side by side on 2 cores.
+    smooth, ct_on_pet = side_by_side(
+        lambda: ndimage.gaussian_filter(values, 1.0),
+        lambda: None if ct is None else resample_to(ct, suv, order=1, cval=-1000.0),
+    )
     ct_values, coverage_note = _ct_for_body(ct, ct_on_pet, suv, settings)
-    body = _body_mask(smooth, ct_values)
+    if ct_values is None:
+        body = _body_mask(smooth, None)
+        outline = body
+    else:
+        # The anatomy compares each CT slice with the PET's own outline: found meanwhile.
+        body, outline = side_by_side(
+            lambda: _body_mask(smooth, ct_values), lambda: pet_body(smooth)
+        )
     if not body.any():
         raise EmptyRegionError("No body found in the image.")
     x, _, z = lps_axes(suv)
@@ -475,6 +477,8 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
             body_median_suv=float(np.median(values[body])),
             ct_on_pet=ct_on_pet,
             smooth=smooth,
+            body_from_ct=ct_values is not None,
+            pet_body=outline,
             notes=(
                 f"field of view {fov_mm:.0f} mm craniocaudally (< {settings.min_fov_mm:g} mm): "
                 "too short to estimate the organs by their position; give the references as "
@@ -557,6 +561,8 @@ def estimate_organs(  # noqa: C901 - one step per organ, in order
         ct_on_pet=ct_on_pet,
         notes=tuple(notes),
         smooth=smooth,
+        body_from_ct=ct_values is not None,
+        pet_body=outline,
     )
 
 

@@ -89,8 +89,10 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from nenscope.core import ImageVolume, parse_option
+from nenscope.core.threads import side_by_side
 from nenscope.core.units import MM3_PER_ML
 from nenscope.segmentation import physiology_rules as rules
+from nenscope.segmentation._labels import bounding_box, label_counts, relabel
 from nenscope.segmentation.anatomy import Anatomy, locate_anatomy
 from nenscope.segmentation.lesions import (
     DetectionSettings,
@@ -306,6 +308,7 @@ def detect_lesions(
             avid_myocardium="myocardium" in normal,
             liver=organs.liver,
             smooth=organs.smooth,
+            organs=organs,
         )
         for organ in ("brain", "myocardium"):
             mask = anatomy.mask(organ)
@@ -313,17 +316,22 @@ def detect_lesions(
                 exclude[organ] = mask
     # Split at peaks: a node joined at threshold to an organ is classed apart from it; the
     # parts that are not physiological are joined again below (reunite_split).
-    seg = threshold_lesions(
-        suv,
-        settings=settings,
-        exclude=exclude,
-        liver_mask=liver,
-        liver_reference=liver_ref,
-        split=True,
-        liver_contour_floor=family is TracerFamily.SSTR,
-    )
-    liver_zone = (
-        None if liver is None else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
+    # The liver zone of the rules below does not depend on the detection: found meanwhile.
+    seg, liver_zone = side_by_side(
+        lambda: threshold_lesions(
+            suv,
+            settings=settings,
+            exclude=exclude,
+            liver_mask=liver,
+            liver_reference=liver_ref,
+            split=True,
+            liver_contour_floor=family is TracerFamily.SSTR,
+        ),
+        lambda: (
+            None
+            if liver is None
+            else grow_mask_mm(liver, suv.spacing_mm, settings.spill_margin_mm)
+        ),
     )
     stand_in = _stand_in(suv, family, liver_ref, organs, exclude, settings.spill_margin_mm)
     context = _Context(
@@ -365,7 +373,7 @@ def detect_lesions(
             "no organ estimate: liver-adaptive threshold and spleen exclusion not used"
         )
     return LesionDetection(
-        labels=lut[joined],
+        labels=relabel(joined, lut),
         segmentation=seg,
         physiological=tuple(dropped),
         liver_mask=liver,
@@ -593,7 +601,7 @@ def _components(
     def fraction(mask: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.float64]:
         if mask is None:
             return np.zeros(n)
-        inside = np.bincount(labels[mask].ravel(), minlength=n + 1)[1:]
+        inside = label_counts(labels[mask], minlength=n + 1)[1:]
         return np.asarray(inside / np.maximum(counts, 1.0))
 
     in_liver, in_spleen = fraction(liver_zone), fraction(spleen)
@@ -832,6 +840,7 @@ def _kidneys(
         rule_settings = dataclasses.replace(
             rule_settings, kidney_level_liver=rule_settings.kidney_level_liver_sstr
         )
+    zone: npt.NDArray[np.float64] | None = None
     for side, mask in rules.kidney_masks(
         suv, context.anatomy, context.liver[0], rule_settings, smooth=context.smooth
     ).items():
@@ -840,11 +849,15 @@ def _kidneys(
         grown = grow_mask_mm(mask, suv.spacing_mm, context.spill_margin_mm)
         fraction = rules.in_mask_fraction(labels, grown, n)
         # Also what mostly lies in the kidney zone and overlaps the kidney (a pole that the
-        # opening cut off the kidney's mask).
-        zone = rules.in_mask_fraction(labels, context.anatomy.masks["kidney zone"], n)
+        # opening cut off the kidney's mask); the same for both kidneys.
+        if zone is None:
+            zone = rules.in_mask_fraction(labels, context.anatomy.masks["kidney zone"], n)
         medial_mm = None
         if hilum:
-            x = suv.index_to_lps(np.argwhere(mask).astype(np.float64))[:, 0]
+            # The mask's voxel indices in C order, found on its box (the same array).
+            box = bounding_box(mask)
+            where = np.argwhere(mask[box]) + np.array([b.start for b in box], dtype=np.intp)
+            x = suv.index_to_lps(where.astype(np.float64))[:, 0]
             medial_mm = float(
                 np.quantile(np.abs(x - context.anatomy.midline_x_mm), HILUM_QUANTILE)
             )

@@ -56,6 +56,7 @@ from scipy import ndimage
 
 from nenscope.core import ImageVolume
 from nenscope.core.units import MM3_PER_ML
+from nenscope.segmentation._labels import bounding_box, label_counts
 from nenscope.segmentation.anatomy import Anatomy
 from nenscope.segmentation.lesions import grow_mask_mm, percist_liver_threshold
 from nenscope.segmentation.organs import lps_axes
@@ -224,7 +225,7 @@ def kidney_masks(
         part = avid & sel
         if not part.any():
             continue
-        box = ndimage.find_objects(part.astype(np.uint8))[0]
+        box = bounding_box(part)
         opened = ndimage.binary_opening(part[box], structure=ball)
         lab, n = ndimage.label(opened)
         if n == 0:
@@ -258,8 +259,8 @@ def in_mask_fraction(
     labels: npt.NDArray[np.uint32], mask: npt.NDArray[np.bool_], n: int
 ) -> npt.NDArray[np.float64]:
     """Fraction of each component's voxels (1..n) inside ``mask``."""
-    counts = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(np.float64)
-    inside = np.bincount(labels[mask].ravel(), minlength=n + 1)[1:]
+    counts = label_counts(labels, minlength=n + 1)[1:].astype(np.float64)
+    inside = label_counts(labels[mask], minlength=n + 1)[1:]
     return np.asarray(inside / np.maximum(counts, 1.0))
 
 
@@ -495,11 +496,15 @@ def uncinate(
         if liver_zone is not None:
             band &= ~liver_zone
         k, j, i = (int(v) for v in np.round(suv.lps_to_index(s.max_lps[None])[0]))
-        labels, _ = ndimage.label(band, np.ones((3, 3, 3), dtype=bool))
-        own = int(labels[k, j, i])
-        if own == 0:
+        if not band[k, j, i]:
             continue
-        part = labels == own
+        # Labelled on the band's bounding box (a few cm around the focus), which holds every
+        # component of the band: the focus's component is that of the whole grid.
+        box = bounding_box(band)
+        labels, _ = ndimage.label(band[box], np.ones((3, 3, 3), dtype=bool))
+        own = int(labels[k - box[0].start, j - box[1].start, i - box[2].start])
+        part = np.zeros(suv.shape, dtype=bool)
+        part[box] = labels == own
         if (
             float(x[part].max()) >= midline_x_mm + settings.uncinate_across_mm
             and px <= float(x[part].min()) + 30.0

@@ -35,11 +35,11 @@ from scipy import ndimage
 from nenscope.core import EmptyRegionError, GeometryError, ImageVolume, NotComputableError
 from nenscope.core.enums import ReferenceKind
 from nenscope.core.errors import InvalidArgumentError, OptionError
+from nenscope.segmentation._labels import bounding_box
 from nenscope.segmentation.anatomy import CT_OUTSIDE_HU
 from nenscope.segmentation.organs import (
     OrganEstimate,
     OrganSettings,
-    bounding_box,
     estimate_organs,
     is_axial,
     lps_axes,

@@ -1,0 +1,109 @@
+"""Whole-grid label maps and masks: counts, renumbering and boxes without a pass per label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from nenscope.core.errors import EmptyRegionError, InvalidArgumentError
+
+__all__ = ["bounding_box", "label_counts", "relabel"]
+
+
+def label_counts(labels: npt.NDArray[np.integer[Any]], minlength: int = 0) -> npt.NDArray[np.intp]:
+    """Return ``numpy.bincount(labels.ravel(), minlength=minlength)``, exactly.
+
+    ``bincount`` first copies its whole input to ``intp``: 192 MB for a PET grid of
+    200 × 200 × 600 voxels, whose fresh pages cost more than the counting itself. Only the
+    labelled voxels (a few per cent of a whole-body label map) are counted here; the count of
+    label 0 is what is left.
+
+    Parameters
+    ----------
+    labels
+        Non-negative integer labels, any shape.
+    minlength
+        Minimum length of the result, as for ``numpy.bincount``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``intp`` counts of labels ``0 .. max(labels.max(), minlength - 1)``.
+
+    Raises
+    ------
+    ValueError
+        If a label is negative (as ``numpy.bincount``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> label_counts(np.array([[0, 2], [2, 0], [0, 0]]), minlength=4).tolist()
+    [4, 0, 2, 0]
+    """
+    flat = labels.ravel()
+    labelled = flat[flat != 0]
+    counts = np.bincount(labelled, minlength=max(minlength, 1))
+    counts[0] = flat.size - labelled.size
+    return counts
+
+
+def relabel(
+    labels: npt.NDArray[np.integer[Any]], lut: npt.NDArray[np.integer[Any]]
+) -> npt.NDArray[Any]:
+    """Return ``lut[labels]``, exactly, for a table that keeps 0 as 0.
+
+    Only the labelled voxels are looked up; the rest of the result is the zeros of a fresh
+    array, whose pages the system gives without copying (a whole-grid ``lut[labels]``
+    writes 96 MB of uint32 for a PET grid of 200 × 200 × 600 voxels).
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``lut[0]`` is not 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> relabel(np.array([[0, 3], [1, 0]]), np.array([0, 2, 0, 1], dtype=np.uint32)).tolist()
+    [[0, 1], [2, 0]]
+    """
+    if lut[0] != 0:
+        raise InvalidArgumentError(
+            f"relabel: the table must keep label 0 as 0 (the background), not {lut[0]}."
+        )
+    out = np.zeros(labels.shape, dtype=lut.dtype)
+    flat = labels.reshape(-1)
+    where = np.flatnonzero(flat)
+    out.reshape(-1)[where] = lut[flat[where]]
+    return out
+
+
+def bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, ...]:
+    """Smallest box holding every ``True`` voxel (``find_objects`` of a non-empty mask).
+
+    From the projections on each axis, without a label image of the mask's size
+    (``find_objects(mask.astype(np.uint8))`` labels and scans the whole grid, holding the GIL).
+
+    Raises
+    ------
+    EmptyRegionError
+        If the mask has no ``True`` voxel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = np.zeros((3, 4, 5), dtype=bool); m[1, 1:3, 4] = True
+    >>> bounding_box(m)
+    (slice(1, 2, None), slice(1, 3, None), slice(4, 5, None))
+    """
+    box = []
+    for axis in range(mask.ndim):
+        other = tuple(a for a in range(mask.ndim) if a != axis)
+        hit = np.flatnonzero(np.any(mask, axis=other))
+        if hit.size == 0:
+            raise EmptyRegionError("bounding_box needs a mask with at least one True voxel.")
+        box.append(slice(int(hit[0]), int(hit[-1]) + 1))
+    return tuple(box)

@@ -1,0 +1,71 @@
+"""label_counts and relabel: numpy.bincount and lut[labels], reading only the labelled voxels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from nenscope.core.errors import InvalidArgumentError
+from nenscope.segmentation._labels import label_counts, relabel
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.uint16, np.int64])
+@pytest.mark.parametrize("minlength", [0, 1, 5, 500])
+def test_same_as_bincount(dtype: type[np.integer], minlength: int) -> None:
+    rng = np.random.default_rng(3)
+    labels, _ = ndimage.label(rng.random((12, 20, 30)) > 0.8)
+    labels = labels.astype(dtype)
+    expected = np.bincount(labels.ravel(), minlength=minlength)
+    got = label_counts(labels, minlength=minlength)
+    assert got.dtype == expected.dtype
+    assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("minlength", [0, 1, 3])
+def test_no_label(minlength: int) -> None:
+    labels = np.zeros((4, 5), dtype=np.int32)
+    assert np.array_equal(
+        label_counts(labels, minlength=minlength), np.bincount(labels.ravel(), minlength=minlength)
+    )
+
+
+def test_negative_label_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        label_counts(np.array([0, -1, 2]))
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32])
+def test_relabel_is_the_table_lookup(dtype: type[np.integer]) -> None:
+    rng = np.random.default_rng(5)
+    labels, n = ndimage.label(rng.random((10, 16, 16)) > 0.85)
+    lut = np.zeros(n + 1, dtype=dtype)
+    kept = rng.choice(np.arange(1, n + 1), size=n // 2, replace=False)
+    lut[kept] = np.arange(1, kept.size + 1)
+    got = relabel(labels.astype(np.uint32), lut)
+    expected = lut[labels]
+    assert got.dtype == expected.dtype
+    assert np.array_equal(got, expected)
+
+
+def test_relabel_refuses_a_table_that_moves_the_background() -> None:
+    with pytest.raises(InvalidArgumentError, match="label 0 as 0"):
+        relabel(np.zeros((2, 2), dtype=np.uint32), np.array([1, 2], dtype=np.uint32))
+
+
+def test_candidates_labelled_on_their_box_are_labelled_as_on_the_grid() -> None:
+    from nenscope.segmentation.lesions import STRUCTURE_26, _label_in_box
+
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        candidates = np.zeros((30, 40, 50), dtype=bool)
+        box = tuple(slice(int(rng.integers(0, 8)), int(rng.integers(15, 30))) for _ in range(3))
+        candidates[box] = ndimage.gaussian_filter(rng.random(candidates[box].shape), 1.5) > 0.55
+        expected, n = ndimage.label(candidates, STRUCTURE_26)
+        components, m, boxes = _label_in_box(candidates)
+        assert m == n
+        assert components.dtype == expected.dtype
+        assert np.array_equal(components, expected)
+        assert boxes == ndimage.find_objects(expected)
+    components, m, boxes = _label_in_box(np.zeros((3, 4, 5), dtype=bool))
+    assert (m, boxes, components.any()) == (0, [], False)
