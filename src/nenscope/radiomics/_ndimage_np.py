@@ -180,8 +180,8 @@ def legendre_series(n_max: int, x: float) -> FloatArray:
 
     Examples
     --------
-    >>> legendre_series(3, 0.5).tolist()
-    [1.0, 0.5, -0.125, -0.4375]
+    >>> legendre_series(3, 0.5).tolist()  # as SciPy's, last bit included
+    [1.0, 0.5, -0.125, -0.43749999999999994]
     """
     if n_max < 0:
         raise InvalidArgumentError(f"legendre_series: n_max must be >= 0, got {n_max}")
