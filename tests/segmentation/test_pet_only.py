@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from nenscope.core import ImageVolume
 from nenscope.pipeline import AnalysisOptions, load_study
-from nenscope.segmentation import detect_lesions, place_reference_regions
+from nenscope.segmentation import LesionDetection, detect_lesions, place_reference_regions
 from nenscope.segmentation.anatomy import liver_dome_z, locate_anatomy
 from nenscope.segmentation.patterns import tracer_family
 from nenscope.segmentation.physiology import warm_tissue_reference
@@ -236,18 +236,9 @@ def test_head_neck_primary_joined_to_the_brain_cut_by_the_field_is_a_candidate(
     # thorax: a 40 mL primary of SUV 21 added 35 mm below the top of the field, touching the
     # lower brain (SUVmax 13.6) at the detection level. On main it was excluded with the
     # "myocardium"; the brain cut by the field must not take it either.
-    study = load_study(_crop(tmp_path_factory, GE_PET, -300.0), AnalysisOptions())
-    suv = study.suv
-    x, y, z = _lps(suv)
-    values = np.asarray(suv.array, dtype=np.float64).copy()
+    suv = load_study(_crop(tmp_path_factory, GE_PET, -300.0), AnalysisOptions()).suv
     centre = np.array([0.0, -80.0, -45.0])
-    radius = (3.0 * 40.0 * 1000.0 / (4.0 * np.pi)) ** (1.0 / 3.0)
-    ball = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
-    values = np.maximum(values, ndimage.gaussian_filter(ball.astype(np.float64), 1.0) * 21.0)
-    volume = ImageVolume(array=values, affine=suv.affine, unit=suv.unit)
-    detection = detect_lesions(
-        volume, references=place_reference_regions(volume, None), tracer="fdg"
-    )
+    _, detection = _detect_with_added_lesions(suv, [(centre, 40.0, 21.0)])
     index = tuple(np.round(np.linalg.solve(suv.affine, np.append(centre, 1.0))[:3]).astype(int))
     label = int(detection.labels[index])
     assert label > 0, [(p.organ, p.volume_ml) for p in detection.physiological]
@@ -256,6 +247,21 @@ def test_head_neck_primary_joined_to_the_brain_cut_by_the_field_is_a_candidate(
     assert brain is not None
     assert not brain[index]
     assert float(np.asarray(suv.array)[brain].max()) < 15.0  # the brain's own uptake only
+
+
+def _detect_with_added_lesions(
+    suv: ImageVolume, lesions: list[tuple[np.ndarray, float, float]]
+) -> tuple[ImageVolume, LesionDetection]:
+    """Add blurred balls (centre LPS mm, volume mL, SUV) into the real PET; detect on FDG."""
+    x, y, z = _lps(suv)
+    values = np.asarray(suv.array, dtype=np.float64).copy()
+    for centre, volume_ml, uptake in lesions:
+        radius = (3.0 * volume_ml * 1000.0 / (4.0 * np.pi)) ** (1.0 / 3.0)
+        ball = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
+        values = np.maximum(values, ndimage.gaussian_filter(ball.astype(np.float64), 1.0) * uptake)
+    volume = ImageVolume(array=values, affine=suv.affine, unit=suv.unit)
+    references = place_reference_regions(volume, None)
+    return volume, detect_lesions(volume, references=references, tracer="fdg")
 
 
 def _lps(suv: ImageVolume) -> tuple[np.ndarray, ...]:
@@ -274,18 +280,13 @@ def test_head_neck_pet_without_liver_runs_the_fdg_rules_with_a_stand_in_referenc
     # previous tip the FDG rules were skipped without a liver reference: 31 candidates.
     study = load_study(_crop(tmp_path_factory, GE_PET, -260.0), AnalysisOptions())
     suv = study.suv
-    x, y, z = _lps(suv)
+    _, y, z = _lps(suv)
     values = np.asarray(suv.array, dtype=np.float64).copy()
     k = int(np.argmin(np.abs(z[:, 0, 0] + 150.0)))
     body_y = float(y[k][values[k] > 0.3].mean())
     centres = [np.array([10.0, body_y - 10.0, -150.0]), np.array([40.0, body_y - 5.0, -215.0])]
-    for centre, volume_ml, uptake in zip(centres, (40.0, 10.0), (20.0, 15.0), strict=True):
-        radius = (3.0 * volume_ml * 1000.0 / (4.0 * np.pi)) ** (1.0 / 3.0)
-        ball = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
-        values = np.maximum(values, ndimage.gaussian_filter(ball.astype(np.float64), 1.0) * uptake)
-    volume = ImageVolume(array=values, affine=suv.affine, unit=suv.unit)
-    detection = detect_lesions(
-        volume, references=place_reference_regions(volume, None), tracer="fdg"
+    volume, detection = _detect_with_added_lesions(
+        suv, [(centres[0], 40.0, 20.0), (centres[1], 10.0, 15.0)]
     )
     assert any("warm soft tissue" in note for note in detection.notes)
     labels = set()
