@@ -8,7 +8,7 @@ import pytest
 from scipy import ndimage
 
 from nenscope.core.errors import InvalidArgumentError
-from nenscope.segmentation._labels import label_counts, label_means, relabel
+from nenscope.segmentation._labels import label_counts, label_in_box, label_means, relabel
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.uint16, np.int64])
@@ -112,3 +112,27 @@ def test_label_means_of_a_broadcast_coordinate_equal_those_of_its_whole_grid() -
     assert label_means(np.broadcast_to(x, labels.shape), labels, index).tobytes() == (
         expected.tobytes()
     )
+
+
+@pytest.mark.parametrize("connectivity", [1, 3])
+def test_label_in_box_is_ndimage_label(connectivity: int) -> None:
+    rng = np.random.default_rng(13)
+    structure = ndimage.generate_binary_structure(3, connectivity)
+    for _ in range(12):
+        mask = np.zeros((20, 24, 28), dtype=bool)
+        lo = rng.integers(0, 10, 3)
+        hi = lo + rng.integers(1, 12, 3)
+        box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+        mask[box] = rng.random(mask[box].shape) > 0.6
+        expected, n_expected = ndimage.label(mask, structure)
+        got, n = label_in_box(mask, structure)
+        assert n == n_expected
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got, expected)
+
+
+def test_label_in_box_of_an_empty_mask() -> None:
+    labels, n = label_in_box(np.zeros((3, 4, 5), dtype=bool))
+    assert n == 0
+    assert labels.dtype == np.int32
+    assert not labels.any()

@@ -68,7 +68,7 @@ from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
 from nenscope.core.threads import side_by_side
-from nenscope.segmentation._labels import bounding_box, label_counts, label_means
+from nenscope.segmentation._labels import bounding_box, label_counts, label_in_box, label_means
 from nenscope.segmentation._peaks import split_basins
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
@@ -320,7 +320,7 @@ def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule need
         # Slice by slice: a boolean-indexed assignment would copy the covered slices twice.
         for k in np.flatnonzero(covered):
             low[k] = body[k] & (ct[k] < settings.lung_hu)
-    labels, n = ndimage.label(low)
+    labels, n = label_in_box(low)
     if n == 0:
         return low
     sizes = label_counts(labels) * float(np.prod(spacing)) / 1000.0
