@@ -177,13 +177,13 @@ def bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, ...]:
 
 def label_in_box(
     mask: npt.NDArray[np.bool_], structure: npt.NDArray[Any] | None = None
-) -> tuple[npt.NDArray[np.int32], int]:
+) -> tuple[npt.NDArray[np.integer[Any]], int]:
     """Return ``scipy.ndimage.label(mask, structure)``, exactly, labelled on the mask's box.
 
     Outside the bounding box there is nothing to connect, and the box keeps the raster order
     of the voxels, so the components and their numbering are those of the whole grid; the
-    rest of the result is the zeros of a fresh array (the lungs' low regions lie in about a
-    third of a whole-body PET grid).
+    rest of the result is the zeros of a fresh array (the lungs' low regions are 1.3 % of the
+    voxels of the bench study's 200 × 200 × 600 grid).
 
     Examples
     --------
@@ -197,6 +197,6 @@ def label_in_box(
         return np.zeros(mask.shape, dtype=np.int32), 0
     box = bounding_box(mask)
     sub, n = ndimage.label(mask[box], structure)
-    labels = np.zeros(mask.shape, dtype=sub.dtype)
+    labels: npt.NDArray[np.integer[Any]] = np.zeros(mask.shape, dtype=sub.dtype)
     labels[box] = sub
     return labels, int(n)
