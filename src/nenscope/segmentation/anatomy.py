@@ -68,7 +68,7 @@ from skimage.morphology import convex_hull_image
 
 from nenscope.core import ImageVolume
 from nenscope.core.threads import side_by_side
-from nenscope.segmentation._labels import bounding_box, label_counts
+from nenscope.segmentation._labels import bounding_box, label_counts, label_in_box, label_means
 from nenscope.segmentation._peaks import split_basins
 from nenscope.segmentation.morphology import binary_dilation_in_box, binary_opening_in_box
 from nenscope.segmentation.organs import (
@@ -298,7 +298,10 @@ def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule need
     liver_top: float | None,
     offset: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Find the lungs (module docstring, step 3); ``offset`` is x - midline (mm)."""
+    """Find the lungs (module docstring, step 3).
+
+    ``offset`` is x - midline (mm), of any shape that broadcasts to the grid.
+    """
     has_ct = ct is not None and bool(covered.any())
     # The PET rule only decides on the slices without CT: with CT over every body slice, its
     # depth map (a distance transform per slice) would be computed for nothing.
@@ -317,7 +320,7 @@ def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule need
         # Slice by slice: a boolean-indexed assignment would copy the covered slices twice.
         for k in np.flatnonzero(covered):
             low[k] = body[k] & (ct[k] < settings.lung_hu)
-    labels, n = ndimage.label(low)
+    labels, n = label_in_box(low)
     if n == 0:
         return low
     sizes = label_counts(labels) * float(np.prod(spacing)) / 1000.0
@@ -333,11 +336,7 @@ def _lungs(  # noqa: PLR0913 - the image, its CT and the landmarks the rule need
     if big.size == 2 and sizes[big[1]] < 0.25 * sizes[big[0]]:
         # A small second region is a lung only on the other side of the midline (on PET the
         # left lung, beside the heart, can be a fifth of the right one).
-        side = (
-            None
-            if offset is None
-            else np.sign(np.asarray(ndimage.mean(offset, labels, big), dtype=np.float64))
-        )
+        side = None if offset is None else np.sign(label_means(offset, labels, big))
         if side is None or side[0] == side[1]:
             big = big[:1]
     return _regrown(_lookup(labels, big), pet_low, spacing, settings.lung_opening_mm)
@@ -367,7 +366,7 @@ def _in_chest(
         # The lungs lie in the chest, on either side of the midline: a low region centred
         # further out is outside the chest (on PET the fat beside the arms, ~145 mm out on
         # the real ACRIN torso, whose lungs' centres lie 72-77 mm out).
-        centre = np.abs(np.asarray(ndimage.mean(offset, labels, big), dtype=np.float64))
+        centre = np.abs(label_means(offset, labels, big))
         big = big[centre <= settings.lung_max_lateral_mm]
     return big
 
@@ -551,7 +550,7 @@ def locate_anatomy(  # noqa: C901 - one step per region, in order
             short=True,
         )
     liver_top = None if liver is None else liver_dome_z(liver, z_axis, settings)
-    lungs = _lungs(smooth, body, ct, covered, spacing, settings, z_axis, liver_top, xf - midline)
+    lungs = _lungs(smooth, body, ct, covered, spacing, settings, z_axis, liver_top, x - midline)
     lung_rows = lungs.any(axis=(1, 2))
     if lungs.any():
         masks["lungs"] = lungs

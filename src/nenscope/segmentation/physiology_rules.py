@@ -214,8 +214,11 @@ def kidney_masks(
     if zone is None or not zone.any():
         return {}
     values = _smoothed(suv, smooth)
-    x = np.broadcast_to(lps_axes(suv)[0], suv.shape)
-    avid = zone & (values >= settings.kidney_level_liver * liver_mean)
+    # Everything below happens inside the zone's box (the same voxels, the same operations):
+    # about a tenth of a whole-body grid.
+    zone_box = bounding_box(zone)
+    x = np.broadcast_to(lps_axes(suv)[0], suv.shape)[zone_box]
+    avid = zone[zone_box] & (values[zone_box] >= settings.kidney_level_liver * liver_mean)
     out = {}
     ball = _ball(settings.kidney_opening_mm, suv.spacing_mm)
     for side, sel in (
@@ -225,8 +228,13 @@ def kidney_masks(
         part = avid & sel
         if not part.any():
             continue
-        box = bounding_box(part)
-        opened = ndimage.binary_opening(part[box], structure=ball)
+        inner = bounding_box(part)
+        part = part[inner]
+        box = tuple(
+            slice(a.start + b.start, a.stop + b.start)
+            for a, b in zip(inner, zone_box, strict=True)
+        )
+        opened = ndimage.binary_opening(part, structure=ball)
         lab, n = ndimage.label(opened)
         if n == 0:
             continue
@@ -236,7 +244,7 @@ def kidney_masks(
         if best.sum() * suv.voxel_volume_ml < settings.kidney_min_ml:
             continue
         mask = np.zeros(suv.shape, dtype=bool)
-        mask[box] = ndimage.binary_dilation(best, structure=ball) & part[box]
+        mask[box] = ndimage.binary_dilation(best, structure=ball) & part
         out[side] = mask
     return out
 
