@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
 
 from nenscope.core.errors import GeometryError, ImpossibleValueError, InvalidArgumentError
 
@@ -107,6 +106,10 @@ def match_lesions(
         follow = follow @ t[:3, :3].T + t[:3, 3]
     pairs: list[LesionMatch] = []
     if len(base) and len(follow):
+        # Imported here: only a follow-up comparison matches lesions, and scipy.optimize is
+        # 40 ms of every analysis process's (and cohort worker's) start otherwise.
+        from scipy.optimize import linear_sum_assignment
+
         dist = np.linalg.norm(base[:, None, :] - follow[None, :, :], axis=2)
         # Forbidden pairs cost more than any set of allowed pairs can.
         big = (dist[dist <= max_distance_mm].sum() + 1.0) * (len(base) + len(follow))
