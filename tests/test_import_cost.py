@@ -62,6 +62,7 @@ def test_radiomics_loads_numba_only_for_texture() -> None:
 
 FACADES = (
     "nenscope.api",
+    "nenscope.cohort",
     "nenscope.dicom",
     "nenscope.pipeline",
     "nenscope.quantification",
@@ -85,6 +86,12 @@ def test_facades_load_their_names_on_first_use() -> None:
                 assert value is getattr(importlib.import_module(module._LAZY[name]), name)
         with pytest.raises(AttributeError, match=facade):
             module.no_such_name  # noqa: B018  # the lookup itself is the test
+
+
+def test_cohort_command_starts_the_fork_server_before_loading_anything_heavy() -> None:
+    """``nenscope cohort run`` starts the workers' fork server first: what it loads before."""
+    loaded = _modules_after("from nenscope.cohort.cluster import ClusterSpec, worker_fork_server")
+    assert not {m for m in (*HEAVY, "distributed", "dask", "pyarrow") if m in loaded}
 
 
 OUTPUT_LIBRARIES = ("matplotlib", "highdicom", "jinja2", "nibabel", "pydicom.sr")

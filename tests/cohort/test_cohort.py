@@ -94,7 +94,7 @@ def test_local_cluster_broken_study_resume_and_interruption(
     # A run killed after s0 and while writing s1: s1's part is missing, a temporary file is
     # left, lesions.parquet is gone. The restart analyses s1 only, s0 is skipped.
     s1_key = next(o.key for o in first.outcomes if o.study == "s1")
-    (out / PARTS_DIR / f"{s1_key}.parquet").rename(out / PARTS_DIR / f"{s1_key}.parquet.tmp-1")
+    (out / PARTS_DIR / f"{s1_key}.json").rename(out / PARTS_DIR / f"{s1_key}.json.tmp-1")
     shutil.rmtree(out / "lesions.parquet")
     third = run_cohort(entries, out, cluster=spec)
     states = {o.study: o.state for o in third.outcomes}
@@ -227,15 +227,13 @@ def test_gather_unions_feature_columns_and_keeps_lesion_free_studies(tmp_path: P
     import pyarrow as pa
 
     from nenscope.cohort import StudyEntry, StudyOutcome, gather_lesions
-    from nenscope.cohort.adapter import LESION_COLUMNS
     from nenscope.cohort.task import part_path
 
     (tmp_path / PARTS_DIR).mkdir()
-    base = {"lesion_id": [1], "status": ["candidate"], "suvmax": [5.0]}
-    pq.write_table(pa.table({**base, "F1": [1.0]}), part_path(tmp_path, "k1"))
-    pq.write_table(pa.table({**base, "F2": [2.0]}), part_path(tmp_path, "k2"))
-    empty = pa.table({c: pa.array([], type=pa.null()) for c in LESION_COLUMNS})
-    pq.write_table(empty, part_path(tmp_path, "k3"))
+    base = {"lesion_id": 1, "status": "candidate", "suvmax": 5.0}
+    part_path(tmp_path, "k1").write_text(json.dumps([{**base, "F1": 1.0}]), encoding="utf-8")
+    part_path(tmp_path, "k2").write_text(json.dumps([{**base, "F2": 2.0}]), encoding="utf-8")
+    part_path(tmp_path, "k3").write_text("[]", encoding="utf-8")  # a study without lesions
     entries = [
         StudyEntry(study=s, path=tmp_path / s, patient_id=p, labels={"grade": g, "ki67": k})
         for s, p, g, k in (("a", "P1", "G1", "2"), ("b", "P2", "G2", "10"), ("c", "P3", "G1", ""))
@@ -251,3 +249,27 @@ def test_gather_unions_feature_columns_and_keeps_lesion_free_studies(tmp_path: P
     assert table.schema.field("ki67").type == pa.float64()  # numeric labels become numbers
     assert rows[1]["ki67"] == 10.0
     assert rows[0]["grade"] == "G1"
+    # Column types come from the rows' values: ints stay integers, a study without lesions
+    # adds a file of zero rows.
+    assert table.schema.field("lesion_id").type == pa.int64()
+    assert len(list((tmp_path / "lesions.parquet").glob("*.parquet"))) == 3
+
+
+def test_a_part_that_cannot_be_read_is_named_or_analysed_again(tmp_path: Path) -> None:
+    from nenscope.cohort import StudyEntry, StudyOutcome, StudyTask, gather_lesions, run_study
+    from nenscope.cohort.task import part_path, read_part
+
+    (tmp_path / PARTS_DIR).mkdir()
+    part_path(tmp_path, "k1").write_text('{"lesion_id": 1}', encoding="utf-8")  # not a list
+    entry = StudyEntry(study="a", path=tmp_path / "a", patient_id="P1", labels={})
+    with pytest.raises(CohortError, match=r"k1\.json is not a JSON list of lesion rows"):
+        gather_lesions(tmp_path, [entry], [StudyOutcome(study="a", state="done", key="k1")])
+
+    # A worker that finds its study's part unreadable analyses the study again.
+    study = tmp_path / "s0"
+    write_phantom_study(study, PhantomSettings(size="small", seed=0))
+    key = study_key(study, settings_fingerprint(None))
+    part_path(tmp_path, key).write_text("[{truncated", encoding="utf-8")
+    outcome = run_study(StudyTask(study="s0", path=str(study), out_dir=str(tmp_path)))
+    assert outcome.state == "done", outcome
+    assert len(read_part(part_path(tmp_path, key))) == outcome.lesions

@@ -44,7 +44,7 @@ def _parts(out: Path) -> dict[str, int]:
     folder = out / PARTS_DIR
     if not folder.is_dir():
         return {}
-    return {p.stem: p.stat().st_mtime_ns for p in folder.glob("*.parquet")}
+    return {p.stem: p.stat().st_mtime_ns for p in folder.glob("*.json")}
 
 
 def _group_alive(pgid: int) -> bool:

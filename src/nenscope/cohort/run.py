@@ -1,22 +1,19 @@
 """Run the analysis over a cohort on dask.distributed and gather one lesion table.
 
 The client holds only the manifest and the small per-study outcomes. Workers read the studies
-and write per-study Parquet parts; :func:`gather_lesions` then streams the parts, one study at
-a time, into ``lesions.parquet`` (a folder of Parquet files, one per study), adding the
-manifest's study, patient and label columns.
+and write per-study parts (JSON lists of lesion rows); :func:`gather_lesions` then streams
+the parts, one study at a time, into ``lesions.parquet`` (a folder of Parquet files, one per
+study), adding the manifest's study, patient and label columns.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import difflib
 import fcntl
 import logging
 import os
 import shutil
-import signal
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_futures
@@ -26,17 +23,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nenscope.cohort.adapter import LESION_COLUMNS
-from nenscope.cohort.errors import CohortError
+from nenscope.cohort.cluster import (
+    QUIET_DASK_CONFIG,
+    ClusterSpec,
+    analysis_threads_environ,
+    worker_fork_server,
+)
+from nenscope.cohort.errors import CohortError, StudyFailedError
 from nenscope.cohort.manifest import StudyEntry
-from nenscope.cohort.task import PARTS_DIR, StudyOutcome, StudyTask, part_path, run_study
+from nenscope.cohort.task import (
+    PARTS_DIR,
+    StudyOutcome,
+    StudyTask,
+    part_path,
+    read_part,
+    run_study,
+)
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from nenscope.cohort.database import CohortStore
     from nenscope.pacs.nodes import PacsNode
 
 __all__ = [
-    "QUIET_DASK_CONFIG",
-    "ClusterSpec",
     "CohortSummary",
     "StoreTarget",
     "gather_lesions",
@@ -48,35 +58,6 @@ FAILURES_FILE = "failures.csv"
 STUDIES_FILE = "studies.csv"
 LOCK_FILE = ".lock"
 """Held (flock) by the run that writes the output folder: two runs never share one."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterSpec:
-    """Where the work runs: a local cluster of ``workers`` processes, or ``scheduler``.
-
-    Parameters
-    ----------
-    workers
-        Worker processes of the local cluster (one thread each).
-    scheduler
-        Address of a running Dask scheduler (``tcp://host:8786``); overrides ``workers``.
-    dashboard
-        Report the Dask dashboard's address. A local cluster binds its dashboard (when
-        ``bokeh`` is installed) to a free port on 127.0.0.1: a fixed port (8787) may be taken
-        by another cluster on the same machine. Without it no dashboard is started.
-    quiet
-        Run the local cluster with :data:`QUIET_DASK_CONFIG` (Dask's background monitoring
-        at a low rate); False keeps Dask's defaults (the benchmark compares both).
-    """
-
-    workers: int = 2
-    scheduler: str | None = None
-    dashboard: bool = True
-    quiet: bool = True
-
-    def __post_init__(self) -> None:
-        if self.scheduler is None and self.workers < 1:
-            raise CohortError(f"--workers must be at least 1, not {self.workers}.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,36 +107,6 @@ class CohortSummary:
         return contract
 
 
-QUIET_DASK_CONFIG: dict[str, Any] = {
-    # Event-loop health check, every 20 ms by default in each process: 1 s still catches a
-    # blocked loop (Dask warns after tick.limit = 3 s).
-    "distributed.admin.tick.interval": "1s",
-    # Host CPU/memory/network sampling for the dashboard, every 500 ms by default.
-    "distributed.admin.system-monitor.interval": "5s",
-    "distributed.admin.system-monitor.gil.enabled": False,
-    # The statistical profiler samples the task thread's stack every 10 ms.
-    "distributed.worker.profile.enabled": False,
-    # The nanny's memory check (pause/spill/kill at the limits), every 100 ms by default; a
-    # study's analysis grows its memory over seconds, not milliseconds.
-    "distributed.worker.memory.monitor-interval": "500ms",
-    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers (freed memory goes back
-    # to the system at once): every large array is then page-faulted in afresh. Measured on
-    # the small studies: 7x the page faults, sys CPU 0.20-0.22 instead of 0.04-0.07 s/study.
-    # One-thread BLAS/OpenMP (Dask's other defaults here) is kept: it also saves CPU.
-    "distributed.nanny.pre-spawn-environ": {
-        "OMP_NUM_THREADS": 1,
-        "MKL_NUM_THREADS": 1,
-        "OPENBLAS_NUM_THREADS": 1,
-    },
-}
-"""Dask settings of a local cluster that run background work per unit of wall time.
-
-A worker's own CPU beyond its tasks grows with wall time, not with work: on small studies
-under load it was +50 % per study with Dask's defaults (docs/cohort.md). Workers started by
-``dask worker`` for ``--scheduler`` take the same settings from their Dask configuration
-(YAML or ``DASK_*`` environment variables; docs/cohort.md)."""
-
-
 def _client(spec: ClusterSpec, *, fork_server: bool = False) -> Any:
     """Connect to ``spec.scheduler`` or start a local cluster.
 
@@ -176,6 +127,15 @@ def _client(spec: ClusterSpec, *, fork_server: bool = False) -> Any:
     import dask
 
     config = dict(QUIET_DASK_CONFIG) if spec.quiet else {}
+    # Spawned workers (Dask's defaults, or one Dask restarts) get the analysis' thread count
+    # the way they get one-thread BLAS; forked ones got it from the fork server.
+    pre_spawn = config.get("distributed.nanny.pre-spawn-environ") or dask.config.get(
+        "distributed.nanny.pre-spawn-environ", {}
+    )
+    config["distributed.nanny.pre-spawn-environ"] = {
+        **pre_spawn,
+        **analysis_threads_environ(spec),
+    }
     if fork_server:
         # Read by each nanny as it starts its worker: a worker that Dask restarts later (after
         # a crash) is spawned, with the same quiet settings, which the nanny keeps.
@@ -195,109 +155,6 @@ def _client(spec: ClusterSpec, *, fork_server: bool = False) -> Any:
             silence_logs=logging.CRITICAL,  # shutdown heartbeats under load are not errors
         )
         return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
-
-
-FORK_SERVER_PRELOAD = ("__main__", "distributed", "nenscope.cohort.worker_stack")
-"""What the local cluster's fork server imports once, so that every worker forked from it
-starts with it: the main module (which a spawned worker would import again), Dask's worker
-and the analysis stack (:mod:`nenscope.cohort.worker_stack`)."""
-
-
-def _fork_server_environ() -> dict[str, str]:
-    """Return the environment Dask's nanny sets before it starts a worker.
-
-    Its ``pre-spawn-environ``: one-thread BLAS must be set before NumPy is imported: in the
-    fork server, not in the forked worker. Variables already set in this process win, as with
-    Dask's nanny, and so does its fixed hash seed for the workers.
-    """
-    pre_spawn: Mapping[str, Any] = QUIET_DASK_CONFIG["distributed.nanny.pre-spawn-environ"]
-    environ = {name: os.environ.get(name, str(value)) for name, value in pre_spawn.items()}
-    if os.environ.get("PYTHONHASHSEED") in (None, "0"):
-        environ["PYTHONHASHSEED"] = "6640"
-    return environ
-
-
-@contextmanager
-def _fork_server(cluster: ClusterSpec) -> Iterator[bool]:
-    """Start the fork server of a quiet local cluster's workers now; stop it at the end.
-
-    It imports :data:`FORK_SERVER_PRELOAD` while this process reads the store, imports
-    distributed and starts the scheduler; each worker is then a fork of it (a few ms) that
-    needs no import of its own, and that ends without an interpreter's shutdown. The server
-    is Python's one fork server of this process (``multiprocessing.forkserver``); it is
-    stopped once the cluster is closed, so no process outlives the run and a later run
-    starts it afresh.
-    """
-    if cluster.scheduler is not None or not cluster.quiet:
-        yield False
-        return
-    with _FORK_SERVER_USERS.lock:  # runs in threads of one process share the one server
-        if _FORK_SERVER_USERS.count == 0:
-            _FORK_SERVER_USERS.owned = _start_fork_server()
-        _FORK_SERVER_USERS.count += 1
-    try:
-        yield True
-    finally:
-        with _FORK_SERVER_USERS.lock:
-            _FORK_SERVER_USERS.count -= 1
-            if _FORK_SERVER_USERS.count == 0 and _FORK_SERVER_USERS.owned:
-                _stop_fork_server()
-
-
-class _ForkServerUsers:
-    """How many runs of this process use its one fork server: the last one stops it.
-
-    Unless it was running before the first of them (another user of this process's fork
-    server, whose workers lack the preloaded stack): then it is left running.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.count = 0
-        self.owned = False
-
-
-_FORK_SERVER_USERS = _ForkServerUsers()
-
-
-def _start_fork_server() -> bool:
-    """Start the fork server; return False if one was running already (left as it is)."""
-    import multiprocessing
-    from multiprocessing import forkserver
-
-    if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:
-        return False
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORK_SERVER_PRELOAD))
-    saved = {name: os.environ.get(name) for name in _fork_server_environ()}
-    os.environ.update(_fork_server_environ())
-    try:
-        forkserver.ensure_running()  # returns at once; the server imports in the background
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    return True
-
-
-def _stop_fork_server() -> None:
-    """Stop the fork server, whose workers ended with the cluster.
-
-    SIGTERM ends it at once: the shutdown it would run when told to stop, an interpreter's
-    teardown of the whole analysis stack, takes 0.6 s. ``_stop`` (which the standard
-    library's own tests use) then reaps it and forgets it, so that a later run starts anew.
-    """
-    from multiprocessing import forkserver
-
-    server = forkserver._forkserver
-    pid = getattr(server, "_forkserver_pid", None)
-    stop = getattr(server, "_stop", None)
-    if pid is None or stop is None:  # not started, or another Python: it ends with us
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)  # our child, not yet reaped: the pid is still its own
-    stop()
 
 
 def _outcome(future: Any, study: str) -> StudyOutcome:
@@ -432,7 +289,7 @@ def run_cohort(
 
         load_settings(radiomics)  # refuse a bad preset before starting a cluster
     tasks = _tasks(entries, out_dir, radiomics, pacs or {}, store is not None)
-    with _locked(out_dir), _fork_server(cluster) as fork_server:
+    with _locked(out_dir), worker_fork_server(cluster) as fork_server:
         db = None
         if store is not None:
             from nenscope.cohort.database import CohortStore
@@ -582,19 +439,41 @@ def _label_value(text: str) -> Any:
         return text if text != "" else None
 
 
+def _part_table(out_dir: Path, key: str) -> pa.Table:
+    """Return the part of study ``key`` as a table, column types inferred from its rows.
+
+    A study without lesions gives a table of zero rows and the lesion columns, of null type.
+    """
+    import pyarrow as pa
+
+    try:
+        rows = read_part(part_path(out_dir, key))
+    except StudyFailedError as err:  # a done study's part: the gather cannot go on without it
+        raise CohortError(str(err)) from err
+    if not rows:
+        return pa.table({c: pa.array([], type=pa.null()) for c in LESION_COLUMNS})
+    return pa.Table.from_pylist(rows)
+
+
 def gather_lesions(
     out_dir: Path, entries: Sequence[StudyEntry], outcomes: Sequence[StudyOutcome]
 ) -> int:
     """Write ``lesions.parquet`` (one file per study) from the parts of the done studies.
 
-    Reads one part at a time; the schema is the union of the parts' schemas (read from their
-    footers only), so a feature missing for one study is null there. The dataset is written
-    to a temporary folder and renamed, so a killed gather leaves the previous one intact.
+    Reads one part at a time; the schema is the union of the parts' schemas (a first pass
+    keeps only each part's column types), so a feature missing for one study is null there.
+    The dataset is written to a temporary folder and renamed, so a killed gather leaves the
+    previous one intact.
 
     Returns
     -------
     int
         Number of lesion rows.
+
+    Raises
+    ------
+    CohortError
+        A done study's part cannot be read (the message says which, and how to redo it).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -605,7 +484,7 @@ def gather_lesions(
     label_names = sorted({k for e in entries for k in e.labels})
     fields: dict[str, pa.DataType] = {}
     for _, outcome in done:
-        for f in pq.read_schema(part_path(out_dir, outcome.key)):
+        for f in _part_table(out_dir, outcome.key).schema:
             if not pa.types.is_null(f.type):
                 fields.setdefault(f.name, f.type)
     numeric_labels = {
@@ -630,7 +509,7 @@ def gather_lesions(
     tmp.mkdir()
     total = 0
     for index, (entry, outcome) in enumerate(done):
-        part = pq.read_table(part_path(out_dir, outcome.key))
+        part = _part_table(out_dir, outcome.key)
         n = part.num_rows
         constant = {
             "study": entry.study,

@@ -1,8 +1,11 @@
 """What a Dask worker runs for one study: hash, skip if done, analyse, write the part file.
 
 The worker reads the study files itself (from a folder, or retrieved from a PACS into a
-temporary folder of its own) and writes its result to ``OUT/.parts/KEY.parquet`` atomically
-(temporary name, then rename); only a small :class:`StudyOutcome` travels back to the client.
+temporary folder of its own) and writes its lesion rows to ``OUT/.parts/KEY.json`` atomically
+(temporary name, then rename); only a small :class:`StudyOutcome` travels back to the client,
+which turns the parts into ``lesions.parquet`` (:func:`nenscope.cohort.run.gather_lesions`).
+The parts are JSON, not Parquet, so that a worker never imports pyarrow: pyarrow loads pandas
+(when installed) on its first table, 0.25 CPU-s that each worker paid on its first study.
 KEY is a content hash of the study's files and the analysis settings, so a study already done
 is skipped, a killed run loses nothing, and a changed study is analysed again.
 
@@ -40,13 +43,14 @@ __all__ = [
     "StudyOutcome",
     "StudyTask",
     "part_path",
+    "read_part",
     "record_path",
     "run_study",
     "study_key",
 ]
 
 PARTS_DIR = ".parts"
-"""Sub-folder of the output folder holding one Parquet file per analysed study."""
+"""Sub-folder of the output folder holding one part (a JSON list of lesion rows) per study."""
 
 RECORD_FILE = "record.json"
 """File of a record folder: the StudyInstanceUID, the stored result and its errors."""
@@ -137,8 +141,28 @@ def settings_fingerprint(radiomics: str | None) -> str:
 
 
 def part_path(out_dir: Path, key: str) -> Path:
-    """Where the part file of study ``key`` lives."""
-    return Path(out_dir) / PARTS_DIR / f"{key}.parquet"
+    """Where the part file of study ``key`` lives: a JSON list of its lesion rows."""
+    return Path(out_dir) / PARTS_DIR / f"{key}.json"
+
+
+def read_part(path: Path) -> list[dict[str, Any]]:
+    """Return the lesion rows of a part file (:func:`part_path`).
+
+    Raises
+    ------
+    StudyFailedError
+        The part is not a JSON list of objects (not written by :func:`run_study`).
+    """
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise StudyFailedError(f"Cannot read the cohort part {path}: {err}.") from err
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise StudyFailedError(
+            f"The cohort part {path} is not a JSON list of lesion rows; delete it and run "
+            "the cohort again to analyse its study anew."
+        )
+    return rows
 
 
 def record_path(out_dir: Path, key: str) -> Path:
@@ -201,18 +225,28 @@ def _study_folder(task: StudyTask) -> Iterator[Path]:
 
 
 def _write_part(rows: list[dict[str, Any]], target: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """Write the lesion rows as JSON (Python's: a non-finite float is written as NaN).
 
-    from nenscope.cohort.adapter import LESION_COLUMNS
-
-    if rows:
-        table = pa.Table.from_pylist(rows)
-    else:  # a study without lesions: an empty part with the lesion columns
-        table = pa.table({c: pa.array([], type=pa.null()) for c in LESION_COLUMNS})
+    JSON keeps what :func:`pyarrow.Table.from_pylist` later infers the column types from:
+    int, float, str, bool and None, each row's keys in order.
+    """
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp)
+    tmp.write_text(json.dumps(rows), encoding="utf-8")
     tmp.replace(target)  # atomic: a killed worker never leaves a half part
+
+
+def _done_before(part: Path, record: Path | None) -> int | None:
+    """Return the lesion count of a study done before (its part, and record if asked for).
+
+    None when it must be analysed: no part, no record where one is needed, or a part that
+    cannot be read (analysed again and overwritten rather than failed).
+    """
+    if not part.is_file() or (record is not None and not record.is_dir()):
+        return None
+    try:
+        return len(read_part(part))
+    except StudyFailedError:
+        return None
 
 
 def run_study(task: StudyTask) -> StudyOutcome:
@@ -230,15 +264,10 @@ def run_study(task: StudyTask) -> StudyOutcome:
             key = study_key(folder, settings_fingerprint(task.radiomics))
             target = part_path(Path(task.out_dir), key)
             record = record_path(Path(task.out_dir), key)
-            if target.is_file() and (not task.keep_record or record.is_dir()):
-                import pyarrow.parquet as pq
-
+            done_rows = _done_before(target, record if task.keep_record else None)
+            if done_rows is not None:
                 return StudyOutcome(
-                    study=task.study,
-                    state="skipped",
-                    key=key,
-                    lesions=pq.read_metadata(target).num_rows,  # the footer only
-                    worker_pid=pid,
+                    study=task.study, state="skipped", key=key, lesions=done_rows, worker_pid=pid
                 )
             from nenscope.radiomics.settings import load_settings
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from nenscope.cli._common import OutputFormat, console, fail, print_json
 from nenscope.cli.app import app
 from nenscope.core.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from nenscope.cohort import ClusterSpec, CohortSummary, StoreTarget
 
 __all__ = ["cohort_app", "cohort_generate_command", "cohort_run_command"]
 
@@ -41,7 +44,7 @@ def _pacs_nodes(
     return nodes
 
 
-def _store_target(db: str | None, data_dir: Path | None) -> Any:
+def _store_target(db: str | None, data_dir: Path | None) -> StoreTarget | None:
     if db is None:
         if data_dir is not None:
             fail("--data-dir is the service's data folder for --db; give --db URL with it.")
@@ -91,17 +94,69 @@ def cohort_run_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     ),
 ) -> None:
     """Analyse every study of MANIFEST; write lesions.parquet, failures.csv and studies.csv."""
-    try:
-        from nenscope.cohort import ClusterSpec, read_manifest, run_cohort
-    except ImportError:
+    import importlib.util
+
+    from nenscope.cohort.cluster import ClusterSpec, worker_fork_server
+
+    if importlib.util.find_spec("distributed") is None:
         fail("This command needs the cohort extra: pip install 'nenscope[cohort]'.")
-    quiet = output_format is OutputFormat.JSON
+    try:
+        spec = ClusterSpec(workers=workers, scheduler=scheduler)
+    except WorkbenchError as err:
+        fail(str(err))
+    # A local cluster's workers are forked from a server that imports the analysis stack once;
+    # started before anything else, it imports while this process reads the manifest, imports
+    # distributed and starts the scheduler (run_cohort then uses the same server).
+    with worker_fork_server(spec):
+        try:
+            store = _store_target(db, data_dir)
+        except WorkbenchError as err:
+            fail(str(err))
+        summary = _run(
+            spec,
+            manifest=manifest,
+            out=out,
+            radiomics=radiomics,
+            store=store,
+            pacs_file=pacs_file,
+            pacs=pacs,
+            quiet=output_format is OutputFormat.JSON,
+        )
+    if output_format is OutputFormat.JSON:
+        print_json(summary.to_contract())
+        return
+    console.print(
+        f"{summary.done} of {summary.studies} studies done ({summary.skipped} from an earlier "
+        f"run), {summary.failed} failed; {summary.lesions} lesions → {out / 'lesions.parquet'}"
+    )
+    if summary.failed:
+        console.print(f"[yellow]Failures and their reasons: {out / 'failures.csv'}[/yellow]")
+    if summary.stored is not None:
+        unstored = summary.done - summary.stored
+        console.print(
+            f"{summary.stored} studies' results are in the service store"
+            + (f"; {unstored} not (reasons: {out / 'studies.csv'}, notes)" if unstored else "")
+        )
+
+
+def _run(
+    spec: ClusterSpec,
+    *,
+    manifest: Path,
+    out: Path,
+    radiomics: str | None,
+    store: StoreTarget | None,
+    pacs_file: Path | None,
+    pacs: list[str] | None,
+    quiet: bool,
+) -> CohortSummary:
+    """Read the manifest and run the cohort with a progress bar; return its summary."""
     # The in-process scheduler logs every connection at INFO (dask sets that level when
     # distributed is imported, hence the import first); the progress bar says enough.
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        fail("This command needs the cohort extra: pip install 'nenscope[cohort]'.")
+    import distributed  # noqa: F401
+
+    from nenscope.cohort import read_manifest, run_cohort
+
     logging.getLogger("distributed").setLevel(logging.ERROR)
     from rich.progress import (
         BarColumn,
@@ -112,10 +167,8 @@ def cohort_run_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
     )
 
     try:
-        store = _store_target(db, data_dir)
         nodes = _pacs_nodes(pacs_file, pacs, None if store is None else store.data_dir)
         entries = read_manifest(manifest)
-        spec = ClusterSpec(workers=workers, scheduler=scheduler)
         with Progress(
             TextColumn("[bold]studies"),
             BarColumn(),
@@ -131,7 +184,7 @@ def cohort_run_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
 
             def started(dashboard: str | None) -> None:
                 if not quiet:
-                    where = scheduler or f"local cluster, {workers} worker process(es)"
+                    where = spec.scheduler or f"local cluster, {spec.workers} worker process(es)"
                     console.print(f"Dask: {where}; dashboard: {dashboard or 'not available'}")
 
             def advanced(outcome: object) -> None:
@@ -139,7 +192,7 @@ def cohort_run_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
                 text = ", ".join(f"{k} {v}" for k, v in counts.items())
                 progress.update(bar, advance=1, state=text)
 
-            summary = run_cohort(
+            return run_cohort(
                 entries,
                 out,
                 cluster=spec,
@@ -151,21 +204,6 @@ def cohort_run_command(  # noqa: PLR0913 - one parameter per CLI option (Typer)
             )
     except WorkbenchError as err:
         fail(str(err))
-    if quiet:
-        print_json(summary.to_contract())
-        return
-    console.print(
-        f"{summary.done} of {summary.studies} studies done ({summary.skipped} from an earlier "
-        f"run), {summary.failed} failed; {summary.lesions} lesions → {out / 'lesions.parquet'}"
-    )
-    if summary.failed:
-        console.print(f"[yellow]Failures and their reasons: {out / 'failures.csv'}[/yellow]")
-    if summary.stored is not None:
-        unstored = summary.done - summary.stored
-        console.print(
-            f"{summary.stored} studies' results are in the service store"
-            + (f"; {unstored} not (reasons: {out / 'studies.csv'}, notes)" if unstored else "")
-        )
 
 
 @cohort_app.command("generate")
