@@ -88,6 +88,20 @@ def test_facades_load_their_names_on_first_use() -> None:
             module.no_such_name  # noqa: B018  # the lookup itself is the test
 
 
+def test_console_script_module_loads_nothing_until_called() -> None:
+    """The cohort workers' fork server imports the console script (its ``__main__``)."""
+    loaded = _modules_after("from nenscope._console import main")
+    assert not {m for m in loaded if m.startswith(("typer", "nenscope.cli", *HEAVY))}
+
+
+def test_console_script_runs_the_command_line(tmp_path: Path) -> None:
+    nenscope = str(Path(sys.executable).with_name("nenscope"))
+    assert "nenscope._console" in Path(nenscope).read_text(encoding="utf-8"), "reinstall nenscope"
+    run = subprocess.run([nenscope, "dose", "--no-such-option"], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.startswith("nenscope: error: ")
+
+
 def test_cohort_command_starts_the_fork_server_before_loading_anything_heavy() -> None:
     """``nenscope cohort run`` starts the workers' fork server first: what it loads before."""
     loaded = _modules_after("from nenscope.cohort.cluster import ClusterSpec, worker_fork_server")

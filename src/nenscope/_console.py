@@ -8,11 +8,24 @@ The script's module is the ``__main__`` of every ``nenscope`` process, and the f
 
 from __future__ import annotations
 
+import gc
+
 __all__ = ["main"]
 
 
 def main() -> None:
-    """Run the ``nenscope`` command line (:func:`nenscope.cli.main`)."""
+    """Run the ``nenscope`` command line (:func:`nenscope.cli.main`).
+
+    When the command is over (whatever its exit status), the objects still alive are frozen
+    (:func:`gc.freeze`): the interpreter's shutdown then skips its last cycle collections over
+    them, which after ``nenscope cohort run`` (distributed, the analysis stack, pyarrow) took
+    0.2-0.3 s of a command measured in seconds. Nothing is lost by it: every output file is
+    closed by its writer, and the atexit handlers (logging's flush among them) and the
+    flushing of stdout and stderr still run.
+    """
     from nenscope.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+    finally:
+        gc.freeze()
