@@ -18,7 +18,7 @@ Usage: ``python benchmarks/bench_cohort.py [--studies 24] [--work DIR] [--whole-
 the whole process tree (its own threads + every child it waited for: the Dask worker
 processes, or the CLI processes): the serial loop in one process (imports included), the
 serial CLI (``nenscope analyze`` per study, ``--cli``), and the cohort with 1 and 2 workers,
-with the quiet Dask settings of :data:`nenscope.cohort.run.QUIET_DASK_CONFIG` and with Dask's
+with the quiet Dask settings of :data:`nenscope.cohort.cluster.QUIET_DASK_CONFIG` and with Dask's
 defaults. The overhead per study is the cohort's extra CPU over the serial loop, divided by
 the number of studies, relative to the serial loop's CPU per study.
 """
