@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "jobs": 8,  # background analyses of the service (store + api below, web above)
     "cli": 9,
     "web": 9,
+    "_console": 9,  # the console script's entry point: loads the cli when called
 }
 """Rank of each top-level package: a package imports only packages of rank <= its own (and
 the package root ``nenscope`` itself, which holds ``__version__`` only). DESIGN.md lists
